@@ -1,0 +1,147 @@
+//! Alarms: one shape for every source (cabin phone, IoT, hotline, operator, app).
+
+use super::lift::{DeviceId, LiftId, PhoneNumber, RegistrationCode, RescueCode};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Inbox id of an alarm, assigned when it is committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AlarmId(pub i64);
+
+/// Where an alarm came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The EN 81-28 cabin emergency phone, through the telephony gateway.
+    CabinPhone,
+    /// An IoT terminal or IoT platform.
+    Iot,
+    /// A call to the 96333 hotline, taken by an operator.
+    Hotline,
+    /// Raised by an operator from other information (110, property, maintainer call).
+    Operator,
+    /// The public mini-program / app.
+    App,
+}
+
+/// What the alarm reports. Source fault codes are mapped to these per source, in configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum AlarmKind {
+    /// A passenger trapped with the car at a landing (平层关人).
+    EntrapmentAtLanding,
+    /// A passenger trapped between floors (非平层关人).
+    EntrapmentBetweenFloors,
+    /// The passenger alarm button (用户报警) or a cabin-phone alarm call.
+    PassengerAlarm,
+    /// Any other fault, named by the source's mapping (e.g. "over_speed", "power_loss").
+    Fault(String),
+}
+
+impl AlarmKind {
+    /// The snake_case name used in rules files (`Fault` answers "fault").
+    pub fn rule_name(&self) -> &str {
+        match self {
+            Self::EntrapmentAtLanding => "entrapment_at_landing",
+            Self::EntrapmentBetweenFloors => "entrapment_between_floors",
+            Self::PassengerAlarm => "passenger_alarm",
+            Self::Fault(_) => "fault",
+        }
+    }
+}
+
+/// Facts about the people inside that change how urgently fire/rescue is called.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmFlags {
+    /// A trapped person is ill or injured.
+    pub person_ill: bool,
+    /// A child is alone in the car.
+    pub child_alone: bool,
+    /// Smoke, fire or water in the shaft or car.
+    pub smoke_or_water: bool,
+}
+
+impl AlarmFlags {
+    /// True when any flag is set.
+    pub fn any(self) -> bool {
+        self.person_ill || self.child_alone || self.smoke_or_water
+    }
+    /// The union of two sets of flags.
+    pub fn union(self, o: AlarmFlags) -> AlarmFlags {
+        AlarmFlags {
+            person_ill: self.person_ill || o.person_ill,
+            child_alone: self.child_alone || o.child_alone,
+            smoke_or_water: self.smoke_or_water || o.smoke_or_water,
+        }
+    }
+    /// Names of the flags that are set, as used in rules files.
+    pub fn names(self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.person_ill {
+            v.push("person_ill");
+        }
+        if self.child_alone {
+            v.push("child_alone");
+        }
+        if self.smoke_or_water {
+            v.push("smoke_or_water");
+        }
+        v
+    }
+}
+
+/// How the source named the lift, kept as received so an unresolved alarm shows what came in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiftRef {
+    /// The registry id.
+    Id(LiftId),
+    /// The rescue code read out by a passenger.
+    RescueCode(RescueCode),
+    /// The registration code.
+    RegistrationCode(RegistrationCode),
+    /// The cabin phone's caller id.
+    Phone(PhoneNumber),
+    /// An IoT terminal id.
+    Device(DeviceId),
+    /// Something that did not parse as any of the above, kept verbatim.
+    Unparsed(String),
+}
+
+/// Whether the source reports the condition as present or gone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmStatus {
+    /// The condition is present (status 0 on most platforms).
+    #[default]
+    New,
+    /// The source says it is gone (status 1): logged, never closes an incident by itself.
+    Cleared,
+}
+
+/// One alarm from any source, as committed to the inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alarm {
+    /// Inbox id.
+    pub id: AlarmId,
+    /// Where it came from.
+    pub channel: Channel,
+    /// The source's own id for it; (channel, source_alarm_id) is unique.
+    pub source_alarm_id: String,
+    /// How the source named the lift.
+    pub lift_ref: LiftRef,
+    /// What it reports.
+    pub kind: AlarmKind,
+    /// New or cleared.
+    pub status: AlarmStatus,
+    /// Facts about the people inside.
+    pub flags: AlarmFlags,
+    /// Floor reported by the source, if any.
+    pub floor: Option<String>,
+    /// Free text from the source or the operator.
+    pub description: String,
+    /// When it happened, by the source's clock.
+    pub occurred_at: DateTime<Utc>,
+    /// When we committed it.
+    pub received_at: DateTime<Utc>,
+}

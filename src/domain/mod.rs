@@ -1,0 +1,18 @@
+//! The real-world vocabulary: lifts and their codes, units, alarms, incidents and events.
+//!
+//! Pure types with `parse` constructors that refuse bad values with a reason. No I/O.
+
+pub mod alarm;
+pub mod event;
+pub mod geo;
+pub mod lift;
+pub mod unit;
+
+pub use alarm::{Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, LiftRef};
+pub use event::{Actor, Event, EventKind, IncidentId, IncidentStatus};
+pub use geo::{CoordError, LatLon};
+pub use lift::{
+    AdminCode, CompanyId, DeviceId, IdError, Lift, LiftFlags, LiftId, PhoneNumber,
+    RegistrationCode, RescueCode,
+};
+pub use unit::{Fix, Unit, UnitId, UnitKind};

@@ -1,0 +1,73 @@
+//! Rescue units: contracted maintainers, property staff and fire/rescue units.
+
+use super::geo::LatLon;
+use super::lift::{CompanyId, PhoneNumber};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Database id of a unit (a person or a crew that is paged as one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UnitId(pub i64);
+
+impl fmt::Display for UnitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unit {}", self.0)
+    }
+}
+
+/// What kind of responder a unit is; the rules page by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    /// A maintenance company's technician (level 1 for their own lifts, level 2 for others).
+    Maintainer,
+    /// The building's property staff: calm the passengers, keep people from prying doors.
+    PropertyStaff,
+    /// A fire/rescue (119) unit: level 3.
+    FireRescue,
+}
+
+impl UnitKind {
+    /// All kinds, in level order.
+    pub const ALL: [UnitKind; 3] = [Self::Maintainer, Self::PropertyStaff, Self::FireRescue];
+
+    /// The snake_case name used in rules files and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Maintainer => "maintainer",
+            Self::PropertyStaff => "property_staff",
+            Self::FireRescue => "fire_rescue",
+        }
+    }
+}
+
+/// A live position report and when the fix was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    /// Where (WGS-84).
+    pub at: LatLon,
+    /// When the device took the fix (not when we received it).
+    pub taken: DateTime<Utc>,
+}
+
+/// A unit as the dispatcher knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    /// Registry id.
+    pub id: UnitId,
+    /// Display name or call sign, e.g. "Wang Wei (Otis #12)" or "Jiefangbei Fire Station".
+    pub name: String,
+    /// What kind of responder.
+    pub kind: UnitKind,
+    /// Employer: the maintenance company, the property company, or the brigade.
+    pub company: CompanyId,
+    /// Skills, e.g. "traction", "hydraulic", "escalator".
+    pub skills: Vec<String>,
+    /// Mobile number for SMS and voice pages.
+    pub phone: Option<PhoneNumber>,
+    /// On duty: may be paged.
+    pub on_duty: bool,
+    /// Last known position.
+    pub fix: Option<Fix>,
+}

@@ -1,0 +1,32 @@
+//! liftrescue: an emergency rescue dispatcher for people trapped in lifts.
+//!
+//! # Layout
+//!
+//! The flow is intake → durable inbox → single-writer dispatch desk → event log → outbox and
+//! live feed. This crate holds:
+//!
+//! - [`domain`]: the vocabulary. Lift identities (rescue code, registration code, cabin phone,
+//!   device id) with `parse` constructors, WGS-84 / GCJ-02 coordinates, units, alarms, incidents
+//!   and the events the log stores. Pure.
+//! - [`rules`]: `dispatch-rules/` TOML files, strictly parsed and checked (errors name file, line
+//!   and key), the rules version (content hash) and the chain snapshot each incident keeps. Pure
+//!   apart from [`rules::RuleSet::load_dir`].
+//! - [`index`]: the nearest-unit index, an `rstar` R-tree over a local metric projection,
+//!   partitioned by unit kind and company so a selective filter never walks the whole tree;
+//!   answers carry distance, ETA and why each unit was chosen or passed over. Pure.
+//! - [`dispatch`]: the dispatch core. `decide(&state, command, now) -> events` and
+//!   `apply(&mut state, &event)`, the escalation state machine with its deadlines. Pure: no
+//!   I/O, no clock reads.
+//! - [`desk`]: the single-writer tokio loop that feeds commands and due deadlines into the core
+//!   and hands the resulting events on.
+//! - [`demo`]: a deterministic synthetic region (Yuzhong-sized by default) for the demo,
+//!   benchmarks and tests.
+//! - [`cli`]: the command line (`liftrescue rules check DIR`, `liftrescue demo`).
+
+pub mod cli;
+pub mod demo;
+pub mod desk;
+pub mod dispatch;
+pub mod domain;
+pub mod index;
+pub mod rules;

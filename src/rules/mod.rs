@@ -1,0 +1,122 @@
+//! Dispatch rules: which chain an incident gets, its steps and deadlines, and the travel model.
+//!
+//! The format is documented in `dispatch-rules/README.md`. Files are parsed strictly: unknown
+//! keys, bad durations, dangling references and unreachable or cyclic chains are errors that name
+//! the file, the line and the key. A folder's [`RulesVersion`] is a content hash; each incident
+//! keeps a [`ChainSnapshot`] so a rules edit never changes an incident in flight.
+
+pub mod model;
+
+pub use model::{
+    Chain, ChainSnapshot, Deadline, Dur, OnMiss, Party, RulesFile, RulesVersion, Selector, Step,
+    StepId, Target, TravelModel,
+};
+
+use crate::domain::{AdminCode, AlarmFlags, AlarmKind, LiftFlags};
+use std::sync::Arc;
+
+/// One problem in a rules folder, located as precisely as the parser allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: `{key}`: {message}")]
+pub struct RulesError {
+    /// The file name, as found in the folder.
+    pub file: String,
+    /// 1-based line (0 when the problem is about the folder as a whole).
+    pub line: usize,
+    /// The key at fault, dotted (e.g. `chains.entrapment.steps.contracted.acknowledge`).
+    pub key: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// A checked rules folder: every file, and the folder's version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleSet {
+    /// Content hash of the folder.
+    pub version: RulesVersion,
+    /// The files, sorted by name.
+    pub files: Vec<Arc<RulesFile>>,
+}
+
+impl RuleSet {
+    /// The file that applies to a lift in `district`: the one with the longest matching region
+    /// prefix, else the default file.
+    pub fn file_for(&self, district: Option<AdminCode>) -> &RulesFile {
+        let code = district.map(|d| d.as_string());
+        let best = code.as_deref().and_then(|code| {
+            self.files
+                .iter()
+                .flat_map(|f| f.regions.iter().map(move |r| (f, r)))
+                .filter(|(_, r)| code.starts_with(r.as_str()))
+                .max_by_key(|(_, r)| r.len())
+                .map(|(f, _)| f)
+        });
+        // A checked folder has exactly one default file, so the fallback exists.
+        best.or_else(|| self.files.iter().find(|f| f.default))
+            .unwrap_or(&self.files[0])
+    }
+
+    /// The chain for a new incident, snapshotted with everything it needs to run to the end.
+    pub fn select(
+        &self,
+        district: Option<AdminCode>,
+        kind: &AlarmKind,
+        alarm_flags: AlarmFlags,
+        lift_flags: LiftFlags,
+    ) -> ChainSnapshot {
+        let file = self.file_for(district);
+        let lift_flag_names = lift_flag_names(lift_flags);
+        let alarm_flag_names = alarm_flags.names();
+        let any = |want: &[String], have: &[&str]| {
+            want.is_empty() || want.iter().any(|w| have.contains(&w.as_str()))
+        };
+        let selector = file
+            .select
+            .iter()
+            .find(|s| {
+                (s.kinds.is_empty() || s.kinds.iter().any(|k| k == kind.rule_name()))
+                    && any(&s.alarm_flags_any, &alarm_flag_names)
+                    && any(&s.lift_flags_any, &lift_flag_names)
+            })
+            .or(file.select.last());
+        // A checked file ends with a catch-all selector naming an existing chain.
+        let chain = selector
+            .and_then(|s| file.chains.get(&s.chain))
+            .or_else(|| file.chains.values().next())
+            .cloned()
+            .unwrap_or_else(|| Arc::new(empty_chain()));
+        ChainSnapshot {
+            rules_version: self.version.clone(),
+            file: file.name.clone(),
+            chain,
+            travel: file.travel.clone(),
+            correlation_window: file.correlation_window,
+            position_max_age: file.position_max_age,
+        }
+    }
+}
+
+fn empty_chain() -> Chain {
+    Chain {
+        name: "none".into(),
+        start: vec![],
+        on_urgent: None,
+        confirm: None,
+        steps: Default::default(),
+    }
+}
+
+/// Names of the lift flags that are set, as used in rules files.
+pub fn lift_flag_names(f: LiftFlags) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if f.no_property_management {
+        v.push("no_property_management");
+    }
+    if f.no_maintenance_unit {
+        v.push("no_maintenance_unit");
+    }
+    if f.no_repair_fund {
+        v.push("no_repair_fund");
+    }
+    v
+}
