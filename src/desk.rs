@@ -1,1 +1,197 @@
-//! The single-writer desk loop (being written).
+//! The dispatch desk: the single writer of dispatch state for one region.
+//!
+//! One tokio task owns the [`DeskState`]. It takes [`Input`]s one at a time from a channel and
+//! wakes itself when the earliest deadline falls due. For each command it calls the pure
+//! [`decide`] with `now` from its [`Clock`], appends the events to the [`EventSink`] (the log),
+//! and only after the append succeeded [`apply`]s them and publishes them on the live feed. A
+//! failed append changes nothing and is reported to the caller. When every handle is dropped
+//! the desk finishes what it took and returns its state.
+
+use crate::dispatch::{Command, DeskState, Rejection, apply, decide};
+use crate::domain::{Event, Fix, UnitId};
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
+
+/// Where decided events go before they count: the event log.
+pub trait EventSink: Send {
+    /// Appends events durably, in order; `Err` means none of them count.
+    fn append(&mut self, events: &[Event]) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// An in-memory log, for the demo and tests.
+#[derive(Debug, Default)]
+pub struct MemoryLog {
+    /// Every event appended, in order.
+    pub events: Vec<Event>,
+}
+
+impl EventSink for MemoryLog {
+    async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
+        self.events.extend_from_slice(events);
+        Ok(())
+    }
+}
+
+/// Wall-clock time derived from tokio's clock, so paused-time tests move both together.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    base_instant: Instant,
+    base_time: DateTime<Utc>,
+}
+
+impl Clock {
+    /// A clock that reads `start` now and advances with tokio time.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Clock {
+            base_instant: Instant::now(),
+            base_time: start,
+        }
+    }
+    /// The system clock (production).
+    pub fn system() -> Self {
+        Self::starting_at(Utc::now())
+    }
+    /// The current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        let elapsed = Instant::now().saturating_duration_since(self.base_instant);
+        self.base_time + chrono::TimeDelta::from_std(elapsed).unwrap_or(chrono::TimeDelta::MAX)
+    }
+    fn instant_of(&self, t: DateTime<Utc>) -> Instant {
+        let ahead = (t - self.now()).to_std().unwrap_or_default();
+        Instant::now() + ahead
+    }
+}
+
+/// Why the desk did not take a command.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// The core refused it; nothing changed.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The log did not take the events; nothing changed.
+    #[error("the event log refused the append: {0}")]
+    Log(String),
+    /// The desk has stopped.
+    #[error("the dispatch desk is not running")]
+    Stopped,
+}
+
+/// What the desk's channel carries.
+#[derive(Debug)]
+pub enum Input {
+    /// A command and where to send its outcome.
+    Command(Command, oneshot::Sender<Result<Vec<Event>, DeskError>>),
+    /// A live position (not logged; see [`DeskState::update_position`]).
+    Position(UnitId, Fix),
+}
+
+/// A cloneable handle for submitting to a running desk.
+#[derive(Debug, Clone)]
+pub struct DeskHandle {
+    tx: mpsc::Sender<Input>,
+    feed: broadcast::Sender<Event>,
+}
+
+impl DeskHandle {
+    /// Submits a command and waits for its events (or why it was refused).
+    pub async fn submit(&self, command: Command) -> Result<Vec<Event>, DeskError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Input::Command(command, reply))
+            .await
+            .map_err(|_| DeskError::Stopped)?;
+        rx.await.map_err(|_| DeskError::Stopped)?
+    }
+    /// Sends a position update without waiting.
+    pub async fn position(&self, unit: UnitId, fix: Fix) -> Result<(), DeskError> {
+        self.tx
+            .send(Input::Position(unit, fix))
+            .await
+            .map_err(|_| DeskError::Stopped)
+    }
+    /// The live feed of applied events.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.feed.subscribe()
+    }
+}
+
+/// Starts a desk on the current tokio runtime; the join handle yields the final state and sink.
+pub fn spawn<S: EventSink + 'static>(
+    state: DeskState,
+    sink: S,
+    clock: Clock,
+) -> (DeskHandle, tokio::task::JoinHandle<(DeskState, S)>) {
+    let (tx, rx) = mpsc::channel(1024);
+    let (feed, _) = broadcast::channel(4096);
+    let desk = Desk {
+        state,
+        sink,
+        clock,
+        feed: feed.clone(),
+        retry_at: Instant::now(),
+    };
+    (DeskHandle { tx, feed }, tokio::spawn(desk.run(rx)))
+}
+
+struct Desk<S> {
+    state: DeskState,
+    sink: S,
+    clock: Clock,
+    feed: broadcast::Sender<Event>,
+    retry_at: Instant,
+}
+
+impl<S: EventSink> Desk<S> {
+    async fn run(mut self, mut rx: mpsc::Receiver<Input>) -> (DeskState, S) {
+        loop {
+            let due = self.state.next_due().map(|t| self.clock.instant_of(t));
+            let wake = due.map(|d| d.max(self.retry_at));
+            let input = tokio::select! {
+                input = rx.recv() => input,
+                _ = sleep_until(wake) => {
+                    if let Err(e) = self.step(Command::Tick).await {
+                        // The log is refusing appends: retry the due deadlines in a second
+                        // rather than spin; they are still due, so none is lost.
+                        tracing::error!(error = %e, "deadline tick failed; retrying in 1 s");
+                        self.retry_at = Instant::now() + std::time::Duration::from_secs(1);
+                    }
+                    continue;
+                }
+            };
+            match input {
+                None => return (self.state, self.sink),
+                Some(Input::Position(unit, fix)) => {
+                    self.state.update_position(unit, fix);
+                }
+                Some(Input::Command(cmd, reply)) => {
+                    let _ = reply.send(self.step(cmd).await);
+                }
+            }
+        }
+    }
+
+    /// One command: decide, append, apply, publish.
+    async fn step(&mut self, cmd: Command) -> Result<Vec<Event>, DeskError> {
+        let events = decide(&self.state, cmd, self.clock.now())?;
+        if events.is_empty() {
+            return Ok(events);
+        }
+        self.sink
+            .append(&events)
+            .await
+            .map_err(|e| DeskError::Log(format!("{e:#}")))?;
+        for e in &events {
+            apply(&mut self.state, e);
+            let _ = self.feed.send(e.clone());
+        }
+        Ok(events)
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,1 +1,203 @@
-//! The dispatch core (being written).
+//! The dispatch core: who is paged, when, and why.
+//!
+//! [`decide`] takes the desk's state, one [`Command`] and `now`, and returns the events that
+//! follow, or a [`Rejection`] that changes nothing. [`apply`] folds an event into the state.
+//! Both are pure: no I/O, no clock reads. The desk loop ([`crate::desk`]) calls `decide`, hands
+//! the events to the log, then `apply`s them; rebuilding after a restart is `apply` over the log.
+//!
+//! The escalation state machine:
+//! - a new alarm opens an incident (or joins the lift's open one), selects a chain from the rules
+//!   and snapshots it, and starts the chain's `start` steps in parallel;
+//! - each step pages the nearest eligible units ([`crate::index`]); an acceptance stops the
+//!   step's other pages; a decline or a missed acknowledgement pages the next nearest (no unit
+//!   twice unless the step says `repeat`) until `max_pages`, then the step is exhausted and its
+//!   `on_exhausted` step starts; with nowhere left to go the console is asked;
+//! - arrival, release and confirm deadlines warn and then breach; an arrival breach starts the
+//!   step's `on_arrive_breach` step (level 3) in parallel and notifies the bureaus;
+//! - an alarm reporting a person ill, a child alone or smoke/water starts `on_urgent` at once;
+//! - crews move accepted → en route → on scene → released; the operator confirms the release by
+//!   callback, files the fault cause, closes; or cancels / marks a false alarm with a reason;
+//! - a unit going off duty or offline mid-assignment is replaced.
+
+mod actions;
+mod alarm;
+mod ctx;
+pub mod deadline;
+pub mod incident;
+pub mod state;
+#[cfg(test)]
+mod tests;
+mod tick;
+
+pub use incident::{Incident, Page, PageState, Track};
+pub use state::{DeskState, UnitState, apply};
+
+use crate::domain::{Alarm, IncidentId, IncidentStatus, Lift, UnitId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Something for the desk to decide on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "command")]
+pub enum Command {
+    /// An alarm committed to the inbox, with its lift resolved by the intake (`None`: unknown).
+    Alarm {
+        /// The alarm.
+        alarm: Alarm,
+        /// The lift it names, if resolved.
+        lift: Option<Box<Lift>>,
+    },
+    /// A crew acting on its page or assignment.
+    Crew {
+        /// The acting unit (from its token, never from the body).
+        unit: UnitId,
+        /// The incident.
+        incident: IncidentId,
+        /// What it does.
+        action: CrewAction,
+    },
+    /// A console operator acting on an incident.
+    Operator {
+        /// The operator's user name.
+        user: String,
+        /// The incident.
+        incident: IncidentId,
+        /// What they do.
+        action: OperatorAction,
+    },
+    /// A unit went on or off duty, or its phone went offline.
+    UnitDuty {
+        /// The unit.
+        unit: UnitId,
+        /// On duty now?
+        on_duty: bool,
+        /// Why (e.g. "shift ended", "offline: no position for 10 min").
+        why: String,
+    },
+    /// Fire every deadline due at `now`.
+    Tick,
+}
+
+/// What a crew can do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum CrewAction {
+    /// Accept the page, with an ETA in seconds.
+    Accept {
+        /// Estimated seconds to the lift.
+        eta_secs: Option<u32>,
+    },
+    /// Decline the page.
+    Decline {
+        /// Why (required).
+        reason: String,
+    },
+    /// On the way.
+    EnRoute,
+    /// At the lift.
+    OnScene,
+    /// Passengers out.
+    Released,
+    /// The cause of the fault, after the repair.
+    FaultCause {
+        /// Coded cause.
+        code: String,
+        /// Free text.
+        text: String,
+    },
+}
+
+/// What a console operator can do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum OperatorAction {
+    /// Page a named unit, overriding the ranking.
+    Assign {
+        /// The unit.
+        unit: UnitId,
+        /// Why (required: it goes on the record).
+        reason: String,
+    },
+    /// Add a note to the record.
+    Note {
+        /// The text.
+        text: String,
+    },
+    /// The callback confirmed the passengers are out.
+    ConfirmRelease {
+        /// What the callback established.
+        note: String,
+    },
+    /// File the fault cause.
+    FaultCause {
+        /// Coded cause.
+        code: String,
+        /// Free text.
+        text: String,
+    },
+    /// Close after the confirmed release.
+    Close,
+    /// Call the incident off.
+    Cancel {
+        /// Why (required).
+        reason: String,
+    },
+    /// Mark it a false alarm.
+    FalseAlarm {
+        /// Why (required).
+        reason: String,
+    },
+}
+
+/// Why a command was refused. Nothing changes when a command is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// No such incident on this desk.
+    #[error("{0} does not exist or has been archived")]
+    UnknownIncident(IncidentId),
+    /// The incident has ended.
+    #[error("{0} is {1:?}: nothing more can be done on it")]
+    Ended(IncidentId, IncidentStatus),
+    /// No such unit.
+    #[error("{0} does not exist")]
+    UnknownUnit(UnitId),
+    /// The unit has no page on this incident.
+    #[error("{0} was not paged for {1}")]
+    NotPaged(UnitId, IncidentId),
+    /// The action does not follow from where things stand.
+    #[error("{action} is not possible now: {why}")]
+    OutOfOrder {
+        /// The refused action.
+        action: &'static str,
+        /// Where things stand.
+        why: String,
+    },
+    /// A required text field is empty.
+    #[error("`{0}` must not be empty")]
+    Empty(&'static str),
+}
+
+/// Decides what follows from a command at `now`. Pure: reads the state, returns events.
+pub fn decide(
+    state: &DeskState,
+    command: Command,
+    now: DateTime<Utc>,
+) -> Result<Vec<crate::domain::Event>, Rejection> {
+    let mut ctx = ctx::Ctx::new(state, now);
+    match command {
+        Command::Alarm { alarm, lift } => alarm::on_alarm(&mut ctx, alarm, lift.map(|l| *l)),
+        Command::Crew {
+            unit,
+            incident,
+            action,
+        } => actions::on_crew(&mut ctx, unit, incident, action)?,
+        Command::Operator {
+            user,
+            incident,
+            action,
+        } => actions::on_operator(&mut ctx, user, incident, action)?,
+        Command::UnitDuty { unit, on_duty, why } => actions::on_duty(&mut ctx, unit, on_duty, why)?,
+        Command::Tick => tick::on_tick(&mut ctx),
+    }
+    Ok(ctx.events)
+}

@@ -91,7 +91,7 @@ impl AlarmFlags {
 }
 
 /// How the source named the lift, kept as received so an unresolved alarm shows what came in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LiftRef {
     /// The registry id.

@@ -1,25 +1,255 @@
-//! Incident events: the vocabulary the log stores. (being written)
+//! Incident events: the vocabulary of the event log.
+//!
+//! Every input, decision, page, acknowledgement, status change and operator action becomes one
+//! [`Event`] carrying its actor, time, reason, the rule step that caused it and the rules
+//! version. The dispatch core produces them; the log stores them; timelines, statistics and
+//! state after a restart are read back from them. Nothing here is ever edited once written.
+
+use super::alarm::{Alarm, AlarmFlags, Channel};
+use super::lift::Lift;
+use super::unit::UnitId;
+use crate::index::{Candidate, PassedOver};
+use crate::rules::{ChainSnapshot, Party, RulesVersion, Step};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-/// Incident id.
+use std::fmt;
+
+/// Incident id, allocated by the desk in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct IncidentId(pub i64);
-/// Placeholder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+
+impl fmt::Display for IncidentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "incident {}", self.0)
+    }
+}
+
+/// Where an incident stands. The order is the lifecycle's; `Cancelled` and `FalseAlarm` end it
+/// early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum IncidentStatus {
+    /// Opened, nobody paged yet.
     Reported,
+    /// At least one unit paged.
+    Dispatched,
+    /// A unit accepted.
+    Acknowledged,
+    /// A unit is on its way.
+    EnRoute,
+    /// A unit is at the lift.
+    OnScene,
+    /// The passengers are out.
+    Released,
+    /// The operator's callback confirmed the release.
+    Confirmed,
+    /// Done.
+    Closed,
+    /// Called off by an operator, with a reason.
+    Cancelled,
+    /// Found to be a false alarm by an operator, with a reason.
+    FalseAlarm,
 }
-/// Placeholder.
+
+impl IncidentStatus {
+    /// Closed, cancelled or a false alarm: nothing more happens.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Closed | Self::Cancelled | Self::FalseAlarm)
+    }
+}
+
+/// A crew's progress on an accepted page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrewStatus {
+    /// Accepted the page.
+    Accepted,
+    /// On the way.
+    EnRoute,
+    /// At the lift.
+    OnScene,
+    /// Passengers released.
+    Released,
+}
+
+/// Who caused an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "id")]
 pub enum Actor {
+    /// The dispatcher itself (a rule or a deadline).
     System,
+    /// An alarm source.
+    Source(Channel),
+    /// A console operator, by user name.
+    Operator(String),
+    /// A crew, by unit.
+    Unit(UnitId),
 }
-/// Placeholder.
+
+/// Which deadline a warning or breach is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "deadline", content = "step")]
+pub enum DeadlineKind {
+    /// A step's units to be on scene, from the step's first page.
+    Arrive(String),
+    /// A step's release of the passengers, from its arrival.
+    Release(String),
+    /// The operator's confirming callback, from the release.
+    Confirm,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum EventKind {
+    /// A new alarm opened the incident; the chain and rules snapshot are kept from here on.
+    IncidentOpened {
+        /// The alarm as committed to the inbox.
+        alarm: Alarm,
+        /// The lift, or `None` when the source's reference could not be resolved.
+        lift: Option<Box<Lift>>,
+        /// The chain that will run, with the rules version.
+        chain: Box<ChainSnapshot>,
+    },
+    /// A further alarm for the same lift joined the incident (a "cleared" status is only logged).
+    AlarmJoined {
+        /// The alarm.
+        alarm: Alarm,
+    },
+    /// A step started (a new parallel track of pages).
+    StepStarted {
+        /// The step as it will run (from the chain, or made up for an operator assignment).
+        step: Box<Step>,
+    },
+    /// A unit was paged.
+    UnitPaged {
+        /// Who, how far, ETA and why.
+        candidate: Candidate,
+        /// Units looked at and passed over before this one.
+        passed_over: Vec<PassedOver>,
+        /// When the acknowledgement is due.
+        ack_due: DateTime<Utc>,
+    },
+    /// A step found nobody to page.
+    NoCandidate {
+        /// Why, with counts.
+        why: String,
+    },
+    /// A step gave up (out of candidates or pages, or its rule escalates).
+    StepExhausted {
+        /// The step started next, if the chain has one.
+        next: Option<String>,
+    },
+    /// Escalation has nowhere left to go, or the lift is unknown: a person must act.
+    NeedsOperator {
+        /// What the operator should do.
+        why: String,
+    },
+    /// Parties were told (not paged).
+    PartiesNotified {
+        /// Who.
+        parties: Vec<Party>,
+    },
+    /// A paged unit accepted.
+    Accepted {
+        /// Which unit.
+        unit: UnitId,
+        /// Its own estimate of the travel time, seconds.
+        eta_secs: Option<u32>,
+    },
+    /// A paged unit declined.
+    Declined {
+        /// Which unit.
+        unit: UnitId,
+    },
+    /// A page was not acknowledged in time.
+    AckMissed {
+        /// Which unit.
+        unit: UnitId,
+        /// When it was due (the event's time minus this is how late the deadline fired).
+        due: DateTime<Utc>,
+    },
+    /// A page or assignment was ended by the dispatcher (step satisfied, passengers released,
+    /// unit off duty, incident ended); the reason says which.
+    PageCancelled {
+        /// Which unit.
+        unit: UnitId,
+    },
+    /// A crew moved on: en route, on scene, released.
+    CrewProgress {
+        /// Which unit.
+        unit: UnitId,
+        /// Its new status.
+        status: CrewStatus,
+    },
+    /// A deadline is near.
+    DeadlineWarning {
+        /// Which.
+        deadline: DeadlineKind,
+        /// The warning time it fired for.
+        due: DateTime<Utc>,
+    },
+    /// A deadline passed.
+    DeadlineBreached {
+        /// Which.
+        deadline: DeadlineKind,
+        /// The deadline it fired for.
+        due: DateTime<Utc>,
+    },
+    /// A unit went on or off duty (or offline).
+    UnitDuty {
+        /// Which unit.
+        unit: UnitId,
+        /// On duty now?
+        on_duty: bool,
+    },
+    /// An operator note.
+    Note {
+        /// The text.
+        text: String,
+    },
+    /// The operator's callback confirmed the passengers are out.
+    ReleaseConfirmed,
+    /// The cause of the fault, coded, filed after the repair.
+    FaultCauseFiled {
+        /// The cause code (from the platform's coded list).
+        code: String,
+        /// Free text.
+        text: String,
+    },
+    /// Closed after the confirmed release.
+    Closed {
+        /// Whether the fault cause was filed before closing.
+        fault_cause_filed: bool,
+    },
+    /// Called off; the reason is the event's reason.
+    Cancelled,
+    /// A false alarm; the reason is the event's reason.
+    FalseAlarm,
+}
+
+/// One entry of the record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    /// The incident it belongs to (`None` for unit events such as going off duty).
+    pub incident: Option<IncidentId>,
+    /// When it happened (the `now` the decision was taken at).
+    pub at: DateTime<Utc>,
+    /// Who caused it.
+    pub actor: Actor,
+    /// The rule step that caused it, if any.
+    pub step: Option<String>,
+    /// The rules version in force for the incident.
+    pub rules_version: Option<RulesVersion>,
+    /// Why, in words an investigator can read.
+    pub reason: String,
+    /// What happened.
     pub kind: EventKind,
 }
-/// Placeholder.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum EventKind {
-    Opened,
+
+/// Flags reported by an incident's alarms so far.
+pub fn flags_of(alarms: &[Alarm]) -> AlarmFlags {
+    alarms
+        .iter()
+        .fold(AlarmFlags::default(), |f, a| f.union(a.flags))
 }

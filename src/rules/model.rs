@@ -83,6 +83,16 @@ pub enum Target {
 }
 
 impl Target {
+    /// The snake_case name used in rules files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ContractedMaintainer => "contracted_maintainer",
+            Self::PropertyStaff => "property_staff",
+            Self::AnyMaintainer => "any_maintainer",
+            Self::FireRescue => "fire_rescue",
+        }
+    }
+
     /// The unit kind this target pages.
     pub fn unit_kind(self) -> UnitKind {
         match self {

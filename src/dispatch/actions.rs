@@ -1,0 +1,430 @@
+//! What crews and operators do, checked against where the incident stands.
+
+use super::ctx::Ctx;
+use super::incident::{Incident, PageState};
+use super::{CrewAction, OperatorAction, Rejection};
+use crate::domain::{Actor, CrewStatus, EventKind, IncidentId, IncidentStatus, UnitId, UnitKind};
+use crate::index::Candidate;
+use crate::rules::{OnMiss, Step, Target};
+
+fn open_incident<'c>(ctx: &'c mut Ctx<'_>, id: IncidentId) -> Result<&'c Incident, Rejection> {
+    let i = ctx.incident(id).ok_or(Rejection::UnknownIncident(id))?;
+    if i.status.is_terminal() {
+        return Err(Rejection::Ended(id, i.status));
+    }
+    Ok(i)
+}
+
+fn out_of_order(action: &'static str, why: impl Into<String>) -> Rejection {
+    Rejection::OutOfOrder {
+        action,
+        why: why.into(),
+    }
+}
+
+fn non_empty(field: &'static str, s: &str) -> Result<(), Rejection> {
+    if s.trim().is_empty() {
+        Err(Rejection::Empty(field))
+    } else {
+        Ok(())
+    }
+}
+
+pub(crate) fn on_crew(
+    ctx: &mut Ctx<'_>,
+    unit: UnitId,
+    id: IncidentId,
+    action: CrewAction,
+) -> Result<(), Rejection> {
+    let i = open_incident(ctx, id)?;
+    let t = i.track_of(unit).ok_or(Rejection::NotPaged(unit, id))?;
+    let (step, page) = (t.step.id.clone(), t.page_of(unit).map(|p| p.state));
+    let actor = Actor::Unit(unit);
+    match (action, page) {
+        (CrewAction::Accept { eta_secs }, Some(PageState::Pending)) => {
+            let reason = match eta_secs {
+                Some(s) => format!("{unit} accepted, ETA {} min", s.div_ceil(60)),
+                None => format!("{unit} accepted"),
+            };
+            ctx.emit(
+                Some(id),
+                actor,
+                Some(&step),
+                reason,
+                EventKind::Accepted { unit, eta_secs },
+            );
+            stop_paging_if_satisfied(ctx, id, &step);
+        }
+        (CrewAction::Decline { reason }, Some(PageState::Pending)) => {
+            non_empty("reason", &reason)?;
+            let on_decline = t.step.on_decline;
+            ctx.emit(
+                Some(id),
+                actor,
+                Some(&step),
+                format!("{unit} declined: {reason}"),
+                EventKind::Declined { unit },
+            );
+            match on_decline {
+                OnMiss::NextCandidate => ctx.fill(id, &step),
+                OnMiss::Escalate => {
+                    ctx.exhaust(id, &step, format!("{unit} declined and the rule escalates"))
+                }
+            }
+        }
+        (CrewAction::Accept { .. } | CrewAction::Decline { .. }, state) => {
+            return Err(out_of_order(
+                "accept/decline",
+                format!("the page is {}", page_word(state)),
+            ));
+        }
+        (CrewAction::FaultCause { code, text }, Some(PageState::Accepted(_))) => {
+            file_fault_cause(ctx, id, actor, code, text)?;
+        }
+        (CrewAction::FaultCause { .. }, state) => {
+            return Err(out_of_order(
+                "fault cause",
+                format!("the page is {}", page_word(state)),
+            ));
+        }
+        (progress, state) => crew_progress(ctx, id, unit, &step, progress, state)?,
+    }
+    Ok(())
+}
+
+fn crew_progress(
+    ctx: &mut Ctx<'_>,
+    id: IncidentId,
+    unit: UnitId,
+    step: &str,
+    action: CrewAction,
+    state: Option<PageState>,
+) -> Result<(), Rejection> {
+    let (to, name) = match action {
+        CrewAction::EnRoute => (CrewStatus::EnRoute, "en route"),
+        CrewAction::OnScene => (CrewStatus::OnScene, "on scene"),
+        _ => (CrewStatus::Released, "released"),
+    };
+    let Some(PageState::Accepted(from)) = state else {
+        return Err(out_of_order(
+            name,
+            format!("the page is {}; accept it first", page_word(state)),
+        ));
+    };
+    if to <= from {
+        return Err(out_of_order(name, format!("{unit} is already {from:?}")));
+    }
+    if to == CrewStatus::Released && from < CrewStatus::OnScene {
+        return Err(out_of_order(name, "report on scene before the release"));
+    }
+    let reason = format!("{unit} {name}");
+    ctx.emit(
+        Some(id),
+        Actor::Unit(unit),
+        Some(step),
+        reason,
+        EventKind::CrewProgress { unit, status: to },
+    );
+    if to == CrewStatus::Released {
+        ctx.cancel_holding(id, Some(unit), "passengers released");
+    }
+    Ok(())
+}
+
+fn page_word(state: Option<PageState>) -> String {
+    match state {
+        None => "unknown".into(),
+        Some(PageState::Pending) => "pending".into(),
+        Some(PageState::Accepted(s)) => format!("accepted ({s:?})"),
+        Some(PageState::Declined) => "declined".into(),
+        Some(PageState::Missed) => {
+            "expired (not acknowledged in time; passed to another unit)".into()
+        }
+        Some(PageState::Cancelled) => "cancelled".into(),
+    }
+}
+
+fn stop_paging_if_satisfied(ctx: &mut Ctx<'_>, id: IncidentId, step: &str) {
+    let Some(t) = ctx.incident(id).and_then(|i| i.tracks.get(step)) else {
+        return;
+    };
+    if !t.satisfied() {
+        return;
+    }
+    let pending: Vec<UnitId> = t
+        .pages
+        .iter()
+        .filter(|p| p.state == PageState::Pending)
+        .map(|p| p.unit)
+        .collect();
+    let n = t.step.count;
+    for unit in pending {
+        let why = format!("{unit} stood down: step `{step}` has its {n} acceptance(s)");
+        ctx.sys(id, Some(step), why, EventKind::PageCancelled { unit });
+    }
+}
+
+fn file_fault_cause(
+    ctx: &mut Ctx<'_>,
+    id: IncidentId,
+    actor: Actor,
+    code: String,
+    text: String,
+) -> Result<(), Rejection> {
+    non_empty("code", &code)?;
+    let i = open_incident(ctx, id)?;
+    if i.released_at.is_none() {
+        return Err(out_of_order(
+            "fault cause",
+            "the passengers are not released yet",
+        ));
+    }
+    let reason = format!("fault cause {code}: {text}");
+    ctx.emit(
+        Some(id),
+        actor,
+        None,
+        reason,
+        EventKind::FaultCauseFiled { code, text },
+    );
+    Ok(())
+}
+
+pub(crate) fn on_operator(
+    ctx: &mut Ctx<'_>,
+    user: String,
+    id: IncidentId,
+    action: OperatorAction,
+) -> Result<(), Rejection> {
+    let status = open_incident(ctx, id)?.status;
+    let actor = Actor::Operator(user.clone());
+    match action {
+        OperatorAction::Assign { unit, reason } => assign(ctx, &user, id, unit, reason)?,
+        OperatorAction::Note { text } => {
+            non_empty("text", &text)?;
+            ctx.emit(
+                Some(id),
+                actor,
+                None,
+                text.clone(),
+                EventKind::Note { text },
+            );
+        }
+        OperatorAction::ConfirmRelease { note } => {
+            if status != IncidentStatus::Released {
+                return Err(out_of_order(
+                    "confirm release",
+                    format!("the incident is {status:?}, not released"),
+                ));
+            }
+            ctx.emit(
+                Some(id),
+                actor,
+                None,
+                format!("release confirmed by callback: {note}"),
+                EventKind::ReleaseConfirmed,
+            );
+        }
+        OperatorAction::FaultCause { code, text } => file_fault_cause(ctx, id, actor, code, text)?,
+        OperatorAction::Close => {
+            if status != IncidentStatus::Confirmed {
+                return Err(out_of_order(
+                    "close",
+                    format!("the incident is {status:?}; confirm the release by callback first"),
+                ));
+            }
+            let filed = ctx.incident(id).is_some_and(|i| i.fault_cause.is_some());
+            let reason = if filed {
+                "closed"
+            } else {
+                "closed without a filed fault cause"
+            };
+            ctx.emit(
+                Some(id),
+                actor,
+                None,
+                reason.into(),
+                EventKind::Closed {
+                    fault_cause_filed: filed,
+                },
+            );
+        }
+        OperatorAction::Cancel { reason } => {
+            end_early(ctx, id, actor, reason, EventKind::Cancelled)?
+        }
+        OperatorAction::FalseAlarm { reason } => {
+            end_early(ctx, id, actor, reason, EventKind::FalseAlarm)?
+        }
+    }
+    Ok(())
+}
+
+fn end_early(
+    ctx: &mut Ctx<'_>,
+    id: IncidentId,
+    actor: Actor,
+    reason: String,
+    kind: EventKind,
+) -> Result<(), Rejection> {
+    non_empty("reason", &reason)?;
+    ctx.cancel_holding(id, None, "incident ended by the operator");
+    ctx.emit(Some(id), actor, None, reason, kind);
+    Ok(())
+}
+
+fn assign(
+    ctx: &mut Ctx<'_>,
+    user: &str,
+    id: IncidentId,
+    unit: UnitId,
+    reason: String,
+) -> Result<(), Rejection> {
+    non_empty("reason", &reason)?;
+    let us = ctx
+        .state
+        .units
+        .get(&unit)
+        .ok_or(Rejection::UnknownUnit(unit))?;
+    if !us.unit.on_duty {
+        return Err(out_of_order("assign", format!("{unit} is off duty")));
+    }
+    let i = open_incident(ctx, id)?;
+    if i.released_at.is_some() {
+        return Err(out_of_order(
+            "assign",
+            "the passengers are already released",
+        ));
+    }
+    if i.page_of(unit).is_some_and(|p| p.holds_unit()) {
+        return Err(out_of_order(
+            "assign",
+            format!("{unit} is already paged or assigned here"),
+        ));
+    }
+    let ack = i
+        .track_order
+        .first()
+        .and_then(|s| i.tracks.get(s))
+        .map(|t| t.step.acknowledge);
+    let ack = ack.unwrap_or(crate::rules::Dur(std::time::Duration::from_secs(180)));
+    let distance_m = match (us.unit.fix, i.lift.as_ref()) {
+        (Some(f), Some(l)) => f.at.distance_m(l.position),
+        _ => 0.0,
+    };
+    let eta_secs = i.chain.travel.eta_secs(us.unit.kind, distance_m);
+    let busy = us
+        .held_by
+        .iter()
+        .filter(|h| **h != id)
+        .map(|h| h.0.to_string())
+        .collect::<Vec<_>>();
+    let step = operator_step(unit, us.unit.kind, ack);
+    let mut why = format!("assigned by operator {user}: {reason}");
+    if !busy.is_empty() {
+        why.push_str(&format!(" (also busy on incident {})", busy.join(", ")));
+    }
+    let candidate = Candidate {
+        unit,
+        distance_m,
+        eta_secs,
+        fix_taken: us.unit.fix.map(|f| f.taken).unwrap_or(ctx.now),
+        why,
+    };
+    let sid = step.id.clone();
+    ctx.emit(
+        Some(id),
+        Actor::Operator(user.into()),
+        Some(&sid),
+        format!("operator override: {reason}"),
+        EventKind::StepStarted {
+            step: Box::new(step),
+        },
+    );
+    let reason = candidate.why.clone();
+    let kind = EventKind::UnitPaged {
+        candidate,
+        passed_over: vec![],
+        ack_due: ctx.now + ack.delta(),
+    };
+    ctx.emit(
+        Some(id),
+        Actor::Operator(user.into()),
+        Some(&sid),
+        reason,
+        kind,
+    );
+    Ok(())
+}
+
+fn operator_step(unit: UnitId, kind: UnitKind, acknowledge: crate::rules::Dur) -> Step {
+    let (level, page) = match kind {
+        UnitKind::Maintainer => (1, Target::AnyMaintainer),
+        UnitKind::PropertyStaff => (1, Target::PropertyStaff),
+        UnitKind::FireRescue => (3, Target::FireRescue),
+    };
+    Step {
+        id: format!("operator:{}", unit.0),
+        level,
+        page,
+        count: 1,
+        max_pages: 1,
+        radius_m: None,
+        repeat: false,
+        acknowledge,
+        on_no_ack: OnMiss::Escalate,
+        on_decline: OnMiss::Escalate,
+        on_exhausted: None,
+        arrive: None,
+        on_arrive_breach: None,
+        notify_on_breach: vec![],
+        notify_on_start: vec![],
+        release: None,
+    }
+}
+
+pub(crate) fn on_duty(
+    ctx: &mut Ctx<'_>,
+    unit: UnitId,
+    on_duty: bool,
+    why: String,
+) -> Result<(), Rejection> {
+    let us = ctx
+        .state
+        .units
+        .get(&unit)
+        .ok_or(Rejection::UnknownUnit(unit))?;
+    if us.unit.on_duty == on_duty {
+        return Ok(()); // already so: nothing to record
+    }
+    let held: Vec<IncidentId> = us.held_by.iter().copied().collect();
+    let word = if on_duty { "on duty" } else { "off duty" };
+    ctx.emit(
+        None,
+        Actor::Unit(unit),
+        None,
+        format!("{unit} {word}: {why}"),
+        EventKind::UnitDuty { unit, on_duty },
+    );
+    if on_duty {
+        return Ok(());
+    }
+    for id in held {
+        replace(ctx, id, unit, &why);
+    }
+    Ok(())
+}
+
+fn replace(ctx: &mut Ctx<'_>, id: IncidentId, unit: UnitId, why: &str) {
+    let Some(t) = ctx.incident(id).and_then(|i| i.track_of(unit)) else {
+        return;
+    };
+    let Some(p) = t.page_of(unit) else { return };
+    let on_scene = matches!(p.state, PageState::Accepted(s) if s >= CrewStatus::OnScene);
+    if on_scene || !p.holds_unit() {
+        return; // already at the lift: going off duty there does not strand anyone
+    }
+    let step = t.step.id.clone();
+    let reason = format!("{unit} went off duty or offline ({why}): replacing");
+    ctx.sys(id, Some(&step), reason, EventKind::PageCancelled { unit });
+    ctx.fill(id, &step);
+}

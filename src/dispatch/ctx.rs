@@ -1,0 +1,319 @@
+//! The decision context: a working copy of the incidents a command touches, the events decided
+//! so far, and the paging steps (start a step, fill it with the nearest candidates, exhaust it).
+//!
+//! Every event is applied to the working copy as it is emitted, so later steps of the same
+//! decision see its effect (a unit paged by one step is not paged again by the next).
+
+use super::incident::{Incident, Track};
+use super::state::DeskState;
+use crate::domain::{Actor, Event, EventKind, IncidentId, UnitId};
+use crate::index::{Query, Ranking};
+use crate::rules::{Step, Target};
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+
+/// One decision in progress.
+pub(crate) struct Ctx<'a> {
+    pub state: &'a DeskState,
+    pub now: DateTime<Utc>,
+    pub events: Vec<Event>,
+    work: HashMap<IncidentId, Incident>,
+    taken: HashSet<UnitId>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(state: &'a DeskState, now: DateTime<Utc>) -> Self {
+        Ctx {
+            state,
+            now,
+            events: Vec::new(),
+            work: HashMap::new(),
+            taken: HashSet::new(),
+        }
+    }
+
+    /// The working copy of an incident (cloned from the desk on first use).
+    pub fn incident(&mut self, id: IncidentId) -> Option<&Incident> {
+        if !self.work.contains_key(&id) {
+            let i = self.state.incidents.get(&id)?.clone();
+            self.work.insert(id, i);
+        }
+        self.work.get(&id)
+    }
+
+    /// Starts tracking a brand-new incident (its opening event is emitted next).
+    pub fn adopt(&mut self, i: Incident) {
+        self.work.insert(i.id, i);
+    }
+
+    /// Records an event and applies it to the working copy.
+    pub fn emit(
+        &mut self,
+        id: Option<IncidentId>,
+        actor: Actor,
+        step: Option<&str>,
+        reason: String,
+        kind: EventKind,
+    ) {
+        if let EventKind::UnitPaged { candidate, .. } = &kind {
+            self.taken.insert(candidate.unit);
+        }
+        let rules_version = id
+            .and_then(|id| self.work.get(&id))
+            .map(|i| i.chain.rules_version.clone());
+        let e = Event {
+            incident: id,
+            at: self.now,
+            actor,
+            step: step.map(str::to_owned),
+            rules_version,
+            reason,
+            kind,
+        };
+        if let Some(i) = id.and_then(|id| self.work.get_mut(&id)) {
+            i.apply(&e);
+        }
+        self.events.push(e);
+    }
+
+    /// Emits a system event about one step of one incident.
+    pub fn sys(&mut self, id: IncidentId, step: Option<&str>, reason: String, kind: EventKind) {
+        self.emit(Some(id), Actor::System, step, reason, kind);
+    }
+
+    /// Starts a step of the incident's chain (once) and pages for it.
+    pub fn start_step(&mut self, id: IncidentId, step_id: &str, reason: String) {
+        let Some(i) = self.incident(id) else { return };
+        if i.tracks.contains_key(step_id) || i.status.is_terminal() {
+            return;
+        }
+        let Some(step) = i.chain.chain.step(step_id).cloned() else {
+            return;
+        };
+        self.start(id, step, reason);
+    }
+
+    /// Starts a given step (from the chain or made up for an operator assignment).
+    pub fn start(&mut self, id: IncidentId, step: Step, reason: String) {
+        let sid = step.id.clone();
+        let notify = step.notify_on_start.clone();
+        self.sys(
+            id,
+            Some(&sid),
+            reason,
+            EventKind::StepStarted {
+                step: Box::new(step),
+            },
+        );
+        if !notify.is_empty() {
+            let why = format!("step `{sid}` started");
+            self.sys(
+                id,
+                Some(&sid),
+                why,
+                EventKind::PartiesNotified { parties: notify },
+            );
+        }
+        self.fill(id, &sid);
+    }
+
+    /// Pages as many units as the step still needs; exhausts it when nobody is left.
+    pub fn fill(&mut self, id: IncidentId, step_id: &str) {
+        let Some(i) = self.incident(id) else { return };
+        if i.status.is_terminal() || i.released_at.is_some() {
+            return;
+        }
+        let Some(t) = i.tracks.get(step_id) else {
+            return;
+        };
+        if t.exhausted {
+            return;
+        }
+        let (pending, accepted) = (t.pending(), t.accepted());
+        let need = (t.step.count as usize).saturating_sub(pending + accepted);
+        let left = (t.step.max_pages as usize).saturating_sub(t.pages.len());
+        if need == 0 {
+            return;
+        }
+        if left == 0 {
+            if pending == 0 {
+                let why = format!(
+                    "all {} pages of step `{step_id}` used without enough acceptances",
+                    t.step.max_pages
+                );
+                self.exhaust(id, step_id, why);
+            }
+            return;
+        }
+        let ranking = match self.rank(id, step_id, need.min(left)) {
+            Ok(r) => r,
+            Err(why) => return self.no_candidate(id, step_id, pending, why),
+        };
+        if ranking.chosen.is_empty() {
+            let why = explain_empty(self.incident(id), step_id, &ranking);
+            return self.no_candidate(id, step_id, pending, why);
+        }
+        self.page(id, step_id, ranking);
+    }
+
+    fn page(&mut self, id: IncidentId, step_id: &str, ranking: Ranking) {
+        let Some(t) = self.incident(id).and_then(|i| i.tracks.get(step_id)) else {
+            return;
+        };
+        let ack = t.step.acknowledge;
+        let level = t.step.level;
+        let mut passed = ranking.passed_over;
+        for c in ranking.chosen {
+            let reason = format!("level {level} step `{step_id}`: {}", c.why);
+            let kind = EventKind::UnitPaged {
+                candidate: c,
+                passed_over: std::mem::take(&mut passed),
+                ack_due: self.now + ack.delta(),
+            };
+            self.sys(id, Some(step_id), reason, kind);
+        }
+    }
+
+    fn no_candidate(&mut self, id: IncidentId, step_id: &str, pending: usize, why: String) {
+        self.sys(
+            id,
+            Some(step_id),
+            why.clone(),
+            EventKind::NoCandidate { why: why.clone() },
+        );
+        if pending == 0 {
+            self.exhaust(id, step_id, why);
+        }
+    }
+
+    /// Gives up on a step and starts its escalation, or asks for an operator.
+    pub fn exhaust(&mut self, id: IncidentId, step_id: &str, why: String) {
+        let Some(t) = self.incident(id).and_then(|i| i.tracks.get(step_id)) else {
+            return;
+        };
+        if t.exhausted {
+            return;
+        }
+        let next = t.step.on_exhausted.clone();
+        let reason = match &next {
+            Some(n) => format!("{why}; escalating to step `{n}`"),
+            None => format!("{why}; the chain has no further step"),
+        };
+        self.sys(
+            id,
+            Some(step_id),
+            reason.clone(),
+            EventKind::StepExhausted { next: next.clone() },
+        );
+        match next {
+            Some(n) => self.start_step(id, &n, format!("step `{step_id}` exhausted: {why}")),
+            None => self.needs_operator(
+                id,
+                format!("step `{step_id}` exhausted: {why}; assign a unit by hand"),
+            ),
+        }
+    }
+
+    /// Asks the console for a person's decision.
+    pub fn needs_operator(&mut self, id: IncidentId, why: String) {
+        self.sys(id, None, why.clone(), EventKind::NeedsOperator { why });
+    }
+
+    /// Cancels every page that holds a unit on this incident, except `keep`'s.
+    pub fn cancel_holding(&mut self, id: IncidentId, keep: Option<UnitId>, why: &str) {
+        let Some(i) = self.incident(id) else { return };
+        let holding: Vec<(String, UnitId)> = i
+            .tracks
+            .iter()
+            .flat_map(|(s, t)| {
+                t.pages
+                    .iter()
+                    .filter(|p| p.holds_unit())
+                    .map(move |p| (s.clone(), p.unit))
+            })
+            .filter(|(_, u)| Some(*u) != keep)
+            .collect();
+        for (step, unit) in holding {
+            self.sys(
+                id,
+                Some(&step),
+                format!("{unit} stood down: {why}"),
+                EventKind::PageCancelled { unit },
+            );
+        }
+    }
+
+    fn rank(&mut self, id: IncidentId, step_id: &str, k: usize) -> Result<Ranking, String> {
+        let taken = std::mem::take(&mut self.taken);
+        let (now, state) = (self.now, self.state);
+        let i = self.incident(id).ok_or("incident not found")?;
+        let result = rank_for(i, step_id, k, &taken, now, &state.index);
+        self.taken = taken;
+        result
+    }
+}
+
+fn rank_for(
+    i: &Incident,
+    step_id: &str,
+    k: usize,
+    taken: &HashSet<UnitId>,
+    now: DateTime<Utc>,
+    index: &crate::index::UnitIndex,
+) -> Result<Ranking, String> {
+    let lift = i
+        .lift
+        .as_ref()
+        .ok_or("the lift is unresolved, so there is no position to rank from")?;
+    let t: &Track = i.tracks.get(step_id).ok_or("step not running")?;
+    let company = match t.step.page {
+        Target::ContractedMaintainer => Some(
+            lift.maintainer
+                .ok_or("the lift has no contracted maintenance company")?,
+        ),
+        Target::PropertyStaff => Some(
+            lift.use_unit
+                .ok_or("the lift has no use unit (property company) on record")?,
+        ),
+        Target::AnyMaintainer | Target::FireRescue => None,
+    };
+    let held_here: HashSet<UnitId> = i.held_units().collect();
+    let query = |repeat: bool| {
+        let exclude = |u: UnitId| {
+            taken.contains(&u) || held_here.contains(&u) || (!repeat && t.page_of(u).is_some())
+        };
+        index.nearest(&Query {
+            at: lift.position,
+            kind: t.step.page.unit_kind(),
+            company,
+            k,
+            max_distance_m: t.step.radius_m,
+            fresh_since: Some(now - i.chain.position_max_age.delta()),
+            exclude: &exclude,
+            travel: &i.chain.travel,
+        })
+    };
+    let first = query(false);
+    if first.chosen.is_empty() && t.step.repeat && !t.pages.is_empty() {
+        return Ok(query(true));
+    }
+    Ok(first)
+}
+
+fn explain_empty(i: Option<&Incident>, step_id: &str, r: &Ranking) -> String {
+    use crate::index::PassReason::*;
+    let count = |f: fn(&crate::index::PassReason) -> bool| {
+        r.passed_over.iter().filter(|p| f(&p.why)).count()
+    };
+    let target = i
+        .and_then(|i| i.tracks.get(step_id))
+        .map(|t| t.step.page.as_str())
+        .unwrap_or_default();
+    format!(
+        "no candidate for step `{step_id}` ({target}): {} unavailable (off duty, busy or no position), {} with a stale position, {} already paged, {} beyond the radius",
+        r.unavailable,
+        count(|w| matches!(w, StalePosition { .. })),
+        count(|w| matches!(w, Excluded)),
+        count(|w| matches!(w, BeyondRadius)),
+    )
+}

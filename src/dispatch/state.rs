@@ -1,0 +1,204 @@
+//! The desk's whole state and [`apply`], the one function that changes it.
+
+use super::incident::Incident;
+use crate::domain::{Event, EventKind, Fix, IncidentId, LatLon, LiftId, LiftRef, Unit, UnitId};
+use crate::index::{Entry, UnitIndex};
+use crate::rules::RuleSet;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// What correlates alarms into one incident: the lift, or, when the lift is unresolved, the
+/// reference the source sent (so three calls from one unknown phone are one incident).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CorrelationKey {
+    /// A resolved lift.
+    Lift(LiftId),
+    /// An unresolved reference.
+    Ref(LiftRef),
+}
+
+/// A unit and the incidents currently holding it (paged or assigned).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitState {
+    /// The registry record, with on-duty state and last fix.
+    pub unit: Unit,
+    /// Incidents with a pending page or an unreleased assignment for it.
+    pub held_by: BTreeSet<IncidentId>,
+}
+
+/// Everything the dispatch desk knows; changed only by [`apply`] and the two live-data setters
+/// ([`DeskState::add_unit`], [`DeskState::update_position`]).
+#[derive(Debug, Clone)]
+pub struct DeskState {
+    /// Rules for incidents that open from now on.
+    pub rules: Arc<RuleSet>,
+    /// Incidents by id (ended ones stay until [`DeskState::prune_ended`]).
+    pub incidents: HashMap<IncidentId, Incident>,
+    /// Units by id.
+    pub units: HashMap<UnitId, UnitState>,
+    /// Available units by position.
+    pub index: UnitIndex,
+    open_by_key: HashMap<CorrelationKey, IncidentId>,
+    holds: HashMap<IncidentId, BTreeSet<UnitId>>,
+    due: BTreeSet<(DateTime<Utc>, IncidentId)>,
+    due_of: HashMap<IncidentId, DateTime<Utc>>,
+    next_incident: i64,
+}
+
+impl DeskState {
+    /// An empty desk for a region centred on `origin`.
+    pub fn new(rules: Arc<RuleSet>, origin: LatLon) -> Self {
+        DeskState {
+            rules,
+            incidents: HashMap::new(),
+            units: HashMap::new(),
+            index: UnitIndex::new(origin),
+            open_by_key: HashMap::new(),
+            holds: HashMap::new(),
+            due: BTreeSet::new(),
+            due_of: HashMap::new(),
+            next_incident: 1,
+        }
+    }
+
+    /// Adds or replaces a unit from the registry.
+    pub fn add_unit(&mut self, unit: Unit) {
+        let held_by = self
+            .units
+            .get(&unit.id)
+            .map(|u| u.held_by.clone())
+            .unwrap_or_default();
+        let entry = Entry {
+            kind: unit.kind,
+            company: unit.company,
+            available: unit.on_duty && held_by.is_empty(),
+            fix: unit.fix,
+        };
+        self.index.upsert(unit.id, entry);
+        self.units.insert(unit.id, UnitState { unit, held_by });
+    }
+
+    /// Records a live position. Not an event: positions arrive every few seconds and each
+    /// decision logs the distances and fix times it used. False if the unit is unknown.
+    pub fn update_position(&mut self, id: UnitId, fix: Fix) -> bool {
+        match self.units.get_mut(&id) {
+            Some(u) => {
+                u.unit.fix = Some(fix);
+                self.index.set_position(id, fix)
+            }
+            None => false,
+        }
+    }
+
+    /// The id the next incident will get.
+    pub fn next_incident_id(&self) -> IncidentId {
+        IncidentId(self.next_incident)
+    }
+
+    /// The open incident alarms with this key would join.
+    pub fn open_incident(&self, key: &CorrelationKey) -> Option<&Incident> {
+        self.open_by_key
+            .get(key)
+            .and_then(|id| self.incidents.get(id))
+    }
+
+    /// When the earliest pending deadline of any incident is due.
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.due.first().map(|(t, _)| *t)
+    }
+
+    /// Incidents with a deadline due at or before `now`, earliest first.
+    pub fn due_incidents(&self, now: DateTime<Utc>) -> Vec<IncidentId> {
+        self.due
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .map(|(_, id)| *id)
+            .collect()
+    }
+
+    /// Forgets incidents that ended before `before` (the log keeps them).
+    pub fn prune_ended(&mut self, before: DateTime<Utc>) {
+        self.incidents
+            .retain(|_, i| i.ended_at.is_none_or(|t| t >= before));
+    }
+
+    fn refresh(&mut self, id: IncidentId) {
+        let (held, next_due): (BTreeSet<UnitId>, Option<DateTime<Utc>>) =
+            match self.incidents.get(&id) {
+                Some(i) => (
+                    i.held_units().collect(),
+                    super::deadline::due_items(i).first().map(|d| d.at),
+                ),
+                None => (BTreeSet::new(), None),
+            };
+        let before = self.holds.remove(&id).unwrap_or_default();
+        for u in before.symmetric_difference(&held) {
+            if let Some(us) = self.units.get_mut(u) {
+                if held.contains(u) {
+                    us.held_by.insert(id);
+                } else {
+                    us.held_by.remove(&id);
+                }
+                let available = us.unit.on_duty && us.held_by.is_empty();
+                self.index.set_available(*u, available);
+            }
+        }
+        if !held.is_empty() {
+            self.holds.insert(id, held);
+        }
+        if let Some(t) = self.due_of.remove(&id) {
+            self.due.remove(&(t, id));
+        }
+        if let Some(t) = next_due {
+            self.due.insert((t, id));
+            self.due_of.insert(id, t);
+        }
+    }
+
+    fn set_duty(&mut self, id: UnitId, on_duty: bool) {
+        if let Some(us) = self.units.get_mut(&id) {
+            us.unit.on_duty = on_duty;
+            let available = on_duty && us.held_by.is_empty();
+            self.index.set_available(id, available);
+        }
+    }
+}
+
+/// The key alarms about this incident's lift correlate on.
+pub fn correlation_key(lift: Option<LiftId>, lift_ref: &LiftRef) -> CorrelationKey {
+    match lift {
+        Some(id) => CorrelationKey::Lift(id),
+        None => CorrelationKey::Ref(lift_ref.clone()),
+    }
+}
+
+/// Applies one event to the desk. Pure and total: rebuilding from the log is applying every
+/// event in order.
+pub fn apply(state: &mut DeskState, e: &Event) {
+    match (&e.kind, e.incident) {
+        (EventKind::IncidentOpened { alarm, lift, chain }, Some(id)) => {
+            let incident = Incident::open(id, e.at, alarm, lift.as_deref(), chain);
+            let key = correlation_key(lift.as_ref().map(|l| l.id), &alarm.lift_ref);
+            state.open_by_key.insert(key, id);
+            state.incidents.insert(id, incident);
+            state.next_incident = state.next_incident.max(id.0 + 1);
+        }
+        (EventKind::UnitDuty { unit, on_duty }, _) => state.set_duty(*unit, *on_duty),
+        (_, Some(id)) => {
+            if let Some(i) = state.incidents.get_mut(&id) {
+                i.apply(e);
+                if i.status.is_terminal() {
+                    let key = correlation_key(i.lift.as_ref().map(|l| l.id), &i.alarms[0].lift_ref);
+                    if state.open_by_key.get(&key) == Some(&id) {
+                        state.open_by_key.remove(&key);
+                    }
+                }
+            }
+        }
+        (_, None) => {}
+    }
+    if let Some(id) = e.incident {
+        state.refresh(id);
+    }
+}
