@@ -13,6 +13,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
+/// How long the desk waits before retrying deadlines whose tick failed.
+const RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Where decided events go before they count: the event log.
 pub trait EventSink: Send {
     /// Appends events durably, in order; `Err` means none of them count.
@@ -150,11 +153,16 @@ impl<S: EventSink> Desk<S> {
             let input = tokio::select! {
                 input = rx.recv() => input,
                 _ = sleep_until(wake) => {
-                    if let Err(e) = self.step(Command::Tick).await {
-                        // The log is refusing appends: retry the due deadlines in a second
-                        // rather than spin; they are still due, so none is lost.
-                        tracing::error!(error = %e, "deadline tick failed; retrying in 1 s");
-                        self.retry_at = Instant::now() + std::time::Duration::from_secs(1);
+                    match self.step(Command::Tick).await {
+                        Ok(events) if !events.is_empty() => {}
+                        // Due but nothing fired would be a bug; never spin on it.
+                        Ok(_) => self.retry_at = Instant::now() + RETRY,
+                        Err(e) => {
+                            // The log is refusing appends: the deadlines are still due, so
+                            // none is lost; retry in a second rather than spin.
+                            tracing::error!(error = %e, "deadline tick failed; retrying");
+                            self.retry_at = Instant::now() + RETRY;
+                        }
                     }
                     continue;
                 }
@@ -195,3 +203,6 @@ async fn sleep_until(at: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests;

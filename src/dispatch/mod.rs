@@ -26,7 +26,7 @@ pub mod deadline;
 pub mod incident;
 pub mod state;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod tick;
 
 pub use incident::{Incident, Page, PageState, Track};

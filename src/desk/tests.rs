@@ -1,0 +1,123 @@
+//! The desk loop with paused tokio time: deadlines fire on time without anyone waiting.
+
+use super::*;
+use crate::dispatch::tests::{M_FAR, M_NEAR, World, lift, t0};
+use crate::domain::{
+    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, EventKind, LiftRef,
+};
+use chrono::TimeDelta;
+
+fn alarm(n: i64) -> Command {
+    let l = lift(1, Some(1));
+    let alarm = Alarm {
+        id: AlarmId(n),
+        channel: Channel::CabinPhone,
+        source_alarm_id: format!("call-{n}"),
+        lift_ref: LiftRef::RescueCode(l.rescue_code.clone()),
+        kind: AlarmKind::PassengerAlarm,
+        status: AlarmStatus::New,
+        flags: AlarmFlags::default(),
+        floor: None,
+        description: String::new(),
+        occurred_at: t0(),
+        received_at: t0(),
+    };
+    Command::Alarm {
+        alarm,
+        lift: Some(Box::new(l)),
+    }
+}
+
+async fn next_matching(feed: &mut broadcast::Receiver<Event>, f: impl Fn(&Event) -> bool) -> Event {
+    loop {
+        let e = feed.recv().await.expect("feed open");
+        if f(&e) {
+            return e;
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_desk_fires_a_missed_acknowledgement_exactly_on_time_and_pages_the_next_unit() {
+    let world = World::new();
+    let (desk, task) = spawn(world.state, MemoryLog::default(), Clock::starting_at(t0()));
+    let mut feed = desk.subscribe();
+    let opened = desk.submit(alarm(1)).await.unwrap();
+    assert!(opened.iter().any(
+        |e| matches!(&e.kind, EventKind::UnitPaged { candidate, .. } if candidate.unit == M_NEAR)
+    ));
+    // Nobody answers: with time paused, the runtime jumps straight to the desk's next deadline.
+    let missed = next_matching(&mut feed, |e| matches!(e.kind, EventKind::AckMissed { .. })).await;
+    assert_eq!(missed.at, t0() + TimeDelta::minutes(3));
+    let paged = next_matching(&mut feed, |e| matches!(e.kind, EventKind::UnitPaged { .. })).await;
+    let EventKind::UnitPaged { candidate, .. } = paged.kind else {
+        unreachable!()
+    };
+    assert_eq!(candidate.unit, M_FAR);
+    drop((desk, feed));
+    let (state, log) = task.await.unwrap();
+    assert_eq!(state.incidents.len(), 1);
+    assert!(
+        log.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::AckMissed { .. }))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_command_changes_nothing_and_reaches_no_log() {
+    let world = World::new();
+    let (desk, task) = spawn(world.state, MemoryLog::default(), Clock::starting_at(t0()));
+    let refused = desk
+        .submit(Command::Crew {
+            unit: M_NEAR,
+            incident: crate::domain::IncidentId(7),
+            action: crate::dispatch::CrewAction::OnScene,
+        })
+        .await;
+    assert!(matches!(
+        refused,
+        Err(DeskError::Rejected(Rejection::UnknownIncident(_)))
+    ));
+    drop(desk);
+    let (state, log) = task.await.unwrap();
+    assert!(log.events.is_empty());
+    assert!(state.incidents.is_empty());
+}
+
+/// A log that refuses every append until told otherwise.
+struct Refusing(Arc<std::sync::atomic::AtomicBool>, MemoryLog);
+
+impl EventSink for Refusing {
+    async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
+        if self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            anyhow::bail!("disk full");
+        }
+        self.1.append(events).await
+    }
+}
+
+use std::sync::Arc;
+
+#[tokio::test(start_paused = true)]
+async fn when_the_log_refuses_an_append_nothing_is_applied_and_the_caller_is_told() {
+    let refuse = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let world = World::new();
+    let sink = Refusing(refuse.clone(), MemoryLog::default());
+    let (desk, task) = spawn(world.state, sink, Clock::starting_at(t0()));
+    let first = desk.submit(alarm(1)).await;
+    assert!(
+        matches!(first, Err(DeskError::Log(ref m)) if m.contains("disk full")),
+        "{first:?}"
+    );
+    refuse.store(false, std::sync::atomic::Ordering::SeqCst);
+    let second = desk.submit(alarm(1)).await.unwrap();
+    assert!(
+        matches!(second[0].kind, EventKind::IncidentOpened { .. }),
+        "the retried alarm opens the incident"
+    );
+    drop(desk);
+    let (state, sink) = task.await.unwrap();
+    assert_eq!(state.incidents.len(), 1);
+    assert_eq!(sink.1.events, second);
+}
