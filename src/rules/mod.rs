@@ -5,12 +5,22 @@
 //! the file, the line and the key. A folder's [`RulesVersion`] is a content hash; each incident
 //! keeps a [`ChainSnapshot`] so a rules edit never changes an incident in flight.
 
+mod chain;
+mod check;
+mod file;
+mod folder;
 pub mod model;
+#[cfg(test)]
+mod shipped_tests;
+mod summary;
+#[cfg(test)]
+mod tests;
 
 pub use model::{
     Chain, ChainSnapshot, Deadline, Dur, OnMiss, Party, RulesFile, RulesVersion, Selector, Step,
     StepId, Target, TravelModel,
 };
+pub use summary::Summary;
 
 use crate::domain::{AdminCode, AlarmFlags, AlarmKind, LiftFlags};
 use std::sync::Arc;
@@ -39,6 +49,23 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
+    /// Reads, parses and checks every `*.toml` file in `dir` (README.md and other files are
+    /// ignored). All problems of the folder are returned, each naming file, line and key.
+    pub fn load_dir(dir: impl AsRef<std::path::Path>) -> Result<RuleSet, Vec<RulesError>> {
+        Self::parse_files(&folder::read_dir(dir.as_ref())?)
+    }
+
+    /// Parses and checks rules given as (file name, text) pairs, e.g. `("default.toml", "…")`.
+    /// Pure: the same input always gives the same rules and version.
+    pub fn parse_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RulesError>> {
+        folder::parse_files(files)
+    }
+
+    /// A readable account of every file and chain, as `liftrescue rules check` prints it.
+    pub fn summary(&self) -> String {
+        summary::Summary(self).to_string()
+    }
+
     /// The file that applies to a lift in `district`: the one with the longest matching region
     /// prefix, else the default file.
     pub fn file_for(&self, district: Option<AdminCode>) -> &RulesFile {

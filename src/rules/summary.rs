@@ -1,0 +1,152 @@
+//! A readable summary of a checked rules folder, for `liftrescue rules check` and reviews.
+
+use super::{Chain, Deadline, RuleSet, RulesFile, Selector, Step};
+use std::fmt::{self, Display, Formatter, Write};
+
+/// Displays a [`RuleSet`] as the text `liftrescue rules check` prints.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary<'a>(pub &'a RuleSet);
+
+impl Display for Summary<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        writeln!(f, "rules version {}", self.0.version)?;
+        for file in &self.0.files {
+            writeln!(f)?;
+            write_file(f, file)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_file(f: &mut Formatter<'_>, file: &RulesFile) -> fmt::Result {
+    writeln!(f, "{}.toml: {}", file.name, file.description)?;
+    if file.default {
+        writeln!(
+            f,
+            "  applies: wherever no other file's region matches (default)"
+        )?;
+    } else {
+        writeln!(f, "  applies: regions {}", file.regions.join(", "))?;
+    }
+    writeln!(
+        f,
+        "  correlation window {}, positions trusted for {}",
+        file.correlation_window, file.position_max_age
+    )?;
+    let speeds: Vec<String> = file
+        .travel
+        .speed_kmh
+        .iter()
+        .map(|(k, v)| format!("{} {v} km/h", k.as_str()))
+        .collect();
+    writeln!(
+        f,
+        "  travel: detour factor {}, {}",
+        file.travel.detour_factor,
+        speeds.join(", ")
+    )?;
+    writeln!(f, "  select (first match wins):")?;
+    for (i, s) in file.select.iter().enumerate() {
+        writeln!(f, "    {}. {} -> {}", i + 1, conditions(s), s.chain)?;
+    }
+    for chain in file.chains.values() {
+        write_chain(f, chain)?;
+    }
+    Ok(())
+}
+
+fn conditions(s: &Selector) -> String {
+    let mut parts = Vec::new();
+    for (name, list) in [
+        ("kind", &s.kinds),
+        ("alarm flag", &s.alarm_flags_any),
+        ("lift flag", &s.lift_flags_any),
+    ] {
+        if !list.is_empty() {
+            parts.push(format!("{name} {}", list.join("|")));
+        }
+    }
+    if parts.is_empty() {
+        "anything else".into()
+    } else {
+        parts.join(" and ")
+    }
+}
+
+fn write_chain(f: &mut Formatter<'_>, chain: &Chain) -> fmt::Result {
+    writeln!(f, "  chain {}", chain.name)?;
+    writeln!(f, "    start: {}", chain.start.join(" + "))?;
+    if let Some(u) = &chain.on_urgent {
+        writeln!(f, "    on urgent alarm: start {u}")?;
+    }
+    if let Some(c) = &chain.confirm {
+        writeln!(
+            f,
+            "    release confirmed by callback within {}",
+            deadline(c)
+        )?;
+    }
+    for step in chain.steps.values() {
+        writeln!(f, "{}", step_line(step))?;
+    }
+    Ok(())
+}
+
+fn deadline(d: &Deadline) -> String {
+    match d.warning {
+        Some(w) => format!("{} (warning at {w})", d.limit),
+        None => d.limit.to_string(),
+    }
+}
+
+fn step_line(s: &Step) -> String {
+    let mut out = format!(
+        "    step {}: level {}, page {} x{} (at most {} pages{}{})",
+        s.id,
+        s.level,
+        serde_name(&s.page),
+        s.count,
+        s.max_pages,
+        s.radius_m
+            .map(|r| format!(", within {r} m"))
+            .unwrap_or_default(),
+        if s.repeat { ", may repeat" } else { "" },
+    );
+    let _ = write!(
+        out,
+        "\n      acknowledge {}; no ack: {}; decline: {}",
+        s.acknowledge,
+        serde_name(&s.on_no_ack),
+        serde_name(&s.on_decline)
+    );
+    if let Some(e) = &s.on_exhausted {
+        let _ = write!(out, "; exhausted: start {e}");
+    }
+    if let Some(a) = &s.arrive {
+        let _ = write!(out, "\n      arrive {}", deadline(a));
+        if let Some(b) = &s.on_arrive_breach {
+            let _ = write!(out, "; breach: start {b}");
+        }
+    }
+    if let Some(r) = &s.release {
+        let _ = write!(out, "\n      release {} after arrival", deadline(r));
+    }
+    for (when, list) in [
+        ("start", &s.notify_on_start),
+        ("breach", &s.notify_on_breach),
+    ] {
+        if !list.is_empty() {
+            let names: Vec<String> = list.iter().map(serde_name).collect();
+            let _ = write!(out, "\n      on {when} notify {}", names.join(", "));
+        }
+    }
+    out
+}
+
+/// The snake_case name a value has in rules files (writing to a String cannot fail).
+fn serde_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
