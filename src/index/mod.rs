@@ -1,13 +1,52 @@
 //! The nearest-unit index: which available units are closest to a lift.
 //!
-//! PLACEHOLDER IMPLEMENTATION (brute force) — the API is final, the internals are being replaced
-//! by a partitioned rstar index.
+//! # Design
+//!
+//! - **Projection.** Positions are projected once, when they arrive, onto a local metric plane:
+//!   a spherical azimuthal-equidistant projection centred on the region's origin (the `origin`
+//!   given to [`UnitIndex::new`]); see `projection.rs`. Never raw degrees: a degree of longitude
+//!   is 97 km here and 111 km of latitude, so degree-space neighbours are not the nearest ones.
+//! - **Partitioning.** There is one `rstar` R-tree per unit kind and one per (kind, company); a
+//!   unit lives in both. Only available units with a position are in the trees; the others stay
+//!   in the `HashMap` and are counted per partition ([`Ranking::unavailable`]). So "the nearest
+//!   on-duty maintainers of company 17" walks only company 17's free maintainers, however
+//!   selective that is, and never the whole region.
+//! - **Exactness.** Projected distance is not haversine distance, so a query walks its tree in
+//!   projected order (`nearest_neighbor_iter_with_distance_2`), computes each unit's haversine
+//!   distance with [`LatLon::distance_m`], and stops only when a *proven lower bound* on the
+//!   haversine distance of every unit not yet seen (derived from the next projected distance,
+//!   see `projection.rs`; inside the region it is within 1e-6 of the projected distance) is
+//!   strictly greater than the current `k`-th best eligible distance, or, with fewer than `k`
+//!   found, than the nearest unit seen beyond `max_distance_m`. Everything that can rank before
+//!   the last chosen unit has then been seen; sorting what was seen by (haversine distance, unit
+//!   id) gives exactly the brute-force answer, ties broken by id. The property test in
+//!   `tests.rs` checks this against a brute-force scan.
+//! - **Filters.** Kind and company pick the tree; availability is membership in it; stale
+//!   fixes, excluded units and units beyond the radius are seen while walking and reported in
+//!   [`Ranking::passed_over`] (capped at [`MAX_PASSED_OVER`]). Filters that are not partitioned
+//!   (freshness, `exclude`) still cost a walk over what they reject.
+//! - **Updates.** Each unit keeps its projected point, so a move removes exactly that element
+//!   from its two trees and inserts the new one (O(log n) each); availability changes move a
+//!   unit between the trees and the counters; [`UnitIndex::upsert`] takes a unit out of its old
+//!   partitions (kind and company may change) before placing it again. A fix with non-finite
+//!   coordinates counts as no position.
+
+mod partition;
+mod projection;
+mod search;
+#[cfg(test)]
+mod tests;
 
 use crate::domain::{CompanyId, Fix, LatLon, UnitId, UnitKind};
 use crate::rules::TravelModel;
 use chrono::{DateTime, Utc};
+use partition::Partitions;
+use projection::Projection;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+/// The most [`PassedOver`] entries a [`Ranking`] carries (the nearest ones).
+pub const MAX_PASSED_OVER: usize = 32;
 
 /// What the index keeps of a unit.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,59 +128,112 @@ pub struct PassedOver {
 pub struct Ranking {
     /// Chosen, nearest first.
     pub chosen: Vec<Candidate>,
-    /// Looked at and passed over, nearest first.
+    /// Looked at and passed over, nearest first: the stale and excluded units nearer than the
+    /// last chosen one and, when fewer than `k` were found inside the radius, the nearest unit
+    /// beyond it. At most [`MAX_PASSED_OVER`] entries (the nearest ones); the rest are dropped
+    /// so a region full of stale positions cannot blow up the answer or the event log.
     pub passed_over: Vec<PassedOver>,
     /// Units matching kind and company that are off duty, busy or without a position.
     pub unavailable: usize,
 }
 
 /// The index of units and their live positions.
-#[derive(Debug, Clone, Default)]
+///
+/// `Default` centres the projection on 0° N 0° E: answers stay exact anywhere, but a query
+/// far from the origin walks a few more units; prefer [`UnitIndex::new`] with the region's
+/// centre.
+#[derive(Debug, Clone)]
 pub struct UnitIndex {
-    units: HashMap<UnitId, Entry>,
+    projection: Projection,
+    units: HashMap<UnitId, Slot>,
+    parts: Partitions,
+}
+
+/// A unit and where it sits in the trees.
+#[derive(Debug, Clone)]
+struct Slot {
+    entry: Entry,
+    /// The projected position it is stored under in both its trees; `None` when it is not in
+    /// the trees (unavailable or no usable position) and counted as unavailable instead.
+    point: Option<[f64; 2]>,
+}
+
+impl Default for UnitIndex {
+    fn default() -> Self {
+        Self::new(LatLon { lat: 0.0, lon: 0.0 })
+    }
 }
 
 impl UnitIndex {
     /// An empty index whose projection is centred on `origin` (the region's centre).
-    pub fn new(_origin: LatLon) -> Self {
-        Self::default()
+    pub fn new(origin: LatLon) -> Self {
+        Self {
+            projection: Projection::new(origin),
+            units: HashMap::new(),
+            parts: Partitions::default(),
+        }
+    }
+
+    /// An index holding `entries`, built with `rstar`'s bulk loading (much faster than
+    /// inserting one by one, and a better-shaped tree). A repeated id keeps its last entry.
+    pub fn from_entries(
+        origin: LatLon,
+        entries: impl IntoIterator<Item = (UnitId, Entry)>,
+    ) -> Self {
+        let projection = Projection::new(origin);
+        let units: HashMap<UnitId, Slot> = entries
+            .into_iter()
+            .map(|(id, entry)| {
+                let point = placement(&projection, &entry);
+                (id, Slot { entry, point })
+            })
+            .collect();
+        let parts = Partitions::bulk_load(
+            units
+                .iter()
+                .map(|(id, s)| (*id, s.entry.kind, s.entry.company, s.point)),
+        );
+        Self {
+            projection,
+            units,
+            parts,
+        }
+    }
+
+    /// The centre of the projection.
+    pub fn origin(&self) -> LatLon {
+        self.projection.origin()
     }
 
     /// Adds or replaces a unit.
     pub fn upsert(&mut self, id: UnitId, entry: Entry) {
-        self.units.insert(id, entry);
+        self.remove(id);
+        let point = placement(&self.projection, &entry);
+        self.parts.add(id, entry.kind, entry.company, point);
+        self.units.insert(id, Slot { entry, point });
     }
 
     /// Moves a unit; false if the unit is unknown.
     pub fn set_position(&mut self, id: UnitId, fix: Fix) -> bool {
-        match self.units.get_mut(&id) {
-            Some(e) => {
-                e.fix = Some(fix);
-                true
-            }
-            None => false,
-        }
+        self.update(id, |e| e.fix = Some(fix))
     }
 
     /// Marks a unit available (on duty and free) or not; false if unknown.
     pub fn set_available(&mut self, id: UnitId, available: bool) -> bool {
-        match self.units.get_mut(&id) {
-            Some(e) => {
-                e.available = available;
-                true
-            }
-            None => false,
-        }
+        self.update(id, |e| e.available = available)
     }
 
     /// Removes a unit.
     pub fn remove(&mut self, id: UnitId) {
-        self.units.remove(&id);
+        if let Some(old) = self.units.remove(&id) {
+            let e = &old.entry;
+            self.parts.take(id, e.kind, e.company, old.point);
+        }
     }
 
     /// What the index knows of a unit.
     pub fn get(&self, id: UnitId) -> Option<&Entry> {
-        self.units.get(&id)
+        self.units.get(&id).map(|s| &s.entry)
     }
 
     /// Number of units.
@@ -154,60 +246,49 @@ impl UnitIndex {
         self.units.is_empty()
     }
 
-    /// The `k` nearest units that pass the query's filters.
+    /// The `k` nearest units that pass the query's filters, by haversine distance, ties by
+    /// unit id; see the module docs for how it stays exact.
     pub fn nearest(&self, q: &Query<'_>) -> Ranking {
-        let mut r = Ranking::default();
-        let mut all: Vec<(f64, UnitId, &Entry)> = Vec::new();
-        for (id, e) in &self.units {
-            if e.kind != q.kind || q.company.is_some_and(|c| c != e.company) {
-                continue;
-            }
-            match (e.available, e.fix) {
-                (true, Some(f)) => all.push((q.at.distance_m(f.at), *id, e)),
-                _ => r.unavailable += 1,
-            }
+        let Some(part) = self.parts.get((q.kind, q.company)) else {
+            return Ranking::default();
+        };
+        if q.k == 0 {
+            return Ranking {
+                unavailable: part.unavailable,
+                ..Ranking::default()
+            };
         }
-        all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        for (d, id, e) in all {
-            if r.chosen.len() >= q.k {
-                break;
-            }
-            let fix = e.fix.expect("filtered above");
-            if q.max_distance_m.is_some_and(|m| d > m) {
-                r.passed_over.push(PassedOver {
-                    unit: id,
-                    distance_m: d,
-                    why: PassReason::BeyondRadius,
-                });
-                break;
-            }
-            if q.fresh_since.is_some_and(|t| fix.taken < t) {
-                r.passed_over.push(PassedOver {
-                    unit: id,
-                    distance_m: d,
-                    why: PassReason::StalePosition {
-                        fix_taken: fix.taken,
-                    },
-                });
-                continue;
-            }
-            if (q.exclude)(id) {
-                r.passed_over.push(PassedOver {
-                    unit: id,
-                    distance_m: d,
-                    why: PassReason::Excluded,
-                });
-                continue;
-            }
-            let eta = q.travel.eta_secs(q.kind, d);
-            r.chosen.push(Candidate {
-                unit: id,
-                distance_m: d,
-                eta_secs: eta,
-                fix_taken: fix.taken,
-                why: format!("nearest available {}", q.kind.as_str()),
-            });
-        }
-        r
+        let looked = search::walk(&part.tree, &self.projection, |id| self.fix_of(id), q);
+        search::rank(looked, q, part.unavailable)
     }
+
+    fn fix_of(&self, id: UnitId) -> Option<(Fix, CompanyId)> {
+        let e = &self.units.get(&id)?.entry;
+        Some((e.fix?, e.company))
+    }
+
+    /// Applies `change` to a unit's entry (not its kind or company) and moves it between trees
+    /// and counters if its placement changed; false if the unit is unknown.
+    fn update(&mut self, id: UnitId, change: impl FnOnce(&mut Entry)) -> bool {
+        let Some(slot) = self.units.get_mut(&id) else {
+            return false;
+        };
+        change(&mut slot.entry);
+        let point = placement(&self.projection, &slot.entry);
+        if point != slot.point {
+            let (kind, company) = (slot.entry.kind, slot.entry.company);
+            self.parts.take(id, kind, company, slot.point);
+            self.parts.add(id, kind, company, point);
+            slot.point = point;
+        }
+        true
+    }
+}
+
+/// Where a unit goes in the trees: its projected position if it is available and has a finite
+/// one, else `None` (counted as unavailable).
+fn placement(projection: &Projection, entry: &Entry) -> Option<[f64; 2]> {
+    let fix = entry.fix.filter(|_| entry.available)?;
+    let p = projection.project(fix.at);
+    (p[0].is_finite() && p[1].is_finite()).then_some(p)
 }
