@@ -1,6 +1,125 @@
-//! The command line.
+//! The command line: `liftrescue rules check DIR` (more subcommands, such as `demo`, join it).
+//!
+//! Each subcommand is a variant of [`Command`]; adding one means adding a variant (its doc
+//! comment is its `--help` text) and one arm in [`Cli::run`]. Subcommands return an
+//! [`ExitCode`] rather than exiting, so the process ends in one place and tests can call them.
+
+use crate::rules::{RuleSet, RulesError};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// liftrescue: emergency rescue dispatch for people trapped in lifts.
+#[derive(Debug, Parser)]
+#[command(name = "liftrescue", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Work with dispatch rules folders (`dispatch-rules/`).
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// `liftrescue rules …`
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Check a rules folder. When it is sound, print its version and a summary of every file
+    /// and chain and exit 0; otherwise print every error as `file:line: key: message` to
+    /// stderr and exit 1.
+    Check {
+        /// The folder holding the `*.toml` rules files.
+        dir: PathBuf,
+    },
+}
 
 /// Runs the command line and returns the process exit code.
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+pub fn main() -> ExitCode {
+    Cli::parse().run()
+}
+
+impl Cli {
+    /// Runs the chosen subcommand.
+    pub fn run(self) -> ExitCode {
+        match self.command {
+            Command::Rules(RulesCommand::Check { dir }) => rules_check(&dir),
+        }
+    }
+}
+
+/// `liftrescue rules check DIR`.
+fn rules_check(dir: &Path) -> ExitCode {
+    match RuleSet::load_dir(dir) {
+        Ok(set) => {
+            print!("{}", set.summary());
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{}", error_line(dir, e));
+            }
+            let s = if errors.len() == 1 { "" } else { "s" };
+            eprintln!("{} error{s} in {}", errors.len(), dir.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `DIR/file:line: key: message`, the form editors and CI logs link to a place. An error
+/// about the folder as a whole (line 0) is shown as `DIR: key: message`.
+fn error_line(dir: &Path, e: &RulesError) -> String {
+    let mut place = if e.file.is_empty() {
+        dir.display().to_string()
+    } else {
+        dir.join(&e.file).display().to_string()
+    };
+    if e.line > 0 {
+        place = format!("{place}:{}", e.line);
+    }
+    if e.key.is_empty() {
+        format!("{place}: {}", e.message)
+    } else {
+        format!("{place}: {}: {}", e.key, e.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(file: &str, line: usize, key: &str) -> RulesError {
+        RulesError {
+            file: file.into(),
+            line,
+            key: key.into(),
+            message: "wrong".into(),
+        }
+    }
+
+    #[test]
+    fn errors_print_as_path_line_key_message() {
+        let dir = Path::new("rules");
+        let at = |e: RulesError| error_line(dir, &e);
+        assert_eq!(
+            at(error("a.toml", 3, "chains.x")),
+            "rules/a.toml:3: chains.x: wrong"
+        );
+        assert_eq!(at(error("", 0, "default")), "rules: default: wrong");
+        assert_eq!(at(error("a.toml", 0, "")), "rules/a.toml: wrong");
+    }
+
+    #[test]
+    fn the_rules_check_subcommand_parses() {
+        let cli = Cli::try_parse_from(["liftrescue", "rules", "check", "dispatch-rules"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Rules(RulesCommand::Check { ref dir }) if dir == Path::new("dispatch-rules")
+        ));
+        assert!(Cli::try_parse_from(["liftrescue", "rules", "check"]).is_err());
+    }
 }

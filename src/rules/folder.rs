@@ -26,25 +26,21 @@ fn folder_error(file: &str, key: &str, message: impl Into<String>) -> RulesError
 /// Reads every `*.toml` file directly in `dir`, sorted by name. Anything else (README.md,
 /// editor backups, sub-folders) is ignored and so is not part of the version.
 pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<RulesError>> {
-    let shown = dir.display().to_string();
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        vec![folder_error(
-            &shown,
+    let unreadable = |e: std::io::Error| {
+        folder_error(
             "",
-            format!("cannot read the rules folder: {e}"),
-        )]
-    })?;
+            "",
+            format!("cannot read the rules folder {}: {e}", dir.display()),
+        )
+    };
+    let entries = std::fs::read_dir(dir).map_err(|e| vec![unreadable(e)])?;
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for entry in entries {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                errors.push(folder_error(
-                    &shown,
-                    "",
-                    format!("cannot list the rules folder: {e}"),
-                ));
+                errors.push(unreadable(e));
                 continue;
             }
         };

@@ -86,7 +86,9 @@ fn write_chain(f: &mut Formatter<'_>, chain: &Chain) -> fmt::Result {
             deadline(c)
         )?;
     }
-    for step in chain.steps.values() {
+    let mut steps: Vec<&Step> = chain.steps.values().collect();
+    steps.sort_by_key(|s| (s.level, !chain.start.contains(&s.id), &s.id));
+    for step in steps {
         writeln!(f, "{}", step_line(step))?;
     }
     Ok(())

@@ -1,0 +1,80 @@
+//! Runs the real `liftrescue` binary: `liftrescue rules check DIR`.
+//!
+//! This test lives in the main package, not in `integration-tests/`, on purpose: Cargo builds
+//! a package's binaries before its integration tests and tells them where through
+//! `CARGO_BIN_EXE_liftrescue`, so the binary under test is always the one just built. From
+//! another package that variable does not exist, and a path such as `target/debug/liftrescue`
+//! may be missing or stale (another profile, another `CARGO_TARGET_DIR`, an old build).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn liftrescue(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_liftrescue"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the liftrescue binary")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// An empty folder under Cargo's scratch directory for integration tests.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a scratch folder");
+    dir
+}
+
+#[test]
+fn checking_the_shipped_rules_succeeds_and_prints_every_chain() {
+    let out = liftrescue(&["rules", "check", "dispatch-rules"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert!(stdout.starts_with("rules version sha256:"), "{stdout}");
+    for needle in [
+        "districted-city.toml",
+        "other-areas.toml",
+        "chain entrapment",
+        "chain urgent",
+        "chain urgent_unmaintained",
+        "chain fault",
+        "acknowledge 3m",
+        "arrive 30m (warning at 15m); breach: start fire",
+        "arrive 1h (warning at 30m)",
+    ] {
+        assert!(stdout.contains(needle), "{needle:?} not in\n{stdout}");
+    }
+}
+
+#[test]
+fn checking_a_folder_with_a_bad_file_exits_1_and_names_file_line_and_key() {
+    let dir = scratch("rules-cli-bad");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("dispatch-rules/other-areas.toml");
+    let good = std::fs::read_to_string(shipped).expect("read the shipped default file");
+    let bad = good.replacen("acknowledge = \"3m\"", "acknowledge = \"3 mins-ish\"", 1);
+    assert_ne!(bad, good);
+    let line = bad[..bad.find("3 mins-ish").unwrap()].matches('\n').count() + 1;
+    std::fs::write(dir.join("bad.toml"), bad).unwrap();
+    std::fs::write(dir.join("README.md"), "not a rules file").unwrap();
+
+    let out = liftrescue(&["rules", "check", dir.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    let expected = format!(
+        "{}:{line}: chains.entrapment.steps.contracted.acknowledge: invalid duration",
+        dir.join("bad.toml").display()
+    );
+    assert!(stderr.contains(&expected), "{expected:?} not in\n{stderr}");
+    assert!(stderr.contains("1 error in"), "{stderr}");
+}
+
+#[test]
+fn a_missing_folder_is_an_error_not_a_panic() {
+    let out = liftrescue(&["rules", "check", "no-such-folder"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read the rules folder"));
+}
