@@ -166,13 +166,7 @@ impl Checker<'_> {
         );
         let notify_on_breach = self.parties(&s.notify_on_breach, &join(&key, "notify_on_breach"));
         let notify_on_start = self.parties(&s.notify_on_start, &join(&key, "notify_on_start"));
-        for (field, t) in edges(s) {
-            self.step_ref(ch, t, &join(&key, field));
-        }
-        if let (Some(t), None) = (&s.on_arrive_breach, &s.arrive) {
-            let m = "needs `arrive`: there is no arrival deadline to breach";
-            self.error(t.span(), &join(&key, "on_arrive_breach"), m);
-        }
+        self.escalations(&key, s, ch);
         Some(Step {
             id: id.get_ref().clone(),
             level,
@@ -191,6 +185,17 @@ impl Checker<'_> {
             notify_on_start,
             release,
         })
+    }
+
+    /// `on_exhausted` and `on_arrive_breach` name steps of the chain; a breach needs `arrive`.
+    fn escalations(&mut self, key: &str, s: &RawStep, ch: &RawChain) {
+        for (field, t) in edges(s) {
+            self.step_ref(ch, t, &join(key, field));
+        }
+        if let (Some(t), None) = (&s.on_arrive_breach, &s.arrive) {
+            let m = "needs `arrive`: there is no arrival deadline to breach";
+            self.error(t.span(), &join(key, "on_arrive_breach"), m);
+        }
     }
 
     /// `level` 1..=3, `count` ≥ 1 (default 1), `max_pages` ≥ `count` (default 3), `radius_m` > 0.

@@ -187,52 +187,65 @@ fn key_at(text: &str, span: Range<usize>, message: &str) -> String {
     while !text.is_char_boundary(start) {
         start -= 1;
     }
-    if let Some(missing) = missing_field(message) {
-        // serde points at the table that lacks the key (the whole file for a top-level key).
-        let table = if start == 0 {
-            String::new()
-        } else {
-            key_at(text, start..start, "")
-        };
-        return [table, missing.to_owned()]
-            .iter()
-            .filter(|p| !p.is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(".");
+    let Some(missing) = missing_field(message) else {
+        return key_of_span(text, start, span);
+    };
+    // serde points at the table that lacks the key (the whole file for a top-level key).
+    match start {
+        0 => missing.to_owned(),
+        _ => join(vec![
+            key_of_span(text, start, start..start),
+            missing.to_owned(),
+        ]),
     }
+}
+
+/// The key at byte `start` (a char boundary) of `text`; `span` is the whole place at fault.
+fn key_of_span(text: &str, start: usize, span: Range<usize>) -> String {
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let mut header = String::new();
-    let mut array_counts: BTreeMap<String, usize> = BTreeMap::new();
-    for line in text[..line_start].lines().chain(std::iter::once("")) {
-        if let Some(h) = header_of(line) {
-            header = h;
-            if line.trim_start().starts_with("[[") {
-                let n = array_counts.entry(header.clone()).or_default();
-                header = format!("{header}[{n}]");
-                *n += 1;
-            }
-        }
-    }
     let line = text[line_start..].lines().next().unwrap_or("");
+    let (table, counts) = table_before(&text[..line_start]);
     if let Some(h) = header_of(line) {
-        // The error is about the table itself (e.g. a missing key); name the table.
-        return match array_counts.get(&h) {
-            Some(n) if line.trim_start().starts_with("[[") => format!("{h}[{n}]"),
-            _ => h,
+        // The error is about the table itself (e.g. a missing key): name the table.
+        return match line.trim_start().starts_with("[[") {
+            true => format!("{h}[{}]", counts.get(&h).copied().unwrap_or(0)),
+            false => h,
         };
     }
-    let mut parts: Vec<String> = vec![header];
+    let mut parts = vec![table];
     if let Some((k, _)) = line.split_once('=') {
         parts.push(clean_key(k));
-        // An unknown key inside an inline table: the span covers that key.
+        // An unknown key inside an inline table: the span covers that key, and `=` follows.
         let inner = text.get(span.clone()).unwrap_or("").trim();
         let after = text.get(span.end..).unwrap_or("").trim_start();
-        let before_eq = line.find('=').map_or(0, |i| line_start + i);
-        if start > before_eq && !inner.is_empty() && is_bare_key(inner) && after.starts_with('=') {
+        let first_eq = line_start + k.len();
+        if start > first_eq && is_bare_key(inner) && after.starts_with('=') {
             parts.push(inner.to_owned());
         }
     }
+    join(parts)
+}
+
+/// The table the end of `text` is in (`select[1]` for the second `[[select]]`), and how many
+/// of each array of tables were seen.
+fn table_before(text: &str) -> (String, BTreeMap<String, usize>) {
+    let mut table = String::new();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for line in text.lines() {
+        let Some(h) = header_of(line) else { continue };
+        if line.trim_start().starts_with("[[") {
+            let n = counts.entry(h.clone()).or_default();
+            table = format!("{h}[{n}]");
+            *n += 1;
+        } else {
+            table = h;
+        }
+    }
+    (table, counts)
+}
+
+/// The non-empty parts, dotted.
+fn join(mut parts: Vec<String>) -> String {
     parts.retain(|p| !p.is_empty());
     parts.join(".")
 }
@@ -261,8 +274,9 @@ fn clean_key(k: &str) -> String {
 }
 
 fn is_bare_key(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn is_dotted_key(s: &str) -> bool {
@@ -301,6 +315,12 @@ mod tests {
     fn a_missing_key_is_reported_at_its_table_header() {
         let e = located("description = \"d\"\n\n[[select]]\nchain = \"a\"\n[[select]]\n");
         assert_eq!((e.line, e.key.as_str()), (5, "select[1].chain"));
+    }
+
+    #[test]
+    fn a_missing_key_in_the_first_array_table_is_indexed() {
+        let e = located("description = \"d\"\n[[select]]\nkinds = []\n");
+        assert_eq!((e.line, e.key.as_str()), (2, "select[0].chain"));
     }
 
     #[test]

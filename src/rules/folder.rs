@@ -5,11 +5,10 @@
 //! Nested prefixes ("50" and "5001") are fine: the longest match wins.
 
 use super::check::check_file;
-use super::file::Source;
+use super::file::{RawFile, Source};
 use super::{RuleSet, RulesError, RulesVersion};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -100,17 +99,7 @@ pub fn parse_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RulesError
                 claims.unparsed = true;
             }
             Ok(raw) => {
-                let regions = raw.regions.iter().flat_map(|r| r.get_ref());
-                claims.regions_of(
-                    src,
-                    regions.map(|r| (r.get_ref().as_str(), r.span())),
-                    &mut errors,
-                );
-                if let Some(d) = raw.default.as_ref().filter(|d| *d.get_ref()) {
-                    claims
-                        .defaults
-                        .push((name.clone(), src.line(d.span().start)));
-                }
+                claims.record(src, &raw, &mut errors);
                 match check_file(src, &raw) {
                     Ok(f) => checked.push(Arc::new(f)),
                     Err(es) => errors.extend(es),
@@ -131,15 +120,15 @@ pub fn parse_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RulesError
 }
 
 impl Claims {
-    /// Records a file's regions; one already claimed by another file is an error.
-    fn regions_of<'r>(
-        &mut self,
-        src: Source<'_>,
-        regions: impl Iterator<Item = (&'r str, Range<usize>)>,
-        errors: &mut Vec<RulesError>,
-    ) {
-        for (i, (region, span)) in regions.enumerate() {
-            let line = src.line(span.start);
+    /// Records a file's regions and default flag; a region another file claimed is an error.
+    fn record(&mut self, src: Source<'_>, raw: &RawFile, errors: &mut Vec<RulesError>) {
+        if let Some(d) = raw.default.as_ref().filter(|d| *d.get_ref()) {
+            let line = src.line(d.span().start);
+            self.defaults.push((src.name.to_owned(), line));
+        }
+        let regions = raw.regions.iter().flat_map(|r| r.get_ref());
+        for (i, region) in regions.enumerate() {
+            let (span, region) = (region.span(), region.get_ref());
             match self.regions.get(region) {
                 Some((file, at)) if file != src.name => {
                     let m = format!(
@@ -149,8 +138,8 @@ impl Claims {
                 }
                 Some(_) => {}
                 None => {
-                    self.regions
-                        .insert(region.to_owned(), (src.name.to_owned(), line));
+                    let at = (src.name.to_owned(), src.line(span.start));
+                    self.regions.insert(region.clone(), at);
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! A readable summary of a checked rules folder, for `liftrescue rules check` and reviews.
 
 use super::{Chain, Deadline, RuleSet, RulesFile, Selector, Step};
-use std::fmt::{self, Display, Formatter, Write};
+use std::fmt::{self, Display, Formatter};
 
 /// Displays a [`RuleSet`] as the text `liftrescue rules check` prints.
 #[derive(Debug, Clone, Copy)]
@@ -89,7 +89,7 @@ fn write_chain(f: &mut Formatter<'_>, chain: &Chain) -> fmt::Result {
     let mut steps: Vec<&Step> = chain.steps.values().collect();
     steps.sort_by_key(|s| (s.level, !chain.start.contains(&s.id), &s.id));
     for step in steps {
-        writeln!(f, "{}", step_line(step))?;
+        write_step(f, step)?;
     }
     Ok(())
 }
@@ -101,37 +101,52 @@ fn deadline(d: &Deadline) -> String {
     }
 }
 
-fn step_line(s: &Step) -> String {
-    let mut out = format!(
-        "    step {}: level {}, page {} x{} (at most {} pages{}{})",
+fn write_step(f: &mut Formatter<'_>, s: &Step) -> fmt::Result {
+    let radius = s
+        .radius_m
+        .map(|r| format!(", within {r} m"))
+        .unwrap_or_default();
+    let repeat = if s.repeat { ", may repeat" } else { "" };
+    writeln!(
+        f,
+        "    step {}: level {}, page {} x{} (at most {} pages{radius}{repeat})",
         s.id,
         s.level,
         serde_name(&s.page),
         s.count,
         s.max_pages,
-        s.radius_m
-            .map(|r| format!(", within {r} m"))
-            .unwrap_or_default(),
-        if s.repeat { ", may repeat" } else { "" },
-    );
-    let _ = write!(
-        out,
-        "\n      acknowledge {}; no ack: {}; decline: {}",
+    )?;
+    for line in step_details(s) {
+        writeln!(f, "      {line}")?;
+    }
+    Ok(())
+}
+
+fn step_details(s: &Step) -> Vec<String> {
+    let exhausted = s
+        .on_exhausted
+        .as_ref()
+        .map(|e| format!("; exhausted: start {e}"));
+    let mut lines = vec![format!(
+        "acknowledge {}; no ack: {}; decline: {}{}",
         s.acknowledge,
         serde_name(&s.on_no_ack),
-        serde_name(&s.on_decline)
-    );
-    if let Some(e) = &s.on_exhausted {
-        let _ = write!(out, "; exhausted: start {e}");
-    }
+        serde_name(&s.on_decline),
+        exhausted.unwrap_or_default()
+    )];
     if let Some(a) = &s.arrive {
-        let _ = write!(out, "\n      arrive {}", deadline(a));
-        if let Some(b) = &s.on_arrive_breach {
-            let _ = write!(out, "; breach: start {b}");
-        }
+        let breach = s
+            .on_arrive_breach
+            .as_ref()
+            .map(|b| format!("; breach: start {b}"));
+        lines.push(format!(
+            "arrive {}{}",
+            deadline(a),
+            breach.unwrap_or_default()
+        ));
     }
     if let Some(r) = &s.release {
-        let _ = write!(out, "\n      release {} after arrival", deadline(r));
+        lines.push(format!("release {} after arrival", deadline(r)));
     }
     for (when, list) in [
         ("start", &s.notify_on_start),
@@ -139,13 +154,13 @@ fn step_line(s: &Step) -> String {
     ] {
         if !list.is_empty() {
             let names: Vec<String> = list.iter().map(serde_name).collect();
-            let _ = write!(out, "\n      on {when} notify {}", names.join(", "));
+            lines.push(format!("on {when} notify {}", names.join(", ")));
         }
     }
-    out
+    lines
 }
 
-/// The snake_case name a value has in rules files (writing to a String cannot fail).
+/// The snake_case name a value has in rules files.
 fn serde_name<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
