@@ -11,6 +11,8 @@ use crate::domain::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub mod story;
+
 /// The centre of Yuzhong District, Chongqing (WGS-84).
 pub const YUZHONG: LatLon = LatLon {
     lat: 29.556,

@@ -318,7 +318,16 @@ fn assign(
         .filter(|h| **h != id)
         .map(|h| h.0.to_string())
         .collect::<Vec<_>>();
-    let step = operator_step(unit, us.unit.kind, ack);
+    let mut step = operator_step(unit, us.unit.kind, ack);
+    let again = format!("{}#", step.id);
+    let repeats = i
+        .tracks
+        .keys()
+        .filter(|k| **k == step.id || k.starts_with(&again))
+        .count();
+    if repeats > 0 {
+        step.id = format!("{}#{}", step.id, repeats + 1);
+    }
     let mut why = format!("assigned by operator {user}: {reason}");
     if !busy.is_empty() {
         why.push_str(&format!(" (also busy on incident {})", busy.join(", ")));

@@ -29,7 +29,7 @@ pub struct UnitState {
 
 /// Everything the dispatch desk knows; changed only by [`apply`] and the two live-data setters
 /// ([`DeskState::add_unit`], [`DeskState::update_position`]).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DeskState {
     /// Rules for incidents that open from now on.
     pub rules: Arc<RuleSet>,
@@ -188,8 +188,8 @@ pub fn apply(state: &mut DeskState, e: &Event) {
         (_, Some(id)) => {
             if let Some(i) = state.incidents.get_mut(&id) {
                 i.apply(e);
-                if i.status.is_terminal() {
-                    let key = correlation_key(i.lift.as_ref().map(|l| l.id), &i.alarms[0].lift_ref);
+                if let (true, Some(first)) = (i.status.is_terminal(), i.alarms.first()) {
+                    let key = correlation_key(i.lift.as_ref().map(|l| l.id), &first.lift_ref);
                     if state.open_by_key.get(&key) == Some(&id) {
                         state.open_by_key.remove(&key);
                     }

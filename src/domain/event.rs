@@ -5,7 +5,7 @@
 //! version. The dispatch core produces them; the log stores them; timelines, statistics and
 //! state after a restart are read back from them. Nothing here is ever edited once written.
 
-use super::alarm::{Alarm, AlarmFlags, Channel};
+use super::alarm::{Alarm, Channel};
 use super::lift::Lift;
 use super::unit::UnitId;
 use crate::index::{Candidate, PassedOver};
@@ -228,6 +228,36 @@ pub enum EventKind {
     FalseAlarm,
 }
 
+impl EventKind {
+    /// The event's type name as it appears in JSON (`unit_paged`, `ack_missed`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::IncidentOpened { .. } => "incident_opened",
+            Self::AlarmJoined { .. } => "alarm_joined",
+            Self::StepStarted { .. } => "step_started",
+            Self::UnitPaged { .. } => "unit_paged",
+            Self::NoCandidate { .. } => "no_candidate",
+            Self::StepExhausted { .. } => "step_exhausted",
+            Self::NeedsOperator { .. } => "needs_operator",
+            Self::PartiesNotified { .. } => "parties_notified",
+            Self::Accepted { .. } => "accepted",
+            Self::Declined { .. } => "declined",
+            Self::AckMissed { .. } => "ack_missed",
+            Self::PageCancelled { .. } => "page_cancelled",
+            Self::CrewProgress { .. } => "crew_progress",
+            Self::DeadlineWarning { .. } => "deadline_warning",
+            Self::DeadlineBreached { .. } => "deadline_breached",
+            Self::UnitDuty { .. } => "unit_duty",
+            Self::Note { .. } => "note",
+            Self::ReleaseConfirmed => "release_confirmed",
+            Self::FaultCauseFiled { .. } => "fault_cause_filed",
+            Self::Closed { .. } => "closed",
+            Self::Cancelled => "cancelled",
+            Self::FalseAlarm => "false_alarm",
+        }
+    }
+}
+
 /// One entry of the record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -247,9 +277,24 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-/// Flags reported by an incident's alarms so far.
-pub fn flags_of(alarms: &[Alarm]) -> AlarmFlags {
-    alarms
-        .iter()
-        .fold(AlarmFlags::default(), |f, a| f.union(a.flags))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_are_the_json_type_tags() {
+        let kinds = [
+            EventKind::ReleaseConfirmed,
+            EventKind::Cancelled,
+            EventKind::Note { text: "x".into() },
+            EventKind::Declined { unit: UnitId(1) },
+            EventKind::Closed {
+                fault_cause_filed: false,
+            },
+        ];
+        for k in kinds {
+            let json = serde_json::to_value(&k).unwrap();
+            assert_eq!(json["type"], k.name());
+        }
+    }
 }

@@ -23,7 +23,7 @@ fn a_full_rescue_runs_from_alarm_to_close() {
     w.now += TimeDelta::minutes(4);
     let released = w.crew(M_NEAR, id, CrewAction::Released).unwrap();
     // The property page still pending is stood down.
-    assert_eq!(kinds(&released), ["progress", "cancelled_page"]);
+    assert_eq!(kinds(&released), ["crew_progress", "page_cancelled"]);
     assert_eq!(w.incident(id).released_at, Some(w.now));
     assert!(
         w.state.units[&M_NEAR].held_by.is_empty(),
@@ -75,7 +75,7 @@ fn the_release_confirmation_callback_warns_then_breaches() {
         .unwrap();
     w.crew(M_NEAR, id, CrewAction::OnScene).unwrap();
     w.crew(M_NEAR, id, CrewAction::Released).unwrap();
-    assert_eq!(kinds(&w.advance(300)), ["warning"]);
+    assert_eq!(kinds(&w.advance(300)), ["deadline_warning"]);
     let breach = w.advance(300);
     assert_eq!(
         breach[0].kind,
@@ -97,7 +97,7 @@ fn a_cabin_phone_call_and_an_iot_alarm_for_one_lift_are_one_incident_and_cleared
         AlarmFlags::default(),
         AlarmStatus::New,
     );
-    assert_eq!(kinds(&joined), ["joined"]);
+    assert_eq!(kinds(&joined), ["alarm_joined"]);
     assert_eq!(joined[0].incident, Some(id));
     let cleared = w.alarm_with(
         Channel::Iot,
@@ -105,7 +105,7 @@ fn a_cabin_phone_call_and_an_iot_alarm_for_one_lift_are_one_incident_and_cleared
         AlarmFlags::default(),
         AlarmStatus::Cleared,
     );
-    assert_eq!(kinds(&cleared), ["joined"]);
+    assert_eq!(kinds(&cleared), ["alarm_joined"]);
     assert!(cleared[0].reason.contains("cleared"));
     assert_eq!(w.incident(id).status, IncidentStatus::Dispatched);
     assert_eq!(w.incident(id).alarms.len(), 3);
@@ -138,7 +138,7 @@ fn an_alarm_long_after_the_release_opens_a_new_incident_but_a_late_duplicate_joi
         AlarmFlags::default(),
         AlarmStatus::New,
     );
-    assert_eq!(kinds(&again)[0], "opened");
+    assert_eq!(kinds(&again)[0], "incident_opened");
     assert_ne!(again[0].incident, Some(id));
 }
 
@@ -166,7 +166,7 @@ fn a_joining_alarm_reporting_a_child_alone_starts_fire_rescue_at_once() {
         flags,
         AlarmStatus::New,
     );
-    assert_eq!(kinds(&again), ["joined"]);
+    assert_eq!(kinds(&again), ["alarm_joined"]);
     assert_eq!(w.incident(id).flags, flags);
 }
 
@@ -179,7 +179,7 @@ fn an_alarm_for_an_unknown_lift_is_kept_and_asks_the_operator() {
         AlarmFlags::default(),
         AlarmStatus::New,
     );
-    assert_eq!(kinds(&events), ["opened", "needs_operator"]);
+    assert_eq!(kinds(&events), ["incident_opened", "needs_operator"]);
     let id = events[0].incident.unwrap();
     assert!(
         w.incident(id)
@@ -195,7 +195,7 @@ fn an_alarm_for_an_unknown_lift_is_kept_and_asks_the_operator() {
         AlarmFlags::default(),
         AlarmStatus::New,
     );
-    assert_eq!(kinds(&again), ["joined"]);
+    assert_eq!(kinds(&again), ["alarm_joined"]);
     // The operator can still send someone by hand.
     let assigned = w
         .operator(
@@ -329,9 +329,9 @@ fn the_operator_can_assign_a_named_unit_note_and_cancel_with_a_reason() {
     assert_eq!(
         kinds(&ended),
         [
-            "cancelled_page",
-            "cancelled_page",
-            "cancelled_page",
+            "page_cancelled",
+            "page_cancelled",
+            "page_cancelled",
             "false_alarm"
         ]
     );
@@ -350,4 +350,34 @@ fn the_operator_can_assign_a_named_unit_note_and_cancel_with_a_reason() {
     // The lift has no open incident now: a new alarm opens a new one.
     let next = w.entrapment();
     assert_ne!(next, id);
+}
+
+#[test]
+fn a_unit_the_operator_assigns_again_after_a_decline_gets_a_new_page() {
+    let mut w = World::new();
+    let id = w.entrapment();
+    let assign = || OperatorAction::Assign {
+        unit: M_OTHER_CO,
+        reason: "closest crew".into(),
+    };
+    w.operator(id, assign()).unwrap();
+    let declined = w
+        .crew(
+            M_OTHER_CO,
+            id,
+            CrewAction::Decline {
+                reason: "no ladder".into(),
+            },
+        )
+        .unwrap();
+    // An operator page that is declined has nowhere to escalate: the console is asked.
+    assert_eq!(
+        kinds(&declined),
+        ["declined", "step_exhausted", "needs_operator"]
+    );
+    let again = w.operator(id, assign()).unwrap();
+    assert_eq!(started(&again), vec!["operator:3#2"]);
+    w.crew(M_OTHER_CO, id, CrewAction::Accept { eta_secs: None })
+        .unwrap();
+    assert_eq!(w.incident(id).status, IncidentStatus::Acknowledged);
 }

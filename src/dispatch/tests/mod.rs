@@ -346,31 +346,5 @@ pub fn started(events: &[Event]) -> Vec<String> {
 }
 
 pub fn kinds(events: &[Event]) -> Vec<&'static str> {
-    events
-        .iter()
-        .map(|e| match &e.kind {
-            EventKind::IncidentOpened { .. } => "opened",
-            EventKind::AlarmJoined { .. } => "joined",
-            EventKind::StepStarted { .. } => "step",
-            EventKind::UnitPaged { .. } => "paged",
-            EventKind::NoCandidate { .. } => "no_candidate",
-            EventKind::StepExhausted { .. } => "exhausted",
-            EventKind::NeedsOperator { .. } => "needs_operator",
-            EventKind::PartiesNotified { .. } => "notified",
-            EventKind::Accepted { .. } => "accepted",
-            EventKind::Declined { .. } => "declined",
-            EventKind::AckMissed { .. } => "ack_missed",
-            EventKind::PageCancelled { .. } => "cancelled_page",
-            EventKind::CrewProgress { .. } => "progress",
-            EventKind::DeadlineWarning { .. } => "warning",
-            EventKind::DeadlineBreached { .. } => "breach",
-            EventKind::UnitDuty { .. } => "duty",
-            EventKind::Note { .. } => "note",
-            EventKind::ReleaseConfirmed => "confirmed",
-            EventKind::FaultCauseFiled { .. } => "fault_cause",
-            EventKind::Closed { .. } => "closed",
-            EventKind::Cancelled => "cancelled",
-            EventKind::FalseAlarm => "false_alarm",
-        })
-        .collect()
+    events.iter().map(|e| e.kind.name()).collect()
 }

@@ -8,7 +8,7 @@ fn a_new_entrapment_pages_the_nearest_fresh_on_duty_contracted_maintainer_and_th
     let mut w = World::new();
     let id = w.entrapment();
     let events = w.log.clone();
-    assert_eq!(kinds(&events)[..2], ["opened", "step"]);
+    assert_eq!(kinds(&events)[..2], ["incident_opened", "step_started"]);
     // M_OFF_DUTY (100 m) is off duty, M_STALE (200 m) has a 20-minute-old fix, M_OTHER_CO
     // (300 m) works for another company: the nearest eligible contracted maintainer is M_NEAR.
     assert_eq!(paged(&events), vec![M_NEAR, PROPERTY]);
@@ -48,9 +48,9 @@ fn an_unacknowledged_page_escalates_to_the_next_nearest_maintainer() {
         kinds(&events),
         [
             "ack_missed",
-            "paged",
+            "unit_paged",
             "ack_missed",
-            "exhausted",
+            "step_exhausted",
             "needs_operator"
         ]
     );
@@ -71,7 +71,7 @@ fn a_step_that_runs_out_of_pages_escalates_to_mutual_aid_and_never_pages_a_unit_
     let events = w.advance(180); // M_FAR missed: max_pages 2 used
     assert_eq!(
         kinds(&events)[..4],
-        ["ack_missed", "exhausted", "step", "paged"]
+        ["ack_missed", "step_exhausted", "step_started", "unit_paged"]
     );
     assert_eq!(started(&events), vec!["mutual_aid"]);
     // Mutual aid pages any company's maintainer: M_OTHER_CO at 300 m is nearest.
@@ -99,7 +99,7 @@ fn a_decline_pages_the_next_candidate_at_once() {
             },
         )
         .unwrap();
-    assert_eq!(kinds(&events), ["declined", "paged"]);
+    assert_eq!(kinds(&events), ["declined", "unit_paged"]);
     assert_eq!(paged(&events), vec![M_FAR]);
     assert!(events[0].reason.contains("stuck in another lift"));
     let empty = w.crew(M_FAR, id, CrewAction::Decline { reason: " ".into() });
@@ -124,7 +124,10 @@ fn an_acknowledgement_stops_paging_that_track_and_makes_the_unit_busy() {
     // No further acknowledgement deadline for that page: 3 minutes later only the property
     // page is missed.
     let later = w.advance(180);
-    assert_eq!(kinds(&later), ["ack_missed", "exhausted", "needs_operator"]);
+    assert_eq!(
+        kinds(&later),
+        ["ack_missed", "step_exhausted", "needs_operator"]
+    );
     assert_eq!(later[0].step.as_deref(), Some("property"));
     // A second incident on another lift of the same company cannot page the busy M_NEAR.
     w.alarm_with(
@@ -177,7 +180,7 @@ fn no_candidate_at_all_escalates_at_once_and_says_why() {
     );
     assert_eq!(paged(&events), vec![FIRE_NEAR, PROPERTY]);
     assert!(events.iter().all(|e| e.at == w.now));
-    assert!(kinds(&events).contains(&"notified"));
+    assert!(kinds(&events).contains(&"parties_notified"));
 }
 
 #[test]
@@ -191,7 +194,10 @@ fn a_paged_unit_going_off_duty_is_replaced() {
         on_duty: false,
         why: "phone offline".into(),
     });
-    assert_eq!(kinds(&events), ["duty", "cancelled_page", "paged"]);
+    assert_eq!(
+        kinds(&events),
+        ["unit_duty", "page_cancelled", "unit_paged"]
+    );
     assert_eq!(paged(&events), vec![M_FAR]);
     assert!(events[1].reason.contains("phone offline"));
     // Going off duty twice records nothing new.
@@ -265,7 +271,7 @@ fn arrival_warns_at_15_minutes_and_a_breach_at_30_calls_fire_rescue_and_notifies
         .unwrap();
     assert!(w.advance(15 * 60 - 1).is_empty());
     let warn = w.advance(1);
-    assert_eq!(kinds(&warn), ["warning"]);
+    assert_eq!(kinds(&warn), ["deadline_warning"]);
     assert_eq!(
         warn[0].kind,
         EventKind::DeadlineWarning {
@@ -276,7 +282,13 @@ fn arrival_warns_at_15_minutes_and_a_breach_at_30_calls_fire_rescue_and_notifies
     let breach = w.advance(15 * 60);
     assert_eq!(
         kinds(&breach),
-        ["breach", "notified", "step", "notified", "paged"]
+        [
+            "deadline_breached",
+            "parties_notified",
+            "step_started",
+            "parties_notified",
+            "unit_paged"
+        ]
     );
     assert_eq!(started(&breach), vec!["fire"]);
     assert_eq!(paged(&breach), vec![FIRE_NEAR]);
