@@ -1,4 +1,4 @@
-//! The command line: `liftrescue rules check DIR` (more subcommands, such as `demo`, join it).
+//! The command line: `liftrescue demo` and `liftrescue rules check DIR`.
 //!
 //! Each subcommand is a variant of [`Command`]; adding one means adding a variant (its doc
 //! comment is its `--help` text) and one arm in [`Cli::run`]. Subcommands return an
@@ -21,6 +21,16 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Play two rescues through the dispatch core on a synthetic Yuzhong District (a simulated
+    /// clock: it prints the whole timeline at once).
+    Demo {
+        /// The rules folder.
+        #[arg(long, default_value = "dispatch-rules")]
+        rules: PathBuf,
+        /// Number of lifts in the region (Yuzhong has about 15,000).
+        #[arg(long, default_value_t = 15_000)]
+        lifts: usize,
+    },
     /// Work with dispatch rules folders (`dispatch-rules/`).
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -47,7 +57,30 @@ impl Cli {
     /// Runs the chosen subcommand.
     pub fn run(self) -> ExitCode {
         match self.command {
+            Command::Demo { rules, lifts } => demo(&rules, lifts),
             Command::Rules(RulesCommand::Check { dir }) => rules_check(&dir),
+        }
+    }
+}
+
+/// `liftrescue demo`.
+fn demo(dir: &Path, lifts: usize) -> ExitCode {
+    let rules = match RuleSet::load_dir(dir) {
+        Ok(r) => r,
+        Err(errors) => return report(dir, &errors),
+    };
+    let spec = crate::demo::RegionSpec {
+        lifts,
+        ..Default::default()
+    };
+    match crate::demo::story::run(rules, &spec, chrono::Utc::now()) {
+        Ok(timeline) => {
+            print!("{timeline}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("demo failed: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -59,15 +92,18 @@ fn rules_check(dir: &Path) -> ExitCode {
             print!("{}", set.summary());
             ExitCode::SUCCESS
         }
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("{}", error_line(dir, e));
-            }
-            let s = if errors.len() == 1 { "" } else { "s" };
-            eprintln!("{} error{s} in {}", errors.len(), dir.display());
-            ExitCode::FAILURE
-        }
+        Err(errors) => report(dir, &errors),
     }
+}
+
+/// Prints every rules error to stderr; exit code 1.
+fn report(dir: &Path, errors: &[RulesError]) -> ExitCode {
+    for e in errors {
+        eprintln!("{}", error_line(dir, e));
+    }
+    let s = if errors.len() == 1 { "" } else { "s" };
+    eprintln!("{} error{s} in {}", errors.len(), dir.display());
+    ExitCode::FAILURE
 }
 
 /// `DIR/file:line: key: message`, the form editors and CI logs link to a place. An error

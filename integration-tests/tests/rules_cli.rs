@@ -1,25 +1,7 @@
-//! Runs the real `liftrescue` binary: `liftrescue rules check DIR`.
-//!
-//! This test lives in the main package, not in `integration-tests/`, on purpose: Cargo builds
-//! a package's binaries before its integration tests and tells them where through
-//! `CARGO_BIN_EXE_liftrescue`, so the binary under test is always the one just built. From
-//! another package that variable does not exist, and a path such as `target/debug/liftrescue`
-//! may be missing or stale (another profile, another `CARGO_TARGET_DIR`, an old build).
+//! `liftrescue rules check DIR`, run as a user would.
 
+use crate::cli::{liftrescue, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn liftrescue(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_liftrescue"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run the liftrescue binary")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// An empty folder under Cargo's scratch directory for integration tests.
 fn scratch(name: &str) -> PathBuf {
@@ -53,7 +35,7 @@ fn checking_the_shipped_rules_succeeds_and_prints_every_chain() {
 #[test]
 fn checking_a_folder_with_a_bad_file_exits_1_and_names_file_line_and_key() {
     let dir = scratch("rules-cli-bad");
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("dispatch-rules/other-areas.toml");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dispatch-rules/other-areas.toml");
     let good = std::fs::read_to_string(shipped).expect("read the shipped default file");
     let bad = good.replacen("acknowledge = \"3m\"", "acknowledge = \"3 mins-ish\"", 1);
     assert_ne!(bad, good);

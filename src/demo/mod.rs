@@ -105,7 +105,7 @@ pub fn region(spec: &RegionSpec, now: DateTime<Utc>) -> Region {
     // 500103 is a valid GB/T 2260 code (Yuzhong), so this cannot fail.
     let district = AdminCode::parse("500103").unwrap_or_else(|_| unreachable!());
     let companies = companies(spec);
-    let lifts = (0..spec.lifts)
+    let lifts: Vec<Lift> = (0..spec.lifts)
         .map(|i| lift(spec, &mut rng, i, district))
         .collect();
     let mut units = Vec::new();
@@ -141,9 +141,25 @@ pub fn region(spec: &RegionSpec, now: DateTime<Utc>) -> Region {
             format!("Maintainer {}", i + 1),
         );
     }
+    // Property staff work in the buildings they manage: each stands within ~150 m of one of
+    // its company's lifts (the n-th staff member near the n-th such lift).
+    let mut managed: std::collections::HashMap<CompanyId, Vec<LatLon>> = Default::default();
+    for l in &lifts {
+        if let Some(c) = l.use_unit {
+            managed.entry(c).or_default().push(l.position);
+        }
+    }
     for p in 0..spec.property_companies {
+        let sites = managed
+            .get(&CompanyId(1001 + p as i64))
+            .cloned()
+            .unwrap_or_default();
         for s in 0..spec.staff_per_property_company {
-            let at = random_point(&mut rng, spec.half_side_m);
+            let (east, north) = (rng.f64() * 300.0 - 150.0, rng.f64() * 300.0 - 150.0);
+            let at = match sites.get(s % sites.len().max(1)) {
+                Some(site) => offset(*site, east, north),
+                None => random_point(&mut rng, spec.half_side_m),
+            };
             push(
                 UnitKind::PropertyStaff,
                 CompanyId(1001 + p as i64),

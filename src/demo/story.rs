@@ -83,8 +83,19 @@ impl Sim {
         Ok(events)
     }
 
+    /// Lets `secs` pass, firing each deadline at the moment it falls due, as the desk would.
     fn wait(&mut self, secs: i64) -> anyhow::Result<Vec<Event>> {
-        self.now += TimeDelta::seconds(secs);
+        let until = self.now + TimeDelta::seconds(secs);
+        let mut events = Vec::new();
+        while let Some(due) = self.state.next_due().filter(|d| *d <= until) {
+            events.extend(self.tick_at(due.max(self.now))?);
+        }
+        events.extend(self.tick_at(until)?);
+        Ok(events)
+    }
+
+    fn tick_at(&mut self, at: DateTime<Utc>) -> anyhow::Result<Vec<Event>> {
+        self.now = at;
         // Crews keep reporting their positions while the clock runs.
         let fixes: Vec<(UnitId, Fix)> = self
             .state
@@ -96,7 +107,7 @@ impl Sim {
                         u.unit.id,
                         Fix {
                             at: f.at,
-                            taken: self.now,
+                            taken: at,
                         },
                     )
                 })

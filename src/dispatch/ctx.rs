@@ -207,10 +207,29 @@ impl<'a> Ctx<'a> {
         );
         match next {
             Some(n) => self.start_step(id, &n, format!("step `{step_id}` exhausted: {why}")),
-            None => self.needs_operator(
-                id,
-                format!("step `{step_id}` exhausted: {why}; assign a unit by hand"),
-            ),
+            None => {
+                let call = self.duty_phone_hint(id, step_id);
+                let why = format!("step `{step_id}` exhausted: {why}; assign a unit by hand{call}");
+                self.needs_operator(id, why)
+            }
+        }
+    }
+
+    /// For a property-staff step, the use unit's duty phone for the operator to call.
+    fn duty_phone_hint(&mut self, id: IncidentId, step_id: &str) -> String {
+        let Some(i) = self.incident(id) else {
+            return String::new();
+        };
+        let property = i
+            .tracks
+            .get(step_id)
+            .is_some_and(|t| t.step.page == Target::PropertyStaff);
+        match (
+            property,
+            i.lift.as_ref().and_then(|l| l.use_unit_phone.as_ref()),
+        ) {
+            (true, Some(phone)) => format!(" or call the use unit's duty phone {phone}"),
+            _ => String::new(),
         }
     }
 

@@ -55,7 +55,12 @@ pub fn due_items(i: &Incident) -> Vec<Due> {
         if i.released_at.is_some() {
             continue;
         }
-        if let (Some(d), Some(first), None) = (t.step.arrive, t.first_page_at(), t.arrived_at) {
+        // An exhausted step that nobody accepted has handed over to its escalation, whose own
+        // clock runs: its arrival deadline would only warn about nobody.
+        let handed_over = t.exhausted && t.accepted() == 0;
+        if let (Some(d), Some(first), None, false) =
+            (t.step.arrive, t.first_page_at(), t.arrived_at, handed_over)
+        {
             let kind = DeadlineKind::Arrive(id.clone());
             push_pair(&mut out, Some(id), &kind, first, d, |b| {
                 t.has_fired(&kind, b)
@@ -68,17 +73,17 @@ pub fn due_items(i: &Incident) -> Vec<Due> {
             });
         }
     }
-    if let (Some(d), Some(released)) = (i.chain.chain.confirm, i.released_at) {
-        if i.status < IncidentStatus::Confirmed {
-            let fired = |b: bool| {
-                if b {
-                    i.confirm_fired.1
-                } else {
-                    i.confirm_fired.0
-                }
-            };
-            push_pair(&mut out, None, &DeadlineKind::Confirm, released, d, fired);
-        }
+    if let (Some(d), Some(released)) = (i.chain.chain.confirm, i.released_at)
+        && i.status < IncidentStatus::Confirmed
+    {
+        let fired = |breach: bool| {
+            if breach {
+                i.confirm_fired.1
+            } else {
+                i.confirm_fired.0
+            }
+        };
+        push_pair(&mut out, None, &DeadlineKind::Confirm, released, d, fired);
     }
     out.sort_by_key(|d| d.at);
     out

@@ -286,10 +286,11 @@ impl Incident {
 
     fn crew_progress(&mut self, step: &str, unit: UnitId, status: CrewStatus, at: DateTime<Utc>) {
         self.set_page(step, unit, PageState::Accepted(status));
-        if let Some(t) = self.tracks.get_mut(step) {
-            if status >= CrewStatus::OnScene && t.arrived_at.is_none() {
-                t.arrived_at = Some(at);
-            }
+        if let Some(t) = self.tracks.get_mut(step)
+            && status >= CrewStatus::OnScene
+            && t.arrived_at.is_none()
+        {
+            t.arrived_at = Some(at);
         }
         let incident_status = match status {
             CrewStatus::Accepted => IncidentStatus::Acknowledged,
