@@ -1,12 +1,11 @@
 //! The query: walk one partition's tree in projected order until the projection's lower bound
 //! proves nothing unseen can change the answer, then rank what was seen exactly.
 
-use super::partition::{Params, PlanePoint};
+use super::partition::{Leaf, Tree};
 use super::projection::Projection;
 use super::{Candidate, MAX_PASSED_OVER, PassReason, PassedOver, Query, Ranking};
-use crate::domain::{CompanyId, Fix, UnitId};
+use crate::domain::{CompanyId, UnitId};
 use chrono::{DateTime, Timelike, Utc};
-use rstar::RTree;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fmt::Write;
@@ -31,13 +30,8 @@ enum Verdict {
 
 /// Walks `tree` nearest first (projected) and returns every unit that could rank before the
 /// `q.k`-th chosen one, plus the nearest one beyond the radius when fewer than `q.k` are inside.
-/// `fix_of` gives a tree unit's fix and company. `q.k` must be at least 1.
-pub(super) fn walk(
-    tree: &RTree<PlanePoint, Params>,
-    projection: &Projection,
-    fix_of: impl Fn(UnitId) -> Option<(Fix, CompanyId)>,
-    q: &Query<'_>,
-) -> Vec<Looked> {
+/// `q.k` must be at least 1.
+pub(super) fn walk(tree: &Tree, projection: &Projection, q: &Query<'_>) -> Vec<Looked> {
     let at = projection.project(q.at);
     let norm = at[0].hypot(at[1]);
     let mut kth = KthBest::new(q.k);
@@ -54,12 +48,9 @@ pub(super) fn walk(
         if Projection::lower_bound_m(norm, d2.sqrt()) > enough {
             break;
         }
-        // Every unit in a tree has a fix (see `placement`), so this never skips.
-        let Some((fix, company)) = fix_of(point.data) else {
-            continue;
-        };
+        let Leaf { unit, company, fix } = point.data;
         let distance_m = q.at.distance_m(fix.at);
-        let verdict = judge(q, point.data, distance_m, fix.taken);
+        let verdict = judge(q, unit, distance_m, fix.taken);
         match verdict {
             Verdict::Eligible => kth.offer(distance_m),
             Verdict::BeyondRadius => nearest_beyond = nearest_beyond.min(distance_m),
@@ -67,7 +58,7 @@ pub(super) fn walk(
         }
         looked.push(Looked {
             distance_m,
-            unit: point.data,
+            unit,
             company,
             taken: fix.taken,
             verdict,
@@ -97,6 +88,7 @@ pub(super) fn rank(mut looked: Vec<Looked>, q: &Query<'_>, unavailable: usize) -
             .then(a.unit.cmp(&b.unit))
     });
     let mut r = Ranking {
+        chosen: Vec::with_capacity(q.k.min(looked.len())),
         unavailable,
         ..Ranking::default()
     };
@@ -153,24 +145,27 @@ fn why(q: &Query<'_>, l: &Looked, rank: usize, eta_secs: u32, passed: usize) -> 
         Some(_) => write!(s, " of company {}: ", l.company.0),
         None => write!(s, " (company {}): ", l.company.0),
     };
-    let _ = if l.distance_m < 1000.0 {
-        write!(s, "{:.0} m, ", l.distance_m)
+    // Integers format several times faster than floats; `as` saturates.
+    let metres = l.distance_m.round() as u64;
+    let _ = if metres < 1000 {
+        write!(s, "{metres} m, ")
     } else {
-        write!(s, "{:.2} km, ", l.distance_m / 1000.0)
+        let dam = (l.distance_m / 10.0).round() as u64;
+        write!(s, "{}.{:02} km, ", dam / 100, dam % 100)
     };
     let _ = if eta_secs < 60 {
         write!(s, "ETA {eta_secs} s, ")
     } else {
         write!(s, "ETA {} min, ", (eta_secs + 30) / 60)
     };
+    s.push_str("fix taken");
     let t = l.taken.time();
-    let _ = write!(
-        s,
-        "fix taken {:02}:{:02}:{:02}Z",
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    for (i, n) in [t.hour(), t.minute(), t.second()].into_iter().enumerate() {
+        s.push(if i == 0 { ' ' } else { ':' });
+        s.push(char::from(b'0' + (n / 10) as u8));
+        s.push(char::from(b'0' + (n % 10) as u8));
+    }
+    s.push('Z');
     if passed > 0 {
         let _ = write!(s, "; {passed} nearer passed over");
     }

@@ -12,14 +12,19 @@ fn place() -> impl Strategy<Value = LatLon> {
     let grid = (-2..=2i32, -2..=2i32);
     let far = (prop::bool::ANY, 0.9..20.0f64, -20.0..20.0f64);
     prop_oneof![
-        12 => boxed.prop_map(|(dlat, dlon)| LatLon { lat: YUZHONG.lat + dlat, lon: YUZHONG.lon + dlon }),
+        12 => boxed.prop_map(|(dlat, dlon)| offset(dlat, dlon)),
         3 => grid.prop_map(|(i, j)| at(1000.0 * f64::from(i), 1000.0 * f64::from(j))),
-        2 => far.prop_map(|(north, d, dlon)| LatLon {
-            lat: YUZHONG.lat + if north { d } else { -d },
-            lon: YUZHONG.lon + dlon,
-        }),
+        2 => far.prop_map(|(north, d, dlon)| offset(if north { d } else { -d }, dlon)),
         1 => (-89.0..89.0f64, -180.0..180.0f64).prop_map(|(lat, lon)| LatLon { lat, lon }),
     ]
+}
+
+/// Yuzhong's centre moved by these many degrees.
+fn offset(dlat: f64, dlon: f64) -> LatLon {
+    LatLon {
+        lat: YUZHONG.lat + dlat,
+        lon: YUZHONG.lon + dlon,
+    }
 }
 
 fn kind() -> impl Strategy<Value = UnitKind> {
