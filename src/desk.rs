@@ -7,8 +7,8 @@
 //! failed append changes nothing and is reported to the caller. When every handle is dropped
 //! the desk finishes what it took and returns its state.
 
-use crate::dispatch::{Command, DeskState, Rejection, apply, decide};
-use crate::domain::{Event, Fix, UnitId};
+use crate::dispatch::{Command, DeskState, IncidentView, Rejection, apply, decide, incident_view};
+use crate::domain::{Event, Fix, IncidentId, IncidentStatus, UnitId};
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
@@ -87,6 +87,34 @@ pub enum Input {
     Command(Command, oneshot::Sender<Result<Vec<Event>, DeskError>>),
     /// A live position (not logged; see [`DeskState::update_position`]).
     Position(UnitId, Fix),
+    /// The console's view of an incident.
+    View(IncidentId, oneshot::Sender<Option<IncidentView>>),
+    /// Counts for the board and `/metrics`.
+    Stats(oneshot::Sender<DeskStats>),
+}
+
+/// Counts the desk can give at any moment.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct DeskStats {
+    /// Incidents held, by status.
+    pub by_status: std::collections::BTreeMap<IncidentStatus, usize>,
+    /// Units held, and how many of them may be paged now.
+    pub units: usize,
+    /// Units on duty and free.
+    pub units_available: usize,
+    /// The earliest pending deadline.
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+impl DeskStats {
+    fn of(state: &DeskState) -> Self {
+        let mut by_status = std::collections::BTreeMap::new();
+        for i in state.incidents.values() {
+            *by_status.entry(i.status).or_insert(0) += 1;
+        }
+        let units_available = state.units.values().filter(|u| u.unit.on_duty && u.held_by.is_empty()).count();
+        DeskStats { by_status, units: state.units.len(), units_available, next_due: state.next_due() }
+    }
 }
 
 /// A cloneable handle for submitting to a running desk.
@@ -112,6 +140,18 @@ impl DeskHandle {
             .send(Input::Position(unit, fix))
             .await
             .map_err(|_| DeskError::Stopped)
+    }
+    /// The console's view of an incident, if the desk holds it.
+    pub async fn view(&self, id: IncidentId) -> Result<Option<IncidentView>, DeskError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::View(id, reply)).await.map_err(|_| DeskError::Stopped)?;
+        rx.await.map_err(|_| DeskError::Stopped)
+    }
+    /// Counts for the board and `/metrics`.
+    pub async fn stats(&self) -> Result<DeskStats, DeskError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::Stats(reply)).await.map_err(|_| DeskError::Stopped)?;
+        rx.await.map_err(|_| DeskError::Stopped)
     }
     /// The live feed of applied events.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -174,6 +214,12 @@ impl<S: EventSink> Desk<S> {
                 }
                 Some(Input::Command(cmd, reply)) => {
                     let _ = reply.send(self.step(cmd).await);
+                }
+                Some(Input::View(id, reply)) => {
+                    let _ = reply.send(incident_view(&self.state, id, self.clock.now()));
+                }
+                Some(Input::Stats(reply)) => {
+                    let _ = reply.send(DeskStats::of(&self.state));
                 }
             }
         }

@@ -28,9 +28,11 @@ pub mod state;
 #[cfg(test)]
 pub(crate) mod tests;
 mod tick;
+pub mod view;
 
 pub use incident::{Incident, Page, PageState, Track};
 pub use state::{DeskState, UnitState, apply};
+pub use view::{IncidentView, incident_view};
 
 use crate::domain::{Alarm, IncidentId, IncidentStatus, Lift, UnitId};
 use chrono::{DateTime, Utc};

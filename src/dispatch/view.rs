@@ -1,0 +1,205 @@
+//! What the console shows of an incident: where it stands, every page, the SLA clocks with the
+//! time left, and the units that would be paged next with why. Pure: `now` is passed in.
+
+use super::deadline::{DueWhat, due_items};
+use super::incident::{Incident, PageState};
+use super::state::DeskState;
+use crate::domain::{IncidentId, IncidentStatus, Lift, UnitId};
+use crate::index::{Candidate, Query};
+use crate::rules::Target;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One page as the console shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageView {
+    /// The unit.
+    pub unit: UnitId,
+    /// Its name.
+    pub name: String,
+    /// Pending, accepted, en_route, on_scene, released, declined, missed or cancelled.
+    pub state: String,
+    /// When the page went out.
+    pub sent_at: DateTime<Utc>,
+    /// When the acknowledgement is (or was) due.
+    pub ack_due: DateTime<Utc>,
+    /// The unit's own ETA, seconds, once accepted.
+    pub eta_secs: Option<u32>,
+    /// Distance when paged, metres.
+    pub distance_m: f64,
+}
+
+/// One running step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepView {
+    /// Step id.
+    pub step: String,
+    /// Response level.
+    pub level: u8,
+    /// Whom it pages.
+    pub target: Target,
+    /// Gave up and escalated.
+    pub exhausted: bool,
+    /// When its first unit arrived.
+    pub arrived_at: Option<DateTime<Utc>>,
+    /// Its pages, in order.
+    pub pages: Vec<PageView>,
+}
+
+/// An SLA clock still running.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockView {
+    /// What: "ack unit 12", "arrive (contracted) warning", "confirm breach" ….
+    pub what: String,
+    /// When it falls due.
+    pub due: DateTime<Utc>,
+    /// Seconds left (negative: overdue, about to fire).
+    pub seconds_left: i64,
+}
+
+/// The console's view of one incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentView {
+    /// Its id.
+    pub id: IncidentId,
+    /// Where it stands.
+    pub status: IncidentStatus,
+    /// When it opened.
+    pub opened_at: DateTime<Utc>,
+    /// The lift, if resolved.
+    pub lift: Option<Lift>,
+    /// The chain and the rules version.
+    pub chain: String,
+    /// Rules version.
+    pub rules_version: String,
+    /// Number of alarms on it.
+    pub alarms: usize,
+    /// Flags reported so far.
+    pub flags: Vec<String>,
+    /// Waiting for an operator, and why.
+    pub needs_operator: Option<String>,
+    /// When the passengers were released.
+    pub released_at: Option<DateTime<Utc>>,
+    /// Steps in start order.
+    pub steps: Vec<StepView>,
+    /// Running SLA clocks, earliest first.
+    pub clocks: Vec<ClockView>,
+    /// The nearest available maintainers and fire/rescue units not yet paged here, for a
+    /// one-key override.
+    pub candidates: Vec<Candidate>,
+}
+
+/// The console's view of an incident at `now`, if the desk holds it.
+pub fn incident_view(state: &DeskState, id: IncidentId, now: DateTime<Utc>) -> Option<IncidentView> {
+    let i = state.incidents.get(&id)?;
+    let steps = i.track_order.iter().filter_map(|s| i.tracks.get(s)).map(|t| StepView {
+        step: t.step.id.clone(),
+        level: t.step.level,
+        target: t.step.page,
+        exhausted: t.exhausted,
+        arrived_at: t.arrived_at,
+        pages: t.pages.iter().map(|p| page_view(state, p)).collect(),
+    });
+    let clocks = due_items(i).into_iter().map(|d| ClockView {
+        what: clock_label(&d.what),
+        due: d.at,
+        seconds_left: (d.at - now).num_seconds(),
+    });
+    Some(IncidentView {
+        id,
+        status: i.status,
+        opened_at: i.opened_at,
+        lift: i.lift.clone(),
+        chain: i.chain.chain.name.clone(),
+        rules_version: i.chain.rules_version.0.clone(),
+        alarms: i.alarms.len(),
+        flags: i.flags.names().iter().map(|s| s.to_string()).collect(),
+        needs_operator: i.needs_operator.clone(),
+        released_at: i.released_at,
+        steps: steps.collect(),
+        clocks: clocks.collect(),
+        candidates: candidates(state, i, now),
+    })
+}
+
+fn page_view(state: &DeskState, p: &super::incident::Page) -> PageView {
+    let state_word = match p.state {
+        PageState::Pending => "pending".to_owned(),
+        PageState::Accepted(s) => serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        PageState::Declined => "declined".to_owned(),
+        PageState::Missed => "missed".to_owned(),
+        PageState::Cancelled => "cancelled".to_owned(),
+    };
+    PageView {
+        unit: p.unit,
+        name: state.units.get(&p.unit).map(|u| u.unit.name.clone()).unwrap_or_default(),
+        state: state_word,
+        sent_at: p.sent_at,
+        ack_due: p.ack_due,
+        eta_secs: p.eta_secs,
+        distance_m: p.distance_m,
+    }
+}
+
+fn clock_label(what: &DueWhat) -> String {
+    match what {
+        DueWhat::Ack { step, unit } => format!("acknowledge ({step}, {unit})"),
+        DueWhat::Deadline { kind, breach, .. } => {
+            let phase = if *breach { "breach" } else { "warning" };
+            match kind {
+                crate::domain::DeadlineKind::Arrive(s) => format!("arrive ({s}) {phase}"),
+                crate::domain::DeadlineKind::Release(s) => format!("release ({s}) {phase}"),
+                crate::domain::DeadlineKind::Confirm => format!("confirm release {phase}"),
+            }
+        }
+    }
+}
+
+/// Up to 3 nearest available maintainers (of any company) and 2 fire/rescue units not already
+/// paged on this incident.
+fn candidates(state: &DeskState, i: &Incident, now: DateTime<Utc>) -> Vec<Candidate> {
+    let Some(lift) = i.lift.as_ref() else { return vec![] };
+    if i.status.is_terminal() || i.released_at.is_some() {
+        return vec![];
+    }
+    let paged = |u: UnitId| i.page_of(u).is_some();
+    let ask = |kind, k| {
+        state.index.nearest(&Query {
+            at: lift.position,
+            kind,
+            company: None,
+            k,
+            max_distance_m: None,
+            fresh_since: Some(now - i.chain.position_max_age.delta()),
+            exclude: &paged,
+            travel: &i.chain.travel,
+        })
+    };
+    let mut out = ask(crate::domain::UnitKind::Maintainer, 3).chosen;
+    out.extend(ask(crate::domain::UnitKind::FireRescue, 2).chosen);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{M_NEAR, M_OTHER_CO, World};
+    use super::*;
+
+    #[test]
+    fn the_view_shows_pages_running_clocks_and_override_candidates() {
+        let mut w = World::new();
+        let id = w.entrapment();
+        w.now += chrono::TimeDelta::seconds(60);
+        let v = incident_view(&w.state, id, w.now).unwrap();
+        assert_eq!(v.status, IncidentStatus::Dispatched);
+        assert_eq!(v.steps.len(), 2);
+        assert_eq!(v.steps[0].pages[0].unit, M_NEAR);
+        assert_eq!(v.steps[0].pages[0].state, "pending");
+        let ack = v.clocks.iter().find(|c| c.what.starts_with("acknowledge (contracted")).unwrap();
+        assert_eq!(ack.seconds_left, 120);
+        assert!(v.clocks.iter().any(|c| c.what == "arrive (contracted) warning"));
+        // The nearest maintainer not yet paged here is the other company's, 300 m away.
+        assert_eq!(v.candidates.first().map(|c| c.unit), Some(M_OTHER_CO));
+        assert!(v.candidates.iter().all(|c| c.unit != M_NEAR));
+    }
+}
