@@ -20,6 +20,16 @@ const RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 pub trait EventSink: Send {
     /// Appends events durably, in order; `Err` means none of them count.
     fn append(&mut self, events: &[Event]) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Persists the next pending deadline of each incident the last append touched (`None`:
+    /// none pending). Deadlines are derived from the log, so these rows are a durable,
+    /// queryable copy; a failure here is logged, not fatal.
+    fn deadlines(
+        &mut self,
+        _due: &[(IncidentId, Option<DateTime<Utc>>)],
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// An in-memory log, for the demo and tests.
@@ -91,6 +101,8 @@ pub enum Input {
     View(IncidentId, oneshot::Sender<Option<IncidentView>>),
     /// Counts for the board and `/metrics`.
     Stats(oneshot::Sender<DeskStats>),
+    /// The incidents holding a unit (pending pages and unreleased assignments).
+    Assignments(UnitId, oneshot::Sender<Vec<IncidentView>>),
 }
 
 /// Counts the desk can give at any moment.
@@ -112,8 +124,17 @@ impl DeskStats {
         for i in state.incidents.values() {
             *by_status.entry(i.status).or_insert(0) += 1;
         }
-        let units_available = state.units.values().filter(|u| u.unit.on_duty && u.held_by.is_empty()).count();
-        DeskStats { by_status, units: state.units.len(), units_available, next_due: state.next_due() }
+        let units_available = state
+            .units
+            .values()
+            .filter(|u| u.unit.on_duty && u.held_by.is_empty())
+            .count();
+        DeskStats {
+            by_status,
+            units: state.units.len(),
+            units_available,
+            next_due: state.next_due(),
+        }
     }
 }
 
@@ -144,13 +165,28 @@ impl DeskHandle {
     /// The console's view of an incident, if the desk holds it.
     pub async fn view(&self, id: IncidentId) -> Result<Option<IncidentView>, DeskError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Input::View(id, reply)).await.map_err(|_| DeskError::Stopped)?;
+        self.tx
+            .send(Input::View(id, reply))
+            .await
+            .map_err(|_| DeskError::Stopped)?;
         rx.await.map_err(|_| DeskError::Stopped)
     }
     /// Counts for the board and `/metrics`.
     pub async fn stats(&self) -> Result<DeskStats, DeskError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Input::Stats(reply)).await.map_err(|_| DeskError::Stopped)?;
+        self.tx
+            .send(Input::Stats(reply))
+            .await
+            .map_err(|_| DeskError::Stopped)?;
+        rx.await.map_err(|_| DeskError::Stopped)
+    }
+    /// The incidents a unit is paged for or assigned to, for the crew's phone.
+    pub async fn assignments(&self, unit: UnitId) -> Result<Vec<IncidentView>, DeskError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Input::Assignments(unit, reply))
+            .await
+            .map_err(|_| DeskError::Stopped)?;
         rx.await.map_err(|_| DeskError::Stopped)
     }
     /// The live feed of applied events.
@@ -221,6 +257,20 @@ impl<S: EventSink> Desk<S> {
                 Some(Input::Stats(reply)) => {
                     let _ = reply.send(DeskStats::of(&self.state));
                 }
+                Some(Input::Assignments(unit, reply)) => {
+                    let now = self.clock.now();
+                    let held = self
+                        .state
+                        .units
+                        .get(&unit)
+                        .map(|u| u.held_by.clone())
+                        .unwrap_or_default();
+                    let views = held
+                        .into_iter()
+                        .filter_map(|id| incident_view(&self.state, id, now))
+                        .collect();
+                    let _ = reply.send(views);
+                }
             }
         }
     }
@@ -238,6 +288,15 @@ impl<S: EventSink> Desk<S> {
         for e in &events {
             apply(&mut self.state, e);
             let _ = self.feed.send(e.clone());
+        }
+        let mut touched: Vec<IncidentId> = events.iter().filter_map(|e| e.incident).collect();
+        touched.dedup();
+        let due: Vec<_> = touched
+            .into_iter()
+            .map(|id| (id, self.state.incident_next_due(id)))
+            .collect();
+        if let Err(e) = self.sink.deadlines(&due).await {
+            tracing::warn!(error = %e, "could not persist pending deadlines");
         }
         Ok(events)
     }

@@ -108,6 +108,11 @@ impl DeskState {
         self.due.first().map(|(t, _)| *t)
     }
 
+    /// When the incident's earliest pending deadline falls due.
+    pub fn incident_next_due(&self, id: IncidentId) -> Option<DateTime<Utc>> {
+        self.due_of.get(&id).copied()
+    }
+
     /// Incidents with a deadline due at or before `now`, earliest first.
     pub fn due_incidents(&self, now: DateTime<Utc>) -> Vec<IncidentId> {
         self.due

@@ -90,16 +90,24 @@ pub struct IncidentView {
 }
 
 /// The console's view of an incident at `now`, if the desk holds it.
-pub fn incident_view(state: &DeskState, id: IncidentId, now: DateTime<Utc>) -> Option<IncidentView> {
+pub fn incident_view(
+    state: &DeskState,
+    id: IncidentId,
+    now: DateTime<Utc>,
+) -> Option<IncidentView> {
     let i = state.incidents.get(&id)?;
-    let steps = i.track_order.iter().filter_map(|s| i.tracks.get(s)).map(|t| StepView {
-        step: t.step.id.clone(),
-        level: t.step.level,
-        target: t.step.page,
-        exhausted: t.exhausted,
-        arrived_at: t.arrived_at,
-        pages: t.pages.iter().map(|p| page_view(state, p)).collect(),
-    });
+    let steps = i
+        .track_order
+        .iter()
+        .filter_map(|s| i.tracks.get(s))
+        .map(|t| StepView {
+            step: t.step.id.clone(),
+            level: t.step.level,
+            target: t.step.page,
+            exhausted: t.exhausted,
+            arrived_at: t.arrived_at,
+            pages: t.pages.iter().map(|p| page_view(state, p)).collect(),
+        });
     let clocks = due_items(i).into_iter().map(|d| ClockView {
         what: clock_label(&d.what),
         due: d.at,
@@ -125,14 +133,21 @@ pub fn incident_view(state: &DeskState, id: IncidentId, now: DateTime<Utc>) -> O
 fn page_view(state: &DeskState, p: &super::incident::Page) -> PageView {
     let state_word = match p.state {
         PageState::Pending => "pending".to_owned(),
-        PageState::Accepted(s) => serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        PageState::Accepted(s) => serde_json::to_value(s)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
         PageState::Declined => "declined".to_owned(),
         PageState::Missed => "missed".to_owned(),
         PageState::Cancelled => "cancelled".to_owned(),
     };
     PageView {
         unit: p.unit,
-        name: state.units.get(&p.unit).map(|u| u.unit.name.clone()).unwrap_or_default(),
+        name: state
+            .units
+            .get(&p.unit)
+            .map(|u| u.unit.name.clone())
+            .unwrap_or_default(),
         state: state_word,
         sent_at: p.sent_at,
         ack_due: p.ack_due,
@@ -158,7 +173,9 @@ fn clock_label(what: &DueWhat) -> String {
 /// Up to 3 nearest available maintainers (of any company) and 2 fire/rescue units not already
 /// paged on this incident.
 fn candidates(state: &DeskState, i: &Incident, now: DateTime<Utc>) -> Vec<Candidate> {
-    let Some(lift) = i.lift.as_ref() else { return vec![] };
+    let Some(lift) = i.lift.as_ref() else {
+        return vec![];
+    };
     if i.status.is_terminal() || i.released_at.is_some() {
         return vec![];
     }
@@ -195,9 +212,17 @@ mod tests {
         assert_eq!(v.steps.len(), 2);
         assert_eq!(v.steps[0].pages[0].unit, M_NEAR);
         assert_eq!(v.steps[0].pages[0].state, "pending");
-        let ack = v.clocks.iter().find(|c| c.what.starts_with("acknowledge (contracted")).unwrap();
+        let ack = v
+            .clocks
+            .iter()
+            .find(|c| c.what.starts_with("acknowledge (contracted"))
+            .unwrap();
         assert_eq!(ack.seconds_left, 120);
-        assert!(v.clocks.iter().any(|c| c.what == "arrive (contracted) warning"));
+        assert!(
+            v.clocks
+                .iter()
+                .any(|c| c.what == "arrive (contracted) warning")
+        );
         // The nearest maintainer not yet paged here is the other company's, 300 m away.
         assert_eq!(v.candidates.first().map(|c| c.unit), Some(M_OTHER_CO));
         assert!(v.candidates.iter().all(|c| c.unit != M_NEAR));

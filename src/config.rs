@@ -1,0 +1,143 @@
+//! One typed configuration tree: a TOML file (optional), overridden by `LIFTRESCUE_…`
+//! environment variables (`LIFTRESCUE_LISTEN=0.0.0.0:8080`, `LIFTRESCUE_DATABASE_URL=…`).
+//! Unknown keys are errors. With nothing set at all, liftrescue runs on an embedded SQLite file
+//! with the demo region, which is what the README's run command relies on.
+
+use crate::domain::LatLon;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines (default).
+    Pretty,
+    /// One JSON object per line (production).
+    Json,
+}
+
+/// Every setting of `liftrescue serve`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// `sqlite:PATH` (embedded, created if missing) or `postgres://user@host/db`.
+    pub database_url: String,
+    /// The dispatch rules folder.
+    pub rules_dir: PathBuf,
+    /// Load the synthetic Yuzhong region when the registry has no lifts.
+    pub seed_demo: bool,
+    /// The region's centre (WGS-84), the origin of the nearest-unit index's projection.
+    pub region_centre: LatLon,
+    /// Largest request body accepted, bytes.
+    pub max_body_bytes: usize,
+    /// How long alarm intake waits for the desk to name the incident before answering 202
+    /// without it, milliseconds.
+    pub intake_wait_ms: u64,
+    /// Log line format.
+    pub log_format: LogFormat,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite:liftrescue.db".into(),
+            rules_dir: "dispatch-rules".into(),
+            seed_demo: true,
+            region_centre: crate::demo::YUZHONG,
+            max_body_bytes: 64 * 1024,
+            intake_wait_ms: 2_000,
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("database_url", &redact(&self.database_url))
+            .field("rules_dir", &self.rules_dir)
+            .field("seed_demo", &self.seed_demo)
+            .field("region_centre", &self.region_centre)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("intake_wait_ms", &self.intake_wait_ms)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// A database URL with any password replaced by `***`.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Settings {
+    /// Defaults, then the TOML file if given, then `LIFTRESCUE_…` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig.merge(Env::prefixed("LIFTRESCUE_").ignore(&[
+            "TEST_DATABASE_URL",
+            "TEST_REDIS_URL",
+            "TEST_MQTT_URL",
+            "LOG",
+        ]))
+        .extract()
+        .map_err(Box::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_debug_output() {
+        let s = Settings {
+            database_url: "postgres://lift:s3cret@db/lr".into(),
+            ..Settings::default()
+        };
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://lift:***@db/lr"));
+        assert_eq!(redact("sqlite:liftrescue.db"), "sqlite:liftrescue.db");
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_unknown_keys_are_refused() {
+        let dir = std::env::temp_dir().join(format!("lr-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "listen = \"0.0.0.0:9000\"\nseed_demo = false\n").unwrap();
+        let s = Settings::load(Some(&good)).unwrap();
+        assert_eq!(s.listen, "0.0.0.0:9000");
+        assert!(!s.seed_demo);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "listn = \"x\"\n").unwrap();
+        let e = Settings::load(Some(&bad)).unwrap_err().to_string();
+        assert!(e.contains("listn"), "{e}");
+    }
+}

@@ -1,0 +1,99 @@
+//! Prometheus metrics, in the text exposition format. A handful of counters do not need a
+//! metrics framework: atomics here, rendered on scrape together with the desk's live counts.
+
+use crate::desk::DeskStats;
+use crate::domain::{Channel, Event, EventKind};
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+const CHANNELS: [Channel; 5] = [Channel::CabinPhone, Channel::Iot, Channel::Hotline, Channel::Operator, Channel::App];
+
+fn channel_name(c: Channel) -> &'static str {
+    match c {
+        Channel::CabinPhone => "cabin_phone",
+        Channel::Iot => "iot",
+        Channel::Hotline => "hotline",
+        Channel::Operator => "operator",
+        Channel::App => "app",
+    }
+}
+
+/// Counters since start.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    alarms: [AtomicU64; 5],
+    duplicates: AtomicU64,
+    incidents_opened: AtomicU64,
+    pages: AtomicU64,
+    deadlines_fired: AtomicU64,
+    lateness_ms_sum: AtomicU64,
+    lateness_ms_max: AtomicU64,
+    rejected_commands: AtomicU64,
+}
+
+impl Metrics {
+    /// An alarm was committed to the inbox (`duplicate`: it was already there).
+    pub fn alarm_received(&self, channel: Channel, duplicate: bool) {
+        if duplicate {
+            self.duplicates.fetch_add(1, Relaxed);
+        } else if let Some(i) = CHANNELS.iter().position(|c| *c == channel) {
+            self.alarms[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// A command was refused by the dispatch core.
+    pub fn command_rejected(&self) {
+        self.rejected_commands.fetch_add(1, Relaxed);
+    }
+
+    /// Counts what an applied event means: incidents, pages, deadline lateness.
+    pub fn observe(&self, e: &Event) {
+        let due = match &e.kind {
+            EventKind::IncidentOpened { .. } => {
+                self.incidents_opened.fetch_add(1, Relaxed);
+                None
+            }
+            EventKind::UnitPaged { .. } => {
+                self.pages.fetch_add(1, Relaxed);
+                None
+            }
+            EventKind::AckMissed { due, .. } | EventKind::DeadlineWarning { due, .. } | EventKind::DeadlineBreached { due, .. } => Some(*due),
+            _ => None,
+        };
+        if let Some(due) = due {
+            let late = (e.at - due).num_milliseconds().max(0) as u64;
+            self.deadlines_fired.fetch_add(1, Relaxed);
+            self.lateness_ms_sum.fetch_add(late, Relaxed);
+            self.lateness_ms_max.fetch_max(late, Relaxed);
+        }
+    }
+
+    /// The exposition text, with the desk's counts and the inbox depth.
+    pub fn render(&self, desk: Option<&DeskStats>, inbox_depth: Option<i64>) -> String {
+        let mut out = String::new();
+        let mut line = |help: &str, name: &str, kind: &str, samples: &[(String, f64)]| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (labels, v) in samples {
+                let _ = writeln!(out, "{name}{labels} {v}");
+            }
+        };
+        let alarms: Vec<(String, f64)> = CHANNELS.iter().enumerate().map(|(i, c)| (format!("{{channel=\"{}\"}}", channel_name(*c)), self.alarms[i].load(Relaxed) as f64)).collect();
+        line("Alarms committed to the inbox, by channel.", "liftrescue_alarms_total", "counter", &alarms);
+        line("Alarms received again with a known (channel, source id).", "liftrescue_alarm_duplicates_total", "counter", &[(String::new(), self.duplicates.load(Relaxed) as f64)]);
+        line("Incidents opened.", "liftrescue_incidents_opened_total", "counter", &[(String::new(), self.incidents_opened.load(Relaxed) as f64)]);
+        line("Pages decided.", "liftrescue_pages_total", "counter", &[(String::new(), self.pages.load(Relaxed) as f64)]);
+        line("Commands refused by the dispatch core.", "liftrescue_commands_rejected_total", "counter", &[(String::new(), self.rejected_commands.load(Relaxed) as f64)]);
+        line("Deadlines fired (missed acknowledgements, warnings, breaches).", "liftrescue_deadlines_fired_total", "counter", &[(String::new(), self.deadlines_fired.load(Relaxed) as f64)]);
+        line("Total lateness of fired deadlines, seconds.", "liftrescue_deadline_lateness_seconds_sum", "counter", &[(String::new(), self.lateness_ms_sum.load(Relaxed) as f64 / 1000.0)]);
+        line("Largest lateness of a fired deadline, seconds.", "liftrescue_deadline_lateness_seconds_max", "gauge", &[(String::new(), self.lateness_ms_max.load(Relaxed) as f64 / 1000.0)]);
+        if let Some(d) = desk {
+            let by: Vec<(String, f64)> = d.by_status.iter().map(|(s, n)| (format!("{{status=\"{}\"}}", serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()), *n as f64)).collect();
+            line("Incidents held by the desk, by status.", "liftrescue_incidents", "gauge", &by);
+            line("Units on duty and free.", "liftrescue_units_available", "gauge", &[(String::new(), d.units_available as f64)]);
+        }
+        if let Some(depth) = inbox_depth {
+            line("Alarms committed but not yet dispatched.", "liftrescue_inbox_depth", "gauge", &[(String::new(), depth as f64)]);
+        }
+        out
+    }
+}

@@ -1,0 +1,141 @@
+//! The running service: wiring the store, the rules, the desk, the inbox pump and the HTTP
+//! server together, recovery at start and a draining stop.
+//!
+//! Start: open the store (migrations run), load and check the rules, seed the demo region into
+//! an empty registry if asked, rebuild the desk from the registry's units and the events of
+//! every incident that has not ended, then start the desk (it fires overdue deadlines at once;
+//! each records when it was due), the inbox pump and the HTTP server.
+//! Stop (SIGTERM): the HTTP server stops taking requests and finishes those in flight, the
+//! pump stops, the desk finishes every command it took, then [`run`] returns.
+
+pub mod inbox;
+pub mod metrics;
+
+use crate::config::Settings;
+use crate::desk::{self, Clock, DeskHandle, EventSink};
+use crate::dispatch::{DeskState, apply};
+use crate::domain::{Event, IncidentId};
+use crate::rules::RuleSet;
+use crate::store::Store;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+pub use inbox::Inbox;
+pub use metrics::Metrics;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What every request handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    /// The durable store.
+    pub store: Arc<dyn Store>,
+    /// The dispatch desk.
+    pub desk: DeskHandle,
+    /// Alarm intake's way into the inbox.
+    pub inbox: Inbox,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The settings in force.
+    pub settings: Arc<Settings>,
+    /// The desk's clock (request handlers stamp receipts with it).
+    pub clock: Clock,
+}
+
+/// The desk's event sink: the store's log.
+pub struct StoreSink {
+    store: Arc<dyn Store>,
+}
+
+impl EventSink for StoreSink {
+    async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
+        self.store.append(events).await.context("append to the event log")?;
+        Ok(())
+    }
+
+    async fn deadlines(&mut self, due: &[(IncidentId, Option<DateTime<Utc>>)]) -> anyhow::Result<()> {
+        self.store.set_deadlines(due).await.context("persist pending deadlines")?;
+        Ok(())
+    }
+}
+
+/// A started service, before or without HTTP.
+pub struct Service {
+    /// Handles for request handlers.
+    pub state: AppState,
+    desk_task: tokio::task::JoinHandle<(DeskState, StoreSink)>,
+    pump_task: tokio::task::JoinHandle<()>,
+}
+
+/// Rebuilds the desk: units from the registry, then every event of every open incident.
+pub async fn recover(store: &dyn Store, rules: RuleSet, settings: &Settings) -> anyhow::Result<DeskState> {
+    let mut state = DeskState::new(Arc::new(rules), settings.region_centre);
+    for unit in store.units().await.context("load units")? {
+        state.add_unit(unit);
+    }
+    let events = store.open_incident_events().await.context("load open incidents' events")?;
+    for e in &events {
+        apply(&mut state, e);
+    }
+    tracing::info!(events = events.len(), incidents = state.incidents.len(), units = state.units.len(), "desk rebuilt from the log");
+    Ok(state)
+}
+
+/// Opens the store, loads the rules, seeds if asked, recovers and starts the desk and the pump.
+pub async fn start(settings: Settings) -> anyhow::Result<Service> {
+    let store = crate::store::open(&settings.database_url).await?;
+    let rules = RuleSet::load_dir(&settings.rules_dir).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("rules in {} have errors:\n{}", settings.rules_dir.display(), lines.join("\n"))
+    })?;
+    if settings.seed_demo && store.lift_count().await? == 0 {
+        let spec = crate::demo::RegionSpec::default();
+        crate::registry::seed_demo(store.as_ref(), &spec, Utc::now()).await.context("seed the demo region")?;
+        tracing::info!(lifts = spec.lifts, "registry was empty: loaded the demo region");
+    }
+    let state = recover(store.as_ref(), rules, &settings).await?;
+    let clock = Clock::system();
+    let (desk, desk_task) = desk::spawn(state, StoreSink { store: store.clone() }, clock);
+    let metrics = Arc::new(Metrics::default());
+    tokio::spawn(count_events(desk.subscribe(), metrics.clone()));
+    let inbox = Inbox::new(store.clone(), Duration::from_millis(settings.intake_wait_ms));
+    let pump_task = tokio::spawn(inbox::pump(inbox.clone(), desk.clone()));
+    let state = AppState { store, desk, inbox, metrics, settings: Arc::new(settings), clock };
+    Ok(Service { state, desk_task, pump_task })
+}
+
+async fn count_events(mut feed: tokio::sync::broadcast::Receiver<Event>, metrics: Arc<Metrics>) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match feed.recv().await {
+            Ok(e) => metrics.observe(&e),
+            Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "metrics fell behind the live feed"),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+impl Service {
+    /// Stops the pump, lets the desk finish what it took, and waits for it. Every other
+    /// [`AppState`] clone must be dropped first (the HTTP server's are, when it stops).
+    pub async fn drain(self) -> anyhow::Result<()> {
+        self.pump_task.abort();
+        let _ = self.pump_task.await;
+        drop(self.state);
+        let (state, _sink) = self.desk_task.await.context("the desk task failed")?;
+        tracing::info!(incidents = state.incidents.len(), "desk drained");
+        Ok(())
+    }
+}
+
+/// Runs liftrescue on `listener` until `shutdown` resolves, then drains.
+pub async fn run(settings: Settings, listener: std::net::TcpListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let service = start(settings).await?;
+    let server = crate::http::server(listener, service.state.clone()).context("start the HTTP server")?;
+    let handle = server.handle();
+    let server = tokio::spawn(server);
+    shutdown.await;
+    tracing::info!("stopping: intake closed, finishing in-flight work");
+    handle.stop(true).await;
+    let _ = server.await;
+    service.drain().await
+}
