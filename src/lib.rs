@@ -21,6 +21,7 @@
 //!   and hands the resulting events on.
 //! - [`demo`]: a deterministic synthetic region (Yuzhong-sized by default) for the demo,
 //!   benchmarks and tests.
+//! - [`store`]: the durable store on PostgreSQL or SQLite: inbox, hash-chained log, registry.
 //! - [`cli`]: the command line (`liftrescue rules check DIR`, `liftrescue demo`).
 
 pub mod cli;
@@ -30,3 +31,4 @@ pub mod dispatch;
 pub mod domain;
 pub mod index;
 pub mod rules;
+pub mod store;

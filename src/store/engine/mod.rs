@@ -1,0 +1,68 @@
+//! The one implementation of [`Store`](super::Store), stamped out for each engine.
+//!
+//! sqlx code generic over the database drowns in trait bounds, and two hand-written copies
+//! would drift apart, so the implementation is written once as macros that each adapter
+//! instantiates with its pool type. The SQL is shared (`store::sql`), rows are shared
+//! (`store::rows`), and the decisions — hash chain, projection, outbox keys — are pure functions
+//! (`store::chain`, `store::projection`). What differs between the engines is passed in:
+//!
+//! - `begin`: the statement that opens a write transaction. SQLite needs `BEGIN IMMEDIATE`, so
+//!   a transaction that reads and then writes takes the write lock up front instead of failing
+//!   to upgrade when another writer got in between; PostgreSQL uses a plain `BEGIN`.
+//! - `lock_log`: what an append runs before reading the log's head. On PostgreSQL,
+//!   `LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE`: the mode conflicts with itself and with
+//!   row writes but not with reads, so appends queue one behind another while readers and
+//!   verifiers go on; the head read after the lock is the committed head (READ COMMITTED takes
+//!   a fresh snapshot per statement). SQLite's `BEGIN IMMEDIATE` already is that lock.
+//!
+//! Either way the `UNIQUE (prev_hash)` and primary key constraints on `events` stay as the last
+//! line: a writer that chained from a stale head (one that bypassed the lock) cannot commit,
+//! and its violation is reported as [`StoreError::ChainForked`](super::StoreError::ChainForked).
+
+mod append;
+mod queries;
+mod registry;
+mod store_trait;
+
+pub(crate) use append::append_ops;
+pub(crate) use queries::query_ops;
+pub(crate) use registry::registry_ops;
+pub(crate) use store_trait::store_trait;
+
+use super::StoreError;
+
+/// Rows per multi-row INSERT: lifts have 17 columns, so 1,000 rows bind 17,000 values, under
+/// SQLite's 32,766 and PostgreSQL's 65,535.
+pub const CHUNK: usize = 1_000;
+
+/// Maps a database error: a uniqueness violation on the event log means another writer
+/// appended from the same head.
+pub fn classify(e: sqlx::Error) -> StoreError {
+    match unique_violation(&e) {
+        Some(what) if what.contains("events") => StoreError::ChainForked,
+        _ => StoreError::Database(e),
+    }
+}
+
+/// The constraint (PostgreSQL) or `table.column` (SQLite) a uniqueness violation names.
+pub fn unique_violation(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => Some(
+            d.constraint()
+                .map(str::to_owned)
+                .unwrap_or_else(|| d.message().to_owned()),
+        ),
+        _ => None,
+    }
+}
+
+/// Implements [`Store`](super::Store) for an adapter holding `pool: sqlx::Pool<$db>`.
+macro_rules! impl_store {
+    ($store:ty, $db:ty, engine: $engine:literal, begin: $begin:literal, lock_log: $lock:expr) => {
+        $crate::store::engine::append_ops!($store, $db, $begin, $lock);
+        $crate::store::engine::registry_ops!($store, $db, $begin);
+        $crate::store::engine::query_ops!($store, $db, $begin);
+        $crate::store::engine::store_trait!($store, $db, $engine, $begin);
+    };
+}
+pub(crate) use impl_store;

@@ -1,0 +1,125 @@
+//! The inbox insert and the incidents search, for one engine (see `engine` for why a macro).
+
+/// Inherent inbox and search methods on `$store`.
+macro_rules! query_ops {
+    ($store:ty, $db:ty, $begin:literal) => {
+        const _: () = {
+            use chrono::{DateTime, Utc};
+            use $crate::domain::Alarm;
+            use $crate::store::rows::{AlarmRow, IncidentDbRow, enum_name, to_json};
+            use $crate::store::types::Ts;
+            use $crate::store::{
+                InboxReceipt, IncidentFilter, IncidentRow, NewAlarm, StoreError, sql,
+            };
+
+            impl $store {
+                /// Commits a new alarm, or finds the first copy of the same (channel, source id).
+                ///
+                /// The row is inserted with the alarm as intake gave it, then its body is
+                /// replaced by the whole [`Alarm`] once the inbox has given it its id, in the
+                /// same transaction: readers never see the first form.
+                pub(crate) async fn insert_alarm_tx(
+                    &self,
+                    a: &NewAlarm,
+                    received_at: DateTime<Utc>,
+                ) -> Result<InboxReceipt, StoreError> {
+                    let channel = enum_name(&a.channel);
+                    let mut tx = self.pool.begin_with($begin).await?;
+                    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_ALARM)
+                        .bind(&channel)
+                        .bind(&a.source_alarm_id)
+                        .bind(to_json(a)?)
+                        .bind(Ts(received_at))
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(id) = id else {
+                        let first: AlarmRow = sqlx::query_as(sql::FIND_ALARM)
+                            .bind(&channel)
+                            .bind(&a.source_alarm_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        let (alarm, incident) = first.decode()?;
+                        return Ok(InboxReceipt {
+                            alarm,
+                            duplicate: true,
+                            incident,
+                        });
+                    };
+                    let alarm = Alarm {
+                        id: $crate::domain::AlarmId(id),
+                        channel: a.channel,
+                        source_alarm_id: a.source_alarm_id.clone(),
+                        lift_ref: a.lift_ref.clone(),
+                        kind: a.kind.clone(),
+                        status: a.status,
+                        flags: a.flags,
+                        floor: a.floor.clone(),
+                        description: a.description.clone(),
+                        occurred_at: a.occurred_at,
+                        received_at,
+                    };
+                    sqlx::query(sql::SET_ALARM_BODY)
+                        .bind(to_json(&alarm)?)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(InboxReceipt {
+                        alarm,
+                        duplicate: false,
+                        incident: None,
+                    })
+                }
+
+                /// The incidents projection filtered, newest first (default 100, at most 1000).
+                pub(crate) async fn incidents_filtered(
+                    &self,
+                    f: &IncidentFilter,
+                ) -> Result<Vec<IncidentRow>, StoreError> {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(sql::SELECT_INCIDENTS);
+                    qb.push(" WHERE 1 = 1");
+                    if let Some(statuses) = &f.status {
+                        if statuses.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        qb.push(" AND status IN (");
+                        let mut list = qb.separated(", ");
+                        for s in statuses {
+                            list.push_bind(enum_name(s));
+                        }
+                        qb.push(")");
+                    }
+                    // ended_at is set exactly when an incident ends (projection::apply).
+                    match f.open {
+                        Some(true) => qb.push(" AND ended_at IS NULL"),
+                        Some(false) => qb.push(" AND ended_at IS NOT NULL"),
+                        None => &mut qb,
+                    };
+                    if let Some(lift) = f.lift {
+                        qb.push(" AND lift_id = ").push_bind(lift.0);
+                    }
+                    if let Some(company) = f.company {
+                        qb.push(" AND company_id = ").push_bind(company.0);
+                    }
+                    if let Some(from) = f.from {
+                        qb.push(" AND opened_at >= ").push_bind(Ts(from));
+                    }
+                    if let Some(to) = f.to {
+                        qb.push(" AND opened_at < ").push_bind(Ts(to));
+                    }
+                    if let Some(breached) = f.breached {
+                        qb.push(" AND breached = ").push_bind(breached);
+                    }
+                    let limit = f.limit.unwrap_or(100).clamp(0, 1000);
+                    qb.push(" ORDER BY opened_at DESC, id DESC LIMIT ")
+                        .push_bind(limit);
+                    let rows: Vec<IncidentDbRow> =
+                        qb.build_query_as().fetch_all(&self.pool).await?;
+                    rows.into_iter().map(IncidentDbRow::decode).collect()
+                }
+            }
+        };
+    };
+}
+pub(crate) use query_ops;

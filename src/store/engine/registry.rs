@@ -1,0 +1,164 @@
+//! Registry writes and lookups, for one engine (see `engine` for why a macro).
+//!
+//! Puts are multi-row upserts of [`CHUNK`](super::CHUNK) rows in one transaction, so importing
+//! a city's register is a few hundred statements, and a put either lands whole or not at all.
+//! A rescue or registration code that another lift already holds makes the put fail; the
+//! transaction is rolled back first and then the clash is looked up, so the error names the code.
+
+/// Inherent registry methods on `$store`.
+macro_rules! registry_ops {
+    ($store:ty, $db:ty, $begin:literal) => {
+        const _: () = {
+            use std::collections::BTreeMap;
+            use $crate::domain::{Lift, LiftRef, Unit};
+            use $crate::store::engine::{CHUNK, unique_violation};
+            use $crate::store::rows::{LiftRow, UnitRow, enum_name};
+            use $crate::store::{Company, StoreError, sql};
+
+            impl $store {
+                /// Upserts companies in one transaction.
+                pub(crate) async fn put_companies_tx(
+                    &self,
+                    companies: &[Company],
+                ) -> Result<(), StoreError> {
+                    let last: BTreeMap<i64, &Company> =
+                        companies.iter().map(|c| (c.id.0, c)).collect();
+                    let rows: Vec<&Company> = last.into_values().collect();
+                    let mut tx = self.pool.begin_with($begin).await?;
+                    for chunk in rows.chunks(CHUNK) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(sql::UPSERT_COMPANIES);
+                        qb.push_values(chunk, |mut b, c| {
+                            b.push_bind(c.id.0)
+                                .push_bind(c.name.clone())
+                                .push_bind(enum_name(&c.kind));
+                        });
+                        qb.push(sql::UPSERT_COMPANIES_TAIL);
+                        qb.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                /// Upserts lifts in one transaction; a code held by another lift is a conflict.
+                pub(crate) async fn put_lifts_tx(&self, lifts: &[Lift]) -> Result<(), StoreError> {
+                    let last: BTreeMap<i64, &Lift> = lifts.iter().map(|l| (l.id.0, l)).collect();
+                    let rows: Vec<LiftRow> = last.values().map(|l| LiftRow::of(l)).collect();
+                    let mut tx = self.pool.begin_with($begin).await?;
+                    for chunk in rows.chunks(CHUNK) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(sql::UPSERT_LIFTS);
+                        qb.push_values(chunk, |mut b, r| {
+                            b.push_bind(r.id)
+                                .push_bind(&r.rescue_code)
+                                .push_bind(&r.registration_code)
+                                .push_bind(&r.district)
+                                .push_bind(&r.cabin_phone)
+                                .push_bind(&r.device_id)
+                                .push_bind(&r.address)
+                                .push_bind(&r.building)
+                                .push_bind(r.lat)
+                                .push_bind(r.lon)
+                                .push_bind(r.commissioned)
+                                .push_bind(r.use_unit)
+                                .push_bind(&r.use_unit_phone)
+                                .push_bind(r.maintainer)
+                                .push_bind(r.no_property_management)
+                                .push_bind(r.no_maintenance_unit)
+                                .push_bind(r.no_repair_fund);
+                        });
+                        qb.push(sql::UPSERT_LIFTS_TAIL);
+                        if let Err(e) = qb.build().execute(&mut *tx).await {
+                            tx.rollback().await?;
+                            return Err(self.lift_clash(&rows, e).await);
+                        }
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                /// Names the code behind a failed lift put, if it was a code clash.
+                async fn lift_clash(&self, rows: &[LiftRow], e: sqlx::Error) -> StoreError {
+                    if unique_violation(&e).is_none() {
+                        return StoreError::Database(e);
+                    }
+                    for r in rows {
+                        for (what, sql, code) in [
+                            ("rescue code", sql::LIFT_ID_BY_RESCUE_CODE, &r.rescue_code),
+                            (
+                                "registration code",
+                                sql::LIFT_ID_BY_REGISTRATION_CODE,
+                                &r.registration_code,
+                            ),
+                        ] {
+                            let holder: Result<Option<i64>, _> = sqlx::query_scalar(sql)
+                                .bind(code)
+                                .fetch_optional(&self.pool)
+                                .await;
+                            match holder {
+                                Ok(Some(other)) if other != r.id => {
+                                    return StoreError::Conflict(format!(
+                                        "{what} {code} of lift {} is already used by lift {other}",
+                                        r.id
+                                    ));
+                                }
+                                Err(e) => return StoreError::Database(e),
+                                _ => {}
+                            }
+                        }
+                    }
+                    StoreError::Conflict(format!("two lifts in the put share a code: {e}"))
+                }
+
+                /// Upserts units in one transaction.
+                pub(crate) async fn put_units_tx(&self, units: &[Unit]) -> Result<(), StoreError> {
+                    let last: BTreeMap<i64, &Unit> = units.iter().map(|u| (u.id.0, u)).collect();
+                    let rows = last
+                        .values()
+                        .map(|u| UnitRow::of(u))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let mut tx = self.pool.begin_with($begin).await?;
+                    for chunk in rows.chunks(CHUNK) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(sql::UPSERT_UNITS);
+                        qb.push_values(chunk, |mut b, r| {
+                            b.push_bind(r.id)
+                                .push_bind(&r.name)
+                                .push_bind(&r.kind)
+                                .push_bind(r.company)
+                                .push_bind(&r.skills)
+                                .push_bind(&r.phone)
+                                .push_bind(r.on_duty)
+                                .push_bind(r.fix_lat)
+                                .push_bind(r.fix_lon)
+                                .push_bind(r.fix_taken);
+                        });
+                        qb.push(sql::UPSERT_UNITS_TAIL);
+                        qb.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                /// Resolves a lift reference (an unparsed one resolves to nothing).
+                pub(crate) async fn find_lift_row(
+                    &self,
+                    r: &LiftRef,
+                ) -> Result<Option<Lift>, StoreError> {
+                    let q = match r {
+                        LiftRef::Id(id) => sqlx::query_as(sql::LIFT_BY_ID).bind(id.0),
+                        LiftRef::RescueCode(c) => {
+                            sqlx::query_as(sql::LIFT_BY_RESCUE_CODE).bind(c.as_str())
+                        }
+                        LiftRef::RegistrationCode(c) => {
+                            sqlx::query_as(sql::LIFT_BY_REGISTRATION_CODE).bind(c.as_str())
+                        }
+                        LiftRef::Phone(p) => sqlx::query_as(sql::LIFT_BY_PHONE).bind(p.as_str()),
+                        LiftRef::Device(d) => sqlx::query_as(sql::LIFT_BY_DEVICE).bind(d.as_str()),
+                        LiftRef::Unparsed(_) => return Ok(None),
+                    };
+                    let row: Option<LiftRow> = q.fetch_optional(&self.pool).await?;
+                    row.map(LiftRow::decode).transpose()
+                }
+            }
+        };
+    };
+}
+pub(crate) use registry_ops;

@@ -1,0 +1,297 @@
+//! The durable store: the alarm inbox, the hash-chained event log with its projections
+//! (incidents, deadlines, outbox), the registry (lifts, companies, units), tokens and
+//! idempotency keys.
+//!
+//! One interface, [`Store`], and one adapter per engine: [`postgres`] for production and
+//! [`sqlite`] as the embedded default. Migrations live in `migrations/postgres` and
+//! `migrations/sqlite` with aligned versions and are applied by [`open`]. The conformance suite
+//! (`store/tests/`) runs every behaviour against both engines.
+
+pub mod chain;
+mod engine;
+pub mod postgres;
+mod projection;
+mod rows;
+mod sql;
+pub mod sqlite;
+#[cfg(test)]
+mod tests;
+mod types;
+
+pub use chain::{VerifyReport, verify_log};
+
+use crate::domain::{
+    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, CompanyId, Event, IncidentId,
+    IncidentStatus, Lift, LiftId, LiftRef, Unit, UnitId, UnitKind,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// What can go wrong in the store. Callers branch on the first two; the rest is reported.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule refused the write (e.g. a rescue code already in use).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The log's hash chain moved under us: another writer appended (the lease was lost).
+    #[error("the event log was appended to by another writer")]
+    ChainForked,
+    /// The database said no or could not be reached.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored row could not be read back (bad JSON, bad value).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// An alarm as intake hands it to the inbox (the inbox gives it its id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAlarm {
+    /// Where it came from.
+    pub channel: Channel,
+    /// The source's id; (channel, source_alarm_id) is unique in the inbox.
+    pub source_alarm_id: String,
+    /// How the source named the lift.
+    pub lift_ref: LiftRef,
+    /// What it reports.
+    pub kind: AlarmKind,
+    /// New or cleared.
+    pub status: AlarmStatus,
+    /// Facts about the people inside.
+    pub flags: AlarmFlags,
+    /// Floor, if reported.
+    pub floor: Option<String>,
+    /// Free text.
+    pub description: String,
+    /// When it happened, by the source's clock.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// The inbox's answer: the committed alarm, whether it was already there, and its incident once
+/// the desk has taken it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxReceipt {
+    /// The alarm as stored (the first copy when it is a duplicate).
+    pub alarm: Alarm,
+    /// True when (channel, source_alarm_id) was already in the inbox: nothing was written.
+    pub duplicate: bool,
+    /// The incident it opened or joined, once the desk has processed it.
+    pub incident: Option<IncidentId>,
+}
+
+/// One row of the event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// Position in the log (1, 2, 3 … with no gaps).
+    pub seq: i64,
+    /// Position within its incident (1, 2, 3 …), if it belongs to one.
+    pub incident_seq: Option<i64>,
+    /// The event.
+    pub event: Event,
+    /// The event exactly as stored (canonical JSON): what the hash covers.
+    pub body: String,
+    /// The previous row's hash (64 zeros for the first row).
+    pub prev_hash: String,
+    /// This row's hash.
+    pub hash: String,
+}
+
+/// The incidents projection: one row per incident, kept in step with the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentRow {
+    /// Its id.
+    pub id: IncidentId,
+    /// Where it stands.
+    pub status: IncidentStatus,
+    /// The lift, if resolved.
+    pub lift: Option<LiftId>,
+    /// The lift's rescue code, if resolved.
+    pub rescue_code: Option<String>,
+    /// The lift's contracted maintenance company.
+    pub company: Option<CompanyId>,
+    /// The chain it runs.
+    pub chain: String,
+    /// The rules version it runs on.
+    pub rules_version: String,
+    /// When it opened.
+    pub opened_at: DateTime<Utc>,
+    /// When it ended, if it has.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Any deadline breached.
+    pub breached: bool,
+    /// Waiting for an operator's decision.
+    pub needs_operator: bool,
+    /// The lift could not be resolved.
+    pub lift_unresolved: bool,
+    /// The latest event's time.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A search over the incidents projection; every set field must match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IncidentFilter {
+    /// Only these statuses.
+    pub status: Option<Vec<IncidentStatus>>,
+    /// Only open (not closed, cancelled or false alarm) incidents.
+    pub open: Option<bool>,
+    /// Only this lift.
+    pub lift: Option<LiftId>,
+    /// Only this maintenance company's lifts.
+    pub company: Option<CompanyId>,
+    /// Opened at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Opened before.
+    pub to: Option<DateTime<Utc>>,
+    /// Only those with (true) or without (false) a breached deadline.
+    pub breached: Option<bool>,
+    /// At most this many, newest first (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+/// A registered company.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Company {
+    /// Its id.
+    pub id: CompanyId,
+    /// Its name.
+    pub name: String,
+    /// What kind of units it employs.
+    pub kind: UnitKind,
+}
+
+/// Who a bearer token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Console operator: runs incidents.
+    Operator,
+    /// A rescue crew: its own assignments only (the token names the unit).
+    Crew,
+    /// Read-only review.
+    Investigator,
+    /// Registry and token administration.
+    Admin,
+    /// A machine posting alarms (IoT platform, telephony gateway).
+    Integration,
+}
+
+/// A stored token (only the SHA-256 of the secret is kept).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRow {
+    /// Its id.
+    pub id: i64,
+    /// Its role.
+    pub role: Role,
+    /// The unit, for crew tokens.
+    pub unit: Option<UnitId>,
+    /// A human label ("operator Li, console 3").
+    pub label: String,
+}
+
+/// The durable store. Every method is one transaction.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which engine ("postgres" or "sqlite").
+    fn engine(&self) -> &'static str;
+    /// Cheap round trip, for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Commits an alarm to the inbox, or finds the earlier copy of the same (channel, source id).
+    async fn insert_alarm(
+        &self,
+        alarm: &NewAlarm,
+        received_at: DateTime<Utc>,
+    ) -> Result<InboxReceipt, StoreError>;
+    /// Alarms the desk has not processed yet, oldest first.
+    async fn pending_alarms(&self, limit: i64) -> Result<Vec<Alarm>, StoreError>;
+    /// Number of alarms waiting in the inbox.
+    async fn inbox_depth(&self) -> Result<i64, StoreError>;
+    /// The incident an alarm opened or joined, once processed.
+    async fn alarm_incident(&self, id: AlarmId) -> Result<Option<IncidentId>, StoreError>;
+
+    /// Appends the events of one decision in one transaction: hash-chained log rows, alarms
+    /// they carry marked processed, the incidents projection, unit duty in the registry, and one
+    /// outbox row per page (unique dedupe key: incident, step, unit, page number). Returns the
+    /// stored rows.
+    async fn append(&self, events: &[Event]) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Replaces the persisted pending deadlines of these incidents (`None`: none pending).
+    async fn set_deadlines(
+        &self,
+        due: &[(IncidentId, Option<DateTime<Utc>>)],
+    ) -> Result<(), StoreError>;
+    /// Persisted pending deadlines, earliest first.
+    async fn pending_deadlines(&self) -> Result<Vec<(IncidentId, DateTime<Utc>)>, StoreError>;
+    /// Every event of every incident that has not ended, in log order (what a restart replays).
+    async fn open_incident_events(&self) -> Result<Vec<Event>, StoreError>;
+    /// One incident's events in order.
+    async fn timeline(&self, id: IncidentId) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Log rows with `seq > after`, in order, at most `limit`.
+    async fn log_page(&self, after: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The incidents projection, filtered, newest first.
+    async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<IncidentRow>, StoreError>;
+    /// One incident's projection row.
+    async fn incident(&self, id: IncidentId) -> Result<Option<IncidentRow>, StoreError>;
+
+    /// Inserts or replaces companies.
+    async fn put_companies(&self, companies: &[Company]) -> Result<(), StoreError>;
+    /// Inserts or replaces lifts (rescue and registration codes stay unique).
+    async fn put_lifts(&self, lifts: &[Lift]) -> Result<(), StoreError>;
+    /// Inserts or replaces units.
+    async fn put_units(&self, units: &[Unit]) -> Result<(), StoreError>;
+    /// Resolves a lift reference (id, rescue code, registration code, cabin phone, device id).
+    async fn find_lift(&self, r: &LiftRef) -> Result<Option<Lift>, StoreError>;
+    /// Lifts page by page (id order).
+    async fn lifts(&self, after: Option<LiftId>, limit: i64) -> Result<Vec<Lift>, StoreError>;
+    /// Every unit.
+    async fn units(&self) -> Result<Vec<Unit>, StoreError>;
+    /// Every company.
+    async fn companies(&self) -> Result<Vec<Company>, StoreError>;
+    /// Number of lifts.
+    async fn lift_count(&self) -> Result<i64, StoreError>;
+
+    /// Stores a token's hash.
+    async fn put_token(
+        &self,
+        hash: &str,
+        role: Role,
+        unit: Option<UnitId>,
+        label: &str,
+    ) -> Result<i64, StoreError>;
+    /// Finds a token by the hash of its secret.
+    async fn token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError>;
+
+    /// The stored response to an earlier request with this idempotency key from this actor.
+    async fn idempotent_response(
+        &self,
+        actor: &str,
+        key: &str,
+    ) -> Result<Option<(u16, String)>, StoreError>;
+    /// Remembers the response to a request with this idempotency key (first one wins).
+    async fn remember_response(
+        &self,
+        actor: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError>;
+}
+
+/// Opens the store a database URL names (`postgres://…` or `sqlite:…`), creating the database
+/// file for SQLite, and applies the migrations.
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    use anyhow::Context;
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let s = postgres::PgStore::connect(url)
+            .await
+            .context("open the PostgreSQL store")?;
+        Ok(Arc::new(s))
+    } else if url.starts_with("sqlite:") {
+        let s = sqlite::SqliteStore::connect(url)
+            .await
+            .context("open the SQLite store")?;
+        Ok(Arc::new(s))
+    } else {
+        anyhow::bail!("database URL must start with postgres:// or sqlite: (got {url:?})")
+    }
+}

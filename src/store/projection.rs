@@ -1,0 +1,252 @@
+//! What one append writes, decided before anything is written: the hash-chained log rows and
+//! everything projected from the events (incidents, processed alarms, unit duty, outbox pages).
+//!
+//! [`plan`] is pure: the adapters load a [`Context`] (the log head and the rows the events
+//! touch), call it, and write the [`Writes`] in the same transaction. The incidents projection
+//! follows `Incident::apply` in `dispatch/incident.rs` exactly for the fields it keeps: the
+//! status only ever advances through the lifecycle (unit paged → dispatched, accepted →
+//! acknowledged, crew progress → en route / on scene / released, release confirmed →
+//! confirmed) and an ending (closed, cancelled, false alarm) sets it and `ended_at`.
+
+use super::chain::{GENESIS, link};
+use super::rows::{corrupt, to_json};
+use super::types::{JsonText, micros};
+use super::{IncidentRow, StoreError, StoredEvent};
+use crate::domain::{AlarmId, CrewStatus, Event, EventKind, IncidentId, IncidentStatus, UnitId};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// An outbox page's identity short of its number: incident, step, unit.
+pub type PageKey = (IncidentId, String, UnitId);
+
+/// The outbox dedupe key of the `n`-th page (from 1) of `unit` by `step` of `incident`.
+pub fn dedupe_key(incident: IncidentId, step: &str, unit: UnitId, n: i64) -> String {
+    format!("{}:{step}:{}:{n}", incident.0, unit.0)
+}
+
+/// What must be loaded before planning an append of `events`.
+#[derive(Debug, Default, PartialEq)]
+pub struct Needs {
+    /// Incidents the events belong to.
+    pub incidents: BTreeSet<IncidentId>,
+    /// Pages the events send.
+    pub pages: BTreeSet<PageKey>,
+}
+
+/// What the append's plan starts from.
+#[derive(Debug, Default, Clone)]
+pub struct Context {
+    /// The log's last row: (seq, hash); `None` for an empty log.
+    pub head: Option<(i64, String)>,
+    /// Projection rows of the incidents in [`Needs::incidents`] that exist.
+    pub incidents: BTreeMap<IncidentId, IncidentRow>,
+    /// The last incident_seq of each incident in [`Needs::incidents`] (absent: none yet).
+    pub incident_seqs: BTreeMap<IncidentId, i64>,
+    /// The last page number of each key in [`Needs::pages`] (absent: none yet).
+    pub pages: BTreeMap<PageKey, i64>,
+}
+
+/// One outbox row to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    /// The incident paged for.
+    pub incident: IncidentId,
+    /// The log row of the page.
+    pub event_seq: i64,
+    /// The step that paged.
+    pub step: String,
+    /// The unit paged.
+    pub unit: UnitId,
+    /// This unit's page number by this step (from 1).
+    pub page_no: i64,
+    /// `incident:step:unit:page_no`.
+    pub dedupe_key: String,
+    /// When to send (at once: the page's time).
+    pub at: DateTime<Utc>,
+    /// What delivery needs.
+    pub payload: JsonText,
+}
+
+/// Everything one append writes.
+#[derive(Debug, Default, Clone)]
+pub struct Writes {
+    /// Log rows, in order.
+    pub rows: Vec<StoredEvent>,
+    /// Incidents projection rows touched, in their final state.
+    pub incidents: Vec<IncidentRow>,
+    /// Alarms opened or joined: mark processed at this time with this incident.
+    pub alarms: Vec<(AlarmId, IncidentId, DateTime<Utc>)>,
+    /// Units going on or off duty, in order.
+    pub duty: Vec<(UnitId, bool)>,
+    /// Pages to send.
+    pub outbox: Vec<OutboxRow>,
+}
+
+/// The incidents and pages `events` touch.
+pub fn needs(events: &[Event]) -> Needs {
+    let mut n = Needs::default();
+    for e in events {
+        if let Some(id) = e.incident {
+            n.incidents.insert(id);
+            if let EventKind::UnitPaged { candidate, .. } = &e.kind {
+                n.pages.insert((id, step_of(e), candidate.unit));
+            }
+        }
+    }
+    n
+}
+
+fn step_of(e: &Event) -> String {
+    e.step.clone().unwrap_or_default()
+}
+
+/// Decides every write of one append (see the module docs).
+pub fn plan(mut ctx: Context, events: &[Event]) -> Result<Writes, StoreError> {
+    let (mut seq, mut prev) = ctx.head.take().unwrap_or((0, GENESIS.to_owned()));
+    let mut w = Writes::default();
+    let mut touched = BTreeSet::new();
+    for e in events {
+        seq += 1;
+        let incident_seq = match e.incident {
+            Some(id) => Some(project(&mut ctx, id, e)?),
+            None => None,
+        };
+        let row = link(&prev, seq, incident_seq, e.clone())
+            .map_err(|err| corrupt(format!("cannot serialise the event: {err}")))?;
+        side_effects(&mut ctx, &mut w, &row)?;
+        prev.clone_from(&row.hash);
+        touched.extend(e.incident);
+        w.rows.push(row);
+    }
+    w.incidents = touched
+        .iter()
+        .filter_map(|id| ctx.incidents.remove(id))
+        .collect();
+    Ok(w)
+}
+
+/// Folds `e` into its incident's row; returns the event's incident_seq.
+fn project(ctx: &mut Context, id: IncidentId, e: &Event) -> Result<i64, StoreError> {
+    match (&e.kind, ctx.incidents.get_mut(&id)) {
+        (EventKind::IncidentOpened { .. }, Some(_)) => {
+            return Err(StoreError::Conflict(format!("{id} is already open")));
+        }
+        (EventKind::IncidentOpened { .. }, None) => {
+            let row = opened(id, e).ok_or_else(|| corrupt("incident_opened without its alarm"))?;
+            ctx.incidents.insert(id, row);
+        }
+        (_, Some(row)) => apply(row, e),
+        (_, None) => {
+            return Err(StoreError::Conflict(format!(
+                "{id} has not been opened: its first event must be incident_opened"
+            )));
+        }
+    }
+    let n = ctx.incident_seqs.entry(id).or_insert(0);
+    *n += 1;
+    Ok(*n)
+}
+
+/// Alarms processed, unit duty and outbox pages that follow from a stored row.
+fn side_effects(ctx: &mut Context, w: &mut Writes, row: &StoredEvent) -> Result<(), StoreError> {
+    let e = &row.event;
+    match (&e.kind, e.incident) {
+        (EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm }, Some(id)) => {
+            w.alarms.push((alarm.id, id, e.at));
+        }
+        (EventKind::UnitDuty { unit, on_duty }, _) => w.duty.push((*unit, *on_duty)),
+        (
+            EventKind::UnitPaged {
+                candidate, ack_due, ..
+            },
+            Some(id),
+        ) => {
+            let step = step_of(e);
+            let last = ctx
+                .pages
+                .entry((id, step.clone(), candidate.unit))
+                .or_insert(0);
+            *last += 1;
+            let payload = serde_json::json!({
+                "incident": id, "step": step, "unit": candidate.unit, "page_no": *last,
+                "event_seq": row.seq, "at": e.at, "ack_due": ack_due,
+                "candidate": candidate, "reason": e.reason,
+            });
+            w.outbox.push(OutboxRow {
+                incident: id,
+                event_seq: row.seq,
+                dedupe_key: dedupe_key(id, &step, candidate.unit, *last),
+                step,
+                unit: candidate.unit,
+                page_no: *last,
+                at: e.at,
+                payload: to_json(&payload)?,
+            });
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The projection row an `IncidentOpened` event starts.
+pub fn opened(id: IncidentId, e: &Event) -> Option<IncidentRow> {
+    let EventKind::IncidentOpened { lift, chain, .. } = &e.kind else {
+        return None;
+    };
+    Some(IncidentRow {
+        id,
+        status: IncidentStatus::Reported,
+        lift: lift.as_ref().map(|l| l.id),
+        rescue_code: lift.as_ref().map(|l| l.rescue_code.to_string()),
+        company: lift.as_ref().and_then(|l| l.maintainer),
+        chain: chain.chain.name.clone(),
+        rules_version: chain.rules_version.0.clone(),
+        opened_at: micros(e.at),
+        ended_at: None,
+        breached: false,
+        needs_operator: false,
+        lift_unresolved: lift.is_none(),
+        updated_at: micros(e.at),
+    })
+}
+
+/// Folds one of the incident's later events into its projection row.
+pub fn apply(row: &mut IncidentRow, e: &Event) {
+    let at = micros(e.at);
+    row.updated_at = at;
+    let advance = |row: &mut IncidentRow, to: IncidentStatus| {
+        if to > row.status && !row.status.is_terminal() {
+            row.status = to;
+        }
+    };
+    let end = |row: &mut IncidentRow, to: IncidentStatus| {
+        row.status = to;
+        row.ended_at = Some(at);
+    };
+    match &e.kind {
+        EventKind::UnitPaged { .. } => advance(row, IncidentStatus::Dispatched),
+        EventKind::Accepted { .. } => advance(row, IncidentStatus::Acknowledged),
+        EventKind::CrewProgress { status, .. } => advance(row, crew_status(*status)),
+        EventKind::ReleaseConfirmed => advance(row, IncidentStatus::Confirmed),
+        EventKind::Closed { .. } => end(row, IncidentStatus::Closed),
+        EventKind::Cancelled => end(row, IncidentStatus::Cancelled),
+        EventKind::FalseAlarm => end(row, IncidentStatus::FalseAlarm),
+        EventKind::DeadlineBreached { .. } => row.breached = true,
+        EventKind::NeedsOperator { .. } => row.needs_operator = true,
+        _ => {}
+    }
+}
+
+/// The incident status a crew's progress brings it to.
+fn crew_status(s: CrewStatus) -> IncidentStatus {
+    match s {
+        CrewStatus::Accepted => IncidentStatus::Acknowledged,
+        CrewStatus::EnRoute => IncidentStatus::EnRoute,
+        CrewStatus::OnScene => IncidentStatus::OnScene,
+        CrewStatus::Released => IncidentStatus::Released,
+    }
+}
+
+#[cfg(test)]
+#[path = "projection_tests.rs"]
+mod tests;

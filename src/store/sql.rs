@@ -1,0 +1,175 @@
+//! The SQL both engines run. PostgreSQL and SQLite (3.35+) agree on everything used here:
+//! `$n` parameters, `ON CONFLICT … DO NOTHING / DO UPDATE … excluded.x`, `RETURNING`, partial
+//! indexes. Timestamps are bound as `types::Ts`, which compares correctly on both (see
+//! `types`). What differs between the engines — how a writer takes the log — is passed to the
+//! shared implementation by each adapter.
+
+/// Columns of `events`, in `rows::LogRow` order.
+macro_rules! log_columns {
+    () => {
+        "seq, incident_id, incident_seq, at, kind, actor, step, rules_version, reason, body, \
+         prev_hash, hash"
+    };
+}
+/// Columns of `lifts`, in `rows::LiftRow` order.
+macro_rules! lift_columns {
+    () => {
+        "id, rescue_code, registration_code, district, cabin_phone, device_id, address, \
+         building, lat, lon, commissioned, use_unit, use_unit_phone, maintainer, \
+         no_property_management, no_maintenance_unit, no_repair_fund"
+    };
+}
+/// Columns of `units`, in `rows::UnitRow` order.
+macro_rules! unit_columns {
+    () => {
+        "id, name, kind, company, skills, phone, on_duty, fix_lat, fix_lon, fix_taken"
+    };
+}
+/// Columns of `incidents`, in `rows::IncidentDbRow` order.
+macro_rules! incident_columns {
+    () => {
+        "id, status, lift_id, rescue_code, company_id, chain, rules_version, opened_at, \
+         ended_at, breached, needs_operator, lift_unresolved, updated_at"
+    };
+}
+
+pub const PING: &str = "SELECT 1";
+
+// The inbox. (channel, source_alarm_id) is UNIQUE, so of two concurrent copies exactly one
+// insert returns an id; the other finds the first copy afterwards (PostgreSQL makes the second
+// insert wait for the first to commit; SQLite runs one writer at a time).
+pub const INSERT_ALARM: &str = "INSERT INTO alarms (channel, source_alarm_id, body, received_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (channel, source_alarm_id) DO NOTHING RETURNING id";
+pub const SET_ALARM_BODY: &str = "UPDATE alarms SET body = $1 WHERE id = $2";
+pub const FIND_ALARM: &str =
+    "SELECT body, incident_id FROM alarms WHERE channel = $1 AND source_alarm_id = $2";
+// Alarm ids are allocated in commit order on SQLite and in insert order on PostgreSQL, so "id
+// order" is arrival order up to concurrent inserts, which is all the desk needs.
+pub const PENDING_ALARMS: &str =
+    "SELECT body, incident_id FROM alarms WHERE processed_at IS NULL ORDER BY id LIMIT $1";
+pub const INBOX_DEPTH: &str = "SELECT COUNT(*) FROM alarms WHERE processed_at IS NULL";
+pub const ALARM_INCIDENT: &str = "SELECT incident_id FROM alarms WHERE id = $1";
+// The first decision that takes an alarm keeps it.
+pub const MARK_ALARM: &str = "UPDATE alarms SET processed_at = $1, incident_id = $2 \
+     WHERE id = $3 AND processed_at IS NULL";
+
+// The log. seq is assigned by the writer holding the log (see the adapters), never by a
+// sequence, so it has no gaps; the last row is the head the next row chains from.
+pub const LOG_HEAD: &str = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
+pub const LAST_INCIDENT_SEQ: &str = "SELECT MAX(incident_seq) FROM events WHERE incident_id = $1";
+pub const INSERT_EVENT: &str = concat!(
+    "INSERT INTO events (",
+    log_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+);
+pub const LOG_PAGE: &str = concat!(
+    "SELECT ",
+    log_columns!(),
+    " FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
+);
+pub const TIMELINE: &str = concat!(
+    "SELECT ",
+    log_columns!(),
+    " FROM events WHERE incident_id = $1 ORDER BY seq"
+);
+// ended_at is set exactly when the projection's status becomes closed, cancelled or false
+// alarm (projection::apply), so this is "every event of every incident not ended".
+pub const OPEN_INCIDENT_EVENTS: &str = concat!(
+    "SELECT ",
+    log_columns!(),
+    " FROM events WHERE incident_id IN (SELECT id FROM incidents WHERE ended_at IS NULL) \
+     ORDER BY seq"
+);
+
+// Projections of the log, written in the append transaction.
+pub const INCIDENT: &str = concat!(
+    "SELECT ",
+    incident_columns!(),
+    " FROM incidents WHERE id = $1"
+);
+pub const SELECT_INCIDENTS: &str = concat!("SELECT ", incident_columns!(), " FROM incidents");
+pub const UPSERT_INCIDENT: &str = concat!(
+    "INSERT INTO incidents (",
+    incident_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status, lift_id = excluded.lift_id, \
+     rescue_code = excluded.rescue_code, company_id = excluded.company_id, \
+     chain = excluded.chain, rules_version = excluded.rules_version, \
+     opened_at = excluded.opened_at, ended_at = excluded.ended_at, \
+     breached = excluded.breached, needs_operator = excluded.needs_operator, \
+     lift_unresolved = excluded.lift_unresolved, updated_at = excluded.updated_at"
+);
+pub const SET_DUTY: &str = "UPDATE units SET on_duty = $1 WHERE id = $2";
+pub const LAST_PAGE_NO: &str =
+    "SELECT MAX(page_no) FROM outbox WHERE incident_id = $1 AND step = $2 AND unit_id = $3";
+// A page already in the outbox (same dedupe key) is left as it is.
+pub const INSERT_OUTBOX: &str = "INSERT INTO outbox (incident_id, event_seq, step, unit_id, \
+     page_no, dedupe_key, next_attempt_at, created_at, payload) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING";
+pub const SET_DEADLINE: &str = "INSERT INTO deadlines (incident_id, due_at) VALUES ($1, $2) \
+     ON CONFLICT (incident_id) DO UPDATE SET due_at = excluded.due_at";
+pub const CLEAR_DEADLINE: &str = "DELETE FROM deadlines WHERE incident_id = $1";
+pub const PENDING_DEADLINES: &str =
+    "SELECT incident_id, due_at FROM deadlines ORDER BY due_at, incident_id";
+
+// The registry. Puts are multi-row upserts built with a QueryBuilder from these heads.
+pub const UPSERT_COMPANIES: &str = "INSERT INTO companies (id, name, kind) ";
+pub const UPSERT_COMPANIES_TAIL: &str =
+    " ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind";
+pub const UPSERT_LIFTS: &str = concat!("INSERT INTO lifts (", lift_columns!(), ") ");
+pub const UPSERT_LIFTS_TAIL: &str = " ON CONFLICT (id) DO UPDATE SET \
+     rescue_code = excluded.rescue_code, registration_code = excluded.registration_code, \
+     district = excluded.district, cabin_phone = excluded.cabin_phone, \
+     device_id = excluded.device_id, address = excluded.address, building = excluded.building, \
+     lat = excluded.lat, lon = excluded.lon, commissioned = excluded.commissioned, \
+     use_unit = excluded.use_unit, use_unit_phone = excluded.use_unit_phone, \
+     maintainer = excluded.maintainer, \
+     no_property_management = excluded.no_property_management, \
+     no_maintenance_unit = excluded.no_maintenance_unit, no_repair_fund = excluded.no_repair_fund";
+pub const UPSERT_UNITS: &str = concat!("INSERT INTO units (", unit_columns!(), ") ");
+pub const UPSERT_UNITS_TAIL: &str = " ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+     kind = excluded.kind, company = excluded.company, skills = excluded.skills, \
+     phone = excluded.phone, on_duty = excluded.on_duty, fix_lat = excluded.fix_lat, \
+     fix_lon = excluded.fix_lon, fix_taken = excluded.fix_taken";
+pub const LIFT_BY_ID: &str = concat!("SELECT ", lift_columns!(), " FROM lifts WHERE id = $1");
+pub const LIFT_BY_RESCUE_CODE: &str = concat!(
+    "SELECT ",
+    lift_columns!(),
+    " FROM lifts WHERE rescue_code = $1"
+);
+pub const LIFT_BY_REGISTRATION_CODE: &str = concat!(
+    "SELECT ",
+    lift_columns!(),
+    " FROM lifts WHERE registration_code = $1"
+);
+// Phones and devices are not unique in the registry (a shared line); the lowest id answers.
+pub const LIFT_BY_PHONE: &str = concat!(
+    "SELECT ",
+    lift_columns!(),
+    " FROM lifts WHERE cabin_phone = $1 ORDER BY id LIMIT 1"
+);
+pub const LIFT_BY_DEVICE: &str = concat!(
+    "SELECT ",
+    lift_columns!(),
+    " FROM lifts WHERE device_id = $1 ORDER BY id LIMIT 1"
+);
+pub const LIFTS_PAGE: &str = concat!(
+    "SELECT ",
+    lift_columns!(),
+    " FROM lifts WHERE id > $1 ORDER BY id LIMIT $2"
+);
+pub const LIFT_COUNT: &str = "SELECT COUNT(*) FROM lifts";
+pub const LIFT_ID_BY_RESCUE_CODE: &str = "SELECT id FROM lifts WHERE rescue_code = $1";
+pub const LIFT_ID_BY_REGISTRATION_CODE: &str = "SELECT id FROM lifts WHERE registration_code = $1";
+pub const UNITS: &str = concat!("SELECT ", unit_columns!(), " FROM units ORDER BY id");
+pub const COMPANIES: &str = "SELECT id, name, kind FROM companies ORDER BY id";
+
+// Tokens and idempotency keys.
+pub const INSERT_TOKEN: &str = "INSERT INTO tokens (hash, role, unit_id, label, created_at) \
+     VALUES ($1, $2, $3, $4, $5) RETURNING id";
+pub const TOKEN: &str = "SELECT id, role, unit_id, label FROM tokens WHERE hash = $1";
+pub const IDEMPOTENT_RESPONSE: &str =
+    "SELECT status, body FROM idempotency WHERE actor = $1 AND key = $2";
+// The first response stored wins; a later one with the same key changes nothing.
+pub const REMEMBER_RESPONSE: &str = "INSERT INTO idempotency (actor, key, status, body, \
+     created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (actor, key) DO NOTHING";

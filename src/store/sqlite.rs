@@ -1,0 +1,69 @@
+//! The SQLite adapter: the embedded default, so `cargo run` works with nothing installed.
+//!
+//! The database file is created if missing and opened in WAL mode (readers do not block the
+//! writer) with foreign keys on, `synchronous = FULL` (an accepted alarm survives a power cut)
+//! and a busy timeout, so a writer waits for another instead of failing. Every write
+//! transaction starts with `BEGIN IMMEDIATE`, which takes the write lock at once: the append's
+//! read of the log head and its inserts are never interleaved with another writer's (see
+//! `store::engine`). Timestamps are fixed-format TEXT (see `store::types`). Triggers refuse
+//! `UPDATE` and `DELETE` on `events` (`migrations/sqlite/0002_log.sql`).
+//!
+//! An in-memory database (`sqlite::memory:`) lives as long as a connection to it is open, so it
+//! gets a pool of exactly one connection that never expires.
+
+use super::StoreError;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How long a writer waits for another before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The store on SQLite.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database `url` names (`sqlite:path/to/file.db`,
+    /// `sqlite::memory:`) and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = if url.contains(":memory:") || url.contains("mode=memory") {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(8)
+        };
+        let pool = pool.connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(sqlx::Error::Migrate(Box::new(e))))?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// The connection pool (for operations tooling and tests).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+super::engine::impl_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    engine: "sqlite",
+    begin: "BEGIN IMMEDIATE",
+    lock_log: None
+);

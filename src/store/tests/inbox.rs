@@ -1,0 +1,96 @@
+//! The alarm inbox: dedupe, order, processing.
+
+use super::conformance;
+use super::scenarios::full_rescue;
+use crate::domain::{AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, IncidentId, LiftRef};
+use crate::store::NewAlarm;
+use chrono::{DateTime, TimeDelta, Utc};
+
+fn t(secs: i64) -> DateTime<Utc> {
+    crate::dispatch::tests::t0() + TimeDelta::microseconds(secs * 1_000_000 + 123_456)
+}
+
+fn alarm(channel: Channel, source: &str) -> NewAlarm {
+    NewAlarm {
+        channel,
+        source_alarm_id: source.into(),
+        lift_ref: LiftRef::Unparsed("lift by the stairs".into()),
+        kind: AlarmKind::Fault("power_loss".into()),
+        status: AlarmStatus::New,
+        flags: AlarmFlags {
+            child_alone: true,
+            ..AlarmFlags::default()
+        },
+        floor: Some("B2".into()),
+        description: "no answer on the cabin phone".into(),
+        occurred_at: t(0),
+    }
+}
+
+conformance!(the_same_source_alarm_twice_is_one_alarm, |db| {
+    let s = db.store();
+    let first = s
+        .insert_alarm(&alarm(Channel::Iot, "A-1"), t(1))
+        .await
+        .unwrap();
+    assert!(!first.duplicate);
+    assert_eq!(first.alarm.received_at, t(1), "kept to the microsecond");
+    assert!(first.alarm.flags.child_alone);
+    let again = s
+        .insert_alarm(&alarm(Channel::Iot, "A-1"), t(2))
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    assert_eq!(
+        again.alarm, first.alarm,
+        "the first copy, as first received"
+    );
+    assert_eq!(again.incident, None);
+    let other_channel = s
+        .insert_alarm(&alarm(Channel::CabinPhone, "A-1"), t(3))
+        .await
+        .unwrap();
+    assert!(!other_channel.duplicate);
+    assert_ne!(other_channel.alarm.id, first.alarm.id);
+    assert_eq!(s.inbox_depth().await.unwrap(), 2);
+    assert_eq!(
+        s.pending_alarms(10).await.unwrap(),
+        vec![first.alarm, other_channel.alarm]
+    );
+});
+
+conformance!(
+    pending_alarms_come_oldest_first_and_leave_once_processed,
+    |db| {
+        let s = db.store();
+        let story = full_rescue();
+        let opening = &story.alarms()[0];
+        let receipt = s.insert_alarm(opening, opening.occurred_at).await.unwrap();
+        assert_eq!(receipt.alarm.id, AlarmId(1));
+        for (i, source) in ["B-2", "B-3"].into_iter().enumerate() {
+            s.insert_alarm(&alarm(Channel::Hotline, source), t(i as i64))
+                .await
+                .unwrap();
+        }
+        let ids = |v: Vec<crate::domain::Alarm>| v.into_iter().map(|a| a.id.0).collect::<Vec<_>>();
+        assert_eq!(ids(s.pending_alarms(10).await.unwrap()), [1, 2, 3]);
+        assert_eq!(ids(s.pending_alarms(2).await.unwrap()), [1, 2]);
+        assert_eq!(s.alarm_incident(AlarmId(1)).await.unwrap(), None);
+        s.append(&story.batches[0]).await.unwrap();
+        assert_eq!(ids(s.pending_alarms(10).await.unwrap()), [2, 3]);
+        assert_eq!(s.inbox_depth().await.unwrap(), 2);
+        assert_eq!(
+            s.alarm_incident(AlarmId(1)).await.unwrap(),
+            Some(IncidentId(1))
+        );
+        assert_eq!(s.alarm_incident(AlarmId(2)).await.unwrap(), None);
+        assert_eq!(s.alarm_incident(AlarmId(99)).await.unwrap(), None);
+        let repeat = s.insert_alarm(opening, t(60)).await.unwrap();
+        assert!(repeat.duplicate);
+        assert_eq!(
+            repeat.incident,
+            Some(IncidentId(1)),
+            "a repeat learns its incident"
+        );
+    }
+);

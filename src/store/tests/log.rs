@@ -1,0 +1,191 @@
+//! The event log: append, hash chain, immutability, verification, a second writer.
+
+use super::conformance;
+use super::scenarios::{Story, full_rescue};
+use crate::domain::{Actor, Event, EventKind, IncidentId, UnitId};
+use crate::store::chain::{GENESIS, verify_log};
+use crate::store::{Store, StoreError, StoredEvent};
+
+/// Puts the story's alarms in the inbox and appends its batches; returns every stored row.
+pub async fn replay(store: &dyn Store, story: &Story) -> Vec<StoredEvent> {
+    for a in story.alarms() {
+        store.insert_alarm(&a, a.occurred_at).await.unwrap();
+    }
+    let mut rows = Vec::new();
+    for batch in &story.batches {
+        rows.extend(store.append(batch).await.unwrap());
+    }
+    rows
+}
+
+/// A unit going off or on duty (an event outside any incident).
+pub fn duty(unit: i64, on_duty: bool) -> Event {
+    Event {
+        incident: None,
+        at: crate::dispatch::tests::t0(),
+        actor: Actor::Unit(UnitId(unit)),
+        step: None,
+        rules_version: None,
+        reason: "shift change".into(),
+        kind: EventKind::UnitDuty {
+            unit: UnitId(unit),
+            on_duty,
+        },
+    }
+}
+
+/// Fifteen duty changes of one unit, one append each.
+async fn toggle(store: &dyn Store, unit: i64) {
+    for i in 0..15 {
+        store.append(&[duty(unit, i % 2 == 0)]).await.unwrap();
+    }
+}
+
+conformance!(
+    appends_chain_across_batches_and_read_back_as_written,
+    |db| {
+        let s = db.store();
+        let story = full_rescue();
+        let rows = replay(s, &story).await;
+        assert_eq!(rows.len(), story.events().len());
+        let mut prev = GENESIS.to_owned();
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(row.seq, i as i64 + 1);
+            assert_eq!(row.incident_seq, Some(i as i64 + 1));
+            assert_eq!(row.prev_hash, prev);
+            prev.clone_from(&row.hash);
+        }
+        let events: Vec<Event> = rows.iter().map(|r| r.event.clone()).collect();
+        assert_eq!(
+            events,
+            story.events(),
+            "the log gives back what the core decided"
+        );
+        assert_eq!(s.log_page(0, 1_000).await.unwrap(), rows);
+        assert_eq!(s.log_page(3, 2).await.unwrap(), rows[3..5].to_vec());
+        assert_eq!(s.timeline(IncidentId(1)).await.unwrap(), rows);
+        assert!(s.timeline(IncidentId(2)).await.unwrap().is_empty());
+        let report = verify_log(s).await.unwrap();
+        assert!(report.is_intact(), "{report:?}");
+        assert_eq!(
+            (report.rows, report.last_seq),
+            (rows.len() as u64, rows.len() as i64)
+        );
+    }
+);
+
+conformance!(an_empty_append_writes_nothing, |db| {
+    assert!(db.store().append(&[]).await.unwrap().is_empty());
+    assert!(db.store().log_page(0, 10).await.unwrap().is_empty());
+    assert_eq!(verify_log(db.store()).await.unwrap().rows, 0);
+});
+
+conformance!(the_log_refuses_update_and_delete, |db| {
+    replay(db.store(), &full_rescue()).await;
+    let update = db
+        .raw("UPDATE events SET reason = 'nothing happened' WHERE seq = 2")
+        .await;
+    let e = update.expect_err("UPDATE on the log is refused");
+    assert!(e.to_string().contains("append-only"), "{e}");
+    let delete = db.raw("DELETE FROM events WHERE seq = 2").await;
+    assert!(
+        delete
+            .expect_err("DELETE is refused")
+            .to_string()
+            .contains("append-only")
+    );
+    if db.engine() == "postgres" {
+        let truncate = db.raw("TRUNCATE events CASCADE").await;
+        assert!(
+            truncate
+                .expect_err("TRUNCATE is refused")
+                .to_string()
+                .contains("append-only")
+        );
+    }
+    assert!(verify_log(db.store()).await.unwrap().is_intact());
+});
+
+conformance!(
+    a_reason_changed_behind_the_stores_back_is_found_by_its_seq,
+    |db| {
+        replay(db.store(), &full_rescue()).await;
+        let n = db
+            .tamper("UPDATE events SET reason = 'nothing happened' WHERE seq = 3")
+            .await;
+        assert_eq!(n, 1);
+        let report = verify_log(db.store()).await.unwrap();
+        let broken = report.broken.expect("the change is detected");
+        assert_eq!((broken.seq, report.last_seq), (3, 2));
+        assert!(broken.why.contains("columns disagree"), "{broken}");
+    }
+);
+
+conformance!(
+    a_body_changed_behind_the_stores_back_is_found_by_its_seq,
+    |db| {
+        let rows = replay(db.store(), &full_rescue()).await;
+        let seq = rows
+            .iter()
+            .find(|r| r.body.contains("caller confirms"))
+            .unwrap()
+            .seq;
+        let sql = format!(
+            "UPDATE events SET body = replace(body, 'caller confirms', 'caller denies') \
+         WHERE seq = {seq}"
+        );
+        assert_eq!(db.tamper(&sql).await, 1);
+        let broken = verify_log(db.store()).await.unwrap().broken.unwrap();
+        assert_eq!(broken.seq, seq);
+        assert!(broken.why.contains("hash does not match"), "{broken}");
+    }
+);
+
+conformance!(
+    a_row_that_no_longer_reads_as_an_event_is_found_by_its_seq,
+    |db| {
+        replay(db.store(), &full_rescue()).await;
+        assert_eq!(
+            db.tamper("UPDATE events SET kind = 'note' WHERE seq = 2")
+                .await,
+            1
+        );
+        let broken = verify_log(db.store()).await.unwrap().broken.unwrap();
+        assert_eq!(broken.seq, 2);
+        assert!(broken.why.contains("event log row 2"), "{broken}");
+    }
+);
+
+conformance!(a_deleted_row_is_found_by_the_seq_it_held, |db| {
+    replay(db.store(), &full_rescue()).await;
+    db.tamper("DELETE FROM outbox WHERE event_seq = 4").await;
+    assert_eq!(db.tamper("DELETE FROM events WHERE seq = 4").await, 1);
+    let broken = verify_log(db.store()).await.unwrap().broken.unwrap();
+    assert_eq!(broken.seq, 4);
+});
+
+conformance!(
+    a_writer_chaining_from_a_stale_head_is_refused_as_a_fork,
+    |db| {
+        let s = db.store();
+        let first = s.append(&[duty(1, false)]).await.unwrap();
+        let head = first.last().map(|r| (r.seq, r.hash.clone()));
+        s.append(&[duty(1, true)]).await.unwrap();
+        let forked = db.append_after(head, &[duty(2, false)]).await;
+        assert!(matches!(forked, Err(StoreError::ChainForked)), "{forked:?}");
+        let report = verify_log(s).await.unwrap();
+        assert!(report.is_intact());
+        assert_eq!(report.rows, 2);
+    }
+);
+
+conformance!(
+    two_stores_appending_at_once_serialise_into_one_chain,
+    |db| {
+        let other = db.second_store().await;
+        tokio::join!(toggle(db.store(), 1), toggle(other.as_ref(), 2));
+        let report = verify_log(db.store()).await.unwrap();
+        assert!(report.is_intact(), "{report:?}");
+        assert_eq!(report.rows, 30);
+    }
+);
