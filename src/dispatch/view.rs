@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// One page as the console shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct PageView {
     /// The unit.
     pub unit: UnitId,
@@ -31,12 +32,14 @@ pub struct PageView {
 
 /// One running step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct StepView {
     /// Step id.
     pub step: String,
     /// Response level.
     pub level: u8,
     /// Whom it pages.
+    #[schema(value_type = String)]
     pub target: Target,
     /// Gave up and escalated.
     pub exhausted: bool,
@@ -48,6 +51,7 @@ pub struct StepView {
 
 /// An SLA clock still running.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct ClockView {
     /// What: "ack unit 12", "arrive (contracted) warning", "confirm breach" ….
     pub what: String,
@@ -59,6 +63,7 @@ pub struct ClockView {
 
 /// The console's view of one incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct IncidentView {
     /// Its id.
     pub id: IncidentId,

@@ -6,11 +6,13 @@ use serde::{Deserialize, Serialize};
 
 /// Inbox id of an alarm, assigned when it is committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct AlarmId(pub i64);
 
 /// Where an alarm came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(utoipa::ToSchema)]
 pub enum Channel {
     /// The EN 81-28 cabin emergency phone, through the telephony gateway.
     CabinPhone,
@@ -27,6 +29,7 @@ pub enum Channel {
 /// What the alarm reports. Source fault codes are mapped to these per source, in configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+#[derive(utoipa::ToSchema)]
 pub enum AlarmKind {
     /// A passenger trapped with the car at a landing (平层关人).
     EntrapmentAtLanding,
@@ -52,6 +55,7 @@ impl AlarmKind {
 
 /// Facts about the people inside that change how urgently fire/rescue is called.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct AlarmFlags {
     /// A trapped person is ill or injured.
     pub person_ill: bool,
@@ -93,12 +97,14 @@ impl AlarmFlags {
 /// How the source named the lift, kept as received so an unresolved alarm shows what came in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(utoipa::ToSchema)]
 pub enum LiftRef {
     /// The registry id.
     Id(LiftId),
     /// The rescue code read out by a passenger.
     RescueCode(RescueCode),
     /// The registration code.
+    #[schema(value_type = String)]
     RegistrationCode(RegistrationCode),
     /// The cabin phone's caller id.
     Phone(PhoneNumber),
@@ -111,6 +117,7 @@ pub enum LiftRef {
 /// Whether the source reports the condition as present or gone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(utoipa::ToSchema)]
 pub enum AlarmStatus {
     /// The condition is present (status 0 on most platforms).
     #[default]
@@ -121,6 +128,7 @@ pub enum AlarmStatus {
 
 /// One alarm from any source, as committed to the inbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Alarm {
     /// Inbox id.
     pub id: AlarmId,

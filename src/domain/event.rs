@@ -16,6 +16,7 @@ use std::fmt;
 
 /// Incident id, allocated by the desk in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct IncidentId(pub i64);
 
 impl fmt::Display for IncidentId {
@@ -28,6 +29,7 @@ impl fmt::Display for IncidentId {
 /// early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(utoipa::ToSchema)]
 pub enum IncidentStatus {
     /// Opened, nobody paged yet.
     Reported,
@@ -61,6 +63,7 @@ impl IncidentStatus {
 /// A crew's progress on an accepted page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(utoipa::ToSchema)]
 pub enum CrewStatus {
     /// Accepted the page.
     Accepted,
@@ -75,6 +78,7 @@ pub enum CrewStatus {
 /// Who caused an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type", content = "id")]
+#[derive(utoipa::ToSchema)]
 pub enum Actor {
     /// The dispatcher itself (a rule or a deadline).
     System,
@@ -89,6 +93,7 @@ pub enum Actor {
 /// Which deadline a warning or breach is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "deadline", content = "step")]
+#[derive(utoipa::ToSchema)]
 pub enum DeadlineKind {
     /// A step's units to be on scene, from the step's first page.
     Arrive(String),
@@ -101,6 +106,7 @@ pub enum DeadlineKind {
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
+#[derive(utoipa::ToSchema)]
 pub enum EventKind {
     /// A new alarm opened the incident; the chain and rules snapshot are kept from here on.
     IncidentOpened {
@@ -109,6 +115,7 @@ pub enum EventKind {
         /// The lift, or `None` when the source's reference could not be resolved.
         lift: Option<Box<Lift>>,
         /// The chain that will run, with the rules version.
+        #[schema(value_type = Object)]
         chain: Box<ChainSnapshot>,
     },
     /// A further alarm for the same lift joined the incident (a "cleared" status is only logged).
@@ -119,6 +126,7 @@ pub enum EventKind {
     /// A step started (a new parallel track of pages).
     StepStarted {
         /// The step as it will run (from the chain, or made up for an operator assignment).
+        #[schema(value_type = Object)]
         step: Box<Step>,
     },
     /// A unit was paged.
@@ -148,6 +156,7 @@ pub enum EventKind {
     /// Parties were told (not paged).
     PartiesNotified {
         /// Who.
+        #[schema(value_type = Vec<String>)]
         parties: Vec<Party>,
     },
     /// A paged unit accepted.
@@ -260,6 +269,7 @@ impl EventKind {
 
 /// One entry of the record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Event {
     /// The incident it belongs to (`None` for unit events such as going off duty).
     pub incident: Option<IncidentId>,
@@ -270,6 +280,7 @@ pub struct Event {
     /// The rule step that caused it, if any.
     pub step: Option<String>,
     /// The rules version in force for the incident.
+    #[schema(value_type = Option<String>)]
     pub rules_version: Option<RulesVersion>,
     /// Why, in words an investigator can read.
     pub reason: String,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// A WGS-84 position in decimal degrees.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct LatLon {
     /// Latitude, −90 to 90, north positive.
     pub lat: f64,

@@ -31,16 +31,19 @@ fn id_error(what: &'static str, value: &str, why: impl Into<String>) -> IdError 
 
 /// Database id of a lift in the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct LiftId(pub i64);
 
 /// Database id of a company (maintenance company, property company, fire brigade).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct CompanyId(pub i64);
 
 /// The rescue identification code (救援识别码) on the sign inside the car: 6 digits
 /// (some cities use 5).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[derive(utoipa::ToSchema)]
 pub struct RescueCode(String);
 
 impl RescueCode {
@@ -68,6 +71,8 @@ impl RescueCode {
 /// A GB/T 2260 administrative division code: 6 digits, e.g. 500103 for Yuzhong District.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, example = "500103")]
 pub struct AdminCode(u32);
 
 impl AdminCode {
@@ -160,6 +165,7 @@ impl RegistrationCode {
 /// an optional leading `+`, then 3 to 20 digits; spaces and dashes are dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[derive(utoipa::ToSchema)]
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
@@ -190,6 +196,7 @@ impl PhoneNumber {
 /// (it appears in MQTT topics, so no `/`, `+` or `#`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[derive(utoipa::ToSchema)]
 pub struct DeviceId(String);
 
 impl DeviceId {
@@ -263,6 +270,7 @@ impl From<AdminCode> for String {
 /// The "三无电梯" flags: a lift missing any of these goes straight to fire/rescue when someone is
 /// trapped in it, because nobody else is obliged to come.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct LiftFlags {
     /// No property management company looks after the building.
     pub no_property_management: bool,
@@ -274,12 +282,14 @@ pub struct LiftFlags {
 
 /// A lift as the dispatcher needs it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Lift {
     /// Registry id.
     pub id: LiftId,
     /// Rescue identification code on the sign in the car.
     pub rescue_code: RescueCode,
     /// 20-digit registration code.
+    #[schema(value_type = String, example = "31105001032019060001")]
     pub registration_code: RegistrationCode,
     /// District the lift stands in (selects the rules file).
     pub district: AdminCode,

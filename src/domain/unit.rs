@@ -8,6 +8,7 @@ use std::fmt;
 
 /// Database id of a unit (a person or a crew that is paged as one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct UnitId(pub i64);
 
 impl fmt::Display for UnitId {
@@ -19,6 +20,7 @@ impl fmt::Display for UnitId {
 /// What kind of responder a unit is; the rules page by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(utoipa::ToSchema)]
 pub enum UnitKind {
     /// A maintenance company's technician (level 1 for their own lifts, level 2 for others).
     Maintainer,
@@ -44,6 +46,7 @@ impl UnitKind {
 
 /// A live position report and when the fix was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Fix {
     /// Where (WGS-84).
     pub at: LatLon,
@@ -53,6 +56,7 @@ pub struct Fix {
 
 /// A unit as the dispatcher knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Unit {
     /// Registry id.
     pub id: UnitId,

@@ -88,6 +88,7 @@ pub struct Query<'a> {
 
 /// A chosen unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Candidate {
     /// Which unit.
     pub unit: UnitId,
@@ -104,6 +105,7 @@ pub struct Candidate {
 /// Why a unit that was looked at was not chosen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "reason")]
+#[derive(utoipa::ToSchema)]
 pub enum PassReason {
     /// Its last fix is older than the freshness limit.
     StalePosition {
@@ -118,6 +120,7 @@ pub enum PassReason {
 
 /// A unit looked at and passed over.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct PassedOver {
     /// Which unit.
     pub unit: UnitId,

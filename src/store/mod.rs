@@ -99,6 +99,7 @@ pub struct StoredEvent {
 
 /// The incidents projection: one row per incident, kept in step with the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct IncidentRow {
     /// Its id.
     pub id: IncidentId,
@@ -151,6 +152,7 @@ pub struct IncidentFilter {
 
 /// A registered company.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Company {
     /// Its id.
     pub id: CompanyId,
@@ -163,6 +165,7 @@ pub struct Company {
 /// Who a bearer token speaks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(utoipa::ToSchema)]
 pub enum Role {
     /// Console operator: runs incidents.
     Operator,
