@@ -1,0 +1,138 @@
+//! Bearer tokens and roles.
+//!
+//! A token is a random secret; the store keeps only its SHA-256 (hex), so a leaked database
+//! does not leak working tokens. Every protected route is wrapped (in [`super::routes`]) with
+//! [`authorize`], which runs before any extractor: an unauthenticated request gets 401 and a
+//! wrong role 403 before its body or query is even looked at. The [`Caller`] it finds is put in
+//! the request's extensions, where handlers take it as an extractor.
+
+use super::error::ApiError;
+use crate::domain::UnitId;
+use crate::service::AppState;
+use crate::store::Role;
+use actix_web::body::BoxBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use sha2::{Digest, Sha256};
+use std::future::{Ready, ready};
+
+/// Who is calling, from their token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's id.
+    pub token_id: i64,
+    /// Its role.
+    pub role: Role,
+    /// The unit, for crew tokens.
+    pub unit: Option<UnitId>,
+    /// The human label; operator actions are recorded under it.
+    pub label: String,
+}
+
+impl Caller {
+    /// The crew's unit; a crew token without one is refused.
+    pub fn crew_unit(&self) -> Result<UnitId, ApiError> {
+        match (self.role, self.unit) {
+            (Role::Crew, Some(unit)) => Ok(unit),
+            _ => Err(ApiError::Forbidden),
+        }
+    }
+}
+
+/// SHA-256 of a secret, lowercase hex: what the store keeps.
+pub fn token_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A new random secret: 32 random bytes as 64 hex digits (two v4 UUIDs' random bytes from
+/// the operating system's generator).
+pub fn new_secret() -> String {
+    let a = uuid::Uuid::new_v4();
+    let b = uuid::Uuid::new_v4();
+    format!("{}{}", hex::encode(a.as_bytes()), hex::encode(b.as_bytes()))
+}
+
+/// Middleware for a route open to `roles`: 401 without a known token, 403 for another role,
+/// answered here (not passed on as errors) so the JSON shape is the same everywhere.
+pub async fn authorize(
+    roles: &'static [Role],
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let caller = match authenticate(req.request()).await {
+        Ok(c) if roles.contains(&c.role) => c,
+        Ok(_) => return Ok(req.error_response(ApiError::Forbidden)),
+        Err(e) => return Ok(req.error_response(e)),
+    };
+    req.extensions_mut().insert(caller);
+    next.call(req).await
+}
+
+async fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let secret = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or(ApiError::Unauthorized)?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or(ApiError::Unavailable)?;
+    let row = state
+        .store
+        .token(&token_hash(secret))
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(Caller {
+        token_id: row.id,
+        role: row.role,
+        unit: row.unit,
+        label: row.label,
+    })
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    /// The caller [`authorize`] found; a route that was not wrapped has none and answers 401.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Caller>()
+                .cloned()
+                .ok_or(ApiError::Unauthorized),
+        )
+    }
+}
+
+/// The `Idempotency-Key` header every crew POST carries (1 to 128 visible characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(pub String);
+
+/// The header's name.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let bad = |message: &str| ApiError::BadHeader {
+            header: IDEMPOTENCY_KEY,
+            message: message.to_owned(),
+        };
+        let key = match req.headers().get(IDEMPOTENCY_KEY) {
+            None => Err(bad("required on every crew POST")),
+            Some(v) => match v.to_str() {
+                Ok(s) if (1..=128).contains(&s.trim().len()) => Ok(Self(s.trim().to_owned())),
+                _ => Err(bad("must be 1 to 128 visible ASCII characters")),
+            },
+        };
+        ready(key)
+    }
+}

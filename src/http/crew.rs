@@ -1,0 +1,281 @@
+//! Rescue crews on their phones (role `crew`). The unit always comes from the token, never
+//! from the body (bodies refuse unknown fields, so `"unit"` is a 400).
+//!
+//! Phones on flaky networks retry, so every crew POST carries an `Idempotency-Key`: the first
+//! answer (success or a 4xx refusal) is stored per unit and key, and a retry gets the stored
+//! status and body verbatim without acting again. A crew only sees incidents where the desk
+//! shows a page of its own unit; any other id answers 404, exactly like one that does not
+//! exist.
+
+use super::auth::{Caller, IdempotencyKey};
+use super::body::JsonBody;
+use super::error::ApiError;
+use super::operator::{EventsOut, FaultCauseIn, ReasonIn, fault, submit};
+use crate::dispatch::{Command, CrewAction};
+use crate::domain::{Fix, IncidentId, LatLon, UnitId};
+use crate::service::AppState;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpResponse, ResponseError, web};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Deserialize;
+
+/// Header set (to `true`) on a replayed answer.
+pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// Accepting a page.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptIn {
+    /// The crew's own estimate of the travel time, seconds.
+    pub eta_secs: Option<u32>,
+}
+
+/// Which coordinate system a position is in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CoordSystem {
+    /// GPS (default).
+    #[default]
+    Wgs84,
+    /// Chinese web maps ("Mars" coordinates); converted to WGS-84.
+    Gcj02,
+}
+
+/// A position report.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionIn {
+    /// Latitude, -90 to 90.
+    pub lat: f64,
+    /// Longitude, -180 to 180.
+    pub lon: f64,
+    /// `wgs84` (default) or `gcj02`.
+    #[serde(default)]
+    pub coord_system: CoordSystem,
+    /// When the fix was taken (RFC 3339); default now; at most a minute in the future.
+    pub taken: Option<DateTime<Utc>>,
+}
+
+impl PositionIn {
+    fn fix(self, now: DateTime<Utc>) -> Result<Fix, ApiError> {
+        let at = LatLon::parse(self.lat, self.lon).map_err(|e| {
+            let field = match e {
+                crate::domain::CoordError::Latitude(_) => "lat",
+                crate::domain::CoordError::Longitude(_) => "lon",
+            };
+            ApiError::invalid(field, e)
+        })?;
+        let at = match self.coord_system {
+            CoordSystem::Wgs84 => at,
+            CoordSystem::Gcj02 => LatLon::from_gcj02(at),
+        };
+        let taken = self.taken.unwrap_or(now);
+        if taken > now + TimeDelta::minutes(1) {
+            return Err(ApiError::invalid(
+                "taken",
+                format!("{taken} is more than a minute in the future"),
+            ));
+        }
+        Ok(Fix { at, taken })
+    }
+}
+
+/// Runs `act` once per (unit, key): a stored answer is replayed verbatim; otherwise the
+/// outcome (success or 4xx) is stored before it is returned. 5xx outcomes are not stored, so
+/// a retry acts again.
+async fn once(
+    state: &AppState,
+    unit: UnitId,
+    key: &IdempotencyKey,
+    act: impl Future<Output = Result<(StatusCode, String), ApiError>>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = format!("unit:{}", unit.0);
+    if let Some((status, body)) = state.store.idempotent_response(&actor, &key.0).await? {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        let mut res = respond(status, body);
+        res.headers_mut()
+            .insert(REPLAYED, HeaderValue::from_static("true"));
+        return Ok(res);
+    }
+    let (status, body) = match act.await {
+        Ok(done) => done,
+        Err(e) if e.status_code().is_client_error() => (e.status_code(), e.body()),
+        Err(e) => return Err(e),
+    };
+    let stored = state
+        .store
+        .remember_response(&actor, &key.0, status.as_u16(), &body)
+        .await;
+    if let Err(e) = stored {
+        // The action happened; answer it. A retry may then be refused as out of order.
+        tracing::error!(error = %e, unit = unit.0, "could not store an idempotent answer");
+    }
+    Ok(respond(status, body))
+}
+
+fn respond(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(body)
+}
+
+/// 404 unless the desk shows a page of `unit` on the incident.
+async fn ensure_paged(state: &AppState, unit: UnitId, id: IncidentId) -> Result<(), ApiError> {
+    let view = state.desk.view(id).await?;
+    let paged = view.is_some_and(|v| {
+        v.steps
+            .iter()
+            .any(|s| s.pages.iter().any(|p| p.unit == unit))
+    });
+    if paged {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(id.to_string()))
+    }
+}
+
+/// A crew action, checked, idempotent, on an incident that pages this unit.
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdempotencyKey,
+    id: i64,
+    action: Result<CrewAction, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let unit = caller.crew_unit()?;
+    once(state, unit, key, async {
+        let action = action?;
+        let incident = IncidentId(id);
+        ensure_paged(state, unit, incident).await?;
+        let events = submit(
+            state,
+            Command::Crew {
+                unit,
+                incident,
+                action,
+            },
+        )
+        .await?;
+        let body = serde_json::to_string(&EventsOut { events }).unwrap_or_default();
+        Ok((StatusCode::OK, body))
+    })
+    .await
+}
+
+/// `GET /api/v1/crew/assignments`: the incidents holding this unit.
+pub async fn assignments(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let unit = caller.crew_unit()?;
+    Ok(HttpResponse::Ok().json(state.desk.assignments(unit).await?))
+}
+
+/// `POST /api/v1/crew/incidents/{id}/accept`.
+pub async fn accept(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+    body: JsonBody<AcceptIn>,
+) -> Result<HttpResponse, ApiError> {
+    let action = Ok(CrewAction::Accept {
+        eta_secs: body.0.eta_secs,
+    });
+    act(&state, &caller, &key, id.into_inner(), action).await
+}
+
+/// `POST /api/v1/crew/incidents/{id}/decline`.
+pub async fn decline(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+    body: JsonBody<ReasonIn>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.0.reason;
+    let action = super::intake::check_len("reason", &reason, super::intake::DESCRIPTION_MAX)
+        .map(|()| CrewAction::Decline { reason });
+    act(&state, &caller, &key, id.into_inner(), action).await
+}
+
+/// `POST /api/v1/crew/incidents/{id}/en-route`.
+pub async fn en_route(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    act(
+        &state,
+        &caller,
+        &key,
+        id.into_inner(),
+        Ok(CrewAction::EnRoute),
+    )
+    .await
+}
+
+/// `POST /api/v1/crew/incidents/{id}/on-scene`.
+pub async fn on_scene(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    act(
+        &state,
+        &caller,
+        &key,
+        id.into_inner(),
+        Ok(CrewAction::OnScene),
+    )
+    .await
+}
+
+/// `POST /api/v1/crew/incidents/{id}/released`.
+pub async fn released(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    act(
+        &state,
+        &caller,
+        &key,
+        id.into_inner(),
+        Ok(CrewAction::Released),
+    )
+    .await
+}
+
+/// `POST /api/v1/crew/incidents/{id}/fault-cause`.
+pub async fn fault_cause(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+    body: JsonBody<FaultCauseIn>,
+) -> Result<HttpResponse, ApiError> {
+    let action = fault(body.0).map(|(code, text)| CrewAction::FaultCause { code, text });
+    act(&state, &caller, &key, id.into_inner(), action).await
+}
+
+/// `POST /api/v1/crew/position`: 202; the desk takes it without logging it.
+pub async fn position(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: JsonBody<PositionIn>,
+) -> Result<HttpResponse, ApiError> {
+    let unit = caller.crew_unit()?;
+    let now = state.clock.now();
+    once(&state, unit, &key, async {
+        let fix = body.0.fix(now)?;
+        state.desk.position(unit, fix).await?;
+        Ok((StatusCode::ACCEPTED, r#"{"status":"accepted"}"#.to_owned()))
+    })
+    .await
+}

@@ -1,0 +1,278 @@
+//! Alarm intake over HTTP: IoT platforms and telephony gateways (role `integration`) and the
+//! console (role `operator`) post alarms here.
+//!
+//! An alarm is checked completely — identifiers through the domain's `parse` constructors, the
+//! lift resolved in the registry, sizes and times — before it is committed to the inbox, so a
+//! refused alarm leaves no trace. `202 Accepted` means committed: the alarm will be dispatched
+//! even when the answer does not name the incident yet.
+
+use super::auth::Caller;
+use super::body::JsonBody;
+use super::error::ApiError;
+use crate::domain::{
+    AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, DeviceId, IncidentId, Lift, LiftId,
+    LiftRef, PhoneNumber, RegistrationCode, RescueCode,
+};
+use crate::service::AppState;
+use crate::store::{NewAlarm, Role};
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Longest description, characters.
+pub const DESCRIPTION_MAX: usize = 2000;
+/// Longest floor label, characters.
+const FLOOR_MAX: usize = 32;
+/// Longest source alarm id, characters.
+const SOURCE_ID_MAX: usize = 128;
+/// How far in the future a source's clock may be.
+const FUTURE_SLACK: TimeDelta = TimeDelta::minutes(5);
+
+/// How the source names the lift: exactly one of the fields.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiftRefIn {
+    /// Registry id.
+    pub id: Option<i64>,
+    /// The 6-digit rescue code on the sign in the car (5 in some cities).
+    #[schema(example = "035302")]
+    pub rescue_code: Option<String>,
+    /// The 20-digit registration code.
+    pub registration_code: Option<String>,
+    /// The cabin phone's caller id.
+    pub phone: Option<String>,
+    /// The IoT terminal's id.
+    pub device_id: Option<String>,
+}
+
+impl LiftRefIn {
+    /// Parses the one reference given; the error names `{prefix}.{field}` (just `{field}`
+    /// with an empty prefix). Returns the
+    /// reference, the field name and the value as given (for an unknown-lift answer).
+    pub fn parse(&self, prefix: &str) -> Result<(LiftRef, String, String), ApiError> {
+        let given: Vec<(&str, String)> = [
+            ("id", self.id.map(|i| i.to_string())),
+            ("rescue_code", self.rescue_code.clone()),
+            ("registration_code", self.registration_code.clone()),
+            ("phone", self.phone.clone()),
+            ("device_id", self.device_id.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+        let [(name, value)] = given.as_slice() else {
+            return Err(ApiError::invalid(
+                if prefix.is_empty() { "query" } else { prefix },
+                "give exactly one of id, rescue_code, registration_code, phone, device_id",
+            ));
+        };
+        let field = if prefix.is_empty() {
+            (*name).to_owned()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        let bad = |e: crate::domain::IdError| ApiError::invalid(field.clone(), e);
+        let r = match *name {
+            "id" => LiftRef::Id(LiftId(self.id.unwrap_or_default())),
+            "rescue_code" => LiftRef::RescueCode(RescueCode::parse(value).map_err(bad)?),
+            "registration_code" => {
+                LiftRef::RegistrationCode(RegistrationCode::parse(value).map_err(bad)?)
+            }
+            "phone" => LiftRef::Phone(PhoneNumber::parse(value).map_err(bad)?),
+            _ => LiftRef::Device(DeviceId::parse(value).map_err(bad)?),
+        };
+        Ok((r, field, value.clone()))
+    }
+}
+
+/// Finds the lift a reference names, or 422 naming the field and the value.
+pub async fn resolve(
+    state: &AppState,
+    r: &LiftRef,
+    field: String,
+    value: String,
+) -> Result<Lift, ApiError> {
+    state
+        .store
+        .find_lift(r)
+        .await?
+        .ok_or(ApiError::UnknownLift { field, value })
+}
+
+/// What the alarm reports: `"entrapment_at_landing"`, `"entrapment_between_floors"`,
+/// `"passenger_alarm"`, or `{"fault": "over_speed"}` for any other fault.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum KindIn {
+    /// A passenger trapped with the car at a landing.
+    EntrapmentAtLanding,
+    /// A passenger trapped between floors.
+    EntrapmentBetweenFloors,
+    /// The passenger alarm button or a cabin-phone alarm call.
+    PassengerAlarm,
+    /// Another fault, by the source's name for it (1-64 of `a-z 0-9 _ - .`).
+    Fault(String),
+}
+
+impl KindIn {
+    /// The domain kind; a fault name is checked.
+    pub fn parse(self, field: &str) -> Result<AlarmKind, ApiError> {
+        Ok(match self {
+            Self::EntrapmentAtLanding => AlarmKind::EntrapmentAtLanding,
+            Self::EntrapmentBetweenFloors => AlarmKind::EntrapmentBetweenFloors,
+            Self::PassengerAlarm => AlarmKind::PassengerAlarm,
+            Self::Fault(name) => {
+                let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+                if name.is_empty() || name.len() > 64 || !name.chars().all(ok) {
+                    return Err(ApiError::invalid(
+                        format!("{field}.fault"),
+                        "must be 1-64 of a-z A-Z 0-9 _ - .",
+                    ));
+                }
+                AlarmKind::Fault(name)
+            }
+        })
+    }
+}
+
+/// Facts about the people inside; each defaults to false.
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlagsIn {
+    /// A trapped person is ill or injured.
+    pub person_ill: bool,
+    /// A child is alone in the car.
+    pub child_alone: bool,
+    /// Smoke, fire or water in the shaft or car.
+    pub smoke_or_water: bool,
+}
+
+impl From<FlagsIn> for AlarmFlags {
+    fn from(f: FlagsIn) -> Self {
+        AlarmFlags {
+            person_ill: f.person_ill,
+            child_alone: f.child_alone,
+            smoke_or_water: f.smoke_or_water,
+        }
+    }
+}
+
+/// An alarm from any source.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmIn {
+    /// The source's own id (1-128 characters); the same id on the same channel is one alarm.
+    pub source_alarm_id: String,
+    /// Where it came from; default `iot` for integrations, `operator` for operators.
+    pub channel: Option<Channel>,
+    /// The lift: exactly one of its identifiers.
+    pub lift: LiftRefIn,
+    /// What it reports.
+    pub kind: KindIn,
+    /// `new` (default) or `cleared`.
+    #[serde(default)]
+    pub status: AlarmStatus,
+    /// Facts about the people inside.
+    #[serde(default)]
+    pub flags: FlagsIn,
+    /// The floor, as the source reports it (at most 32 characters).
+    pub floor: Option<String>,
+    /// Free text (at most 2000 characters).
+    #[serde(default)]
+    pub description: String,
+    /// When it happened (RFC 3339); default now; at most 5 minutes in the future.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// The inbox's answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AlarmAccepted {
+    /// The alarm's inbox id (the first copy's, for a duplicate).
+    pub alarm_id: AlarmId,
+    /// The incident it opened or joined, once the desk has taken it (null: not yet).
+    pub incident_id: Option<IncidentId>,
+    /// The same (channel, source_alarm_id) was already in the inbox: nothing new was written.
+    pub duplicate: bool,
+}
+
+/// Checks a free text's length.
+pub fn check_len(field: &str, text: &str, max: usize) -> Result<(), ApiError> {
+    let n = text.chars().count();
+    if n > max {
+        return Err(ApiError::invalid(
+            field,
+            format!("at most {max} characters (got {n})"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an optional floor label.
+pub fn check_floor(floor: &Option<String>) -> Result<(), ApiError> {
+    floor
+        .as_deref()
+        .map_or(Ok(()), |f| check_len("floor", f, FLOOR_MAX))
+}
+
+impl AlarmIn {
+    /// Checks everything but the lift's existence and builds the inbox row; also returns the
+    /// lift reference's field and value.
+    fn into_alarm(
+        self,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<(NewAlarm, String, String), ApiError> {
+        let id_len = self.source_alarm_id.chars().count();
+        if !(1..=SOURCE_ID_MAX).contains(&id_len) || self.source_alarm_id.trim().is_empty() {
+            return Err(ApiError::invalid(
+                "source_alarm_id",
+                "must be 1 to 128 characters, not all blank",
+            ));
+        }
+        check_floor(&self.floor)?;
+        check_len("description", &self.description, DESCRIPTION_MAX)?;
+        let occurred_at = self.occurred_at.unwrap_or(now);
+        if occurred_at > now + FUTURE_SLACK {
+            return Err(ApiError::invalid(
+                "occurred_at",
+                format!("{occurred_at} is more than 5 minutes in the future"),
+            ));
+        }
+        let (lift_ref, field, value) = self.lift.parse("lift")?;
+        let alarm = NewAlarm {
+            channel: self.channel.unwrap_or(match role {
+                Role::Integration => Channel::Iot,
+                _ => Channel::Operator,
+            }),
+            source_alarm_id: self.source_alarm_id,
+            lift_ref,
+            kind: self.kind.parse("kind")?,
+            status: self.status,
+            flags: self.flags.into(),
+            floor: self.floor,
+            description: self.description,
+            occurred_at,
+        };
+        Ok((alarm, field, value))
+    }
+}
+
+/// `POST /api/v1/alarms`: check, resolve the lift, commit, answer 202.
+pub async fn post_alarm(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<AlarmIn>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let (alarm, field, value) = body.0.into_alarm(caller.role, now)?;
+    resolve(&state, &alarm.lift_ref, field, value).await?;
+    let receipt = state.inbox.accept(&alarm, now).await?;
+    state
+        .metrics
+        .alarm_received(alarm.channel, receipt.duplicate);
+    Ok(HttpResponse::Accepted().json(AlarmAccepted {
+        alarm_id: receipt.alarm.id,
+        incident_id: receipt.incident,
+        duplicate: receipt.duplicate,
+    }))
+}

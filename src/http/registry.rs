@@ -1,0 +1,208 @@
+//! The registry (lifts, units, companies) and token administration.
+//!
+//! Reads are for operators, investigators and admins (the lookup by code is the console's);
+//! writes are for admins. Lift and unit bodies are decoded through the domain's `parse`
+//! constructors (a bad code is a 400 naming `[i].rescue_code`) and their coordinates are
+//! range-checked before anything is stored.
+
+use super::auth::{new_secret, token_hash};
+use super::body::JsonBody;
+use super::error::ApiError;
+use super::intake::LiftRefIn;
+use super::query::{limit, value};
+use crate::domain::{LatLon, Lift, LiftId, Unit, UnitId};
+use crate::service::AppState;
+use crate::store::{Company, Role};
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+/// A page of lifts.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LiftsQuery {
+    /// Only lifts with a larger id (the last id of the previous page).
+    #[param(value_type = Option<i64>)]
+    pub after: Option<String>,
+    /// At most this many (1-1000, default 100).
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
+}
+
+/// Exactly one identifier of a lift.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LookupQuery {
+    /// The rescue code on the sign in the car.
+    pub rescue_code: Option<String>,
+    /// The 20-digit registration code.
+    pub registration_code: Option<String>,
+    /// The cabin phone's caller id.
+    pub phone: Option<String>,
+    /// The IoT terminal's id.
+    pub device_id: Option<String>,
+}
+
+/// How many records a write stored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Stored {
+    /// The count.
+    pub stored: usize,
+}
+
+/// A token to issue.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenIn {
+    /// Its role.
+    pub role: Role,
+    /// The unit it speaks for: required for `crew`, refused otherwise.
+    pub unit: Option<i64>,
+    /// Who holds it ("operator Li, console 3"); operator actions are recorded under it.
+    pub label: String,
+}
+
+/// An issued token. The secret is shown only here; the store keeps its SHA-256.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenOut {
+    /// Its id.
+    pub id: i64,
+    /// The bearer secret (64 hex digits).
+    pub token: String,
+    /// Its role.
+    pub role: Role,
+    /// The unit, for crew tokens.
+    pub unit: Option<UnitId>,
+    /// The label.
+    pub label: String,
+}
+
+/// `GET /api/v1/lifts?after=&limit=`.
+pub async fn lifts(
+    state: web::Data<AppState>,
+    query: web::Query<LiftsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let after = value("after", &query.after, "a lift id")?.map(LiftId);
+    let limit = limit(&query.limit)?.unwrap_or(100);
+    Ok(HttpResponse::Ok().json(state.store.lifts(after, limit).await?))
+}
+
+/// `GET /api/v1/lifts/lookup?rescue_code=…`: the lift, or 404.
+pub async fn lookup(
+    state: web::Data<AppState>,
+    query: web::Query<LookupQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let given = LiftRefIn {
+        id: None,
+        rescue_code: q.rescue_code,
+        registration_code: q.registration_code,
+        phone: q.phone,
+        device_id: q.device_id,
+    };
+    let (r, field, value) = given.parse("")?;
+    match state.store.find_lift(&r).await? {
+        Some(lift) => Ok(HttpResponse::Ok().json(lift)),
+        None => Err(ApiError::NotFound(format!("a lift with {field} {value:?}"))),
+    }
+}
+
+/// `GET /api/v1/units`.
+pub async fn units(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.store.units().await?))
+}
+
+/// `GET /api/v1/companies`.
+pub async fn companies(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.store.companies().await?))
+}
+
+fn check_position(field: String, p: LatLon) -> Result<(), ApiError> {
+    LatLon::parse(p.lat, p.lon)
+        .map(drop)
+        .map_err(|e| ApiError::invalid(field, e))
+}
+
+/// `PUT /api/v1/lifts`: insert or replace.
+pub async fn put_lifts(
+    state: web::Data<AppState>,
+    body: JsonBody<Vec<Lift>>,
+) -> Result<HttpResponse, ApiError> {
+    for (i, lift) in body.0.iter().enumerate() {
+        check_position(format!("[{i}].position"), lift.position)?;
+    }
+    state.store.put_lifts(&body.0).await?;
+    Ok(HttpResponse::Ok().json(Stored {
+        stored: body.0.len(),
+    }))
+}
+
+/// `PUT /api/v1/units`: insert or replace. The running desk keeps the units it started
+/// with; these take effect in the desk at the next start.
+pub async fn put_units(
+    state: web::Data<AppState>,
+    body: JsonBody<Vec<Unit>>,
+) -> Result<HttpResponse, ApiError> {
+    for (i, unit) in body.0.iter().enumerate() {
+        if let Some(fix) = unit.fix {
+            check_position(format!("[{i}].fix.at"), fix.at)?;
+        }
+    }
+    state.store.put_units(&body.0).await?;
+    Ok(HttpResponse::Ok().json(Stored {
+        stored: body.0.len(),
+    }))
+}
+
+/// `PUT /api/v1/companies`: insert or replace.
+pub async fn put_companies(
+    state: web::Data<AppState>,
+    body: JsonBody<Vec<Company>>,
+) -> Result<HttpResponse, ApiError> {
+    state.store.put_companies(&body.0).await?;
+    Ok(HttpResponse::Ok().json(Stored {
+        stored: body.0.len(),
+    }))
+}
+
+/// Checks the unit a token names: required (and existing) for crew tokens, refused for others.
+async fn token_unit(state: &AppState, input: &TokenIn) -> Result<Option<UnitId>, ApiError> {
+    match (input.role, input.unit) {
+        (Role::Crew, None) => Err(ApiError::MissingField("unit".into())),
+        (Role::Crew, Some(id)) => {
+            let unit = UnitId(id);
+            let known = state.store.units().await?.iter().any(|u| u.id == unit);
+            known
+                .then_some(Some(unit))
+                .ok_or(ApiError::UnknownUnit(unit.to_string()))
+        }
+        (_, Some(_)) => Err(ApiError::invalid("unit", "only crew tokens name a unit")),
+        (_, None) => Ok(None),
+    }
+}
+
+/// `POST /api/v1/tokens`: 201 with the new secret (shown once).
+pub async fn create_token(
+    state: web::Data<AppState>,
+    body: JsonBody<TokenIn>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.0;
+    let label = input.label.trim().to_owned();
+    if label.is_empty() || label.chars().count() > 200 {
+        return Err(ApiError::invalid("label", "must be 1 to 200 characters"));
+    }
+    let unit = token_unit(&state, &input).await?;
+    let token = new_secret();
+    let id = state
+        .store
+        .put_token(&token_hash(&token), input.role, unit, &label)
+        .await?;
+    Ok(HttpResponse::Created().json(TokenOut {
+        id,
+        token,
+        role: input.role,
+        unit,
+        label,
+    }))
+}

@@ -1,0 +1,299 @@
+//! The route table: every route's method, path, roles, summary, schemas and handler, in one
+//! place. The router ([`register`]), the OpenAPI document ([`super::openapi`]), the docs page
+//! and the role-matrix test all read [`ROUTES`], so they cannot disagree.
+
+use super::auth::authorize;
+use super::error::ApiError;
+use super::{crew, intake, investigator, operator, ops, registry};
+use crate::store::Role;
+use actix_web::dev::ServiceRequest;
+use actix_web::http::Method;
+use actix_web::middleware::from_fn;
+use actix_web::{HttpRequest, HttpResponse, Route, web};
+use std::borrow::Cow;
+use utoipa::openapi::{RefOr, schema::Schema};
+
+/// An HTTP method the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+}
+
+impl Verb {
+    /// As actix knows it.
+    pub fn method(self) -> Method {
+        match self {
+            Self::Get => Method::GET,
+            Self::Post => Method::POST,
+            Self::Put => Method::PUT,
+        }
+    }
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+        }
+    }
+}
+
+/// A named schema: its name and how to collect it (and what it refers to) into the document.
+#[derive(Clone, Copy)]
+pub struct SchemaRef {
+    /// The schema's name in `components.schemas`.
+    pub name: fn() -> Cow<'static, str>,
+    /// Pushes it and every schema it refers to.
+    pub collect: fn(&mut Vec<(String, RefOr<Schema>)>),
+}
+
+fn collect<T: utoipa::ToSchema>(into: &mut Vec<(String, RefOr<Schema>)>) {
+    into.push((T::name().into_owned(), T::schema()));
+    T::schemas(into);
+}
+
+/// The [`SchemaRef`] of a type.
+pub const fn schema<T: utoipa::ToSchema>() -> SchemaRef {
+    SchemaRef {
+        name: T::name,
+        collect: collect::<T>,
+    }
+}
+
+/// What a request or response carries.
+#[derive(Clone, Copy)]
+pub enum Payload {
+    /// Nothing (or an ignored body).
+    Empty,
+    /// One JSON value of a schema.
+    One(SchemaRef),
+    /// A JSON array of a schema.
+    Many(SchemaRef),
+    /// A JSON document without a schema of its own (the OpenAPI document).
+    Json,
+    /// Plain text (Prometheus exposition).
+    Text,
+    /// An HTML page.
+    Html,
+}
+
+/// Query parameters, as utoipa describes them.
+pub type Params = fn() -> Vec<utoipa::openapi::path::Parameter>;
+
+/// The [`Params`] of an `IntoParams` type.
+pub fn params<T: utoipa::IntoParams>() -> Vec<utoipa::openapi::path::Parameter> {
+    T::into_params(|| Some(utoipa::openapi::path::ParameterIn::Query))
+}
+
+/// One route.
+#[derive(Clone, Copy)]
+pub struct RouteSpec {
+    /// Method.
+    pub verb: Verb,
+    /// Path, with `{name}` segments.
+    pub path: &'static str,
+    /// Roles allowed; empty: no token needed.
+    pub roles: &'static [Role],
+    /// Who it is for (the OpenAPI tag).
+    pub audience: &'static str,
+    /// One line for the docs.
+    pub summary: &'static str,
+    /// Request body.
+    pub request: Payload,
+    /// Query parameters.
+    pub query: Option<Params>,
+    /// Success status.
+    pub status: u16,
+    /// Success body.
+    pub response: Payload,
+    /// Requires an `Idempotency-Key` header.
+    pub idempotent: bool,
+    /// Attaches the handler to a route that already has the method.
+    pub to: fn(Route) -> Route,
+}
+
+const PUBLIC: &[Role] = &[];
+const INTAKE: &[Role] = &[Role::Integration, Role::Operator];
+const OPERATOR: &[Role] = &[Role::Operator];
+const REVIEW: &[Role] = &[Role::Operator, Role::Investigator];
+const CREW: &[Role] = &[Role::Crew];
+const REGISTRY: &[Role] = &[Role::Operator, Role::Investigator, Role::Admin];
+const ADMIN: &[Role] = &[Role::Admin];
+
+const fn route(
+    verb: Verb,
+    path: &'static str,
+    roles: &'static [Role],
+    summary: &'static str,
+    to: fn(Route) -> Route,
+) -> RouteSpec {
+    RouteSpec {
+        verb,
+        path,
+        roles,
+        audience: "",
+        summary,
+        request: Payload::Empty,
+        query: None,
+        status: 200,
+        response: Payload::Empty,
+        idempotent: false,
+        to,
+    }
+}
+
+impl RouteSpec {
+    const fn tag(self, audience: &'static str) -> Self {
+        Self { audience, ..self }
+    }
+    const fn takes(self, request: Payload) -> Self {
+        Self { request, ..self }
+    }
+    const fn query(self, query: Params) -> Self {
+        Self {
+            query: Some(query),
+            ..self
+        }
+    }
+    const fn gives(self, status: u16, response: Payload) -> Self {
+        Self {
+            status,
+            response,
+            ..self
+        }
+    }
+    const fn keyed(self) -> Self {
+        Self {
+            idempotent: true,
+            ..self
+        }
+    }
+}
+
+use Payload::{Many, One};
+use Verb::{Get, Post, Put};
+
+const EVENTS: Payload = One(schema::<operator::EventsOut>());
+
+/// Every route of the API.
+#[rustfmt::skip]
+pub static ROUTES: &[RouteSpec] = &[
+    route(Get, "/healthz", PUBLIC, "Liveness: the process answers.", |r| r.to(ops::healthz))
+        .tag("ops").gives(200, One(schema::<ops::Health>())),
+    route(Get, "/readyz", PUBLIC, "Readiness: the store and the desk answer.", |r| r.to(ops::readyz))
+        .tag("ops").gives(200, One(schema::<ops::Health>())),
+    route(Get, "/metrics", PUBLIC, "Prometheus metrics.", |r| r.to(ops::metrics))
+        .tag("ops").gives(200, Payload::Text),
+    route(Get, "/api/v1/openapi.json", PUBLIC, "This API as an OpenAPI document.", |r| r.to(super::openapi::json))
+        .tag("ops").gives(200, Payload::Json),
+    route(Get, "/api/v1/docs", PUBLIC, "This API as a page for people.", |r| r.to(super::openapi::page))
+        .tag("ops").gives(200, Payload::Html),
+    route(Post, "/api/v1/alarms", INTAKE, "Commit an alarm from any source to the inbox.", |r| r.to(intake::post_alarm))
+        .tag("intake").takes(One(schema::<intake::AlarmIn>())).gives(202, One(schema::<intake::AlarmAccepted>())),
+    route(Get, "/api/v1/incidents", REVIEW, "Search incidents, newest first.", |r| r.to(operator::list))
+        .tag("operator").query(params::<operator::IncidentQuery>).gives(200, Many(schema::<crate::store::IncidentRow>())),
+    route(Post, "/api/v1/incidents", OPERATOR, "Open an incident from a hotline call.", |r| r.to(operator::hotline))
+        .tag("operator").takes(One(schema::<operator::HotlineIn>())).gives(201, One(schema::<operator::HotlineAccepted>())),
+    route(Get, "/api/v1/incidents/{id}", OPERATOR, "An incident: its stored row and the desk's live view.", |r| r.to(operator::detail))
+        .tag("operator").gives(200, One(schema::<operator::IncidentDetail>())),
+    route(Post, "/api/v1/incidents/{id}/assign", OPERATOR, "Page a named unit, overriding the ranking.", |r| r.to(operator::assign))
+        .tag("operator").takes(One(schema::<operator::AssignIn>())).gives(200, EVENTS),
+    route(Post, "/api/v1/incidents/{id}/notes", OPERATOR, "Add a note to the record.", |r| r.to(operator::note))
+        .tag("operator").takes(One(schema::<operator::NoteIn>())).gives(200, EVENTS),
+    route(Post, "/api/v1/incidents/{id}/confirm-release", OPERATOR, "The callback confirmed the passengers are out.", |r| r.to(operator::confirm_release))
+        .tag("operator").takes(One(schema::<operator::ConfirmIn>())).gives(200, EVENTS),
+    route(Post, "/api/v1/incidents/{id}/fault-cause", OPERATOR, "File the fault cause.", |r| r.to(operator::fault_cause))
+        .tag("operator").takes(One(schema::<operator::FaultCauseIn>())).gives(200, EVENTS),
+    route(Post, "/api/v1/incidents/{id}/close", OPERATOR, "Close after the confirmed release.", |r| r.to(operator::close))
+        .tag("operator").gives(200, EVENTS),
+    route(Post, "/api/v1/incidents/{id}/cancel", OPERATOR, "Call the incident off, with a reason.", |r| r.to(operator::cancel))
+        .tag("operator").takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS),
+    route(Post, "/api/v1/incidents/{id}/false-alarm", OPERATOR, "Mark the incident a false alarm, with a reason.", |r| r.to(operator::false_alarm))
+        .tag("operator").takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS),
+    route(Get, "/api/v1/incidents/{id}/timeline", REVIEW, "Every stored event of an incident, in order, hash-chained.", |r| r.to(investigator::timeline))
+        .tag("investigator").gives(200, Many(schema::<investigator::TimelineEntry>())),
+    route(Get, "/api/v1/crew/assignments", CREW, "The incidents this crew is paged for or assigned to.", |r| r.to(crew::assignments))
+        .tag("crew").gives(200, Many(schema::<crate::dispatch::IncidentView>())),
+    route(Post, "/api/v1/crew/incidents/{id}/accept", CREW, "Accept the page, with an ETA.", |r| r.to(crew::accept))
+        .tag("crew").keyed().takes(One(schema::<crew::AcceptIn>())).gives(200, EVENTS),
+    route(Post, "/api/v1/crew/incidents/{id}/decline", CREW, "Decline the page, with a reason.", |r| r.to(crew::decline))
+        .tag("crew").keyed().takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS),
+    route(Post, "/api/v1/crew/incidents/{id}/en-route", CREW, "On the way.", |r| r.to(crew::en_route))
+        .tag("crew").keyed().gives(200, EVENTS),
+    route(Post, "/api/v1/crew/incidents/{id}/on-scene", CREW, "At the lift.", |r| r.to(crew::on_scene))
+        .tag("crew").keyed().gives(200, EVENTS),
+    route(Post, "/api/v1/crew/incidents/{id}/released", CREW, "The passengers are out.", |r| r.to(crew::released))
+        .tag("crew").keyed().gives(200, EVENTS),
+    route(Post, "/api/v1/crew/incidents/{id}/fault-cause", CREW, "File the fault cause after the repair.", |r| r.to(crew::fault_cause))
+        .tag("crew").keyed().takes(One(schema::<operator::FaultCauseIn>())).gives(200, EVENTS),
+    route(Post, "/api/v1/crew/position", CREW, "Share this crew's position.", |r| r.to(crew::position))
+        .tag("crew").keyed().takes(One(schema::<crew::PositionIn>())).gives(202, One(schema::<ops::Health>())),
+    route(Get, "/api/v1/lifts", REGISTRY, "Lifts, page by page in id order.", |r| r.to(registry::lifts))
+        .tag("registry").query(params::<registry::LiftsQuery>).gives(200, Many(schema::<crate::domain::Lift>())),
+    route(Put, "/api/v1/lifts", ADMIN, "Insert or replace lifts.", |r| r.to(registry::put_lifts))
+        .tag("registry").takes(Many(schema::<crate::domain::Lift>())).gives(200, One(schema::<registry::Stored>())),
+    route(Get, "/api/v1/lifts/lookup", OPERATOR, "Find a lift by rescue code, registration code, cabin phone or device id.", |r| r.to(registry::lookup))
+        .tag("registry").query(params::<registry::LookupQuery>).gives(200, One(schema::<crate::domain::Lift>())),
+    route(Get, "/api/v1/units", REGISTRY, "Every unit.", |r| r.to(registry::units))
+        .tag("registry").gives(200, Many(schema::<crate::domain::Unit>())),
+    route(Put, "/api/v1/units", ADMIN, "Insert or replace units.", |r| r.to(registry::put_units))
+        .tag("registry").takes(Many(schema::<crate::domain::Unit>())).gives(200, One(schema::<registry::Stored>())),
+    route(Get, "/api/v1/companies", REGISTRY, "Every company.", |r| r.to(registry::companies))
+        .tag("registry").gives(200, Many(schema::<crate::store::Company>())),
+    route(Put, "/api/v1/companies", ADMIN, "Insert or replace companies.", |r| r.to(registry::put_companies))
+        .tag("registry").takes(Many(schema::<crate::store::Company>())).gives(200, One(schema::<registry::Stored>())),
+    route(Post, "/api/v1/tokens", ADMIN, "Issue a bearer token (the secret is shown once).", |r| r.to(registry::create_token))
+        .tag("registry").takes(One(schema::<registry::TokenIn>())).gives(201, One(schema::<registry::TokenOut>())),
+];
+
+/// Registers every route of [`ROUTES`], grouped by path, each protected route wrapped in
+/// [`authorize`] with its roles; unknown paths answer 404 and other methods 405, in JSON.
+pub fn register(cfg: &mut web::ServiceConfig) {
+    let mut seen: Vec<&str> = Vec::new();
+    for spec in ROUTES {
+        if seen.contains(&spec.path) {
+            continue;
+        }
+        seen.push(spec.path);
+        let mut resource = web::resource(spec.path).default_service(web::to(method_not_allowed));
+        for r in ROUTES.iter().filter(|r| r.path == spec.path) {
+            resource = resource.route(build(r));
+        }
+        cfg.service(resource);
+    }
+    cfg.default_service(web::to(not_found));
+}
+
+fn build(spec: &RouteSpec) -> Route {
+    let route = (spec.to)(web::route().method(spec.verb.method()));
+    if spec.roles.is_empty() {
+        return route;
+    }
+    let roles = spec.roles;
+    route.wrap(from_fn(move |req: ServiceRequest, next| {
+        authorize(roles, req, next)
+    }))
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "route {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let pattern = req.match_pattern().unwrap_or_default();
+    let allow = ROUTES
+        .iter()
+        .filter(|r| r.path == pattern)
+        .map(|r| r.verb.as_str())
+        .collect();
+    Err(ApiError::MethodNotAllowed(allow))
+}
