@@ -1,0 +1,168 @@
+//! The registry, tokens and the ops endpoints.
+
+use super::*;
+use crate::dispatch::tests::lift;
+use serde_json::json;
+
+#[actix_web::test]
+async fn lifts_are_listed_found_by_code_and_replaced_by_admins() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let op = &h.tokens[&Role::Operator];
+    let (status, lifts) = app.send(get("/api/v1/lifts?after=1&limit=5", op)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(lifts.as_array().unwrap().len(), 1);
+    assert_eq!(lifts[0]["id"], 2);
+
+    let (status, found) = app
+        .send(get(
+            &format!("/api/v1/lifts/lookup?rescue_code={LIFT1_CODE}"),
+            op,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["id"], 1);
+    for (q, want, code, field) in [
+        (
+            "rescue_code=12",
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            Some("rescue_code"),
+        ),
+        (
+            "rescue_code=035301&phone=123",
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            Some("query"),
+        ),
+        (
+            "registration_code=31105001032019060999",
+            StatusCode::NOT_FOUND,
+            "not_found",
+            None,
+        ),
+    ] {
+        let (status, body) = app
+            .send(get(&format!("/api/v1/lifts/lookup?{q}"), op))
+            .await;
+        assert_error(status, &body, want, code, field);
+    }
+
+    let admin = &h.tokens[&Role::Admin];
+    let mut new = serde_json::to_value(lift(3, Some(2))).unwrap();
+    let put =
+        |body: &Value| with_token(TestRequest::put().uri("/api/v1/lifts"), admin).set_json(body);
+    let (status, body) = app.send(put(&json!([new.clone()]))).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"stored": 1})));
+    new["rescue_code"] = json!("12x456");
+    let (status, body) = app.send(put(&json!([new.clone()]))).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "invalid_json",
+        Some("[0].rescue_code"),
+    );
+    new["rescue_code"] = json!("035303");
+    new["position"]["lat"] = json!(91.0);
+    let (status, body) = app.send(put(&json!([new]))).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "invalid_field",
+        Some("[0].position"),
+    );
+    assert_eq!(h.state.store.lift_count().await.unwrap(), 3);
+}
+
+#[actix_web::test]
+async fn units_and_companies_are_readable_by_reviewers() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    for role in [Role::Operator, Role::Investigator, Role::Admin] {
+        let (status, units) = app.send(get("/api/v1/units", &h.tokens[&role])).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(units.as_array().unwrap().len(), 8);
+        let (_, companies) = app.send(get("/api/v1/companies", &h.tokens[&role])).await;
+        assert_eq!(companies.as_array().unwrap().len(), 4);
+    }
+}
+
+#[actix_web::test]
+async fn admins_issue_tokens_that_work_and_crew_tokens_must_name_a_real_unit() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let admin = &h.tokens[&Role::Admin];
+    let issue = |body: Value| post("/api/v1/tokens", admin).set_json(body);
+    let (status, body) = app
+        .send(issue(
+            json!({"role": "crew", "unit": 3, "label": "Zhang, unit 3"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let secret = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 64);
+    let (status, _) = app.send(get("/api/v1/crew/assignments", &secret)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    for (req, want, code, field) in [
+        (
+            json!({"role": "crew", "label": "x"}),
+            StatusCode::BAD_REQUEST,
+            "missing_field",
+            "unit",
+        ),
+        (
+            json!({"role": "crew", "unit": 999, "label": "x"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_unit",
+            "unit",
+        ),
+        (
+            json!({"role": "operator", "unit": 3, "label": "x"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            "unit",
+        ),
+        (
+            json!({"role": "operator", "label": " "}),
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            "label",
+        ),
+        (
+            json!({"role": "root", "label": "x"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "role",
+        ),
+    ] {
+        let (status, body) = app.send(issue(req)).await;
+        assert_error(status, &body, want, code, Some(field));
+    }
+}
+
+#[actix_web::test]
+async fn health_readiness_and_metrics_answer_without_a_token() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let (status, body) = app.send(TestRequest::get().uri("/healthz")).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
+    let (status, _) = app.send(TestRequest::get().uri("/readyz")).await;
+    assert_eq!(status, StatusCode::OK);
+    h.open_incident(&app).await;
+    let reply = app.call(TestRequest::get().uri("/metrics")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.headers.get("content-type").unwrap(),
+        "text/plain; version=0.0.4"
+    );
+    let text = String::from_utf8(reply.body.to_vec()).unwrap();
+    assert!(
+        text.contains("liftrescue_alarms_total{channel=\"iot\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("liftrescue_inbox_depth 0"), "{text}");
+    assert!(text.contains("liftrescue_units_available"), "{text}");
+}
