@@ -22,6 +22,7 @@
 //! - [`demo`]: a deterministic synthetic region (Yuzhong-sized by default) for the demo,
 //!   benchmarks and tests.
 //! - [`store`]: the durable store on PostgreSQL or SQLite: inbox, hash-chained log, registry.
+//! - [`registry`]: CSV import of the lift and unit registers, and seeding the demo region.
 //! - [`cli`]: the command line (`liftrescue rules check DIR`, `liftrescue demo`).
 
 pub mod cli;
@@ -30,5 +31,6 @@ pub mod desk;
 pub mod dispatch;
 pub mod domain;
 pub mod index;
+pub mod registry;
 pub mod rules;
 pub mod store;

@@ -15,7 +15,7 @@ mod rows;
 mod sql;
 pub mod sqlite;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod types;
 
 pub use chain::{VerifyReport, verify_log};
@@ -98,8 +98,7 @@ pub struct StoredEvent {
 }
 
 /// The incidents projection: one row per incident, kept in step with the log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IncidentRow {
     /// Its id.
     pub id: IncidentId,
@@ -151,8 +150,7 @@ pub struct IncidentFilter {
 }
 
 /// A registered company.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Company {
     /// Its id.
     pub id: CompanyId,
