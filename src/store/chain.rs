@@ -3,9 +3,8 @@
 //! Each row's hash is
 //! `sha256_hex(prev_hash + "\n" + seq + "\n" + incident_id-or-empty + "\n" + at + "\n" + body)`,
 //! with `at` in the fixed RFC 3339 form `2026-11-29T08:00:00.000000Z` and `body` the canonical
-//! JSON of the whole [`Event`](crate::domain::Event) (`serde_json::to_string`). The first row's
-//! `prev_hash` is [`GENESIS`] (64 zeros). So a row edited, removed or slipped in breaks the chain
-//! at that row, and rewriting the chain from there on needs every later hash to be recomputed —
+//! JSON of the whole [`Event`] (`serde_json::to_string`). The first row's `prev_hash` is
+//! [`GENESIS`] (64 zeros). So a row edited, removed or slipped in breaks the chain at that row, and rewriting the chain from there on needs every later hash to be recomputed —
 //! which an investigator holding an earlier head hash (or a copy of the log) detects.
 //!
 //! The log's other columns (kind, actor, step, rules version, reason) are copies of the body's

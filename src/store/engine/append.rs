@@ -92,7 +92,14 @@ macro_rules! append_ops {
                     Ok(ctx)
                 }
 
+                /// Writes in the order the foreign keys accept (see the module docs).
                 async fn write(tx: &mut Tx, w: &Writes) -> Result<(), StoreError> {
+                    Self::write_incidents(tx, w).await?;
+                    Self::write_log(tx, w).await?;
+                    Self::write_side_effects(tx, w).await
+                }
+
+                async fn write_incidents(tx: &mut Tx, w: &Writes) -> Result<(), StoreError> {
                     for r in &w.incidents {
                         let r = IncidentDbRow::of(r);
                         sqlx::query(sql::UPSERT_INCIDENT)
@@ -112,6 +119,11 @@ macro_rules! append_ops {
                             .execute(&mut **tx)
                             .await?;
                     }
+                    Ok(())
+                }
+
+                /// The only statement that writes to `events`: an INSERT.
+                async fn write_log(tx: &mut Tx, w: &Writes) -> Result<(), StoreError> {
                     for s in &w.rows {
                         let r = LogRow::of(s);
                         sqlx::query(sql::INSERT_EVENT)
@@ -131,7 +143,7 @@ macro_rules! append_ops {
                             .await
                             .map_err(classify)?;
                     }
-                    Self::write_side_effects(tx, w).await
+                    Ok(())
                 }
 
                 async fn write_side_effects(tx: &mut Tx, w: &Writes) -> Result<(), StoreError> {

@@ -30,6 +30,8 @@ pub(crate) use registry::registry_ops;
 pub(crate) use store_trait::store_trait;
 
 use super::StoreError;
+use super::rows::LiftRow;
+use std::collections::HashMap;
 
 /// Rows per multi-row INSERT: lifts have 17 columns, so 1,000 rows bind 17,000 values, under
 /// SQLite's 32,766 and PostgreSQL's 65,535.
@@ -54,6 +56,25 @@ pub fn unique_violation(e: &sqlx::Error) -> Option<String> {
         ),
         _ => None,
     }
+}
+
+/// Two lifts of one put that would hold the same rescue or registration code.
+pub fn clash_within(rows: &[LiftRow]) -> Option<String> {
+    let (mut rescue, mut registration) = (HashMap::new(), HashMap::new());
+    for r in rows {
+        for (what, seen, code) in [
+            ("rescue code", &mut rescue, &r.rescue_code),
+            ("registration code", &mut registration, &r.registration_code),
+        ] {
+            if let Some(other) = seen.insert(code.as_str(), r.id) {
+                return Some(format!(
+                    "{what} {code} is given to lifts {other} and {}",
+                    r.id
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// Implements [`Store`](super::Store) for an adapter holding `pool: sqlx::Pool<$db>`.

@@ -77,12 +77,22 @@ macro_rules! query_ops {
                     &self,
                     f: &IncidentFilter,
                 ) -> Result<Vec<IncidentRow>, StoreError> {
+                    if f.status.as_ref().is_some_and(|s| s.is_empty()) {
+                        return Ok(Vec::new());
+                    }
                     let mut qb = sqlx::QueryBuilder::<$db>::new(sql::SELECT_INCIDENTS);
                     qb.push(" WHERE 1 = 1");
+                    Self::push_filter(&mut qb, f);
+                    let limit = f.limit.unwrap_or(100).clamp(0, 1000);
+                    qb.push(" ORDER BY opened_at DESC, id DESC LIMIT ")
+                        .push_bind(limit);
+                    let rows: Vec<IncidentDbRow> =
+                        qb.build_query_as().fetch_all(&self.pool).await?;
+                    rows.into_iter().map(IncidentDbRow::decode).collect()
+                }
+
+                fn push_filter(qb: &mut sqlx::QueryBuilder<$db>, f: &IncidentFilter) {
                     if let Some(statuses) = &f.status {
-                        if statuses.is_empty() {
-                            return Ok(Vec::new());
-                        }
                         qb.push(" AND status IN (");
                         let mut list = qb.separated(", ");
                         for s in statuses {
@@ -94,7 +104,7 @@ macro_rules! query_ops {
                     match f.open {
                         Some(true) => qb.push(" AND ended_at IS NULL"),
                         Some(false) => qb.push(" AND ended_at IS NOT NULL"),
-                        None => &mut qb,
+                        None => qb,
                     };
                     if let Some(lift) = f.lift {
                         qb.push(" AND lift_id = ").push_bind(lift.0);
@@ -111,12 +121,6 @@ macro_rules! query_ops {
                     if let Some(breached) = f.breached {
                         qb.push(" AND breached = ").push_bind(breached);
                     }
-                    let limit = f.limit.unwrap_or(100).clamp(0, 1000);
-                    qb.push(" ORDER BY opened_at DESC, id DESC LIMIT ")
-                        .push_bind(limit);
-                    let rows: Vec<IncidentDbRow> =
-                        qb.build_query_as().fetch_all(&self.pool).await?;
-                    rows.into_iter().map(IncidentDbRow::decode).collect()
                 }
             }
         };

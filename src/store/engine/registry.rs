@@ -11,7 +11,7 @@ macro_rules! registry_ops {
         const _: () = {
             use std::collections::BTreeMap;
             use $crate::domain::{Lift, LiftRef, Unit};
-            use $crate::store::engine::{CHUNK, unique_violation};
+            use $crate::store::engine::{CHUNK, clash_within, unique_violation};
             use $crate::store::rows::{LiftRow, UnitRow, enum_name};
             use $crate::store::{Company, StoreError, sql};
 
@@ -43,44 +43,52 @@ macro_rules! registry_ops {
                 pub(crate) async fn put_lifts_tx(&self, lifts: &[Lift]) -> Result<(), StoreError> {
                     let last: BTreeMap<i64, &Lift> = lifts.iter().map(|l| (l.id.0, l)).collect();
                     let rows: Vec<LiftRow> = last.values().map(|l| LiftRow::of(l)).collect();
+                    if let Some(clash) = clash_within(&rows) {
+                        return Err(StoreError::Conflict(clash));
+                    }
                     let mut tx = self.pool.begin_with($begin).await?;
                     for chunk in rows.chunks(CHUNK) {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new(sql::UPSERT_LIFTS);
-                        qb.push_values(chunk, |mut b, r| {
-                            b.push_bind(r.id)
-                                .push_bind(&r.rescue_code)
-                                .push_bind(&r.registration_code)
-                                .push_bind(&r.district)
-                                .push_bind(&r.cabin_phone)
-                                .push_bind(&r.device_id)
-                                .push_bind(&r.address)
-                                .push_bind(&r.building)
-                                .push_bind(r.lat)
-                                .push_bind(r.lon)
-                                .push_bind(r.commissioned)
-                                .push_bind(r.use_unit)
-                                .push_bind(&r.use_unit_phone)
-                                .push_bind(r.maintainer)
-                                .push_bind(r.no_property_management)
-                                .push_bind(r.no_maintenance_unit)
-                                .push_bind(r.no_repair_fund);
-                        });
-                        qb.push(sql::UPSERT_LIFTS_TAIL);
-                        if let Err(e) = qb.build().execute(&mut *tx).await {
+                        if let Err(e) = Self::upsert_lifts(chunk).build().execute(&mut *tx).await {
                             tx.rollback().await?;
-                            return Err(self.lift_clash(&rows, e).await);
+                            return Err(self.lift_clash(chunk, e).await);
                         }
                     }
                     tx.commit().await?;
                     Ok(())
                 }
 
-                /// Names the code behind a failed lift put, if it was a code clash.
-                async fn lift_clash(&self, rows: &[LiftRow], e: sqlx::Error) -> StoreError {
+                fn upsert_lifts(chunk: &[LiftRow]) -> sqlx::QueryBuilder<$db> {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(sql::UPSERT_LIFTS);
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.id)
+                            .push_bind(&r.rescue_code)
+                            .push_bind(&r.registration_code)
+                            .push_bind(&r.district)
+                            .push_bind(&r.cabin_phone)
+                            .push_bind(&r.device_id)
+                            .push_bind(&r.address)
+                            .push_bind(&r.building)
+                            .push_bind(r.lat)
+                            .push_bind(r.lon)
+                            .push_bind(r.commissioned)
+                            .push_bind(r.use_unit)
+                            .push_bind(&r.use_unit_phone)
+                            .push_bind(r.maintainer)
+                            .push_bind(r.no_property_management)
+                            .push_bind(r.no_maintenance_unit)
+                            .push_bind(r.no_repair_fund);
+                    });
+                    qb.push(sql::UPSERT_LIFTS_TAIL);
+                    qb
+                }
+
+                /// Names the code behind a failed lift put: the put itself has no clash
+                /// (`clash_within`), so it is a lift of the failed chunk against a stored one.
+                async fn lift_clash(&self, chunk: &[LiftRow], e: sqlx::Error) -> StoreError {
                     if unique_violation(&e).is_none() {
                         return StoreError::Database(e);
                     }
-                    for r in rows {
+                    for r in chunk {
                         for (what, sql, code) in [
                             ("rescue code", sql::LIFT_ID_BY_RESCUE_CODE, &r.rescue_code),
                             (
@@ -105,7 +113,7 @@ macro_rules! registry_ops {
                             }
                         }
                     }
-                    StoreError::Conflict(format!("two lifts in the put share a code: {e}"))
+                    StoreError::Conflict(format!("a lift's code is already in use: {e}"))
                 }
 
                 /// Upserts units in one transaction.

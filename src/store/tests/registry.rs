@@ -209,3 +209,17 @@ conformance!(
         );
     }
 );
+
+conformance!(two_lifts_of_one_put_with_one_code_are_a_conflict, |db| {
+    let s = db.store();
+    let twin = Lift {
+        rescue_code: full_lift(1).rescue_code,
+        ..bare_lift(2)
+    };
+    let e = s.put_lifts(&[full_lift(1), twin]).await.unwrap_err();
+    let StoreError::Conflict(msg) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(msg, "rescue code 000101 is given to lifts 1 and 2");
+    assert_eq!(s.lift_count().await.unwrap(), 0);
+});
