@@ -9,7 +9,7 @@
 //!
 //! The log's other columns (kind, actor, step, rules version, reason) are copies of the body's
 //! fields kept for queries; the body is what the hash covers. The store reads rows back with
-//! those columns laid over the body (see `rows::decode_event`), so [`Verifier::check`] notices a
+//! those columns laid over the body (see `LogRow::decode` in `log_row.rs`), so [`Verifier::check`] notices a
 //! column changed behind the store's back by re-serialising the event and comparing it with the
 //! body. `incident_seq` is outside the hash too, and is checked by counting.
 

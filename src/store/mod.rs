@@ -9,6 +9,7 @@
 
 pub mod chain;
 mod engine;
+mod log_row;
 pub mod postgres;
 mod projection;
 mod rows;

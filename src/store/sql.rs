@@ -4,7 +4,7 @@
 //! `types`). What differs between the engines — how a writer takes the log — is passed to the
 //! shared implementation by each adapter.
 
-/// Columns of `events`, in `rows::LogRow` order.
+/// Columns of `events`, in `log_row::LogRow` order.
 macro_rules! log_columns {
     () => {
         "seq, incident_id, incident_seq, at, kind, actor, step, rules_version, reason, body, \

@@ -13,8 +13,9 @@ macro_rules! append_ops {
             use chrono::{DateTime, Utc};
             use $crate::domain::{Event, IncidentId};
             use $crate::store::engine::classify;
+            use $crate::store::log_row::LogRow;
             use $crate::store::projection::{self, Context, Writes};
-            use $crate::store::rows::{IncidentDbRow, LogRow};
+            use $crate::store::rows::IncidentDbRow;
             use $crate::store::sql;
             use $crate::store::types::Ts;
             use $crate::store::{StoreError, StoredEvent};

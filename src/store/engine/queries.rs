@@ -5,8 +5,7 @@ macro_rules! query_ops {
     ($store:ty, $db:ty, $begin:literal) => {
         const _: () = {
             use chrono::{DateTime, Utc};
-            use $crate::domain::Alarm;
-            use $crate::store::rows::{AlarmRow, IncidentDbRow, enum_name, to_json};
+            use $crate::store::rows::{AlarmRow, IncidentDbRow, enum_name, stored_alarm, to_json};
             use $crate::store::types::Ts;
             use $crate::store::{
                 InboxReceipt, IncidentFilter, IncidentRow, NewAlarm, StoreError, sql,
@@ -16,7 +15,7 @@ macro_rules! query_ops {
                 /// Commits a new alarm, or finds the first copy of the same (channel, source id).
                 ///
                 /// The row is inserted with the alarm as intake gave it, then its body is
-                /// replaced by the whole [`Alarm`] once the inbox has given it its id, in the
+                /// replaced by the whole `Alarm` once the inbox has given it its id, in the
                 /// same transaction: readers never see the first form.
                 pub(crate) async fn insert_alarm_tx(
                     &self,
@@ -46,19 +45,7 @@ macro_rules! query_ops {
                             incident,
                         });
                     };
-                    let alarm = Alarm {
-                        id: $crate::domain::AlarmId(id),
-                        channel: a.channel,
-                        source_alarm_id: a.source_alarm_id.clone(),
-                        lift_ref: a.lift_ref.clone(),
-                        kind: a.kind.clone(),
-                        status: a.status,
-                        flags: a.flags,
-                        floor: a.floor.clone(),
-                        description: a.description.clone(),
-                        occurred_at: a.occurred_at,
-                        received_at,
-                    };
+                    let alarm = stored_alarm($crate::domain::AlarmId(id), a, received_at);
                     sqlx::query(sql::SET_ALARM_BODY)
                         .bind(to_json(&alarm)?)
                         .bind(id)

@@ -9,8 +9,9 @@ macro_rules! store_trait {
             use $crate::domain::{
                 Alarm, AlarmId, Event, IncidentId, Lift, LiftId, LiftRef, Unit, UnitId,
             };
+            use $crate::store::log_row::LogRow;
             use $crate::store::rows::{
-                AlarmRow, CompanyRow, IncidentDbRow, LiftRow, LogRow, TokenDbRow, UnitRow, corrupt,
+                AlarmRow, CompanyRow, IncidentDbRow, LiftRow, TokenDbRow, UnitRow, corrupt,
                 enum_name,
             };
             use $crate::store::types::{Ts, micros};
