@@ -171,7 +171,11 @@ conformance!(
         let first = s.append(&[duty(1, false)]).await.unwrap();
         let head = first.last().map(|r| (r.seq, r.hash.clone()));
         s.append(&[duty(1, true)]).await.unwrap();
-        let forked = db.append_after(head, &[duty(2, false)]).await;
+        let forked = db.append_after(head.clone(), &[duty(2, false)]).await;
+        assert!(matches!(forked, Err(StoreError::ChainForked)), "{forked:?}");
+        // The right next seq but the old head's hash: UNIQUE (prev_hash) alone refuses it.
+        let stale_hash = head.map(|(_, hash)| (2, hash));
+        let forked = db.append_after(stale_hash, &[duty(2, false)]).await;
         assert!(matches!(forked, Err(StoreError::ChainForked)), "{forked:?}");
         let report = verify_log(s).await.unwrap();
         assert!(report.is_intact());
