@@ -23,14 +23,24 @@
 //!   benchmarks and tests.
 //! - [`store`]: the durable store on PostgreSQL or SQLite: inbox, hash-chained log, registry.
 //! - [`registry`]: CSV import of the lift and unit registers, and seeding the demo region.
-//! - [`cli`]: the command line (`liftrescue rules check DIR`, `liftrescue demo`).
+//! - [`service`]: the running service: wiring store, rules, desk, inbox pump and HTTP server;
+//!   recovery at start, draining stop. [`config`] is its one typed settings tree and
+//!   [`telemetry`] its logging.
+//! - [`http`]: the HTTP API (actix-web): intake, operator, crew, investigator, registry and ops
+//!   routes, bearer tokens with roles, one JSON error shape, the OpenAPI document.
+//! - [`cli`]: the command line (`serve`, `demo`, `rules check`, `migrate`, `verify-log`,
+//!   `import`, `seed-demo`, `token create`).
 
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod desk;
 pub mod dispatch;
 pub mod domain;
+pub mod http;
 pub mod index;
 pub mod registry;
 pub mod rules;
+pub mod service;
 pub mod store;
+pub mod telemetry;

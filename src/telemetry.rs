@@ -8,8 +8,11 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber (once; later calls do nothing).
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("LIFTRESCUE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_env("LIFTRESCUE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Pretty => builder.try_init(),
@@ -19,6 +22,9 @@ pub fn init(format: LogFormat) {
 /// For tests: logs to the test's output when `TEST_LOG` is set, otherwise nothing.
 pub fn init_for_tests() {
     if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt().with_env_filter(EnvFilter::new("debug")).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new("debug"))
+            .with_test_writer()
+            .try_init();
     }
 }

@@ -1,5 +1,8 @@
 //! Black-box tests of liftrescue, linked as one binary.
 
 mod cli;
+mod crash;
 mod demo;
+mod http_flow;
 mod rules_cli;
+mod support;

@@ -1,8 +1,11 @@
-//! The command line: `liftrescue demo` and `liftrescue rules check DIR`.
+//! The command line: `serve` (the dispatcher), `demo`, `rules check`, and the operations
+//! commands (`migrate`, `verify-log`, `import`, `seed-demo`, `token create`).
 //!
 //! Each subcommand is a variant of [`Command`]; adding one means adding a variant (its doc
 //! comment is its `--help` text) and one arm in [`Cli::run`]. Subcommands return an
 //! [`ExitCode`] rather than exiting, so the process ends in one place and tests can call them.
+
+mod service;
 
 use crate::rules::{RuleSet, RulesError};
 use clap::{Parser, Subcommand};
@@ -34,6 +37,81 @@ pub enum Command {
     /// Work with dispatch rules folders (`dispatch-rules/`).
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Run the dispatcher: HTTP API, dispatch desk, inbox. With no configuration at all it uses
+    /// an embedded SQLite file (`liftrescue.db`) and loads the demo region on first start.
+    Serve(ConfigArg),
+    /// Apply the database migrations and exit.
+    Migrate(ConfigArg),
+    /// Walk the event log's hash chain; exit 1 naming the first row that does not match.
+    VerifyLog(ConfigArg),
+    /// Import a registry CSV file: every row is checked, and if any is bad nothing is imported.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Load the deterministic synthetic region (Yuzhong-sized by default) into the registry.
+    SeedDemo {
+        /// Number of lifts (Yuzhong has about 15,000; a city about 250,000).
+        #[arg(long, default_value_t = 15_000)]
+        lifts: usize,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// Where the configuration comes from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfigArg {
+    /// A TOML configuration file; `LIFTRESCUE_…` environment variables override it.
+    #[arg(long, short = 'c')]
+    pub config: Option<PathBuf>,
+}
+
+/// `liftrescue import …`
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Lifts from a CSV file (columns: see `liftrescue import lifts --help`).
+    #[command(long_about = crate::registry::import::LIFTS_COLUMNS)]
+    Lifts {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Units from a CSV file (columns: see `liftrescue import units --help`).
+    #[command(long_about = crate::registry::import::UNITS_COLUMNS)]
+    Units {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+}
+
+/// `liftrescue token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a bearer token and print it (only its hash is stored; it cannot be shown again).
+    Create {
+        /// operator, crew, investigator, admin or integration.
+        #[arg(long, value_parser = parse_role)]
+        role: crate::store::Role,
+        /// The unit a crew token acts for (required with `--role crew`).
+        #[arg(long)]
+        unit: Option<i64>,
+        /// Who or what holds it, e.g. "console 3, Li Na".
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+}
+
+fn parse_role(s: &str) -> Result<crate::store::Role, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| {
+        format!("{s:?} is not a role: operator, crew, investigator, admin or integration")
+    })
 }
 
 /// `liftrescue rules …`
@@ -59,6 +137,7 @@ impl Cli {
         match self.command {
             Command::Demo { rules, lifts } => demo(&rules, lifts),
             Command::Rules(RulesCommand::Check { dir }) => rules_check(&dir),
+            other => service::run(other),
         }
     }
 }

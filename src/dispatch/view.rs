@@ -11,8 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One page as the console shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PageView {
     /// The unit.
     pub unit: UnitId,
@@ -31,8 +30,7 @@ pub struct PageView {
 }
 
 /// One running step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StepView {
     /// Step id.
     pub step: String,
@@ -50,8 +48,7 @@ pub struct StepView {
 }
 
 /// An SLA clock still running.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClockView {
     /// What: "ack unit 12", "arrive (contracted) warning", "confirm breach" ….
     pub what: String,
@@ -62,8 +59,7 @@ pub struct ClockView {
 }
 
 /// The console's view of one incident.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IncidentView {
     /// Its id.
     pub id: IncidentId,

@@ -5,8 +5,19 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Inbox id of an alarm, assigned when it is committed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub struct AlarmId(pub i64);
 
 /// Where an alarm came from.
@@ -54,8 +65,7 @@ impl AlarmKind {
 }
 
 /// Facts about the people inside that change how urgently fire/rescue is called.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlarmFlags {
     /// A trapped person is ill or injured.
     pub person_ill: bool,
@@ -127,8 +137,7 @@ pub enum AlarmStatus {
 }
 
 /// One alarm from any source, as committed to the inbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alarm {
     /// Inbox id.
     pub id: AlarmId,

@@ -15,8 +15,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Incident id, allocated by the desk in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub struct IncidentId(pub i64);
 
 impl fmt::Display for IncidentId {
@@ -268,8 +279,7 @@ impl EventKind {
 }
 
 /// One entry of the record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// The incident it belongs to (`None` for unit events such as going off duty).
     pub incident: Option<IncidentId>,

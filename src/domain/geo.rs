@@ -8,8 +8,7 @@ use geo::{Distance, Haversine, Point};
 use serde::{Deserialize, Serialize};
 
 /// A WGS-84 position in decimal degrees.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LatLon {
     /// Latitude, −90 to 90, north positive.
     pub lat: f64,

@@ -30,13 +30,35 @@ fn id_error(what: &'static str, value: &str, why: impl Into<String>) -> IdError 
 }
 
 /// Database id of a lift in the registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub struct LiftId(pub i64);
 
 /// Database id of a company (maintenance company, property company, fire brigade).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub struct CompanyId(pub i64);
 
 /// The rescue identification code (救援识别码) on the sign inside the car: 6 digits
@@ -269,8 +291,7 @@ impl From<AdminCode> for String {
 
 /// The "三无电梯" flags: a lift missing any of these goes straight to fire/rescue when someone is
 /// trapped in it, because nobody else is obliged to come.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LiftFlags {
     /// No property management company looks after the building.
     pub no_property_management: bool,
@@ -281,8 +302,7 @@ pub struct LiftFlags {
 }
 
 /// A lift as the dispatcher needs it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Lift {
     /// Registry id.
     pub id: LiftId,

@@ -7,8 +7,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Database id of a unit (a person or a crew that is paged as one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub struct UnitId(pub i64);
 
 impl fmt::Display for UnitId {
@@ -45,8 +56,7 @@ impl UnitKind {
 }
 
 /// A live position report and when the fix was taken.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Fix {
     /// Where (WGS-84).
     pub at: LatLon,
@@ -55,8 +65,7 @@ pub struct Fix {
 }
 
 /// A unit as the dispatcher knows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Unit {
     /// Registry id.
     pub id: UnitId,

@@ -87,8 +87,7 @@ pub struct Query<'a> {
 }
 
 /// A chosen unit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Candidate {
     /// Which unit.
     pub unit: UnitId,
@@ -119,8 +118,7 @@ pub enum PassReason {
 }
 
 /// A unit looked at and passed over.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PassedOver {
     /// Which unit.
     pub unit: UnitId,

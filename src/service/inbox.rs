@@ -28,12 +28,21 @@ impl Inbox {
     /// An inbox over `store`; `accept` waits up to `wait` for the incident id.
     pub fn new(store: Arc<dyn Store>, wait: Duration) -> Self {
         let (processed, _) = broadcast::channel(1024);
-        Inbox { store, wake: Arc::new(Notify::new()), processed, wait }
+        Inbox {
+            store,
+            wake: Arc::new(Notify::new()),
+            processed,
+            wait,
+        }
     }
 
     /// Commits an alarm, wakes the pump, and waits a little for the incident it opens or joins.
     /// `Ok` means committed: the alarm will be dispatched even if the answer has no incident.
-    pub async fn accept(&self, alarm: &NewAlarm, now: DateTime<Utc>) -> Result<InboxReceipt, StoreError> {
+    pub async fn accept(
+        &self,
+        alarm: &NewAlarm,
+        now: DateTime<Utc>,
+    ) -> Result<InboxReceipt, StoreError> {
         let mut done = self.processed.subscribe();
         let mut receipt = self.store.insert_alarm(alarm, now).await?;
         if receipt.incident.is_some() {
@@ -89,16 +98,30 @@ async fn pump_once(inbox: &Inbox, desk: &DeskHandle) -> Result<usize, PumpError>
     let pending = inbox.store.pending_alarms(BATCH).await.map_err(retry)?;
     let n = pending.len();
     for alarm in pending {
-        let lift = inbox.store.find_lift(&alarm.lift_ref).await.map_err(retry)?;
+        let lift = inbox
+            .store
+            .find_lift(&alarm.lift_ref)
+            .await
+            .map_err(retry)?;
         let id = alarm.id;
-        let events = match desk.submit(Command::Alarm { alarm, lift: lift.map(Box::new) }).await {
+        let events = match desk
+            .submit(Command::Alarm {
+                alarm,
+                lift: lift.map(Box::new),
+            })
+            .await
+        {
             Ok(events) => events,
             Err(DeskError::Stopped) => return Err(PumpError::Stopped),
             // The log refused: the alarm stays pending and is fed again next round.
             Err(e) => return Err(PumpError::Retry(e.to_string())),
         };
         let incident = events.iter().find_map(|e| match &e.kind {
-            EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm } if alarm.id == id => e.incident,
+            EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm }
+                if alarm.id == id =>
+            {
+                e.incident
+            }
             _ => None,
         });
         if let Some(incident) = incident {

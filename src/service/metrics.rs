@@ -6,7 +6,13 @@ use crate::domain::{Channel, Event, EventKind};
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-const CHANNELS: [Channel; 5] = [Channel::CabinPhone, Channel::Iot, Channel::Hotline, Channel::Operator, Channel::App];
+const CHANNELS: [Channel; 5] = [
+    Channel::CabinPhone,
+    Channel::Iot,
+    Channel::Hotline,
+    Channel::Operator,
+    Channel::App,
+];
 
 fn channel_name(c: Channel) -> &'static str {
     match c {
@@ -57,7 +63,9 @@ impl Metrics {
                 self.pages.fetch_add(1, Relaxed);
                 None
             }
-            EventKind::AckMissed { due, .. } | EventKind::DeadlineWarning { due, .. } | EventKind::DeadlineBreached { due, .. } => Some(*due),
+            EventKind::AckMissed { due, .. }
+            | EventKind::DeadlineWarning { due, .. }
+            | EventKind::DeadlineBreached { due, .. } => Some(*due),
             _ => None,
         };
         if let Some(due) = due {
@@ -77,22 +85,107 @@ impl Metrics {
                 let _ = writeln!(out, "{name}{labels} {v}");
             }
         };
-        let alarms: Vec<(String, f64)> = CHANNELS.iter().enumerate().map(|(i, c)| (format!("{{channel=\"{}\"}}", channel_name(*c)), self.alarms[i].load(Relaxed) as f64)).collect();
-        line("Alarms committed to the inbox, by channel.", "liftrescue_alarms_total", "counter", &alarms);
-        line("Alarms received again with a known (channel, source id).", "liftrescue_alarm_duplicates_total", "counter", &[(String::new(), self.duplicates.load(Relaxed) as f64)]);
-        line("Incidents opened.", "liftrescue_incidents_opened_total", "counter", &[(String::new(), self.incidents_opened.load(Relaxed) as f64)]);
-        line("Pages decided.", "liftrescue_pages_total", "counter", &[(String::new(), self.pages.load(Relaxed) as f64)]);
-        line("Commands refused by the dispatch core.", "liftrescue_commands_rejected_total", "counter", &[(String::new(), self.rejected_commands.load(Relaxed) as f64)]);
-        line("Deadlines fired (missed acknowledgements, warnings, breaches).", "liftrescue_deadlines_fired_total", "counter", &[(String::new(), self.deadlines_fired.load(Relaxed) as f64)]);
-        line("Total lateness of fired deadlines, seconds.", "liftrescue_deadline_lateness_seconds_sum", "counter", &[(String::new(), self.lateness_ms_sum.load(Relaxed) as f64 / 1000.0)]);
-        line("Largest lateness of a fired deadline, seconds.", "liftrescue_deadline_lateness_seconds_max", "gauge", &[(String::new(), self.lateness_ms_max.load(Relaxed) as f64 / 1000.0)]);
+        let alarms: Vec<(String, f64)> = CHANNELS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    format!("{{channel=\"{}\"}}", channel_name(*c)),
+                    self.alarms[i].load(Relaxed) as f64,
+                )
+            })
+            .collect();
+        line(
+            "Alarms committed to the inbox, by channel.",
+            "liftrescue_alarms_total",
+            "counter",
+            &alarms,
+        );
+        line(
+            "Alarms received again with a known (channel, source id).",
+            "liftrescue_alarm_duplicates_total",
+            "counter",
+            &[(String::new(), self.duplicates.load(Relaxed) as f64)],
+        );
+        line(
+            "Incidents opened.",
+            "liftrescue_incidents_opened_total",
+            "counter",
+            &[(String::new(), self.incidents_opened.load(Relaxed) as f64)],
+        );
+        line(
+            "Pages decided.",
+            "liftrescue_pages_total",
+            "counter",
+            &[(String::new(), self.pages.load(Relaxed) as f64)],
+        );
+        line(
+            "Commands refused by the dispatch core.",
+            "liftrescue_commands_rejected_total",
+            "counter",
+            &[(String::new(), self.rejected_commands.load(Relaxed) as f64)],
+        );
+        line(
+            "Deadlines fired (missed acknowledgements, warnings, breaches).",
+            "liftrescue_deadlines_fired_total",
+            "counter",
+            &[(String::new(), self.deadlines_fired.load(Relaxed) as f64)],
+        );
+        line(
+            "Total lateness of fired deadlines, seconds.",
+            "liftrescue_deadline_lateness_seconds_sum",
+            "counter",
+            &[(
+                String::new(),
+                self.lateness_ms_sum.load(Relaxed) as f64 / 1000.0,
+            )],
+        );
+        line(
+            "Largest lateness of a fired deadline, seconds.",
+            "liftrescue_deadline_lateness_seconds_max",
+            "gauge",
+            &[(
+                String::new(),
+                self.lateness_ms_max.load(Relaxed) as f64 / 1000.0,
+            )],
+        );
         if let Some(d) = desk {
-            let by: Vec<(String, f64)> = d.by_status.iter().map(|(s, n)| (format!("{{status=\"{}\"}}", serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()), *n as f64)).collect();
-            line("Incidents held by the desk, by status.", "liftrescue_incidents", "gauge", &by);
-            line("Units on duty and free.", "liftrescue_units_available", "gauge", &[(String::new(), d.units_available as f64)]);
+            let by: Vec<(String, f64)> = d
+                .by_status
+                .iter()
+                .map(|(s, n)| {
+                    (
+                        format!(
+                            "{{status=\"{}\"}}",
+                            serde_json::to_value(s)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_owned))
+                                .unwrap_or_default()
+                        ),
+                        *n as f64,
+                    )
+                })
+                .collect();
+            line(
+                "Incidents held by the desk, by status.",
+                "liftrescue_incidents",
+                "gauge",
+                &by,
+            );
+            line(
+                "Units on duty and free.",
+                "liftrescue_units_available",
+                "gauge",
+                &[(String::new(), d.units_available as f64)],
+            );
         }
         if let Some(depth) = inbox_depth {
-            line("Alarms committed but not yet dispatched.", "liftrescue_inbox_depth", "gauge", &[(String::new(), depth as f64)]);
+            line(
+                "Alarms committed but not yet dispatched.",
+                "liftrescue_inbox_depth",
+                "gauge",
+                &[(String::new(), depth as f64)],
+            );
         }
         out
     }

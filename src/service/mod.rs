@@ -48,12 +48,21 @@ pub struct StoreSink {
 
 impl EventSink for StoreSink {
     async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
-        self.store.append(events).await.context("append to the event log")?;
+        self.store
+            .append(events)
+            .await
+            .context("append to the event log")?;
         Ok(())
     }
 
-    async fn deadlines(&mut self, due: &[(IncidentId, Option<DateTime<Utc>>)]) -> anyhow::Result<()> {
-        self.store.set_deadlines(due).await.context("persist pending deadlines")?;
+    async fn deadlines(
+        &mut self,
+        due: &[(IncidentId, Option<DateTime<Utc>>)],
+    ) -> anyhow::Result<()> {
+        self.store
+            .set_deadlines(due)
+            .await
+            .context("persist pending deadlines")?;
         Ok(())
     }
 }
@@ -67,16 +76,28 @@ pub struct Service {
 }
 
 /// Rebuilds the desk: units from the registry, then every event of every open incident.
-pub async fn recover(store: &dyn Store, rules: RuleSet, settings: &Settings) -> anyhow::Result<DeskState> {
+pub async fn recover(
+    store: &dyn Store,
+    rules: RuleSet,
+    settings: &Settings,
+) -> anyhow::Result<DeskState> {
     let mut state = DeskState::new(Arc::new(rules), settings.region_centre);
     for unit in store.units().await.context("load units")? {
         state.add_unit(unit);
     }
-    let events = store.open_incident_events().await.context("load open incidents' events")?;
+    let events = store
+        .open_incident_events()
+        .await
+        .context("load open incidents' events")?;
     for e in &events {
         apply(&mut state, e);
     }
-    tracing::info!(events = events.len(), incidents = state.incidents.len(), units = state.units.len(), "desk rebuilt from the log");
+    tracing::info!(
+        events = events.len(),
+        incidents = state.incidents.len(),
+        units = state.units.len(),
+        "desk rebuilt from the log"
+    );
     Ok(state)
 }
 
@@ -85,22 +106,51 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let store = crate::store::open(&settings.database_url).await?;
     let rules = RuleSet::load_dir(&settings.rules_dir).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("rules in {} have errors:\n{}", settings.rules_dir.display(), lines.join("\n"))
+        anyhow::anyhow!(
+            "rules in {} have errors:\n{}",
+            settings.rules_dir.display(),
+            lines.join("\n")
+        )
     })?;
     if settings.seed_demo && store.lift_count().await? == 0 {
         let spec = crate::demo::RegionSpec::default();
-        crate::registry::seed_demo(store.as_ref(), &spec, Utc::now()).await.context("seed the demo region")?;
-        tracing::info!(lifts = spec.lifts, "registry was empty: loaded the demo region");
+        crate::registry::seed_demo(store.as_ref(), &spec, Utc::now())
+            .await
+            .context("seed the demo region")?;
+        tracing::info!(
+            lifts = spec.lifts,
+            "registry was empty: loaded the demo region"
+        );
     }
     let state = recover(store.as_ref(), rules, &settings).await?;
     let clock = Clock::system();
-    let (desk, desk_task) = desk::spawn(state, StoreSink { store: store.clone() }, clock);
+    let (desk, desk_task) = desk::spawn(
+        state,
+        StoreSink {
+            store: store.clone(),
+        },
+        clock,
+    );
     let metrics = Arc::new(Metrics::default());
     tokio::spawn(count_events(desk.subscribe(), metrics.clone()));
-    let inbox = Inbox::new(store.clone(), Duration::from_millis(settings.intake_wait_ms));
+    let inbox = Inbox::new(
+        store.clone(),
+        Duration::from_millis(settings.intake_wait_ms),
+    );
     let pump_task = tokio::spawn(inbox::pump(inbox.clone(), desk.clone()));
-    let state = AppState { store, desk, inbox, metrics, settings: Arc::new(settings), clock };
-    Ok(Service { state, desk_task, pump_task })
+    let state = AppState {
+        store,
+        desk,
+        inbox,
+        metrics,
+        settings: Arc::new(settings),
+        clock,
+    };
+    Ok(Service {
+        state,
+        desk_task,
+        pump_task,
+    })
 }
 
 async fn count_events(mut feed: tokio::sync::broadcast::Receiver<Event>, metrics: Arc<Metrics>) {
@@ -108,7 +158,9 @@ async fn count_events(mut feed: tokio::sync::broadcast::Receiver<Event>, metrics
     loop {
         match feed.recv().await {
             Ok(e) => metrics.observe(&e),
-            Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "metrics fell behind the live feed"),
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "metrics fell behind the live feed")
+            }
             Err(RecvError::Closed) => return,
         }
     }
@@ -128,9 +180,14 @@ impl Service {
 }
 
 /// Runs liftrescue on `listener` until `shutdown` resolves, then drains.
-pub async fn run(settings: Settings, listener: std::net::TcpListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    settings: Settings,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let service = start(settings).await?;
-    let server = crate::http::server(listener, service.state.clone()).context("start the HTTP server")?;
+    let server =
+        crate::http::server(listener, service.state.clone()).context("start the HTTP server")?;
     let handle = server.handle();
     let server = tokio::spawn(server);
     shutdown.await;

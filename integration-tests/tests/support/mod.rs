@@ -1,0 +1,219 @@
+//! Test support: a fresh database per test (SQLite always; PostgreSQL when
+//! `LIFTRESCUE_TEST_DATABASE_URL` is set), a small seeded region, tokens, and the server run
+//! in-process on a port-0 listener.
+
+pub mod process;
+
+use liftrescue::config::Settings;
+use liftrescue::demo::RegionSpec;
+use liftrescue::store::{Role, Store};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The engines a test runs on: SQLite always, PostgreSQL when configured.
+pub fn engines() -> Vec<&'static str> {
+    let mut v = vec!["sqlite"];
+    if std::env::var_os("LIFTRESCUE_TEST_DATABASE_URL").is_some() {
+        v.push("postgres");
+    } else {
+        println!("skipping PostgreSQL: LIFTRESCUE_TEST_DATABASE_URL is unset");
+    }
+    v
+}
+
+/// A fresh, empty database of the given engine; its URL.
+pub async fn fresh_database(engine: &str) -> String {
+    let name = format!("lr_it_{}", uuid::Uuid::new_v4().simple());
+    match engine {
+        "postgres" => {
+            let admin =
+                std::env::var("LIFTRESCUE_TEST_DATABASE_URL").expect("checked by engines()");
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to PostgreSQL (LIFTRESCUE_TEST_DATABASE_URL)");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create a test database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            format!("{base}/{name}")
+        }
+        _ => {
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dbs");
+            std::fs::create_dir_all(&dir).expect("create the test database folder");
+            format!("sqlite:{}", dir.join(format!("{name}.db")).display())
+        }
+    }
+}
+
+/// A small deterministic region: 300 lifts, 60 maintainers in 6 companies, property staff,
+/// 5 fire/rescue units.
+pub fn small_region() -> RegionSpec {
+    RegionSpec {
+        lifts: 300,
+        maintenance_companies: 6,
+        maintainers: 60,
+        property_companies: 20,
+        staff_per_property_company: 1,
+        fire_stations: 5,
+        ..RegionSpec::default()
+    }
+}
+
+/// Opens the database, seeds the small region, and returns the store.
+pub async fn seeded(url: &str) -> Arc<dyn Store> {
+    let store = liftrescue::store::open(url).await.expect("open the store");
+    liftrescue::registry::seed_demo(store.as_ref(), &small_region(), chrono::Utc::now())
+        .await
+        .expect("seed");
+    store
+}
+
+/// Creates a token with `role` and returns its secret.
+pub async fn token(store: &dyn Store, role: Role, unit: Option<i64>) -> String {
+    let secret = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let hash = hex::encode(Sha256::digest(secret.as_bytes()));
+    store
+        .put_token(&hash, role, unit.map(liftrescue::domain::UnitId), "test")
+        .await
+        .expect("store a token");
+    secret
+}
+
+/// Settings for a test server on `url` with the given rules folder.
+pub fn settings(url: &str, rules: &str) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".into(),
+        database_url: url.into(),
+        rules_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(rules),
+        seed_demo: false,
+        intake_wait_ms: 3_000,
+        ..Settings::default()
+    }
+}
+
+/// A server running in-process; dropping `stop` (or sending on it) drains it.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    /// Starts `liftrescue::service::run` on a port-0 listener.
+    pub async fn start(settings: Settings) -> Server {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        let base = format!("http://{}", listener.local_addr().expect("local address"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(liftrescue::service::run(settings, listener, async move {
+            let _ = stopped.await;
+        }));
+        let server = Server {
+            base,
+            stop: Some(stop),
+            task,
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&self) {
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = client.get(format!("{}/readyz", self.base)).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the server did not become ready");
+    }
+
+    /// Stops the server as SIGTERM would and waits for the drain.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task
+            .await
+            .expect("server task")
+            .expect("server ran and drained cleanly");
+    }
+}
+
+/// An HTTP client with a bearer token.
+pub struct Api {
+    /// Base URL.
+    pub base: String,
+    /// The token.
+    pub token: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    /// A client for `base` using `token`.
+    pub fn new(base: &str, token: &str) -> Api {
+        Api {
+            base: base.into(),
+            token: token.into(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// GET a path; the status and the JSON body.
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET");
+        (
+            r.status().as_u16(),
+            r.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// POST JSON to a path (with an idempotency key); the status and the JSON body.
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        (
+            r.status().as_u16(),
+            r.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, for at most `secs` seconds. This waits
+/// for a condition the server makes true on its own clock (a deadline), it does not stand in
+/// for synchronisation.
+pub async fn eventually<T, F, Fut>(secs: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let end = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < end,
+            "condition not met within {secs} s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,192 @@
+//! The commands that talk to the database: `serve`, `migrate`, `verify-log`, `import`,
+//! `seed-demo`, `token create`. Each loads the settings, runs on its own tokio runtime, and
+//! returns an exit code; errors are printed once, here.
+
+use super::{Command, ConfigArg, ImportCommand, TokenCommand};
+use crate::config::Settings;
+use crate::store::{Role, Store};
+use anyhow::Context;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Runs one of the database commands.
+pub fn run(command: Command) -> ExitCode {
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("start the async runtime")
+        .and_then(|rt| rt.block_on(dispatch(command)));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(c) => serve(settings(&c)?).await,
+        Command::Migrate(c) => {
+            let s = settings(&c)?;
+            crate::store::open(&s.database_url).await?;
+            println!(
+                "migrations applied to {}",
+                crate::config::redact(&s.database_url)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::VerifyLog(c) => verify_log(&open(&c).await?).await,
+        Command::Import(ImportCommand::Lifts { file, config }) => {
+            import(&config, &file, true).await
+        }
+        Command::Import(ImportCommand::Units { file, config }) => {
+            import(&config, &file, false).await
+        }
+        Command::SeedDemo { lifts, config } => {
+            let store = open(&config).await?;
+            let spec = crate::demo::RegionSpec {
+                lifts,
+                ..Default::default()
+            };
+            crate::registry::seed_demo(store.as_ref(), &spec, chrono::Utc::now()).await?;
+            println!(
+                "loaded the demo region: {lifts} lifts, {} maintainers, {} fire/rescue units",
+                spec.maintainers, spec.fire_stations
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(TokenCommand::Create {
+            role,
+            unit,
+            label,
+            config,
+        }) => token(&config, role, unit, &label).await,
+        Command::Demo { .. } | Command::Rules(_) => Ok(ExitCode::FAILURE),
+    }
+}
+
+fn settings(c: &ConfigArg) -> anyhow::Result<Settings> {
+    let s =
+        Settings::load(c.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    crate::telemetry::init(s.log_format);
+    Ok(s)
+}
+
+async fn open(c: &ConfigArg) -> anyhow::Result<Arc<dyn Store>> {
+    crate::store::open(&settings(c)?.database_url).await
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let listener = std::net::TcpListener::bind(&settings.listen)
+        .with_context(|| format!("listen on {}", settings.listen))?;
+    let addr = listener.local_addr().context("read the bound address")?;
+    // Written, not `println!`: a closed stdout (a supervisor that stopped reading) must not
+    // take the dispatcher down.
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "liftrescue listening on http://{addr}  (database {})",
+        crate::config::redact(&settings.database_url)
+    );
+    let _ = writeln!(
+        out,
+        "API: http://{addr}/api/v1/docs   get a token: liftrescue token create --role operator"
+    );
+    let _ = out.flush();
+    drop(out);
+    crate::service::run(settings, listener, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn verify_log(store: &Arc<dyn Store>) -> anyhow::Result<ExitCode> {
+    let report = crate::store::chain::verify_log(store.as_ref()).await?;
+    match &report.broken {
+        None => {
+            println!(
+                "event log intact: {} rows, hash chain verified up to seq {}",
+                report.rows, report.last_seq
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(b) => {
+            eprintln!("event log BROKEN at seq {}: {}", b.seq, b.why);
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn import(c: &ConfigArg, file: &std::path::Path, lifts: bool) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
+    let store = open(c).await?;
+    let what = if lifts { "lifts" } else { "units" };
+    let result = if lifts {
+        crate::registry::import::import_lifts(store.as_ref(), &text).await
+    } else {
+        crate::registry::import::import_units(store.as_ref(), &text).await
+    };
+    match result {
+        Ok(n) => {
+            println!("imported {n} {what} from {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(crate::registry::import::ImportError::Invalid(rows)) => {
+            for r in &rows {
+                eprintln!("{}: {r}", file.display());
+            }
+            eprintln!("{} bad row(s): nothing imported", rows.len());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn token(
+    c: &ConfigArg,
+    role: Role,
+    unit: Option<i64>,
+    label: &str,
+) -> anyhow::Result<ExitCode> {
+    if role == Role::Crew && unit.is_none() {
+        anyhow::bail!("a crew token needs --unit ID");
+    }
+    let store = open(c).await?;
+    let unit = unit.map(crate::domain::UnitId);
+    if let Some(u) = unit
+        && !store.units().await?.iter().any(|x| x.id == u)
+    {
+        anyhow::bail!("{u} is not in the registry");
+    }
+    let secret = crate::http::auth::new_secret();
+    let hash = crate::http::auth::token_hash(&secret);
+    store.put_token(&hash, role, unit, label).await?;
+    println!("{secret}");
+    eprintln!(
+        "a {role:?} token{}: pass it as `Authorization: Bearer <token>`; it is not stored and cannot be shown again",
+        unit.map(|u| format!(" for {u}")).unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
