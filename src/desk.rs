@@ -8,7 +8,7 @@
 //! the desk finishes what it took and returns its state.
 
 use crate::dispatch::{Command, DeskState, IncidentView, Rejection, apply, decide, incident_view};
-use crate::domain::{Event, Fix, IncidentId, IncidentStatus, UnitId};
+use crate::domain::{Event, Fix, IncidentId, IncidentStatus, Unit, UnitId};
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
@@ -103,6 +103,8 @@ pub enum Input {
     Stats(oneshot::Sender<DeskStats>),
     /// The incidents holding a unit (pending pages and unreleased assignments).
     Assignments(UnitId, oneshot::Sender<Vec<IncidentView>>),
+    /// Registry edits of units (see [`DeskState::register_unit`]).
+    Units(Vec<Unit>),
 }
 
 /// Counts the desk can give at any moment.
@@ -189,6 +191,13 @@ impl DeskHandle {
             .map_err(|_| DeskError::Stopped)?;
         rx.await.map_err(|_| DeskError::Stopped)
     }
+    /// Hands registry edits of units to the desk.
+    pub async fn register_units(&self, units: Vec<Unit>) -> Result<(), DeskError> {
+        self.tx
+            .send(Input::Units(units))
+            .await
+            .map_err(|_| DeskError::Stopped)
+    }
     /// The live feed of applied events.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.feed.subscribe()
@@ -256,6 +265,11 @@ impl<S: EventSink> Desk<S> {
                 }
                 Some(Input::Stats(reply)) => {
                     let _ = reply.send(DeskStats::of(&self.state));
+                }
+                Some(Input::Units(units)) => {
+                    for unit in units {
+                        self.state.register_unit(unit);
+                    }
                 }
                 Some(Input::Assignments(unit, reply)) => {
                     let now = self.clock.now();

@@ -79,10 +79,26 @@ impl DeskState {
         self.units.insert(unit.id, UnitState { unit, held_by });
     }
 
+    /// A registry edit of a unit (name, phone, skills, kind, company). A unit the desk already
+    /// knows keeps its duty state and its newer fix: duty changes are commands with a record
+    /// ([`super::Command::UnitDuty`]), positions are live data.
+    pub fn register_unit(&mut self, mut unit: Unit) {
+        if let Some(known) = self.units.get(&unit.id) {
+            unit.on_duty = known.unit.on_duty;
+            if known.unit.fix.map(|f| f.taken) > unit.fix.map(|f| f.taken) {
+                unit.fix = known.unit.fix;
+            }
+        }
+        self.add_unit(unit);
+    }
+
     /// Records a live position. Not an event: positions arrive every few seconds and each
-    /// decision logs the distances and fix times it used. False if the unit is unknown.
+    /// decision logs the distances and fix times it used. A fix older than the one held (a
+    /// phone replaying its offline queue) is ignored. False if the unit is unknown or the fix
+    /// was older.
     pub fn update_position(&mut self, id: UnitId, fix: Fix) -> bool {
         match self.units.get_mut(&id) {
+            Some(u) if u.unit.fix.is_some_and(|held| held.taken > fix.taken) => false,
             Some(u) => {
                 u.unit.fix = Some(fix);
                 self.index.set_position(id, fix)

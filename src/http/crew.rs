@@ -42,6 +42,17 @@ pub enum CoordSystem {
     Gcj02,
 }
 
+/// Going on or off duty.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DutyIn {
+    /// On duty from now on?
+    pub on_duty: bool,
+    /// Why (e.g. "shift ended", "vehicle broke down"); goes on the record.
+    #[serde(default)]
+    pub reason: String,
+}
+
 /// A position report.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -264,18 +275,41 @@ pub async fn fault_cause(
 }
 
 /// `POST /api/v1/crew/position`: 202; the desk takes it without logging it.
+///
+/// Unlike the other crew POSTs this needs no `Idempotency-Key`: a position is idempotent by
+/// nature (the desk keeps the newest fix and ignores a replayed older one), and phones send one
+/// every few seconds, which would fill the idempotency table for nothing.
 pub async fn position(
     state: web::Data<AppState>,
     caller: Caller,
-    key: IdempotencyKey,
     body: JsonBody<PositionIn>,
 ) -> Result<HttpResponse, ApiError> {
     let unit = caller.crew_unit()?;
-    let now = state.clock.now();
+    let fix = body.0.fix(state.clock.now())?;
+    state.desk.position(unit, fix).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({"status": "accepted"})))
+}
+
+/// `POST /api/v1/crew/duty`: on or off duty. Going off duty hands every page and assignment
+/// not yet on scene to the next unit; the change is on the record.
+pub async fn duty(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: JsonBody<DutyIn>,
+) -> Result<HttpResponse, ApiError> {
+    let unit = caller.crew_unit()?;
+    let DutyIn { on_duty, reason } = body.0;
     once(&state, unit, &key, async {
-        let fix = body.0.fix(now)?;
-        state.desk.position(unit, fix).await?;
-        Ok((StatusCode::ACCEPTED, r#"{"status":"accepted"}"#.to_owned()))
+        super::intake::check_len("reason", &reason, super::intake::DESCRIPTION_MAX)?;
+        let why = if reason.trim().is_empty() {
+            "reported by the crew".to_owned()
+        } else {
+            reason
+        };
+        let events = submit(&state, Command::UnitDuty { unit, on_duty, why }).await?;
+        let body = serde_json::to_string(&EventsOut { events }).unwrap_or_default();
+        Ok((StatusCode::OK, body))
     })
     .await
 }

@@ -138,8 +138,9 @@ pub async fn put_lifts(
     }))
 }
 
-/// `PUT /api/v1/units`: insert or replace. The running desk keeps the units it started
-/// with; these take effect in the desk at the next start.
+/// `PUT /api/v1/units`: insert or replace, in the registry and in the running desk. A unit
+/// the desk knows keeps its live duty state and newer position there (duty changes go through
+/// `POST /api/v1/crew/duty`, on the record); new units join as given.
 pub async fn put_units(
     state: web::Data<AppState>,
     body: JsonBody<Vec<Unit>>,
@@ -150,9 +151,9 @@ pub async fn put_units(
         }
     }
     state.store.put_units(&body.0).await?;
-    Ok(HttpResponse::Ok().json(Stored {
-        stored: body.0.len(),
-    }))
+    let stored = body.0.len();
+    state.desk.register_units(body.0).await?;
+    Ok(HttpResponse::Ok().json(Stored { stored }))
 }
 
 /// `PUT /api/v1/companies`: insert or replace.

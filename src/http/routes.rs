@@ -231,8 +231,10 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("crew").keyed().gives(200, EVENTS),
     route(Post, "/api/v1/crew/incidents/{id}/fault-cause", CREW, "File the fault cause after the repair.", |r| r.to(crew::fault_cause))
         .tag("crew").keyed().takes(One(schema::<operator::FaultCauseIn>())).gives(200, EVENTS),
-    route(Post, "/api/v1/crew/position", CREW, "Share this crew's position.", |r| r.to(crew::position))
-        .tag("crew").keyed().takes(One(schema::<crew::PositionIn>())).gives(202, One(schema::<ops::Health>())),
+    route(Post, "/api/v1/crew/position", CREW, "Share this crew's position (no idempotency key: the newest fix wins).", |r| r.to(crew::position))
+        .tag("crew").takes(One(schema::<crew::PositionIn>())).gives(202, One(schema::<ops::Health>())),
+    route(Post, "/api/v1/crew/duty", CREW, "Go on or off duty; going off hands unfinished assignments to the next unit.", |r| r.to(crew::duty))
+        .tag("crew").keyed().takes(One(schema::<crew::DutyIn>())).gives(200, EVENTS),
     route(Get, "/api/v1/lifts", REGISTRY, "Lifts, page by page in id order.", |r| r.to(registry::lifts))
         .tag("registry").query(params::<registry::LiftsQuery>).gives(200, Many(schema::<crate::domain::Lift>())),
     route(Put, "/api/v1/lifts", ADMIN, "Insert or replace lifts.", |r| r.to(registry::put_lifts))

@@ -324,3 +324,20 @@ fn a_late_deadline_fires_at_once_and_records_when_it_was_due() {
     );
     assert!(w.advance(0).is_empty(), "nothing fires twice");
 }
+
+#[test]
+fn a_replayed_older_position_does_not_move_a_unit_back() {
+    let mut w = World::new();
+    let newer = Fix {
+        at: offset(YUZHONG, 0.0, 3000.0),
+        taken: t0() + TimeDelta::seconds(30),
+    };
+    assert!(w.state.update_position(M_NEAR, newer));
+    let older = Fix {
+        at: offset(YUZHONG, 0.0, 10.0),
+        taken: t0() + TimeDelta::seconds(10),
+    };
+    assert!(!w.state.update_position(M_NEAR, older));
+    assert_eq!(w.state.units[&M_NEAR].unit.fix, Some(newer));
+    assert_eq!(w.state.index.get(M_NEAR).and_then(|e| e.fix), Some(newer));
+}

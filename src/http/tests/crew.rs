@@ -120,8 +120,12 @@ async fn every_crew_post_needs_an_idempotency_key() {
         "missing_header",
         Some("Idempotency-Key"),
     );
-    let (status, _) = app.send(post("/api/v1/crew/position", crew)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Positions need no key: the newest fix wins and a replayed older one is ignored.
+    let fix = serde_json::json!({"lat": 29.557, "lon": 106.572});
+    let (status, body) = app
+        .send(post("/api/v1/crew/position", crew).set_json(fix))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 }
 
 #[actix_web::test]
@@ -161,4 +165,40 @@ async fn positions_are_taken_in_either_coordinate_system_and_impossible_ones_ref
         "invalid_json",
         Some("coord_system"),
     );
+}
+
+#[actix_web::test]
+async fn a_crew_going_off_duty_hands_its_page_to_the_next_unit_on_the_record() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let id = h.open_incident(&app).await;
+    let crew = &h.tokens[&Role::Crew];
+    let req = crew_post("/api/v1/crew/duty", crew, "d1")
+        .set_json(serde_json::json!({"on_duty": false, "reason": "van broke down"}));
+    let (status, body) = app.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let kinds: Vec<&str> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["unit_duty", "page_cancelled", "unit_paged"],
+        "{body}"
+    );
+    assert!(
+        body["events"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("van broke down")
+    );
+    let (_, list) = app.send(get("/api/v1/crew/assignments", crew)).await;
+    assert_eq!(
+        list,
+        serde_json::json!([]),
+        "nothing is held by an off-duty unit"
+    );
+    assert_eq!(body["events"][1]["incident"], id.0);
 }

@@ -166,3 +166,37 @@ async fn health_readiness_and_metrics_answer_without_a_token() {
     assert!(text.contains("liftrescue_inbox_depth 0"), "{text}");
     assert!(text.contains("liftrescue_units_available"), "{text}");
 }
+
+#[actix_web::test]
+async fn a_unit_added_through_the_registry_api_is_paged_by_the_running_desk() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let admin = &h.tokens[&Role::Admin];
+    // A maintainer of the lift's company, 50 m from it: nearer than anyone the desk started with.
+    let mut unit = crate::dispatch::tests::unit(
+        UnitId(77),
+        crate::domain::UnitKind::Maintainer,
+        1,
+        0.0,
+        50.0,
+        true,
+        0,
+    );
+    if let Some(fix) = unit.fix.as_mut() {
+        fix.taken = h.state.clock.now();
+    }
+    let req = with_token(TestRequest::put().uri("/api/v1/units"), admin).set_json(vec![unit]);
+    let (status, body) = app.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = h.open_incident(&app).await;
+    let (_, detail) = app
+        .send(get(
+            &format!("/api/v1/incidents/{}", id.0),
+            &h.tokens[&Role::Operator],
+        ))
+        .await;
+    assert_eq!(
+        detail["live"]["steps"][0]["pages"][0]["unit"], 77,
+        "{detail}"
+    );
+}
