@@ -157,7 +157,7 @@ async fn import(c: &ConfigArg, file: &std::path::Path, lifts: bool) -> anyhow::R
             for r in &rows {
                 eprintln!("{}: {r}", file.display());
             }
-            eprintln!("{} bad row(s): nothing imported", rows.len());
+            eprintln!("{} bad value(s): nothing imported", rows.len());
             Ok(ExitCode::FAILURE)
         }
         Err(e) => Err(e.into()),
