@@ -112,7 +112,10 @@ fn crew_progress(
         ));
     };
     if to <= from {
-        return Err(out_of_order(name, format!("{unit} is already {from:?}")));
+        return Err(out_of_order(
+            name,
+            format!("{unit} is already {}", from.as_str()),
+        ));
     }
     if to == CrewStatus::Released && from < CrewStatus::OnScene {
         return Err(out_of_order(name, "report on scene before the release"));
@@ -135,7 +138,7 @@ fn page_word(state: Option<PageState>) -> String {
     match state {
         None => "unknown".into(),
         Some(PageState::Pending) => "pending".into(),
-        Some(PageState::Accepted(s)) => format!("accepted ({s:?})"),
+        Some(PageState::Accepted(s)) => format!("accepted ({})", s.as_str()),
         Some(PageState::Declined) => "declined".into(),
         Some(PageState::Missed) => {
             "expired (not acknowledged in time; passed to another unit)".into()
@@ -214,7 +217,7 @@ pub(crate) fn on_operator(
             if status != IncidentStatus::Released {
                 return Err(out_of_order(
                     "confirm release",
-                    format!("the incident is {status:?}, not released"),
+                    format!("the incident is {}, not released", status.as_str()),
                 ));
             }
             ctx.emit(
@@ -230,7 +233,10 @@ pub(crate) fn on_operator(
             if status != IncidentStatus::Confirmed {
                 return Err(out_of_order(
                     "close",
-                    format!("the incident is {status:?}; confirm the release by callback first"),
+                    format!(
+                        "the incident is {}; confirm the release by callback first",
+                        status.as_str()
+                    ),
                 ));
             }
             let filed = ctx.incident(id).is_some_and(|i| i.fault_cause.is_some());

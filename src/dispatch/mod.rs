@@ -158,7 +158,7 @@ pub enum Rejection {
     #[error("{0} does not exist or has been archived")]
     UnknownIncident(IncidentId),
     /// The incident has ended.
-    #[error("{0} is {1:?}: nothing more can be done on it")]
+    #[error("{0} is {status}: nothing more can be done on it", status = .1.as_str())]
     Ended(IncidentId, IncidentStatus),
     /// No such unit.
     #[error("{0} does not exist")]

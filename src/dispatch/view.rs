@@ -134,10 +134,7 @@ pub fn incident_view(
 fn page_view(state: &DeskState, p: &super::incident::Page) -> PageView {
     let state_word = match p.state {
         PageState::Pending => "pending".to_owned(),
-        PageState::Accepted(s) => serde_json::to_value(s)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        PageState::Accepted(s) => s.as_str().to_owned(),
         PageState::Declined => "declined".to_owned(),
         PageState::Missed => "missed".to_owned(),
         PageState::Cancelled => "cancelled".to_owned(),

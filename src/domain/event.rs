@@ -65,6 +65,22 @@ pub enum IncidentStatus {
 }
 
 impl IncidentStatus {
+    /// The snake_case name used in the API and the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reported => "reported",
+            Self::Dispatched => "dispatched",
+            Self::Acknowledged => "acknowledged",
+            Self::EnRoute => "en_route",
+            Self::OnScene => "on_scene",
+            Self::Released => "released",
+            Self::Confirmed => "confirmed",
+            Self::Closed => "closed",
+            Self::Cancelled => "cancelled",
+            Self::FalseAlarm => "false_alarm",
+        }
+    }
+
     /// Closed, cancelled or a false alarm: nothing more happens.
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Closed | Self::Cancelled | Self::FalseAlarm)
@@ -84,6 +100,18 @@ pub enum CrewStatus {
     OnScene,
     /// Passengers released.
     Released,
+}
+
+impl CrewStatus {
+    /// The snake_case name used in the API and the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::EnRoute => "en_route",
+            Self::OnScene => "on_scene",
+            Self::Released => "released",
+        }
+    }
 }
 
 /// Who caused an event.

@@ -91,7 +91,12 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         token_id: row.id,
         role: row.role,
         unit: row.unit,
-        label: row.label,
+        // The record names who acted: an unlabelled token is named by its id.
+        label: if row.label.trim().is_empty() {
+            format!("token {}", row.id)
+        } else {
+            row.label
+        },
     })
 }
 

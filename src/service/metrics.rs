@@ -153,18 +153,7 @@ impl Metrics {
             let by: Vec<(String, f64)> = d
                 .by_status
                 .iter()
-                .map(|(s, n)| {
-                    (
-                        format!(
-                            "{{status=\"{}\"}}",
-                            serde_json::to_value(s)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_owned))
-                                .unwrap_or_default()
-                        ),
-                        *n as f64,
-                    )
-                })
+                .map(|(s, n)| (format!("{{status=\"{}\"}}", s.as_str()), *n as f64))
                 .collect();
             line(
                 "Incidents held by the desk, by status.",
