@@ -2,8 +2,10 @@
 //! on SQLite and, when configured, PostgreSQL.
 
 use crate::support::{Api, Server, engines, eventually, fresh_database, seeded, settings, token};
-use liftrescue::store::Role;
+use liftrescue::domain::Lift;
+use liftrescue::store::{Role, Store};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 fn kinds(timeline: &Value) -> Vec<String> {
     timeline
@@ -14,6 +16,17 @@ fn kinds(timeline: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A fresh database of `engine` with the small region, a lift with a maintenance company, and
+/// the server running on it with `rules`.
+async fn setup(engine: &str, rules: &str) -> (Arc<dyn Store>, Lift, Server) {
+    let url = fresh_database(engine).await;
+    let store = seeded(&url).await;
+    let lifts = store.lifts(None, 500).await.unwrap();
+    let lift = lifts.into_iter().find(|l| l.maintainer.is_some()).unwrap();
+    let server = Server::start(settings(&url, rules)).await;
+    (store, lift, server)
 }
 
 async fn first_paged_unit(op: &Api, incident: i64) -> i64 {
@@ -27,16 +40,7 @@ async fn first_paged_unit(op: &Api, incident: i64) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_incident_runs_over_http_from_alarm_to_close_with_its_timeline() {
     for engine in engines() {
-        let url = fresh_database(engine).await;
-        let store = seeded(&url).await;
-        let lift = store
-            .lifts(None, 500)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|l| l.maintainer.is_some())
-            .unwrap();
-        let server = Server::start(settings(&url, "dispatch-rules")).await;
+        let (store, lift, server) = setup(engine, "dispatch-rules").await;
         let gateway = Api::new(
             &server.base,
             &token(store.as_ref(), Role::Integration, None).await,
@@ -138,16 +142,7 @@ async fn a_full_incident_runs_over_http_from_alarm_to_close_with_its_timeline() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unacknowledged_page_escalates_on_time_with_second_long_deadlines() {
     for engine in engines() {
-        let url = fresh_database(engine).await;
-        let store = seeded(&url).await;
-        let lift = store
-            .lifts(None, 500)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|l| l.maintainer.is_some())
-            .unwrap();
-        let server = Server::start(settings(&url, "integration-tests/fixtures/fast-rules")).await;
+        let (store, lift, server) = setup(engine, "integration-tests/fixtures/fast-rules").await;
         let op = Api::new(
             &server.base,
             &token(store.as_ref(), Role::Operator, None).await,
