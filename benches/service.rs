@@ -251,8 +251,15 @@ async fn latency(url: &str) {
     let server = tokio::spawn(liftrescue::service::run(settings, listener, async move {
         let _ = stopped.await;
     }));
-    tokio::time::sleep(Duration::from_millis(500)).await;
     let client = reqwest::Client::new();
+    // Wait until the server answers /readyz (it seeds nothing: the region is already stored).
+    for _ in 0..400 {
+        let ready = client.get(format!("{base}/readyz")).send().await;
+        if ready.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     let (rate, secs) = (200u64, 10u64);
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
     let mut tasks = Vec::new();
@@ -347,16 +354,25 @@ fn main() {
             .or_else(|_| std::env::var("LIFTRESCUE_TEST_DATABASE_URL"));
         let dir = std::env::temp_dir().join(format!("lr-bench-service-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
-        recovery(
-            "sqlite",
-            &format!("sqlite:{}", dir.join("recovery.db").display()),
-        )
-        .await;
+        // LIFTRESCUE_BENCH_PARTS=latency (or recovery) runs one part only.
+        let parts =
+            std::env::var("LIFTRESCUE_BENCH_PARTS").unwrap_or_else(|_| "recovery,latency".into());
+        if parts.contains("recovery") {
+            recovery(
+                "sqlite",
+                &format!("sqlite:{}", dir.join("recovery.db").display()),
+            )
+            .await;
+        }
         let Ok(admin) = admin else {
             println!("PostgreSQL parts skipped: set LIFTRESCUE_BENCH_DATABASE_URL");
             return;
         };
-        recovery("postgres", &fresh_pg(&admin, "lr_bench_recovery").await).await;
-        latency(&fresh_pg(&admin, "lr_bench_latency").await).await;
+        if parts.contains("recovery") {
+            recovery("postgres", &fresh_pg(&admin, "lr_bench_recovery").await).await;
+        }
+        if parts.contains("latency") {
+            latency(&fresh_pg(&admin, "lr_bench_latency").await).await;
+        }
     });
 }
