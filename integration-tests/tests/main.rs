@@ -4,5 +4,6 @@ mod cli;
 mod crash;
 mod demo;
 mod http_flow;
+mod operations;
 mod rules_cli;
 mod support;
