@@ -4,21 +4,10 @@ use super::lift::{DeviceId, LiftId, PhoneNumber, RegistrationCode, RescueCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Inbox id of an alarm, assigned when it is committed.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-pub struct AlarmId(pub i64);
+id_type!(
+    /// Inbox id of an alarm, assigned when it is committed.
+    AlarmId
+);
 
 /// Where an alarm came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

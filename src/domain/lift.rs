@@ -29,37 +29,15 @@ fn id_error(what: &'static str, value: &str, why: impl Into<String>) -> IdError 
     }
 }
 
-/// Database id of a lift in the registry.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-pub struct LiftId(pub i64);
+id_type!(
+    /// Database id of a lift in the registry.
+    LiftId
+);
 
-/// Database id of a company (maintenance company, property company, fire brigade).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-pub struct CompanyId(pub i64);
+id_type!(
+    /// Database id of a company (maintenance company, property company, fire brigade).
+    CompanyId
+);
 
 /// The rescue identification code (救援识别码) on the sign inside the car: 6 digits
 /// (some cities use 5).

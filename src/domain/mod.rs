@@ -2,6 +2,27 @@
 //!
 //! Pure types with `parse` constructors that refuse bad values with a reason. No I/O.
 
+/// A registry or log id: a newtype over `i64` with the derives every id needs.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            serde::Serialize,
+            serde::Deserialize,
+            utoipa::ToSchema,
+        )]
+        pub struct $name(pub i64);
+    };
+}
+
 pub mod alarm;
 pub mod event;
 pub mod geo;
