@@ -17,6 +17,9 @@
 //! - [`dispatch`]: the dispatch core. `decide(&state, command, now) -> events` and
 //!   `apply(&mut state, &event)`, the escalation state machine with its deadlines. Pure: no
 //!   I/O, no clock reads.
+//! - [`intake`]: the pure decoding layer of alarm intake: cabin-phone DTMF protocols (P100,
+//!   CPC), per-source fault-code maps, the IoT event payload, MQTT topics and webhook
+//!   signatures, each turned into a `NewAlarm` or an error naming the fault. Pure.
 //! - [`desk`]: the single-writer tokio loop that feeds commands and due deadlines into the core
 //!   and hands the resulting events on.
 //! - [`demo`]: a deterministic synthetic region (Yuzhong-sized by default) for the demo,
@@ -39,6 +42,7 @@ pub mod dispatch;
 pub mod domain;
 pub mod http;
 pub mod index;
+pub mod intake;
 pub mod registry;
 pub mod rules;
 pub mod service;
