@@ -14,12 +14,17 @@
 //!   numeric code to an [`AlarmKind`](crate::domain::AlarmKind). `common` (the 1–22 numbering
 //!   many vendors share) and `chongqing` ship in `ops/intake-codes/` and are built in. An
 //!   unmapped code is kept as a named fault, never dropped.
+//! - [`iot`]: the JSON event payload of IoT terminals (MQTT, topic `lifts/{device_id}/events`)
+//!   and IoT platforms (HTTP batches), the heartbeat topic, and the webhook signature check.
 //!
-//! The phone formats and the code-map format are documented, with examples, in
+//! The phone formats, the code-map format and the IoT payload are documented, with examples, in
 //! each module's own docs.
 
 pub mod codes;
+pub mod iot;
 pub mod phone;
 
 pub use codes::{Classified, CodeMap, CodeMapError};
+pub use iot::signature::{SignatureError, verify_signature};
+pub use iot::{Decoded, IotError, TopicKind, decode_batch, decode_event, parse_topic};
 pub use phone::{CallKind, PhoneError, PhoneFault, PhoneMessage, Protocol};
