@@ -20,6 +20,78 @@ pub enum LogFormat {
     Json,
 }
 
+/// One machine source of alarms posting over HTTP (an IoT platform).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSettings {
+    /// The HMAC-SHA256 secret it signs its requests with.
+    pub secret: String,
+    /// The fault-code map for its codes: a built-in name (`common`, `chongqing`) or a TOML file.
+    #[serde(default = "default_codes")]
+    pub codes: String,
+    /// Requests per minute it may send before getting 429 (other sources are unaffected).
+    #[serde(default = "default_rate")]
+    pub requests_per_minute: u32,
+}
+
+fn default_codes() -> String {
+    "common".into()
+}
+
+fn default_rate() -> u32 {
+    600
+}
+
+impl fmt::Debug for SourceSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceSettings")
+            .field("secret", &"***")
+            .field("codes", &self.codes)
+            .field("requests_per_minute", &self.requests_per_minute)
+            .finish()
+    }
+}
+
+/// Alarm intake from machines: IoT terminals over MQTT, IoT platforms over HTTP, cabin phones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeSettings {
+    /// The MQTT broker (`mqtt://host:1883`); unset: no MQTT intake.
+    pub mqtt_url: Option<String>,
+    /// Topic prefix: terminals publish to `{prefix}/{device_id}/events` and `…/heartbeat`.
+    pub mqtt_topic_prefix: String,
+    /// The MQTT client id (unique per node).
+    pub mqtt_client_id: String,
+    /// The fault-code map MQTT terminals use (built-in name or TOML file).
+    pub mqtt_codes: String,
+    /// Terminals send a heartbeat this often, seconds.
+    pub heartbeat_interval_secs: u64,
+    /// This many missed heartbeats make a terminal offline.
+    pub heartbeat_misses: u32,
+    /// A cabin phone with no test call for this long has an alarm line fault, hours.
+    pub phone_test_interval_hours: u64,
+    /// IoT platforms posting to `POST /api/v1/intake/iot/{source}`, by source name.
+    pub sources: std::collections::BTreeMap<String, SourceSettings>,
+    /// Signed requests older or newer than this are refused as replays, seconds.
+    pub signature_max_skew_secs: u64,
+}
+
+impl Default for IntakeSettings {
+    fn default() -> Self {
+        IntakeSettings {
+            mqtt_url: None,
+            mqtt_topic_prefix: "lifts".into(),
+            mqtt_client_id: "liftrescue".into(),
+            mqtt_codes: "common".into(),
+            heartbeat_interval_secs: 60,
+            heartbeat_misses: 3,
+            phone_test_interval_hours: 72,
+            sources: Default::default(),
+            signature_max_skew_secs: 300,
+        }
+    }
+}
+
 /// Every setting of `liftrescue serve`.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -41,6 +113,8 @@ pub struct Settings {
     pub intake_wait_ms: u64,
     /// Log line format.
     pub log_format: LogFormat,
+    /// Alarm intake from machines.
+    pub intake: IntakeSettings,
 }
 
 impl Default for Settings {
@@ -54,6 +128,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             intake_wait_ms: 2_000,
             log_format: LogFormat::Pretty,
+            intake: IntakeSettings::default(),
         }
     }
 }
@@ -69,6 +144,7 @@ impl fmt::Debug for Settings {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("intake_wait_ms", &self.intake_wait_ms)
             .field("log_format", &self.log_format)
+            .field("intake", &self.intake)
             .finish()
     }
 }
@@ -99,10 +175,13 @@ impl Settings {
         if let Some(path) = file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig.merge(Env::prefixed("LIFTRESCUE_").ignore(&[
+        // Nested keys use a double underscore: LIFTRESCUE_INTAKE__MQTT_URL.
+        fig.merge(Env::prefixed("LIFTRESCUE_").split("__").ignore(&[
             "TEST_DATABASE_URL",
             "TEST_REDIS_URL",
             "TEST_MQTT_URL",
+            "BENCH_DATABASE_URL",
+            "BENCH_PARTS",
             "LOG",
         ]))
         .extract()
