@@ -173,3 +173,7 @@ pub const IDEMPOTENT_RESPONSE: &str =
 // The first response stored wins; a later one with the same key changes nothing.
 pub const REMEMBER_RESPONSE: &str = "INSERT INTO idempotency (actor, key, status, body, \
      created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (actor, key) DO NOTHING";
+
+/// The operator's order: open incidents whose lift nobody could identify on top (only a person
+/// can move them on), then newest first.
+pub const ATTENTION_FIRST: &str = " ORDER BY CASE WHEN ended_at IS NULL AND lift_unresolved THEN 0 ELSE 1 END, opened_at DESC, id DESC";

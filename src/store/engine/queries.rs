@@ -59,7 +59,8 @@ macro_rules! query_ops {
                     })
                 }
 
-                /// The incidents projection filtered, newest first (default 100, at most 1000).
+                /// The incidents projection filtered (default 100, at most 1000): open incidents
+                /// with an unresolved lift first, then newest first.
                 pub(crate) async fn incidents_filtered(
                     &self,
                     f: &IncidentFilter,
@@ -71,7 +72,8 @@ macro_rules! query_ops {
                     qb.push(" WHERE 1 = 1");
                     Self::push_filter(&mut qb, f);
                     let limit = f.limit.unwrap_or(100).clamp(0, 1000);
-                    qb.push(" ORDER BY opened_at DESC, id DESC LIMIT ")
+                    qb.push(sql::ATTENTION_FIRST)
+                        .push(" LIMIT ")
                         .push_bind(limit);
                     let rows: Vec<IncidentDbRow> =
                         qb.build_query_as().fetch_all(&self.pool).await?;

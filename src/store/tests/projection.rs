@@ -220,3 +220,30 @@ conformance!(
         assert_eq!(db.raw(repeat).await.unwrap(), 0);
     }
 );
+
+conformance!(open_incidents_waiting_for_the_operator_come_first, |db| {
+    use crate::domain::{AlarmFlags, AlarmStatus, Channel};
+    let s = db.store();
+    let mut story = crate::store::tests::scenarios::Story::new();
+    // An older alarm whose lift nobody can identify, then a newer ordinary entrapment.
+    story.run(|w| {
+        w.alarm_with(
+            Channel::CabinPhone,
+            None,
+            AlarmFlags::default(),
+            AlarmStatus::New,
+        );
+    });
+    story.run(|w| {
+        w.now += TimeDelta::minutes(5);
+        w.entrapment();
+    });
+    replay(s, &story).await;
+    let rows = s.incidents(&IncidentFilter::default()).await.unwrap();
+    let order: Vec<(i64, bool)> = rows.iter().map(|r| (r.id.0, r.lift_unresolved)).collect();
+    assert_eq!(
+        order,
+        [(1, true), (2, false)],
+        "the unresolved one is on top although older"
+    );
+});
