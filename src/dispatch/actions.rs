@@ -1,13 +1,16 @@
-//! What crews and operators do, checked against where the incident stands.
+//! What crews do (and the shared checks for every action), against where the incident stands;
+//! a unit going on or off duty.
 
 use super::ctx::Ctx;
 use super::incident::{Incident, PageState};
-use super::{CrewAction, OperatorAction, Rejection};
-use crate::domain::{Actor, CrewStatus, EventKind, IncidentId, IncidentStatus, UnitId, UnitKind};
-use crate::index::Candidate;
-use crate::rules::{OnMiss, Step, Target};
+use super::{CrewAction, Rejection};
+use crate::domain::{Actor, CrewStatus, EventKind, IncidentId, UnitId};
+use crate::rules::OnMiss;
 
-fn open_incident<'c>(ctx: &'c mut Ctx<'_>, id: IncidentId) -> Result<&'c Incident, Rejection> {
+pub(super) fn open_incident<'c>(
+    ctx: &'c mut Ctx<'_>,
+    id: IncidentId,
+) -> Result<&'c Incident, Rejection> {
     let i = ctx.incident(id).ok_or(Rejection::UnknownIncident(id))?;
     if i.status.is_terminal() {
         return Err(Rejection::Ended(id, i.status));
@@ -15,14 +18,14 @@ fn open_incident<'c>(ctx: &'c mut Ctx<'_>, id: IncidentId) -> Result<&'c Inciden
     Ok(i)
 }
 
-fn out_of_order(action: &'static str, why: impl Into<String>) -> Rejection {
+pub(super) fn out_of_order(action: &'static str, why: impl Into<String>) -> Rejection {
     Rejection::OutOfOrder {
         action,
         why: why.into(),
     }
 }
 
-fn non_empty(field: &'static str, s: &str) -> Result<(), Rejection> {
+pub(super) fn non_empty(field: &'static str, s: &str) -> Result<(), Rejection> {
     if s.trim().is_empty() {
         Err(Rejection::Empty(field))
     } else {
@@ -167,7 +170,7 @@ fn stop_paging_if_satisfied(ctx: &mut Ctx<'_>, id: IncidentId, step: &str) {
     }
 }
 
-fn file_fault_cause(
+pub(super) fn file_fault_cause(
     ctx: &mut Ctx<'_>,
     id: IncidentId,
     actor: Actor,
@@ -191,210 +194,6 @@ fn file_fault_cause(
         EventKind::FaultCauseFiled { code, text },
     );
     Ok(())
-}
-
-pub(crate) fn on_operator(
-    ctx: &mut Ctx<'_>,
-    user: String,
-    id: IncidentId,
-    action: OperatorAction,
-) -> Result<(), Rejection> {
-    let status = open_incident(ctx, id)?.status;
-    let actor = Actor::Operator(user.clone());
-    match action {
-        OperatorAction::Assign { unit, reason } => assign(ctx, &user, id, unit, reason)?,
-        OperatorAction::Note { text } => {
-            non_empty("text", &text)?;
-            ctx.emit(
-                Some(id),
-                actor,
-                None,
-                text.clone(),
-                EventKind::Note { text },
-            );
-        }
-        OperatorAction::ConfirmRelease { note } => {
-            if status != IncidentStatus::Released {
-                return Err(out_of_order(
-                    "confirm release",
-                    format!("the incident is {}, not released", status.as_str()),
-                ));
-            }
-            ctx.emit(
-                Some(id),
-                actor,
-                None,
-                format!("release confirmed by callback: {note}"),
-                EventKind::ReleaseConfirmed,
-            );
-        }
-        OperatorAction::FaultCause { code, text } => file_fault_cause(ctx, id, actor, code, text)?,
-        OperatorAction::Close => {
-            if status != IncidentStatus::Confirmed {
-                return Err(out_of_order(
-                    "close",
-                    format!(
-                        "the incident is {}; confirm the release by callback first",
-                        status.as_str()
-                    ),
-                ));
-            }
-            let filed = ctx.incident(id).is_some_and(|i| i.fault_cause.is_some());
-            let reason = if filed {
-                "closed"
-            } else {
-                "closed without a filed fault cause"
-            };
-            ctx.emit(
-                Some(id),
-                actor,
-                None,
-                reason.into(),
-                EventKind::Closed {
-                    fault_cause_filed: filed,
-                },
-            );
-        }
-        OperatorAction::Cancel { reason } => {
-            end_early(ctx, id, actor, reason, EventKind::Cancelled)?
-        }
-        OperatorAction::FalseAlarm { reason } => {
-            end_early(ctx, id, actor, reason, EventKind::FalseAlarm)?
-        }
-    }
-    Ok(())
-}
-
-fn end_early(
-    ctx: &mut Ctx<'_>,
-    id: IncidentId,
-    actor: Actor,
-    reason: String,
-    kind: EventKind,
-) -> Result<(), Rejection> {
-    non_empty("reason", &reason)?;
-    ctx.cancel_holding(id, None, "incident ended by the operator");
-    ctx.emit(Some(id), actor, None, reason, kind);
-    Ok(())
-}
-
-fn assign(
-    ctx: &mut Ctx<'_>,
-    user: &str,
-    id: IncidentId,
-    unit: UnitId,
-    reason: String,
-) -> Result<(), Rejection> {
-    non_empty("reason", &reason)?;
-    let us = ctx
-        .state
-        .units
-        .get(&unit)
-        .ok_or(Rejection::UnknownUnit(unit))?;
-    if !us.unit.on_duty {
-        return Err(out_of_order("assign", format!("{unit} is off duty")));
-    }
-    let i = open_incident(ctx, id)?;
-    if i.released_at.is_some() {
-        return Err(out_of_order(
-            "assign",
-            "the passengers are already released",
-        ));
-    }
-    if i.page_of(unit).is_some_and(|p| p.holds_unit()) {
-        return Err(out_of_order(
-            "assign",
-            format!("{unit} is already paged or assigned here"),
-        ));
-    }
-    let ack = i
-        .track_order
-        .first()
-        .and_then(|s| i.tracks.get(s))
-        .map(|t| t.step.acknowledge);
-    let ack = ack.unwrap_or(crate::rules::Dur(std::time::Duration::from_secs(180)));
-    let distance_m = match (us.unit.fix, i.lift.as_ref()) {
-        (Some(f), Some(l)) => f.at.distance_m(l.position),
-        _ => 0.0,
-    };
-    let eta_secs = i.chain.travel.eta_secs(us.unit.kind, distance_m);
-    let busy = us
-        .held_by
-        .iter()
-        .filter(|h| **h != id)
-        .map(|h| h.0.to_string())
-        .collect::<Vec<_>>();
-    let mut step = operator_step(unit, us.unit.kind, ack);
-    let again = format!("{}#", step.id);
-    let repeats = i
-        .tracks
-        .keys()
-        .filter(|k| **k == step.id || k.starts_with(&again))
-        .count();
-    if repeats > 0 {
-        step.id = format!("{}#{}", step.id, repeats + 1);
-    }
-    let mut why = format!("assigned by operator {user}: {reason}");
-    if !busy.is_empty() {
-        why.push_str(&format!(" (also busy on incident {})", busy.join(", ")));
-    }
-    let candidate = Candidate {
-        unit,
-        distance_m,
-        eta_secs,
-        fix_taken: us.unit.fix.map(|f| f.taken).unwrap_or(ctx.now),
-        why,
-    };
-    let sid = step.id.clone();
-    ctx.emit(
-        Some(id),
-        Actor::Operator(user.into()),
-        Some(&sid),
-        format!("operator override: {reason}"),
-        EventKind::StepStarted {
-            step: Box::new(step),
-        },
-    );
-    let reason = candidate.why.clone();
-    let kind = EventKind::UnitPaged {
-        candidate,
-        passed_over: vec![],
-        ack_due: ctx.now + ack.delta(),
-    };
-    ctx.emit(
-        Some(id),
-        Actor::Operator(user.into()),
-        Some(&sid),
-        reason,
-        kind,
-    );
-    Ok(())
-}
-
-fn operator_step(unit: UnitId, kind: UnitKind, acknowledge: crate::rules::Dur) -> Step {
-    let (level, page) = match kind {
-        UnitKind::Maintainer => (1, Target::AnyMaintainer),
-        UnitKind::PropertyStaff => (1, Target::PropertyStaff),
-        UnitKind::FireRescue => (3, Target::FireRescue),
-    };
-    Step {
-        id: format!("operator:{}", unit.0),
-        level,
-        page,
-        count: 1,
-        max_pages: 1,
-        radius_m: None,
-        repeat: false,
-        acknowledge,
-        on_no_ack: OnMiss::Escalate,
-        on_decline: OnMiss::Escalate,
-        on_exhausted: None,
-        arrive: None,
-        on_arrive_breach: None,
-        notify_on_breach: vec![],
-        notify_on_start: vec![],
-        release: None,
-    }
 }
 
 pub(crate) fn on_duty(

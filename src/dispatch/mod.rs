@@ -24,6 +24,7 @@ mod alarm;
 mod ctx;
 pub mod deadline;
 pub mod incident;
+mod operator;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -197,7 +198,7 @@ pub fn decide(
             user,
             incident,
             action,
-        } => actions::on_operator(&mut ctx, user, incident, action)?,
+        } => operator::on_operator(&mut ctx, user, incident, action)?,
         Command::UnitDuty { unit, on_duty, why } => actions::on_duty(&mut ctx, unit, on_duty, why)?,
         Command::Tick => tick::on_tick(&mut ctx),
     }
