@@ -16,12 +16,16 @@
 //!   unmapped code is kept as a named fault, never dropped.
 //! - [`iot`]: the JSON event payload of IoT terminals (MQTT, topic `lifts/{device_id}/events`)
 //!   and IoT platforms (HTTP batches), the heartbeat topic, and the webhook signature check.
+//! - [`mqtt`]: the one transport here, the MQTT adapter (rumqttc) that subscribes to the
+//!   terminals' topics, commits each event to the inbox before acknowledging it, supervises
+//!   heartbeats and reconnects with backoff.
 //!
 //! The phone formats, the code-map format and the IoT payload are documented, with examples, in
 //! each module's own docs.
 
 pub mod codes;
 pub mod iot;
+pub mod mqtt;
 pub mod phone;
 
 pub use codes::{Classified, CodeMap, CodeMapError};

@@ -73,6 +73,7 @@ pub struct Service {
     pub state: AppState,
     desk_task: tokio::task::JoinHandle<(DeskState, StoreSink)>,
     pump_task: tokio::task::JoinHandle<()>,
+    mqtt_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Rebuilds the desk: units from the registry, then every event of every open incident.
@@ -101,7 +102,8 @@ pub async fn recover(
     Ok(state)
 }
 
-/// Opens the store, loads the rules, seeds if asked, recovers and starts the desk and the pump.
+/// Opens the store, loads the rules, seeds if asked, recovers and starts the desk, the pump and
+/// (when `intake.mqtt_url` is set) the MQTT intake.
 pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let store = crate::store::open(&settings.database_url).await?;
     let rules = RuleSet::load_dir(&settings.rules_dir).map_err(|errors| {
@@ -138,6 +140,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         Duration::from_millis(settings.intake_wait_ms),
     );
     let pump_task = tokio::spawn(inbox::pump(inbox.clone(), desk.clone()));
+    let mqtt_task = crate::intake::mqtt::spawn(&settings.intake, inbox.clone(), clock)?;
     let state = AppState {
         store,
         desk,
@@ -150,6 +153,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         state,
         desk_task,
         pump_task,
+        mqtt_task,
     })
 }
 
@@ -170,6 +174,10 @@ impl Service {
     /// Stops the pump, lets the desk finish what it took, and waits for it. Every other
     /// [`AppState`] clone must be dropped first (the HTTP server's are, when it stops).
     pub async fn drain(self) -> anyhow::Result<()> {
+        if let Some(mqtt) = self.mqtt_task {
+            mqtt.abort(); // unacknowledged messages are delivered again to the next session
+            let _ = mqtt.await;
+        }
         self.pump_task.abort();
         let _ = self.pump_task.await;
         drop(self.state);

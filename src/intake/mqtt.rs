@@ -1,0 +1,397 @@
+//! The MQTT adapter for lift IoT terminals (rumqttc): broker messages into the durable inbox.
+//!
+//! # Topics and QoS
+//!
+//! Terminals publish to `{prefix}/{device_id}/events` (one event, the JSON payload of
+//! [`iot`](super::iot)) and `{prefix}/{device_id}/heartbeat` (empty or `{"at": …}`); the
+//! prefix is `intake.mqtt_topic_prefix` (`lifts`). Both filters are subscribed with QoS 1
+//! under a persistent session (clean session off, the fixed `intake.mqtt_client_id`).
+//!
+//! # The acknowledgement rule
+//!
+//! Acknowledgements are manual. A PUBLISH is acknowledged (PUBACK) only after its alarm is
+//! committed to the inbox ([`Inbox::accept`] returned `Ok`), so a crash or a disconnect before
+//! the commit makes the broker deliver it again; the inbox makes the second copy the same alarm
+//! (channel `iot`, the payload's `alarm_id`). An alarm from a device no lift carries is still
+//! accepted ([`LiftRef::Device`](crate::domain::LiftRef::Device)): the desk opens an incident
+//! marked "lift unresolved". An unmapped fault code is accepted as a named fault and logged at
+//! info.
+//!
+//! # Poison messages
+//!
+//! A message that can never be accepted — unknown topic, bad device id, malformed or truncated
+//! JSON, a code out of range, any other refused field — is logged once at warn (topic, device,
+//! error) and **acknowledged**: left unacknowledged, the broker would deliver it again after
+//! every reconnect, for ever, and nothing we could do would ever change the answer. A store
+//! failure is the opposite case: it is logged at error and **not** acknowledged, so the broker
+//! delivers the message again once the session reconnects.
+//!
+//! # Heartbeats
+//!
+//! The last heartbeat of each terminal is kept in memory and checked every
+//! `heartbeat_interval_secs`; see [`supervision`] for when a terminal is offline.
+//!
+//! # Reconnects
+//!
+//! When the broker goes away, [`connection::poll`] waits 1 s, doubling to 30 s, and tries
+//! again; a CONNACK resets the wait and subscribes again. Messages are handled concurrently
+//! (the broker's in-flight window bounds how many), each acknowledged on its own.
+
+pub mod connection;
+pub mod supervision;
+
+pub use supervision::{Supervision, offline_devices};
+
+use super::codes::CodeMap;
+use super::iot::{self, Decoded, IotError, TopicKind};
+use crate::config::IntakeSettings;
+use crate::desk::Clock;
+use crate::domain::DeviceId;
+use crate::service::Inbox;
+use crate::store::{NewAlarm, StoreError};
+use anyhow::Context;
+use chrono::{DateTime, TimeDelta, Utc};
+use rumqttc::{AsyncClient, MqttOptions, Publish};
+use std::sync::Arc;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// Requests (acknowledgements, subscriptions) queued for the broker connection.
+const REQUEST_CAPACITY: usize = 1024;
+
+/// What one PUBLISH says, before anything is committed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// A checked alarm event.
+    Event {
+        /// The terminal (the alarm names its lift by it).
+        device: DeviceId,
+        /// The alarm and what the inbox does not keep.
+        decoded: Box<Decoded>,
+    },
+    /// The terminal is alive, heard at `at` (our clock).
+    Heartbeat {
+        /// The terminal.
+        device: DeviceId,
+        /// When we received it.
+        at: DateTime<Utc>,
+    },
+    /// It can never be accepted.
+    Poison {
+        /// The device named by the topic, as sent, if the topic had one.
+        device: Option<String>,
+        /// Why.
+        error: IotError,
+    },
+}
+
+/// What became of one PUBLISH.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The alarm is committed to the inbox.
+    Accepted {
+        /// The terminal.
+        device: DeviceId,
+        /// The source's alarm id.
+        alarm_id: String,
+        /// The inbox already had it.
+        duplicate: bool,
+        /// The source's fault code.
+        code: u16,
+        /// False: the code map does not know the code (kept as a named fault).
+        mapped: bool,
+    },
+    /// A heartbeat, recorded by supervision.
+    Heartbeat {
+        /// The terminal.
+        device: DeviceId,
+        /// When we received it.
+        at: DateTime<Utc>,
+    },
+    /// Refused for good: acknowledged so the broker does not deliver it again.
+    Rejected {
+        /// The device named by the topic, if any.
+        device: Option<String>,
+        /// Why.
+        error: IotError,
+    },
+    /// The store failed: not acknowledged, the broker delivers it again.
+    Retry {
+        /// The terminal.
+        device: DeviceId,
+        /// The source's alarm id.
+        alarm_id: String,
+        /// The store's error.
+        error: StoreError,
+    },
+}
+
+impl Outcome {
+    /// Whether to acknowledge the PUBLISH: everything but a store failure.
+    pub fn ack(&self) -> bool {
+        !matches!(self, Outcome::Retry { .. })
+    }
+
+    /// The one log line for this message (nothing for an ordinary heartbeat or alarm).
+    fn log(&self, topic: &str) {
+        match self {
+            Outcome::Accepted { mapped: true, .. } | Outcome::Heartbeat { .. } => {}
+            Outcome::Accepted {
+                device,
+                alarm_id,
+                code,
+                mapped: false,
+                ..
+            } => {
+                tracing::info!(topic, %device, alarm_id, code, "unmapped fault code kept as a named fault")
+            }
+            Outcome::Rejected { device, error } => tracing::warn!(
+                topic, device, %error, "MQTT message refused and acknowledged (it can never be accepted)"
+            ),
+            Outcome::Retry {
+                device,
+                alarm_id,
+                error,
+            } => tracing::error!(
+                topic, %device, alarm_id, %error, "MQTT alarm not committed: left unacknowledged for redelivery"
+            ),
+        }
+    }
+}
+
+/// Reads one PUBLISH: the topic under `prefix`, then the event or the heartbeat. Pure.
+pub fn classify(
+    prefix: &str,
+    topic: &str,
+    payload: &[u8],
+    codes: &CodeMap,
+    now: DateTime<Utc>,
+) -> Message {
+    let (device, kind) = match parse_topic(prefix, topic) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let device = topic_device(prefix, topic);
+            return Message::Poison { device, error };
+        }
+    };
+    let poison = |error| Message::Poison {
+        device: Some(device.to_string()),
+        error,
+    };
+    match kind {
+        TopicKind::Events => match iot::decode_event(&device, payload, codes, now) {
+            Ok(decoded) => Message::Event {
+                device,
+                decoded: Box::new(decoded),
+            },
+            Err(error) => poison(error),
+        },
+        TopicKind::Heartbeat => match iot::decode_heartbeat(payload, now) {
+            Ok(_) => Message::Heartbeat { device, at: now },
+            Err(error) => poison(error),
+        },
+    }
+}
+
+/// `{prefix}/{device_id}/events|heartbeat`, read by [`iot::parse_topic`] under its own prefix.
+fn parse_topic(prefix: &str, topic: &str) -> Result<(DeviceId, TopicKind), IotError> {
+    let unknown = || IotError::UnknownTopic(topic.to_owned());
+    let rest = topic
+        .strip_prefix(prefix)
+        .and_then(|r| r.strip_prefix('/'))
+        .ok_or_else(unknown)?;
+    iot::parse_topic(&format!("lifts/{rest}")).map_err(|e| match e {
+        IotError::UnknownTopic(_) => unknown(),
+        e => e,
+    })
+}
+
+/// The device segment of a topic that could not be parsed, for the log line.
+fn topic_device(prefix: &str, topic: &str) -> Option<String> {
+    let rest = topic.strip_prefix(prefix)?.strip_prefix('/')?;
+    rest.split('/').next().map(str::to_owned)
+}
+
+/// Where an accepted alarm is committed: the inbox, or a stand-in in tests.
+pub(crate) trait AlarmSink {
+    /// Commits `alarm`; `Ok(duplicate)` once it is durable.
+    fn commit(
+        &self,
+        alarm: &NewAlarm,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+impl AlarmSink for Inbox {
+    async fn commit(&self, alarm: &NewAlarm, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(self.accept(alarm, now).await?.duplicate)
+    }
+}
+
+/// The decision for one message: commit an event, pass a heartbeat on, refuse poison.
+pub(crate) async fn process(
+    message: Message,
+    sink: &impl AlarmSink,
+    now: DateTime<Utc>,
+) -> Outcome {
+    let (device, decoded) = match message {
+        Message::Event { device, decoded } => (device, decoded),
+        Message::Heartbeat { device, at } => return Outcome::Heartbeat { device, at },
+        Message::Poison { device, error } => return Outcome::Rejected { device, error },
+    };
+    let alarm_id = decoded.alarm.source_alarm_id.clone();
+    match sink.commit(&decoded.alarm, now).await {
+        Ok(duplicate) => Outcome::Accepted {
+            device,
+            alarm_id,
+            duplicate,
+            code: decoded.code,
+            mapped: decoded.mapped,
+        },
+        Err(error) => Outcome::Retry {
+            device,
+            alarm_id,
+            error,
+        },
+    }
+}
+
+/// The MQTT intake, built from settings; [`MqttIntake::run`] runs it.
+pub struct MqttIntake {
+    options: MqttOptions,
+    prefix: String,
+    codes: Arc<CodeMap>,
+    interval: TimeDelta,
+    misses: u32,
+}
+
+impl MqttIntake {
+    /// The intake `settings` describe, or `None` when `mqtt_url` is unset.
+    pub fn from_settings(settings: &IntakeSettings) -> anyhow::Result<Option<Self>> {
+        let Some(url) = &settings.mqtt_url else {
+            return Ok(None);
+        };
+        let options = connection::options(url, &settings.mqtt_client_id)?;
+        let secs = i64::try_from(settings.heartbeat_interval_secs.max(1)).unwrap_or(i64::MAX);
+        Ok(Some(MqttIntake {
+            options,
+            prefix: settings.mqtt_topic_prefix.trim_end_matches('/').to_owned(),
+            codes: Arc::new(load_codes(&settings.mqtt_codes)?),
+            interval: TimeDelta::try_seconds(secs).unwrap_or(TimeDelta::MAX),
+            misses: settings.heartbeat_misses,
+        }))
+    }
+
+    /// The two subscription filters.
+    pub fn filters(&self) -> Vec<String> {
+        iot::SUBSCRIPTIONS
+            .iter()
+            .map(|f| format!("{}{}", self.prefix, f.trim_start_matches("lifts")))
+            .collect()
+    }
+
+    /// Runs until aborted: messages into `inbox`, heartbeats into supervision.
+    pub async fn run(self, inbox: Inbox, clock: Clock) {
+        let (client, eventloop) = AsyncClient::new(self.options.clone(), REQUEST_CAPACITY);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(REQUEST_CAPACITY);
+        let poller = connection::poll(eventloop, client.clone(), self.filters(), tx);
+        let _poller = AbortOnDrop(tokio::spawn(poller));
+        let handler = Arc::new(Handler {
+            prefix: self.prefix,
+            codes: self.codes,
+            inbox,
+            clock,
+            client,
+        });
+        let mut supervision = Supervision::new(self.interval, self.misses);
+        let mut tick = tokio::time::interval(self.interval.to_std().unwrap_or_default());
+        let mut tasks = JoinSet::new();
+        loop {
+            tokio::select! {
+                Some(publish) = rx.recv() => {
+                    let handler = handler.clone();
+                    tasks.spawn(async move { handler.handle(publish).await });
+                }
+                Some(Ok(Outcome::Heartbeat { device, at })) = tasks.join_next() => {
+                    if supervision.heartbeat(device.clone(), at) {
+                        tracing::warn!(%device, "terminal back online: heartbeats resumed");
+                    }
+                }
+                _ = tick.tick() => supervise(&mut supervision, clock.now()),
+            }
+        }
+    }
+}
+
+/// Logs every terminal that went offline since the last check (once per transition). The
+/// logged record comes with supervision in the dispatch core.
+fn supervise(supervision: &mut Supervision, now: DateTime<Utc>) {
+    for device in supervision.check(now) {
+        tracing::warn!(%device, "terminal offline: heartbeats missed");
+    }
+}
+
+/// Starts the MQTT intake when `settings.mqtt_url` is set; abort the handle to stop it.
+pub fn spawn(
+    settings: &IntakeSettings,
+    inbox: Inbox,
+    clock: Clock,
+) -> anyhow::Result<Option<JoinHandle<()>>> {
+    let intake = MqttIntake::from_settings(settings).context("configure the MQTT intake")?;
+    Ok(intake.map(|intake| tokio::spawn(intake.run(inbox, clock))))
+}
+
+/// A built-in code map by name, else a TOML file.
+fn load_codes(name: &str) -> anyhow::Result<CodeMap> {
+    if CodeMap::BUILTIN_NAMES.contains(&name) {
+        return Ok(CodeMap::builtin(name)?);
+    }
+    let text = std::fs::read_to_string(name)
+        .with_context(|| format!("read the MQTT fault-code map {name}"))?;
+    let source = std::path::Path::new(name)
+        .file_stem()
+        .map_or(name.into(), |s| s.to_string_lossy());
+    Ok(CodeMap::from_toml(&source, &text)?)
+}
+
+/// What each message task needs.
+struct Handler {
+    prefix: String,
+    codes: Arc<CodeMap>,
+    inbox: Inbox,
+    clock: Clock,
+    client: AsyncClient,
+}
+
+impl Handler {
+    /// Classifies, commits, logs, and acknowledges unless the store failed.
+    async fn handle(&self, publish: Publish) -> Outcome {
+        let now = self.clock.now();
+        let message = classify(
+            &self.prefix,
+            &publish.topic,
+            &publish.payload,
+            &self.codes,
+            now,
+        );
+        let outcome = process(message, &self.inbox, now).await;
+        outcome.log(&publish.topic);
+        if outcome.ack()
+            && let Err(error) = self.client.ack(&publish).await
+        {
+            tracing::warn!(%error, topic = publish.topic, "could not queue an MQTT acknowledgement");
+        }
+        outcome
+    }
+}
+
+/// Aborts the task when dropped (the poller dies with the intake).
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests;
