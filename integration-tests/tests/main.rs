@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod demo;
 mod http_flow;
+mod mqtt;
 mod operations;
 mod rules_cli;
 mod support;
