@@ -71,6 +71,24 @@ pub enum ApiError {
     UnknownUnit(String),
     /// 422 `empty_field`: a required text is empty.
     EmptyField(String),
+    /// 401 `bad_signature`: a machine source's signature is missing, does not match, or is
+    /// stale (a replay); the message says which, never what was expected.
+    BadSignature(String),
+    /// 404 `unknown_source`: no intake source of that name is configured.
+    UnknownSource(String),
+    /// 422 `bad_packet`: a cabin-phone digit string that does not decode; the message names the
+    /// fault (field `digits`).
+    BadPacket(String),
+    /// 429 `rate_limited`: the source sent more than its limit; retry after this many seconds.
+    RateLimited {
+        /// The source.
+        source: String,
+        /// Seconds until the next request will be taken (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
+    /// 503 `misconfigured`: the named source's configuration is unusable; the detail was
+    /// logged.
+    Misconfigured(String),
     /// 503 `not_ready`: a dependency did not answer (readiness).
     NotReady(String),
     /// 503 `unavailable`: the store or the desk failed; the detail was logged.
@@ -118,6 +136,11 @@ impl ApiError {
             Self::UnknownLift { .. } => "unknown_lift",
             Self::UnknownUnit(_) => "unknown_unit",
             Self::EmptyField(_) => "empty_field",
+            Self::BadSignature(_) => "bad_signature",
+            Self::UnknownSource(_) => "unknown_source",
+            Self::BadPacket(_) => "bad_packet",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Misconfigured(_) => "misconfigured",
             Self::NotReady(_) => "not_ready",
             Self::Unavailable => "unavailable",
         }
@@ -133,6 +156,7 @@ impl ApiError {
             }
             Self::BadHeader { header, .. } => Some((*header).to_owned()),
             Self::UnknownUnit(_) => Some("unit".to_owned()),
+            Self::BadPacket(_) => Some("digits".to_owned()),
             _ => None,
         }
     }
@@ -186,6 +210,20 @@ impl fmt::Display for ApiError {
             }
             Self::UnknownUnit(unit) => write!(f, "{unit} does not exist"),
             Self::EmptyField(field) => write!(f, "`{field}` must not be empty"),
+            Self::BadSignature(why) => write!(f, "signature refused: {why}"),
+            Self::UnknownSource(name) => write!(f, "no intake source is named {name:?}"),
+            Self::BadPacket(fault) => write!(f, "the alarm packet does not decode: {fault}"),
+            Self::RateLimited {
+                source,
+                retry_after_secs,
+            } => write!(
+                f,
+                "source {source:?} is over its request limit; retry in {retry_after_secs} s"
+            ),
+            Self::Misconfigured(source) => write!(
+                f,
+                "source {source:?} is misconfigured on our side; the operators have been told"
+            ),
             Self::NotReady(what) => write!(f, "not ready: {what}"),
             Self::Unavailable => f.write_str("the service cannot take this now; retry shortly"),
         }
@@ -199,17 +237,21 @@ impl ResponseError for ApiError {
             | Self::MissingField(_)
             | Self::InvalidField { .. }
             | Self::BadHeader { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::BadSignature(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::UnknownSource(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::OutOfOrder(_) | Self::Ended(_) | Self::Conflict => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::UnknownLift { .. } | Self::UnknownUnit(_) | Self::EmptyField(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
+            Self::UnknownLift { .. }
+            | Self::UnknownUnit(_)
+            | Self::EmptyField(_)
+            | Self::BadPacket(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::NotReady(_) | Self::Misconfigured(_) | Self::Unavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
             }
-            Self::NotReady(_) | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -222,6 +264,11 @@ impl ResponseError for ApiError {
             }
             Self::MethodNotAllowed(allow) => {
                 res.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            Self::RateLimited {
+                retry_after_secs, ..
+            } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
         }

@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod operator;
 pub mod ops;
 pub mod query;
+pub mod rate;
 pub mod registry;
 pub mod routes;
 #[cfg(test)]
