@@ -7,7 +7,8 @@
 //!   before any body is read.
 //! - [`error`]: the one error type and its JSON shape; [`body`]: JSON bodies whose errors
 //!   name the field; [`query`]: query strings, likewise.
-//! - handlers by audience: [`ops`], [`intake`], [`operator`], [`crew`], [`investigator`],
+//! - handlers by audience: [`ops`], [`intake`], [`machine`] (signed IoT batches, cabin-phone
+//!   calls; [`rate`] limits them per source), [`operator`], [`crew`], [`investigator`],
 //!   [`registry`]; [`openapi`] and [`docs_page`] describe them.
 //!
 //! Handlers are thin: parse into domain types, call the store, the inbox or the desk, map the
@@ -21,6 +22,7 @@ pub mod docs_page;
 pub mod error;
 pub mod intake;
 pub mod investigator;
+pub mod machine;
 pub mod openapi;
 pub mod operator;
 pub mod ops;

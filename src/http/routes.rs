@@ -4,7 +4,7 @@
 
 use super::auth::authorize;
 use super::error::ApiError;
-use super::{crew, intake, investigator, operator, ops, registry};
+use super::{crew, intake, investigator, machine, operator, ops, registry};
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
@@ -119,6 +119,7 @@ pub struct RouteSpec {
 
 const PUBLIC: &[Role] = &[];
 const INTAKE: &[Role] = &[Role::Integration, Role::Operator];
+const GATEWAY: &[Role] = &[Role::Integration];
 const OPERATOR: &[Role] = &[Role::Operator];
 const REVIEW: &[Role] = &[Role::Operator, Role::Investigator];
 const CREW: &[Role] = &[Role::Crew];
@@ -195,6 +196,11 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("ops").gives(200, Payload::Html),
     route(Post, "/api/v1/alarms", INTAKE, "Commit an alarm from any source to the inbox.", |r| r.to(intake::post_alarm))
         .tag("intake").takes(One(schema::<intake::AlarmIn>())).gives(202, One(schema::<intake::AlarmAccepted>())),
+    // PUBLIC: no bearer token; the source's HMAC signature authenticates it (see machine::iot).
+    route(Post, "/api/v1/intake/iot/{source}", PUBLIC, "Commit a batch of IoT platform events, signed with the source's secret (no token); one result per event.", |r| r.to(machine::post_iot))
+        .tag("intake").query(machine::iot::signature_headers).takes(One(schema::<machine::IotBatchIn>())).gives(200, One(schema::<machine::BatchResults>())),
+    route(Post, "/api/v1/intake/phone", GATEWAY, "Commit a cabin-phone call from the telephony gateway: 202 for an alarm, 200 for a test call (nothing committed).", |r| r.to(machine::post_phone))
+        .tag("intake").takes(One(schema::<machine::PhoneCallIn>())).gives(202, One(schema::<machine::PhoneCallAnswer>())),
     route(Get, "/api/v1/incidents", REVIEW, "Search incidents, newest first.", |r| r.to(operator::list))
         .tag("operator").query(params::<operator::IncidentQuery>).gives(200, Many(schema::<crate::store::IncidentRow>())),
     route(Post, "/api/v1/incidents", OPERATOR, "Open an incident from a hotline call.", |r| r.to(operator::hotline))
