@@ -6,6 +6,7 @@ mod bad_input;
 mod crew;
 mod docs;
 mod flow;
+mod machine;
 mod matrix;
 mod registry;
 
@@ -56,6 +57,11 @@ pub struct Harness {
 
 impl Harness {
     pub async fn new() -> Self {
+        Self::with_settings(crate::config::Settings::default()).await
+    }
+
+    /// A harness whose service runs with `settings` (intake sources, body limits).
+    pub async fn with_settings(settings: crate::config::Settings) -> Self {
         let store = crate::store::open("sqlite::memory:").await.unwrap();
         let world = World::new();
         let units: Vec<_> = world.state.units.values().map(|u| u.unit.clone()).collect();
@@ -73,7 +79,7 @@ impl Harness {
             desk,
             inbox,
             metrics: Arc::new(Metrics::default()),
-            settings: Arc::new(crate::config::Settings::default()),
+            settings: Arc::new(settings),
             clock: Clock::starting_at(t0()),
         };
         let mut h = Harness {
