@@ -57,11 +57,8 @@ pub const MARK_ALARM: &str = "UPDATE alarms SET processed_at = $1, incident_id =
 // sequence, so it has no gaps; the last row is the head the next row chains from.
 pub const LOG_HEAD: &str = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
 pub const LAST_INCIDENT_SEQ: &str = "SELECT MAX(incident_seq) FROM events WHERE incident_id = $1";
-pub const INSERT_EVENT: &str = concat!(
-    "INSERT INTO events (",
-    log_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-);
+/// The head of a multi-row INSERT into the log; the rows follow as `VALUES (…), (…)`.
+pub const INSERT_EVENTS: &str = concat!("INSERT INTO events (", log_columns!(), ") ");
 pub const LOG_PAGE: &str = concat!(
     "SELECT ",
     log_columns!(),

@@ -123,26 +123,28 @@ macro_rules! append_ops {
                     Ok(())
                 }
 
-                /// The only statement that writes to `events`: an INSERT.
+                /// The only statement that writes to `events`: an INSERT, of up to
+                /// [`CHUNK`](super::CHUNK) rows at a time (one round trip per chunk, not per
+                /// event: a decision's events are one statement).
                 async fn write_log(tx: &mut Tx, w: &Writes) -> Result<(), StoreError> {
-                    for s in &w.rows {
-                        let r = LogRow::of(s);
-                        sqlx::query(sql::INSERT_EVENT)
-                            .bind(r.seq)
-                            .bind(r.incident_id)
-                            .bind(r.incident_seq)
-                            .bind(r.at)
-                            .bind(r.kind)
-                            .bind(r.actor)
-                            .bind(r.step)
-                            .bind(r.rules_version)
-                            .bind(r.reason)
-                            .bind(r.body)
-                            .bind(r.prev_hash)
-                            .bind(r.hash)
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(classify)?;
+                    for chunk in w.rows.chunks($crate::store::engine::CHUNK) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(sql::INSERT_EVENTS);
+                        qb.push_values(chunk, |mut b, s| {
+                            let r = LogRow::of(s);
+                            b.push_bind(r.seq)
+                                .push_bind(r.incident_id)
+                                .push_bind(r.incident_seq)
+                                .push_bind(r.at)
+                                .push_bind(r.kind)
+                                .push_bind(r.actor)
+                                .push_bind(r.step)
+                                .push_bind(r.rules_version)
+                                .push_bind(r.reason)
+                                .push_bind(r.body)
+                                .push_bind(r.prev_hash)
+                                .push_bind(r.hash);
+                        });
+                        qb.build().execute(&mut **tx).await.map_err(classify)?;
                     }
                     Ok(())
                 }
