@@ -108,7 +108,15 @@ async fn logged(store: &dyn Store) -> HashMap<String, Seen> {
                 && alarm.channel == Channel::Iot
             {
                 let (received, logged) = (alarm.received_at, row.event.at);
-                seen.insert(alarm.source_alarm_id, Seen { received, logged });
+                // Logged as `device/alarm_id`; the publisher knows the alarm id.
+                let own = alarm
+                    .source_alarm_id
+                    .split_once('/')
+                    .map(|(_, a)| a.to_owned());
+                seen.insert(
+                    own.unwrap_or(alarm.source_alarm_id),
+                    Seen { received, logged },
+                );
             }
         }
     }

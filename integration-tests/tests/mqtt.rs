@@ -123,14 +123,16 @@ impl Setup {
             .await
     }
 
-    /// The source alarm ids of every alarm that reached the log, in order.
+    /// The terminals' own alarm ids (the log scopes them as `device/alarm_id`) of every alarm
+    /// that reached the log, in order.
     async fn logged_alarms(&self) -> Vec<String> {
         let page = self.store.log_page(0, 10_000).await.unwrap();
         page.into_iter()
             .filter_map(|row| match row.event.kind {
-                EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm } => {
-                    Some(alarm.source_alarm_id)
-                }
+                EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm } => alarm
+                    .source_alarm_id
+                    .split_once('/')
+                    .map(|(_, own)| own.to_owned()),
                 _ => None,
             })
             .collect()

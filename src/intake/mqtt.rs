@@ -10,7 +10,7 @@
 //! # The acknowledgement rule
 //!
 //! Acknowledgements are manual. A PUBLISH is acknowledged (PUBACK) only after its alarm is
-//! committed to the inbox ([`Inbox::accept`] returned `Ok`), so a crash or a disconnect before
+//! committed to the inbox ([`Inbox::commit`] returned `Ok`), so a crash or a disconnect before
 //! the commit makes the broker deliver it again; the inbox makes the second copy the same alarm
 //! (channel `iot`, the payload's `alarm_id`). An alarm from a device no lift carries is still
 //! accepted ([`LiftRef::Device`](crate::domain::LiftRef::Device)): the desk opens an incident
@@ -223,7 +223,9 @@ pub(crate) trait AlarmSink {
 
 impl AlarmSink for Inbox {
     async fn commit(&self, alarm: &NewAlarm, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        Ok(self.accept(alarm, now).await?.duplicate)
+        // Durable is all an acknowledgement needs; waiting for the incident would back the
+        // broker's queue up behind a busy desk.
+        Ok(Inbox::commit(self, alarm, now).await?.duplicate)
     }
 }
 
@@ -238,8 +240,12 @@ pub(crate) async fn process(
         Message::Heartbeat { device, at } => return Outcome::Heartbeat { device, at },
         Message::Poison { device, error } => return Outcome::Rejected { device, error },
     };
-    let alarm_id = decoded.alarm.source_alarm_id.clone();
-    match sink.commit(&decoded.alarm, now).await {
+    // The inbox dedupes on (channel, source id) and every IoT source shares one channel, so a
+    // terminal's own alarm id is scoped by its device: two terminals counting 1, 2, 3 … stay apart.
+    let mut alarm = decoded.alarm;
+    alarm.source_alarm_id = format!("{device}/{}", alarm.source_alarm_id);
+    let alarm_id = alarm.source_alarm_id.clone();
+    match sink.commit(&alarm, now).await {
         Ok(duplicate) => Outcome::Accepted {
             device,
             alarm_id,

@@ -36,6 +36,21 @@ impl Inbox {
         }
     }
 
+    /// Commits an alarm and wakes the pump, without waiting for the desk: for sources that only
+    /// need to know the alarm is durable (an MQTT acknowledgement), so a busy desk never holds
+    /// up intake.
+    pub async fn commit(
+        &self,
+        alarm: &NewAlarm,
+        now: DateTime<Utc>,
+    ) -> Result<InboxReceipt, StoreError> {
+        let receipt = self.store.insert_alarm(alarm, now).await?;
+        if receipt.incident.is_none() {
+            self.wake.notify_one();
+        }
+        Ok(receipt)
+    }
+
     /// Commits an alarm, wakes the pump, and waits a little for the incident it opens or joins.
     /// `Ok` means committed: the alarm will be dispatched even if the answer has no incident.
     pub async fn accept(

@@ -60,7 +60,8 @@ async fn a_good_event_is_committed_for_the_topics_device_and_acked() {
     };
     assert_eq!(
         (device.as_str(), alarm_id.as_str()),
-        ("CQ-IOT-000001", "e1")
+        ("CQ-IOT-000001", "CQ-IOT-000001/e1"),
+        "the terminal's alarm id is scoped by its device"
     );
     assert!(mapped && !duplicate);
     let committed = sink.committed.lock().unwrap();
@@ -126,7 +127,7 @@ async fn a_store_failure_is_not_acked_so_the_broker_delivers_again() {
         ..Sink::default()
     };
     let outcome = run(&sink, "site/a/t1/events", &event("e7", 8)).await;
-    assert!(matches!(outcome, Outcome::Retry { ref alarm_id, .. } if alarm_id == "e7"));
+    assert!(matches!(outcome, Outcome::Retry { ref alarm_id, .. } if alarm_id == "t1/e7"));
     assert!(!outcome.ack());
 }
 
@@ -177,4 +178,23 @@ fn filters_and_settings_follow_the_prefix() {
         ..settings
     };
     assert!(MqttIntake::from_settings(&bad_codes).is_err());
+}
+
+#[tokio::test]
+async fn two_terminals_counting_from_one_are_two_alarms_not_a_duplicate() {
+    let sink = Sink::default();
+    let first = run(&sink, "site/a/t1/events", &event("1", 8)).await;
+    let second = run(&sink, "site/a/t2/events", &event("1", 8)).await;
+    let again = run(&sink, "site/a/t2/events", &event("1", 8)).await;
+    let dup = |o: &Outcome| {
+        matches!(
+            o,
+            Outcome::Accepted {
+                duplicate: true,
+                ..
+            }
+        )
+    };
+    assert!(!dup(&first) && !dup(&second), "{first:?} {second:?}");
+    assert!(dup(&again), "{again:?}");
 }
