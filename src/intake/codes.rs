@@ -134,6 +134,18 @@ enum KindIn {
 }
 
 impl CodeMap {
+    /// A built-in map by name (`common`, `chongqing`), else a TOML file at that path: what a
+    /// source's `codes` setting names.
+    pub fn load(spec: &str) -> anyhow::Result<CodeMap> {
+        use anyhow::Context;
+        if Self::BUILTIN_NAMES.contains(&spec) {
+            return Self::builtin(spec).context("load a built-in code map");
+        }
+        let text = std::fs::read_to_string(spec)
+            .with_context(|| format!("read the code map file {spec}"))?;
+        Self::from_toml(spec, &text).with_context(|| format!("parse the code map file {spec}"))
+    }
+
     /// The names of the built-in maps.
     pub const BUILTIN_NAMES: [&'static str; 2] = [BUILTIN[0].0, BUILTIN[1].0];
 

@@ -281,7 +281,7 @@ impl MqttIntake {
         Ok(Some(MqttIntake {
             options,
             prefix: settings.mqtt_topic_prefix.trim_end_matches('/').to_owned(),
-            codes: Arc::new(load_codes(&settings.mqtt_codes)?),
+            codes: Arc::new(CodeMap::load(&settings.mqtt_codes)?),
             interval: TimeDelta::try_seconds(secs).unwrap_or(TimeDelta::MAX),
             misses: settings.heartbeat_misses,
         }))
@@ -344,19 +344,6 @@ pub fn spawn(
 ) -> anyhow::Result<Option<JoinHandle<()>>> {
     let intake = MqttIntake::from_settings(settings).context("configure the MQTT intake")?;
     Ok(intake.map(|intake| tokio::spawn(intake.run(inbox, clock))))
-}
-
-/// A built-in code map by name, else a TOML file.
-fn load_codes(name: &str) -> anyhow::Result<CodeMap> {
-    if CodeMap::BUILTIN_NAMES.contains(&name) {
-        return Ok(CodeMap::builtin(name)?);
-    }
-    let text = std::fs::read_to_string(name)
-        .with_context(|| format!("read the MQTT fault-code map {name}"))?;
-    let source = std::path::Path::new(name)
-        .file_stem()
-        .map_or(name.into(), |s| s.to_string_lossy());
-    Ok(CodeMap::from_toml(&source, &text)?)
 }
 
 /// What each message task needs.

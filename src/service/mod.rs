@@ -39,6 +39,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The desk's clock (request handlers stamp receipts with it).
     pub clock: Clock,
+    /// Machine intake's rate-limit buckets and code maps, shared by every HTTP worker.
+    pub machine: Arc<crate::http::machine::MachineIntake>,
 }
 
 /// The desk's event sink: the store's log.
@@ -148,6 +150,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         metrics,
         settings: Arc::new(settings),
         clock,
+        machine: Arc::default(),
     };
     Ok(Service {
         state,

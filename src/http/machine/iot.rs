@@ -160,7 +160,7 @@ pub async fn post_iot(
     let now = state.clock.now();
     let skew = Duration::from_secs(state.settings.intake.signature_max_skew_secs);
     check_signature(&req, &name, settings, &body, now, skew)?;
-    let shared = super::MachineIntake::of(&state.settings);
+    let shared = &state.machine;
     shared.admit(&name, settings.requests_per_minute)?;
     let codes = shared.codes(&name, &settings.codes)?;
     let events = decode_batch(&body, &codes, now).map_err(|e| envelope_error(&name, e))?;

@@ -81,6 +81,7 @@ impl Harness {
             metrics: Arc::new(Metrics::default()),
             settings: Arc::new(settings),
             clock: Clock::starting_at(t0()),
+            machine: Arc::default(),
         };
         let mut h = Harness {
             state,
