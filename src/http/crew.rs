@@ -211,56 +211,25 @@ pub async fn decline(
     act(&state, &caller, &key, id.into_inner(), action).await
 }
 
-/// `POST /api/v1/crew/incidents/{id}/en-route`.
-pub async fn en_route(
-    state: web::Data<AppState>,
-    caller: Caller,
-    key: IdempotencyKey,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    act(
-        &state,
-        &caller,
-        &key,
-        id.into_inner(),
-        Ok(CrewAction::EnRoute),
-    )
-    .await
+/// A handler for a progress step that carries no body: en route, on scene, released.
+macro_rules! progress {
+    ($name:ident, $path:literal, $action:ident) => {
+        #[doc = concat!("`POST /api/v1/crew/incidents/{id}/", $path, "`.")]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            caller: Caller,
+            key: IdempotencyKey,
+            id: web::Path<i64>,
+        ) -> Result<HttpResponse, ApiError> {
+            let action = Ok(CrewAction::$action);
+            act(&state, &caller, &key, id.into_inner(), action).await
+        }
+    };
 }
 
-/// `POST /api/v1/crew/incidents/{id}/on-scene`.
-pub async fn on_scene(
-    state: web::Data<AppState>,
-    caller: Caller,
-    key: IdempotencyKey,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    act(
-        &state,
-        &caller,
-        &key,
-        id.into_inner(),
-        Ok(CrewAction::OnScene),
-    )
-    .await
-}
-
-/// `POST /api/v1/crew/incidents/{id}/released`.
-pub async fn released(
-    state: web::Data<AppState>,
-    caller: Caller,
-    key: IdempotencyKey,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    act(
-        &state,
-        &caller,
-        &key,
-        id.into_inner(),
-        Ok(CrewAction::Released),
-    )
-    .await
-}
+progress!(en_route, "en-route", EnRoute);
+progress!(on_scene, "on-scene", OnScene);
+progress!(released, "released", Released);
 
 /// `POST /api/v1/crew/incidents/{id}/fault-cause`.
 pub async fn fault_cause(
