@@ -12,7 +12,10 @@
 //! `mqtt://127.0.0.1:1883`; without it the bench skips with a notice. SQLite always;
 //! PostgreSQL too when `LIFTRESCUE_BENCH_DATABASE_URL` is set.
 
+#[path = "support/db.rs"]
+mod db;
 use chrono::{DateTime, Utc};
+use db::fresh_pg;
 use liftrescue::config::Settings;
 use liftrescue::demo::RegionSpec;
 use liftrescue::domain::{Channel, EventKind};
@@ -36,21 +39,6 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
         return f64::NAN;
     }
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-async fn fresh_pg(admin: &str, name: &str) -> String {
-    use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect(admin)
-        .await
-        .unwrap_or_else(|e| panic!("connect {admin}: {e}"));
-    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-    let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut c).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut c)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
-    format!("{base}/{name}")
 }
 
 /// A QoS 1 publisher with room for a second's worth of messages in flight.

@@ -13,7 +13,10 @@
 //! cargo bench --bench service` (SQLite is measured too for recovery). Skips with a notice
 //! without it.
 
+#[path = "support/db.rs"]
+mod db;
 use chrono::{DateTime, Utc};
+use db::fresh_pg;
 use liftrescue::config::Settings;
 use liftrescue::demo::{RegionSpec, region};
 use liftrescue::dispatch::{Command, CrewAction, DeskState, OperatorAction, apply, decide};
@@ -33,27 +36,6 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
         return f64::NAN;
     }
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-async fn fresh_pg(admin: &str, name: &str) -> String {
-    use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect(admin)
-        .await
-        .unwrap_or_else(|e| panic!("connect {admin}: {e}"));
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut c)
-    .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut c)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let base = admin
-        .rsplit_once('/')
-        .map(|(b, _)| b.to_owned())
-        .unwrap_or(admin.to_owned());
-    format!("{base}/{name}")
 }
 
 fn step(state: &mut DeskState, out: &mut Vec<Event>, cmd: Command, at: DateTime<Utc>) {

@@ -11,6 +11,8 @@
 //! `LIFTRESCUE_TEST_DATABASE_URL`) names a server where it may create a database.
 //! Run with `cargo bench --bench store`.
 
+#[path = "support/db.rs"]
+mod db;
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use liftrescue::demo::{RegionSpec, region};
@@ -111,25 +113,8 @@ async fn databases() -> Vec<(&'static str, String)> {
         .or_else(|_| std::env::var("LIFTRESCUE_TEST_DATABASE_URL"));
     match admin {
         Ok(admin) => {
-            use sqlx::Connection;
             let name = format!("lr_bench_{}", std::process::id());
-            let mut c = sqlx::PgConnection::connect(&admin)
-                .await
-                .unwrap_or_else(|e| panic!("connect {admin}: {e}"));
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name}"
-            )))
-            .execute(&mut c)
-            .await;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut c)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            let base = admin
-                .rsplit_once('/')
-                .map(|(b, _)| b.to_owned())
-                .unwrap_or(admin);
-            v.push(("postgres", format!("{base}/{name}")));
+            v.push(("postgres", db::fresh_pg(&admin, &name).await));
         }
         Err(_) => eprintln!("PostgreSQL skipped: set LIFTRESCUE_BENCH_DATABASE_URL"),
     }
