@@ -263,7 +263,9 @@ impl Incident {
             EventKind::Note { .. }
             | EventKind::PartiesNotified { .. }
             | EventKind::NoCandidate { .. }
-            | EventKind::UnitDuty { .. } => {}
+            | EventKind::UnitDuty { .. }
+            | EventKind::EquipmentFault { .. }
+            | EventKind::EquipmentOk { .. } => {}
         }
     }
 

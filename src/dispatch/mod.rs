@@ -23,6 +23,7 @@ mod actions;
 mod alarm;
 mod ctx;
 pub mod deadline;
+mod equipment;
 pub mod incident;
 mod operator;
 pub mod state;
@@ -32,10 +33,10 @@ mod tick;
 pub mod view;
 
 pub use incident::{Incident, Page, PageState, Track};
-pub use state::{DeskState, UnitState, apply};
+pub use state::{DeskState, EquipmentState, UnitState, apply};
 pub use view::{IncidentView, incident_view};
 
-use crate::domain::{Alarm, IncidentId, IncidentStatus, Lift, UnitId};
+use crate::domain::{Alarm, Equipment, IncidentId, IncidentStatus, Lift, LiftId, UnitId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +80,44 @@ pub enum Command {
     },
     /// Fire every deadline due at `now`.
     Tick,
+    /// What a lift's alarm equipment reports about itself (supervision, never an entrapment).
+    Equipment {
+        /// The lift it belongs to, if the registry knows it.
+        lift: Option<LiftId>,
+        /// Which equipment.
+        equipment: Equipment,
+        /// What it reports.
+        report: EquipmentReport,
+    },
+    /// Line supervision: every watched cabin phone silent for longer than this has an alarm
+    /// line fault.
+    CheckLines {
+        /// The longest allowed gap between test calls, seconds (EN 81-28: 72 h).
+        max_silence_secs: u64,
+    },
+}
+
+/// A supervision report from intake.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "report")]
+pub enum EquipmentReport {
+    /// A terminal missed its heartbeats.
+    Offline {
+        /// Its last heartbeat, if any was seen.
+        last_seen: Option<DateTime<Utc>>,
+    },
+    /// A terminal that was offline sent a heartbeat.
+    Online,
+    /// A cabin phone's test call, with the faults it reported (none: healthy).
+    TestCall {
+        /// Battery, speaker, microphone … in words.
+        faults: Vec<String>,
+    },
+    /// A packet from a cabin phone that did not decode.
+    BadPacket {
+        /// The decoder's fault, in words.
+        fault: String,
+    },
 }
 
 /// What a crew can do.
@@ -201,6 +240,14 @@ pub fn decide(
         } => operator::on_operator(&mut ctx, user, incident, action)?,
         Command::UnitDuty { unit, on_duty, why } => actions::on_duty(&mut ctx, unit, on_duty, why)?,
         Command::Tick => tick::on_tick(&mut ctx),
+        Command::Equipment {
+            lift,
+            equipment,
+            report,
+        } => equipment::on_report(&mut ctx, lift, equipment, report),
+        Command::CheckLines { max_silence_secs } => {
+            equipment::check_lines(&mut ctx, max_silence_secs)
+        }
     }
     Ok(ctx.events)
 }

@@ -1,7 +1,9 @@
 //! The desk's whole state and [`apply`], the one function that changes it.
 
 use super::incident::Incident;
-use crate::domain::{Event, EventKind, Fix, IncidentId, LatLon, LiftId, LiftRef, Unit, UnitId};
+use crate::domain::{
+    Equipment, Event, EventKind, Fix, IncidentId, LatLon, LiftId, LiftRef, Unit, UnitId,
+};
 use crate::index::{Entry, UnitIndex};
 use crate::rules::RuleSet;
 use chrono::{DateTime, Utc};
@@ -27,8 +29,21 @@ pub struct UnitState {
     pub held_by: BTreeSet<IncidentId>,
 }
 
-/// Everything the dispatch desk knows; changed only by [`apply`] and the two live-data setters
-/// ([`DeskState::add_unit`], [`DeskState::update_position`]).
+/// What the desk knows of one piece of supervised alarm equipment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EquipmentState {
+    /// The lift it belongs to, if known.
+    pub lift: Option<LiftId>,
+    /// The current fault, if any.
+    pub fault: Option<String>,
+    /// Since when the current state (fault or health) holds.
+    pub since: DateTime<Utc>,
+    /// The last cabin-phone test call.
+    pub last_test: Option<DateTime<Utc>>,
+}
+
+/// Everything the dispatch desk knows; changed only by [`apply`] and the live-data setters
+/// ([`DeskState::add_unit`], [`DeskState::update_position`], [`DeskState::watch`]).
 #[derive(Debug)]
 pub struct DeskState {
     /// Rules for incidents that open from now on.
@@ -39,6 +54,8 @@ pub struct DeskState {
     pub units: HashMap<UnitId, UnitState>,
     /// Available units by position.
     pub index: UnitIndex,
+    /// Supervised alarm equipment (terminals, cabin phones) and its health.
+    pub equipment: HashMap<Equipment, EquipmentState>,
     open_by_key: HashMap<CorrelationKey, IncidentId>,
     holds: HashMap<IncidentId, BTreeSet<UnitId>>,
     due: BTreeSet<(DateTime<Utc>, IncidentId)>,
@@ -54,6 +71,7 @@ impl DeskState {
             incidents: HashMap::new(),
             units: HashMap::new(),
             index: UnitIndex::new(origin),
+            equipment: HashMap::new(),
             open_by_key: HashMap::new(),
             holds: HashMap::new(),
             due: BTreeSet::new(),
@@ -105,6 +123,28 @@ impl DeskState {
             }
             None => false,
         }
+    }
+
+    /// Puts a piece of equipment under supervision from `since` (the registry's cabin phones,
+    /// so a phone that never calls is noticed too). Known equipment keeps its history.
+    pub fn watch(&mut self, equipment: Equipment, lift: Option<LiftId>, since: DateTime<Utc>) {
+        self.equipment.entry(equipment).or_insert(EquipmentState {
+            lift,
+            fault: None,
+            since,
+            last_test: None,
+        });
+    }
+
+    /// Equipment with a fault, longest-standing first.
+    pub fn equipment_faults(&self) -> Vec<(&Equipment, &EquipmentState)> {
+        let mut v: Vec<_> = self
+            .equipment
+            .iter()
+            .filter(|(_, s)| s.fault.is_some())
+            .collect();
+        v.sort_by_key(|(_, s)| s.since);
+        v
     }
 
     /// The id the next incident will get.
@@ -177,6 +217,27 @@ impl DeskState {
         }
     }
 
+    fn equipment_entry(
+        &mut self,
+        equipment: &Equipment,
+        lift: Option<LiftId>,
+        at: DateTime<Utc>,
+    ) -> &mut EquipmentState {
+        let s = self
+            .equipment
+            .entry(equipment.clone())
+            .or_insert(EquipmentState {
+                lift,
+                fault: None,
+                since: at,
+                last_test: None,
+            });
+        if lift.is_some() {
+            s.lift = lift;
+        }
+        s
+    }
+
     fn set_duty(&mut self, id: UnitId, on_duty: bool) {
         if let Some(us) = self.units.get_mut(&id) {
             us.unit.on_duty = on_duty;
@@ -206,6 +267,39 @@ pub fn apply(state: &mut DeskState, e: &Event) {
             state.next_incident = state.next_incident.max(id.0 + 1);
         }
         (EventKind::UnitDuty { unit, on_duty }, _) => state.set_duty(*unit, *on_duty),
+        (
+            EventKind::EquipmentFault {
+                lift,
+                equipment,
+                fault,
+            },
+            _,
+        ) => {
+            let s = state.equipment_entry(equipment, *lift, e.at);
+            if s.fault.as_deref() != Some(fault.as_str()) {
+                s.since = e.at;
+            }
+            s.fault = Some(fault.clone());
+            if fault.starts_with(super::equipment::TEST_CALL_FAULT) {
+                s.last_test = Some(e.at);
+            }
+        }
+        (
+            EventKind::EquipmentOk {
+                lift,
+                equipment,
+                tested,
+            },
+            _,
+        ) => {
+            let s = state.equipment_entry(equipment, *lift, e.at);
+            if s.fault.take().is_some() {
+                s.since = e.at;
+            }
+            if *tested {
+                s.last_test = Some(e.at);
+            }
+        }
         (_, Some(id)) => {
             if let Some(i) = state.incidents.get_mut(&id) {
                 i.apply(e);

@@ -6,7 +6,7 @@
 //! state after a restart are read back from them. Nothing here is ever edited once written.
 
 use super::alarm::{Alarm, Channel};
-use super::lift::Lift;
+use super::lift::{DeviceId, Lift, LiftId, PhoneNumber};
 use super::unit::UnitId;
 use crate::index::{Candidate, PassedOver};
 use crate::rules::{ChainSnapshot, Party, RulesVersion, Step};
@@ -99,6 +99,25 @@ impl CrewStatus {
             Self::EnRoute => "en_route",
             Self::OnScene => "on_scene",
             Self::Released => "released",
+        }
+    }
+}
+
+/// A piece of a lift's alarm equipment the dispatcher supervises.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "type", content = "id")]
+pub enum Equipment {
+    /// An IoT terminal, by device id.
+    Terminal(DeviceId),
+    /// An EN 81-28 cabin emergency phone, by its caller number.
+    Phone(PhoneNumber),
+}
+
+impl fmt::Display for Equipment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Terminal(d) => write!(f, "terminal {d}"),
+            Self::Phone(p) => write!(f, "cabin phone {p}"),
         }
     }
 }
@@ -240,6 +259,27 @@ pub enum EventKind {
         /// On duty now?
         on_duty: bool,
     },
+    /// A lift's alarm equipment is faulty: an IoT terminal went silent, or a cabin phone's alarm
+    /// line is (no test call in time, a garbled packet, faults its test call reported). Never
+    /// an entrapment, and it opens no incident.
+    EquipmentFault {
+        /// The lift it belongs to, if known.
+        lift: Option<LiftId>,
+        /// Which equipment.
+        equipment: Equipment,
+        /// What is wrong, in words.
+        fault: String,
+    },
+    /// A lift's alarm equipment works again: heartbeats are back, or a cabin phone's test call
+    /// came through without faults (`tested`).
+    EquipmentOk {
+        /// The lift it belongs to, if known.
+        lift: Option<LiftId>,
+        /// Which equipment.
+        equipment: Equipment,
+        /// A cabin-phone test call (the line supervision clock restarts).
+        tested: bool,
+    },
     /// An operator note.
     Note {
         /// The text.
@@ -285,6 +325,8 @@ impl EventKind {
             Self::DeadlineWarning { .. } => "deadline_warning",
             Self::DeadlineBreached { .. } => "deadline_breached",
             Self::UnitDuty { .. } => "unit_duty",
+            Self::EquipmentFault { .. } => "equipment_fault",
+            Self::EquipmentOk { .. } => "equipment_ok",
             Self::Note { .. } => "note",
             Self::ReleaseConfirmed => "release_confirmed",
             Self::FaultCauseFiled { .. } => "fault_cause_filed",

@@ -30,7 +30,9 @@ pub mod lift;
 pub mod unit;
 
 pub use alarm::{Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, LiftRef};
-pub use event::{Actor, CrewStatus, DeadlineKind, Event, EventKind, IncidentId, IncidentStatus};
+pub use event::{
+    Actor, CrewStatus, DeadlineKind, Equipment, Event, EventKind, IncidentId, IncidentStatus,
+};
 pub use geo::{CoordError, LatLon};
 pub use lift::{
     AdminCode, CompanyId, DeviceId, IdError, Lift, LiftFlags, LiftId, PhoneNumber,
