@@ -8,7 +8,7 @@
 //! the desk finishes what it took and returns its state.
 
 use crate::dispatch::{Command, DeskState, IncidentView, Rejection, apply, decide, incident_view};
-use crate::domain::{Event, Fix, IncidentId, IncidentStatus, Unit, UnitId};
+use crate::domain::{Equipment, Event, Fix, IncidentId, IncidentStatus, LiftId, Unit, UnitId};
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
@@ -105,6 +105,26 @@ pub enum Input {
     Assignments(UnitId, oneshot::Sender<Vec<IncidentView>>),
     /// Registry edits of units (see [`DeskState::register_unit`]).
     Units(Vec<Unit>),
+    /// Supervised equipment with a fault.
+    EquipmentFaults(oneshot::Sender<Vec<EquipmentFault>>),
+    /// Put equipment under supervision (the registry's cabin phones), from now.
+    Watch(Vec<(Equipment, Option<LiftId>)>),
+}
+
+/// A piece of alarm equipment with a fault, for the operator's list.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct EquipmentFault {
+    /// Which equipment.
+    pub equipment: Equipment,
+    /// Its lift, if known.
+    #[schema(value_type = Option<i64>)]
+    pub lift: Option<LiftId>,
+    /// What is wrong.
+    pub fault: String,
+    /// Since when.
+    pub since: DateTime<Utc>,
+    /// The last cabin-phone test call, if any.
+    pub last_test: Option<DateTime<Utc>>,
 }
 
 /// Counts the desk can give at any moment.
@@ -116,6 +136,8 @@ pub struct DeskStats {
     pub units: usize,
     /// Units on duty and free.
     pub units_available: usize,
+    /// Supervised alarm equipment with a fault.
+    pub equipment_faults: usize,
     /// The earliest pending deadline.
     pub next_due: Option<DateTime<Utc>>,
 }
@@ -131,10 +153,16 @@ impl DeskStats {
             .values()
             .filter(|u| u.unit.on_duty && u.held_by.is_empty())
             .count();
+        let equipment_faults = state
+            .equipment
+            .values()
+            .filter(|e| e.fault.is_some())
+            .count();
         DeskStats {
             by_status,
             units: state.units.len(),
             units_available,
+            equipment_faults,
             next_due: state.next_due(),
         }
     }
@@ -190,6 +218,25 @@ impl DeskHandle {
             .await
             .map_err(|_| DeskError::Stopped)?;
         rx.await.map_err(|_| DeskError::Stopped)
+    }
+    /// Supervised equipment with a fault, longest-standing first.
+    pub async fn equipment_faults(&self) -> Result<Vec<EquipmentFault>, DeskError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Input::EquipmentFaults(reply))
+            .await
+            .map_err(|_| DeskError::Stopped)?;
+        rx.await.map_err(|_| DeskError::Stopped)
+    }
+    /// Puts equipment under supervision from now (known equipment keeps its history).
+    pub async fn watch(
+        &self,
+        equipment: Vec<(Equipment, Option<LiftId>)>,
+    ) -> Result<(), DeskError> {
+        self.tx
+            .send(Input::Watch(equipment))
+            .await
+            .map_err(|_| DeskError::Stopped)
     }
     /// Hands registry edits of units to the desk.
     pub async fn register_units(&self, units: Vec<Unit>) -> Result<(), DeskError> {
@@ -265,6 +312,26 @@ impl<S: EventSink> Desk<S> {
                 }
                 Some(Input::Stats(reply)) => {
                     let _ = reply.send(DeskStats::of(&self.state));
+                }
+                Some(Input::EquipmentFaults(reply)) => {
+                    let faults =
+                        self.state
+                            .equipment_faults()
+                            .into_iter()
+                            .map(|(e, s)| EquipmentFault {
+                                equipment: e.clone(),
+                                lift: s.lift,
+                                fault: s.fault.clone().unwrap_or_default(),
+                                since: s.since,
+                                last_test: s.last_test,
+                            });
+                    let _ = reply.send(faults.collect());
+                }
+                Some(Input::Watch(equipment)) => {
+                    let now = self.clock.now();
+                    for (e, lift) in equipment {
+                        self.state.watch(e, lift, now);
+                    }
                 }
                 Some(Input::Units(units)) => {
                     for unit in units {

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod body;
 pub mod crew;
 pub mod docs_page;
+pub mod equipment;
 pub mod error;
 pub mod intake;
 pub mod investigator;

@@ -4,7 +4,7 @@
 
 use super::auth::authorize;
 use super::error::ApiError;
-use super::{crew, intake, investigator, machine, operator, ops, registry};
+use super::{crew, equipment, intake, investigator, machine, operator, ops, registry};
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
@@ -221,6 +221,8 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS),
     route(Post, "/api/v1/incidents/{id}/false-alarm", OPERATOR, "Mark the incident a false alarm, with a reason.", |r| r.to(operator::false_alarm))
         .tag("operator").takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS),
+    route(Get, "/api/v1/equipment", REVIEW, "Alarm equipment with a fault: terminals offline, cabin-phone line faults, faults a test call reported.", |r| r.to(equipment::faults))
+        .tag("operator").gives(200, Many(schema::<crate::desk::EquipmentFault>())),
     route(Get, "/api/v1/incidents/{id}/timeline", REVIEW, "Every stored event of an incident, in order, hash-chained.", |r| r.to(investigator::timeline))
         .tag("investigator").gives(200, Many(schema::<investigator::TimelineEntry>())),
     route(Get, "/api/v1/crew/assignments", CREW, "The incidents this crew is paged for or assigned to.", |r| r.to(crew::assignments))

@@ -29,7 +29,8 @@
 //! # Heartbeats
 //!
 //! The last heartbeat of each terminal is kept in memory and checked every
-//! `heartbeat_interval_secs`; see [`supervision`] for when a terminal is offline.
+//! `heartbeat_interval_secs`; see [`supervision`] for when a terminal is offline. Going offline
+//! and coming back are recorded through the desk ([`Recorder`]).
 //!
 //! # Reconnects
 //!
@@ -46,6 +47,7 @@ use super::codes::CodeMap;
 use super::iot::{self, Decoded, IotError, TopicKind};
 use crate::config::IntakeSettings;
 use crate::desk::Clock;
+use crate::dispatch::EquipmentReport;
 use crate::domain::DeviceId;
 use crate::service::Inbox;
 use crate::store::{NewAlarm, StoreError};
@@ -295,8 +297,9 @@ impl MqttIntake {
             .collect()
     }
 
-    /// Runs until aborted: messages into `inbox`, heartbeats into supervision.
-    pub async fn run(self, inbox: Inbox, clock: Clock) {
+    /// Runs until aborted: messages into `inbox`, heartbeats into supervision, supervision's
+    /// transitions to the desk.
+    pub async fn run(self, inbox: Inbox, clock: Clock, record: Recorder) {
         let (client, eventloop) = AsyncClient::new(self.options.clone(), REQUEST_CAPACITY);
         let (tx, mut rx) = tokio::sync::mpsc::channel(REQUEST_CAPACITY);
         let poller = connection::poll(eventloop, client.clone(), self.filters(), tx);
@@ -320,19 +323,55 @@ impl MqttIntake {
                 Some(Ok(Outcome::Heartbeat { device, at })) = tasks.join_next() => {
                     if supervision.heartbeat(device.clone(), at) {
                         tracing::warn!(%device, "terminal back online: heartbeats resumed");
+                        record.report(device, EquipmentReport::Online);
                     }
                 }
-                _ = tick.tick() => supervise(&mut supervision, clock.now()),
+                _ = tick.tick() => supervise(&mut supervision, clock.now(), &record),
             }
         }
     }
 }
 
-/// Logs every terminal that went offline since the last check (once per transition). The
-/// logged record comes with supervision in the dispatch core.
-fn supervise(supervision: &mut Supervision, now: DateTime<Utc>) {
+/// Records every terminal that went offline since the last check (once per transition).
+fn supervise(supervision: &mut Supervision, now: DateTime<Utc>, record: &Recorder) {
     for device in supervision.check(now) {
         tracing::warn!(%device, "terminal offline: heartbeats missed");
+        let last_seen = supervision.last_seen(&device);
+        record.report(device, EquipmentReport::Offline { last_seen });
+    }
+}
+
+/// Puts terminals' supervision reports on the record: resolves the lift, then the desk decides.
+#[derive(Clone)]
+pub struct Recorder {
+    /// The registry, to find the terminal's lift.
+    pub store: Arc<dyn crate::store::Store>,
+    /// The desk that records the report.
+    pub desk: crate::desk::DeskHandle,
+}
+
+impl Recorder {
+    /// Sends one report on its way without holding up the MQTT loop (failures are logged).
+    fn report(&self, device: DeviceId, report: EquipmentReport) {
+        let (store, desk) = (self.store.clone(), self.desk.clone());
+        tokio::spawn(async move {
+            let lift_ref = crate::domain::LiftRef::Device(device.clone());
+            let lift = store
+                .find_lift(&lift_ref)
+                .await
+                .ok()
+                .flatten()
+                .map(|l| l.id);
+            let equipment = crate::domain::Equipment::Terminal(device);
+            let command = crate::dispatch::Command::Equipment {
+                lift,
+                equipment,
+                report,
+            };
+            if let Err(e) = desk.submit(command).await {
+                tracing::error!(error = %e, "could not record a terminal's supervision report");
+            }
+        });
     }
 }
 
@@ -341,9 +380,10 @@ pub fn spawn(
     settings: &IntakeSettings,
     inbox: Inbox,
     clock: Clock,
+    record: Recorder,
 ) -> anyhow::Result<Option<JoinHandle<()>>> {
     let intake = MqttIntake::from_settings(settings).context("configure the MQTT intake")?;
-    Ok(intake.map(|intake| tokio::spawn(intake.run(inbox, clock))))
+    Ok(intake.map(|intake| tokio::spawn(intake.run(inbox, clock, record))))
 }
 
 /// What each message task needs.

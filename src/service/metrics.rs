@@ -167,6 +167,12 @@ impl Metrics {
                 "gauge",
                 &[(String::new(), d.units_available as f64)],
             );
+            line(
+                "Supervised alarm equipment (terminals, cabin-phone lines) with a fault.",
+                "liftrescue_equipment_faults",
+                "gauge",
+                &[(String::new(), d.equipment_faults as f64)],
+            );
         }
         if let Some(depth) = inbox_depth {
             line(

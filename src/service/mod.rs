@@ -76,6 +76,7 @@ pub struct Service {
     desk_task: tokio::task::JoinHandle<(DeskState, StoreSink)>,
     pump_task: tokio::task::JoinHandle<()>,
     mqtt_task: Option<tokio::task::JoinHandle<()>>,
+    lines_task: tokio::task::JoinHandle<()>,
 }
 
 /// Rebuilds the desk: units from the registry, then every event of every open incident.
@@ -142,7 +143,16 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         Duration::from_millis(settings.intake_wait_ms),
     );
     let pump_task = tokio::spawn(inbox::pump(inbox.clone(), desk.clone()));
-    let mqtt_task = crate::intake::mqtt::spawn(&settings.intake, inbox.clone(), clock)?;
+    let record = crate::intake::mqtt::Recorder {
+        store: store.clone(),
+        desk: desk.clone(),
+    };
+    let mqtt_task = crate::intake::mqtt::spawn(&settings.intake, inbox.clone(), clock, record)?;
+    let lines_task = tokio::spawn(supervise_lines(
+        store.clone(),
+        desk.clone(),
+        settings.intake.phone_test_interval_hours,
+    ));
     let state = AppState {
         store,
         desk,
@@ -157,6 +167,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         desk_task,
         pump_task,
         mqtt_task,
+        lines_task,
     })
 }
 
@@ -173,6 +184,47 @@ async fn count_events(mut feed: tokio::sync::broadcast::Receiver<Event>, metrics
     }
 }
 
+/// How often line supervision looks for silent cabin phones.
+const LINE_CHECK: Duration = Duration::from_secs(600);
+
+/// Line supervision: puts every registered cabin phone under watch (so one that never calls is
+/// noticed), then asks the desk every [`LINE_CHECK`] for phones silent longer than
+/// `max_hours`.
+async fn supervise_lines(store: Arc<dyn Store>, desk: DeskHandle, max_hours: u64) {
+    let mut after = None;
+    loop {
+        let page = match store.lifts(after, 5_000).await {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::error!(error = %e, "line supervision could not read the registry's cabin phones");
+                break;
+            }
+        };
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        let phones = page.iter().filter_map(|l| {
+            l.cabin_phone
+                .clone()
+                .map(|p| (crate::domain::Equipment::Phone(p), Some(l.id)))
+        });
+        if desk.watch(phones.collect()).await.is_err() {
+            return;
+        }
+    }
+    let mut tick = tokio::time::interval(LINE_CHECK);
+    loop {
+        tick.tick().await;
+        let check = crate::dispatch::Command::CheckLines {
+            max_silence_secs: max_hours.saturating_mul(3600),
+        };
+        match desk.submit(check).await {
+            Ok(_) => {}
+            Err(crate::desk::DeskError::Stopped) => return,
+            Err(e) => tracing::error!(error = %e, "line supervision check failed"),
+        }
+    }
+}
+
 impl Service {
     /// Stops the pump, lets the desk finish what it took, and waits for it. Every other
     /// [`AppState`] clone must be dropped first (the HTTP server's are, when it stops).
@@ -181,6 +233,8 @@ impl Service {
             mqtt.abort(); // unacknowledged messages are delivered again to the next session
             let _ = mqtt.await;
         }
+        self.lines_task.abort();
+        let _ = self.lines_task.await;
         self.pump_task.abort();
         let _ = self.pump_task.await;
         drop(self.state);

@@ -22,7 +22,9 @@
 //! supervision) and the phone-health record; both come with line supervision. Until then the
 //! log lines are the record.
 
+use crate::dispatch::{Command, EquipmentReport};
 use crate::domain::{AlarmId, Channel, IncidentId, PhoneNumber};
+use crate::domain::{Equipment, LiftRef};
 use crate::http::body::JsonBody;
 use crate::http::error::ApiError;
 use crate::intake::phone::{self, CallKind, PhoneFault, PhoneMessage, Protocol};
@@ -137,7 +139,19 @@ pub async fn post_phone(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let call = body.0.check(now)?;
-    let msg = decode(&call)?;
+    let msg = match decode(&call) {
+        Ok(msg) => msg,
+        Err(refused) => {
+            // The line fault goes on the lift's record; the gateway still gets the 422.
+            if let ApiError::BadPacket(fault) = &refused {
+                let report = EquipmentReport::BadPacket {
+                    fault: fault.clone(),
+                };
+                record(&state, &call.caller, report).await?;
+            }
+            return Err(refused);
+        }
+    };
     let kind = kind_name(&msg.kind);
     let source_id = format!("{}:{kind}", call.call_id);
     let alarm = phone::to_alarm(
@@ -148,7 +162,9 @@ pub async fn post_phone(
         call.occurred_at,
     );
     let Some(alarm) = alarm else {
-        return Ok(health_report(&call, &msg, kind));
+        let (answer, faults) = health_report(&call, &msg, kind);
+        record(&state, &call.caller, EquipmentReport::TestCall { faults }).await?;
+        return Ok(answer);
     };
     let receipt = state.inbox.accept(&alarm, now).await?;
     state
@@ -183,8 +199,36 @@ fn decode(call: &Call) -> Result<PhoneMessage, ApiError> {
     })
 }
 
-/// A test call or a phone's report on itself: logged, answered 200, nothing committed.
-fn health_report(call: &Call, msg: &PhoneMessage, kind: &'static str) -> HttpResponse {
+/// Puts a cabin phone's report on itself on its lift's record, through the desk.
+async fn record(
+    state: &AppState,
+    caller: &PhoneNumber,
+    report: EquipmentReport,
+) -> Result<(), ApiError> {
+    let lift = state
+        .store
+        .find_lift(&LiftRef::Phone(caller.clone()))
+        .await?
+        .map(|l| l.id);
+    let equipment = Equipment::Phone(caller.clone());
+    state
+        .desk
+        .submit(Command::Equipment {
+            lift,
+            equipment,
+            report,
+        })
+        .await?;
+    Ok(())
+}
+
+/// A test call or a phone's report on itself: logged and answered 200 (no alarm is committed);
+/// the faults it reported, for the record.
+fn health_report(
+    call: &Call,
+    msg: &PhoneMessage,
+    kind: &'static str,
+) -> (HttpResponse, Vec<String>) {
     let faults: Vec<String> = msg
         .kind
         .health_report()
@@ -200,7 +244,11 @@ fn health_report(call: &Call, msg: &PhoneMessage, kind: &'static str) -> HttpRes
         faults = ?faults,
         "cabin phone health report"
     );
-    HttpResponse::Ok().json(PhoneCallAnswer::Health { kind, faults })
+    let answer = HttpResponse::Ok().json(PhoneCallAnswer::Health {
+        kind,
+        faults: faults.clone(),
+    });
+    (answer, faults)
 }
 
 /// The answer's name for what a call is about.

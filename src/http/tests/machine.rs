@@ -276,7 +276,7 @@ async fn an_unknown_caller_is_accepted_into_an_unresolved_incident() {
 }
 
 #[actix_web::test]
-async fn bad_packets_are_422_naming_the_fault_and_commit_nothing() {
+async fn bad_packets_are_422_naming_the_fault_commit_no_alarm_and_go_on_the_line_record() {
     let h = harness().await;
     let app = h.app().await;
     let before = h.footprint().await;
@@ -299,11 +299,50 @@ async fn bad_packets_are_422_naming_the_fault_and_commit_nothing() {
         let message = json["error"]["message"].as_str().unwrap();
         assert!(message.contains(fault), "{digits}: {message}");
     }
-    assert_eq!(h.footprint().await, before);
+    // No alarm: only one alarm line fault per garbled packet, on the phone's lift record.
+    let (log, inbox) = h.footprint().await;
+    assert_eq!((log - before.0, inbox), (4, before.1));
+    let faults = equipment_events(&h, before.0).await;
+    assert!(
+        faults
+            .iter()
+            .all(|(kind, incident, reason)| kind == "equipment_fault"
+                && incident.is_none()
+                && reason.contains("garbled packet")),
+        "{faults:?}"
+    );
+    // The operator sees the faulty line (one entry for the phone, its latest fault).
+    let (status, list) = app
+        .send(get("/api/v1/equipment", &h.tokens[&Role::Operator]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["equipment"]["type"], "phone", "{list}");
+    assert!(
+        list[0]["fault"]
+            .as_str()
+            .unwrap()
+            .contains("garbled packet"),
+        "{list}"
+    );
+}
+
+/// The equipment events logged after row `after`: (kind, incident, reason).
+async fn equipment_events(h: &Harness, after: usize) -> Vec<(String, Option<i64>, String)> {
+    let rows = h.state.store.log_page(after as i64, 100).await.unwrap();
+    rows.into_iter()
+        .map(|r| {
+            (
+                r.event.kind.name().to_owned(),
+                r.event.incident.map(|i| i.0),
+                r.event.reason,
+            )
+        })
+        .collect()
 }
 
 #[actix_web::test]
-async fn a_test_call_reports_the_phones_faults_and_commits_nothing() {
+async fn a_test_call_reports_the_phones_faults_on_its_record_and_commits_no_alarm() {
     let h = harness().await;
     let app = h.app().await;
     let before = h.footprint().await;
@@ -320,7 +359,18 @@ async fn a_test_call_reports_the_phones_faults_and_commits_nothing() {
         .await;
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(json["faults"], json!(["battery", "microphone"]));
-    assert_eq!(h.footprint().await, before);
+    // No alarm: the test calls are on the phone's record as health reports.
+    let (log, inbox) = h.footprint().await;
+    assert_eq!((log - before.0, inbox), (2, before.1));
+    let reports = equipment_events(&h, before.0).await;
+    assert!(
+        reports
+            .iter()
+            .all(|(kind, incident, reason)| kind == "equipment_fault"
+                && incident.is_none()
+                && reason.contains("battery")),
+        "{reports:?}"
+    );
 }
 
 #[actix_web::test]

@@ -5,9 +5,8 @@
 //! of each terminal in memory (after a restart every terminal starts unknown, not offline, so a
 //! restart never raises a burst of false "offline" reports) and reports each transition once.
 //!
-//! The "terminal offline" event on the lift's record is not in the dispatch core yet: today the
-//! transitions are logged (`tracing::warn!`) by the MQTT loop, and the logged record arrives
-//! with supervision in the core. Either way it is never an entrapment.
+//! Each transition goes on the lift's record through the desk (`Command::Equipment`: an
+//! `equipment_fault` / `equipment_ok` event), and is logged. It is never an entrapment.
 
 use crate::domain::DeviceId;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -66,6 +65,11 @@ impl Supervision {
             .into_iter()
             .filter(|device| self.offline.insert(device.clone()))
             .collect()
+    }
+
+    /// The last heartbeat of a terminal, if it was heard from since start.
+    pub fn last_seen(&self, device: &DeviceId) -> Option<DateTime<Utc>> {
+        self.last_seen.get(device).copied()
     }
 
     /// Terminals heard from since start.
