@@ -24,6 +24,9 @@
 //!   and hands the resulting events on.
 //! - [`demo`]: a deterministic synthetic region (Yuzhong-sized by default) for the demo,
 //!   benchmarks and tests.
+//! - [`notify`]: the pure policy of paging: page text (SMS within two segments, voice, push;
+//!   Chinese by default), contact plans and "ring until reached", the delivery state machine
+//!   with backoff, and per-channel rate limits. No I/O.
 //! - [`store`]: the durable store on PostgreSQL or SQLite: inbox, hash-chained log, registry.
 //! - [`registry`]: CSV import of the lift and unit registers, and seeding the demo region.
 //! - [`service`]: the running service: wiring store, rules, desk, inbox pump and HTTP server;
@@ -43,6 +46,7 @@ pub mod domain;
 pub mod http;
 pub mod index;
 pub mod intake;
+pub mod notify;
 pub mod registry;
 pub mod rules;
 pub mod service;
