@@ -26,6 +26,11 @@
 //! - [`rate`]: a token bucket per channel so a gateway's documented rate is respected.
 
 pub mod message;
+pub mod plan;
 pub mod sms;
 
 pub use message::{Lang, PageFacts, Rendered, render};
+pub use plan::{
+    Attempt, Channel, ContactPlan, DeliveryLog, PageRef, PlanError, PlanStep, due_attempts,
+    next_due,
+};

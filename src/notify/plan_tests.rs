@@ -1,0 +1,129 @@
+//! Tests of [`super`]: plan.
+
+use super::*;
+
+fn at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_767_225_600 + secs, 0).unwrap()
+}
+
+fn log() -> DeliveryLog {
+    DeliveryLog {
+        page: PageRef {
+            incident: IncidentId(9),
+            step: "contracted".into(),
+            unit: UnitId(42),
+            page_no: 1,
+        },
+        attempted: BTreeSet::new(),
+        delivered_at: None,
+        acknowledged: false,
+    }
+}
+
+/// Runs a worker that wakes every second from the page to `until`, records what it sends.
+fn run(plan: &ContactPlan, log: &mut DeliveryLog, until: i64) -> Vec<(i64, String)> {
+    let mut sent = Vec::new();
+    for s in 0..=until {
+        for a in due_attempts(plan, at(0), at(s), at(180), log) {
+            log.attempted.insert((a.channel, a.n));
+            sent.push((s, format!("{}:{}", a.channel, a.n)));
+        }
+    }
+    sent
+}
+
+fn names(sent: &[(i64, String)]) -> Vec<(i64, &str)> {
+    sent.iter().map(|(s, n)| (*s, n.as_str())).collect()
+}
+
+#[test]
+fn an_unanswered_page_goes_push_then_sms_then_calls_until_the_deadline() {
+    let mut l = log();
+    let sent = run(&ContactPlan::default(), &mut l, 400);
+    let want = [
+        (0, "push:1"),
+        (30, "sms:1"),
+        (60, "voice:1"),
+        (120, "voice:2"),
+    ];
+    assert_eq!(names(&sent), want, "nothing at or after the 180 s deadline");
+}
+
+#[test]
+fn a_delivered_push_skips_sms_but_still_calls_while_unacknowledged() {
+    let mut l = log();
+    l.delivered_at = Some(at(2));
+    let sent = run(&ContactPlan::default(), &mut l, 200);
+    assert_eq!(names(&sent), [(0, "push:1"), (120, "voice:2")]);
+}
+
+#[test]
+fn an_acknowledgement_stops_every_pending_attempt_at_once() {
+    let mut l = log();
+    run(&ContactPlan::default(), &mut l, 40);
+    l.acknowledged = true;
+    assert!(run(&ContactPlan::default(), &mut l, 179).is_empty());
+    let plan = ContactPlan::default();
+    assert_eq!(next_due(&plan, at(0), at(40), at(180), &l), None);
+}
+
+#[test]
+fn after_a_pause_only_the_latest_repeat_is_sent_and_no_attempt_twice() {
+    let plan = ContactPlan::parse("push:0s,voice:10s,repeat:20s").unwrap();
+    let mut l = log();
+    let first = due_attempts(&plan, at(0), at(95), at(180), &l);
+    let got: Vec<_> = first
+        .iter()
+        .map(|a| (a.dedupe_key.as_str(), a.due))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("9:contracted:42:1:push:1", at(0)),
+            ("9:contracted:42:1:voice:5", at(90))
+        ]
+    );
+    l.attempted.extend(first.iter().map(|a| (a.channel, a.n)));
+    assert!(due_attempts(&plan, at(0), at(96), at(180), &l).is_empty());
+    assert_eq!(next_due(&plan, at(0), at(96), at(180), &l), Some(at(110)));
+    assert_eq!(next_due(&plan, at(0), at(175), at(180), &l), None);
+}
+
+#[test]
+fn attempt_keys_extend_the_store_outbox_key() {
+    let l = log();
+    assert_eq!(l.page.dedupe_key(), "9:contracted:42:1");
+    let a = &due_attempts(&ContactPlan::default(), at(0), at(0), at(180), &l)[0];
+    assert_eq!(a.dedupe_key, "9:contracted:42:1:push:1");
+    assert!(
+        a.dedupe_key
+            .starts_with(&format!("{}:", l.page.dedupe_key()))
+    );
+}
+
+#[test]
+fn the_default_plan_is_push_sms_voice_with_a_minute_between_calls() {
+    let parsed = ContactPlan::parse(" push:0s, sms:30s ,voice:60s,repeat:1m").unwrap();
+    assert_eq!(parsed, ContactPlan::default());
+    assert_eq!(parsed.repeat_every(), Duration::from_secs(60));
+    assert_eq!(parsed.fallback_after(Channel::Push), Some(Channel::Sms));
+    assert_eq!(parsed.fallback_after(Channel::Voice), None);
+    assert_eq!(parsed.fallback_after(Channel::Webhook), None);
+}
+
+#[test]
+fn a_bad_contact_plan_is_refused_with_the_reason() {
+    let cases = [
+        ("", "at least one channel"),
+        ("push", "not channel:duration"),
+        ("fax:0s", "unknown channel \"fax\""),
+        ("sms:soon", "bad duration"),
+        ("sms:0s,sms:30s", "sms appears twice"),
+        ("sms:30s,push:0s", "time order"),
+        ("push:0s,repeat:0s", "more than 0 s"),
+    ];
+    for (bad, why) in cases {
+        let e = ContactPlan::parse(bad).unwrap_err().to_string();
+        assert!(e.contains(why), "{bad:?}: {e}");
+    }
+}
