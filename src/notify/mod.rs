@@ -27,6 +27,8 @@
 
 pub mod message;
 pub mod plan;
+pub mod rate;
+pub mod retry;
 pub mod sms;
 
 pub use message::{Lang, PageFacts, Rendered, render};
@@ -34,3 +36,5 @@ pub use plan::{
     Attempt, Channel, ContactPlan, DeliveryLog, PageRef, PlanError, PlanStep, due_attempts,
     next_due,
 };
+pub use rate::{RateError, TokenBucket};
+pub use retry::{Outcome, RetryPolicy, State, Transition, next};
