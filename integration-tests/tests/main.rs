@@ -3,6 +3,7 @@
 mod cli;
 mod crash;
 mod demo;
+mod equipment;
 mod http_flow;
 mod mqtt;
 mod operations;

@@ -96,6 +96,13 @@ pub async fn recover(
     for e in &events {
         apply(&mut state, e);
     }
+    let equipment = store
+        .equipment_events()
+        .await
+        .context("load equipment supervision events")?;
+    for e in &equipment {
+        apply(&mut state, e);
+    }
     tracing::info!(
         events = events.len(),
         incidents = state.incidents.len(),

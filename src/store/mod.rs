@@ -226,6 +226,8 @@ pub trait Store: Send + Sync + 'static {
     async fn pending_deadlines(&self) -> Result<Vec<(IncidentId, DateTime<Utc>)>, StoreError>;
     /// Every event of every incident that has not ended, in log order (what a restart replays).
     async fn open_incident_events(&self) -> Result<Vec<Event>, StoreError>;
+    /// Every equipment supervision event (`equipment_fault`, `equipment_ok`) in log order.
+    async fn equipment_events(&self) -> Result<Vec<Event>, StoreError>;
     /// One incident's events in order.
     async fn timeline(&self, id: IncidentId) -> Result<Vec<StoredEvent>, StoreError>;
     /// Log rows with `seq > after`, in order, at most `limit`.

@@ -78,6 +78,14 @@ pub const OPEN_INCIDENT_EVENTS: &str = concat!(
      ORDER BY seq"
 );
 
+/// Equipment supervision reports, in log order (a restart rebuilds equipment health from them;
+/// the partial index of migration 0004 keeps this a scan of those rows only).
+pub const EQUIPMENT_EVENTS: &str = concat!(
+    "SELECT ",
+    log_columns!(),
+    " FROM events WHERE kind IN ('equipment_fault', 'equipment_ok') ORDER BY seq"
+);
+
 // Projections of the log, written in the append transaction.
 pub const INCIDENT: &str = concat!(
     "SELECT ",

@@ -101,6 +101,13 @@ macro_rules! store_trait {
                     decode_all(rows, |r| r.decode().map(|s| s.event))
                 }
 
+                async fn equipment_events(&self) -> Result<Vec<Event>, StoreError> {
+                    let rows: Vec<LogRow> = sqlx::query_as(sql::EQUIPMENT_EVENTS)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    decode_all(rows, |r| r.decode().map(|s| s.event))
+                }
+
                 async fn timeline(&self, id: IncidentId) -> Result<Vec<StoredEvent>, StoreError> {
                     let rows: Vec<LogRow> = sqlx::query_as(sql::TIMELINE)
                         .bind(id.0)

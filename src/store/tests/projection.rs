@@ -247,3 +247,39 @@ conformance!(open_incidents_waiting_for_the_operator_come_first, |db| {
         "the unresolved one is on top although older"
     );
 });
+
+conformance!(
+    equipment_reports_come_back_in_order_and_nothing_else_does,
+    |db| {
+        use crate::dispatch::{Command, EquipmentReport};
+        use crate::domain::{DeviceId, Equipment};
+        let s = db.store();
+        let mut story = crate::store::tests::scenarios::Story::new();
+        let terminal = Equipment::Terminal(DeviceId::parse("CQ-IOT-000001").unwrap());
+        story.run(|w| {
+            w.entrapment();
+        });
+        for report in [
+            EquipmentReport::Offline { last_seen: None },
+            EquipmentReport::Online,
+        ] {
+            let equipment = terminal.clone();
+            story.run(|w| {
+                w.run(Command::Equipment {
+                    lift: Some(LiftId(1)),
+                    equipment,
+                    report,
+                });
+            });
+        }
+        replay(s, &story).await;
+        let kinds: Vec<&str> = s
+            .equipment_events()
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.kind.name())
+            .collect();
+        assert_eq!(kinds, ["equipment_fault", "equipment_ok"]);
+    }
+);
