@@ -35,6 +35,11 @@ struct Setup {
 /// A fresh database with two lifts given unique device ids, the server running on it, and a
 /// publisher connected to the broker.
 async fn setup(broker: &str) -> (Setup, Server) {
+    setup_with(broker, |_| {}).await
+}
+
+/// As [`setup`], with settings changed by `tweak` before the server starts.
+async fn setup_with(broker: &str, tweak: impl FnOnce(&mut Settings)) -> (Setup, Server) {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let db = fresh_database("sqlite").await;
     let store = seeded(&db).await;
@@ -48,6 +53,7 @@ async fn setup(broker: &str) -> (Setup, Server) {
     settings.intake.mqtt_url = Some(broker.to_owned());
     settings.intake.mqtt_topic_prefix = prefix.clone();
     settings.intake.mqtt_client_id = format!("lr-it-{id}");
+    tweak(&mut settings);
     let server = Server::start(settings.clone()).await;
     let client = publisher(broker, &id);
     let setup = Setup {
@@ -218,5 +224,57 @@ async fn an_alarm_published_while_the_server_is_down_arrives_when_it_returns() {
     })
     .await;
     assert_eq!(t.logged_alarms().await, ["before", "while-down"]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_that_stops_its_heartbeats_goes_on_the_record_offline_and_back_online() {
+    let Some(broker) = broker() else { return };
+    let (t, server) = setup_with(&broker, |s| {
+        s.intake.heartbeat_interval_secs = 1;
+        s.intake.heartbeat_misses = 2;
+    })
+    .await;
+    t.incident_for(0, "hb-warm-up").await; // the server is subscribed now
+    let device = t.device(0);
+    let heartbeat = |t: &Setup| {
+        let topic = format!("{}/{device}/heartbeat", t.prefix);
+        let client = t.client.clone();
+        async move {
+            client
+                .publish(topic, QoS::AtLeastOnce, false, Vec::new())
+                .await
+                .unwrap()
+        }
+    };
+    heartbeat(&t).await;
+    let equipment = |kind: &'static str| {
+        let store = t.store.clone();
+        let device = device.clone();
+        async move {
+            let events = store.equipment_events().await.ok()?;
+            events
+                .into_iter()
+                .find(|e| e.kind.name() == kind && e.reason.contains(&device))
+        }
+    };
+    // Silent for more than two 1-second intervals: offline, on the record, never an incident.
+    let offline = eventually(15, || equipment("equipment_fault")).await;
+    assert!(offline.reason.contains("offline"), "{}", offline.reason);
+    assert_eq!(offline.incident, None);
+    // It speaks again: back online.
+    let back = eventually(15, || async {
+        heartbeat(&t).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        equipment("equipment_ok").await
+    })
+    .await;
+    assert!(back.reason.contains("back online"), "{}", back.reason);
+    let incidents = t.store.incidents(&IncidentFilter::default()).await.unwrap();
+    assert_eq!(
+        incidents.len(),
+        1,
+        "only the warm-up alarm opened an incident"
+    );
     server.stop().await;
 }

@@ -5,7 +5,7 @@
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
-use super::intake::{DESCRIPTION_MAX, FlagsIn, KindIn, check_floor, check_len, resolve};
+use super::intake::{DESCRIPTION_MAX, FlagsIn, KindIn, check_floor, check_len};
 use crate::dispatch::{Command, IncidentView, OperatorAction};
 use crate::domain::{
     AlarmId, AlarmKind, AlarmStatus, Channel, Event, IncidentId, LiftRef, PhoneNumber, RescueCode,
@@ -63,6 +63,8 @@ pub struct HotlineAccepted {
     pub alarm_id: AlarmId,
     /// The incident it opened or joined (null: the desk has not taken it yet).
     pub incident_id: Option<IncidentId>,
+    /// No registered lift has that rescue code: the incident waits for the operator.
+    pub lift_unresolved: bool,
 }
 
 /// Page a named unit.
@@ -187,9 +189,11 @@ pub async fn hotline(
     body: JsonBody<HotlineIn>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let code = body.0.rescue_code.clone();
     let alarm = body.0.into_alarm(now)?;
-    resolve(&state, &alarm.lift_ref, "rescue_code".into(), code).await?;
+    // A code nobody registered (misread, or a lift missing from the register) is never turned
+    // away: the incident opens marked "lift unresolved", on top of the list, and the operator
+    // identifies the lift with the caller or sends a unit by hand.
+    let lift_unresolved = state.store.find_lift(&alarm.lift_ref).await?.is_none();
     let receipt = state.inbox.accept(&alarm, now).await?;
     state
         .metrics
@@ -197,6 +201,7 @@ pub async fn hotline(
     Ok(HttpResponse::Created().json(HotlineAccepted {
         alarm_id: receipt.alarm.id,
         incident_id: receipt.incident,
+        lift_unresolved,
     }))
 }
 

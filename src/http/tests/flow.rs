@@ -145,14 +145,26 @@ async fn a_hotline_call_opens_an_incident_that_operators_find_by_search() {
     let (status, body) = app.send(post("/api/v1/incidents", op).set_json(call)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["incident_id"].as_i64().unwrap();
+    assert_eq!(body["lift_unresolved"], false, "{body}");
+    // A code nobody registered is not turned away: the incident opens, lift unresolved.
     let (status, body) = app
         .send(post("/api/v1/incidents", op).set_json(json!({"rescue_code": "999999"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["lift_unresolved"], true, "{body}");
+    let unresolved = body["incident_id"].as_i64().unwrap();
+    let (_, listed) = app.send(get("/api/v1/incidents?open=true", op)).await;
+    assert_eq!(listed[0]["id"], unresolved, "listed first: {listed}");
+    assert_eq!(listed[0]["lift_unresolved"], true);
+    // A code that is not a code at all is still a 400.
+    let (status, body) = app
+        .send(post("/api/v1/incidents", op).set_json(json!({"rescue_code": "12a4"})))
         .await;
     assert_error(
         status,
         &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unknown_lift",
+        StatusCode::BAD_REQUEST,
+        "invalid_field",
         Some("rescue_code"),
     );
 
