@@ -7,14 +7,15 @@ use crate::domain::{Actor, Alarm, AlarmFlags, AlarmStatus, EventKind, IncidentId
 
 pub(crate) fn on_alarm(ctx: &mut Ctx<'_>, alarm: Alarm, lift: Option<Lift>) {
     let key = correlation_key(lift.as_ref().map(|l| l.id), &alarm.lift_ref);
-    let joinable = ctx.state.open_incident(&key).filter(|i| {
+    let now = ctx.now;
+    let joinable = ctx.open_incident(&key).filter(|i| {
         !i.status.is_terminal()
             && i.released_at
-                .is_none_or(|r| ctx.now <= r + i.chain.correlation_window.delta())
+                .is_none_or(|r| now <= r + i.chain.correlation_window.delta())
     });
     match joinable.map(|i| i.id) {
         Some(id) => join(ctx, id, alarm),
-        None => open(ctx, alarm, lift),
+        None => open(ctx, key, alarm, lift),
     }
 }
 
@@ -60,8 +61,8 @@ fn newly_set(had: AlarmFlags, now: AlarmFlags) -> Vec<&'static str> {
         .collect()
 }
 
-fn open(ctx: &mut Ctx<'_>, alarm: Alarm, lift: Option<Lift>) {
-    let id = ctx.state.next_incident_id();
+fn open(ctx: &mut Ctx<'_>, key: super::state::CorrelationKey, alarm: Alarm, lift: Option<Lift>) {
+    let id = ctx.allocate_incident();
     let (district, lift_flags) = lift
         .as_ref()
         .map(|l| (Some(l.district), l.flags))
@@ -80,7 +81,10 @@ fn open(ctx: &mut Ctx<'_>, alarm: Alarm, lift: Option<Lift>) {
         chain.file,
         chain.rules_version.short()
     );
-    ctx.adopt(Incident::open(id, ctx.now, &alarm, lift.as_ref(), &chain));
+    ctx.adopt(
+        key,
+        Incident::open(id, ctx.now, &alarm, lift.as_ref(), &chain),
+    );
     let actor = Actor::Source(alarm.channel);
     let unresolved = lift.is_none().then(|| format!("{:?}", alarm.lift_ref));
     let kind = EventKind::IncidentOpened {

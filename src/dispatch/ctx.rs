@@ -19,6 +19,10 @@ pub(crate) struct Ctx<'a> {
     pub events: Vec<Event>,
     work: HashMap<IncidentId, Incident>,
     taken: HashSet<UnitId>,
+    /// Incidents opened by this decision, by correlation key (a batch of alarms may hold two
+    /// for one lift: the second joins the first).
+    opened: HashMap<super::state::CorrelationKey, IncidentId>,
+    next_incident: i64,
 }
 
 impl<'a> Ctx<'a> {
@@ -29,6 +33,8 @@ impl<'a> Ctx<'a> {
             events: Vec::new(),
             work: HashMap::new(),
             taken: HashSet::new(),
+            opened: HashMap::new(),
+            next_incident: state.next_incident_id().0,
         }
     }
 
@@ -41,9 +47,28 @@ impl<'a> Ctx<'a> {
         self.work.get(&id)
     }
 
+    /// The id for an incident this decision opens.
+    pub fn allocate_incident(&mut self) -> IncidentId {
+        let id = IncidentId(self.next_incident);
+        self.next_incident += 1;
+        id
+    }
+
     /// Starts tracking a brand-new incident (its opening event is emitted next).
-    pub fn adopt(&mut self, i: Incident) {
+    pub fn adopt(&mut self, key: super::state::CorrelationKey, i: Incident) {
+        self.opened.insert(key, i.id);
         self.work.insert(i.id, i);
+    }
+
+    /// The incident alarms with this key would join: one this decision opened, else the desk's.
+    pub fn open_incident(&mut self, key: &super::state::CorrelationKey) -> Option<&Incident> {
+        match self.opened.get(key).copied() {
+            Some(id) => self.incident(id),
+            None => {
+                let id = self.state.open_incident(key)?.id;
+                self.incident(id)
+            }
+        }
     }
 
     /// Records an event and applies it to the working copy.

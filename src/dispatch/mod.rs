@@ -51,6 +51,13 @@ pub enum Command {
         /// The lift it names, if resolved.
         lift: Option<Box<Lift>>,
     },
+    /// Several alarms from the inbox, in inbox order, decided as one: each sees the effect of
+    /// the ones before it (two alarms for one lift are one incident), and their events are
+    /// appended in one transaction.
+    Alarms {
+        /// The alarms with their lifts, as in [`Command::Alarm`].
+        alarms: Vec<(Alarm, Option<Box<Lift>>)>,
+    },
     /// A crew acting on its page or assignment.
     Crew {
         /// The acting unit (from its token, never from the body).
@@ -228,6 +235,11 @@ pub fn decide(
     let mut ctx = ctx::Ctx::new(state, now);
     match command {
         Command::Alarm { alarm, lift } => alarm::on_alarm(&mut ctx, alarm, lift.map(|l| *l)),
+        Command::Alarms { alarms } => {
+            for (a, lift) in alarms {
+                alarm::on_alarm(&mut ctx, a, lift.map(|l| *l));
+            }
+        }
         Command::Crew {
             unit,
             incident,

@@ -107,40 +107,38 @@ enum PumpError {
     Retry(String),
 }
 
-/// One round: feeds up to [`BATCH`] pending alarms; returns how many were fed.
+/// One round: feeds up to [`BATCH`] pending alarms to the desk as one command, so they are
+/// decided in inbox order and appended in one transaction (one commit for a whole burst rather
+/// than one per alarm); returns how many were fed.
 async fn pump_once(inbox: &Inbox, desk: &DeskHandle) -> Result<usize, PumpError> {
     let retry = |e: StoreError| PumpError::Retry(e.to_string());
     let pending = inbox.store.pending_alarms(BATCH).await.map_err(retry)?;
     let n = pending.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    let mut alarms = Vec::with_capacity(n);
     for alarm in pending {
         let lift = inbox
             .store
             .find_lift(&alarm.lift_ref)
             .await
             .map_err(retry)?;
-        let id = alarm.id;
-        let events = match desk
-            .submit(Command::Alarm {
-                alarm,
-                lift: lift.map(Box::new),
-            })
-            .await
+        alarms.push((alarm, lift.map(Box::new)));
+    }
+    let events = match desk.submit(Command::Alarms { alarms }).await {
+        Ok(events) => events,
+        Err(DeskError::Stopped) => return Err(PumpError::Stopped),
+        // The log refused: the alarms stay pending and are fed again next round.
+        Err(e) => return Err(PumpError::Retry(e.to_string())),
+    };
+    for e in &events {
+        if let (
+            EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm },
+            Some(incident),
+        ) = (&e.kind, e.incident)
         {
-            Ok(events) => events,
-            Err(DeskError::Stopped) => return Err(PumpError::Stopped),
-            // The log refused: the alarm stays pending and is fed again next round.
-            Err(e) => return Err(PumpError::Retry(e.to_string())),
-        };
-        let incident = events.iter().find_map(|e| match &e.kind {
-            EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm }
-                if alarm.id == id =>
-            {
-                e.incident
-            }
-            _ => None,
-        });
-        if let Some(incident) = incident {
-            let _ = inbox.processed.send((id, incident));
+            let _ = inbox.processed.send((alarm.id, incident));
         }
     }
     Ok(n)

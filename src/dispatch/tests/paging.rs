@@ -341,3 +341,65 @@ fn a_replayed_older_position_does_not_move_a_unit_back() {
     assert_eq!(w.state.units[&M_NEAR].unit.fix, Some(newer));
     assert_eq!(w.state.index.get(M_NEAR).and_then(|e| e.fix), Some(newer));
 }
+
+#[test]
+fn a_batch_of_alarms_is_decided_in_order_as_if_one_by_one() {
+    let mut w = World::new();
+    let alarm = |n: i64, lift: &Lift, channel| Alarm {
+        id: AlarmId(100 + n),
+        channel,
+        source_alarm_id: format!("batch-{n}"),
+        lift_ref: LiftRef::Id(lift.id),
+        kind: AlarmKind::EntrapmentAtLanding,
+        status: AlarmStatus::New,
+        flags: AlarmFlags::default(),
+        floor: None,
+        description: String::new(),
+        occurred_at: t0(),
+        received_at: t0(),
+    };
+    let (one, two) = (lift(1, Some(1)), lift(2, Some(1)));
+    let alarms = vec![
+        (
+            alarm(1, &one, Channel::CabinPhone),
+            Some(Box::new(one.clone())),
+        ),
+        (alarm(2, &one, Channel::Iot), Some(Box::new(one.clone()))),
+        (alarm(3, &two, Channel::Iot), Some(Box::new(two.clone()))),
+    ];
+    let events = w.run(Command::Alarms { alarms });
+    let opened: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind.name() == "incident_opened")
+        .map(|e| e.incident)
+        .collect();
+    assert_eq!(
+        opened,
+        vec![Some(IncidentId(1)), Some(IncidentId(2))],
+        "two lifts, two incidents"
+    );
+    let joined: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind.name() == "alarm_joined")
+        .map(|e| e.incident)
+        .collect();
+    assert_eq!(
+        joined,
+        vec![Some(IncidentId(1))],
+        "the IoT alarm for lift 1 joins its new incident"
+    );
+    let contracted = |id| -> Vec<UnitId> {
+        events
+            .iter()
+            .filter(|e| e.incident == Some(id) && e.step.as_deref() == Some("contracted"))
+            .flat_map(|e| paged(std::slice::from_ref(e)))
+            .collect()
+    };
+    assert_eq!(contracted(IncidentId(1)), vec![M_NEAR]);
+    assert_eq!(
+        contracted(IncidentId(2)),
+        vec![M_FAR],
+        "a unit paged earlier in the batch is not paged again"
+    );
+    assert_eq!(w.state.next_incident_id(), IncidentId(3));
+}
