@@ -115,6 +115,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Alarm intake from machines.
     pub intake: IntakeSettings,
+    /// Paging: contact plans, retries, gateways.
+    pub notify: crate::delivery::NotifySettings,
 }
 
 impl Default for Settings {
@@ -129,6 +131,7 @@ impl Default for Settings {
             intake_wait_ms: 2_000,
             log_format: LogFormat::Pretty,
             intake: IntakeSettings::default(),
+            notify: crate::delivery::NotifySettings::default(),
         }
     }
 }
@@ -145,6 +148,7 @@ impl fmt::Debug for Settings {
             .field("intake_wait_ms", &self.intake_wait_ms)
             .field("log_format", &self.log_format)
             .field("intake", &self.intake)
+            .field("notify", &self.notify)
             .finish()
     }
 }

@@ -27,6 +27,9 @@
 //! - [`notify`]: the pure policy of paging: page text (SMS within two segments, voice, push;
 //!   Chinese by default), contact plans and "ring until reached", the delivery state machine
 //!   with backoff, and per-channel rate limits. No I/O.
+//! - [`delivery`]: paging on the wire: the pager that turns ringing pages into messages on
+//!   their units' contact plans, the retry worker, the SMS / voice / webhook / Web Push
+//!   gateways, delivery receipts; every outcome reported to the desk for the timeline.
 //! - [`store`]: the durable store on PostgreSQL or SQLite: inbox, hash-chained log, registry.
 //! - [`registry`]: CSV import of the lift and unit registers, and seeding the demo region.
 //! - [`service`]: the running service: wiring store, rules, desk, inbox pump and HTTP server;
@@ -39,6 +42,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod desk;
 pub mod dispatch;

@@ -265,7 +265,8 @@ impl Incident {
             | EventKind::NoCandidate { .. }
             | EventKind::UnitDuty { .. }
             | EventKind::EquipmentFault { .. }
-            | EventKind::EquipmentOk { .. } => {}
+            | EventKind::EquipmentOk { .. }
+            | EventKind::Delivery { .. } => {}
         }
     }
 

@@ -23,6 +23,7 @@ mod actions;
 mod alarm;
 mod ctx;
 pub mod deadline;
+mod delivery;
 mod equipment;
 pub mod incident;
 mod operator;
@@ -102,6 +103,30 @@ pub enum Command {
         /// The longest allowed gap between test calls, seconds (EN 81-28: 72 h).
         max_silence_secs: u64,
     },
+    /// Puts what happened to pages' messages on the record (gateway answers, receipts).
+    Deliveries {
+        /// The reports, in the order they happened.
+        reports: Vec<DeliveryReport>,
+    },
+}
+
+/// What happened to one message of a page, for the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryReport {
+    /// The incident paged for.
+    pub incident: IncidentId,
+    /// The unit paged.
+    pub unit: UnitId,
+    /// The step that paged.
+    pub step: String,
+    /// The message's dedupe key.
+    pub message: String,
+    /// `push`, `sms`, `voice` or `webhook`.
+    pub channel: String,
+    /// `sent`, `retrying`, `failed`, `unknown`, `delivered` or `read`.
+    pub status: String,
+    /// The gateway's words.
+    pub detail: String,
 }
 
 /// A supervision report from intake.
@@ -260,6 +285,7 @@ pub fn decide(
         Command::CheckLines { max_silence_secs } => {
             equipment::check_lines(&mut ctx, max_silence_secs)
         }
+        Command::Deliveries { reports } => delivery::on_reports(&mut ctx, reports),
     }
     Ok(ctx.events)
 }

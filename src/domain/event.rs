@@ -280,6 +280,21 @@ pub enum EventKind {
         /// A cabin-phone test call (the line supervision clock restarts).
         tested: bool,
     },
+    /// A page's message on one channel: what the gateway answered, or what a delivery receipt
+    /// or the crew's reply said. The channel that reached the unit is the first `delivered`.
+    Delivery {
+        /// The unit paged.
+        unit: UnitId,
+        /// The message's dedupe key, `{incident}:{step}:{unit}:{page_no}:{channel}:{n}`.
+        message: String,
+        /// `push`, `sms`, `voice` or `webhook`.
+        channel: String,
+        /// `sent`, `retrying`, `failed`, `unknown` (interrupted mid-send, not resent),
+        /// `delivered` or `read`.
+        status: String,
+        /// The gateway's words: its message id, the error, the receipt.
+        detail: String,
+    },
     /// An operator note.
     Note {
         /// The text.
@@ -327,6 +342,7 @@ impl EventKind {
             Self::UnitDuty { .. } => "unit_duty",
             Self::EquipmentFault { .. } => "equipment_fault",
             Self::EquipmentOk { .. } => "equipment_ok",
+            Self::Delivery { .. } => "delivery",
             Self::Note { .. } => "note",
             Self::ReleaseConfirmed => "release_confirmed",
             Self::FaultCauseFiled { .. } => "fault_cause_filed",

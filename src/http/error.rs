@@ -211,7 +211,7 @@ impl fmt::Display for ApiError {
             Self::UnknownUnit(unit) => write!(f, "{unit} does not exist"),
             Self::EmptyField(field) => write!(f, "`{field}` must not be empty"),
             Self::BadSignature(why) => write!(f, "signature refused: {why}"),
-            Self::UnknownSource(name) => write!(f, "no intake source is named {name:?}"),
+            Self::UnknownSource(name) => write!(f, "no signed sender is named {name:?} here"),
             Self::BadPacket(fault) => write!(f, "the alarm packet does not decode: {fault}"),
             Self::RateLimited {
                 source,

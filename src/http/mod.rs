@@ -24,6 +24,7 @@ pub mod error;
 pub mod intake;
 pub mod investigator;
 pub mod machine;
+pub mod notify;
 pub mod openapi;
 pub mod operator;
 pub mod ops;

@@ -4,7 +4,7 @@
 
 use super::auth::authorize;
 use super::error::ApiError;
-use super::{crew, equipment, intake, investigator, machine, operator, ops, registry};
+use super::{crew, equipment, intake, investigator, machine, notify, operator, ops, registry};
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
@@ -225,6 +225,15 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").gives(200, Many(schema::<crate::desk::EquipmentFault>())),
     route(Get, "/api/v1/incidents/{id}/timeline", REVIEW, "Every stored event of an incident, in order, hash-chained.", |r| r.to(investigator::timeline))
         .tag("investigator").gives(200, Many(schema::<investigator::TimelineEntry>())),
+    route(Get, "/api/v1/incidents/{id}/messages", REVIEW, "Every message of the incident's pages: channel, status, attempts, last error, the gateway's id.", |r| r.to(notify::messages))
+        .tag("operator").gives(200, Many(schema::<notify::MessageOut>())),
+    // PUBLIC: no bearer token; the channel's receipt secret signs it (see http::notify).
+    route(Post, "/api/v1/notify/receipts/{channel}", PUBLIC, "Delivery receipts (delivered, read, failed) and SMS replies (1 accepts, 2 declines) from a gateway, signed with the channel's receipt secret; one result per receipt.", |r| r.to(notify::receipts))
+        .tag("paging").query(machine::iot::signature_headers).takes(One(schema::<notify::ReceiptsIn>())).gives(200, One(schema::<notify::ReceiptsOut>())),
+    route(Get, "/api/v1/crew/push-key", CREW, "The VAPID public key this phone subscribes to Web Push with (404 when push is not configured).", |r| r.to(notify::push_key))
+        .tag("crew").gives(200, One(schema::<notify::PushKeyOut>())),
+    route(Put, "/api/v1/crew/push-subscription", CREW, "Get pages on this phone by Web Push: the browser's PushSubscription.", |r| r.to(notify::put_push_subscription))
+        .tag("crew").takes(One(schema::<notify::PushSubscriptionIn>())).gives(200, One(schema::<ops::Health>())),
     route(Get, "/api/v1/crew/assignments", CREW, "The incidents this crew is paged for or assigned to.", |r| r.to(crew::assignments))
         .tag("crew").gives(200, Many(schema::<crate::dispatch::IncidentView>())),
     route(Post, "/api/v1/crew/incidents/{id}/accept", CREW, "Accept the page, with an ETA.", |r| r.to(crew::accept))

@@ -175,6 +175,24 @@ impl ContactPlan {
         self.repeat_every
     }
 
+    /// The plan with only the channels `keep` allows (those with a gateway and an address for
+    /// this unit), the first one left moved to fire at once: a unit with no push subscription
+    /// gets its SMS at once rather than after the 30 s meant for a push. `None` if none is left.
+    pub fn only(&self, keep: impl Fn(Channel) -> bool) -> Option<ContactPlan> {
+        let mut steps: Vec<PlanStep> = self
+            .steps
+            .iter()
+            .copied()
+            .filter(|s| keep(s.channel))
+            .collect();
+        let first = steps.first_mut()?;
+        first.after = Duration::ZERO;
+        Some(ContactPlan {
+            steps,
+            repeat_every: self.repeat_every,
+        })
+    }
+
     /// The channel to fall back to when `channel` gave up: the next one in the plan.
     pub fn fallback_after(&self, channel: Channel) -> Option<Channel> {
         let i = self.steps.iter().position(|s| s.channel == channel)?;

@@ -127,3 +127,15 @@ fn a_bad_contact_plan_is_refused_with_the_reason() {
         assert!(e.contains(why), "{bad:?}: {e}");
     }
 }
+
+#[test]
+fn a_plan_without_a_channel_fires_the_next_one_at_once_and_keeps_the_rest() {
+    let plan = ContactPlan::parse("push:0s,sms:30s,voice:60s,repeat:90s").unwrap();
+    let no_push = plan.only(|c| c != Channel::Push).unwrap();
+    assert_eq!(no_push.steps()[0].channel, Channel::Sms);
+    assert_eq!(no_push.steps()[0].after, Duration::ZERO);
+    assert_eq!(no_push.steps()[1].after, Duration::from_secs(60));
+    assert_eq!(no_push.repeat_every(), Duration::from_secs(90));
+    assert_eq!(plan.only(|_| true).unwrap(), plan);
+    assert!(plan.only(|_| false).is_none());
+}

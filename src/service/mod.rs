@@ -41,6 +41,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Machine intake's rate-limit buckets and code maps, shared by every HTTP worker.
     pub machine: Arc<crate::http::machine::MachineIntake>,
+    /// Paging delivery (receipts, push keys).
+    pub paging: crate::delivery::Paging,
 }
 
 /// The desk's event sink: the store's log.
@@ -77,6 +79,7 @@ pub struct Service {
     pump_task: tokio::task::JoinHandle<()>,
     mqtt_task: Option<tokio::task::JoinHandle<()>>,
     lines_task: tokio::task::JoinHandle<()>,
+    paging_tasks: crate::delivery::PagingTasks,
 }
 
 /// Rebuilds the desk: units from the registry, then every event of every open incident.
@@ -155,6 +158,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         desk: desk.clone(),
     };
     let mqtt_task = crate::intake::mqtt::spawn(&settings.intake, inbox.clone(), clock, record)?;
+    let (paging, paging_tasks) =
+        crate::delivery::spawn(&settings.notify, store.clone(), desk.clone(), clock)?;
     let lines_task = tokio::spawn(supervise_lines(
         store.clone(),
         desk.clone(),
@@ -168,6 +173,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         settings: Arc::new(settings),
         clock,
         machine: Arc::default(),
+        paging,
     };
     Ok(Service {
         state,
@@ -175,6 +181,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         pump_task,
         mqtt_task,
         lines_task,
+        paging_tasks,
     })
 }
 
@@ -244,6 +251,7 @@ impl Service {
         let _ = self.lines_task.await;
         self.pump_task.abort();
         let _ = self.pump_task.await;
+        self.paging_tasks.stop().await;
         drop(self.state);
         let (state, _sink) = self.desk_task.await.context("the desk task failed")?;
         tracing::info!(incidents = state.incidents.len(), "desk drained");

@@ -10,6 +10,7 @@
 pub mod chain;
 mod engine;
 mod log_row;
+pub mod outbox;
 pub mod postgres;
 mod projection;
 mod rows;
@@ -20,6 +21,7 @@ pub(crate) mod tests;
 mod types;
 
 pub use chain::{VerifyReport, verify_log};
+pub use types::JsonText;
 
 use crate::domain::{
     Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, CompanyId, Event, IncidentId,
@@ -272,6 +274,63 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
         key: &str,
     ) -> Result<Option<(u16, String)>, StoreError>;
+    /// Pages still ringing with `id > after`, in id order, at most `limit`, with their messages.
+    async fn ringing_pages(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<outbox::RingingPage>, StoreError>;
+    /// Creates messages in one transaction, each only if its page still rings and its dedupe
+    /// key is new. Returns the ones created.
+    async fn insert_messages(
+        &self,
+        new: &[outbox::NewMessage],
+    ) -> Result<Vec<outbox::Message>, StoreError>;
+    /// Claims up to `limit` due `pending` messages of `channel` for sending until
+    /// `lease_until` (each one's attempts counted); concurrent claimers never get the same one.
+    async fn claim_messages(
+        &self,
+        channel: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<outbox::Message>, StoreError>;
+    /// Applies `change` if the message is still in `change.from`; with `reached_by`
+    /// (page id, channel) also records the channel that reached the page's unit, if none did
+    /// yet. Returns whether it applied.
+    async fn change_message(
+        &self,
+        change: &outbox::MessageChange,
+        reached_by: Option<(i64, &str)>,
+    ) -> Result<bool, StoreError>;
+    /// Sets every `sending` message whose lease ended before `now` to `failed` with `why`.
+    async fn expire_sends(
+        &self,
+        now: DateTime<Utc>,
+        why: &str,
+    ) -> Result<Vec<outbox::Message>, StoreError>;
+    /// The message of `channel` with this dedupe key, or else with this gateway id.
+    async fn find_message(
+        &self,
+        channel: &str,
+        key_or_ref: &str,
+    ) -> Result<Option<outbox::Message>, StoreError>;
+    /// Every message of an incident, in creation order.
+    async fn incident_messages(&self, id: IncidentId) -> Result<Vec<outbox::Message>, StoreError>;
+    /// Stores (or moves to `unit`) a crew phone's Web Push subscription.
+    async fn put_push_subscription(
+        &self,
+        unit: UnitId,
+        endpoint: &str,
+        p256dh: &str,
+        auth: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The push endpoints of a unit's phones.
+    async fn push_subscriptions(&self, unit: UnitId) -> Result<Vec<String>, StoreError>;
+    /// Forgets a push subscription (the push service said it is gone).
+    async fn delete_push_subscription(&self, endpoint: &str) -> Result<(), StoreError>;
+
     /// Remembers the response to a request with this idempotency key (first one wins).
     async fn remember_response(
         &self,

@@ -67,6 +67,25 @@ pub struct OutboxRow {
     pub payload: JsonText,
 }
 
+/// Pages that stop ringing: the unit acknowledged (accepted or declined), missed its deadline,
+/// or the page was cancelled; every page of the incident when it ends (`unit: None`). Only
+/// pages logged before `before_seq` are ended (a re-page in the same append keeps ringing);
+/// their messages not yet sent are cancelled in the same transaction, so nothing goes out after
+/// an acknowledgement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageEnd {
+    /// The incident.
+    pub incident: IncidentId,
+    /// The unit, or every unit.
+    pub unit: Option<UnitId>,
+    /// The page's new status: `accepted`, `declined`, `missed` or `cancelled`.
+    pub status: &'static str,
+    /// The log row that ended it.
+    pub before_seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
 /// Everything one append writes.
 #[derive(Debug, Default, Clone)]
 pub struct Writes {
@@ -78,6 +97,8 @@ pub struct Writes {
     pub alarms: Vec<(AlarmId, IncidentId, DateTime<Utc>)>,
     /// Units going on or off duty, in order.
     pub duty: Vec<(UnitId, bool)>,
+    /// Pages that stop ringing, in order, after the outbox rows.
+    pub page_ends: Vec<PageEnd>,
     /// Pages to send.
     pub outbox: Vec<OutboxRow>,
 }
@@ -155,6 +176,19 @@ fn side_effects(ctx: &mut Context, w: &mut Writes, row: &StoredEvent) -> Result<
             w.alarms.push((alarm.id, id, e.at));
         }
         (EventKind::UnitDuty { unit, on_duty }, _) => w.duty.push((*unit, *on_duty)),
+        (EventKind::Accepted { unit, .. }, Some(id)) => {
+            end_pages(w, id, Some(*unit), "accepted", row)
+        }
+        (EventKind::Declined { unit }, Some(id)) => end_pages(w, id, Some(*unit), "declined", row),
+        (EventKind::AckMissed { unit, .. }, Some(id)) => {
+            end_pages(w, id, Some(*unit), "missed", row)
+        }
+        (EventKind::PageCancelled { unit }, Some(id)) => {
+            end_pages(w, id, Some(*unit), "cancelled", row)
+        }
+        (EventKind::Closed { .. } | EventKind::Cancelled | EventKind::FalseAlarm, Some(id)) => {
+            end_pages(w, id, None, "cancelled", row)
+        }
         (
             EventKind::UnitPaged {
                 candidate, ack_due, ..
@@ -186,6 +220,22 @@ fn side_effects(ctx: &mut Context, w: &mut Writes, row: &StoredEvent) -> Result<
         _ => {}
     }
     Ok(())
+}
+
+fn end_pages(
+    w: &mut Writes,
+    incident: IncidentId,
+    unit: Option<UnitId>,
+    status: &'static str,
+    row: &StoredEvent,
+) {
+    w.page_ends.push(PageEnd {
+        incident,
+        unit,
+        status,
+        before_seq: row.seq,
+        at: row.event.at,
+    });
 }
 
 /// The projection row an `IncidentOpened` event starts.

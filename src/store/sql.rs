@@ -111,6 +111,18 @@ pub const LAST_PAGE_NO: &str =
 pub const INSERT_OUTBOX: &str = "INSERT INTO outbox (incident_id, event_seq, step, unit_id, \
      page_no, dedupe_key, next_attempt_at, created_at, payload) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING";
+// A page that stops ringing ($1 status; $2 incident; $3 before this log row; $4 unit) and its
+// messages not yet sent ($1 when; $2 why; $3 incident; $4 before; $5 unit).
+pub const END_PAGES_OF_UNIT: &str = "UPDATE outbox SET status = $1 WHERE incident_id = $2 \
+     AND event_seq < $3 AND unit_id = $4 AND status = 'pending'";
+pub const END_PAGES_OF_INCIDENT: &str = "UPDATE outbox SET status = $1 WHERE incident_id = $2 \
+     AND event_seq < $3 AND status = 'pending'";
+pub const CANCEL_MESSAGES_OF_UNIT: &str = "UPDATE outbox_messages SET status = 'cancelled', \
+     updated_at = $1, last_error = $2 WHERE status = 'pending' AND page_id IN \
+     (SELECT id FROM outbox WHERE incident_id = $3 AND event_seq < $4 AND unit_id = $5)";
+pub const CANCEL_MESSAGES_OF_INCIDENT: &str = "UPDATE outbox_messages SET status = 'cancelled', \
+     updated_at = $1, last_error = $2 WHERE status = 'pending' AND page_id IN \
+     (SELECT id FROM outbox WHERE incident_id = $3 AND event_seq < $4)";
 pub const SET_DEADLINE: &str = "INSERT INTO deadlines (incident_id, due_at) VALUES ($1, $2) \
      ON CONFLICT (incident_id) DO UPDATE SET due_at = excluded.due_at";
 pub const CLEAR_DEADLINE: &str = "DELETE FROM deadlines WHERE incident_id = $1";

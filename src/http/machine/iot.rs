@@ -175,7 +175,7 @@ pub async fn post_iot(
 }
 
 /// The raw body, at most `limit` bytes (a declared larger length is refused unread).
-async fn read_body(
+pub(crate) async fn read_body(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
@@ -207,6 +207,19 @@ fn check_signature(
     now: DateTime<Utc>,
     max_skew: Duration,
 ) -> Result<(), ApiError> {
+    check_signed(req, source, &settings.secret, body, now, max_skew)
+}
+
+/// Verifies the signature headers over `body` with `secret`; a refusal is logged with `who`
+/// and why. Shared with delivery receipts.
+pub(crate) fn check_signed(
+    req: &HttpRequest,
+    source: &str,
+    secret: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+    max_skew: Duration,
+) -> Result<(), ApiError> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let refused = |reason: String| {
         tracing::warn!(source, reason = %reason, "signed intake request refused");
@@ -220,11 +233,20 @@ fn check_signature(
         };
         return Err(refused(format!("missing {absent} header")));
     };
-    let secret = settings.secret.as_bytes();
-    match verify_signature(secret, timestamp.trim(), body, signature, now, max_skew) {
+    match verify_signature(
+        secret.as_bytes(),
+        timestamp.trim(),
+        body,
+        signature,
+        now,
+        max_skew,
+    ) {
         Ok(()) => Ok(()),
         Err(SignatureError::NoSecret) => {
-            tracing::error!(source, "IoT intake source has an empty secret: refusing it");
+            tracing::error!(
+                source,
+                "signed requests from this sender are refused: it has no secret configured"
+            );
             Err(ApiError::Misconfigured(source.to_owned()))
         }
         Err(SignatureError::Mismatch) => Err(refused("signature mismatch".into())),

@@ -29,7 +29,8 @@ fn request(r: &RouteSpec) -> TestRequest {
     }
 }
 
-/// A public write: the signed IoT webhook (its tests are in `machine.rs`).
+/// A public write: the signed IoT webhook (its tests are in `machine.rs`) and delivery receipts
+/// (in `integration-tests`).
 fn signed(r: &RouteSpec) -> bool {
     r.roles.is_empty() && r.verb != Verb::Get
 }

@@ -74,6 +74,13 @@ impl Harness {
         let (desk, _task) = desk::spawn(world.state, Sink(store.clone()), Clock::starting_at(t0()));
         let inbox = Inbox::new(store.clone(), Duration::from_secs(2));
         tokio::spawn(crate::service::inbox::pump(inbox.clone(), desk.clone()));
+        let (paging, _tasks) = crate::delivery::spawn(
+            &settings.notify,
+            store.clone(),
+            desk.clone(),
+            Clock::starting_at(t0()),
+        )
+        .unwrap();
         let state = AppState {
             store,
             desk,
@@ -82,6 +89,7 @@ impl Harness {
             settings: Arc::new(settings),
             clock: Clock::starting_at(t0()),
             machine: Arc::default(),
+            paging,
         };
         let mut h = Harness {
             state,

@@ -178,6 +178,37 @@ macro_rules! append_ops {
                             .execute(&mut **tx)
                             .await?;
                     }
+                    for end in &w.page_ends {
+                        let why = format!("page {}: not sent", end.status);
+                        let (messages, pages) = match end.unit {
+                            Some(unit) => (
+                                sqlx::query(sql::CANCEL_MESSAGES_OF_UNIT)
+                                    .bind(Ts(end.at))
+                                    .bind(why)
+                                    .bind(end.incident.0)
+                                    .bind(end.before_seq)
+                                    .bind(unit.0),
+                                sqlx::query(sql::END_PAGES_OF_UNIT)
+                                    .bind(end.status)
+                                    .bind(end.incident.0)
+                                    .bind(end.before_seq)
+                                    .bind(unit.0),
+                            ),
+                            None => (
+                                sqlx::query(sql::CANCEL_MESSAGES_OF_INCIDENT)
+                                    .bind(Ts(end.at))
+                                    .bind(why)
+                                    .bind(end.incident.0)
+                                    .bind(end.before_seq),
+                                sqlx::query(sql::END_PAGES_OF_INCIDENT)
+                                    .bind(end.status)
+                                    .bind(end.incident.0)
+                                    .bind(end.before_seq),
+                            ),
+                        };
+                        messages.execute(&mut **tx).await?;
+                        pages.execute(&mut **tx).await?;
+                    }
                     Ok(())
                 }
 

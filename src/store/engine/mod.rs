@@ -20,11 +20,13 @@
 //! and its violation is reported as [`StoreError::ChainForked`](super::StoreError::ChainForked).
 
 mod append;
+mod outbox;
 mod queries;
 mod registry;
 mod store_trait;
 
 pub(crate) use append::append_ops;
+pub(crate) use outbox::outbox_ops;
 pub(crate) use queries::query_ops;
 pub(crate) use registry::registry_ops;
 pub(crate) use store_trait::store_trait;
@@ -83,6 +85,7 @@ macro_rules! impl_store {
         $crate::store::engine::append_ops!($store, $db, $begin, $lock);
         $crate::store::engine::registry_ops!($store, $db, $begin);
         $crate::store::engine::query_ops!($store, $db, $begin);
+        $crate::store::engine::outbox_ops!($store, $db, $engine, $begin);
         $crate::store::engine::store_trait!($store, $db, $engine, $begin);
     };
 }

@@ -237,6 +237,86 @@ macro_rules! store_trait {
                         .transpose()
                 }
 
+                async fn ringing_pages(
+                    &self,
+                    after: i64,
+                    limit: i64,
+                ) -> Result<Vec<$crate::store::outbox::RingingPage>, StoreError> {
+                    self.ringing_pages_q(after, limit).await
+                }
+
+                async fn insert_messages(
+                    &self,
+                    new: &[$crate::store::outbox::NewMessage],
+                ) -> Result<Vec<$crate::store::outbox::Message>, StoreError> {
+                    self.insert_messages_tx(new).await
+                }
+
+                async fn claim_messages(
+                    &self,
+                    channel: &str,
+                    now: DateTime<Utc>,
+                    lease_until: DateTime<Utc>,
+                    limit: i64,
+                ) -> Result<Vec<$crate::store::outbox::Message>, StoreError> {
+                    self.claim_messages_tx(channel, now, lease_until, limit)
+                        .await
+                }
+
+                async fn change_message(
+                    &self,
+                    change: &$crate::store::outbox::MessageChange,
+                    reached_by: Option<(i64, &str)>,
+                ) -> Result<bool, StoreError> {
+                    self.change_message_tx(change, reached_by).await
+                }
+
+                async fn expire_sends(
+                    &self,
+                    now: DateTime<Utc>,
+                    why: &str,
+                ) -> Result<Vec<$crate::store::outbox::Message>, StoreError> {
+                    self.expire_sends_tx(now, why).await
+                }
+
+                async fn find_message(
+                    &self,
+                    channel: &str,
+                    key_or_ref: &str,
+                ) -> Result<Option<$crate::store::outbox::Message>, StoreError> {
+                    self.find_message_q(channel, key_or_ref).await
+                }
+
+                async fn incident_messages(
+                    &self,
+                    id: IncidentId,
+                ) -> Result<Vec<$crate::store::outbox::Message>, StoreError> {
+                    self.incident_messages_q(id).await
+                }
+
+                async fn put_push_subscription(
+                    &self,
+                    unit: UnitId,
+                    endpoint: &str,
+                    p256dh: &str,
+                    auth: &str,
+                    at: DateTime<Utc>,
+                ) -> Result<(), StoreError> {
+                    self.put_push_subscription_tx(unit, endpoint, p256dh, auth, at)
+                        .await
+                }
+
+                async fn push_subscriptions(
+                    &self,
+                    unit: UnitId,
+                ) -> Result<Vec<String>, StoreError> {
+                    self.push_subscriptions_q(unit).await
+                }
+
+                async fn delete_push_subscription(&self, endpoint: &str) -> Result<(), StoreError> {
+                    self.delete_push_subscription_tx(endpoint).await
+                }
+
                 async fn remember_response(
                     &self,
                     actor: &str,

@@ -10,6 +10,7 @@ mod access;
 mod inbox;
 mod log;
 mod open;
+mod outbox;
 mod projection;
 mod registry;
 pub(crate) mod scenarios;

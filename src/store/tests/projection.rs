@@ -209,7 +209,7 @@ conformance!(
             .count() as i64;
         assert!(pages >= 2);
         assert_eq!(db.count("SELECT COUNT(*) FROM outbox").await, pages);
-        let keyed = "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND channel = 'pending' \
+        let keyed = "SELECT COUNT(*) FROM outbox WHERE channel = 'pending' \
         AND attempts = 0 AND page_no = 1 \
         AND dedupe_key = incident_id || ':' || step || ':' || unit_id || ':' || page_no";
         assert_eq!(db.count(keyed).await, pages);
@@ -218,6 +218,11 @@ conformance!(
         unit_id, page_no, dedupe_key, next_attempt_at, created_at, payload FROM outbox \
         WHERE true ON CONFLICT (dedupe_key) DO NOTHING";
         assert_eq!(db.raw(repeat).await.unwrap(), 0);
+        // The rescue ran to its end: no page rings any more, the one accepted says so.
+        let ringing = "SELECT COUNT(*) FROM outbox WHERE status = 'pending'";
+        assert_eq!(db.count(ringing).await, 0);
+        let accepted = "SELECT COUNT(*) FROM outbox WHERE status = 'accepted'";
+        assert!(db.count(accepted).await >= 1);
     }
 );
 

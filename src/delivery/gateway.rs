@@ -1,0 +1,456 @@
+//! The gateways: HTTP calls that put a message on the wire, and what their answers mean.
+//!
+//! | answer | outcome |
+//! |---|---|
+//! | 2xx | `Sent` (SMS, voice, push: a receipt may follow) or `Delivered` (webhook: the receiving system has it) |
+//! | 408, 425, 429, 5xx, connection refused or reset | `Failed { retryable: true }` |
+//! | other 4xx | `Failed { retryable: false }`: the channel gives up, the plan's next one covers |
+//! | no answer within the send deadline | `Timeout` (retried) |
+//!
+//! Every call carries the message's dedupe key (`X-Liftrescue-Message`, or the `{{message_id}}`
+//! placeholder) so a provider can drop a copy, and each call has its own deadline: a gateway that
+//! hangs holds one of the bounded in-flight slots until then and nothing else.
+
+use super::push::Vapid;
+use super::settings::{HttpGatewaySettings, NotifySettings, WebhookSettings};
+use crate::notify::{Channel, Outcome};
+use crate::store::Store;
+use crate::store::outbox::Message;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a gateway call came to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendResult {
+    /// For the delivery state machine.
+    pub outcome: Outcome,
+    /// The provider's id for the message, when it gave one.
+    pub gateway_ref: Option<String>,
+}
+
+/// A template gateway (SMS, voice) ready to call.
+#[derive(Debug)]
+struct Templated {
+    url: url::Url,
+    method: reqwest::Method,
+    settings: HttpGatewaySettings,
+}
+
+/// The configured gateways.
+pub struct Gateways {
+    client: reqwest::Client,
+    deadline: Duration,
+    sms: Option<Templated>,
+    voice: Option<Templated>,
+    webhook: Option<(url::Url, WebhookSettings)>,
+    push: Option<(Vapid, u64)>,
+    store: Arc<dyn Store>,
+}
+
+fn parse_url(what: &str, s: &str) -> anyhow::Result<url::Url> {
+    let u = url::Url::parse(s).map_err(|e| anyhow::anyhow!("notify.{what}.url {s:?}: {e}"))?;
+    anyhow::ensure!(
+        matches!(u.scheme(), "http" | "https") && u.host_str().is_some(),
+        "notify.{what}.url {s:?} must be an http(s) URL with a host"
+    );
+    Ok(u)
+}
+
+fn templated(what: &str, s: &HttpGatewaySettings) -> anyhow::Result<Templated> {
+    let method = match s.method.to_ascii_uppercase().as_str() {
+        "POST" => reqwest::Method::POST,
+        "PUT" => reqwest::Method::PUT,
+        other => anyhow::bail!("notify.{what}.method {other:?}: use POST or PUT"),
+    };
+    anyhow::ensure!(
+        s.per_second > 0.0,
+        "notify.{what}.per_second must be more than 0"
+    );
+    Ok(Templated {
+        url: parse_url(what, &s.url)?,
+        method,
+        settings: s.clone(),
+    })
+}
+
+impl Gateways {
+    /// Checks and builds the configured gateways.
+    pub fn new(s: &NotifySettings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(s.send_deadline_secs.max(1)))
+            .build()?;
+        let webhook = match &s.webhook {
+            Some(w) => {
+                anyhow::ensure!(!w.secret.is_empty(), "notify.webhook.secret must be set");
+                Some((parse_url("webhook", &w.url)?, w.clone()))
+            }
+            None => None,
+        };
+        let push = match &s.push {
+            Some(p) => Some((Vapid::new(&p.vapid_private_key, &p.subject)?, p.ttl_secs)),
+            None => None,
+        };
+        Ok(Gateways {
+            client,
+            deadline: Duration::from_secs(s.send_deadline_secs.max(1)),
+            sms: s.sms.as_ref().map(|g| templated("sms", g)).transpose()?,
+            voice: s
+                .voice
+                .as_ref()
+                .map(|g| templated("voice", g))
+                .transpose()?,
+            webhook,
+            push,
+            store,
+        })
+    }
+
+    /// Whether `channel` has a gateway.
+    pub fn has(&self, channel: Channel) -> bool {
+        match channel {
+            Channel::Sms => self.sms.is_some(),
+            Channel::Voice => self.voice.is_some(),
+            Channel::Webhook => self.webhook.is_some(),
+            Channel::Push => self.push.is_some(),
+        }
+    }
+
+    /// The VAPID public key, when push is configured (the crew page subscribes with it).
+    pub fn vapid_public_key(&self) -> Option<String> {
+        self.push.as_ref().map(|(v, _)| v.public_key())
+    }
+
+    /// Puts `m` on the wire and says what came of it. Never takes longer than the deadline.
+    pub async fn send(&self, m: &Message, now: DateTime<Utc>) -> SendResult {
+        let call = async {
+            match Channel::parse(&m.channel) {
+                Ok(Channel::Sms) => self.templated(self.sms.as_ref(), m, "sms").await,
+                Ok(Channel::Voice) => self.templated(self.voice.as_ref(), m, "voice").await,
+                Ok(Channel::Webhook) => self.webhook(m, now).await,
+                Ok(Channel::Push) => self.push(m, now).await,
+                Err(e) => permanent(e.to_string()),
+            }
+        };
+        match tokio::time::timeout(self.deadline, call).await {
+            Ok(r) => r,
+            Err(_) => SendResult {
+                outcome: Outcome::Timeout,
+                gateway_ref: None,
+            },
+        }
+    }
+
+    async fn templated(&self, g: Option<&Templated>, m: &Message, text_key: &str) -> SendResult {
+        let Some(g) = g else {
+            return permanent(format!("no {} gateway is configured", m.channel));
+        };
+        let text = m.body[text_key].as_str().unwrap_or_default();
+        let body = fill(
+            &g.settings.body,
+            &g.settings.content_type,
+            &placeholders(m, text),
+        );
+        let mut req = self
+            .client
+            .request(g.method.clone(), g.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, &g.settings.content_type)
+            .header("X-Liftrescue-Message", &m.dedupe_key)
+            .body(body);
+        for (k, v) in &g.settings.headers {
+            req = req.header(k, v);
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return transport(&e),
+        };
+        let status = resp.status();
+        let answer = resp.bytes().await.unwrap_or_default();
+        let gateway_ref = (!g.settings.id_pointer.is_empty())
+            .then(|| serde_json::from_slice::<serde_json::Value>(&answer).ok())
+            .flatten()
+            .and_then(|v| match v.pointer(&g.settings.id_pointer) {
+                Some(serde_json::Value::String(s)) => Some(s.clone()),
+                Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            });
+        SendResult {
+            outcome: classify(status, &answer, Outcome::Sent),
+            gateway_ref,
+        }
+    }
+
+    async fn webhook(&self, m: &Message, now: DateTime<Utc>) -> SendResult {
+        let Some((url, w)) = &self.webhook else {
+            return permanent("no webhook gateway is configured".into());
+        };
+        let mut body = m.body["page"].clone();
+        if let Some(o) = body.as_object_mut() {
+            o.insert("message".into(), m.dedupe_key.clone().into());
+            o.insert("attempt".into(), m.n.into());
+        }
+        let body = body.to_string();
+        let ts = now.timestamp().to_string();
+        let signature =
+            match crate::intake::iot::signature::sign(w.secret.as_bytes(), &ts, body.as_bytes()) {
+                Ok(s) => s,
+                Err(e) => return permanent(e.to_string()),
+            };
+        let sent = self
+            .client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("X-Liftrescue-Message", &m.dedupe_key)
+            .header("X-Liftrescue-Timestamp", ts)
+            .header("X-Liftrescue-Signature", format!("sha256={signature}"))
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Ok(r) => {
+                let status = r.status();
+                let answer = r.bytes().await.unwrap_or_default();
+                SendResult {
+                    outcome: classify(status, &answer, Outcome::Delivered),
+                    gateway_ref: None,
+                }
+            }
+            Err(e) => transport(&e),
+        }
+    }
+
+    async fn push(&self, m: &Message, now: DateTime<Utc>) -> SendResult {
+        let Some((vapid, ttl)) = &self.push else {
+            return permanent("no push gateway is configured".into());
+        };
+        let endpoints = match self.store.push_subscriptions(m.unit).await {
+            Ok(e) => e,
+            Err(e) => return retryable(format!("push subscriptions unreadable: {e}")),
+        };
+        if endpoints.is_empty() {
+            return permanent(format!("unit {} has no push subscription", m.unit.0));
+        }
+        let mut last = permanent("no push service answered".into());
+        for endpoint in endpoints {
+            let auth = match vapid.authorization(&endpoint, now) {
+                Ok(a) => a,
+                Err(e) => {
+                    last = permanent(e.to_string());
+                    continue;
+                }
+            };
+            let sent = self
+                .client
+                .post(&endpoint)
+                .header(reqwest::header::AUTHORIZATION, auth)
+                .header("TTL", ttl.to_string())
+                .header("Urgency", "high")
+                .header("Topic", topic(&m.dedupe_key))
+                .header(reqwest::header::CONTENT_LENGTH, "0")
+                .send()
+                .await;
+            let r = match sent {
+                Ok(r) => {
+                    let status = r.status();
+                    if status.as_u16() == 404 || status.as_u16() == 410 {
+                        // The browser unsubscribed: forget it (RFC 8030 §7.3).
+                        let _ = self.store.delete_push_subscription(&endpoint).await;
+                    }
+                    let answer = r.bytes().await.unwrap_or_default();
+                    SendResult {
+                        outcome: classify(status, &answer, Outcome::Sent),
+                        gateway_ref: None,
+                    }
+                }
+                Err(e) => transport(&e),
+            };
+            if r.outcome == Outcome::Sent {
+                return r; // one phone of the unit has it
+            }
+            last = r;
+        }
+        last
+    }
+}
+
+/// A push `Topic` (at most 32 base64url characters), one per page: a repeat of the page
+/// replaces an earlier push the phone has not fetched yet.
+fn topic(key: &str) -> String {
+    use sha2::Digest;
+    let page = key.rsplitn(3, ':').nth(2).unwrap_or(key);
+    let digest = sha2::Sha256::digest(page.as_bytes());
+    hex::encode(&digest[..16])
+}
+
+fn permanent(error: String) -> SendResult {
+    SendResult {
+        outcome: Outcome::Failed {
+            retryable: false,
+            error,
+        },
+        gateway_ref: None,
+    }
+}
+
+fn retryable(error: String) -> SendResult {
+    SendResult {
+        outcome: Outcome::Failed {
+            retryable: true,
+            error,
+        },
+        gateway_ref: None,
+    }
+}
+
+fn transport(e: &reqwest::Error) -> SendResult {
+    if e.is_timeout() {
+        return SendResult {
+            outcome: Outcome::Timeout,
+            gateway_ref: None,
+        };
+    }
+    retryable(format!("gateway unreachable: {e}"))
+}
+
+/// What an HTTP answer means (see the module docs).
+pub fn classify(status: reqwest::StatusCode, body: &[u8], ok: Outcome) -> Outcome {
+    if status.is_success() {
+        return ok;
+    }
+    let said: String = String::from_utf8_lossy(body).chars().take(200).collect();
+    let error = format!("HTTP {}: {}", status.as_u16(), said.trim());
+    let retryable = status.is_server_error() || matches!(status.as_u16(), 408 | 425 | 429);
+    Outcome::Failed { retryable, error }
+}
+
+/// The placeholder values of a message.
+fn placeholders<'a>(m: &'a Message, text: &'a str) -> Vec<(&'static str, String)> {
+    vec![
+        ("to", m.recipient.clone()),
+        ("text", text.to_owned()),
+        ("message_id", m.dedupe_key.clone()),
+        ("incident", m.incident.0.to_string()),
+        ("unit", m.unit.0.to_string()),
+        (
+            "ack_url",
+            m.body["page"]["ack_url"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+    ]
+}
+
+/// Fills `{{name}}` placeholders, escaping each value for the content type: JSON string
+/// content for `…json`, percent-encoding for `…x-www-form-urlencoded`, as is otherwise.
+pub fn fill(template: &str, content_type: &str, values: &[(&'static str, String)]) -> String {
+    let ct = content_type.to_ascii_lowercase();
+    let escape = |v: &str| -> String {
+        if ct.contains("json") {
+            let quoted = serde_json::Value::String(v.to_owned()).to_string();
+            quoted[1..quoted.len() - 1].to_owned()
+        } else if ct.contains("x-www-form-urlencoded") {
+            url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+        } else {
+            v.to_owned()
+        }
+    };
+    let mut out = String::with_capacity(template.len() + 128);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let name = after[..end].trim();
+                match values.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(&escape(v)),
+                    None => out.push_str(&rest[start..start + 2 + end + 2]),
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vals() -> Vec<(&'static str, String)> {
+        vec![
+            ("to", "+8613800000000".into()),
+            ("text", "困人 \"3号楼\" & 50%\n回复1".into()),
+        ]
+    }
+
+    #[test]
+    fn json_templates_get_json_escaped_values_and_stay_valid_json() {
+        let body = fill(
+            r#"{"to":"{{to}}","msg":"{{ text }}"}"#,
+            "application/json",
+            &vals(),
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["to"], "+8613800000000");
+        assert_eq!(v["msg"], "困人 \"3号楼\" & 50%\n回复1");
+    }
+
+    #[test]
+    fn form_templates_get_percent_encoded_values_and_unknown_placeholders_stay() {
+        let body = fill(
+            "mobile={{to}}&content={{text}}&sign={{sig}}&tail={{",
+            "application/x-www-form-urlencoded; charset=utf-8",
+            &vals(),
+        );
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(pairs[0], ("mobile".into(), "+8613800000000".into()));
+        assert_eq!(
+            pairs[1],
+            ("content".into(), "困人 \"3号楼\" & 50%\n回复1".into())
+        );
+        assert_eq!(pairs[2], ("sign".into(), "{{sig}}".into()));
+        assert!(body.ends_with("tail={{"));
+    }
+
+    #[test]
+    fn answers_are_classified_retryable_or_not() {
+        use reqwest::StatusCode as S;
+        assert_eq!(classify(S::OK, b"", Outcome::Sent), Outcome::Sent);
+        assert_eq!(
+            classify(S::ACCEPTED, b"", Outcome::Delivered),
+            Outcome::Delivered
+        );
+        for (s, retry) in [
+            (S::SERVICE_UNAVAILABLE, true),
+            (S::TOO_MANY_REQUESTS, true),
+            (S::REQUEST_TIMEOUT, true),
+            (S::BAD_REQUEST, false),
+            (S::UNAUTHORIZED, false),
+        ] {
+            match classify(s, b"quota exceeded", Outcome::Sent) {
+                Outcome::Failed { retryable, error } => {
+                    assert_eq!(retryable, retry, "{s}");
+                    assert!(error.contains(&s.as_u16().to_string()) && error.contains("quota"));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_push_topic_is_short_and_stable() {
+        let t = topic("12:l1:7:1:push:3");
+        assert_eq!(t.len(), 32);
+        assert_eq!(t, topic("12:l1:7:1:push:4"), "one topic per page");
+        assert_ne!(t, topic("12:l1:7:2:push:1"));
+    }
+}

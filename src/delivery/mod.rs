@@ -1,0 +1,981 @@
+//! Paging that reaches people: the outbox's delivery side.
+//!
+//! ```text
+//! desk ─ append: UnitPaged + outbox page row (one transaction) ─> live feed
+//!                                                                    │ wakes
+//! pager: ringing pages × contact plan (notify::plan) ─> outbox_messages rows ─┐ claimed at once
+//! worker: due retries, claimed FOR UPDATE SKIP LOCKED ─────────────────────────┤ when a slot and
+//!                                                                              v a token are free
+//!                                gateways (SMS, voice, push, webhook) <─ send (own deadline)
+//!                                            │ outcome → notify::retry::next → message row
+//!                                            └─> reporter ─> desk: `delivery` events on the timeline
+//! receipts (POST /api/v1/notify/receipts/{channel}) ─> message row + timeline
+//! ```
+//!
+//! - **Never twice.** A message is a row with a unique dedupe key, created only while its page
+//!   rings; sending starts by claiming it (`pending → sending` with a lease), and only the
+//!   claimer finishes it. A claim whose lease ran out (the process died mid-send) becomes
+//!   `failed` with "outcome unknown", never sent again: the gateway may have had it.
+//! - **Ring until reached.** The pager keeps every ringing page on a schedule and creates the
+//!   attempts its unit's contact plan says are due (`notify::due_attempts`): push at once, SMS
+//!   after 30 s without a delivery receipt, a voice call after 60 s, the call repeated every
+//!   60 s until the acknowledge deadline. The acknowledgement's own append ends the page and
+//!   cancels its unsent messages in the same transaction; the live feed tells the pager to
+//!   drop it from the schedule.
+//! - **Nothing stalls.** Gateway calls run in their own tasks, at most `max_in_flight` at
+//!   once, each bounded by `send_deadline_secs`; each channel has a token bucket. The desk never
+//!   waits for a gateway: delivery reports reach it as batched commands.
+
+pub mod gateway;
+pub mod push;
+pub mod settings;
+
+pub use gateway::{Gateways, SendResult};
+pub use settings::NotifySettings;
+
+use crate::desk::{Clock, DeskError, DeskHandle};
+use crate::dispatch::{Command, CrewAction, DeliveryReport, Rejection};
+use crate::domain::{Event, EventKind, IncidentId, Unit, UnitId, UnitKind};
+use crate::notify::{
+    self, Channel, ContactPlan, DeliveryLog, Lang, Outcome, PageFacts, PageRef, RetryPolicy, State,
+    TokenBucket, Transition,
+};
+use crate::store::outbox::{Message, MessageChange, NewMessage, RingingPage};
+use crate::store::{Store, StoreError};
+use anyhow::Context;
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore, mpsc};
+
+/// How long past the send deadline a claim's lease lasts.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
+/// How often the worker looks for due retries and expired claims.
+const WORKER_TICK: Duration = Duration::from_millis(250);
+/// The longest the pager sleeps without looking at the schedule.
+const PAGER_IDLE: Duration = Duration::from_secs(1);
+/// Pages read per query.
+const PAGE_BATCH: i64 = 1_000;
+/// Delivery reports per desk command.
+const REPORT_BATCH: usize = 512;
+/// Why an expired claim is failed.
+const UNKNOWN: &str = "the send was interrupted (the service stopped or the gateway hung past \
+                       the lease): outcome unknown, not sent again";
+
+/// Contact plans by unit kind.
+#[derive(Debug, Clone)]
+struct Plans {
+    default: ContactPlan,
+    by_kind: HashMap<UnitKind, ContactPlan>,
+}
+
+impl Plans {
+    fn new(s: &NotifySettings) -> anyhow::Result<Self> {
+        let default = ContactPlan::parse(&s.plan).context("notify.plan")?;
+        let mut by_kind = HashMap::new();
+        for (kind, plan) in &s.plans {
+            let k = UnitKind::ALL
+                .into_iter()
+                .find(|k| k.as_str() == kind)
+                .with_context(|| {
+                    format!("notify.plans.{kind}: not a unit kind (maintainer, property_staff, fire_rescue)")
+                })?;
+            by_kind.insert(
+                k,
+                ContactPlan::parse(plan).with_context(|| format!("notify.plans.{kind}"))?,
+            );
+        }
+        Ok(Plans { default, by_kind })
+    }
+
+    fn of(&self, kind: UnitKind) -> &ContactPlan {
+        self.by_kind.get(&kind).unwrap_or(&self.default)
+    }
+}
+
+/// The delivery side, shared by its tasks and the receipts endpoint.
+#[derive(Clone)]
+pub struct Paging {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    gateways: Gateways,
+    settings: NotifySettings,
+    plans: Plans,
+    policy: RetryPolicy,
+    lang: Lang,
+    clock: Clock,
+    desk: DeskHandle,
+    reports: mpsc::UnboundedSender<DeliveryReport>,
+    slots: Arc<Semaphore>,
+    buckets: Mutex<HashMap<Channel, TokenBucket>>,
+    retry_wake: Notify,
+}
+
+/// The running delivery tasks.
+pub struct PagingTasks {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl PagingTasks {
+    /// Stops the pager and the worker; sends in flight finish or run out their lease.
+    pub async fn stop(self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// What a receipt says happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReceiptStatus {
+    /// It reached the phone.
+    Delivered,
+    /// The person opened it.
+    Read,
+    /// It could not be delivered.
+    Failed(String),
+    /// The person replied (SMS): "1" accepts, "2" declines.
+    Reply(String),
+}
+
+/// What a receipt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReceiptResult {
+    /// Recorded on the message and the timeline.
+    Recorded {
+        /// The message's status now.
+        status: String,
+    },
+    /// A reply turned into the unit's acceptance or decline.
+    Acknowledged {
+        /// `accepted` or `declined`.
+        action: &'static str,
+    },
+    /// No message of this channel has that id.
+    UnknownMessage,
+}
+
+/// Why a receipt was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptError {
+    /// The reply is not one the page offered.
+    #[error("reply {0:?} is neither 1 (accept) nor 2 (decline)")]
+    BadReply(String),
+    /// The desk refused the acknowledgement.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The desk stopped.
+    #[error("the dispatch desk is not running")]
+    Stopped,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks the settings, then starts the pager, the retry worker and the reporter.
+pub fn spawn(
+    settings: &NotifySettings,
+    store: Arc<dyn Store>,
+    desk: DeskHandle,
+    clock: Clock,
+) -> anyhow::Result<(Paging, PagingTasks)> {
+    let plans = Plans::new(settings)?;
+    let lang = match settings.lang.as_str() {
+        "zh" => Lang::Zh,
+        "en" => Lang::En,
+        other => anyhow::bail!("notify.lang {other:?}: use zh or en"),
+    };
+    anyhow::ensure!(
+        settings.max_attempts >= 1 && settings.max_in_flight >= 1,
+        "notify.max_attempts and notify.max_in_flight must be at least 1"
+    );
+    anyhow::ensure!(
+        settings.retry_factor.is_finite() && settings.retry_factor >= 1.0,
+        "notify.retry_factor must be 1 or more"
+    );
+    let gateways = Gateways::new(settings, store.clone())?;
+    let mut buckets = HashMap::new();
+    for (channel, per_second) in [
+        (Channel::Sms, settings.sms.as_ref().map(|g| g.per_second)),
+        (
+            Channel::Voice,
+            settings.voice.as_ref().map(|g| g.per_second),
+        ),
+        (
+            Channel::Webhook,
+            settings.webhook.as_ref().map(|g| g.per_second),
+        ),
+        (Channel::Push, settings.push.as_ref().map(|g| g.per_second)),
+    ] {
+        if let Some(r) = per_second {
+            let burst = r.ceil().clamp(1.0, 1_000.0) as u32;
+            let bucket = TokenBucket::new(r, burst)
+                .with_context(|| format!("notify.{channel}.per_second"))?;
+            buckets.insert(channel, bucket);
+        }
+    }
+    if buckets.is_empty() {
+        tracing::warn!(
+            "no notification gateway is configured ([notify.sms], [notify.voice], [notify.push], \
+             [notify.webhook]): pages reach crews only through the crew page"
+        );
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    let paging = Paging {
+        inner: Arc::new(Inner {
+            store,
+            gateways,
+            plans,
+            policy: RetryPolicy {
+                first: Duration::from_millis(settings.retry_first_ms),
+                factor: settings.retry_factor,
+                max_delay: Duration::from_secs(settings.retry_max_delay_secs),
+                max_attempts: settings.max_attempts,
+            },
+            lang,
+            clock,
+            desk: desk.clone(),
+            reports: tx,
+            slots: Arc::new(Semaphore::new(settings.max_in_flight)),
+            buckets: Mutex::new(buckets),
+            retry_wake: Notify::new(),
+            settings: settings.clone(),
+        }),
+    };
+    let feed = desk.subscribe();
+    let tasks = vec![
+        tokio::spawn(report(rx, desk)),
+        tokio::spawn(Pager::new(paging.clone()).run(feed)),
+        tokio::spawn(paging.clone().work()),
+    ];
+    Ok((paging, PagingTasks { tasks }))
+}
+
+/// Forwards delivery reports to the desk in batches, in the order they came.
+async fn report(mut rx: mpsc::UnboundedReceiver<DeliveryReport>, desk: DeskHandle) {
+    while let Some(first) = rx.recv().await {
+        let mut reports = vec![first];
+        while reports.len() < REPORT_BATCH {
+            match rx.try_recv() {
+                Ok(r) => reports.push(r),
+                Err(_) => break,
+            }
+        }
+        let n = reports.len();
+        match desk.submit(Command::Deliveries { reports }).await {
+            Ok(_) => {}
+            Err(DeskError::Stopped) => return,
+            Err(e) => tracing::error!(error = %e, reports = n, "delivery reports not recorded"),
+        }
+    }
+}
+
+fn state_of(status: &str) -> Option<State> {
+    Some(match status {
+        "pending" => State::Pending,
+        "sending" => State::Sending,
+        "sent" => State::Sent,
+        "delivered" => State::Delivered,
+        "failed" => State::Failed,
+        _ => return None, // cancelled: never sent
+    })
+}
+
+impl Paging {
+    /// The VAPID public key crew phones subscribe with, when push is configured.
+    pub fn vapid_public_key(&self) -> Option<String> {
+        self.inner.gateways.vapid_public_key()
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &NotifySettings {
+        &self.inner.settings
+    }
+
+    fn report(&self, m: &Message, status: &str, detail: String) {
+        let _ = self.inner.reports.send(DeliveryReport {
+            incident: m.incident,
+            unit: m.unit,
+            step: m.step.clone(),
+            message: m.dedupe_key.clone(),
+            channel: m.channel.clone(),
+            status: status.to_owned(),
+            detail,
+        });
+    }
+
+    /// Takes a token of `channel` if one is there now.
+    fn token(&self, channel: Channel, now: DateTime<Utc>) -> bool {
+        let mut b = self.inner.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        b.get_mut(&channel).is_some_and(|b| b.take(now).is_ok())
+    }
+
+    fn lease_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let lease = Duration::from_secs(self.inner.settings.send_deadline_secs) + LEASE_MARGIN;
+        now + TimeDelta::from_std(lease).unwrap_or(TimeDelta::seconds(15))
+    }
+
+    /// Sends a claimed message in its own task, holding one in-flight slot.
+    fn dispatch(&self, m: Message, slot: tokio::sync::OwnedSemaphorePermit) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            this.send(m).await;
+            drop(slot);
+        });
+    }
+
+    async fn send(&self, m: Message) {
+        let i = &self.inner;
+        let result = i.gateways.send(&m, i.clock.now()).await;
+        let now = i.clock.now();
+        let attempts = u32::try_from(m.attempts).unwrap_or(1);
+        let t = notify::next(
+            State::Sending,
+            result.outcome.clone(),
+            now,
+            attempts,
+            &i.policy,
+            fastrand::f64(),
+        );
+        let (to, next_at, error, word, detail) = match &t {
+            Transition::Sent => (
+                "sent",
+                None,
+                None,
+                "sent",
+                result
+                    .gateway_ref
+                    .as_ref()
+                    .map(|r| format!("gateway id {r}"))
+                    .unwrap_or_default(),
+            ),
+            Transition::Delivered => ("delivered", None, None, "delivered", String::new()),
+            Transition::Retry { at, error } => (
+                "pending",
+                Some(*at),
+                Some(error.clone()),
+                "retrying",
+                format!(
+                    "attempt {attempts} failed: {error}; next at {}",
+                    at.format("%H:%M:%S%.3fZ")
+                ),
+            ),
+            Transition::GiveUp { error } => {
+                ("failed", None, Some(error.clone()), "failed", error.clone())
+            }
+            Transition::Unchanged => return,
+        };
+        let change = MessageChange {
+            id: m.id,
+            from: "sending",
+            to,
+            next_attempt_at: next_at,
+            error,
+            gateway_ref: result.gateway_ref.clone(),
+            at: now,
+        };
+        let reached = (to == "delivered").then_some((m.page_id, m.channel.as_str()));
+        match i.store.change_message(&change, reached).await {
+            Ok(true) => {
+                self.report(&m, word, detail);
+                if to == "pending" {
+                    i.retry_wake.notify_one();
+                }
+            }
+            Ok(false) => {} // a receipt came first, or the lease ran out
+            Err(e) => {
+                tracing::error!(error = %e, message = %m.dedupe_key, "a send's outcome was not stored")
+            }
+        }
+    }
+
+    /// The retry worker: claims due `pending` messages per channel as tokens and slots allow,
+    /// and fails claims whose lease ran out.
+    async fn work(self) {
+        let i = &self.inner;
+        let channels: Vec<Channel> = [
+            Channel::Push,
+            Channel::Sms,
+            Channel::Voice,
+            Channel::Webhook,
+        ]
+        .into_iter()
+        .filter(|c| i.gateways.has(*c))
+        .collect();
+        if channels.is_empty() {
+            return;
+        }
+        let mut last_expiry: Option<DateTime<Utc>> = None;
+        loop {
+            let _ = tokio::time::timeout(WORKER_TICK, i.retry_wake.notified()).await;
+            let now = i.clock.now();
+            if last_expiry.is_none_or(|t| now - t >= TimeDelta::seconds(1)) {
+                last_expiry = Some(now);
+                match i.store.expire_sends(now, UNKNOWN).await {
+                    Ok(expired) => {
+                        for m in expired {
+                            tracing::warn!(message = %m.dedupe_key, "{UNKNOWN}");
+                            self.report(&m, "unknown", UNKNOWN.into());
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "expired sends not checked"),
+                }
+            }
+            for &channel in &channels {
+                let mut slots = Vec::new();
+                while slots.len() < 64 {
+                    let Ok(slot) = i.slots.clone().try_acquire_owned() else {
+                        break;
+                    };
+                    if !self.token(channel, now) {
+                        break;
+                    }
+                    slots.push(slot);
+                }
+                if slots.is_empty() {
+                    continue;
+                }
+                let claimed = i
+                    .store
+                    .claim_messages(
+                        channel.as_str(),
+                        now,
+                        self.lease_until(now),
+                        slots.len() as i64,
+                    )
+                    .await;
+                match claimed {
+                    Ok(ms) => {
+                        for (m, slot) in ms.into_iter().zip(slots) {
+                            self.dispatch(m, slot);
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, %channel, "claiming due messages failed"),
+                }
+            }
+        }
+    }
+
+    /// Records a gateway's receipt for the `channel` message with our dedupe key or the
+    /// gateway's id `reference`.
+    pub async fn receipt(
+        &self,
+        channel: Channel,
+        reference: &str,
+        status: ReceiptStatus,
+    ) -> Result<ReceiptResult, ReceiptError> {
+        let i = &self.inner;
+        let Some(m) = i.store.find_message(channel.as_str(), reference).await? else {
+            return Ok(ReceiptResult::UnknownMessage);
+        };
+        let now = i.clock.now();
+        let outcome = match &status {
+            ReceiptStatus::Reply(text) => return self.reply(&m, text).await,
+            ReceiptStatus::Delivered | ReceiptStatus::Read => Outcome::Delivered,
+            ReceiptStatus::Failed(e) => Outcome::Failed {
+                retryable: false,
+                error: e.clone(),
+            },
+        };
+        let word = match &status {
+            ReceiptStatus::Read => "read",
+            ReceiptStatus::Failed(_) => "failed",
+            _ => "delivered",
+        };
+        let detail = match &status {
+            ReceiptStatus::Failed(e) => format!("receipt: {e}"),
+            _ => "receipt".into(),
+        };
+        let Some(state) = state_of(&m.status) else {
+            return Ok(ReceiptResult::Recorded { status: m.status });
+        };
+        let attempts = u32::try_from(m.attempts).unwrap_or(1);
+        let t = notify::next(state, outcome, now, attempts, &i.policy, fastrand::f64());
+        let to = t.state(state);
+        if t != Transition::Unchanged {
+            let (error, next_attempt_at) = match &t {
+                Transition::GiveUp { error } => (Some(error.clone()), None),
+                Transition::Retry { at, error } => (Some(error.clone()), Some(*at)),
+                _ => (None, None),
+            };
+            let change = MessageChange {
+                id: m.id,
+                from: status_name(state),
+                to: status_name(to),
+                next_attempt_at,
+                error,
+                gateway_ref: None,
+                at: now,
+            };
+            let reached = (to == State::Delivered).then_some((m.page_id, m.channel.as_str()));
+            if !i.store.change_message(&change, reached).await? {
+                // It moved meanwhile (the send's own answer): read it again and decide anew.
+                return Box::pin(self.receipt(channel, reference, status)).await;
+            }
+            self.report(&m, word, detail);
+        } else if status == ReceiptStatus::Read {
+            self.report(&m, word, detail);
+        }
+        Ok(ReceiptResult::Recorded {
+            status: status_name(to).to_owned(),
+        })
+    }
+
+    async fn reply(&self, m: &Message, text: &str) -> Result<ReceiptResult, ReceiptError> {
+        let (action, word) = match text.trim() {
+            notify::message::REPLY_ACCEPT => (CrewAction::Accept { eta_secs: None }, "accepted"),
+            notify::message::REPLY_DECLINE => (
+                CrewAction::Decline {
+                    reason: format!("declined by {} reply", m.channel),
+                },
+                "declined",
+            ),
+            other => return Err(ReceiptError::BadReply(other.to_owned())),
+        };
+        let cmd = Command::Crew {
+            unit: m.unit,
+            incident: m.incident,
+            action,
+        };
+        match self.inner.desk.submit(cmd).await {
+            Ok(_) => Ok(ReceiptResult::Acknowledged { action: word }),
+            Err(DeskError::Rejected(r)) => Err(ReceiptError::Rejected(r)),
+            Err(_) => Err(ReceiptError::Stopped),
+        }
+    }
+}
+
+fn status_name(s: State) -> &'static str {
+    s.as_str()
+}
+
+/// A page on the pager's schedule.
+struct Ringing {
+    page: RingingPage,
+    ack_due: DateTime<Utc>,
+    log: DeliveryLog,
+    /// When the schedule looks at it next.
+    next_at: DateTime<Utc>,
+    /// The rendered page (after the first message).
+    body: Option<serde_json::Value>,
+}
+
+/// Turns ringing pages into messages as their units' contact plans fall due.
+struct Pager {
+    paging: Paging,
+    pages: HashMap<i64, Ringing>,
+    schedule: BTreeSet<(DateTime<Utc>, i64)>,
+    last_id: i64,
+    units: HashMap<UnitId, Unit>,
+    units_read: Option<DateTime<Utc>>,
+    push_units: HashMap<UnitId, bool>,
+}
+
+impl Pager {
+    fn new(paging: Paging) -> Self {
+        Pager {
+            paging,
+            pages: HashMap::new(),
+            schedule: BTreeSet::new(),
+            last_id: 0,
+            units: HashMap::new(),
+            units_read: None,
+            push_units: HashMap::new(),
+        }
+    }
+
+    async fn run(mut self, mut feed: tokio::sync::broadcast::Receiver<Event>) {
+        use tokio::sync::broadcast::error::TryRecvError;
+        if self
+            .paging
+            .inner
+            .buckets
+            .lock()
+            .map(|b| b.is_empty())
+            .unwrap_or(true)
+        {
+            return; // nothing to send with
+        }
+        loop {
+            if let Err(e) = self.load().await {
+                tracing::error!(error = %e, "ringing pages not read");
+            }
+            let now = self.paging.inner.clock.now();
+            if let Err(e) = self.round(now).await {
+                tracing::error!(error = %e, "paging round failed");
+            }
+            let next = self.schedule.first().map(|(t, _)| *t);
+            let wait = next
+                .map(|t| {
+                    (t - self.paging.inner.clock.now())
+                        .to_std()
+                        .unwrap_or_default()
+                })
+                .unwrap_or(PAGER_IDLE)
+                .min(PAGER_IDLE);
+            tokio::select! {
+                e = feed.recv() => {
+                    match e {
+                        Ok(e) => self.on_event(&e),
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => self.resync(),
+                        Err(_) => return,
+                    }
+                    loop {
+                        match feed.try_recv() {
+                            Ok(e) => self.on_event(&e),
+                            Err(TryRecvError::Lagged(_)) => self.resync(),
+                            Err(TryRecvError::Empty) => break,
+                            Err(TryRecvError::Closed) => return,
+                        }
+                    }
+                }
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Drops the schedule and reads every ringing page again (the feed lagged).
+    fn resync(&mut self) {
+        self.pages.clear();
+        self.schedule.clear();
+        self.last_id = 0;
+    }
+
+    /// An acknowledgement, a missed deadline, a cancelled page or an ended incident takes the
+    /// unit's pages off the schedule (the append already ended them in the store).
+    fn on_event(&mut self, e: &Event) {
+        let Some(id) = e.incident else { return };
+        let unit = match &e.kind {
+            EventKind::Accepted { unit, .. }
+            | EventKind::Declined { unit }
+            | EventKind::AckMissed { unit, .. }
+            | EventKind::PageCancelled { unit } => Some(*unit),
+            EventKind::Closed { .. } | EventKind::Cancelled | EventKind::FalseAlarm => None,
+            _ => return,
+        };
+        let gone: Vec<i64> = self
+            .pages
+            .iter()
+            .filter(|(_, r)| r.page.incident == id && unit.is_none_or(|u| r.page.unit == u))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in gone {
+            self.drop_page(k);
+        }
+    }
+
+    fn drop_page(&mut self, id: i64) {
+        if let Some(r) = self.pages.remove(&id) {
+            self.schedule.remove(&(r.next_at, id));
+        }
+    }
+
+    /// Reads pages logged since the last read.
+    async fn load(&mut self) -> Result<(), StoreError> {
+        loop {
+            let batch = self
+                .paging
+                .inner
+                .store
+                .ringing_pages(self.last_id, PAGE_BATCH)
+                .await?;
+            let n = batch.len();
+            for p in batch {
+                self.last_id = self.last_id.max(p.id);
+                self.add(p);
+            }
+            if n < PAGE_BATCH as usize {
+                return Ok(());
+            }
+        }
+    }
+
+    fn add(&mut self, p: RingingPage) {
+        if self.pages.contains_key(&p.id) {
+            return;
+        }
+        let ack_due = p
+            .payload
+            .get("ack_due")
+            .and_then(|v| serde_json::from_value::<DateTime<Utc>>(v.clone()).ok())
+            .unwrap_or(p.paged_at);
+        let mut attempted = BTreeSet::new();
+        let mut delivered_at: Option<DateTime<Utc>> = None;
+        for (channel, n, status, at) in &p.messages {
+            if let (Ok(c), Ok(n)) = (Channel::parse(channel), u32::try_from(*n)) {
+                attempted.insert((c, n));
+            }
+            if status == "delivered" {
+                delivered_at = Some(delivered_at.map_or(*at, |d| d.min(*at)));
+            }
+        }
+        let log = DeliveryLog {
+            page: PageRef {
+                incident: p.incident,
+                step: p.step.clone(),
+                unit: p.unit,
+                page_no: p.page_no,
+            },
+            attempted,
+            delivered_at,
+            acknowledged: false,
+        };
+        let next_at = p.paged_at;
+        self.schedule.insert((next_at, p.id));
+        self.pages.insert(
+            p.id,
+            Ringing {
+                page: p,
+                ack_due,
+                log,
+                next_at,
+                body: None,
+            },
+        );
+    }
+
+    /// The unit's plan cut to the channels it can be reached on.
+    async fn plan_for(&mut self, unit: UnitId, now: DateTime<Utc>) -> Option<ContactPlan> {
+        let i = self.paging.inner.clone();
+        if !self.units.contains_key(&unit)
+            && self
+                .units_read
+                .is_none_or(|t| now - t > TimeDelta::seconds(5))
+        {
+            match i.store.units().await {
+                Ok(us) => {
+                    self.units = us.into_iter().map(|u| (u.id, u)).collect();
+                    self.units_read = Some(now);
+                }
+                Err(e) => tracing::error!(error = %e, "units not read"),
+            }
+        }
+        let u = self.units.get(&unit)?;
+        let has_phone = u.phone.is_some();
+        let kind = u.kind;
+        let has_push = if i.gateways.has(Channel::Push) {
+            match self.push_units.get(&unit) {
+                Some(h) => *h,
+                None => {
+                    let h = i
+                        .store
+                        .push_subscriptions(unit)
+                        .await
+                        .map(|s| !s.is_empty())
+                        .unwrap_or(true);
+                    self.push_units.insert(unit, h);
+                    h
+                }
+            }
+        } else {
+            false
+        };
+        i.plans.of(kind).only(|c| {
+            i.gateways.has(c)
+                && match c {
+                    Channel::Sms | Channel::Voice => has_phone,
+                    Channel::Push => has_push,
+                    Channel::Webhook => true,
+                }
+        })
+    }
+
+    /// Creates the messages due by `now` and sends those it can at once.
+    async fn round(&mut self, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let i = self.paging.inner.clone();
+        let mut due_pages = Vec::new();
+        while let Some(&(t, id)) = self.schedule.first() {
+            if t > now {
+                break;
+            }
+            self.schedule.pop_first();
+            due_pages.push(id);
+        }
+        if due_pages.is_empty() {
+            return Ok(());
+        }
+        self.push_units.clear();
+        let mut new = Vec::new();
+        let mut slots = Vec::new();
+        for id in due_pages {
+            let Some(r) = self.pages.get(&id) else {
+                continue;
+            };
+            if now >= r.ack_due {
+                self.pages.remove(&id);
+                continue;
+            }
+            let unit = r.page.unit;
+            let Some(plan) = self.plan_for(unit, now).await else {
+                tracing::warn!(
+                    unit = unit.0,
+                    page = id,
+                    "the unit cannot be reached on any configured channel"
+                );
+                self.pages.remove(&id);
+                continue;
+            };
+            let needs_body = self.pages.get(&id).is_some_and(|r| r.body.is_none());
+            if needs_body {
+                let page = self.pages[&id].page.clone();
+                match self.body(&page).await {
+                    Ok(b) => {
+                        if let Some(r) = self.pages.get_mut(&id) {
+                            r.body = Some(b);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, page = id, "page text not rendered: not sent");
+                        self.pages.remove(&id);
+                        continue;
+                    }
+                }
+            }
+            let phone = self
+                .units
+                .get(&unit)
+                .and_then(|u| u.phone.as_ref().map(ToString::to_string))
+                .unwrap_or_default();
+            let Some(r) = self.pages.get_mut(&id) else {
+                continue;
+            };
+            let attempts = notify::due_attempts(&plan, r.page.paged_at, now, r.ack_due, &r.log);
+            for a in attempts {
+                r.log.attempted.insert((a.channel, a.n));
+                let recipient = match a.channel {
+                    Channel::Sms | Channel::Voice => phone.clone(),
+                    Channel::Push => format!("unit:{}", unit.0),
+                    Channel::Webhook => i
+                        .settings
+                        .webhook
+                        .as_ref()
+                        .map(|w| w.url.clone())
+                        .unwrap_or_default(),
+                };
+                let claim = match i.slots.clone().try_acquire_owned() {
+                    Ok(slot) if self.paging.token(a.channel, now) => {
+                        slots.push(Some(slot));
+                        Some(self.paging.lease_until(now))
+                    }
+                    _ => {
+                        slots.push(None);
+                        None
+                    }
+                };
+                new.push(NewMessage {
+                    page_id: id,
+                    incident: r.page.incident,
+                    step: r.page.step.clone(),
+                    unit,
+                    channel: a.channel.as_str().to_owned(),
+                    n: i32::try_from(a.n).unwrap_or(i32::MAX),
+                    dedupe_key: a.dedupe_key,
+                    claim_until: claim,
+                    recipient,
+                    body: crate::store::JsonText(r.body.clone().unwrap_or_default().to_string()),
+                    at: now,
+                });
+            }
+            match notify::next_due(&plan, r.page.paged_at, now, r.ack_due, &r.log) {
+                Some(t) => {
+                    r.next_at = t;
+                    self.schedule.insert((t, id));
+                }
+                None => {
+                    self.pages.remove(&id);
+                }
+            }
+        }
+        if new.is_empty() {
+            return Ok(());
+        }
+        let made = i.store.insert_messages(&new).await?;
+        let mut by_key: HashMap<String, Message> = made
+            .into_iter()
+            .map(|m| (m.dedupe_key.clone(), m))
+            .collect();
+        for (n, slot) in new.iter().zip(slots) {
+            match by_key.remove(&n.dedupe_key) {
+                Some(m) if m.status == "sending" => {
+                    if let Some(slot) = slot {
+                        self.paging.dispatch(m, slot);
+                    }
+                }
+                Some(_) => i.retry_wake.notify_one(),
+                // Not created: the page stopped ringing meanwhile (or the message exists).
+                None => self.drop_page(n.page_id),
+            }
+        }
+        Ok(())
+    }
+
+    /// Renders a page from its incident's record: the lift and alarm that opened it, the
+    /// step's level, the page event.
+    async fn body(&self, p: &RingingPage) -> anyhow::Result<serde_json::Value> {
+        let i = &self.paging.inner;
+        let timeline = i.store.timeline(p.incident).await?;
+        let seq = p.payload.get("event_seq").and_then(|v| v.as_i64());
+        let mut opened = None;
+        let mut level = 1;
+        let mut paged = None;
+        for s in &timeline {
+            match &s.event.kind {
+                EventKind::IncidentOpened { alarm, lift, .. } => opened = Some((alarm, lift)),
+                EventKind::StepStarted { step } if step.id.as_str() == p.step => level = step.level,
+                EventKind::UnitPaged { .. } if Some(s.seq) == seq => paged = Some(&s.event),
+                _ => {}
+            }
+        }
+        let (alarm, lift) = opened.context("the incident has no opening event")?;
+        let lift = lift.as_ref().context("the incident's lift is unresolved")?;
+        let event = paged.context("the page event is not on the incident's record")?;
+        let facts = PageFacts::from_page(
+            lift,
+            event,
+            &alarm.kind,
+            alarm.flags,
+            alarm.floor.as_deref(),
+            level,
+            &i.settings.crew_url,
+        )
+        .context("not a page event")?;
+        let r = notify::render(&facts, i.lang);
+        Ok(serde_json::json!({
+            "sms": r.sms,
+            "voice": r.voice,
+            "push_title": r.push_title,
+            "push_body": r.push_body,
+            "page": {
+                "incident": p.incident,
+                "unit": p.unit,
+                "step": p.step,
+                "page_no": p.page_no,
+                "level": level,
+                "lift": lift.id,
+                "rescue_code": lift.rescue_code,
+                "address": lift.address,
+                "building": lift.building,
+                "floor": alarm.floor,
+                "kind": alarm.kind,
+                "flags": alarm.flags,
+                "distance_m": facts.distance_m,
+                "eta_secs": facts.eta_secs,
+                "ack_due": facts.ack_due,
+                "ack_url": facts.ack_url,
+                "text": r.sms,
+            },
+        }))
+    }
+}
+
+/// Paging's view of an incident's messages, for the API.
+pub async fn messages(store: &dyn Store, id: IncidentId) -> Result<Vec<Message>, StoreError> {
+    store.incident_messages(id).await
+}

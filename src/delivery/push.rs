@@ -1,0 +1,153 @@
+//! Web Push with VAPID (RFC 8292): the `Authorization: vapid t=<JWT>, k=<key>` header that lets
+//! a push service (FCM, Mozilla, Apple) accept a push for a crew phone's subscription.
+//!
+//! Pushes carry no payload: the crew page's service worker wakes on the push and fetches the
+//! unit's assignments itself (RFC 8030 allows an empty push), so no page text has to be
+//! encrypted to the browser's key, and nothing about the incident sits at the push service.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::{DateTime, TimeDelta, Utc};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
+
+/// Why VAPID could not be set up or used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum VapidError {
+    /// The private key is not a base64url P-256 scalar.
+    #[error("the VAPID private key must be 32 bytes of base64url (a P-256 scalar): {0}")]
+    BadKey(String),
+    /// The push endpoint is not an https/http URL with a host.
+    #[error("push endpoint {0:?} is not a URL with a host")]
+    BadEndpoint(String),
+}
+
+/// A server's VAPID identity.
+#[derive(Clone)]
+pub struct Vapid {
+    key: SigningKey,
+    subject: String,
+}
+
+impl std::fmt::Debug for Vapid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vapid")
+            .field("public_key", &self.public_key())
+            .field("subject", &self.subject)
+            .finish()
+    }
+}
+
+impl Vapid {
+    /// From the base64url private scalar and the contact (`mailto:` or `https:`).
+    pub fn new(private_key_b64: &str, subject: &str) -> Result<Self, VapidError> {
+        let bytes = B64
+            .decode(private_key_b64.trim().trim_end_matches('='))
+            .map_err(|e| VapidError::BadKey(e.to_string()))?;
+        if bytes.len() != 32 {
+            return Err(VapidError::BadKey(format!("{} bytes", bytes.len())));
+        }
+        let key = SigningKey::from_slice(&bytes).map_err(|e| VapidError::BadKey(e.to_string()))?;
+        Ok(Vapid {
+            key,
+            subject: subject.to_owned(),
+        })
+    }
+
+    /// A fresh key pair from the operating system's randomness: (private, public), base64url.
+    pub fn generate() -> std::io::Result<(String, String)> {
+        use std::io::Read;
+        let mut f = std::fs::File::open("/dev/urandom")?;
+        loop {
+            let mut bytes = [0u8; 32];
+            f.read_exact(&mut bytes)?;
+            if let Ok(key) = SigningKey::from_slice(&bytes) {
+                let v = Vapid {
+                    key,
+                    subject: String::new(),
+                };
+                return Ok((B64.encode(bytes), v.public_key()));
+            }
+        }
+    }
+
+    /// The public key, uncompressed SEC1, base64url: the crew page's `applicationServerKey`.
+    pub fn public_key(&self) -> String {
+        B64.encode(self.key.verifying_key().to_sec1_point(false).as_bytes())
+    }
+
+    /// The `Authorization` header for a push to `endpoint`, valid 12 hours from `now`.
+    pub fn authorization(&self, endpoint: &str, now: DateTime<Utc>) -> Result<String, VapidError> {
+        let url =
+            url::Url::parse(endpoint).map_err(|_| VapidError::BadEndpoint(endpoint.to_owned()))?;
+        if url.host_str().is_none() {
+            return Err(VapidError::BadEndpoint(endpoint.to_owned()));
+        }
+        let audience = url.origin().ascii_serialization();
+        let exp = (now + TimeDelta::hours(12)).timestamp();
+        let header = B64.encode(br#"{"typ":"JWT","alg":"ES256"}"#);
+        let claims = serde_json::json!({ "aud": audience, "exp": exp, "sub": self.subject });
+        let claims = B64.encode(claims.to_string());
+        let signing_input = format!("{header}.{claims}");
+        let signature: Signature = self.key.sign(signing_input.as_bytes());
+        let jwt = format!("{signing_input}.{}", B64.encode(signature.to_bytes()));
+        Ok(format!("vapid t={jwt}, k={}", self.public_key()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::ecdsa::VerifyingKey;
+    use p256::ecdsa::signature::Verifier;
+
+    #[test]
+    fn the_header_carries_a_jwt_signed_by_the_key_it_names_for_the_endpoints_origin() {
+        let (private, public) = Vapid::generate().unwrap();
+        let v = Vapid::new(&private, "mailto:ops@example.cn").unwrap();
+        assert_eq!(v.public_key(), public);
+        let now = DateTime::from_timestamp(1_767_225_600, 0).unwrap();
+        let h = v
+            .authorization("https://push.example.net:8443/send/abc?x=1", now)
+            .unwrap();
+        let (t, k) = h
+            .strip_prefix("vapid t=")
+            .and_then(|r| r.split_once(", k="))
+            .unwrap();
+        assert_eq!(k, public);
+        let parts: Vec<&str> = t.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let claims: serde_json::Value =
+            serde_json::from_slice(&B64.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(claims["aud"], "https://push.example.net:8443");
+        assert_eq!(claims["exp"], 1_767_225_600 + 12 * 3600);
+        assert_eq!(claims["sub"], "mailto:ops@example.cn");
+        let key = VerifyingKey::from_sec1_bytes(&B64.decode(k).unwrap()).unwrap();
+        let sig = Signature::from_slice(&B64.decode(parts[2]).unwrap()).unwrap();
+        let input = format!("{}.{}", parts[0], parts[1]);
+        key.verify(input.as_bytes(), &sig).unwrap();
+        assert!(key.verify(b"something else", &sig).is_err());
+    }
+
+    #[test]
+    fn bad_keys_and_endpoints_are_refused_with_a_reason() {
+        assert!(matches!(
+            Vapid::new("not base64!", "x"),
+            Err(VapidError::BadKey(_))
+        ));
+        assert!(matches!(
+            Vapid::new(&B64.encode([1u8; 16]), "x"),
+            Err(VapidError::BadKey(_))
+        ));
+        assert!(matches!(
+            Vapid::new(&B64.encode([0u8; 32]), "x"),
+            Err(VapidError::BadKey(_))
+        ));
+        let (private, _) = Vapid::generate().unwrap();
+        let v = Vapid::new(&private, "mailto:a@b").unwrap();
+        assert!(matches!(
+            v.authorization("not a url", Utc::now()),
+            Err(VapidError::BadEndpoint(_))
+        ));
+    }
+}
