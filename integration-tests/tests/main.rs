@@ -7,5 +7,6 @@ mod equipment;
 mod http_flow;
 mod mqtt;
 mod operations;
+mod paging;
 mod rules_cli;
 mod support;

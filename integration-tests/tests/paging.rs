@@ -1,0 +1,473 @@
+//! Paging on the wire: the server (in-process, real HTTP) pages through gateway stand-ins on
+//! loopback (real HTTP too), on SQLite and, when configured, PostgreSQL.
+
+use crate::support::gateway::{Answer, Gateway};
+use crate::support::process::ServeProcess;
+use crate::support::{Api, Server, engines, eventually, fresh_database, seeded, settings, token};
+use liftrescue::config::Settings;
+use liftrescue::delivery::settings::{HttpGatewaySettings, WebhookSettings};
+use liftrescue::domain::Lift;
+use liftrescue::store::{Role, Store};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const RECEIPT_SECRET: &str = "receipt-secret";
+
+fn sms_gateway(base: &str, path: &str) -> HttpGatewaySettings {
+    HttpGatewaySettings {
+        url: format!("{base}{path}"),
+        method: "POST".into(),
+        content_type: "application/json".into(),
+        body: r#"{"mobile":"{{to}}","content":"{{text}}","out_id":"{{message_id}}"}"#.into(),
+        headers: [("Authorization".to_owned(), "Bearer sms-key".to_owned())].into(),
+        id_pointer: "/biz_id".into(),
+        per_second: 50.0,
+        receipt_secret: RECEIPT_SECRET.into(),
+    }
+}
+
+/// Settings with SMS (and voice) gateways on `gw` and the plan given.
+fn paging_settings(url: &str, gw: &Gateway, plan: &str) -> Settings {
+    let mut s = settings(url, "dispatch-rules");
+    s.notify.plan = plan.into();
+    s.notify.sms = Some(sms_gateway(&gw.base, "/sms"));
+    s.notify.voice = Some(sms_gateway(&gw.base, "/voice"));
+    s.notify.send_deadline_secs = 2;
+    s.notify.retry_first_ms = 200;
+    s.notify.retry_max_delay_secs = 1;
+    s.notify.max_attempts = 3;
+    s
+}
+
+struct Scene {
+    store: Arc<dyn Store>,
+    lift: Lift,
+    intake: Api,
+    op: Api,
+}
+
+async fn scene(engine: &str) -> (String, Scene) {
+    let url = fresh_database(engine).await;
+    let store = seeded(&url).await;
+    let lift = store
+        .lifts(None, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.maintainer.is_some())
+        .unwrap();
+    let intake = token(store.as_ref(), Role::Integration, None).await;
+    let op = token(store.as_ref(), Role::Operator, None).await;
+    (
+        url,
+        Scene {
+            store,
+            lift,
+            intake: Api::new("", &intake),
+            op: Api::new("", &op),
+        },
+    )
+}
+
+impl Scene {
+    fn on(&mut self, base: &str) {
+        self.intake.base = base.into();
+        self.op.base = base.into();
+    }
+
+    async fn alarm(&self, id: &str) -> i64 {
+        let alarm = json!({"source_alarm_id": id, "channel": "iot", "lift": {"rescue_code": self.lift.rescue_code.as_str()}, "kind": "entrapment_between_floors"});
+        let (status, body) = self.intake.post("/api/v1/alarms", alarm).await;
+        assert_eq!(status, 202, "{body}");
+        body["incident_id"].as_i64().expect("incident id")
+    }
+
+    async fn timeline(&self, incident: i64) -> Vec<Value> {
+        let (status, body) = self
+            .op
+            .get(&format!("/api/v1/incidents/{incident}/timeline"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body.as_array().cloned().unwrap_or_default()
+    }
+
+    /// The `delivery` events of the timeline for `unit`: (channel, status).
+    async fn deliveries(&self, incident: i64, unit: i64) -> Vec<(String, String)> {
+        self.timeline(incident)
+            .await
+            .iter()
+            .filter(|e| e["kind"] == "delivery" && e["body"]["kind"]["unit"] == unit)
+            .map(|e| {
+                let k = &e["body"]["kind"];
+                (
+                    k["channel"].as_str().unwrap_or_default().to_owned(),
+                    k["status"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The incident's messages to `unit`.
+    async fn messages(&self, incident: i64, unit: i64) -> Vec<Value> {
+        let (status, body) = self
+            .op
+            .get(&format!("/api/v1/incidents/{incident}/messages"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let all = body.as_array().cloned().unwrap_or_default();
+        all.into_iter().filter(|m| m["unit"] == unit).collect()
+    }
+}
+
+/// The unit a message id names (`{incident}:{step}:{unit}:{page_no}:{channel}:{n}`).
+fn unit_of(message: &str) -> i64 {
+    message
+        .split(':')
+        .nth(2)
+        .and_then(|u| u.parse().ok())
+        .unwrap_or(-1)
+}
+
+async fn signed_post(base: &str, path: &str, secret: &str, body: &Value) -> (u16, Value) {
+    let body = body.to_string();
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let sig =
+        liftrescue::intake::iot::signature::sign(secret.as_bytes(), &ts, body.as_bytes()).unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("Content-Type", "application/json")
+        .header("X-Liftrescue-Timestamp", ts)
+        .header("X-Liftrescue-Signature", format!("sha256={sig}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_reaches_the_sms_gateway_and_its_receipt_and_reply_land_on_the_timeline() {
+    for engine in engines() {
+        let mut gw = Gateway::start().await;
+        gw.answer(
+            "/sms",
+            Answer::Status(200, json!({"code": "OK", "biz_id": "biz-$message"})),
+        );
+        let (url, mut sc) = scene(engine).await;
+        let server = Server::start(paging_settings(&url, &gw, "sms:0s,voice:60s")).await;
+        sc.on(&server.base);
+        let incident = sc.alarm("p-1").await;
+
+        let sms = gw.next(10).await;
+        assert_eq!(sms.path, "/sms");
+        assert_eq!(sms.headers["authorization"], "Bearer sms-key");
+        let body = sms.json();
+        let text = body["content"].as_str().unwrap();
+        assert!(text.contains(sc.lift.rescue_code.as_str()), "{text}");
+        assert!(text.contains(&format!("{incident}")), "{text}");
+        let message = sms.message();
+        assert_eq!(body["out_id"], message.as_str());
+        assert!(message.starts_with(&format!("{incident}:")) && message.ends_with(":sms:1"));
+        let unit = unit_of(&message);
+        let phone = sc
+            .store
+            .units()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.id.0 == unit)
+            .and_then(|u| u.phone)
+            .unwrap();
+        assert_eq!(body["mobile"], phone.to_string());
+
+        let sent = eventually(10, || async {
+            let d = sc.deliveries(incident, unit).await;
+            d.contains(&("sms".into(), "sent".into())).then_some(d)
+        })
+        .await;
+        assert_eq!(sent.len(), 1, "{sent:?}");
+
+        // A receipt with a wrong signature changes nothing; the signed one is recorded, by
+        // the provider's own id.
+        let biz = format!("biz-{message}");
+        let receipt = json!({"receipts": [{"message": biz, "status": "delivered"}, {"message": "nope", "status": "delivered"}]});
+        let path = "/api/v1/notify/receipts/sms";
+        let (status, body) = signed_post(&server.base, path, "wrong", &receipt).await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(sc.messages(incident, unit).await[0]["status"], "sent");
+        let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &receipt).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["results"][0]["result"],
+            "recorded",
+            "{body} {:?}",
+            sc.messages(incident, unit).await
+        );
+        assert_eq!(body["results"][0]["status"], "delivered");
+        assert_eq!(body["results"][1]["result"], "unknown_message");
+        let msgs = sc.messages(incident, unit).await;
+        assert_eq!(
+            (msgs[0]["status"].as_str(), msgs[0]["gateway_ref"].as_str()),
+            (Some("delivered"), Some(biz.as_str()))
+        );
+        eventually(10, || async {
+            sc.deliveries(incident, unit)
+                .await
+                .contains(&("sms".into(), "delivered".into()))
+                .then_some(())
+        })
+        .await;
+
+        // The crew answers the SMS with "1": that is its acceptance.
+        let reply = json!({"receipts": [{"message": message, "status": "reply", "text": "1"}]});
+        let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &reply).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["results"][0]["result"], "acknowledged", "{body}");
+        let kinds: Vec<Value> = sc
+            .timeline(incident)
+            .await
+            .iter()
+            .map(|e| e["kind"].clone())
+            .collect();
+        assert!(kinds.contains(&json!("accepted")), "{kinds:?}");
+        let bad = json!({"receipts": [{"message": message, "status": "reply", "text": "ok"}]});
+        let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &bad).await;
+        assert_eq!(
+            (status, body["results"][0]["result"].as_str()),
+            (200, Some("refused"))
+        );
+        server.stop().await;
+        gw.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_that_fails_is_retried_then_the_plan_falls_back_to_voice() {
+    for engine in engines() {
+        let mut gw = Gateway::start().await;
+        gw.answer("/sms", Answer::Status(503, json!({"error": "busy"})));
+        let (url, mut sc) = scene(engine).await;
+        let server = Server::start(paging_settings(&url, &gw, "sms:0s,voice:2s")).await;
+        sc.on(&server.base);
+        let incident = sc.alarm("f-1").await;
+        let unit = unit_of(&gw.next(10).await.message());
+        loop {
+            let r = gw.next(15).await;
+            if r.path == "/voice" && unit_of(&r.message()) == unit {
+                break;
+            }
+        }
+        let sms: Vec<_> = gw
+            .received()
+            .into_iter()
+            .filter(|r| r.path == "/sms" && unit_of(&r.message()) == unit)
+            .collect();
+        assert_eq!(sms.len(), 3, "three attempts (max_attempts) of the one SMS");
+        assert!(
+            sms.iter().all(|r| r.message() == sms[0].message()),
+            "one message, retried"
+        );
+        let d = eventually(10, || async {
+            let d = sc.deliveries(incident, unit).await;
+            d.contains(&("voice".into(), "sent".into())).then_some(d)
+        })
+        .await;
+        let sms_statuses: Vec<&str> = d
+            .iter()
+            .filter(|(c, _)| c == "sms")
+            .map(|(_, s)| s.as_str())
+            .collect();
+        assert_eq!(sms_statuses, ["retrying", "retrying", "failed"], "{d:?}");
+        let msgs = sc.messages(incident, unit).await;
+        let sms_row = msgs.iter().find(|m| m["channel"] == "sms").unwrap();
+        assert_eq!(
+            (sms_row["status"].as_str(), sms_row["attempts"].as_i64()),
+            (Some("failed"), Some(3))
+        );
+        assert!(sms_row["last_error"].as_str().unwrap().contains("503"));
+        server.stop().await;
+        gw.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledgement_mid_retry_stops_every_pending_repeat() {
+    for engine in engines() {
+        let mut gw = Gateway::start().await;
+        gw.answer("/sms", Answer::Status(503, json!({"error": "busy"})));
+        let (url, mut sc) = scene(engine).await;
+        let mut s = paging_settings(&url, &gw, "sms:0s,voice:3s,repeat:3s");
+        s.notify.retry_first_ms = 2_000;
+        s.notify.retry_max_delay_secs = 2;
+        let server = Server::start(s).await;
+        sc.on(&server.base);
+        let incident = sc.alarm("a-1").await;
+        let first = gw.next(10).await;
+        let unit = unit_of(&first.message());
+        // The SMS waits for its retry (2 s); the crew accepts on the crew page meanwhile.
+        eventually(10, || async {
+            let m = sc.messages(incident, unit).await;
+            (m.first()?["status"] == "pending").then_some(())
+        })
+        .await;
+        let crew = Api::new(
+            &server.base,
+            &token(sc.store.as_ref(), Role::Crew, Some(unit)).await,
+        );
+        let (status, body) = crew
+            .post(
+                &format!("/api/v1/crew/incidents/{incident}/accept"),
+                json!({"eta_secs": 600}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let msgs = sc.messages(incident, unit).await;
+        assert_eq!(msgs.len(), 1, "{msgs:?}");
+        assert_eq!(
+            msgs[0]["status"], "cancelled",
+            "cancelled by the acceptance itself"
+        );
+        // Past the retry (2 s) and the voice call (3 s): nothing more reaches the unit (the
+        // building's property staff, paged by their own step, still are).
+        let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while let Ok(r) = tokio::time::timeout_at(until, gw.next(10)).await {
+            assert_ne!(unit_of(&r.message()), unit, "sent after the acceptance");
+        }
+        let to_unit = gw
+            .received()
+            .iter()
+            .filter(|r| unit_of(&r.message()) == unit)
+            .count();
+        assert_eq!(to_unit, 1);
+        assert_eq!(sc.messages(incident, unit).await.len(), 1);
+        server.stop().await;
+        gw.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_page_is_signed_and_counts_as_delivered() {
+    let engine = engines()[0];
+    let mut gw = Gateway::start().await;
+    let (url, mut sc) = scene(engine).await;
+    let mut s = settings(&url, "dispatch-rules");
+    s.notify.plan = "webhook:0s".into();
+    s.notify.webhook = Some(WebhookSettings {
+        url: format!("{}/hook", gw.base),
+        secret: "hook-secret".into(),
+        per_second: 10.0,
+    });
+    let server = Server::start(s).await;
+    sc.on(&server.base);
+    let incident = sc.alarm("w-1").await;
+    let hook = gw.next(10).await;
+    let unit = unit_of(&hook.message());
+    let ts = &hook.headers["x-liftrescue-timestamp"];
+    let sig = &hook.headers["x-liftrescue-signature"];
+    liftrescue::intake::iot::signature::verify_signature(
+        b"hook-secret",
+        ts,
+        hook.body.as_bytes(),
+        sig,
+        chrono::Utc::now(),
+        std::time::Duration::from_secs(60),
+    )
+    .expect("a valid signature");
+    let page = hook.json();
+    assert_eq!(page["incident"], incident);
+    assert_eq!(page["rescue_code"], sc.lift.rescue_code.as_str());
+    assert_eq!(page["message"], hook.message().as_str());
+    assert!(
+        page["ack_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/{incident}"))
+    );
+    eventually(10, || async {
+        sc.deliveries(incident, unit)
+            .await
+            .contains(&("webhook".into(), "delivered".into()))
+            .then_some(())
+    })
+    .await;
+    server.stop().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_a_send_in_flight_sends_nothing_twice() {
+    let Some(engine) = engines().into_iter().find(|e| *e == "postgres") else {
+        println!("skipping the restart test: it runs on PostgreSQL");
+        return;
+    };
+    let mut gw = Gateway::start().await;
+    gw.answer("/sms", Answer::Status(200, json!({"biz_id": "b"})));
+    let (url, mut sc) = scene(engine).await;
+    let sms_url = format!("{}/sms", gw.base);
+    let voice_url = format!("{}/voice", gw.base);
+    let env = [
+        ("LIFTRESCUE_DATABASE_URL", url.as_str()),
+        ("LIFTRESCUE_SEED_DEMO", "false"),
+        ("LIFTRESCUE_NOTIFY__PLAN", "sms:0s,voice:1s,repeat:600s"),
+        ("LIFTRESCUE_NOTIFY__SEND_DEADLINE_SECS", "1"),
+        ("LIFTRESCUE_NOTIFY__SMS__URL", sms_url.as_str()),
+        ("LIFTRESCUE_NOTIFY__VOICE__URL", voice_url.as_str()),
+    ];
+    let server = ServeProcess::start(&env);
+    sc.on(&server.base);
+    // Every page's SMS goes out and is answered; its voice call hangs at the gateway when the
+    // server is killed.
+    gw.answer("/voice", Answer::Hang);
+    let incident = sc.alarm("r-1").await;
+    let sms = gw.next(10).await;
+    assert_eq!(sms.path, "/sms");
+    let unit = unit_of(&sms.message());
+    eventually(10, || async {
+        let m = sc.messages(incident, unit).await;
+        let status = |c: &str| {
+            m.iter()
+                .find(|m| m["channel"] == c)
+                .map(|m| m["status"].clone())
+        };
+        (status("sms")? == "sent" && status("voice")? == "sending").then_some(())
+    })
+    .await;
+    server.kill();
+
+    gw.answer("/voice", Answer::Status(200, json!({})));
+    let server = ServeProcess::start(&env);
+    sc.on(&server.base);
+    // The interrupted call is marked unknown once its lease ends, and not made again.
+    let d = eventually(20, || async {
+        let d = sc.deliveries(incident, unit).await;
+        d.contains(&("voice".into(), "unknown".into())).then_some(d)
+    })
+    .await;
+    assert!(d.contains(&("sms".into(), "sent".into())), "{d:?}");
+    let msgs = sc.messages(incident, unit).await;
+    let statuses: Vec<(&str, &str)> = msgs
+        .iter()
+        .map(|m| {
+            (
+                m["channel"].as_str().unwrap(),
+                m["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(statuses, [("sms", "sent"), ("voice", "failed")], "{msgs:?}");
+    // A later alarm still pages: the restarted pager works, and sends only the new page.
+    let other = sc.alarm("r-2").await;
+    let next = gw.next(10).await;
+    assert!(
+        next.message().starts_with(&format!("{other}:")),
+        "{}",
+        next.message()
+    );
+    let keys: Vec<String> = gw.received().iter().map(|r| r.message()).collect();
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(keys.len(), unique.len(), "a message sent twice: {keys:?}");
+    server.kill();
+    gw.stop().await;
+}
