@@ -1,0 +1,580 @@
+//! Paging under load (not criterion: each figure is one run of a load), against the server
+//! (`service::start` + the HTTP server, in-process) on PostgreSQL with the Yuzhong demo region
+//! (15,000 lifts), paging through an SMS gateway stand-in on loopback (real HTTP).
+//!
+//! 1. `wire`: alarm → page on the wire. 200 alarms/s for 10 s over `POST /api/v1/alarms`, each
+//!    for a different lift. The latency of one is from just before its intake request is sent
+//!    to the stand-in receiving the first SMS of its incident (one process, one monotonic
+//!    clock). Printed beside the floor measured in the same run: two database commits (bare
+//!    one-row INSERTs on the same database, p50) plus two loopback HTTP round trips (POSTs to
+//!    the stand-in, p50) — the least any design that commits the alarm, commits the page and
+//!    calls a gateway could take. Goal: p50 ≤ 2 × floor, p99 ≤ 10 × floor.
+//! 2. `storm`: a district blackout. 10,000 entrapment alarms over 60 s, alternately over HTTP
+//!    and MQTT (terminals publishing to the local broker), for random lifts (several alarms of
+//!    one lift join its incident). Shown: alarms sent, committed and in the log (lost = sent −
+//!    logged), incidents and whether every one has a logged decision (a page, or "no
+//!    candidate" / "needs the operator" with the reason), decision latency p50/p99 (inbox
+//!    commit → first decision, server clock), SMS on the wire, and what the operator sees.
+//!
+//! `LIFTRESCUE_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres
+//! LIFTRESCUE_BENCH_MQTT_URL=mqtt://127.0.0.1:1883 cargo bench --bench paging`;
+//! `LIFTRESCUE_BENCH_PARTS=wire` (or `storm`) runs one part. Skips with a notice without
+//! PostgreSQL; the storm needs the broker too.
+
+#[path = "support/db.rs"]
+mod db;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use chrono::{DateTime, Utc};
+use db::fresh_pg;
+use liftrescue::config::Settings;
+use liftrescue::delivery::settings::HttpGatewaySettings;
+use liftrescue::demo::RegionSpec;
+use liftrescue::domain::{EventKind, IncidentId};
+use liftrescue::store::{IncidentFilter, Role, Store};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "bench-integration-token";
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// The SMS gateway stand-in: when the first message of each incident arrived, and how many.
+#[derive(Default)]
+struct Arrivals {
+    first: Mutex<HashMap<i64, Instant>>,
+    total: std::sync::atomic::AtomicU64,
+}
+
+async fn sms(req: HttpRequest, _body: web::Bytes, a: web::Data<Arrivals>) -> HttpResponse {
+    let now = Instant::now();
+    a.total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let incident = req
+        .headers()
+        .get("x-liftrescue-message")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|m| m.split(':').next())
+        .and_then(|i| i.parse::<i64>().ok());
+    if let Some(i) = incident {
+        a.first
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(i)
+            .or_insert(now);
+    }
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(r#"{"code":"OK"}"#)
+}
+
+async fn probe(_body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(r#"{"code":"OK"}"#)
+}
+
+/// Starts the stand-in; its base URL.
+fn gateway(arrivals: Arc<Arrivals>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let base = format!(
+        "http://{}",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    let data = web::Data::from(arrivals);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/sms", web::post().to(sms))
+            .route("/probe", web::post().to(probe))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap_or_else(|e| panic!("{e}"))
+    .run();
+    tokio::spawn(server);
+    base
+}
+
+/// A seeded database with an integration token; the store and the lifts.
+async fn region(url: &str) -> (Arc<dyn Store>, Vec<liftrescue::domain::Lift>) {
+    let store = liftrescue::store::open(url)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    liftrescue::registry::seed_demo(store.as_ref(), &RegionSpec::default(), Utc::now())
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(TOKEN.as_bytes()))
+    };
+    store
+        .put_token(&hash, Role::Integration, None, "bench")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let lifts = store
+        .lifts(None, 20_000)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (store, lifts)
+}
+
+fn paging_settings(url: &str, gw: &str, per_second: f64) -> Settings {
+    let mut s = Settings {
+        database_url: url.into(),
+        seed_demo: false,
+        ..Settings::default()
+    };
+    s.notify.plan = "sms:0s,repeat:60s".into();
+    s.notify.sms = Some(HttpGatewaySettings {
+        url: format!("{gw}/sms"),
+        method: "POST".into(),
+        content_type: "application/json".into(),
+        body: r#"{"to":"{{to}}","text":"{{text}}","id":"{{message_id}}"}"#.into(),
+        headers: Default::default(),
+        id_pointer: String::new(),
+        per_second,
+        receipt_secret: String::new(),
+    });
+    s
+}
+
+/// Runs the HTTP server on `service`; its base URL and a stop handle.
+fn serve(service: &liftrescue::service::Service) -> (String, actix_web::dev::ServerHandle) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let base = format!(
+        "http://{}",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    let server = liftrescue::http::server(listener, service.state.clone())
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let handle = server.handle();
+    tokio::spawn(server);
+    (base, handle)
+}
+
+async fn bare_commits(url: &str, n: usize) -> Vec<f64> {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_probe (id BIGSERIAL PRIMARY KEY, v BIGINT)")
+        .execute(&mut c)
+        .await
+        .ok();
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        sqlx::query("INSERT INTO bench_probe (v) VALUES (1)")
+            .execute(&mut c)
+            .await
+            .ok();
+        v.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    sorted(v)
+}
+
+async fn round_trips(client: &reqwest::Client, gw: &str, n: usize) -> Vec<f64> {
+    let body = serde_json::json!({"to": "13900000001", "text": "x".repeat(120), "id": "probe"});
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let _ = client
+            .post(format!("{gw}/probe"))
+            .json(&body)
+            .send()
+            .await
+            .map(|r| r.status());
+        v.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    sorted(v)
+}
+
+async fn wire(url: &str) {
+    let (store, lifts) = region(url).await;
+    let arrivals = Arc::new(Arrivals::default());
+    let gw = gateway(arrivals.clone());
+    let service = liftrescue::service::start(paging_settings(url, &gw, 1_000.0))
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let (base, http) = serve(&service);
+    let client = reqwest::Client::new();
+    let (rate, secs) = (200u64, 10u64);
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
+    let mut tasks = Vec::new();
+    for n in 0..rate * secs {
+        tick.tick().await;
+        let (client, base) = (client.clone(), base.clone());
+        let lift = lifts[(n as usize * 7) % lifts.len()].id.0;
+        tasks.push(tokio::spawn(async move {
+            let body = serde_json::json!({"source_alarm_id": format!("wire-{n}"), "lift": {"id": lift}, "kind": "entrapment_at_landing"});
+            let t = Instant::now();
+            let r = client
+                .post(format!("{base}/api/v1/alarms"))
+                .bearer_auth(TOKEN)
+                .json(&body)
+                .send()
+                .await;
+            let incident = match r {
+                Ok(r) if r.status().as_u16() == 202 => r
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|b| b["incident_id"].as_i64()),
+                _ => None,
+            };
+            (incident, t)
+        }));
+    }
+    let mut started: HashMap<i64, Instant> = HashMap::new();
+    let mut failed = 0;
+    for t in tasks {
+        match t.await {
+            Ok((Some(i), at)) => {
+                started.entry(i).or_insert(at);
+            }
+            _ => failed += 1,
+        }
+    }
+    let wait_until = Instant::now() + Duration::from_secs(30);
+    while arrivals.first.lock().map(|f| f.len()).unwrap_or(0) < started.len()
+        && Instant::now() < wait_until
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let first = arrivals.first.lock().map(|f| f.clone()).unwrap_or_default();
+    let latency = sorted(
+        started
+            .iter()
+            .filter_map(|(i, t)| {
+                first
+                    .get(i)
+                    .map(|a| a.duration_since(*t).as_secs_f64() * 1000.0)
+            })
+            .collect(),
+    );
+    let commits = bare_commits(url, 1_000).await;
+    let trips = round_trips(&client, &gw, 1_000).await;
+    let floor = 2.0 * pct(&commits, 0.5) + 2.0 * pct(&trips, 0.5);
+    http.stop(true).await;
+    let _ = service.drain().await;
+    drop(store);
+    let (p50, p99) = (pct(&latency, 0.5), pct(&latency, 0.99));
+    println!(
+        "wire/postgres at {rate} alarms/s for {secs} s: {} incidents, {} paged on the wire, {failed} intake failures",
+        started.len(),
+        latency.len()
+    );
+    println!("  alarm request → first SMS at the gateway: p50 {p50:.2} ms, p99 {p99:.2} ms");
+    println!(
+        "  floor: 2 × bare commit (p50 {:.2} ms) + 2 × loopback HTTP round trip (p50 {:.2} ms) = {floor:.2} ms",
+        pct(&commits, 0.5),
+        pct(&trips, 0.5)
+    );
+    println!(
+        "  p50 = {:.1} × floor (goal ≤ 2), p99 = {:.1} × floor (goal ≤ 10)",
+        p50 / floor,
+        p99 / floor
+    );
+}
+
+/// A QoS 1 publisher.
+fn publisher(broker: &str, id: &str) -> rumqttc::AsyncClient {
+    let address = broker.trim_start_matches("mqtt://").trim_end_matches('/');
+    let (host, port) = address.rsplit_once(':').unwrap_or((address, "1883"));
+    let port = port.parse().unwrap_or_else(|e| panic!("broker port: {e}"));
+    let mut options = rumqttc::MqttOptions::new(format!("lr-storm-pub-{id}"), host, port);
+    options.set_inflight(1_000);
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(options, 20_000);
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = eventloop.poll().await {
+                eprintln!("publisher: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    });
+    client
+}
+
+/// What the log says: alarms logged (by source id, device prefix stripped), each incident's
+/// first alarm commit time and first decision (time, what).
+#[derive(Default)]
+struct Record {
+    alarms: HashSet<String>,
+    opened: HashMap<IncidentId, DateTime<Utc>>,
+    decided: HashMap<IncidentId, (DateTime<Utc>, &'static str)>,
+    pages: usize,
+    deliveries: usize,
+}
+
+async fn record(store: &dyn Store) -> Record {
+    let mut r = Record::default();
+    let mut after = 0;
+    loop {
+        let page = store
+            .log_page(after, 10_000)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let Some(last) = page.last() else { return r };
+        after = last.seq;
+        for row in page {
+            let Some(id) = row.event.incident else {
+                continue;
+            };
+            let at = row.event.at;
+            let decision = match &row.event.kind {
+                EventKind::IncidentOpened { alarm, .. } => {
+                    r.opened.insert(id, alarm.received_at);
+                    r.alarms.insert(own_id(&alarm.source_alarm_id));
+                    None
+                }
+                EventKind::AlarmJoined { alarm } => {
+                    r.alarms.insert(own_id(&alarm.source_alarm_id));
+                    None
+                }
+                EventKind::UnitPaged { .. } => {
+                    r.pages += 1;
+                    Some("a unit paged")
+                }
+                EventKind::NoCandidate { .. } => Some("no candidate (escalated, reason logged)"),
+                EventKind::NeedsOperator { .. } => Some("handed to the operator (reason logged)"),
+                EventKind::Delivery { .. } => {
+                    r.deliveries += 1;
+                    None
+                }
+                _ => None,
+            };
+            if let Some(what) = decision {
+                r.decided.entry(id).or_insert((at, what));
+            }
+        }
+    }
+}
+
+fn own_id(source: &str) -> String {
+    source.split_once('/').map_or(source, |(_, a)| a).to_owned()
+}
+
+async fn storm(url: &str, broker: &str) {
+    let (store, lifts) = region(url).await;
+    let arrivals = Arc::new(Arrivals::default());
+    let gw = gateway(arrivals.clone());
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let prefix = format!("lr-storm/{id}");
+    let mut settings = paging_settings(url, &gw, 200.0);
+    settings.intake.mqtt_url = Some(broker.into());
+    settings.intake.mqtt_topic_prefix = prefix.clone();
+    settings.intake.mqtt_client_id = format!("lr-storm-{id}");
+    let service = liftrescue::service::start(settings)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let (base, http) = serve(&service);
+    let client = reqwest::Client::new();
+    let mqtt = publisher(broker, &id);
+    tokio::time::sleep(Duration::from_secs(1)).await; // the intake's subscription settles
+    let with_device: Vec<_> = lifts.iter().filter(|l| l.device_id.is_some()).collect();
+    let (total, secs) = (10_000u64, 60u64);
+    let mut tick = tokio::time::interval(Duration::from_micros(secs * 1_000_000 / total));
+    let mut tasks = Vec::new();
+    let mut published = 0usize;
+    let started = Instant::now();
+    for n in 0..total {
+        tick.tick().await;
+        let alarm_id = format!("storm-{n}");
+        if n % 2 == 0 {
+            let lift = lifts[fastrand::usize(..lifts.len())].id.0;
+            let (client, base) = (client.clone(), base.clone());
+            tasks.push(tokio::spawn(async move {
+                let body = serde_json::json!({"source_alarm_id": alarm_id, "channel": "iot", "lift": {"id": lift}, "kind": "entrapment_between_floors"});
+                client
+                    .post(format!("{base}/api/v1/alarms"))
+                    .bearer_auth(TOKEN)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16() == 202)
+                    .unwrap_or(false)
+            }));
+        } else {
+            let lift = with_device[fastrand::usize(..with_device.len())];
+            let device = lift
+                .device_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let payload = format!(
+                r#"{{"alarm_id":"{alarm_id}","code":8,"status":0,"occurred_at":"{}"}}"#,
+                Utc::now().to_rfc3339()
+            );
+            mqtt.publish(
+                format!("{prefix}/{device}/events"),
+                rumqttc::QoS::AtLeastOnce,
+                false,
+                payload.into_bytes(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("publish: {e}"));
+            published += 1;
+        }
+    }
+    let sent_for = started.elapsed().as_secs_f64();
+    let mut accepted_http = 0usize;
+    for t in tasks {
+        if t.await.unwrap_or(false) {
+            accepted_http += 1;
+        }
+    }
+    // Wait for the log to hold every alarm (or stop growing for 20 s).
+    let (mut last, mut still) = (0, Instant::now());
+    let rec = loop {
+        let rec = record(store.as_ref()).await;
+        let n = rec.alarms.len();
+        let depth = store.inbox_depth().await.unwrap_or(-1);
+        if (n as u64 >= total && depth == 0) || still.elapsed() > Duration::from_secs(20) {
+            break rec;
+        }
+        if n > last {
+            (last, still) = (n, Instant::now());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let drained_after = started.elapsed().as_secs_f64();
+    let committed = {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM alarms WHERE source_alarm_id LIKE '%storm-%'",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap_or(-1)
+    };
+    let stats = service.state.desk.stats().await.ok();
+    let open = store
+        .incidents(&IncidentFilter {
+            open: Some(true),
+            limit: Some(100_000),
+            ..IncidentFilter::default()
+        })
+        .await
+        .unwrap_or_default();
+    let needs_operator = open.iter().filter(|i| i.needs_operator).count();
+    let sms_on_wire = arrivals.total.load(std::sync::atomic::Ordering::Relaxed);
+    http.stop(true).await;
+    drop(mqtt);
+    let _ = service.drain().await;
+
+    let undecided = rec
+        .opened
+        .keys()
+        .filter(|i| !rec.decided.contains_key(i))
+        .count();
+    let latency = sorted(
+        rec.decided
+            .iter()
+            .filter_map(|(i, (at, _))| {
+                let opened = rec.opened.get(i)?;
+                Some((*at - *opened).num_microseconds().unwrap_or_default() as f64 / 1000.0)
+            })
+            .collect(),
+    );
+    let mut how: HashMap<&str, usize> = HashMap::new();
+    for (_, what) in rec.decided.values() {
+        *how.entry(what).or_default() += 1;
+    }
+    let logged_storm = rec
+        .alarms
+        .iter()
+        .filter(|a| a.starts_with("storm-"))
+        .count();
+    println!(
+        "storm/postgres: {total} alarms over {sent_for:.1} s ({} HTTP, {} MQTT), log complete after {drained_after:.1} s",
+        total.div_ceil(2),
+        published
+    );
+    println!(
+        "  HTTP 202: {accepted_http}; committed to the inbox: {committed}; in the log: {logged_storm}; lost: {}",
+        total as usize - logged_storm
+    );
+    println!(
+        "  incidents: {} (the rest joined an open incident of the same lift); without a logged decision: {undecided}",
+        rec.opened.len()
+    );
+    let mut how: Vec<_> = how.into_iter().collect();
+    how.sort();
+    for (what, n) in how {
+        println!("    first decision: {what}: {n}");
+    }
+    println!(
+        "  decision latency (inbox commit → first decision): p50 {:.1} ms, p99 {:.1} ms",
+        pct(&latency, 0.5),
+        pct(&latency, 0.99)
+    );
+    println!(
+        "  pages logged: {}; SMS on the wire: {sms_on_wire} (gateway limit 200/s); delivery events: {}",
+        rec.pages, rec.deliveries
+    );
+    if let Some(s) = stats {
+        let by: Vec<String> = s
+            .by_status
+            .iter()
+            .map(|(k, v)| format!("{} {v}", k.as_str()))
+            .collect();
+        println!(
+            "  the operator sees: {} open incidents ({}), {needs_operator} flagged for a person, units available {} of {}",
+            open.len(),
+            by.join(", "),
+            s.units_available,
+            s.units
+        );
+    }
+    if let Some(top) = open.first() {
+        println!(
+            "    top of the list: incident {} ({}), lift {}, needs operator: {}",
+            top.id.0,
+            top.status.as_str(),
+            top.rescue_code.as_deref().unwrap_or("unresolved"),
+            top.needs_operator
+        );
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let Ok(admin) = std::env::var("LIFTRESCUE_BENCH_DATABASE_URL")
+            .or_else(|_| std::env::var("LIFTRESCUE_TEST_DATABASE_URL"))
+        else {
+            println!("paging bench skipped: set LIFTRESCUE_BENCH_DATABASE_URL");
+            return;
+        };
+        let parts = std::env::var("LIFTRESCUE_BENCH_PARTS").unwrap_or_else(|_| "wire,storm".into());
+        if parts.contains("wire") {
+            wire(&fresh_pg(&admin, "lr_bench_wire").await).await;
+        }
+        if parts.contains("storm") {
+            match std::env::var("LIFTRESCUE_BENCH_MQTT_URL")
+                .or_else(|_| std::env::var("LIFTRESCUE_TEST_MQTT_URL"))
+            {
+                Ok(broker) => storm(&fresh_pg(&admin, "lr_bench_storm").await, &broker).await,
+                Err(_) => println!("storm skipped: set LIFTRESCUE_BENCH_MQTT_URL"),
+            }
+        }
+    });
+}
