@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "bench-integration-token";
+const PAGED: &str = "a unit paged";
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -52,7 +53,7 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
 /// The SMS gateway stand-in: when the first message of each incident arrived, and how many.
 #[derive(Default)]
 struct Arrivals {
-    first: Mutex<HashMap<i64, Instant>>,
+    first: Mutex<HashMap<i64, (Instant, DateTime<Utc>)>>,
     total: std::sync::atomic::AtomicU64,
 }
 
@@ -70,7 +71,7 @@ async fn sms(req: HttpRequest, _body: web::Bytes, a: web::Data<Arrivals>) -> Htt
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(i)
-            .or_insert(now);
+            .or_insert((now, Utc::now()));
     }
     HttpResponse::Ok()
         .content_type("application/json")
@@ -259,10 +260,24 @@ async fn wire(url: &str) {
             .filter_map(|(i, t)| {
                 first
                     .get(i)
-                    .map(|a| a.duration_since(*t).as_secs_f64() * 1000.0)
+                    .map(|a| a.0.duration_since(*t).as_secs_f64() * 1000.0)
             })
             .collect(),
     );
+    let rec = record(store.as_ref()).await;
+    let split = |from: &dyn Fn(&IncidentId) -> Option<DateTime<Utc>>,
+                 to: &dyn Fn(&IncidentId) -> Option<DateTime<Utc>>| {
+        sorted(
+            rec.opened
+                .keys()
+                .filter_map(|i| Some((to(i)? - from(i)?).num_microseconds()? as f64 / 1000.0))
+                .collect(),
+        )
+    };
+    let paged_at = |i: &IncidentId| rec.first_page.get(i).copied();
+    let decided = split(&|i| rec.opened.get(i).copied(), &paged_at);
+    let on_wire = split(&paged_at, &|i| first.get(&i.0).map(|a| a.1));
+    let paged_incidents = rec.first_page.len();
     let commits = bare_commits(url, 1_000).await;
     let trips = round_trips(&client, &gw, 1_000).await;
     let floor = 2.0 * pct(&commits, 0.5) + 2.0 * pct(&trips, 0.5);
@@ -271,9 +286,16 @@ async fn wire(url: &str) {
     drop(store);
     let (p50, p99) = (pct(&latency, 0.5), pct(&latency, 0.99));
     println!(
-        "wire/postgres at {rate} alarms/s for {secs} s: {} incidents, {} paged on the wire, {failed} intake failures",
+        "wire/postgres at {rate} alarms/s for {secs} s: {} incidents, {paged_incidents} with a unit paged (the rest found every unit of their kind busy), {} of them paged on the wire, {failed} intake failures",
         started.len(),
         latency.len()
+    );
+    println!(
+        "  of which inbox commit → page decided (server clock): p50 {:.2} ms, p99 {:.2} ms; page decided → SMS at the gateway: p50 {:.2} ms, p99 {:.2} ms",
+        pct(&decided, 0.5),
+        pct(&decided, 0.99),
+        pct(&on_wire, 0.5),
+        pct(&on_wire, 0.99)
     );
     println!("  alarm request → first SMS at the gateway: p50 {p50:.2} ms, p99 {p99:.2} ms");
     println!(
@@ -314,6 +336,7 @@ struct Record {
     alarms: HashSet<String>,
     opened: HashMap<IncidentId, DateTime<Utc>>,
     decided: HashMap<IncidentId, (DateTime<Utc>, &'static str)>,
+    first_page: HashMap<IncidentId, DateTime<Utc>>,
     pages: usize,
     deliveries: usize,
 }
@@ -345,7 +368,8 @@ async fn record(store: &dyn Store) -> Record {
                 }
                 EventKind::UnitPaged { .. } => {
                     r.pages += 1;
-                    Some("a unit paged")
+                    r.first_page.entry(id).or_insert(at);
+                    Some(PAGED)
                 }
                 EventKind::NoCandidate { .. } => Some("no candidate (escalated, reason logged)"),
                 EventKind::NeedsOperator { .. } => Some("handed to the operator (reason logged)"),

@@ -185,3 +185,22 @@ async fn token_create_prints_a_token_that_authenticates_and_crew_tokens_need_a_u
         .unwrap();
     assert!(raw.is_none(), "the secret itself is not stored");
 }
+
+#[test]
+fn vapid_keys_prints_a_pair_the_push_gateway_accepts() {
+    let (code, out, err) = run(&["vapid-keys"], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let private = out
+        .lines()
+        .find_map(|l| l.strip_prefix("vapid_private_key = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("no private key in {out}"));
+    let public = out
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key (applicationServerKey): "))
+        .unwrap_or_else(|| panic!("no public key in {out}"));
+    let vapid = liftrescue::delivery::push::Vapid::new(private, "mailto:ops@example.cn").unwrap();
+    assert_eq!(vapid.public_key(), public);
+    let (_, again, _) = run(&["vapid-keys"], &[]);
+    assert_ne!(again, out, "a new pair each time");
+}

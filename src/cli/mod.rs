@@ -58,6 +58,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Print a new VAPID key pair for Web Push: the private key goes in
+    /// `notify.push.vapid_private_key`, the public one is what crew phones subscribe with.
+    VapidKeys,
 }
 
 /// Where the configuration comes from.
@@ -137,6 +140,17 @@ impl Cli {
         match self.command {
             Command::Demo { rules, lifts } => demo(&rules, lifts),
             Command::Rules(RulesCommand::Check { dir }) => rules_check(&dir),
+            Command::VapidKeys => match crate::delivery::push::Vapid::generate() {
+                Ok((private, public)) => {
+                    println!("vapid_private_key = \"{private}\"");
+                    println!("# public key (applicationServerKey): {public}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: no randomness for a key: {e}");
+                    ExitCode::FAILURE
+                }
+            },
             other => service::run(other),
         }
     }

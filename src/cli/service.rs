@@ -63,7 +63,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             label,
             config,
         }) => token(&config, role, unit, &label).await,
-        Command::Demo { .. } | Command::Rules(_) => Ok(ExitCode::FAILURE),
+        Command::Demo { .. } | Command::Rules(_) | Command::VapidKeys => Ok(ExitCode::FAILURE),
     }
 }
 

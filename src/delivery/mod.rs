@@ -35,7 +35,7 @@ pub use settings::NotifySettings;
 
 use crate::desk::{Clock, DeskError, DeskHandle};
 use crate::dispatch::{Command, CrewAction, DeliveryReport, Rejection};
-use crate::domain::{Event, EventKind, IncidentId, Unit, UnitId, UnitKind};
+use crate::domain::{Alarm, Event, EventKind, IncidentId, Lift, Unit, UnitId, UnitKind};
 use crate::notify::{
     self, Channel, ContactPlan, DeliveryLog, Lang, Outcome, PageFacts, PageRef, RetryPolicy, State,
     TokenBucket, Transition,
@@ -576,6 +576,19 @@ struct Pager {
     units: HashMap<UnitId, Unit>,
     units_read: Option<DateTime<Utc>>,
     push_units: HashMap<UnitId, bool>,
+    /// What pages need to be written, learnt from the live feed (read from the incident's
+    /// record instead when missing, e.g. after a restart).
+    seen: HashMap<IncidentId, Seen>,
+    /// A page was logged since the last read of the outbox.
+    new_pages: bool,
+}
+
+/// An incident as the feed showed it: its alarm and lift, its steps' levels, its pages.
+struct Seen {
+    alarm: Alarm,
+    lift: Lift,
+    levels: HashMap<String, u8>,
+    pages: HashMap<(String, UnitId), Event>,
 }
 
 impl Pager {
@@ -588,6 +601,8 @@ impl Pager {
             units: HashMap::new(),
             units_read: None,
             push_units: HashMap::new(),
+            seen: HashMap::new(),
+            new_pages: true,
         }
     }
 
@@ -603,9 +618,16 @@ impl Pager {
         {
             return; // nothing to send with
         }
+        let mut last_load = std::time::Instant::now();
         loop {
-            if let Err(e) = self.load().await {
-                tracing::error!(error = %e, "ringing pages not read");
+            // New pages show on the feed; a read every second also catches anything missed.
+            if self.new_pages || last_load.elapsed() >= PAGER_IDLE {
+                self.new_pages = false;
+                last_load = std::time::Instant::now();
+                if let Err(e) = self.load().await {
+                    self.new_pages = true;
+                    tracing::error!(error = %e, "ringing pages not read");
+                }
             }
             let now = self.paging.inner.clock.now();
             if let Err(e) = self.round(now).await {
@@ -646,6 +668,7 @@ impl Pager {
         self.pages.clear();
         self.schedule.clear();
         self.last_id = 0;
+        self.new_pages = true;
     }
 
     /// An acknowledgement, a missed deadline, a cancelled page or an ended incident takes the
@@ -653,11 +676,42 @@ impl Pager {
     fn on_event(&mut self, e: &Event) {
         let Some(id) = e.incident else { return };
         let unit = match &e.kind {
+            EventKind::IncidentOpened {
+                alarm,
+                lift: Some(lift),
+                ..
+            } => {
+                let seen = Seen {
+                    alarm: alarm.clone(),
+                    lift: (**lift).clone(),
+                    levels: HashMap::new(),
+                    pages: HashMap::new(),
+                };
+                self.seen.insert(id, seen);
+                return;
+            }
+            EventKind::StepStarted { step } => {
+                if let Some(s) = self.seen.get_mut(&id) {
+                    s.levels.insert(step.id.as_str().to_owned(), step.level);
+                }
+                return;
+            }
+            EventKind::UnitPaged { candidate, .. } => {
+                self.new_pages = true;
+                if let Some(s) = self.seen.get_mut(&id) {
+                    let step = e.step.clone().unwrap_or_default();
+                    s.pages.insert((step, candidate.unit), e.clone());
+                }
+                return;
+            }
             EventKind::Accepted { unit, .. }
             | EventKind::Declined { unit }
             | EventKind::AckMissed { unit, .. }
             | EventKind::PageCancelled { unit } => Some(*unit),
-            EventKind::Closed { .. } | EventKind::Cancelled | EventKind::FalseAlarm => None,
+            EventKind::Closed { .. } | EventKind::Cancelled | EventKind::FalseAlarm => {
+                self.seen.remove(&id);
+                None
+            }
             _ => return,
         };
         let gone: Vec<i64> = self
@@ -916,11 +970,21 @@ impl Pager {
         Ok(())
     }
 
-    /// Renders a page from its incident's record: the lift and alarm that opened it, the
-    /// step's level, the page event.
+    /// Renders a page from what the feed showed of its incident, or else from its record:
+    /// the lift and alarm that opened it, the step's level, the page event.
     async fn body(&self, p: &RingingPage) -> anyhow::Result<serde_json::Value> {
-        let i = &self.paging.inner;
-        let timeline = i.store.timeline(p.incident).await?;
+        let at = p
+            .payload
+            .get("at")
+            .and_then(|v| serde_json::from_value::<DateTime<Utc>>(v.clone()).ok());
+        if let Some(s) = self.seen.get(&p.incident)
+            && let Some(e) = s.pages.get(&(p.step.clone(), p.unit))
+            && Some(e.at) == at
+        {
+            let level = s.levels.get(&p.step).copied().unwrap_or(1);
+            return self.render(p, &s.alarm, &s.lift, level, e);
+        }
+        let timeline = self.paging.inner.store.timeline(p.incident).await?;
         let seq = p.payload.get("event_seq").and_then(|v| v.as_i64());
         let mut opened = None;
         let mut level = 1;
@@ -936,6 +1000,18 @@ impl Pager {
         let (alarm, lift) = opened.context("the incident has no opening event")?;
         let lift = lift.as_ref().context("the incident's lift is unresolved")?;
         let event = paged.context("the page event is not on the incident's record")?;
+        self.render(p, alarm, lift, level, event)
+    }
+
+    fn render(
+        &self,
+        p: &RingingPage,
+        alarm: &Alarm,
+        lift: &Lift,
+        level: u8,
+        event: &Event,
+    ) -> anyhow::Result<serde_json::Value> {
+        let i = &self.paging.inner;
         let facts = PageFacts::from_page(
             lift,
             event,

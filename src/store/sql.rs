@@ -56,7 +56,6 @@ pub const MARK_ALARM: &str = "UPDATE alarms SET processed_at = $1, incident_id =
 // The log. seq is assigned by the writer holding the log (see the adapters), never by a
 // sequence, so it has no gaps; the last row is the head the next row chains from.
 pub const LOG_HEAD: &str = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
-pub const LAST_INCIDENT_SEQ: &str = "SELECT MAX(incident_seq) FROM events WHERE incident_id = $1";
 /// The head of a multi-row INSERT into the log; the rows follow as `VALUES (…), (…)`.
 pub const INSERT_EVENTS: &str = concat!("INSERT INTO events (", log_columns!(), ") ");
 pub const LOG_PAGE: &str = concat!(
@@ -93,24 +92,32 @@ pub const INCIDENT: &str = concat!(
     " FROM incidents WHERE id = $1"
 );
 pub const SELECT_INCIDENTS: &str = concat!("SELECT ", incident_columns!(), " FROM incidents");
-pub const UPSERT_INCIDENT: &str = concat!(
-    "INSERT INTO incidents (",
+// The batched forms: the caller appends `(v1, v2, …)` (QueryBuilder's separated binds) and,
+// for the upsert, the conflict clause.
+pub const INCIDENTS_IN: &str = concat!(
+    "SELECT ",
     incident_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-     ON CONFLICT (id) DO UPDATE SET status = excluded.status, lift_id = excluded.lift_id, \
-     rescue_code = excluded.rescue_code, company_id = excluded.company_id, \
-     chain = excluded.chain, rules_version = excluded.rules_version, \
-     opened_at = excluded.opened_at, ended_at = excluded.ended_at, \
-     breached = excluded.breached, needs_operator = excluded.needs_operator, \
-     lift_unresolved = excluded.lift_unresolved, updated_at = excluded.updated_at"
+    " FROM incidents WHERE id IN "
 );
-pub const SET_DUTY: &str = "UPDATE units SET on_duty = $1 WHERE id = $2";
-pub const LAST_PAGE_NO: &str =
-    "SELECT MAX(page_no) FROM outbox WHERE incident_id = $1 AND step = $2 AND unit_id = $3";
+pub const LAST_INCIDENT_SEQS_IN: &str =
+    "SELECT incident_id, MAX(incident_seq) FROM events WHERE incident_id IN ";
+pub const GROUP_BY_INCIDENT: &str = " GROUP BY incident_id";
+pub const LAST_PAGE_NOS_IN: &str =
+    "SELECT incident_id, step, unit_id, MAX(page_no) FROM outbox WHERE incident_id IN ";
+pub const GROUP_BY_PAGE: &str = " GROUP BY incident_id, step, unit_id";
+pub const UPSERT_INCIDENTS: &str = concat!("INSERT INTO incidents (", incident_columns!(), ") ");
+pub const ON_INCIDENT_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
+     lift_id = excluded.lift_id, rescue_code = excluded.rescue_code, \
+     company_id = excluded.company_id, chain = excluded.chain, \
+     rules_version = excluded.rules_version, opened_at = excluded.opened_at, \
+     ended_at = excluded.ended_at, breached = excluded.breached, \
+     needs_operator = excluded.needs_operator, lift_unresolved = excluded.lift_unresolved, \
+     updated_at = excluded.updated_at";
 // A page already in the outbox (same dedupe key) is left as it is.
-pub const INSERT_OUTBOX: &str = "INSERT INTO outbox (incident_id, event_seq, step, unit_id, \
-     page_no, dedupe_key, next_attempt_at, created_at, payload) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING";
+pub const INSERT_OUTBOX_ROWS: &str = "INSERT INTO outbox (incident_id, event_seq, step, \
+     unit_id, page_no, dedupe_key, next_attempt_at, created_at, payload) ";
+pub const ON_OUTBOX_CONFLICT: &str = " ON CONFLICT (dedupe_key) DO NOTHING";
+pub const SET_DUTY: &str = "UPDATE units SET on_duty = $1 WHERE id = $2";
 // A page that stops ringing ($1 status; $2 incident; $3 before this log row; $4 unit) and its
 // messages not yet sent ($1 when; $2 why; $3 incident; $4 before; $5 unit).
 pub const END_PAGES_OF_UNIT: &str = "UPDATE outbox SET status = $1 WHERE incident_id = $2 \

@@ -67,28 +67,58 @@ macro_rules! append_ops {
                         head,
                         ..Context::default()
                     };
-                    for id in needs.incidents {
-                        let row: Option<IncidentDbRow> = sqlx::query_as(sql::INCIDENT)
-                            .bind(id.0)
-                            .fetch_optional(&mut **tx)
-                            .await?;
-                        if let Some(row) = row {
-                            ctx.incidents.insert(id, row.decode()?);
+                    // One query each for every incident and page touched, however many (in
+                    // chunks, for the engines' bind limits): a batch of alarms is a handful of
+                    // round trips, not three per incident.
+                    let ids: Vec<i64> = needs.incidents.iter().map(|i| i.0).collect();
+                    for chunk in ids.chunks($crate::store::engine::CHUNK) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::INCIDENTS_IN);
+                        q.push_tuples(chunk, |mut b, id| {
+                            b.push_bind(*id);
+                        });
+                        let rows: Vec<IncidentDbRow> =
+                            q.build_query_as().fetch_all(&mut **tx).await?;
+                        for row in rows {
+                            let row = row.decode()?;
+                            ctx.incidents.insert(row.id, row);
                         }
-                        let last: Option<i64> = sqlx::query_scalar(sql::LAST_INCIDENT_SEQ)
-                            .bind(id.0)
-                            .fetch_one(&mut **tx)
-                            .await?;
-                        ctx.incident_seqs.extend(last.map(|n| (id, n)));
+                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::LAST_INCIDENT_SEQS_IN);
+                        q.push_tuples(chunk, |mut b, id| {
+                            b.push_bind(*id);
+                        });
+                        q.push(sql::GROUP_BY_INCIDENT);
+                        let seqs: Vec<(i64, Option<i64>)> =
+                            q.build_query_as().fetch_all(&mut **tx).await?;
+                        for (id, last) in seqs {
+                            ctx.incident_seqs
+                                .extend(last.map(|n| ($crate::domain::IncidentId(id), n)));
+                        }
                     }
-                    for key in needs.pages {
-                        let last: Option<i64> = sqlx::query_scalar(sql::LAST_PAGE_NO)
-                            .bind(key.0.0)
-                            .bind(&key.1)
-                            .bind(key.2.0)
-                            .fetch_one(&mut **tx)
-                            .await?;
-                        ctx.pages.extend(last.map(|n| (key, n)));
+                    let paged: Vec<i64> = needs
+                        .pages
+                        .iter()
+                        .map(|k| k.0.0)
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    for chunk in paged.chunks($crate::store::engine::CHUNK) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::LAST_PAGE_NOS_IN);
+                        q.push_tuples(chunk, |mut b, id| {
+                            b.push_bind(*id);
+                        });
+                        q.push(sql::GROUP_BY_PAGE);
+                        let rows: Vec<(i64, String, i64, Option<i64>)> =
+                            q.build_query_as().fetch_all(&mut **tx).await?;
+                        for (incident, step, unit, last) in rows {
+                            let key = (
+                                $crate::domain::IncidentId(incident),
+                                step,
+                                $crate::domain::UnitId(unit),
+                            );
+                            if let (Some(n), true) = (last, needs.pages.contains(&key)) {
+                                ctx.pages.insert(key, n);
+                            }
+                        }
                     }
                     Ok(ctx)
                 }
@@ -101,24 +131,27 @@ macro_rules! append_ops {
                 }
 
                 async fn write_incidents(tx: &mut Tx, w: &Writes) -> Result<(), StoreError> {
-                    for r in &w.incidents {
-                        let r = IncidentDbRow::of(r);
-                        sqlx::query(sql::UPSERT_INCIDENT)
-                            .bind(r.id)
-                            .bind(r.status)
-                            .bind(r.lift_id)
-                            .bind(r.rescue_code)
-                            .bind(r.company_id)
-                            .bind(r.chain)
-                            .bind(r.rules_version)
-                            .bind(r.opened_at)
-                            .bind(r.ended_at)
-                            .bind(r.breached)
-                            .bind(r.needs_operator)
-                            .bind(r.lift_unresolved)
-                            .bind(r.updated_at)
-                            .execute(&mut **tx)
-                            .await?;
+                    // 13 columns: CHUNK rows stay under both engines' bind limits.
+                    for chunk in w.incidents.chunks($crate::store::engine::CHUNK) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::UPSERT_INCIDENTS);
+                        q.push_values(chunk, |mut b, r| {
+                            let r = IncidentDbRow::of(r);
+                            b.push_bind(r.id)
+                                .push_bind(r.status)
+                                .push_bind(r.lift_id)
+                                .push_bind(r.rescue_code)
+                                .push_bind(r.company_id)
+                                .push_bind(r.chain)
+                                .push_bind(r.rules_version)
+                                .push_bind(r.opened_at)
+                                .push_bind(r.ended_at)
+                                .push_bind(r.breached)
+                                .push_bind(r.needs_operator)
+                                .push_bind(r.lift_unresolved)
+                                .push_bind(r.updated_at);
+                        });
+                        q.push(sql::ON_INCIDENT_CONFLICT);
+                        q.build().execute(&mut **tx).await?;
                     }
                     Ok(())
                 }
@@ -165,18 +198,21 @@ macro_rules! append_ops {
                             .execute(&mut **tx)
                             .await?;
                     }
-                    for o in &w.outbox {
-                        sqlx::query(sql::INSERT_OUTBOX)
-                            .bind(o.incident.0)
-                            .bind(o.event_seq)
-                            .bind(&o.step)
-                            .bind(o.unit.0)
-                            .bind(o.page_no)
-                            .bind(&o.dedupe_key)
-                            .bind(Ts(o.at))
-                            .bind(&o.payload)
-                            .execute(&mut **tx)
-                            .await?;
+                    for chunk in w.outbox.chunks($crate::store::engine::CHUNK) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::INSERT_OUTBOX_ROWS);
+                        q.push_values(chunk, |mut b, o| {
+                            b.push_bind(o.incident.0)
+                                .push_bind(o.event_seq)
+                                .push_bind(&o.step)
+                                .push_bind(o.unit.0)
+                                .push_bind(o.page_no)
+                                .push_bind(&o.dedupe_key)
+                                .push_bind(Ts(o.at))
+                                .push_bind(Ts(o.at))
+                                .push_bind(&o.payload);
+                        });
+                        q.push(sql::ON_OUTBOX_CONFLICT);
+                        q.build().execute(&mut **tx).await?;
                     }
                     for end in &w.page_ends {
                         let why = format!("page {}: not sent", end.status);
