@@ -487,15 +487,31 @@ async fn storm(url: &str, broker: &str) {
         .unwrap_or(-1)
     };
     let stats = service.state.desk.stats().await.ok();
-    let open = store
-        .incidents(&IncidentFilter {
-            open: Some(true),
-            limit: Some(100_000),
-            ..IncidentFilter::default()
-        })
-        .await
-        .unwrap_or_default();
-    let needs_operator = open.iter().filter(|i| i.needs_operator).count();
+    let (needs_operator, breached, top) = {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let count = |q: &'static str| sqlx::query_scalar::<_, i64>(q);
+        let needs = count("SELECT COUNT(*) FROM incidents WHERE ended_at IS NULL AND needs_operator")
+            .fetch_one(&mut c)
+            .await
+            .unwrap_or(-1);
+        let breached = count("SELECT COUNT(*) FROM incidents WHERE ended_at IS NULL AND breached")
+            .fetch_one(&mut c)
+            .await
+            .unwrap_or(-1);
+        drop(c);
+        let top = store
+            .incidents(&IncidentFilter {
+                open: Some(true),
+                limit: Some(3),
+                ..IncidentFilter::default()
+            })
+            .await
+            .unwrap_or_default();
+        (needs, breached, top)
+    };
     let sms_on_wire = arrivals.total.load(std::sync::atomic::Ordering::Relaxed);
     http.stop(true).await;
     drop(mqtt);
@@ -516,7 +532,12 @@ async fn storm(url: &str, broker: &str) {
             .collect(),
     );
     let mut how: HashMap<&str, usize> = HashMap::new();
-    for (_, what) in rec.decided.values() {
+    for i in rec.decided.keys() {
+        let what = if rec.first_page.contains_key(i) {
+            "a unit paged"
+        } else {
+            "no unit free: logged why, escalated, handed to the operator"
+        };
         *how.entry(what).or_default() += 1;
     }
     let logged_storm = rec
@@ -540,7 +561,7 @@ async fn storm(url: &str, broker: &str) {
     let mut how: Vec<_> = how.into_iter().collect();
     how.sort();
     for (what, n) in how {
-        println!("    first decision: {what}: {n}");
+        println!("    {what}: {n}");
     }
     println!(
         "  decision latency (inbox commit → first decision): p50 {:.1} ms, p99 {:.1} ms",
@@ -558,20 +579,19 @@ async fn storm(url: &str, broker: &str) {
             .map(|(k, v)| format!("{} {v}", k.as_str()))
             .collect();
         println!(
-            "  the operator sees: {} open incidents ({}), {needs_operator} flagged for a person, units available {} of {}",
-            open.len(),
+            "  the operator sees: {} ({needs_operator} flagged for a person, {breached} past a deadline), units available {} of {}",
             by.join(", "),
             s.units_available,
             s.units
         );
     }
-    if let Some(top) = open.first() {
+    for t in &top {
         println!(
-            "    top of the list: incident {} ({}), lift {}, needs operator: {}",
-            top.id.0,
-            top.status.as_str(),
-            top.rescue_code.as_deref().unwrap_or("unresolved"),
-            top.needs_operator
+            "    list: incident {} ({}), lift {}, needs operator: {}",
+            t.id.0,
+            t.status.as_str(),
+            t.rescue_code.as_deref().unwrap_or("unresolved"),
+            t.needs_operator
         );
     }
 }
