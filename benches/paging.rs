@@ -493,10 +493,11 @@ async fn storm(url: &str, broker: &str) {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let count = |q: &'static str| sqlx::query_scalar::<_, i64>(q);
-        let needs = count("SELECT COUNT(*) FROM incidents WHERE ended_at IS NULL AND needs_operator")
-            .fetch_one(&mut c)
-            .await
-            .unwrap_or(-1);
+        let needs =
+            count("SELECT COUNT(*) FROM incidents WHERE ended_at IS NULL AND needs_operator")
+                .fetch_one(&mut c)
+                .await
+                .unwrap_or(-1);
         let breached = count("SELECT COUNT(*) FROM incidents WHERE ended_at IS NULL AND breached")
             .fetch_one(&mut c)
             .await

@@ -5,11 +5,6 @@
 //! A report only becomes an event when it changes something an operator must know: a terminal
 //! going offline is logged once, not at every missed check; a test call always is (it is the
 //! record the 72-hour line clock reads).
-//!
-//! Not wired yet: intake (the MQTT heartbeat watch, the phone gateway endpoint) logs these
-//! reports but does not yet send them here, the service does not yet watch the registry's cabin
-//! phones or run `CheckLines`, and a restart replays only open incidents' events, so equipment
-//! state needs its own persisted row before it survives one.
 
 use super::EquipmentReport;
 use super::ctx::Ctx;
