@@ -265,6 +265,7 @@ pub fn spawn<S: EventSink + 'static>(
         clock,
         feed: feed.clone(),
         retry_at: Instant::now(),
+        persisted: Default::default(),
     };
     (DeskHandle { tx, feed }, tokio::spawn(desk.run(rx)))
 }
@@ -275,6 +276,9 @@ struct Desk<S> {
     clock: Clock,
     feed: broadcast::Sender<Event>,
     retry_at: Instant,
+    /// The next deadline of each incident as last persisted since the start (`None`: none
+    /// pending), so a command that moves no deadline (a delivery report, a note) writes none.
+    persisted: std::collections::HashMap<IncidentId, Option<DateTime<Utc>>>,
 }
 
 impl<S: EventSink> Desk<S> {
@@ -372,12 +376,21 @@ impl<S: EventSink> Desk<S> {
         }
         let mut touched: Vec<IncidentId> = events.iter().filter_map(|e| e.incident).collect();
         touched.dedup();
+        touched.sort();
+        touched.dedup();
         let due: Vec<_> = touched
             .into_iter()
             .map(|id| (id, self.state.incident_next_due(id)))
+            .filter(|(id, at)| self.persisted.get(id) != Some(at))
             .collect();
-        if let Err(e) = self.sink.deadlines(&due).await {
-            tracing::warn!(error = %e, "could not persist pending deadlines");
+        if due.is_empty() {
+            return Ok(events);
+        }
+        match self.sink.deadlines(&due).await {
+            Ok(()) => {
+                self.persisted.extend(due);
+            }
+            Err(e) => tracing::warn!(error = %e, "could not persist pending deadlines"),
         }
         Ok(events)
     }

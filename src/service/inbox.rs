@@ -8,9 +8,10 @@
 
 use crate::desk::{DeskError, DeskHandle};
 use crate::dispatch::Command;
-use crate::domain::{AlarmId, EventKind, IncidentId};
+use crate::domain::{AlarmId, EventKind, IncidentId, Lift, LiftRef};
 use crate::store::{InboxReceipt, NewAlarm, Store, StoreError};
 use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, broadcast};
@@ -117,13 +118,25 @@ async fn pump_once(inbox: &Inbox, desk: &DeskHandle) -> Result<usize, PumpError>
     if n == 0 {
         return Ok(0);
     }
+    // Resolve the batch's lifts concurrently (each distinct reference once): on PostgreSQL a
+    // lookup is a network round trip, and one after another they would hold the desk up.
+    let refs: HashSet<LiftRef> = pending.iter().map(|a| a.lift_ref.clone()).collect();
+    let mut lookups = tokio::task::JoinSet::new();
+    for r in refs {
+        let store = inbox.store.clone();
+        lookups.spawn(async move {
+            let lift = store.find_lift(&r).await;
+            (r, lift)
+        });
+    }
+    let mut lifts: HashMap<LiftRef, Option<Lift>> = HashMap::with_capacity(lookups.len());
+    while let Some(done) = lookups.join_next().await {
+        let (r, lift) = done.map_err(|e| PumpError::Retry(e.to_string()))?;
+        lifts.insert(r, lift.map_err(retry)?);
+    }
     let mut alarms = Vec::with_capacity(n);
     for alarm in pending {
-        let lift = inbox
-            .store
-            .find_lift(&alarm.lift_ref)
-            .await
-            .map_err(retry)?;
+        let lift = lifts.get(&alarm.lift_ref).cloned().flatten();
         alarms.push((alarm, lift.map(Box::new)));
     }
     let events = match desk.submit(Command::Alarms { alarms }).await {

@@ -50,8 +50,8 @@ pub const PENDING_ALARMS: &str =
 pub const INBOX_DEPTH: &str = "SELECT COUNT(*) FROM alarms WHERE processed_at IS NULL";
 pub const ALARM_INCIDENT: &str = "SELECT incident_id FROM alarms WHERE id = $1";
 // The first decision that takes an alarm keeps it.
-pub const MARK_ALARM: &str = "UPDATE alarms SET processed_at = $1, incident_id = $2 \
-     WHERE id = $3 AND processed_at IS NULL";
+// Marks alarms processed: the caller appends the time, the CASE of incidents and the ids.
+pub const MARK_ALARMS: &str = "UPDATE alarms SET processed_at = ";
 
 // The log. seq is assigned by the writer holding the log (see the adapters), never by a
 // sequence, so it has no gaps; the last row is the head the next row chains from.
@@ -130,9 +130,10 @@ pub const CANCEL_MESSAGES_OF_UNIT: &str = "UPDATE outbox_messages SET status = '
 pub const CANCEL_MESSAGES_OF_INCIDENT: &str = "UPDATE outbox_messages SET status = 'cancelled', \
      updated_at = $1, last_error = $2 WHERE status = 'pending' AND page_id IN \
      (SELECT id FROM outbox WHERE incident_id = $3 AND event_seq < $4)";
-pub const SET_DEADLINE: &str = "INSERT INTO deadlines (incident_id, due_at) VALUES ($1, $2) \
-     ON CONFLICT (incident_id) DO UPDATE SET due_at = excluded.due_at";
-pub const CLEAR_DEADLINE: &str = "DELETE FROM deadlines WHERE incident_id = $1";
+pub const SET_DEADLINES: &str = "INSERT INTO deadlines (incident_id, due_at) ";
+pub const ON_DEADLINE_CONFLICT: &str =
+    " ON CONFLICT (incident_id) DO UPDATE SET due_at = excluded.due_at";
+pub const CLEAR_DEADLINES_IN: &str = "DELETE FROM deadlines WHERE incident_id IN ";
 pub const PENDING_DEADLINES: &str =
     "SELECT incident_id, due_at FROM deadlines ORDER BY due_at, incident_id";
 

@@ -183,13 +183,31 @@ macro_rules! append_ops {
                 }
 
                 async fn write_side_effects(tx: &mut Tx, w: &Writes) -> Result<(), StoreError> {
-                    for (alarm, incident, at) in &w.alarms {
-                        sqlx::query(sql::MARK_ALARM)
-                            .bind(Ts(*at))
-                            .bind(incident.0)
-                            .bind(alarm.0)
-                            .execute(&mut **tx)
-                            .await?;
+                    // Alarms marked processed, one statement per decision time (a decision's
+                    // events share it) and chunk: `incident_id = CASE id WHEN … THEN … END`.
+                    let mut i = 0;
+                    while i < w.alarms.len() {
+                        let at = w.alarms[i].2;
+                        let mut j = i;
+                        while j < w.alarms.len() && w.alarms[j].2 == at && j - i < 500 {
+                            j += 1;
+                        }
+                        let group = &w.alarms[i..j];
+                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::MARK_ALARMS);
+                        q.push_bind(Ts(at));
+                        q.push(", incident_id = CASE id");
+                        for (alarm, incident, _) in group {
+                            q.push(" WHEN ");
+                            q.push_bind(alarm.0);
+                            q.push(" THEN ");
+                            q.push_bind(incident.0);
+                        }
+                        q.push(" END WHERE processed_at IS NULL AND id IN ");
+                        q.push_tuples(group, |mut b, (alarm, _, _)| {
+                            b.push_bind(alarm.0);
+                        });
+                        q.build().execute(&mut **tx).await?;
+                        i = j;
                     }
                     for (unit, on_duty) in &w.duty {
                         sqlx::query(sql::SET_DUTY)
@@ -254,12 +272,35 @@ macro_rules! append_ops {
                     due: &[(IncidentId, Option<DateTime<Utc>>)],
                 ) -> Result<(), StoreError> {
                     let mut tx = self.pool.begin_with($begin).await?;
+                    // An incident appears once (its latest value wins), then one statement
+                    // per chunk for the set ones and one for the cleared ones.
+                    let mut latest = std::collections::BTreeMap::new();
                     for (id, at) in due {
-                        let q = match at {
-                            Some(at) => sqlx::query(sql::SET_DEADLINE).bind(id.0).bind(Ts(*at)),
-                            None => sqlx::query(sql::CLEAR_DEADLINE).bind(id.0),
-                        };
-                        q.execute(&mut *tx).await?;
+                        latest.insert(id.0, *at);
+                    }
+                    let set: Vec<(i64, DateTime<Utc>)> = latest
+                        .iter()
+                        .filter_map(|(id, at)| at.map(|at| (*id, at)))
+                        .collect();
+                    let cleared: Vec<i64> = latest
+                        .iter()
+                        .filter(|(_, at)| at.is_none())
+                        .map(|(id, _)| *id)
+                        .collect();
+                    for chunk in set.chunks($crate::store::engine::CHUNK) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::SET_DEADLINES);
+                        q.push_values(chunk, |mut b, (id, at)| {
+                            b.push_bind(*id).push_bind(Ts(*at));
+                        });
+                        q.push(sql::ON_DEADLINE_CONFLICT);
+                        q.build().execute(&mut *tx).await?;
+                    }
+                    for chunk in cleared.chunks($crate::store::engine::CHUNK) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::CLEAR_DEADLINES_IN);
+                        q.push_tuples(chunk, |mut b, id| {
+                            b.push_bind(*id);
+                        });
+                        q.build().execute(&mut *tx).await?;
                     }
                     tx.commit().await?;
                     Ok(())
