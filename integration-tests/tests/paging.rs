@@ -471,3 +471,202 @@ async fn a_restart_with_a_send_in_flight_sends_nothing_twice() {
     server.kill();
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crew_phone_subscribed_to_web_push_gets_a_vapid_signed_push() {
+    use liftrescue::delivery::push::Vapid;
+    use liftrescue::delivery::settings::PushSettings;
+    let engine = engines()[0];
+    let mut gw = Gateway::start().await;
+    gw.answer("/push/gone", Answer::Status(410, json!({})));
+    let (url, mut sc) = scene(engine).await;
+    let (private, public) = Vapid::generate().unwrap();
+    let mut s = settings(&url, "dispatch-rules");
+    s.notify.plan = "push:0s".into();
+    s.notify.push = Some(PushSettings {
+        vapid_private_key: private,
+        subject: "mailto:ops@example.cn".into(),
+        ttl_secs: 120,
+        per_second: 50.0,
+        allow_private_endpoints: true,
+    });
+    let server = Server::start(s).await;
+    sc.on(&server.base);
+    // Every unit's phone subscribes, the first through the crew API; one unit's old
+    // subscription is gone at the push service.
+    let units = sc.store.units().await.unwrap();
+    let crew = Api::new(
+        &server.base,
+        &token(sc.store.as_ref(), Role::Crew, Some(units[0].id.0)).await,
+    );
+    let (status, key) = crew.get("/api/v1/crew/push-key").await;
+    assert_eq!(
+        (status, key["public_key"].as_str()),
+        (200, Some(public.as_str()))
+    );
+    let client = reqwest::Client::new();
+    let put = |endpoint: String| {
+        client
+            .put(format!("{}/api/v1/crew/push-subscription", server.base))
+            .bearer_auth(&crew.token)
+            .json(&json!({"endpoint": endpoint, "keys": {"p256dh": "BNc", "auth": "tBH"}, "expirationTime": null}))
+            .send()
+    };
+    let r = put(format!("{}/push/{}", gw.base, units[0].id.0))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = put("ftp://nowhere".into()).await.unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        400,
+        "a push endpoint must be an https URL"
+    );
+    let earlier = chrono::Utc::now() - chrono::TimeDelta::hours(1);
+    for u in &units {
+        let endpoint = format!("{}/push/{}", gw.base, u.id.0);
+        sc.store
+            .put_push_subscription(u.id, &endpoint, "BNc", "tBH", chrono::Utc::now())
+            .await
+            .unwrap();
+        let gone = format!("{}/push/gone?unit={}", gw.base, u.id.0);
+        sc.store
+            .put_push_subscription(u.id, &gone, "BNc", "tBH", earlier)
+            .await
+            .unwrap();
+    }
+    let incident = sc.alarm("push-1").await;
+    // The older subscription is tried first: the push service says it is gone (410).
+    let gone = gw.next(10).await;
+    assert_eq!(gone.path, "/push/gone");
+    let push = loop {
+        let r = gw.next(10).await;
+        if r.path != "/push/gone" {
+            break r;
+        }
+    };
+    assert_eq!(push.body, "", "a push carries no payload");
+    assert_eq!(push.headers["ttl"], "120");
+    assert_eq!(push.headers["urgency"], "high");
+    let auth = &push.headers["authorization"];
+    let (jwt, k) = auth
+        .strip_prefix("vapid t=")
+        .and_then(|r| r.split_once(", k="))
+        .unwrap();
+    assert_eq!(k, public);
+    let claims: Value = {
+        use base64::Engine;
+        let part = jwt.split('.').nth(1).unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(claims["aud"], gw.base.as_str());
+    let unit: i64 = push.path.trim_start_matches("/push/").parse().unwrap();
+    eventually(10, || async {
+        sc.deliveries(incident, unit)
+            .await
+            .contains(&("push".into(), "sent".into()))
+            .then_some(())
+    })
+    .await;
+    let left = sc
+        .store
+        .push_subscriptions(liftrescue::domain::UnitId(unit))
+        .await
+        .unwrap();
+    assert_eq!(
+        left,
+        [format!("{}/push/{unit}", gw.base)],
+        "the gone one is forgotten"
+    );
+    server.stop().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_in_flight_when_the_unit_accepts_is_not_retried_after_it_fails() {
+    for engine in engines() {
+        let mut gw = Gateway::start().await;
+        gw.answer("/sms", Answer::Hang);
+        let (url, mut sc) = scene(engine).await;
+        let mut s = paging_settings(&url, &gw, "sms:0s,voice:60s");
+        s.notify.send_deadline_secs = 1;
+        s.notify.retry_first_ms = 100;
+        let server = Server::start(s).await;
+        sc.on(&server.base);
+        let incident = sc.alarm("h-1").await;
+        let first = gw.next(10).await;
+        let unit = unit_of(&first.message());
+        let crew = Api::new(
+            &server.base,
+            &token(sc.store.as_ref(), Role::Crew, Some(unit)).await,
+        );
+        // The SMS hangs at the gateway while the crew accepts on the crew page.
+        let (status, body) = crew
+            .post(
+                &format!("/api/v1/crew/incidents/{incident}/accept"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        // The call times out (1 s) and would be retried in 0.1 s; the page has ended, so the
+        // retry is cancelled instead.
+        let m = eventually(15, || async {
+            let m = sc.messages(incident, unit).await;
+            (m.first()?["status"] == "cancelled").then_some(m)
+        })
+        .await;
+        assert_eq!(m.len(), 1, "{m:?}");
+        let to_unit = gw
+            .received()
+            .iter()
+            .filter(|r| unit_of(&r.message()) == unit)
+            .count();
+        assert_eq!(to_unit, 1, "sent once, not again after the acceptance");
+        let d = sc.deliveries(incident, unit).await;
+        assert!(d.contains(&("sms".into(), "retrying".into())), "{d:?}");
+        server.stop().await;
+        gw.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivered_sms_needs_no_voice_call() {
+    let engine = engines()[0];
+    let mut gw = Gateway::start().await;
+    let (url, mut sc) = scene(engine).await;
+    let server = Server::start(paging_settings(&url, &gw, "sms:0s,voice:3s,repeat:600s")).await;
+    sc.on(&server.base);
+    let incident = sc.alarm("d-1").await;
+    let sms = gw.next(10).await;
+    let unit = unit_of(&sms.message());
+    let receipt = json!({"receipts": [{"message": sms.message(), "status": "delivered"}]});
+    let path = "/api/v1/notify/receipts/sms";
+    let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &receipt).await;
+    assert_eq!(
+        (status, body["results"][0]["status"].as_str()),
+        (200, Some("delivered")),
+        "{body}"
+    );
+    // Past the voice call's time (3 s): the unit got nothing more.
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while let Ok(r) = tokio::time::timeout_at(until, gw.next(10)).await {
+        assert!(
+            !(r.path == "/voice" && unit_of(&r.message()) == unit),
+            "a voice call after the SMS was delivered"
+        );
+    }
+    let channels: Vec<String> = sc
+        .messages(incident, unit)
+        .await
+        .iter()
+        .map(|m| m["channel"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(channels, ["sms"]);
+    server.stop().await;
+    gw.stop().await;
+}

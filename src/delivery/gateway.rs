@@ -64,9 +64,15 @@ fn templated(what: &str, s: &HttpGatewaySettings) -> anyhow::Result<Templated> {
         other => anyhow::bail!("notify.{what}.method {other:?}: use POST or PUT"),
     };
     anyhow::ensure!(
-        s.per_second > 0.0,
+        s.per_second.is_finite() && s.per_second > 0.0,
         "notify.{what}.per_second must be more than 0"
     );
+    for (k, v) in &s.headers {
+        reqwest::header::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| anyhow::anyhow!("notify.{what}.headers: {k:?} is not a header name"))?;
+        reqwest::header::HeaderValue::from_str(v)
+            .map_err(|_| anyhow::anyhow!("notify.{what}.headers.{k}: not a valid header value"))?;
+    }
     Ok(Templated {
         url: parse_url(what, &s.url)?,
         method,
@@ -230,6 +236,8 @@ impl Gateways {
         if endpoints.is_empty() {
             return permanent(format!("unit {} has no push subscription", m.unit.0));
         }
+        // Every phone of the unit: sent when any push service took it.
+        let mut sent = None;
         let mut last = permanent("no push service answered".into());
         for endpoint in endpoints {
             let auth = match vapid.authorization(&endpoint, now) {
@@ -239,7 +247,7 @@ impl Gateways {
                     continue;
                 }
             };
-            let sent = self
+            let answer = self
                 .client
                 .post(&endpoint)
                 .header(reqwest::header::AUTHORIZATION, auth)
@@ -249,7 +257,7 @@ impl Gateways {
                 .header(reqwest::header::CONTENT_LENGTH, "0")
                 .send()
                 .await;
-            let r = match sent {
+            let r = match answer {
                 Ok(r) => {
                     let status = r.status();
                     if status.as_u16() == 404 || status.as_u16() == 410 {
@@ -265,11 +273,12 @@ impl Gateways {
                 Err(e) => transport(&e),
             };
             if r.outcome == Outcome::Sent {
-                return r; // one phone of the unit has it
+                sent = Some(r);
+            } else {
+                last = r;
             }
-            last = r;
         }
-        last
+        sent.unwrap_or(last)
     }
 }
 

@@ -174,6 +174,9 @@ pub enum ReceiptError {
     /// The desk stopped.
     #[error("the dispatch desk is not running")]
     Stopped,
+    /// The message kept changing under the receipt.
+    #[error("the message is being updated; send the receipt again")]
+    Busy,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -195,6 +198,14 @@ pub fn spawn(
     anyhow::ensure!(
         settings.max_attempts >= 1 && settings.max_in_flight >= 1,
         "notify.max_attempts and notify.max_in_flight must be at least 1"
+    );
+    anyhow::ensure!(
+        (1..=300).contains(&settings.send_deadline_secs),
+        "notify.send_deadline_secs must be 1 to 300"
+    );
+    anyhow::ensure!(
+        settings.retry_max_delay_secs <= 3_600 && settings.retry_first_ms <= 3_600_000,
+        "notify.retry_first_ms and notify.retry_max_delay_secs must be at most an hour"
     );
     anyhow::ensure!(
         settings.retry_factor.is_finite() && settings.retry_factor >= 1.0,
@@ -416,7 +427,7 @@ impl Paging {
         loop {
             let _ = tokio::time::timeout(WORKER_TICK, i.retry_wake.notified()).await;
             let now = i.clock.now();
-            if last_expiry.is_none_or(|t| now - t >= TimeDelta::seconds(1)) {
+            if last_expiry.is_none_or(|t| now - t >= TimeDelta::seconds(2)) {
                 last_expiry = Some(now);
                 match i.store.expire_sends(now, UNKNOWN).await {
                     Ok(expired) => {
@@ -429,8 +440,17 @@ impl Paging {
                 }
             }
             for &channel in &channels {
+                // A read first: tokens and slots are taken only for what is due, and an idle
+                // worker writes nothing.
+                let due = match i.store.due_count(channel.as_str(), now).await {
+                    Ok(n) => n.clamp(0, 64) as usize,
+                    Err(e) => {
+                        tracing::error!(error = %e, %channel, "due messages not counted");
+                        continue;
+                    }
+                };
                 let mut slots = Vec::new();
-                while slots.len() < 64 {
+                while slots.len() < due {
                     let Ok(slot) = i.slots.clone().try_acquire_owned() else {
                         break;
                     };
@@ -472,18 +492,6 @@ impl Paging {
         status: ReceiptStatus,
     ) -> Result<ReceiptResult, ReceiptError> {
         let i = &self.inner;
-        let Some(m) = i.store.find_message(channel.as_str(), reference).await? else {
-            return Ok(ReceiptResult::UnknownMessage);
-        };
-        let now = i.clock.now();
-        let outcome = match &status {
-            ReceiptStatus::Reply(text) => return self.reply(&m, text).await,
-            ReceiptStatus::Delivered | ReceiptStatus::Read => Outcome::Delivered,
-            ReceiptStatus::Failed(e) => Outcome::Failed {
-                retryable: false,
-                error: e.clone(),
-            },
-        };
         let word = match &status {
             ReceiptStatus::Read => "read",
             ReceiptStatus::Failed(_) => "failed",
@@ -493,39 +501,56 @@ impl Paging {
             ReceiptStatus::Failed(e) => format!("receipt: {e}"),
             _ => "receipt".into(),
         };
-        let Some(state) = state_of(&m.status) else {
-            return Ok(ReceiptResult::Recorded { status: m.status });
-        };
-        let attempts = u32::try_from(m.attempts).unwrap_or(1);
-        let t = notify::next(state, outcome, now, attempts, &i.policy, fastrand::f64());
-        let to = t.state(state);
-        if t != Transition::Unchanged {
-            let (error, next_attempt_at) = match &t {
-                Transition::GiveUp { error } => (Some(error.clone()), None),
-                Transition::Retry { at, error } => (Some(error.clone()), Some(*at)),
-                _ => (None, None),
+        // The send's own answer may move the message between the read and the write: then
+        // read it again and decide anew (a few times at most).
+        for _ in 0..5 {
+            let Some(m) = i.store.find_message(channel.as_str(), reference).await? else {
+                return Ok(ReceiptResult::UnknownMessage);
             };
-            let change = MessageChange {
-                id: m.id,
-                from: status_name(state),
-                to: status_name(to),
-                next_attempt_at,
-                error,
-                gateway_ref: None,
-                at: now,
+            let outcome = match &status {
+                ReceiptStatus::Reply(text) => return self.reply(&m, text).await,
+                ReceiptStatus::Delivered | ReceiptStatus::Read => Outcome::Delivered,
+                ReceiptStatus::Failed(e) => Outcome::Failed {
+                    retryable: false,
+                    error: e.clone(),
+                },
             };
-            let reached = (to == State::Delivered).then_some((m.page_id, m.channel.as_str()));
-            if !i.store.change_message(&change, reached).await? {
-                // It moved meanwhile (the send's own answer): read it again and decide anew.
-                return Box::pin(self.receipt(channel, reference, status)).await;
+            // Every receipt goes on the record, whatever it changes (a cancelled message has
+            // no delivery state to change).
+            let Some(state) = state_of(&m.status) else {
+                self.report(&m, word, detail);
+                return Ok(ReceiptResult::Recorded { status: m.status });
+            };
+            let attempts = u32::try_from(m.attempts).unwrap_or(1);
+            let now = i.clock.now();
+            let t = notify::next(state, outcome, now, attempts, &i.policy, fastrand::f64());
+            let to = t.state(state);
+            if t != Transition::Unchanged {
+                let (error, next_attempt_at) = match &t {
+                    Transition::GiveUp { error } => (Some(error.clone()), None),
+                    Transition::Retry { at, error } => (Some(error.clone()), Some(*at)),
+                    _ => (None, None),
+                };
+                let change = MessageChange {
+                    id: m.id,
+                    from: status_name(state),
+                    to: status_name(to),
+                    next_attempt_at,
+                    error,
+                    gateway_ref: None,
+                    at: now,
+                };
+                let reached = (to == State::Delivered).then_some((m.page_id, m.channel.as_str()));
+                if !i.store.change_message(&change, reached).await? {
+                    continue;
+                }
             }
             self.report(&m, word, detail);
-        } else if status == ReceiptStatus::Read {
-            self.report(&m, word, detail);
+            return Ok(ReceiptResult::Recorded {
+                status: status_name(to).to_owned(),
+            });
         }
-        Ok(ReceiptResult::Recorded {
-            status: status_name(to).to_owned(),
-        })
+        Err(ReceiptError::Busy)
     }
 
     async fn reply(&self, m: &Message, text: &str) -> Result<ReceiptResult, ReceiptError> {
@@ -586,7 +611,7 @@ struct Pager {
 /// An incident as the feed showed it: its alarm and lift, its steps' levels, its pages.
 struct Seen {
     alarm: Alarm,
-    lift: Lift,
+    lift: Option<Lift>,
     levels: HashMap<String, u8>,
     pages: HashMap<(String, UnitId), Event>,
 }
@@ -676,14 +701,10 @@ impl Pager {
     fn on_event(&mut self, e: &Event) {
         let Some(id) = e.incident else { return };
         let unit = match &e.kind {
-            EventKind::IncidentOpened {
-                alarm,
-                lift: Some(lift),
-                ..
-            } => {
+            EventKind::IncidentOpened { alarm, lift, .. } => {
                 let seen = Seen {
                     alarm: alarm.clone(),
-                    lift: (**lift).clone(),
+                    lift: lift.as_deref().cloned(),
                     levels: HashMap::new(),
                     pages: HashMap::new(),
                 };
@@ -701,6 +722,30 @@ impl Pager {
                 if let Some(s) = self.seen.get_mut(&id) {
                     let step = e.step.clone().unwrap_or_default();
                     s.pages.insert((step, candidate.unit), e.clone());
+                }
+                return;
+            }
+            // A delivered page needs no later channel (only its repeats).
+            EventKind::Delivery {
+                unit,
+                message,
+                status,
+                ..
+            } if status == "delivered" || status == "read" => {
+                let page_no = message
+                    .split(':')
+                    .nth(3)
+                    .and_then(|n| n.parse::<i64>().ok());
+                let step = e.step.as_deref().unwrap_or_default();
+                for r in self.pages.values_mut() {
+                    if r.page.incident == id
+                        && r.page.unit == *unit
+                        && r.page.step == step
+                        && Some(r.page.page_no) == page_no
+                        && r.log.delivered_at.is_none()
+                    {
+                        r.log.delivered_at = Some(e.at);
+                    }
                 }
                 return;
             }
@@ -795,23 +840,35 @@ impl Pager {
         );
     }
 
-    /// The unit's plan cut to the channels it can be reached on.
-    async fn plan_for(&mut self, unit: UnitId, now: DateTime<Utc>) -> Option<ContactPlan> {
+    /// The unit's plan cut to the channels it can be reached on: `Ok(None)` when it has none,
+    /// `Err` when that cannot be known now (the registry did not answer, or the unit is not in
+    /// it yet): the page is looked at again shortly.
+    async fn plan_for(
+        &mut self,
+        unit: UnitId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ContactPlan>, String> {
         let i = self.paging.inner.clone();
-        if !self.units.contains_key(&unit)
+        // Phone numbers change: the registry is read again at least every minute.
+        let stale = self
+            .units_read
+            .is_none_or(|t| now - t > TimeDelta::seconds(60));
+        let missing = !self.units.contains_key(&unit)
             && self
                 .units_read
-                .is_none_or(|t| now - t > TimeDelta::seconds(5))
-        {
+                .is_none_or(|t| now - t > TimeDelta::seconds(2));
+        if stale || missing {
             match i.store.units().await {
                 Ok(us) => {
                     self.units = us.into_iter().map(|u| (u.id, u)).collect();
                     self.units_read = Some(now);
                 }
-                Err(e) => tracing::error!(error = %e, "units not read"),
+                Err(e) => return Err(format!("units not read: {e}")),
             }
         }
-        let u = self.units.get(&unit)?;
+        let Some(u) = self.units.get(&unit) else {
+            return Err(format!("unit {} is not in the registry", unit.0));
+        };
         let has_phone = u.phone.is_some();
         let kind = u.kind;
         let has_push = if i.gateways.has(Channel::Push) {
@@ -823,7 +880,7 @@ impl Pager {
                         .push_subscriptions(unit)
                         .await
                         .map(|s| !s.is_empty())
-                        .unwrap_or(true);
+                        .map_err(|e| format!("push subscriptions not read: {e}"))?;
                     self.push_units.insert(unit, h);
                     h
                 }
@@ -831,14 +888,23 @@ impl Pager {
         } else {
             false
         };
-        i.plans.of(kind).only(|c| {
+        Ok(i.plans.of(kind).only(|c| {
             i.gateways.has(c)
                 && match c {
                     Channel::Sms | Channel::Voice => has_phone,
                     Channel::Push => has_push,
                     Channel::Webhook => true,
                 }
-        })
+        }))
+    }
+
+    /// Puts a page back on the schedule at `at`.
+    fn reschedule(&mut self, id: i64, at: DateTime<Utc>) {
+        if let Some(r) = self.pages.get_mut(&id) {
+            self.schedule.remove(&(r.next_at, id));
+            r.next_at = at;
+            self.schedule.insert((at, id));
+        }
     }
 
     /// Creates the messages due by `now` and sends those it can at once.
@@ -855,9 +921,10 @@ impl Pager {
         if due_pages.is_empty() {
             return Ok(());
         }
+        let again = now + TimeDelta::seconds(2);
         self.push_units.clear();
         let mut new = Vec::new();
-        let mut slots = Vec::new();
+        let mut marks: Vec<(i64, Channel, u32)> = Vec::new();
         for id in due_pages {
             let Some(r) = self.pages.get(&id) else {
                 continue;
@@ -867,17 +934,24 @@ impl Pager {
                 continue;
             }
             let unit = r.page.unit;
-            let Some(plan) = self.plan_for(unit, now).await else {
-                tracing::warn!(
-                    unit = unit.0,
-                    page = id,
-                    "the unit cannot be reached on any configured channel"
-                );
-                self.pages.remove(&id);
-                continue;
+            let plan = match self.plan_for(unit, now).await {
+                Ok(Some(plan)) => plan,
+                Ok(None) => {
+                    tracing::warn!(
+                        unit = unit.0,
+                        page = id,
+                        "the unit cannot be reached on any configured channel"
+                    );
+                    self.pages.remove(&id);
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(page = id, error = %e, "page held back; trying again");
+                    self.reschedule(id, again);
+                    continue;
+                }
             };
-            let needs_body = self.pages.get(&id).is_some_and(|r| r.body.is_none());
-            if needs_body {
+            if self.pages.get(&id).is_some_and(|r| r.body.is_none()) {
                 let page = self.pages[&id].page.clone();
                 match self.body(&page).await {
                     Ok(b) => {
@@ -886,8 +960,8 @@ impl Pager {
                         }
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, page = id, "page text not rendered: not sent");
-                        self.pages.remove(&id);
+                        tracing::error!(error = %e, page = id, "page text not rendered; trying again");
+                        self.reschedule(id, again);
                         continue;
                     }
                 }
@@ -903,6 +977,7 @@ impl Pager {
             let attempts = notify::due_attempts(&plan, r.page.paged_at, now, r.ack_due, &r.log);
             for a in attempts {
                 r.log.attempted.insert((a.channel, a.n));
+                marks.push((id, a.channel, a.n));
                 let recipient = match a.channel {
                     Channel::Sms | Channel::Voice => phone.clone(),
                     Channel::Push => format!("unit:{}", unit.0),
@@ -913,16 +988,6 @@ impl Pager {
                         .map(|w| w.url.clone())
                         .unwrap_or_default(),
                 };
-                let claim = match i.slots.clone().try_acquire_owned() {
-                    Ok(slot) if self.paging.token(a.channel, now) => {
-                        slots.push(Some(slot));
-                        Some(self.paging.lease_until(now))
-                    }
-                    _ => {
-                        slots.push(None);
-                        None
-                    }
-                };
                 new.push(NewMessage {
                     page_id: id,
                     incident: r.page.incident,
@@ -931,7 +996,7 @@ impl Pager {
                     channel: a.channel.as_str().to_owned(),
                     n: i32::try_from(a.n).unwrap_or(i32::MAX),
                     dedupe_key: a.dedupe_key,
-                    claim_until: claim,
+                    claim_until: None,
                     recipient,
                     body: crate::store::JsonText(r.body.clone().unwrap_or_default().to_string()),
                     at: now,
@@ -950,7 +1015,32 @@ impl Pager {
         if new.is_empty() {
             return Ok(());
         }
-        let made = i.store.insert_messages(&new).await?;
+        // Claimed at once where a slot and a token are free, the lease counted from now.
+        let mut slots = Vec::with_capacity(new.len());
+        let lease = self.paging.lease_until(i.clock.now());
+        for n in &mut new {
+            let channel = Channel::parse(&n.channel).unwrap_or(Channel::Sms);
+            match i.slots.clone().try_acquire_owned() {
+                Ok(slot) if self.paging.token(channel, now) => {
+                    n.claim_until = Some(lease);
+                    slots.push(Some(slot));
+                }
+                _ => slots.push(None),
+            }
+        }
+        let made = match i.store.insert_messages(&new).await {
+            Ok(made) => made,
+            Err(e) => {
+                // Nothing was created: the attempts are due again in a moment.
+                for (id, channel, n) in marks {
+                    if let Some(r) = self.pages.get_mut(&id) {
+                        r.log.attempted.remove(&(channel, n));
+                    }
+                    self.reschedule(id, again);
+                }
+                return Err(e.into());
+            }
+        };
         let mut by_key: HashMap<String, Message> = made
             .into_iter()
             .map(|m| (m.dedupe_key.clone(), m))
@@ -963,8 +1053,9 @@ impl Pager {
                     }
                 }
                 Some(_) => i.retry_wake.notify_one(),
-                // Not created: the page stopped ringing meanwhile (or the message exists).
-                None => self.drop_page(n.page_id),
+                // Not created: another node made it first, or the page stopped ringing (its
+                // acknowledgement takes it off the schedule when it reaches the feed).
+                None => {}
             }
         }
         Ok(())
@@ -982,7 +1073,7 @@ impl Pager {
             && Some(e.at) == at
         {
             let level = s.levels.get(&p.step).copied().unwrap_or(1);
-            return self.render(p, &s.alarm, &s.lift, level, e);
+            return self.render(p, &s.alarm, s.lift.as_ref(), level, e);
         }
         let timeline = self.paging.inner.store.timeline(p.incident).await?;
         let seq = p.payload.get("event_seq").and_then(|v| v.as_i64());
@@ -998,20 +1089,29 @@ impl Pager {
             }
         }
         let (alarm, lift) = opened.context("the incident has no opening event")?;
-        let lift = lift.as_ref().context("the incident's lift is unresolved")?;
         let event = paged.context("the page event is not on the incident's record")?;
-        self.render(p, alarm, lift, level, event)
+        self.render(p, alarm, lift.as_deref(), level, event)
     }
 
     fn render(
         &self,
         p: &RingingPage,
         alarm: &Alarm,
-        lift: &Lift,
+        lift: Option<&Lift>,
         level: u8,
         event: &Event,
     ) -> anyhow::Result<serde_json::Value> {
         let i = &self.paging.inner;
+        let Some(lift) = lift else {
+            return Ok(unresolved_body(
+                p,
+                alarm,
+                level,
+                event,
+                &i.settings.crew_url,
+                i.lang,
+            ));
+        };
         let facts = PageFacts::from_page(
             lift,
             event,
@@ -1049,6 +1149,84 @@ impl Pager {
             },
         }))
     }
+}
+
+/// A page for an incident whose lift could not be identified (an operator assigned a unit by
+/// hand): what was received and the crew page, where the operator's notes are.
+fn unresolved_body(
+    p: &RingingPage,
+    alarm: &Alarm,
+    level: u8,
+    event: &Event,
+    crew_url: &str,
+    lang: Lang,
+) -> serde_json::Value {
+    let ack_url = format!("{}/{}", crew_url.trim_end_matches('/'), p.incident.0);
+    let ack_due = match &event.kind {
+        EventKind::UnitPaged { ack_due, .. } => Some(*ack_due),
+        _ => None,
+    };
+    let said: String = alarm
+        .description
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(40)
+        .collect();
+    let said = if said.trim().is_empty() {
+        match &alarm.lift_ref {
+            crate::domain::LiftRef::Id(id) => format!("lift {}", id.0),
+            crate::domain::LiftRef::RescueCode(c) => c.to_string(),
+            crate::domain::LiftRef::RegistrationCode(c) => c.to_string(),
+            crate::domain::LiftRef::Phone(p) => p.to_string(),
+            crate::domain::LiftRef::Device(d) => d.to_string(),
+            crate::domain::LiftRef::Unparsed(s) => s.chars().take(40).collect(),
+        }
+    } else {
+        said
+    };
+    let (sms, voice, title) = match lang {
+        Lang::Zh => (
+            format!(
+                "【电梯困人】事件{}：电梯未能识别（{said}）。请打开 {ack_url} 查看调度员信息；回复1接单，2拒绝。",
+                p.incident.0
+            ),
+            format!(
+                "电梯困人。事件{}。电梯未能识别，请查看手机上的调度信息并尽快确认。",
+                p.incident.0
+            ),
+            format!("电梯困人 · 事件{}", p.incident.0),
+        ),
+        Lang::En => (
+            format!(
+                "Lift entrapment, incident {}: lift not identified ({said}). Open {ack_url} for the dispatcher's notes; reply 1 to accept, 2 to decline.",
+                p.incident.0
+            ),
+            format!(
+                "Lift entrapment. Incident {}. The lift is not identified: see the dispatcher's notes on your phone and accept as soon as you can.",
+                p.incident.0
+            ),
+            format!("Lift entrapment · incident {}", p.incident.0),
+        ),
+    };
+    serde_json::json!({
+        "sms": sms,
+        "voice": voice,
+        "push_title": title,
+        "push_body": sms,
+        "page": {
+            "incident": p.incident,
+            "unit": p.unit,
+            "step": p.step,
+            "page_no": p.page_no,
+            "level": level,
+            "lift": null,
+            "lift_unresolved": true,
+            "received": said,
+            "ack_due": ack_due,
+            "ack_url": ack_url,
+            "text": sms,
+        },
+    })
 }
 
 /// Paging's view of an incident's messages, for the API.

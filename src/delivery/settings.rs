@@ -158,6 +158,10 @@ pub struct PushSettings {
     /// Requests per second.
     #[serde(default = "default_push_rate")]
     pub per_second: f64,
+    /// Accept subscriptions to plain-http or private-network push endpoints (tests and labs
+    /// only: real push services are public https).
+    #[serde(default)]
+    pub allow_private_endpoints: bool,
 }
 
 fn default_ttl() -> u64 {

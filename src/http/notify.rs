@@ -173,7 +173,7 @@ async fn one(state: &AppState, channel: Channel, r: ReceiptIn) -> Result<Receipt
         Err(e @ (ReceiptError::BadReply(_) | ReceiptError::Rejected(_))) => {
             refused(r.message, e.to_string())
         }
-        Err(ReceiptError::Stopped) => Err(ApiError::Unavailable),
+        Err(ReceiptError::Stopped | ReceiptError::Busy) => Err(ApiError::Unavailable),
         Err(ReceiptError::Store(e)) => Err(e.into()),
     }
 }
@@ -280,6 +280,21 @@ pub async fn push_key(
     }
 }
 
+/// Whether a URL names this machine or a private network (a push endpoint must not make the
+/// server call inside its own network).
+fn private_host(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
+        }
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        None => true,
+    }
+}
+
 /// `PUT /api/v1/crew/push-subscription`: this phone wants pages by Web Push.
 pub async fn put_push_subscription(
     state: web::Data<AppState>,
@@ -287,15 +302,22 @@ pub async fn put_push_subscription(
     body: JsonBody<PushSubscriptionIn>,
 ) -> Result<HttpResponse, ApiError> {
     let unit = caller.crew_unit()?;
+    let Some(push) = state.settings.notify.push.as_ref() else {
+        return Err(ApiError::NotFound(
+            "push notifications are not configured".into(),
+        ));
+    };
     let s = body.0;
-    let endpoint = url::Url::parse(&s.endpoint)
-        .ok()
-        .filter(|u| u.scheme() == "https" || u.scheme() == "http")
-        .filter(|u| u.host_str().is_some())
-        .ok_or_else(|| ApiError::InvalidJson {
-            message: "endpoint must be an https URL".into(),
-            field: Some("endpoint".into()),
-        })?;
+    let bad = |why: &str| ApiError::InvalidJson {
+        message: format!("endpoint {why}"),
+        field: Some("endpoint".into()),
+    };
+    let endpoint = url::Url::parse(&s.endpoint).map_err(|_| bad("is not a URL"))?;
+    let public_https = endpoint.scheme() == "https" && !private_host(&endpoint);
+    let lab = push.allow_private_endpoints && matches!(endpoint.scheme(), "https" | "http");
+    if endpoint.host_str().is_none() || !(public_https || lab) {
+        return Err(bad("must be a push service's public https URL"));
+    }
     for (field, v) in [("keys.p256dh", &s.keys.p256dh), ("keys.auth", &s.keys.auth)] {
         if v.is_empty() || v.len() > 200 {
             return Err(ApiError::InvalidJson {
@@ -321,4 +343,32 @@ pub async fn put_push_subscription(
         )
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "subscribed"})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::private_host;
+
+    #[test]
+    fn push_endpoints_inside_our_network_are_private() {
+        let private = |u: &str| private_host(&url::Url::parse(u).unwrap());
+        for u in [
+            "https://127.0.0.1/x",
+            "https://10.1.2.3/x",
+            "https://192.168.0.9/x",
+            "https://169.254.169.254/latest",
+            "https://[::1]/x",
+            "https://[fd00::1]/x",
+            "https://localhost:8443/x",
+        ] {
+            assert!(private(u), "{u}");
+        }
+        for u in [
+            "https://fcm.googleapis.com/fcm/send/abc",
+            "https://updates.push.services.mozilla.com/wpush/v2/x",
+            "https://8.8.8.8/x",
+        ] {
+            assert!(!private(u), "{u}");
+        }
+    }
 }

@@ -303,7 +303,10 @@ pub trait Store: Send + Sync + 'static {
         change: &outbox::MessageChange,
         reached_by: Option<(i64, &str)>,
     ) -> Result<bool, StoreError>;
-    /// Sets every `sending` message whose lease ended before `now` to `failed` with `why`.
+    /// How many `pending` messages of `channel` are due at `now` (a read).
+    async fn due_count(&self, channel: &str, now: DateTime<Utc>) -> Result<i64, StoreError>;
+    /// Sets every `sending` message whose lease ended before `now` to `failed` with `why`
+    /// (returned), and cancels `pending` retries of pages that have ended.
     async fn expire_sends(
         &self,
         now: DateTime<Utc>,

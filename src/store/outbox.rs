@@ -192,8 +192,10 @@ pub(crate) mod sql {
     pub const RINGING_PAGE_MESSAGES: &str = "SELECT m.page_id, m.channel, m.n, m.status, \
          m.updated_at FROM outbox_messages m JOIN outbox o ON o.id = m.page_id \
          WHERE o.status = 'pending' AND o.id > $1 AND o.id <= $2 ORDER BY m.id";
-    // Created only while its page rings; a second copy of a dedupe key is not created.
-    pub const INSERT_MESSAGE: &str = concat!(
+    // Created only while its page rings; a second copy of a dedupe key is not created. On
+    // PostgreSQL the page row is share-locked, so an acknowledgement being written (it updates
+    // the row) is waited for and seen, never missed.
+    pub const INSERT_MESSAGE_SQLITE: &str = concat!(
         "INSERT INTO outbox_messages (page_id, incident_id, step, unit_id, channel, n, \
          dedupe_key, status, attempts, next_attempt_at, lease_until, recipient, body, \
          created_at, updated_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
@@ -201,20 +203,39 @@ pub(crate) mod sql {
          ON CONFLICT (dedupe_key) DO NOTHING RETURNING ",
         message_columns!()
     );
+    pub const INSERT_MESSAGE_POSTGRES: &str = concat!(
+        "INSERT INTO outbox_messages (page_id, incident_id, step, unit_id, channel, n, \
+         dedupe_key, status, attempts, next_attempt_at, lease_until, recipient, body, \
+         created_at, updated_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $10, $10 WHERE EXISTS (SELECT 1 FROM outbox WHERE id = $1 AND status = 'pending' \
+         FOR SHARE) ON CONFLICT (dedupe_key) DO NOTHING RETURNING ",
+        message_columns!()
+    );
+    // Due messages of pages that still ring (a retry of a page acknowledged meanwhile is not
+    // sent). PostgreSQL skips rows another claimer holds and pages an acknowledgement holds.
     pub const CLAIM_SQLITE: &str = concat!(
         "UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, \
-         lease_until = $2, updated_at = $1 WHERE id IN (SELECT id FROM outbox_messages \
-         WHERE status = 'pending' AND next_attempt_at <= $1 AND channel = $3 \
-         ORDER BY next_attempt_at, id LIMIT $4) RETURNING ",
+         lease_until = $2, updated_at = $1 WHERE id IN (SELECT m.id FROM outbox_messages m \
+         JOIN outbox o ON o.id = m.page_id WHERE m.status = 'pending' \
+         AND m.next_attempt_at <= $1 AND m.channel = $3 AND o.status = 'pending' \
+         ORDER BY m.next_attempt_at, m.id LIMIT $4) RETURNING ",
         message_columns!()
     );
     pub const CLAIM_POSTGRES: &str = concat!(
         "UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, \
-         lease_until = $2, updated_at = $1 WHERE id IN (SELECT id FROM outbox_messages \
-         WHERE status = 'pending' AND next_attempt_at <= $1 AND channel = $3 \
-         ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
+         lease_until = $2, updated_at = $1 WHERE id IN (SELECT m.id FROM outbox_messages m \
+         JOIN outbox o ON o.id = m.page_id WHERE m.status = 'pending' \
+         AND m.next_attempt_at <= $1 AND m.channel = $3 AND o.status = 'pending' \
+         ORDER BY m.next_attempt_at, m.id LIMIT $4 \
+         FOR UPDATE OF m SKIP LOCKED FOR SHARE OF o SKIP LOCKED) RETURNING ",
         message_columns!()
     );
+    pub const DUE_COUNT: &str = "SELECT COUNT(*) FROM outbox_messages \
+         WHERE status = 'pending' AND next_attempt_at <= $1 AND channel = $2";
+    // Retries left behind by pages that ended while they were in flight.
+    pub const CANCEL_ORPHANS: &str = "UPDATE outbox_messages SET status = 'cancelled', \
+         updated_at = $1, last_error = 'page ended: not sent' WHERE status = 'pending' \
+         AND page_id IN (SELECT id FROM outbox WHERE status <> 'pending')";
     pub const CHANGE_MESSAGE: &str = "UPDATE outbox_messages SET status = $3, \
          next_attempt_at = COALESCE($4, next_attempt_at), last_error = COALESCE($5, last_error), \
          gateway_ref = COALESCE($6, gateway_ref), updated_at = $7, lease_until = NULL \

@@ -76,7 +76,12 @@ macro_rules! outbox_ops {
                             Some(_) => ("sending", 1),
                             None => ("pending", 0),
                         };
-                        let row: Option<MessageRow> = sqlx::query_as(sql::INSERT_MESSAGE)
+                        let insert = if $engine == "postgres" {
+                            sql::INSERT_MESSAGE_POSTGRES
+                        } else {
+                            sql::INSERT_MESSAGE_SQLITE
+                        };
+                        let row: Option<MessageRow> = sqlx::query_as(insert)
                             .bind(m.page_id)
                             .bind(m.incident.0)
                             .bind(&m.step)
@@ -151,6 +156,18 @@ macro_rules! outbox_ops {
                     Ok(done)
                 }
 
+                pub(crate) async fn due_count_q(
+                    &self,
+                    channel: &str,
+                    now: DateTime<Utc>,
+                ) -> Result<i64, StoreError> {
+                    Ok(sqlx::query_scalar(sql::DUE_COUNT)
+                        .bind(Ts(now))
+                        .bind(channel)
+                        .fetch_one(&self.pool)
+                        .await?)
+                }
+
                 pub(crate) async fn expire_sends_tx(
                     &self,
                     now: DateTime<Utc>,
@@ -161,6 +178,10 @@ macro_rules! outbox_ops {
                         .bind(Ts(now))
                         .bind(why)
                         .fetch_all(&mut *tx)
+                        .await?;
+                    sqlx::query(sql::CANCEL_ORPHANS)
+                        .bind(Ts(now))
+                        .execute(&mut *tx)
                         .await?;
                     tx.commit().await?;
                     decode(rows)

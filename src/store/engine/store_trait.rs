@@ -271,6 +271,14 @@ macro_rules! store_trait {
                     self.change_message_tx(change, reached_by).await
                 }
 
+                async fn due_count(
+                    &self,
+                    channel: &str,
+                    now: DateTime<Utc>,
+                ) -> Result<i64, StoreError> {
+                    self.due_count_q(channel, now).await
+                }
+
                 async fn expire_sends(
                     &self,
                     now: DateTime<Utc>,
