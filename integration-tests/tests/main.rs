@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod crew_page;
 mod demo;
 mod equipment;
 mod http_flow;

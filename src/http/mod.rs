@@ -18,6 +18,7 @@
 pub mod auth;
 pub mod body;
 pub mod crew;
+pub mod crew_page;
 pub mod docs_page;
 pub mod equipment;
 pub mod error;

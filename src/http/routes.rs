@@ -4,7 +4,9 @@
 
 use super::auth::authorize;
 use super::error::ApiError;
-use super::{crew, equipment, intake, investigator, machine, notify, operator, ops, registry};
+use super::{
+    crew, crew_page, equipment, intake, investigator, machine, notify, operator, ops, registry,
+};
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
@@ -234,6 +236,14 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("crew").gives(200, One(schema::<notify::PushKeyOut>())),
     route(Put, "/api/v1/crew/push-subscription", CREW, "Get pages on this phone by Web Push: the browser's PushSubscription.", |r| r.to(notify::put_push_subscription))
         .tag("crew").takes(One(schema::<notify::PushSubscriptionIn>())).gives(200, One(schema::<ops::Health>())),
+    route(Get, "/crew/sw.js", PUBLIC, "The crew page's service worker (shows a notification when a push comes).", |r| r.to(crew_page::service_worker))
+        .tag("crew").gives(200, Payload::Text),
+    route(Get, "/crew", PUBLIC, "The crew page for phones: the unit's pages and assignments, one tap to accept, decline, en route, on scene, released (the token stays on the phone).", |r| r.to(crew_page::page))
+        .tag("crew").gives(200, Payload::Html),
+    route(Get, "/crew/{id}", PUBLIC, "The crew page opened on one incident (the link in a page).", |r| r.to(crew_page::page))
+        .tag("crew").gives(200, Payload::Html),
+    route(Get, "/api/v1/crew/me", CREW, "The unit this token acts for.", |r| r.to(crew_page::me))
+        .tag("crew").gives(200, One(schema::<crew_page::CrewMe>())),
     route(Get, "/api/v1/crew/assignments", CREW, "The incidents this crew is paged for or assigned to.", |r| r.to(crew::assignments))
         .tag("crew").gives(200, Many(schema::<crate::dispatch::IncidentView>())),
     route(Post, "/api/v1/crew/incidents/{id}/accept", CREW, "Accept the page, with an ETA.", |r| r.to(crew::accept))

@@ -2,6 +2,7 @@
 //! `LIFTRESCUE_TEST_DATABASE_URL` is set), a small seeded region, tokens, and the server run
 //! in-process on a port-0 listener.
 
+pub mod browser;
 pub mod gateway;
 pub mod process;
 
