@@ -14,13 +14,16 @@
 
 #[path = "support/db.rs"]
 mod db;
+#[path = "support/load.rs"]
+mod load;
 use chrono::{DateTime, Utc};
 use db::fresh_pg;
 use liftrescue::config::Settings;
 use liftrescue::demo::RegionSpec;
 use liftrescue::domain::{Channel, EventKind};
 use liftrescue::store::Store;
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+use load::{pct, publisher};
+use rumqttc::QoS;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -32,32 +35,6 @@ fn rate() -> u64 {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(1_000)
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-/// A QoS 1 publisher with room for a second's worth of messages in flight.
-fn publisher(broker: &str, id: &str) -> AsyncClient {
-    let address = broker.trim_start_matches("mqtt://").trim_end_matches('/');
-    let (host, port) = address.rsplit_once(':').unwrap_or((address, "1883"));
-    let port = port.parse().unwrap_or_else(|e| panic!("broker port: {e}"));
-    let mut options = MqttOptions::new(format!("lr-bench-pub-{id}"), host, port);
-    options.set_inflight(1_000);
-    let (client, mut eventloop) = AsyncClient::new(options, 20_000);
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = eventloop.poll().await {
-                eprintln!("publisher: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    });
-    client
 }
 
 fn event(alarm_id: &str) -> Vec<u8> {

@@ -23,32 +23,21 @@
 
 #[path = "support/db.rs"]
 mod db;
+#[path = "support/load.rs"]
+mod load;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use chrono::{DateTime, Utc};
 use db::fresh_pg;
 use liftrescue::config::Settings;
 use liftrescue::delivery::settings::HttpGatewaySettings;
-use liftrescue::demo::RegionSpec;
 use liftrescue::domain::{EventKind, IncidentId};
-use liftrescue::store::{IncidentFilter, Role, Store};
+use liftrescue::store::{IncidentFilter, Store};
+use load::{TOKEN, bare_commit_latencies, pct, publisher, seeded_region, sorted};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const TOKEN: &str = "bench-integration-token";
 const PAGED: &str = "a unit paged";
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-    v.sort_by(f64::total_cmp);
-    v
-}
 
 /// The SMS gateway stand-in: when the first message of each incident arrived, and how many.
 #[derive(Default)]
@@ -109,20 +98,7 @@ fn gateway(arrivals: Arc<Arrivals>) -> String {
 
 /// A seeded database with an integration token; the store and the lifts.
 async fn region(url: &str) -> (Arc<dyn Store>, Vec<liftrescue::domain::Lift>) {
-    let store = liftrescue::store::open(url)
-        .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    liftrescue::registry::seed_demo(store.as_ref(), &RegionSpec::default(), Utc::now())
-        .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    let hash = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(TOKEN.as_bytes()))
-    };
-    store
-        .put_token(&hash, Role::Integration, None, "bench")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let store = seeded_region(url).await;
     let lifts = store
         .lifts(None, 20_000)
         .await
@@ -162,27 +138,6 @@ fn serve(service: &liftrescue::service::Service) -> (String, actix_web::dev::Ser
     let handle = server.handle();
     tokio::spawn(server);
     (base, handle)
-}
-
-async fn bare_commits(url: &str, n: usize) -> Vec<f64> {
-    use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect(url)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    sqlx::query("CREATE TABLE IF NOT EXISTS bench_probe (id BIGSERIAL PRIMARY KEY, v BIGINT)")
-        .execute(&mut c)
-        .await
-        .ok();
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        sqlx::query("INSERT INTO bench_probe (v) VALUES (1)")
-            .execute(&mut c)
-            .await
-            .ok();
-        v.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    sorted(v)
 }
 
 async fn round_trips(client: &reqwest::Client, gw: &str, n: usize) -> Vec<f64> {
@@ -278,7 +233,7 @@ async fn wire(url: &str) {
     let decided = split(&|i| rec.opened.get(i).copied(), &paged_at);
     let on_wire = split(&paged_at, &|i| first.get(&i.0).map(|a| a.1));
     let paged_incidents = rec.first_page.len();
-    let commits = bare_commits(url, 1_000).await;
+    let commits = bare_commit_latencies(url, 1_000).await;
     let trips = round_trips(&client, &gw, 1_000).await;
     let floor = 2.0 * pct(&commits, 0.5) + 2.0 * pct(&trips, 0.5);
     http.stop(true).await;
@@ -308,25 +263,6 @@ async fn wire(url: &str) {
         p50 / floor,
         p99 / floor
     );
-}
-
-/// A QoS 1 publisher.
-fn publisher(broker: &str, id: &str) -> rumqttc::AsyncClient {
-    let address = broker.trim_start_matches("mqtt://").trim_end_matches('/');
-    let (host, port) = address.rsplit_once(':').unwrap_or((address, "1883"));
-    let port = port.parse().unwrap_or_else(|e| panic!("broker port: {e}"));
-    let mut options = rumqttc::MqttOptions::new(format!("lr-storm-pub-{id}"), host, port);
-    options.set_inflight(1_000);
-    let (client, mut eventloop) = rumqttc::AsyncClient::new(options, 20_000);
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = eventloop.poll().await {
-                eprintln!("publisher: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    });
-    client
 }
 
 /// What the log says: alarms logged (by source id, device prefix stripped), each incident's

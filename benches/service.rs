@@ -15,6 +15,8 @@
 
 #[path = "support/db.rs"]
 mod db;
+#[path = "support/load.rs"]
+mod load;
 use chrono::{DateTime, Utc};
 use db::fresh_pg;
 use liftrescue::config::Settings;
@@ -22,20 +24,14 @@ use liftrescue::demo::{RegionSpec, region};
 use liftrescue::dispatch::{Command, CrewAction, DeskState, OperatorAction, apply, decide};
 use liftrescue::domain::*;
 use liftrescue::rules::RuleSet;
-use liftrescue::store::{Role, Store};
+use liftrescue::store::Store;
+use load::{TOKEN, bare_commit_latencies, pct, seeded_region};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn rules() -> RuleSet {
     RuleSet::load_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/dispatch-rules"))
         .unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn step(state: &mut DeskState, out: &mut Vec<Event>, cmd: Command, at: DateTime<Utc>) {
@@ -177,44 +173,9 @@ async fn recovery(engine: &str, url: &str) {
     );
 }
 
-async fn bare_commit_latencies(url: &str, n: usize) -> Vec<f64> {
-    use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect(url)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    sqlx::query("CREATE TABLE IF NOT EXISTS bench_probe (id BIGSERIAL PRIMARY KEY, v BIGINT)")
-        .execute(&mut c)
-        .await
-        .ok();
-    let mut v: Vec<f64> = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        sqlx::query("INSERT INTO bench_probe (v) VALUES (1)")
-            .execute(&mut c)
-            .await
-            .ok();
-        v.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    v.sort_by(f64::total_cmp);
-    v
-}
-
 async fn latency(url: &str) {
-    let store = liftrescue::store::open(url)
-        .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    liftrescue::registry::seed_demo(store.as_ref(), &RegionSpec::default(), Utc::now())
-        .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    let secret = "bench-integration-token";
-    let hash = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(secret.as_bytes()))
-    };
-    store
-        .put_token(&hash, Role::Integration, None, "bench")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let store = seeded_region(url).await;
+    let secret = TOKEN;
     let lifts = store
         .lifts(None, 15_000)
         .await

@@ -2,7 +2,9 @@
 //! accepts with an ETA and reports its progress with one tap each; the record shows it.
 
 use crate::support::browser::Browser;
-use crate::support::{Api, Server, eventually, fresh_database, seeded, settings, token};
+use crate::support::{
+    Api, Server, eventually, fresh_database, lift_where, seeded, settings, token,
+};
 use liftrescue::store::Role;
 use serde_json::json;
 
@@ -13,13 +15,7 @@ async fn a_crew_accepts_and_reports_progress_on_the_crew_page() {
     };
     let url = fresh_database("sqlite").await;
     let store = seeded(&url).await;
-    let lift = store
-        .lifts(None, 500)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|l| l.maintainer.is_some())
-        .unwrap();
+    let lift = lift_where(store.as_ref(), |l| l.maintainer.is_some()).await;
     let server = Server::start(settings(&url, "dispatch-rules")).await;
     let intake = Api::new(
         &server.base,

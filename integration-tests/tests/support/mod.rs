@@ -73,6 +73,20 @@ pub async fn seeded(url: &str) -> Arc<dyn Store> {
     store
 }
 
+/// The first of the region's lifts that `want` accepts.
+pub async fn lift_where(
+    store: &dyn Store,
+    want: impl Fn(&liftrescue::domain::Lift) -> bool,
+) -> liftrescue::domain::Lift {
+    store
+        .lifts(None, 500)
+        .await
+        .expect("read the lifts")
+        .into_iter()
+        .find(|l| want(l))
+        .expect("the region has such a lift")
+}
+
 /// Creates a token with `role` and returns its secret.
 pub async fn token(store: &dyn Store, role: Role, unit: Option<i64>) -> String {
     let secret = format!("test-{}", uuid::Uuid::new_v4().simple());

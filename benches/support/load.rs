@@ -1,0 +1,85 @@
+//! Shared by the load benchmarks (included with `#[path]`): percentiles, the bare-commit
+//! floor, a seeded region with an integration token, and an MQTT publisher.
+#![allow(dead_code)] // each benchmark uses its own subset
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The integration token the load benchmarks post alarms with.
+pub const TOKEN: &str = "bench-integration-token";
+
+/// The `p` quantile of sorted values.
+pub fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// The values, sorted.
+pub fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// `n` one-row INSERTs on PostgreSQL, each its own transaction on one connection: the
+/// latency of each, milliseconds, sorted (the floor every append stands on).
+pub async fn bare_commit_latencies(url: &str, n: usize) -> Vec<f64> {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_probe (id BIGSERIAL PRIMARY KEY, v BIGINT)")
+        .execute(&mut c)
+        .await
+        .ok();
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        sqlx::query("INSERT INTO bench_probe (v) VALUES (1)")
+            .execute(&mut c)
+            .await
+            .ok();
+        v.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    sorted(v)
+}
+
+/// Opens the store at `url`, seeds the Yuzhong demo region and stores [`TOKEN`].
+pub async fn seeded_region(url: &str) -> Arc<dyn liftrescue::store::Store> {
+    let store = liftrescue::store::open(url)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let spec = liftrescue::demo::RegionSpec::default();
+    liftrescue::registry::seed_demo(store.as_ref(), &spec, chrono::Utc::now())
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(TOKEN.as_bytes()))
+    };
+    store
+        .put_token(&hash, liftrescue::store::Role::Integration, None, "bench")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    store
+}
+
+/// A QoS 1 publisher with room for a second's worth of messages in flight.
+pub fn publisher(broker: &str, id: &str) -> rumqttc::AsyncClient {
+    let address = broker.trim_start_matches("mqtt://").trim_end_matches('/');
+    let (host, port) = address.rsplit_once(':').unwrap_or((address, "1883"));
+    let port = port.parse().unwrap_or_else(|e| panic!("broker port: {e}"));
+    let mut options = rumqttc::MqttOptions::new(format!("lr-bench-pub-{id}"), host, port);
+    options.set_inflight(1_000);
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(options, 20_000);
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = eventloop.poll().await {
+                eprintln!("publisher: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    });
+    client
+}
