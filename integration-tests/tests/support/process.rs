@@ -70,3 +70,13 @@ impl ServeProcess {
         self.child.wait().expect("wait for the server").code()
     }
 }
+
+/// A test that fails half-way must not leave its server running.
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
