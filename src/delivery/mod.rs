@@ -59,6 +59,8 @@ const PAGER_IDLE: Duration = Duration::from_secs(1);
 const PAGE_BATCH: i64 = 1_000;
 /// Delivery reports per desk command.
 const REPORT_BATCH: usize = 512;
+/// How long the reporter gathers delivery reports into one command.
+const REPORT_WINDOW: Duration = Duration::from_millis(25);
 /// Why an expired claim is failed.
 const UNKNOWN: &str = "the send was interrupted (the service stopped or the gateway hung past \
                        the lease): outcome unknown, not sent again";
@@ -272,11 +274,14 @@ pub fn spawn(
 /// Forwards delivery reports to the desk in batches, in the order they came.
 async fn report(mut rx: mpsc::UnboundedReceiver<DeliveryReport>, desk: DeskHandle) {
     while let Some(first) = rx.recv().await {
+        // Gather what else comes within REPORT_WINDOW: one append for a burst of answers
+        // rather than one each, so the record keeps up without holding up alarms.
         let mut reports = vec![first];
+        let until = tokio::time::Instant::now() + REPORT_WINDOW;
         while reports.len() < REPORT_BATCH {
-            match rx.try_recv() {
-                Ok(r) => reports.push(r),
-                Err(_) => break,
+            match tokio::time::timeout_at(until, rx.recv()).await {
+                Ok(Some(r)) => reports.push(r),
+                _ => break,
             }
         }
         let n = reports.len();

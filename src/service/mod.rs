@@ -45,9 +45,55 @@ pub struct AppState {
     pub paging: crate::delivery::Paging,
 }
 
-/// The desk's event sink: the store's log.
+/// The desk's event sink: the store's log, and the persisted pending deadlines.
+///
+/// The deadline rows are a projection (a restart derives every deadline from the log), so they
+/// are written by a task of their own, the latest value of each incident coalesced: the desk
+/// never waits for them.
 pub struct StoreSink {
     store: Arc<dyn Store>,
+    deadlines: tokio::sync::mpsc::UnboundedSender<Vec<(IncidentId, Option<DateTime<Utc>>)>>,
+}
+
+impl StoreSink {
+    /// A sink on `store`, with its deadline writer started.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(write_deadlines(store.clone(), rx));
+        StoreSink {
+            store,
+            deadlines: tx,
+        }
+    }
+}
+
+/// Writes pending deadlines as they come, merging whatever queued meanwhile; a failed write is
+/// tried again a second later with anything newer merged in.
+async fn write_deadlines(
+    store: Arc<dyn Store>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Vec<(IncidentId, Option<DateTime<Utc>>)>>,
+) {
+    let mut pending: std::collections::BTreeMap<IncidentId, Option<DateTime<Utc>>> =
+        Default::default();
+    loop {
+        if pending.is_empty() {
+            match rx.recv().await {
+                Some(due) => pending.extend(due),
+                None => return,
+            }
+        }
+        while let Ok(due) = rx.try_recv() {
+            pending.extend(due);
+        }
+        let due: Vec<_> = pending.iter().map(|(k, v)| (*k, *v)).collect();
+        match store.set_deadlines(&due).await {
+            Ok(()) => pending.clear(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not persist pending deadlines; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
 }
 
 impl EventSink for StoreSink {
@@ -63,11 +109,9 @@ impl EventSink for StoreSink {
         &mut self,
         due: &[(IncidentId, Option<DateTime<Utc>>)],
     ) -> anyhow::Result<()> {
-        self.store
-            .set_deadlines(due)
-            .await
-            .context("persist pending deadlines")?;
-        Ok(())
+        self.deadlines
+            .send(due.to_vec())
+            .map_err(|_| anyhow::anyhow!("the deadline writer stopped"))
     }
 }
 
@@ -139,13 +183,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     }
     let state = recover(store.as_ref(), rules, &settings).await?;
     let clock = Clock::system();
-    let (desk, desk_task) = desk::spawn(
-        state,
-        StoreSink {
-            store: store.clone(),
-        },
-        clock,
-    );
+    let (desk, desk_task) = desk::spawn(state, StoreSink::new(store.clone()), clock);
     let metrics = Arc::new(Metrics::default());
     tokio::spawn(count_events(desk.subscribe(), metrics.clone()));
     let inbox = Inbox::new(
