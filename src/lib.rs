@@ -35,8 +35,9 @@
 //! - [`service`]: the running service: wiring store, rules, desk, inbox pump and HTTP server;
 //!   recovery at start, draining stop. [`config`] is its one typed settings tree and
 //!   [`telemetry`] its logging.
-//! - [`http`]: the HTTP API (actix-web): intake, operator, crew, investigator, registry and ops
-//!   routes, bearer tokens with roles, one JSON error shape, the OpenAPI document.
+//! - [`http`]: the HTTP API (actix-web): intake, operator, crew (and the crew page for phones),
+//!   investigator, paging receipts, registry and ops routes, bearer tokens with roles, one
+//!   JSON error shape, the OpenAPI document.
 //! - [`cli`]: the command line (`serve`, `demo`, `rules check`, `migrate`, `verify-log`,
 //!   `import`, `seed-demo`, `token create`).
 

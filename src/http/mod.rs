@@ -8,8 +8,10 @@
 //! - [`error`]: the one error type and its JSON shape; [`body`]: JSON bodies whose errors
 //!   name the field; [`query`]: query strings, likewise.
 //! - handlers by audience: [`ops`], [`intake`], [`machine`] (signed IoT batches, cabin-phone
-//!   calls; [`rate`] limits them per source), [`operator`], [`crew`], [`investigator`],
-//!   [`registry`]; [`openapi`] and [`docs_page`] describe them.
+//!   calls; [`rate`] limits them per source), [`operator`], [`crew`] and [`crew_page`] (the
+//!   page crews open from a page), [`notify`] (delivery receipts, messages, push
+//!   subscriptions), [`investigator`], [`registry`]; [`openapi`] and [`docs_page`] describe
+//!   them.
 //!
 //! Handlers are thin: parse into domain types, call the store, the inbox or the desk, map the
 //! answer. Everything a request carries is checked before anything is committed, so a refused
