@@ -238,12 +238,13 @@ async fn a_page_reaches_the_sms_gateway_and_its_receipt_and_reply_land_on_the_ti
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_gateway_that_fails_is_retried_then_the_plan_falls_back_to_voice() {
+async fn a_gateway_that_fails_is_retried_then_the_plan_falls_back_to_voice_at_once() {
     for engine in engines() {
         let mut gw = Gateway::start().await;
         gw.answer("/sms", Answer::Status(503, json!({"error": "busy"})));
         let (url, mut sc) = scene(engine).await;
-        let server = Server::start(paging_settings(&url, &gw, "sms:0s,voice:2s")).await;
+        // The voice call is planned at 60 s: the SMS giving up brings it forward.
+        let server = Server::start(paging_settings(&url, &gw, "sms:0s,voice:60s")).await;
         sc.on(&server.base);
         let incident = sc.alarm("f-1").await;
         let unit = unit_of(&gw.next(10).await.message());

@@ -754,6 +754,41 @@ impl Pager {
                 }
                 return;
             }
+            // A channel that gave up on a page: the plan's next channel goes at once.
+            EventKind::Delivery {
+                unit,
+                message,
+                channel,
+                status,
+                ..
+            } if status == "failed" || status == "unknown" => {
+                let page_no = message
+                    .split(':')
+                    .nth(3)
+                    .and_then(|n| n.parse::<i64>().ok());
+                let step = e.step.as_deref().unwrap_or_default();
+                let Ok(channel) = Channel::parse(channel) else {
+                    return;
+                };
+                let hit: Vec<i64> = self
+                    .pages
+                    .iter()
+                    .filter(|(_, r)| {
+                        r.page.incident == id
+                            && r.page.unit == *unit
+                            && r.page.step == step
+                            && Some(r.page.page_no) == page_no
+                    })
+                    .map(|(k, _)| *k)
+                    .collect();
+                for k in hit {
+                    if let Some(r) = self.pages.get_mut(&k) {
+                        r.log.gave_up.insert(channel);
+                    }
+                    self.reschedule(k, e.at);
+                }
+                return;
+            }
             EventKind::Accepted { unit, .. }
             | EventKind::Declined { unit }
             | EventKind::AckMissed { unit, .. }
@@ -812,9 +847,13 @@ impl Pager {
             .unwrap_or(p.paged_at);
         let mut attempted = BTreeSet::new();
         let mut delivered_at: Option<DateTime<Utc>> = None;
+        let mut gave_up = BTreeSet::new();
         for (channel, n, status, at) in &p.messages {
             if let (Ok(c), Ok(n)) = (Channel::parse(channel), u32::try_from(*n)) {
                 attempted.insert((c, n));
+                if status == "failed" {
+                    gave_up.insert(c);
+                }
             }
             if status == "delivered" {
                 delivered_at = Some(delivered_at.map_or(*at, |d| d.min(*at)));
@@ -829,6 +868,7 @@ impl Pager {
             },
             attempted,
             delivered_at,
+            gave_up,
             acknowledged: false,
         };
         let next_at = p.paged_at;

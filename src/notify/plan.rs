@@ -6,7 +6,8 @@
 //! page is unacknowledged, the plan's last channel is repeated every `repeat_every`, delivered or
 //! not (delivered is not the same as a person having read it), until the acknowledge deadline.
 //! Nothing fires at or after that deadline (the chain pages someone else then), and nothing once
-//! the page is acknowledged.
+//! the page is acknowledged. A channel that gave up (failed for good) brings the next one
+//! forward: it fires at once rather than at its time.
 //!
 //! Every attempt has a number per channel and a dedupe key that extends the store's outbox key
 //! (`store::projection::dedupe_key`, `"{incident}:{step}:{unit}:{page_no}"`) with
@@ -232,6 +233,9 @@ pub struct DeliveryLog {
     pub attempted: BTreeSet<(Channel, u32)>,
     /// When the first delivery receipt for any channel came in.
     pub delivered_at: Option<DateTime<Utc>>,
+    /// Channels that gave up on this page (failed for good, or a send's outcome is unknown):
+    /// the plan's next channel fires at once instead of at its time.
+    pub gave_up: BTreeSet<Channel>,
     /// The unit acknowledged (accepted or declined) or the page was cancelled.
     pub acknowledged: bool,
 }
@@ -265,8 +269,11 @@ pub fn due_attempts(
     let mut due: Vec<(Channel, u32, DateTime<Utc>)> = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
         let delivered = log.delivered_at.is_some();
+        let fallback = i > 0 && log.gave_up.contains(&plan.steps[i - 1].channel);
         match plus(paged_at, step.after) {
-            Some(at) if at <= now && !(i > 0 && delivered) => due.push((step.channel, 1, at)),
+            Some(at) if (at <= now || fallback) && !(i > 0 && delivered) => {
+                due.push((step.channel, 1, at.min(now)))
+            }
             _ => {}
         }
     }

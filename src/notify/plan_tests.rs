@@ -16,6 +16,7 @@ fn log() -> DeliveryLog {
         },
         attempted: BTreeSet::new(),
         delivered_at: None,
+        gave_up: BTreeSet::new(),
         acknowledged: false,
     }
 }
@@ -138,4 +139,31 @@ fn a_plan_without_a_channel_fires_the_next_one_at_once_and_keeps_the_rest() {
     assert_eq!(no_push.repeat_every(), Duration::from_secs(90));
     assert_eq!(plan.only(|_| true).unwrap(), plan);
     assert!(plan.only(|_| false).is_none());
+}
+
+#[test]
+fn a_channel_that_gave_up_brings_the_next_one_forward() {
+    let plan = ContactPlan::parse("push:0s,sms:30s,voice:60s").unwrap();
+    let paged = DateTime::from_timestamp(1_767_225_600, 0).unwrap();
+    let ack_due = paged + chrono::TimeDelta::minutes(3);
+    let now = paged + chrono::TimeDelta::seconds(5);
+    let mut l = log();
+    l.attempted.insert((Channel::Push, 1));
+    assert!(due_attempts(&plan, paged, now, ack_due, &l).is_empty());
+    l.gave_up.insert(Channel::Push);
+    let due = due_attempts(&plan, paged, now, ack_due, &l);
+    assert_eq!(due.len(), 1);
+    assert_eq!(
+        (due[0].channel, due[0].n, due[0].due),
+        (Channel::Sms, 1, now)
+    );
+    // Once made, it is not made again; the voice call keeps its time until SMS gives up too.
+    l.attempted.insert((Channel::Sms, 1));
+    assert!(due_attempts(&plan, paged, now, ack_due, &l).is_empty());
+    l.gave_up.insert(Channel::Sms);
+    let due = due_attempts(&plan, paged, now, ack_due, &l);
+    assert_eq!(
+        due.iter().map(|a| a.channel).collect::<Vec<_>>(),
+        [Channel::Voice]
+    );
 }
