@@ -310,11 +310,6 @@ impl Paging {
         self.inner.gateways.vapid_public_key()
     }
 
-    /// The settings in force.
-    pub fn settings(&self) -> &NotifySettings {
-        &self.inner.settings
-    }
-
     fn report(&self, m: &Message, status: &str, detail: String) {
         let _ = self.inner.reports.send(DeliveryReport {
             incident: m.incident,
@@ -1272,9 +1267,4 @@ fn unresolved_body(
             "text": sms,
         },
     })
-}
-
-/// Paging's view of an incident's messages, for the API.
-pub async fn messages(store: &dyn Store, id: IncidentId) -> Result<Vec<Message>, StoreError> {
-    store.incident_messages(id).await
 }
