@@ -1268,3 +1268,58 @@ fn unresolved_body(
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_example_configuration_sets_up_every_gateway() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/liftrescue.example.toml");
+        let settings = crate::config::Settings::load(Some(&path)).expect("the example loads");
+        let n = &settings.notify;
+        let plans = Plans::new(n).expect("its plans parse");
+        assert_eq!(
+            plans.of(UnitKind::FireRescue).steps()[0].channel,
+            Channel::Voice
+        );
+        let store = crate::store::open("sqlite::memory:").await.unwrap();
+        let g = Gateways::new(n, store).expect("its gateways check out");
+        for c in [
+            Channel::Push,
+            Channel::Sms,
+            Channel::Voice,
+            Channel::Webhook,
+        ] {
+            assert!(g.has(c), "{c}");
+        }
+        assert!(g.vapid_public_key().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_bad_gateway_setting_stops_the_start_with_its_name() {
+        let store = crate::store::open("sqlite::memory:").await.unwrap();
+        let mut n = NotifySettings::default();
+        n.sms = Some(settings::HttpGatewaySettings {
+            url: "ftp://sms".into(),
+            method: "POST".into(),
+            content_type: "application/json".into(),
+            body: String::new(),
+            headers: Default::default(),
+            id_pointer: String::new(),
+            per_second: 1.0,
+            receipt_secret: String::new(),
+        });
+        let e = Gateways::new(&n, store.clone()).err().unwrap().to_string();
+        assert!(e.contains("notify.sms.url"), "{e}");
+        if let Some(sms) = n.sms.as_mut() {
+            sms.url = "http://sms.internal/send".into();
+            sms.headers.insert("Bad Header".into(), "x".into());
+        }
+        let e = Gateways::new(&n, store).err().unwrap().to_string();
+        assert!(e.contains("notify.sms.headers"), "{e}");
+        n.plan = "fax:0s".into();
+        assert!(Plans::new(&n).is_err());
+    }
+}
