@@ -53,8 +53,8 @@ async fn sms(req: HttpRequest, _body: web::Bytes, a: web::Data<Arrivals>) -> Htt
         .headers()
         .get("x-liftrescue-message")
         .and_then(|v| v.to_str().ok())
-        .and_then(|m| m.split(':').next())
-        .and_then(|i| i.parse::<i64>().ok());
+        .and_then(liftrescue::notify::AttemptKey::parse)
+        .map(|k| k.page.incident.0);
     if let Some(i) = incident {
         a.first
             .lock()

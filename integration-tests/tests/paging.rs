@@ -117,11 +117,7 @@ impl Scene {
 
 /// The unit a message id names (`{incident}:{step}:{unit}:{page_no}:{channel}:{n}`).
 fn unit_of(message: &str) -> i64 {
-    message
-        .split(':')
-        .nth(2)
-        .and_then(|u| u.parse().ok())
-        .unwrap_or(-1)
+    liftrescue::notify::AttemptKey::parse(message).map_or(-1, |k| k.page.unit.0)
 }
 
 async fn signed_post(base: &str, path: &str, secret: &str, body: &Value) -> (u16, Value) {

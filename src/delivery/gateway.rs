@@ -286,7 +286,8 @@ impl Gateways {
 /// replaces an earlier push the phone has not fetched yet.
 fn topic(key: &str) -> String {
     use sha2::Digest;
-    let page = key.rsplitn(3, ':').nth(2).unwrap_or(key);
+    let page = crate::notify::AttemptKey::parse(key)
+        .map_or_else(|| key.to_owned(), |k| k.page.dedupe_key());
     let digest = sha2::Sha256::digest(page.as_bytes());
     hex::encode(&digest[..16])
 }

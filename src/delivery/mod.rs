@@ -37,8 +37,8 @@ use crate::desk::{Clock, DeskError, DeskHandle};
 use crate::dispatch::{Command, CrewAction, DeliveryReport, Rejection};
 use crate::domain::{Alarm, Event, EventKind, IncidentId, Lift, Unit, UnitId, UnitKind};
 use crate::notify::{
-    self, Channel, ContactPlan, DeliveryLog, Lang, Outcome, PageFacts, PageRef, RetryPolicy, State,
-    TokenBucket, Transition,
+    self, AttemptKey, Channel, ContactPlan, DeliveryLog, Lang, Outcome, PageFacts, PageRef,
+    RetryPolicy, State, TokenBucket, Transition,
 };
 use crate::store::outbox::{Message, MessageChange, NewMessage, RingingPage};
 use crate::store::{Store, StoreError};
@@ -606,6 +606,8 @@ struct Pager {
     seen: HashMap<IncidentId, Seen>,
     /// A page was logged since the last read of the outbox.
     new_pages: bool,
+    /// The ringing pages of each incident.
+    by_incident: HashMap<IncidentId, BTreeSet<i64>>,
 }
 
 /// An incident as the feed showed it: its alarm and lift, its steps' levels, its pages.
@@ -628,6 +630,7 @@ impl Pager {
             push_units: HashMap::new(),
             seen: HashMap::new(),
             new_pages: true,
+            by_incident: HashMap::new(),
         }
     }
 
@@ -692,6 +695,7 @@ impl Pager {
     fn resync(&mut self) {
         self.pages.clear();
         self.schedule.clear();
+        self.by_incident.clear();
         self.last_id = 0;
         self.new_pages = true;
     }
@@ -725,62 +729,29 @@ impl Pager {
                 }
                 return;
             }
-            // A delivered page needs no later channel (only its repeats).
+            // A delivered page needs no later channel (only its repeats); a channel that gave
+            // up brings the plan's next one forward.
             EventKind::Delivery {
-                unit,
-                message,
-                status,
-                ..
-            } if status == "delivered" || status == "read" => {
-                let page_no = message
-                    .split(':')
-                    .nth(3)
-                    .and_then(|n| n.parse::<i64>().ok());
-                let step = e.step.as_deref().unwrap_or_default();
-                for r in self.pages.values_mut() {
-                    if r.page.incident == id
-                        && r.page.unit == *unit
-                        && r.page.step == step
-                        && Some(r.page.page_no) == page_no
-                        && r.log.delivered_at.is_none()
-                    {
-                        r.log.delivered_at = Some(e.at);
-                    }
-                }
-                return;
-            }
-            // A channel that gave up on a page: the plan's next channel goes at once.
-            EventKind::Delivery {
-                unit,
-                message,
-                channel,
-                status,
-                ..
-            } if status == "failed" || status == "unknown" => {
-                let page_no = message
-                    .split(':')
-                    .nth(3)
-                    .and_then(|n| n.parse::<i64>().ok());
-                let step = e.step.as_deref().unwrap_or_default();
-                let Ok(channel) = Channel::parse(channel) else {
+                message, status, ..
+            } => {
+                let Some(key) = AttemptKey::parse(message) else {
                     return;
                 };
-                let hit: Vec<i64> = self
-                    .pages
-                    .iter()
-                    .filter(|(_, r)| {
-                        r.page.incident == id
-                            && r.page.unit == *unit
-                            && r.page.step == step
-                            && Some(r.page.page_no) == page_no
-                    })
-                    .map(|(k, _)| *k)
-                    .collect();
-                for k in hit {
-                    if let Some(r) = self.pages.get_mut(&k) {
-                        r.log.gave_up.insert(channel);
+                let gave_up = status == "failed" || status == "unknown";
+                for k in self.pages_of(&key.page) {
+                    let Some(r) = self.pages.get_mut(&k) else {
+                        continue;
+                    };
+                    match status.as_str() {
+                        "delivered" | "read" => {
+                            r.log.delivered_at.get_or_insert(e.at);
+                        }
+                        _ if gave_up => {
+                            r.log.gave_up.insert(key.channel);
+                            self.reschedule(k, e.at);
+                        }
+                        _ => {}
                     }
-                    self.reschedule(k, e.at);
                 }
                 return;
             }
@@ -795,19 +766,44 @@ impl Pager {
             _ => return,
         };
         let gone: Vec<i64> = self
-            .pages
-            .iter()
-            .filter(|(_, r)| r.page.incident == id && unit.is_none_or(|u| r.page.unit == u))
-            .map(|(k, _)| *k)
+            .by_incident
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|k| unit.is_none_or(|u| self.pages.get(k).is_some_and(|r| r.page.unit == u)))
             .collect();
         for k in gone {
             self.drop_page(k);
         }
     }
 
+    /// The ringing pages (ids) that are `page`.
+    fn pages_of(&self, page: &PageRef) -> Vec<i64> {
+        self.by_incident
+            .get(&page.incident)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|k| {
+                self.pages.get(k).is_some_and(|r| {
+                    r.page.unit == page.unit
+                        && r.page.step == page.step
+                        && r.page.page_no == page.page_no
+                })
+            })
+            .collect()
+    }
+
     fn drop_page(&mut self, id: i64) {
         if let Some(r) = self.pages.remove(&id) {
             self.schedule.remove(&(r.next_at, id));
+            if let Some(ids) = self.by_incident.get_mut(&r.page.incident) {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    self.by_incident.remove(&r.page.incident);
+                }
+            }
         }
     }
 
@@ -868,6 +864,7 @@ impl Pager {
         };
         let next_at = p.paged_at;
         self.schedule.insert((next_at, p.id));
+        self.by_incident.entry(p.incident).or_default().insert(p.id);
         self.pages.insert(
             p.id,
             Ringing {
@@ -970,7 +967,7 @@ impl Pager {
                 continue;
             };
             if now >= r.ack_due {
-                self.pages.remove(&id);
+                self.drop_page(id);
                 continue;
             }
             let unit = r.page.unit;
@@ -982,7 +979,7 @@ impl Pager {
                         page = id,
                         "the unit cannot be reached on any configured channel"
                     );
-                    self.pages.remove(&id);
+                    self.drop_page(id);
                     continue;
                 }
                 Err(e) => {
@@ -1048,7 +1045,7 @@ impl Pager {
                     self.schedule.insert((t, id));
                 }
                 None => {
-                    self.pages.remove(&id);
+                    self.drop_page(id);
                 }
             }
         }

@@ -33,8 +33,8 @@ pub mod sms;
 
 pub use message::{Lang, PageFacts, Rendered, render};
 pub use plan::{
-    Attempt, Channel, ContactPlan, DeliveryLog, PageRef, PlanError, PlanStep, due_attempts,
-    next_due,
+    Attempt, AttemptKey, Channel, ContactPlan, DeliveryLog, PageRef, PlanError, PlanStep,
+    due_attempts, next_due,
 };
 pub use rate::{RateError, TokenBucket};
 pub use retry::{Outcome, RetryPolicy, State, Transition, next};

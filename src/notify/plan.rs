@@ -240,6 +240,41 @@ pub struct DeliveryLog {
     pub acknowledged: bool,
 }
 
+/// An attempt's dedupe key read back: `{incident}:{step}:{unit}:{page_no}:{channel}:{n}`. It is
+/// parsed from the right, because a step id may itself hold a `:` (an operator's assignment is
+/// step `operator:{unit}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptKey {
+    /// The page.
+    pub page: PageRef,
+    /// The channel.
+    pub channel: Channel,
+    /// Its number on the channel.
+    pub n: u32,
+}
+
+impl AttemptKey {
+    /// The parts of `key`, or `None` if it is not an attempt key.
+    pub fn parse(key: &str) -> Option<Self> {
+        let mut right = key.rsplitn(5, ':');
+        let n = right.next()?.parse().ok()?;
+        let channel = Channel::parse(right.next()?).ok()?;
+        let page_no = right.next()?.parse().ok()?;
+        let unit = UnitId(right.next()?.parse().ok()?);
+        let (incident, step) = right.next()?.split_once(':')?;
+        Some(AttemptKey {
+            page: PageRef {
+                incident: IncidentId(incident.parse().ok()?),
+                step: step.to_owned(),
+                unit,
+                page_no,
+            },
+            channel,
+            n,
+        })
+    }
+}
+
 /// One delivery attempt to make now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {

@@ -167,3 +167,26 @@ fn a_channel_that_gave_up_brings_the_next_one_forward() {
         [Channel::Voice]
     );
 }
+
+#[test]
+fn an_attempt_key_reads_back_even_when_the_step_holds_a_colon() {
+    let plan = ContactPlan::parse("sms:0s").unwrap();
+    let paged = DateTime::from_timestamp(1_767_225_600, 0).unwrap();
+    for step in ["contracted", "operator:42"] {
+        let mut l = log();
+        l.page.step = step.into();
+        let ack_due = paged + chrono::TimeDelta::minutes(3);
+        let a = due_attempts(&plan, paged, paged, ack_due, &l).remove(0);
+        let k = AttemptKey::parse(&a.dedupe_key).unwrap();
+        assert_eq!(k.page, l.page, "{}", a.dedupe_key);
+        assert_eq!((k.channel, k.n), (Channel::Sms, 1));
+    }
+    for bad in [
+        "",
+        "1:2:3",
+        "9:contracted:42:1:fax:1",
+        "x:contracted:42:1:sms:1",
+    ] {
+        assert!(AttemptKey::parse(bad).is_none(), "{bad}");
+    }
+}
