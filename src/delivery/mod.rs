@@ -293,17 +293,6 @@ async fn report(mut rx: mpsc::UnboundedReceiver<DeliveryReport>, desk: DeskHandl
     }
 }
 
-fn state_of(status: &str) -> Option<State> {
-    Some(match status {
-        "pending" => State::Pending,
-        "sending" => State::Sending,
-        "sent" => State::Sent,
-        "delivered" => State::Delivered,
-        "failed" => State::Failed,
-        _ => return None, // cancelled: never sent
-    })
-}
-
 impl Paging {
     /// The VAPID public key crew phones subscribe with, when push is configured.
     pub fn vapid_public_key(&self) -> Option<String> {
@@ -517,7 +506,7 @@ impl Paging {
             };
             // Every receipt goes on the record, whatever it changes (a cancelled message has
             // no delivery state to change).
-            let Some(state) = state_of(&m.status) else {
+            let Some(state) = State::parse(&m.status) else {
                 self.report(&m, word, detail);
                 return Ok(ReceiptResult::Recorded { status: m.status });
             };
@@ -533,8 +522,8 @@ impl Paging {
                 };
                 let change = MessageChange {
                     id: m.id,
-                    from: status_name(state),
-                    to: status_name(to),
+                    from: state.as_str(),
+                    to: to.as_str(),
                     next_attempt_at,
                     error,
                     gateway_ref: None,
@@ -547,7 +536,7 @@ impl Paging {
             }
             self.report(&m, word, detail);
             return Ok(ReceiptResult::Recorded {
-                status: status_name(to).to_owned(),
+                status: to.as_str().to_owned(),
             });
         }
         Err(ReceiptError::Busy)
@@ -575,10 +564,6 @@ impl Paging {
             Err(_) => Err(ReceiptError::Stopped),
         }
     }
-}
-
-fn status_name(s: State) -> &'static str {
-    s.as_str()
 }
 
 /// A page on the pager's schedule.
