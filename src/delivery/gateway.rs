@@ -13,12 +13,16 @@
 
 use super::push::Vapid;
 use super::settings::{HttpGatewaySettings, NotifySettings, WebhookSettings};
+use crate::intake::iot::signature;
 use crate::notify::{Channel, Outcome};
 use crate::store::Store;
 use crate::store::outbox::Message;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The header carrying the message's dedupe key on every gateway call.
+pub const MESSAGE: &str = "X-Liftrescue-Message";
 
 /// What a gateway call came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,7 +165,7 @@ impl Gateways {
             .client
             .request(g.method.clone(), g.url.clone())
             .header(reqwest::header::CONTENT_TYPE, &g.settings.content_type)
-            .header("X-Liftrescue-Message", &m.dedupe_key)
+            .header(MESSAGE, &m.dedupe_key)
             .body(body);
         for (k, v) in &g.settings.headers {
             req = req.header(k, v);
@@ -197,18 +201,17 @@ impl Gateways {
         }
         let body = body.to_string();
         let ts = now.timestamp().to_string();
-        let signature =
-            match crate::intake::iot::signature::sign(w.secret.as_bytes(), &ts, body.as_bytes()) {
-                Ok(s) => s,
-                Err(e) => return permanent(e.to_string()),
-            };
+        let signature = match signature::sign(w.secret.as_bytes(), &ts, body.as_bytes()) {
+            Ok(s) => s,
+            Err(e) => return permanent(e.to_string()),
+        };
         let sent = self
             .client
             .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("X-Liftrescue-Message", &m.dedupe_key)
-            .header("X-Liftrescue-Timestamp", ts)
-            .header("X-Liftrescue-Signature", format!("sha256={signature}"))
+            .header(MESSAGE, &m.dedupe_key)
+            .header(signature::TIMESTAMP, ts)
+            .header(signature::SIGNATURE, format!("sha256={signature}"))
             .body(body)
             .send()
             .await;

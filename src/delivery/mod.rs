@@ -147,6 +147,27 @@ pub enum ReceiptStatus {
     Reply(String),
 }
 
+impl ReceiptStatus {
+    /// A gateway's receipt status (`delivered`, `read`, `failed` with its error, `reply` with
+    /// the text), or why it is not one.
+    pub fn parse(status: &str, error: &str, text: &str) -> Result<Self, String> {
+        Ok(match status {
+            "delivered" => Self::Delivered,
+            "read" => Self::Read,
+            "failed" if error.trim().is_empty() => {
+                Self::Failed("the gateway reported a failure".into())
+            }
+            "failed" => Self::Failed(error.chars().take(500).collect()),
+            "reply" => Self::Reply(text.to_owned()),
+            other => {
+                return Err(format!(
+                    "status {other:?}: expected delivered, read, failed or reply"
+                ));
+            }
+        })
+    }
+}
+
 /// What a receipt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReceiptResult {
@@ -1277,6 +1298,26 @@ mod tests {
             assert!(g.has(c), "{c}");
         }
         assert!(g.vapid_public_key().is_some());
+    }
+
+    #[test]
+    fn receipt_statuses_are_the_four_a_gateway_may_send() {
+        let p = ReceiptStatus::parse;
+        assert_eq!(p("delivered", "", ""), Ok(ReceiptStatus::Delivered));
+        assert_eq!(p("read", "", ""), Ok(ReceiptStatus::Read));
+        assert_eq!(
+            p("failed", "", ""),
+            Ok(ReceiptStatus::Failed(
+                "the gateway reported a failure".into()
+            ))
+        );
+        let long = "x".repeat(900);
+        assert_eq!(
+            p("failed", &long, ""),
+            Ok(ReceiptStatus::Failed("x".repeat(500)))
+        );
+        assert_eq!(p("reply", "", "1"), Ok(ReceiptStatus::Reply("1".into())));
+        assert!(p("bounced", "", "").unwrap_err().contains("bounced"));
     }
 
     #[tokio::test]

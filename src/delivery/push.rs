@@ -95,9 +95,68 @@ impl Vapid {
     }
 }
 
+/// Checks a push subscription's endpoint: a push service's public https URL (or, with
+/// `allow_private`, any http(s) URL: tests and labs), at most 1,000 characters. A push endpoint
+/// must never make the server call into its own network. The reason says what is wrong.
+pub fn endpoint(s: &str, allow_private: bool) -> Result<url::Url, String> {
+    if s.len() > 1_000 {
+        return Err("endpoint is longer than 1000 characters".into());
+    }
+    let u = url::Url::parse(s).map_err(|_| "endpoint is not a URL".to_owned())?;
+    let public_https = u.scheme() == "https" && !private_host(&u);
+    let lab = allow_private && matches!(u.scheme(), "https" | "http");
+    if u.host_str().is_none() || !(public_https || lab) {
+        return Err("endpoint must be a push service's public https URL".into());
+    }
+    Ok(u)
+}
+
+/// Whether a URL names this machine or a private network.
+fn private_host(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
+        }
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        None => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_endpoints_inside_our_network_are_refused_unless_allowed() {
+        for u in [
+            "https://127.0.0.1/x",
+            "https://10.1.2.3/x",
+            "https://192.168.0.9/x",
+            "https://169.254.169.254/latest",
+            "https://[::1]/x",
+            "https://[fd00::1]/x",
+            "https://localhost:8443/x",
+            "http://fcm.googleapis.com/fcm/send/abc",
+            "ftp://push.example.net/x",
+            "not a url",
+        ] {
+            assert!(endpoint(u, false).is_err(), "{u}");
+        }
+        for u in [
+            "https://fcm.googleapis.com/fcm/send/abc",
+            "https://updates.push.services.mozilla.com/wpush/v2/x",
+            "https://8.8.8.8/x",
+        ] {
+            assert!(endpoint(u, false).is_ok(), "{u}");
+        }
+        assert!(endpoint("http://127.0.0.1:9/push", true).is_ok());
+        assert!(endpoint("ftp://127.0.0.1/x", true).is_err());
+        let long = format!("https://push.example.net/{}", "a".repeat(1_000));
+        assert!(endpoint(&long, false).is_err());
+    }
     use p256::ecdsa::VerifyingKey;
     use p256::ecdsa::signature::Verifier;
 

@@ -125,21 +125,9 @@ async fn one(state: &AppState, channel: Channel, r: ReceiptIn) -> Result<Receipt
             error: Some(error),
         })
     };
-    let status = match r.status.as_str() {
-        "delivered" => ReceiptStatus::Delivered,
-        "read" => ReceiptStatus::Read,
-        "failed" => ReceiptStatus::Failed(if r.error.trim().is_empty() {
-            "the gateway reported a failure".into()
-        } else {
-            r.error.chars().take(500).collect()
-        }),
-        "reply" => ReceiptStatus::Reply(r.text.clone()),
-        other => {
-            return refused(
-                r.message,
-                format!("status {other:?}: expected delivered, read, failed or reply"),
-            );
-        }
+    let status = match ReceiptStatus::parse(&r.status, &r.error, &r.text) {
+        Ok(status) => status,
+        Err(why) => return refused(r.message, why),
     };
     if r.message.trim().is_empty() || r.message.len() > 200 {
         return refused(r.message, "message must be 1 to 200 characters".into());
@@ -280,21 +268,6 @@ pub async fn push_key(
     }
 }
 
-/// Whether a URL names this machine or a private network (a push endpoint must not make the
-/// server call inside its own network).
-fn private_host(u: &url::Url) -> bool {
-    match u.host() {
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
-        }
-        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-        None => true,
-    }
-}
-
 /// `PUT /api/v1/crew/push-subscription`: this phone wants pages by Web Push.
 pub async fn put_push_subscription(
     state: web::Data<AppState>,
@@ -309,15 +282,11 @@ pub async fn put_push_subscription(
     };
     let s = body.0;
     let bad = |why: &str| ApiError::InvalidJson {
-        message: format!("endpoint {why}"),
+        message: why.to_owned(),
         field: Some("endpoint".into()),
     };
-    let endpoint = url::Url::parse(&s.endpoint).map_err(|_| bad("is not a URL"))?;
-    let public_https = endpoint.scheme() == "https" && !private_host(&endpoint);
-    let lab = push.allow_private_endpoints && matches!(endpoint.scheme(), "https" | "http");
-    if endpoint.host_str().is_none() || !(public_https || lab) {
-        return Err(bad("must be a push service's public https URL"));
-    }
+    let endpoint = crate::delivery::push::endpoint(&s.endpoint, push.allow_private_endpoints)
+        .map_err(|why| bad(&why))?;
     for (field, v) in [("keys.p256dh", &s.keys.p256dh), ("keys.auth", &s.keys.auth)] {
         if v.is_empty() || v.len() > 200 {
             return Err(ApiError::InvalidJson {
@@ -325,12 +294,6 @@ pub async fn put_push_subscription(
                 field: Some(field.into()),
             });
         }
-    }
-    if endpoint.as_str().len() > 1_000 {
-        return Err(ApiError::InvalidJson {
-            message: "endpoint is longer than 1000 characters".into(),
-            field: Some("endpoint".into()),
-        });
     }
     state
         .store
@@ -343,32 +306,4 @@ pub async fn put_push_subscription(
         )
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "subscribed"})))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::private_host;
-
-    #[test]
-    fn push_endpoints_inside_our_network_are_private() {
-        let private = |u: &str| private_host(&url::Url::parse(u).unwrap());
-        for u in [
-            "https://127.0.0.1/x",
-            "https://10.1.2.3/x",
-            "https://192.168.0.9/x",
-            "https://169.254.169.254/latest",
-            "https://[::1]/x",
-            "https://[fd00::1]/x",
-            "https://localhost:8443/x",
-        ] {
-            assert!(private(u), "{u}");
-        }
-        for u in [
-            "https://fcm.googleapis.com/fcm/send/abc",
-            "https://updates.push.services.mozilla.com/wpush/v2/x",
-            "https://8.8.8.8/x",
-        ] {
-            assert!(!private(u), "{u}");
-        }
-    }
 }

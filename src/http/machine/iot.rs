@@ -40,10 +40,7 @@ use std::time::Duration;
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
-/// The header carrying the signing time, epoch seconds.
-pub const TIMESTAMP: &str = "X-Liftrescue-Timestamp";
-/// The header carrying the signature, hex, optionally after `sha256=`.
-pub const SIGNATURE: &str = "X-Liftrescue-Signature";
+pub use crate::intake::iot::signature::{SIGNATURE, TIMESTAMP};
 
 /// A batch as the platform posts it (documentation only: the handler reads the raw bytes,
 /// checks the signature, then decodes with [`decode_batch`]).

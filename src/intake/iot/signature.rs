@@ -20,6 +20,11 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::time::Duration;
 
+/// The header carrying the signing time, epoch seconds.
+pub const TIMESTAMP: &str = "X-Liftrescue-Timestamp";
+/// The header carrying the signature, hex, optionally after `sha256=`.
+pub const SIGNATURE: &str = "X-Liftrescue-Signature";
+
 /// Why a signed request was refused. The messages say nothing about the expected signature.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
