@@ -1145,131 +1145,75 @@ impl Pager {
         event: &Event,
     ) -> anyhow::Result<serde_json::Value> {
         let i = &self.paging.inner;
-        let Some(lift) = lift else {
-            return Ok(unresolved_body(
-                p,
-                alarm,
-                level,
-                event,
-                &i.settings.crew_url,
-                i.lang,
-            ));
+        let EventKind::UnitPaged { ack_due, .. } = &event.kind else {
+            anyhow::bail!("not a page event");
         };
-        let facts = PageFacts::from_page(
-            lift,
-            event,
-            &alarm.kind,
-            alarm.flags,
-            alarm.floor.as_deref(),
-            level,
-            &i.settings.crew_url,
-        )
-        .context("not a page event")?;
-        let r = notify::render(&facts, i.lang);
-        Ok(serde_json::json!({
-            "sms": r.sms,
-            "voice": r.voice,
-            "push_title": r.push_title,
-            "push_body": r.push_body,
-            "page": {
-                "incident": p.incident,
-                "unit": p.unit,
-                "step": p.step,
-                "page_no": p.page_no,
-                "level": level,
-                "lift": lift.id,
-                "rescue_code": lift.rescue_code,
-                "address": lift.address,
-                "building": lift.building,
-                "floor": alarm.floor,
-                "kind": alarm.kind,
-                "flags": alarm.flags,
-                "distance_m": facts.distance_m,
-                "eta_secs": facts.eta_secs,
-                "ack_due": facts.ack_due,
-                "ack_url": facts.ack_url,
-                "text": r.sms,
-            },
-        }))
-    }
-}
-
-/// A page for an incident whose lift could not be identified (an operator assigned a unit by
-/// hand): what was received and the crew page, where the operator's notes are.
-fn unresolved_body(
-    p: &RingingPage,
-    alarm: &Alarm,
-    level: u8,
-    event: &Event,
-    crew_url: &str,
-    lang: Lang,
-) -> serde_json::Value {
-    let ack_url = format!("{}/{}", crew_url.trim_end_matches('/'), p.incident.0);
-    let ack_due = match &event.kind {
-        EventKind::UnitPaged { ack_due, .. } => Some(*ack_due),
-        _ => None,
-    };
-    let said: String = alarm
-        .description
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(40)
-        .collect();
-    let said = if said.trim().is_empty() {
-        match &alarm.lift_ref {
-            crate::domain::LiftRef::Id(id) => format!("lift {}", id.0),
-            crate::domain::LiftRef::RescueCode(c) => c.to_string(),
-            crate::domain::LiftRef::RegistrationCode(c) => c.to_string(),
-            crate::domain::LiftRef::Phone(p) => p.to_string(),
-            crate::domain::LiftRef::Device(d) => d.to_string(),
-            crate::domain::LiftRef::Unparsed(s) => s.chars().take(40).collect(),
-        }
-    } else {
-        said
-    };
-    let (sms, voice, title) = match lang {
-        Lang::Zh => (
-            format!(
-                "【电梯困人】事件{}：电梯未能识别（{said}）。请打开 {ack_url} 查看调度员信息；回复1接单，2拒绝。",
-                p.incident.0
-            ),
-            format!(
-                "电梯困人。事件{}。电梯未能识别，请查看手机上的调度信息并尽快确认。",
-                p.incident.0
-            ),
-            format!("电梯困人 · 事件{}", p.incident.0),
-        ),
-        Lang::En => (
-            format!(
-                "Lift entrapment, incident {}: lift not identified ({said}). Open {ack_url} for the dispatcher's notes; reply 1 to accept, 2 to decline.",
-                p.incident.0
-            ),
-            format!(
-                "Lift entrapment. Incident {}. The lift is not identified: see the dispatcher's notes on your phone and accept as soon as you can.",
-                p.incident.0
-            ),
-            format!("Lift entrapment · incident {}", p.incident.0),
-        ),
-    };
-    serde_json::json!({
-        "sms": sms,
-        "voice": voice,
-        "push_title": title,
-        "push_body": sms,
-        "page": {
+        let url = notify::message::ack_url(&i.settings.crew_url, p.incident);
+        let (r, about) = match lift {
+            Some(lift) => {
+                let facts = PageFacts::from_page(
+                    lift,
+                    event,
+                    &alarm.kind,
+                    alarm.flags,
+                    alarm.floor.as_deref(),
+                    level,
+                    &i.settings.crew_url,
+                )
+                .context("not a page event")?;
+                let about = serde_json::json!({
+                    "lift": lift.id,
+                    "rescue_code": lift.rescue_code,
+                    "address": lift.address,
+                    "building": lift.building,
+                    "floor": alarm.floor,
+                    "kind": alarm.kind,
+                    "flags": alarm.flags,
+                    "distance_m": facts.distance_m,
+                    "eta_secs": facts.eta_secs,
+                });
+                (notify::render(&facts, i.lang), about)
+            }
+            None => {
+                let received = if alarm.description.trim().is_empty() {
+                    alarm.lift_ref.to_string()
+                } else {
+                    alarm.description.clone()
+                };
+                let r = notify::message::render_unresolved(p.incident, &received, &url, i.lang);
+                let about = serde_json::json!({
+                    "lift": null,
+                    "lift_unresolved": true,
+                    "received": received
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(40)
+                        .collect::<String>(),
+                });
+                (r, about)
+            }
+        };
+        let mut page = serde_json::json!({
             "incident": p.incident,
             "unit": p.unit,
             "step": p.step,
             "page_no": p.page_no,
             "level": level,
-            "lift": null,
-            "lift_unresolved": true,
-            "received": said,
             "ack_due": ack_due,
-            "ack_url": ack_url,
-            "text": sms,
-        },
-    })
+            "ack_url": url,
+            "text": r.sms,
+        });
+        if let (Some(page), serde_json::Value::Object(about)) = (page.as_object_mut(), about) {
+            page.extend(about);
+        }
+        Ok(serde_json::json!({
+            "sms": r.sms,
+            "voice": r.voice,
+            "push_title": r.push_title,
+            "push_body": r.push_body,
+            "page": page,
+        }))
+    }
 }
 
 #[cfg(test)]

@@ -113,6 +113,20 @@ pub enum LiftRef {
     Unparsed(String),
 }
 
+impl std::fmt::Display for LiftRef {
+    /// What the source sent, as a person would read it out.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Id(id) => write!(f, "lift {}", id.0),
+            Self::RescueCode(c) => write!(f, "{c}"),
+            Self::RegistrationCode(c) => write!(f, "{c}"),
+            Self::Phone(p) => write!(f, "{p}"),
+            Self::Device(d) => write!(f, "{d}"),
+            Self::Unparsed(s) => f.write_str(s),
+        }
+    }
+}
+
 /// Whether the source reports the condition as present or gone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -116,8 +116,54 @@ impl PageFacts {
             distance_m: candidate.distance_m,
             eta_secs: candidate.eta_secs,
             ack_due: *ack_due,
-            ack_url: format!("{}/{}", ack_url_base.trim_end_matches('/'), incident.0),
+            ack_url: ack_url(ack_url_base, incident),
         })
+    }
+}
+
+/// The crew page link of an incident: `{base}/{incident}`.
+pub fn ack_url(base: &str, incident: IncidentId) -> String {
+    format!("{}/{}", base.trim_end_matches('/'), incident.0)
+}
+
+/// Renders a page for an incident whose lift could not be identified (an operator assigned the
+/// unit by hand): it says so, quotes what was received (at most 40 characters) and links the
+/// crew page, where the operator's notes are.
+pub fn render_unresolved(
+    incident: IncidentId,
+    received: &str,
+    ack_url: &str,
+    lang: Lang,
+) -> Rendered {
+    let said: String = received
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(40)
+        .collect();
+    let id = incident.0;
+    let (sms, voice, push_title) = match lang {
+        Lang::Zh => (
+            format!(
+                "【电梯困人】事件{id}：电梯未能识别（{said}）。请打开 {ack_url} 查看调度员信息；回复{REPLY_ACCEPT}接单，{REPLY_DECLINE}拒绝。"
+            ),
+            format!("电梯困人。事件{id}。电梯未能识别，请查看手机上的调度信息并尽快确认。"),
+            format!("电梯困人 · 事件{id}"),
+        ),
+        Lang::En => (
+            format!(
+                "Lift entrapment, incident {id}: lift not identified ({said}). Open {ack_url} for the dispatcher's notes; reply {REPLY_ACCEPT} to accept, {REPLY_DECLINE} to decline."
+            ),
+            format!(
+                "Lift entrapment. Incident {id}. The lift is not identified: see the dispatcher's notes on your phone and accept as soon as you can."
+            ),
+            format!("Lift entrapment · incident {id}"),
+        ),
+    };
+    Rendered {
+        push_body: sms.clone(),
+        sms,
+        voice,
+        push_title,
     }
 }
 

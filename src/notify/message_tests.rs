@@ -232,3 +232,22 @@ fn an_overlong_floor_or_fault_name_is_capped() {
     assert_eq!(f.floor.as_deref().map(str::len), Some(MAX_FLOOR));
     assert_eq!(f.kind, AlarmKind::Fault("x".repeat(MAX_FAULT)));
 }
+
+#[test]
+fn an_unresolved_page_says_so_quotes_what_came_in_and_links_the_crew_page() {
+    let url = ack_url("https://rescue.example.cn/crew/", IncidentId(77));
+    assert_eq!(url, "https://rescue.example.cn/crew/77");
+    let received = format!("caller says Block 9\n{}", "x".repeat(80));
+    for lang in [Lang::Zh, Lang::En] {
+        let r = render_unresolved(IncidentId(77), &received, &url, lang);
+        assert!(r.sms.contains("77") && r.sms.contains(&url), "{}", r.sms);
+        assert!(r.sms.contains("caller says Block 9"), "{}", r.sms);
+        assert!(
+            !r.sms.contains('\n') && !r.sms.contains(&"x".repeat(30)),
+            "{}",
+            r.sms
+        );
+        assert!(r.voice.contains("77") && r.push_title.contains("77"));
+        assert_eq!(r.push_body, r.sms);
+    }
+}
