@@ -32,7 +32,7 @@ use liftrescue::config::Settings;
 use liftrescue::delivery::settings::HttpGatewaySettings;
 use liftrescue::domain::{EventKind, IncidentId};
 use liftrescue::store::{IncidentFilter, Store};
-use load::{TOKEN, bare_commit_latencies, pct, publisher, seeded_region, sorted};
+use load::{TOKEN, bare_commit_latencies, pct, post_alarms, publisher, seeded_region, sorted};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -166,40 +166,16 @@ async fn wire(url: &str) {
     let (base, http) = serve(&service);
     let client = reqwest::Client::new();
     let (rate, secs) = (200u64, 10u64);
-    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
-    let mut tasks = Vec::new();
-    for n in 0..rate * secs {
-        tick.tick().await;
-        let (client, base) = (client.clone(), base.clone());
-        let lift = lifts[(n as usize * 7) % lifts.len()].id.0;
-        tasks.push(tokio::spawn(async move {
-            let body = serde_json::json!({"source_alarm_id": format!("wire-{n}"), "lift": {"id": lift}, "kind": "entrapment_at_landing"});
-            let t = Instant::now();
-            let r = client
-                .post(format!("{base}/api/v1/alarms"))
-                .bearer_auth(TOKEN)
-                .json(&body)
-                .send()
-                .await;
-            let incident = match r {
-                Ok(r) if r.status().as_u16() == 202 => r
-                    .json::<serde_json::Value>()
-                    .await
-                    .ok()
-                    .and_then(|b| b["incident_id"].as_i64()),
-                _ => None,
-            };
-            (incident, t)
-        }));
-    }
+    let ids: Vec<i64> = lifts.iter().map(|l| l.id.0).collect();
+    let posted = post_alarms(&base, &ids, "wire", rate, secs).await;
     let mut started: HashMap<i64, Instant> = HashMap::new();
     let mut failed = 0;
-    for t in tasks {
-        match t.await {
-            Ok((Some(i), at)) => {
-                started.entry(i).or_insert(at);
+    for p in &posted {
+        match p.incident {
+            Some(i) => {
+                started.entry(i).or_insert(p.started);
             }
-            _ => failed += 1,
+            None => failed += 1,
         }
     }
     let wait_until = Instant::now() + Duration::from_secs(30);

@@ -25,7 +25,7 @@ use liftrescue::dispatch::{Command, CrewAction, DeskState, OperatorAction, apply
 use liftrescue::domain::*;
 use liftrescue::rules::RuleSet;
 use liftrescue::store::Store;
-use load::{TOKEN, bare_commit_latencies, pct, seeded_region};
+use load::{bare_commit_latencies, pct, post_alarms, seeded_region};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -175,7 +175,6 @@ async fn recovery(engine: &str, url: &str) {
 
 async fn latency(url: &str) {
     let store = seeded_region(url).await;
-    let secret = TOKEN;
     let lifts = store
         .lifts(None, 15_000)
         .await
@@ -204,28 +203,14 @@ async fn latency(url: &str) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let (rate, secs) = (200u64, 10u64);
-    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
-    let mut tasks = Vec::new();
-    for n in 0..rate * secs {
-        tick.tick().await;
-        let (client, base) = (client.clone(), base.clone());
-        let lift = lifts[(n as usize * 7) % lifts.len()].id.0;
-        tasks.push(tokio::spawn(async move {
-            let body = serde_json::json!({"source_alarm_id": format!("load-{n}"), "lift": {"id": lift}, "kind": "entrapment_at_landing"});
-            let t = Instant::now();
-            let r = client.post(format!("{base}/api/v1/alarms")).bearer_auth(secret).json(&body).send().await;
-            let ok = r.map(|r| r.status().as_u16() == 202).unwrap_or(false);
-            (ok, t.elapsed().as_secs_f64() * 1000.0)
-        }));
-    }
-    let mut http_ms = Vec::new();
-    let mut failed = 0;
-    for t in tasks {
-        match t.await {
-            Ok((true, ms)) => http_ms.push(ms),
-            _ => failed += 1,
-        }
-    }
+    let ids: Vec<i64> = lifts.iter().map(|l| l.id.0).collect();
+    let posted = post_alarms(&base, &ids, "load", rate, secs).await;
+    let mut http_ms: Vec<f64> = posted
+        .iter()
+        .filter(|p| p.accepted)
+        .map(|p| p.took_ms)
+        .collect();
+    let failed = posted.len() - http_ms.len();
     http_ms.sort_by(f64::total_cmp);
     let decided = decided_latencies(store.as_ref()).await;
     let commits = bare_commit_latencies(url, 1_000).await;

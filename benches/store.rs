@@ -13,6 +13,8 @@
 
 #[path = "support/db.rs"]
 mod db;
+#[path = "support/load.rs"]
+mod load;
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use liftrescue::demo::{RegionSpec, region};
@@ -126,19 +128,10 @@ async fn databases() -> Vec<(&'static str, String)> {
 async fn bare_commits(url: &str, iters: u64) -> Duration {
     use sqlx::Connection;
     if url.starts_with("postgres") {
-        let mut c = sqlx::PgConnection::connect(url)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        sqlx::query("CREATE TABLE IF NOT EXISTS bench_probe (id BIGSERIAL PRIMARY KEY, v BIGINT)")
-            .execute(&mut c)
-            .await
-            .ok();
+        let mut c = load::probe_connection(url).await;
         let start = Instant::now();
         for _ in 0..iters {
-            sqlx::query("INSERT INTO bench_probe (v) VALUES (1)")
-                .execute(&mut c)
-                .await
-                .ok();
+            sqlx::query(load::PROBE_INSERT).execute(&mut c).await.ok();
         }
         return start.elapsed();
     }
@@ -155,10 +148,7 @@ async fn bare_commits(url: &str, iters: u64) -> Duration {
         .ok();
     let start = Instant::now();
     for _ in 0..iters {
-        sqlx::query("INSERT INTO bench_probe (v) VALUES (1)")
-            .execute(&mut c)
-            .await
-            .ok();
+        sqlx::query(load::PROBE_INSERT).execute(&mut c).await.ok();
     }
     start.elapsed()
 }

@@ -22,9 +22,8 @@ pub fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v
 }
 
-/// `n` one-row INSERTs on PostgreSQL, each its own transaction on one connection: the
-/// latency of each, milliseconds, sorted (the floor every append stands on).
-pub async fn bare_commit_latencies(url: &str, n: usize) -> Vec<f64> {
+/// A PostgreSQL connection with the `bench_probe` table the bare-commit floor writes to.
+pub async fn probe_connection(url: &str) -> sqlx::PgConnection {
     use sqlx::Connection;
     let mut c = sqlx::PgConnection::connect(url)
         .await
@@ -33,13 +32,20 @@ pub async fn bare_commit_latencies(url: &str, n: usize) -> Vec<f64> {
         .execute(&mut c)
         .await
         .ok();
+    c
+}
+
+/// The one-row INSERT of the bare-commit floor (its own transaction).
+pub const PROBE_INSERT: &str = "INSERT INTO bench_probe (v) VALUES (1)";
+
+/// `n` one-row INSERTs on PostgreSQL, each its own transaction on one connection: the
+/// latency of each, milliseconds, sorted (the floor every append stands on).
+pub async fn bare_commit_latencies(url: &str, n: usize) -> Vec<f64> {
+    let mut c = probe_connection(url).await;
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        sqlx::query("INSERT INTO bench_probe (v) VALUES (1)")
-            .execute(&mut c)
-            .await
-            .ok();
+        sqlx::query(PROBE_INSERT).execute(&mut c).await.ok();
         v.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     sorted(v)
@@ -82,4 +88,65 @@ pub fn publisher(broker: &str, id: &str) -> rumqttc::AsyncClient {
         }
     });
     client
+}
+
+/// One alarm the load posted.
+pub struct Posted {
+    /// Just before its request was sent.
+    pub started: Instant,
+    /// Until the answer's status line, milliseconds.
+    pub took_ms: f64,
+    /// Answered 202.
+    pub accepted: bool,
+    /// The incident the 202 named, if it did.
+    pub incident: Option<i64>,
+}
+
+/// Posts `rate × secs` new alarms to `POST /api/v1/alarms` at a steady `rate`, alarm `n` for
+/// lift `lifts[n × 7 mod len]` (consecutive alarms far apart, none for the same lift while
+/// there are lifts enough), source ids `{prefix}-{n}`; one [`Posted`] each, in order.
+pub async fn post_alarms(
+    base: &str,
+    lifts: &[i64],
+    prefix: &str,
+    rate: u64,
+    secs: u64,
+) -> Vec<Posted> {
+    let client = reqwest::Client::new();
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
+    let mut tasks = Vec::new();
+    for n in 0..rate * secs {
+        tick.tick().await;
+        let (client, base) = (client.clone(), base.to_owned());
+        let lift = lifts[(n as usize * 7) % lifts.len()];
+        let body = serde_json::json!({"source_alarm_id": format!("{prefix}-{n}"), "lift": {"id": lift}, "kind": "entrapment_at_landing"});
+        tasks.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let r = client
+                .post(format!("{base}/api/v1/alarms"))
+                .bearer_auth(TOKEN)
+                .json(&body)
+                .send()
+                .await;
+            let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let (accepted, incident) = match r {
+                Ok(r) if r.status().as_u16() == 202 => {
+                    let body = r.json::<serde_json::Value>().await.ok();
+                    (true, body.and_then(|b| b["incident_id"].as_i64()))
+                }
+                _ => (false, None),
+            };
+            Posted {
+                started,
+                took_ms,
+                accepted,
+                incident,
+            }
+        }));
+    }
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    out
 }
