@@ -47,5 +47,5 @@ super::engine::impl_store!(
     sqlx::Postgres,
     engine: "postgres",
     begin: "BEGIN",
-    lock_log: Some("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
+    begin_append: "BEGIN; LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"
 );

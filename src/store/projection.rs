@@ -24,12 +24,14 @@ pub fn dedupe_key(incident: IncidentId, step: &str, unit: UnitId, n: i64) -> Str
     format!("{}:{step}:{}:{n}", incident.0, unit.0)
 }
 
-/// What must be loaded before planning an append of `events`.
+/// What must be loaded before planning an append of `events`. An incident the events open has
+/// nothing to load (it has no row, log entries or pages yet; the write refuses it if it has):
+/// a batch of new alarms is planned from the log's head alone.
 #[derive(Debug, Default, PartialEq)]
 pub struct Needs {
-    /// Incidents the events belong to.
+    /// Incidents the events belong to that they do not open.
     pub incidents: BTreeSet<IncidentId>,
-    /// Pages the events send.
+    /// Pages the events send for those incidents.
     pub pages: BTreeSet<PageKey>,
 }
 
@@ -93,6 +95,9 @@ pub struct Writes {
     pub rows: Vec<StoredEvent>,
     /// Incidents projection rows touched, in their final state.
     pub incidents: Vec<IncidentRow>,
+    /// Incidents the events open: their rows are inserted, never updated, and an existing row
+    /// refuses the append.
+    pub opened: BTreeSet<IncidentId>,
     /// Alarms opened or joined: mark processed at this time with this incident.
     pub alarms: Vec<(AlarmId, IncidentId, DateTime<Utc>)>,
     /// Units going on or off duty, in order.
@@ -105,9 +110,10 @@ pub struct Writes {
 
 /// The incidents and pages `events` touch.
 pub fn needs(events: &[Event]) -> Needs {
+    let opened = opened_by(events);
     let mut n = Needs::default();
     for e in events {
-        if let Some(id) = e.incident {
+        if let Some(id) = e.incident.filter(|id| !opened.contains(id)) {
             n.incidents.insert(id);
             if let EventKind::UnitPaged { candidate, .. } = &e.kind {
                 n.pages.insert((id, step_of(e), candidate.unit));
@@ -115,6 +121,15 @@ pub fn needs(events: &[Event]) -> Needs {
         }
     }
     n
+}
+
+/// The incidents `events` open.
+fn opened_by(events: &[Event]) -> BTreeSet<IncidentId> {
+    events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::IncidentOpened { .. }))
+        .filter_map(|e| e.incident)
+        .collect()
 }
 
 fn step_of(e: &Event) -> String {
@@ -143,6 +158,7 @@ pub fn plan(mut ctx: Context, events: &[Event]) -> Result<Writes, StoreError> {
         .iter()
         .filter_map(|id| ctx.incidents.remove(id))
         .collect();
+    w.opened = opened_by(events);
     Ok(w)
 }
 

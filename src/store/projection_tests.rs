@@ -128,9 +128,14 @@ fn pages_are_numbered_per_unit_and_step_from_where_the_outbox_stands() {
     );
     assert_eq!(w.outbox[0].event_seq, 1);
     assert_eq!(
-        needs(opened).pages.len(),
+        needs(&opened[1..]).pages.len(),
         2,
-        "the maintainer's and the property staff's"
+        "the maintainer's and the property staff's, of an incident opened before"
+    );
+    assert_eq!(
+        needs(opened),
+        Needs::default(),
+        "a batch that opens its incident loads nothing"
     );
 }
 

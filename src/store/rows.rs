@@ -272,18 +272,23 @@ pub fn stored_alarm(id: AlarmId, a: &NewAlarm, received_at: DateTime<Utc>) -> Al
     }
 }
 
-/// The inbox columns a receipt needs.
+/// The inbox columns a receipt needs. The body is the alarm as intake gave it (a
+/// [`NewAlarm`]); the id and the time received are the row's own columns. (Rows written before
+/// hold the whole `Alarm`, whose extra fields the `NewAlarm` reading ignores.)
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AlarmRow {
+    pub id: i64,
     pub body: JsonText,
+    pub received_at: Ts,
     pub incident_id: Option<i64>,
 }
 
 impl AlarmRow {
     /// The alarm and the incident it opened or joined, if processed.
     pub fn decode(self) -> Result<(Alarm, Option<IncidentId>), StoreError> {
+        let new: NewAlarm = from_json("alarm", &self.body)?;
         Ok((
-            from_json("alarm", &self.body)?,
+            stored_alarm(AlarmId(self.id), &new, self.received_at.0),
             self.incident_id.map(IncidentId),
         ))
     }

@@ -40,13 +40,12 @@ pub const PING: &str = "SELECT 1";
 // insert wait for the first to commit; SQLite runs one writer at a time).
 pub const INSERT_ALARM: &str = "INSERT INTO alarms (channel, source_alarm_id, body, received_at) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (channel, source_alarm_id) DO NOTHING RETURNING id";
-pub const SET_ALARM_BODY: &str = "UPDATE alarms SET body = $1 WHERE id = $2";
-pub const FIND_ALARM: &str =
-    "SELECT body, incident_id FROM alarms WHERE channel = $1 AND source_alarm_id = $2";
+pub const FIND_ALARM: &str = "SELECT id, body, received_at, incident_id FROM alarms \
+     WHERE channel = $1 AND source_alarm_id = $2";
 // Alarm ids are allocated in commit order on SQLite and in insert order on PostgreSQL, so "id
 // order" is arrival order up to concurrent inserts, which is all the desk needs.
-pub const PENDING_ALARMS: &str =
-    "SELECT body, incident_id FROM alarms WHERE processed_at IS NULL ORDER BY id LIMIT $1";
+pub const PENDING_ALARMS: &str = "SELECT id, body, received_at, incident_id FROM alarms WHERE processed_at IS NULL \
+     ORDER BY id LIMIT $1";
 pub const INBOX_DEPTH: &str = "SELECT COUNT(*) FROM alarms WHERE processed_at IS NULL";
 pub const ALARM_INCIDENT: &str = "SELECT incident_id FROM alarms WHERE id = $1";
 // The first decision that takes an alarm keeps it.
@@ -106,6 +105,8 @@ pub const LAST_PAGE_NOS_IN: &str =
     "SELECT incident_id, step, unit_id, MAX(page_no) FROM outbox WHERE incident_id IN ";
 pub const GROUP_BY_PAGE: &str = " GROUP BY incident_id, step, unit_id";
 pub const UPSERT_INCIDENTS: &str = concat!("INSERT INTO incidents (", incident_columns!(), ") ");
+/// Incidents an append opens: inserted only, the ids returned (one missing was open already).
+pub const ON_INCIDENT_OPENED: &str = " ON CONFLICT (id) DO NOTHING RETURNING id";
 pub const ON_INCIDENT_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
      lift_id = excluded.lift_id, rescue_code = excluded.rescue_code, \
      company_id = excluded.company_id, chain = excluded.chain, \

@@ -65,5 +65,5 @@ super::engine::impl_store!(
     sqlx::Sqlite,
     engine: "sqlite",
     begin: "BEGIN IMMEDIATE",
-    lock_log: None
+    begin_append: "BEGIN IMMEDIATE"
 );

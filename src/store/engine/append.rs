@@ -1,6 +1,6 @@
 //! The append transaction and deadlines, for one engine (see `engine` for why a macro).
 //!
-//! An append holds the log (`lock_log`), reads the head, loads the projection rows the events
+//! An append holds the log (`begin_append`), reads the head, loads the projection rows the events
 //! touch, lets `projection::plan` decide every write, then writes in an order the foreign keys
 //! accept: incidents, then events (which reference them), then alarms, units and outbox rows
 //! (which reference both). Nothing is written to `events` but these INSERTs: no UPDATE or DELETE
@@ -8,7 +8,7 @@
 
 /// Inherent append and deadline methods on `$store`.
 macro_rules! append_ops {
-    ($store:ty, $db:ty, $begin:literal, $lock:expr) => {
+    ($store:ty, $db:ty, $begin:literal, $begin_append:literal) => {
         const _: () = {
             use chrono::{DateTime, Utc};
             use $crate::domain::{Event, IncidentId};
@@ -31,11 +31,7 @@ macro_rules! append_ops {
                     if events.is_empty() {
                         return Ok(Vec::new());
                     }
-                    let mut tx = self.pool.begin_with($begin).await?;
-                    let lock: Option<&'static str> = $lock;
-                    if let Some(lock) = lock {
-                        sqlx::query(lock).execute(&mut *tx).await?;
-                    }
+                    let mut tx = self.pool.begin_with($begin_append).await?;
                     let head: Option<(i64, String)> = sqlx::query_as(sql::LOG_HEAD)
                         .fetch_optional(&mut *tx)
                         .await?;
@@ -131,27 +127,47 @@ macro_rules! append_ops {
                 }
 
                 async fn write_incidents(tx: &mut Tx, w: &Writes) -> Result<(), StoreError> {
+                    let (new, known): (Vec<_>, Vec<_>) =
+                        w.incidents.iter().partition(|r| w.opened.contains(&r.id));
                     // 13 columns: CHUNK rows stay under both engines' bind limits.
-                    for chunk in w.incidents.chunks($crate::store::engine::CHUNK) {
-                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::UPSERT_INCIDENTS);
-                        q.push_values(chunk, |mut b, r| {
-                            let r = IncidentDbRow::of(r);
-                            b.push_bind(r.id)
-                                .push_bind(r.status)
-                                .push_bind(r.lift_id)
-                                .push_bind(r.rescue_code)
-                                .push_bind(r.company_id)
-                                .push_bind(r.chain)
-                                .push_bind(r.rules_version)
-                                .push_bind(r.opened_at)
-                                .push_bind(r.ended_at)
-                                .push_bind(r.breached)
-                                .push_bind(r.needs_operator)
-                                .push_bind(r.lift_unresolved)
-                                .push_bind(r.updated_at);
-                        });
-                        q.push(sql::ON_INCIDENT_CONFLICT);
-                        q.build().execute(&mut **tx).await?;
+                    for (rows, opening) in [(new, true), (known, false)] {
+                        for chunk in rows.chunks($crate::store::engine::CHUNK) {
+                            let mut q = sqlx::QueryBuilder::<$db>::new(sql::UPSERT_INCIDENTS);
+                            q.push_values(chunk, |mut b, r| {
+                                let r = IncidentDbRow::of(r);
+                                b.push_bind(r.id)
+                                    .push_bind(r.status)
+                                    .push_bind(r.lift_id)
+                                    .push_bind(r.rescue_code)
+                                    .push_bind(r.company_id)
+                                    .push_bind(r.chain)
+                                    .push_bind(r.rules_version)
+                                    .push_bind(r.opened_at)
+                                    .push_bind(r.ended_at)
+                                    .push_bind(r.breached)
+                                    .push_bind(r.needs_operator)
+                                    .push_bind(r.lift_unresolved)
+                                    .push_bind(r.updated_at);
+                            });
+                            if !opening {
+                                q.push(sql::ON_INCIDENT_CONFLICT);
+                                q.build().execute(&mut **tx).await?;
+                                continue;
+                            }
+                            q.push(sql::ON_INCIDENT_OPENED);
+                            let made: std::collections::BTreeSet<i64> = q
+                                .build_query_scalar()
+                                .fetch_all(&mut **tx)
+                                .await?
+                                .into_iter()
+                                .collect();
+                            if let Some(r) = chunk.iter().find(|r| !made.contains(&r.id.0)) {
+                                return Err(StoreError::Conflict(format!(
+                                    "{} is already open",
+                                    r.id
+                                )));
+                            }
+                        }
                     }
                     Ok(())
                 }

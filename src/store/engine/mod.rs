@@ -9,11 +9,12 @@
 //! - `begin`: the statement that opens a write transaction. SQLite needs `BEGIN IMMEDIATE`, so
 //!   a transaction that reads and then writes takes the write lock up front instead of failing
 //!   to upgrade when another writer got in between; PostgreSQL uses a plain `BEGIN`.
-//! - `lock_log`: what an append runs before reading the log's head. On PostgreSQL,
-//!   `LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE`: the mode conflicts with itself and with
-//!   row writes but not with reads, so appends queue one behind another while readers and
-//!   verifiers go on; the head read after the lock is the committed head (READ COMMITTED takes
-//!   a fresh snapshot per statement). SQLite's `BEGIN IMMEDIATE` already is that lock.
+//! - `begin_append`: what opens an append's transaction and takes the log. On PostgreSQL,
+//!   `BEGIN` then `LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE`, sent as one simple query
+//!   (one round trip): the mode conflicts with itself and with row writes but not with reads,
+//!   so appends queue one behind another while readers and verifiers go on; the head read
+//!   after the lock is the committed head (READ COMMITTED takes a fresh snapshot per
+//!   statement). SQLite's `BEGIN IMMEDIATE` already is that lock.
 //!
 //! Either way the `UNIQUE (prev_hash)` and primary key constraints on `events` stay as the last
 //! line: a writer that chained from a stale head (one that bypassed the lock) cannot commit,
@@ -81,8 +82,8 @@ pub fn clash_within(rows: &[LiftRow]) -> Option<String> {
 
 /// Implements [`Store`](super::Store) for an adapter holding `pool: sqlx::Pool<$db>`.
 macro_rules! impl_store {
-    ($store:ty, $db:ty, engine: $engine:literal, begin: $begin:literal, lock_log: $lock:expr) => {
-        $crate::store::engine::append_ops!($store, $db, $begin, $lock);
+    ($store:ty, $db:ty, engine: $engine:literal, begin: $begin:literal, begin_append: $begin_append:literal) => {
+        $crate::store::engine::append_ops!($store, $db, $begin, $begin_append);
         $crate::store::engine::registry_ops!($store, $db, $begin);
         $crate::store::engine::query_ops!($store, $db, $begin);
         $crate::store::engine::outbox_ops!($store, $db, $engine, $begin);

@@ -14,30 +14,29 @@ macro_rules! query_ops {
             impl $store {
                 /// Commits a new alarm, or finds the first copy of the same (channel, source id).
                 ///
-                /// The row is inserted with the alarm as intake gave it, then its body is
-                /// replaced by the whole `Alarm` once the inbox has given it its id, in the
-                /// same transaction: readers never see the first form.
+                /// One statement on its own (its own commit, one round trip): the row holds the
+                /// alarm as intake gave it, and the id and time received are its columns.
                 pub(crate) async fn insert_alarm_tx(
                     &self,
                     a: &NewAlarm,
                     received_at: DateTime<Utc>,
                 ) -> Result<InboxReceipt, StoreError> {
+                    // The column keeps microseconds: the receipt says what a reader will see.
+                    let received_at = $crate::store::types::micros(received_at);
                     let channel = enum_name(&a.channel);
-                    let mut tx = self.pool.begin_with($begin).await?;
                     let id: Option<i64> = sqlx::query_scalar(sql::INSERT_ALARM)
                         .bind(&channel)
                         .bind(&a.source_alarm_id)
                         .bind(to_json(a)?)
                         .bind(Ts(received_at))
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&self.pool)
                         .await?;
                     let Some(id) = id else {
                         let first: AlarmRow = sqlx::query_as(sql::FIND_ALARM)
                             .bind(&channel)
                             .bind(&a.source_alarm_id)
-                            .fetch_one(&mut *tx)
+                            .fetch_one(&self.pool)
                             .await?;
-                        tx.commit().await?;
                         let (alarm, incident) = first.decode()?;
                         return Ok(InboxReceipt {
                             alarm,
@@ -45,15 +44,8 @@ macro_rules! query_ops {
                             incident,
                         });
                     };
-                    let alarm = stored_alarm($crate::domain::AlarmId(id), a, received_at);
-                    sqlx::query(sql::SET_ALARM_BODY)
-                        .bind(to_json(&alarm)?)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
                     Ok(InboxReceipt {
-                        alarm,
+                        alarm: stored_alarm($crate::domain::AlarmId(id), a, received_at),
                         duplicate: false,
                         incident: None,
                     })
