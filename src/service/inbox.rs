@@ -1,20 +1,34 @@
 //! The durable inbox between intake and the desk.
 //!
 //! Intake commits an alarm ([`Inbox::accept`]) and only then answers its sender. A single pump
-//! ([`pump`]) feeds unprocessed alarms to the desk in inbox order; the desk's append marks each
-//! one processed in the same transaction as its events, so after a crash every accepted alarm
-//! that has no incident yet is still pending and is fed again. The same (channel, source id)
-//! twice is one alarm: the inbox finds the first copy.
+//! ([`pump`]) feeds unprocessed alarms to the desk; the desk's append marks each one processed
+//! in the same transaction as its events, so after a crash every accepted alarm that has no
+//! incident yet is still pending and is fed again. The same (channel, source id) twice is one
+//! alarm: the inbox finds the first copy.
+//!
+//! Two ways lead from a commit to the pump. Intake looks the lift up while the alarm commits
+//! and hands the committed alarm with its lift straight over (no read of the inbox, no lookup
+//! on the way); the pump also reads the inbox for pending rows at start, every idle second and
+//! whenever a handover could not be made (the lookup failed, the queue is full, the desk
+//! refused a batch), which covers alarms committed by another node and anything not handed
+//! over. An alarm that arrives both ways is fed once.
 
 use crate::desk::{DeskError, DeskHandle};
 use crate::dispatch::Command;
-use crate::domain::{AlarmId, EventKind, IncidentId, Lift, LiftRef};
+use crate::domain::{Alarm, AlarmId, EventKind, IncidentId, Lift, LiftRef};
 use crate::store::{InboxReceipt, NewAlarm, Store, StoreError};
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, broadcast};
+
+/// A committed alarm with its lift as the registry resolved it (`None`: no such lift).
+type Handed = (Alarm, Option<Lift>);
+
+/// Most alarms waiting in the handover queue; past it, intake leaves them to the inbox read.
+const HANDOVER_CAP: usize = 4_096;
 
 /// Intake's side of the inbox.
 #[derive(Clone)]
@@ -23,6 +37,9 @@ pub struct Inbox {
     wake: Arc<Notify>,
     processed: broadcast::Sender<(AlarmId, IncidentId)>,
     wait: Duration,
+    handed: Arc<Mutex<VecDeque<Handed>>>,
+    /// Something was committed that was not handed over: the pump reads the inbox.
+    read: Arc<AtomicBool>,
 }
 
 impl Inbox {
@@ -34,37 +51,72 @@ impl Inbox {
             wake: Arc::new(Notify::new()),
             processed,
             wait,
+            handed: Arc::default(),
+            read: Arc::new(AtomicBool::new(true)),
         }
     }
 
-    /// Commits an alarm and wakes the pump, without waiting for the desk: for sources that only
-    /// need to know the alarm is durable (an MQTT acknowledgement), so a busy desk never holds
-    /// up intake.
+    /// Commits an alarm and hands it to the pump, without waiting for the desk: for sources
+    /// that only need to know the alarm is durable (an MQTT acknowledgement), so a busy desk
+    /// never holds up intake.
     pub async fn commit(
         &self,
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
-        let receipt = self.store.insert_alarm(alarm, now).await?;
-        if receipt.incident.is_none() {
-            self.wake.notify_one();
+        self.insert(alarm, now).await
+    }
+
+    /// Commits the alarm while its lift is looked up, then hands both to the pump.
+    async fn insert(
+        &self,
+        alarm: &NewAlarm,
+        now: DateTime<Utc>,
+    ) -> Result<InboxReceipt, StoreError> {
+        let (receipt, lift) = tokio::join!(
+            self.store.insert_alarm(alarm, now),
+            self.store.find_lift(&alarm.lift_ref)
+        );
+        let receipt = receipt?;
+        if receipt.incident.is_some() || receipt.duplicate {
+            // The first copy was handed over (or is read) already.
+            if receipt.incident.is_none() {
+                self.wake.notify_one();
+            }
+            return Ok(receipt);
         }
+        let handed = match lift {
+            Ok(lift) => {
+                let mut q = self.handed.lock().unwrap_or_else(|p| p.into_inner());
+                (q.len() < HANDOVER_CAP)
+                    .then(|| q.push_back((receipt.alarm.clone(), lift)))
+                    .is_some()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "lift lookup at intake failed; the pump looks again");
+                false
+            }
+        };
+        if !handed {
+            self.read.store(true, Ordering::Release);
+        }
+        self.wake.notify_one();
         Ok(receipt)
     }
 
-    /// Commits an alarm, wakes the pump, and waits a little for the incident it opens or joins.
-    /// `Ok` means committed: the alarm will be dispatched even if the answer has no incident.
+    /// Commits an alarm, hands it to the pump, and waits a little for the incident it opens or
+    /// joins. `Ok` means committed: the alarm will be dispatched even if the answer has no
+    /// incident.
     pub async fn accept(
         &self,
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
         let mut done = self.processed.subscribe();
-        let mut receipt = self.store.insert_alarm(alarm, now).await?;
+        let mut receipt = self.insert(alarm, now).await?;
         if receipt.incident.is_some() {
             return Ok(receipt);
         }
-        self.wake.notify_one();
         let id = receipt.alarm.id;
         let waited = tokio::time::timeout(self.wait, async {
             loop {
@@ -89,17 +141,36 @@ impl Inbox {
 /// How many inbox rows the pump takes per round.
 const BATCH: i64 = 256;
 
-/// Feeds pending alarms to the desk, oldest first, until the desk stops. Wakes on `accept`,
-/// and at least every second (so alarms committed by another node are picked up too).
+/// Feeds alarms to the desk until it stops: those handed over as they come, and pending rows
+/// of the inbox at start, every idle second and when a handover was missed.
 pub async fn pump(inbox: Inbox, desk: DeskHandle) {
+    let mut fed = Fed::default();
     loop {
-        match pump_once(&inbox, &desk).await {
-            Ok(n) if n as i64 == BATCH => continue, // more waiting
-            Ok(_) => {}
+        let handed: Vec<Handed> = {
+            let mut q = inbox.handed.lock().unwrap_or_else(|p| p.into_inner());
+            let n = q.len().min(BATCH as usize);
+            q.drain(..n).collect()
+        };
+        let round = if !handed.is_empty() {
+            feed(&inbox, &desk, &mut fed, handed).await
+        } else if inbox.read.swap(false, Ordering::AcqRel) {
+            read_inbox(&inbox, &desk, &mut fed).await
+        } else {
+            match tokio::time::timeout(Duration::from_secs(1), inbox.wake.notified()).await {
+                Ok(()) => {}
+                Err(_) => inbox.read.store(true, Ordering::Release),
+            }
+            continue;
+        };
+        match round {
+            Ok(()) => {}
             Err(PumpError::Stopped) => return,
-            Err(PumpError::Retry(e)) => tracing::warn!(error = %e, "inbox pump: will retry"),
+            Err(PumpError::Retry(e)) => {
+                tracing::warn!(error = %e, "inbox pump: will retry");
+                inbox.read.store(true, Ordering::Release);
+                let _ = tokio::time::timeout(Duration::from_secs(1), inbox.wake.notified()).await;
+            }
         }
-        let _ = tokio::time::timeout(Duration::from_secs(1), inbox.wake.notified()).await;
     }
 }
 
@@ -108,42 +179,107 @@ enum PumpError {
     Retry(String),
 }
 
-/// One round: feeds up to [`BATCH`] pending alarms to the desk as one command, so they are
-/// decided in inbox order and appended in one transaction (one commit for a whole burst rather
-/// than one per alarm); returns how many were fed.
-async fn pump_once(inbox: &Inbox, desk: &DeskHandle) -> Result<usize, PumpError> {
+/// The alarms fed lately (bounded): one that comes both handed over and read is fed once.
+#[derive(Default)]
+struct Fed {
+    ids: HashSet<AlarmId>,
+    order: VecDeque<AlarmId>,
+}
+
+impl Fed {
+    const CAP: usize = 65_536;
+
+    /// Takes `id` unless it was fed already.
+    fn take(&mut self, id: AlarmId) -> bool {
+        if !self.ids.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > Self::CAP
+            && let Some(old) = self.order.pop_front()
+        {
+            self.ids.remove(&old);
+        }
+        true
+    }
+
+    /// Forgets `ids` (the desk refused them: they are read again).
+    fn forget(&mut self, ids: &[AlarmId]) {
+        for id in ids {
+            self.ids.remove(id);
+        }
+    }
+}
+
+/// Reads up to [`BATCH`] pending alarms from the inbox, resolves their lifts and feeds them;
+/// reads on while full batches come back.
+async fn read_inbox(inbox: &Inbox, desk: &DeskHandle, fed: &mut Fed) -> Result<(), PumpError> {
     let retry = |e: StoreError| PumpError::Retry(e.to_string());
-    let pending = inbox.store.pending_alarms(BATCH).await.map_err(retry)?;
-    let n = pending.len();
-    if n == 0 {
-        return Ok(0);
+    loop {
+        let pending = inbox.store.pending_alarms(BATCH).await.map_err(retry)?;
+        let n = pending.len();
+        let pending: Vec<Alarm> = pending
+            .into_iter()
+            .filter(|a| !fed.ids.contains(&a.id))
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        // Resolve the batch's lifts concurrently (each distinct reference once): on PostgreSQL
+        // a lookup is a network round trip, and one after another they would hold the desk up.
+        let refs: HashSet<LiftRef> = pending.iter().map(|a| a.lift_ref.clone()).collect();
+        let mut lookups = tokio::task::JoinSet::new();
+        for r in refs {
+            let store = inbox.store.clone();
+            lookups.spawn(async move {
+                let lift = store.find_lift(&r).await;
+                (r, lift)
+            });
+        }
+        let mut lifts: HashMap<LiftRef, Option<Lift>> = HashMap::with_capacity(lookups.len());
+        while let Some(done) = lookups.join_next().await {
+            let (r, lift) = done.map_err(|e| PumpError::Retry(e.to_string()))?;
+            lifts.insert(r, lift.map_err(retry)?);
+        }
+        let alarms = pending
+            .into_iter()
+            .map(|a| {
+                let lift = lifts.get(&a.lift_ref).cloned().flatten();
+                (a, lift)
+            })
+            .collect();
+        feed(inbox, desk, fed, alarms).await?;
+        if n < BATCH as usize {
+            return Ok(());
+        }
     }
-    // Resolve the batch's lifts concurrently (each distinct reference once): on PostgreSQL a
-    // lookup is a network round trip, and one after another they would hold the desk up.
-    let refs: HashSet<LiftRef> = pending.iter().map(|a| a.lift_ref.clone()).collect();
-    let mut lookups = tokio::task::JoinSet::new();
-    for r in refs {
-        let store = inbox.store.clone();
-        lookups.spawn(async move {
-            let lift = store.find_lift(&r).await;
-            (r, lift)
-        });
+}
+
+/// Feeds one batch to the desk as one command, so its alarms are decided in order and appended
+/// in one transaction (one commit for a whole burst rather than one per alarm).
+async fn feed(
+    inbox: &Inbox,
+    desk: &DeskHandle,
+    fed: &mut Fed,
+    alarms: Vec<Handed>,
+) -> Result<(), PumpError> {
+    let alarms: Vec<_> = alarms
+        .into_iter()
+        .filter(|(a, _)| fed.take(a.id))
+        .map(|(a, lift)| (a, lift.map(Box::new)))
+        .collect();
+    if alarms.is_empty() {
+        return Ok(());
     }
-    let mut lifts: HashMap<LiftRef, Option<Lift>> = HashMap::with_capacity(lookups.len());
-    while let Some(done) = lookups.join_next().await {
-        let (r, lift) = done.map_err(|e| PumpError::Retry(e.to_string()))?;
-        lifts.insert(r, lift.map_err(retry)?);
-    }
-    let mut alarms = Vec::with_capacity(n);
-    for alarm in pending {
-        let lift = lifts.get(&alarm.lift_ref).cloned().flatten();
-        alarms.push((alarm, lift.map(Box::new)));
-    }
+    let ids: Vec<AlarmId> = alarms.iter().map(|(a, _)| a.id).collect();
     let events = match desk.submit(Command::Alarms { alarms }).await {
         Ok(events) => events,
         Err(DeskError::Stopped) => return Err(PumpError::Stopped),
-        // The log refused: the alarms stay pending and are fed again next round.
-        Err(e) => return Err(PumpError::Retry(e.to_string())),
+        // The log refused: the alarms stay pending and are read again.
+        Err(e) => {
+            fed.forget(&ids);
+            return Err(PumpError::Retry(e.to_string()));
+        }
     };
     for e in &events {
         if let (
@@ -154,5 +290,5 @@ async fn pump_once(inbox: &Inbox, desk: &DeskHandle) -> Result<usize, PumpError>
             let _ = inbox.processed.send((alarm.id, incident));
         }
     }
-    Ok(n)
+    Ok(())
 }
