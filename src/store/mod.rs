@@ -219,6 +219,14 @@ pub trait Store: Send + Sync + 'static {
     /// outbox row per page (unique dedupe key: incident, step, unit, page number). Returns the
     /// stored rows.
     async fn append(&self, events: &[Event]) -> Result<Vec<StoredEvent>, StoreError>;
+    /// [`append`](Self::append), with the first messages of pages these events send written in
+    /// the same transaction (a message applies to the first page of its incident, step and unit
+    /// in `events`; one matching no page is left out). Returns the rows and the messages made.
+    async fn append_paging(
+        &self,
+        events: &[Event],
+        first: &[outbox::PageMessage],
+    ) -> Result<(Vec<StoredEvent>, Vec<outbox::Message>), StoreError>;
     /// Replaces the persisted pending deadlines of these incidents (`None`: none pending).
     async fn set_deadlines(
         &self,

@@ -59,6 +59,29 @@ pub struct NewMessage {
     pub at: DateTime<Utc>,
 }
 
+/// A page's first message, decided with the page and written in the page's own append
+/// ([`Store::append_paging`](super::Store::append_paging)), so it can go on the wire as soon as
+/// that one commit is done.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageMessage {
+    /// The incident paged for.
+    pub incident: IncidentId,
+    /// The step that pages.
+    pub step: String,
+    /// The unit paged.
+    pub unit: UnitId,
+    /// `push`, `sms`, `voice` or `webhook`.
+    pub channel: String,
+    /// Its number on this channel for this page, from 1.
+    pub n: i32,
+    /// Claimed for sending at once until this lease ends (`None`: left `pending` for a worker).
+    pub claim_until: Option<DateTime<Utc>>,
+    /// Phone number, push endpoint or webhook URL.
+    pub recipient: String,
+    /// What to send.
+    pub body: JsonText,
+}
+
 /// A stored message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
@@ -195,6 +218,15 @@ pub(crate) mod sql {
     // Created only while its page rings; a second copy of a dedupe key is not created. On
     // PostgreSQL the page row is share-locked, so an acknowledgement being written (it updates
     // the row) is waited for and seen, never missed.
+    // A page's first messages, in the page's own append: the rows follow as `VALUES ((SELECT id
+    // FROM outbox WHERE dedupe_key = …), …)`.
+    pub const INSERT_PAGE_MESSAGES: &str = "INSERT INTO outbox_messages (page_id, incident_id, \
+         step, unit_id, channel, n, dedupe_key, status, attempts, next_attempt_at, lease_until, \
+         recipient, body, created_at, updated_at) ";
+    pub const PAGE_MESSAGES_RETURNING: &str = concat!(
+        " ON CONFLICT (dedupe_key) DO NOTHING RETURNING ",
+        message_columns!()
+    );
     pub const INSERT_MESSAGE_SQLITE: &str = concat!(
         "INSERT INTO outbox_messages (page_id, incident_id, step, unit_id, channel, n, \
          dedupe_key, status, attempts, next_attempt_at, lease_until, recipient, body, \

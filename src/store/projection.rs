@@ -9,6 +9,7 @@
 //! confirmed) and an ending (closed, cancelled, false alarm) sets it and `ended_at`.
 
 use super::chain::{GENESIS, link};
+use super::outbox::{NewMessage, PageMessage};
 use super::rows::{corrupt, to_json};
 use super::types::{JsonText, micros};
 use super::{IncidentRow, StoreError, StoredEvent};
@@ -106,6 +107,8 @@ pub struct Writes {
     pub page_ends: Vec<PageEnd>,
     /// Pages to send.
     pub outbox: Vec<OutboxRow>,
+    /// First messages of those pages: (the page's dedupe key, the message), after them.
+    pub messages: Vec<(String, NewMessage)>,
 }
 
 /// The incidents and pages `events` touch.
@@ -136,8 +139,19 @@ fn step_of(e: &Event) -> String {
     e.step.clone().unwrap_or_default()
 }
 
-/// Decides every write of one append (see the module docs).
-pub fn plan(mut ctx: Context, events: &[Event]) -> Result<Writes, StoreError> {
+/// Decides every write of one append without messages (see the module docs).
+#[cfg(test)]
+pub fn plan(ctx: Context, events: &[Event]) -> Result<Writes, StoreError> {
+    plan_paging(ctx, events, &[])
+}
+
+/// [`plan`], with the first messages of the pages the events send: each applies to the first
+/// page of its incident, step and unit.
+pub fn plan_paging(
+    mut ctx: Context,
+    events: &[Event],
+    first: &[PageMessage],
+) -> Result<Writes, StoreError> {
     let (mut seq, mut prev) = ctx.head.take().unwrap_or((0, GENESIS.to_owned()));
     let mut w = Writes::default();
     let mut touched = BTreeSet::new();
@@ -159,6 +173,31 @@ pub fn plan(mut ctx: Context, events: &[Event]) -> Result<Writes, StoreError> {
         .filter_map(|id| ctx.incidents.remove(id))
         .collect();
     w.opened = opened_by(events);
+    let mut taken = vec![false; first.len()];
+    for page in &w.outbox {
+        for (m, taken) in first.iter().zip(taken.iter_mut()) {
+            if *taken || (m.incident, &m.step, m.unit) != (page.incident, &page.step, page.unit) {
+                continue;
+            }
+            *taken = true;
+            w.messages.push((
+                page.dedupe_key.clone(),
+                NewMessage {
+                    page_id: 0,
+                    incident: m.incident,
+                    step: m.step.clone(),
+                    unit: m.unit,
+                    dedupe_key: format!("{}:{}:{}", page.dedupe_key, m.channel, m.n),
+                    channel: m.channel.clone(),
+                    n: m.n,
+                    claim_until: m.claim_until,
+                    recipient: m.recipient.clone(),
+                    body: m.body.clone(),
+                    at: page.at,
+                },
+            ));
+        }
+    }
     Ok(w)
 }
 

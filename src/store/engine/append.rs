@@ -14,6 +14,8 @@ macro_rules! append_ops {
             use $crate::domain::{Event, IncidentId};
             use $crate::store::engine::classify;
             use $crate::store::log_row::LogRow;
+            use $crate::store::outbox::sql as outbox_sql;
+            use $crate::store::outbox::{Message, MessageRow, PageMessage};
             use $crate::store::projection::{self, Context, Writes};
             use $crate::store::rows::IncidentDbRow;
             use $crate::store::sql;
@@ -23,25 +25,30 @@ macro_rules! append_ops {
             type Tx = sqlx::Transaction<'static, $db>;
 
             impl $store {
-                /// Appends `events` in one transaction, holding the log while it does.
+                /// Appends `events`, with the first messages of their pages, in one
+                /// transaction, holding the log while it does.
                 pub(crate) async fn append_events(
                     &self,
                     events: &[Event],
-                ) -> Result<Vec<StoredEvent>, StoreError> {
+                    first: &[PageMessage],
+                ) -> Result<(Vec<StoredEvent>, Vec<Message>), StoreError> {
                     if events.is_empty() {
-                        return Ok(Vec::new());
+                        return Ok((Vec::new(), Vec::new()));
                     }
                     let mut tx = self.pool.begin_with($begin_append).await?;
                     let head: Option<(i64, String)> = sqlx::query_as(sql::LOG_HEAD)
                         .fetch_optional(&mut *tx)
                         .await?;
-                    let rows = Self::append_after(&mut tx, head, events).await?;
+                    let ctx = Self::load_context(&mut tx, head, events).await?;
+                    let writes = projection::plan_paging(ctx, events, first)?;
+                    let made = Self::write(&mut tx, &writes).await?;
                     tx.commit().await.map_err(classify)?;
-                    Ok(rows)
+                    Ok((writes.rows, made))
                 }
 
-                /// Appends `events` after the given head inside `tx`. Only `append_events`
-                /// (and tests simulating a second writer) call this.
+                /// Appends `events` after the given head inside `tx`: what a second writer
+                /// that skipped the lock would do (tests simulate one).
+                #[cfg(test)]
                 pub(crate) async fn append_after(
                     tx: &mut Tx,
                     head: Option<(i64, String)>,
@@ -119,11 +126,55 @@ macro_rules! append_ops {
                     Ok(ctx)
                 }
 
-                /// Writes in the order the foreign keys accept (see the module docs).
-                async fn write(tx: &mut Tx, w: &Writes) -> Result<(), StoreError> {
+                /// Writes in the order the foreign keys accept (see the module docs); returns
+                /// the messages made.
+                async fn write(tx: &mut Tx, w: &Writes) -> Result<Vec<Message>, StoreError> {
                     Self::write_incidents(tx, w).await?;
                     Self::write_log(tx, w).await?;
-                    Self::write_side_effects(tx, w).await
+                    Self::write_side_effects(tx, w).await?;
+                    Self::write_messages(tx, w).await
+                }
+
+                /// The pages' first messages, each with its page's id looked up by dedupe key
+                /// (15 columns a row: CHUNK rows stay under both engines' bind limits).
+                async fn write_messages(
+                    tx: &mut Tx,
+                    w: &Writes,
+                ) -> Result<Vec<Message>, StoreError> {
+                    let mut made = Vec::new();
+                    for chunk in w.messages.chunks($crate::store::engine::CHUNK) {
+                        let mut q =
+                            sqlx::QueryBuilder::<$db>::new(outbox_sql::INSERT_PAGE_MESSAGES);
+                        q.push_values(chunk, |mut b, (page, m)| {
+                            let (status, attempts) = match m.claim_until {
+                                Some(_) => ("sending", 1),
+                                None => ("pending", 0),
+                            };
+                            b.push("(SELECT id FROM outbox WHERE dedupe_key = ")
+                                .push_bind_unseparated(page.clone())
+                                .push_unseparated(")")
+                                .push_bind(m.incident.0)
+                                .push_bind(m.step.clone())
+                                .push_bind(m.unit.0)
+                                .push_bind(m.channel.clone())
+                                .push_bind(m.n)
+                                .push_bind(m.dedupe_key.clone())
+                                .push_bind(status)
+                                .push_bind(attempts)
+                                .push_bind(Ts(m.at))
+                                .push_bind(m.claim_until.map(Ts))
+                                .push_bind(m.recipient.clone())
+                                .push_bind(m.body.clone())
+                                .push_bind(Ts(m.at))
+                                .push_bind(Ts(m.at));
+                        });
+                        q.push(outbox_sql::PAGE_MESSAGES_RETURNING);
+                        let rows: Vec<MessageRow> = q.build_query_as().fetch_all(&mut **tx).await?;
+                        for row in rows {
+                            made.push(row.decode()?);
+                        }
+                    }
+                    Ok(made)
                 }
 
                 async fn write_incidents(tx: &mut Tx, w: &Writes) -> Result<(), StoreError> {

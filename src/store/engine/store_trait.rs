@@ -72,7 +72,16 @@ macro_rules! store_trait {
                 }
 
                 async fn append(&self, events: &[Event]) -> Result<Vec<StoredEvent>, StoreError> {
-                    self.append_events(events).await
+                    Ok(self.append_events(events, &[]).await?.0)
+                }
+
+                async fn append_paging(
+                    &self,
+                    events: &[Event],
+                    first: &[$crate::store::outbox::PageMessage],
+                ) -> Result<(Vec<StoredEvent>, Vec<$crate::store::outbox::Message>), StoreError>
+                {
+                    self.append_events(events, first).await
                 }
 
                 async fn set_deadlines(

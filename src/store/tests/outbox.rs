@@ -216,3 +216,84 @@ conformance!(
         assert_eq!(all.len(), 6);
     }
 );
+
+conformance!(
+    a_pages_first_message_is_written_in_the_pages_own_append,
+    |db| {
+        use crate::domain::EventKind;
+        use crate::store::outbox::PageMessage;
+        let s = db.store();
+        let story = entrapment();
+        for a in story.alarms() {
+            s.insert_alarm(&a, a.occurred_at).await.unwrap();
+        }
+        let batch = &story.batches[0];
+        let paged = batch
+            .iter()
+            .find(|e| matches!(&e.kind, EventKind::UnitPaged { candidate, .. } if candidate.unit == M_NEAR))
+            .expect("the batch pages the nearest maintainer");
+        let step = paged.step.clone().unwrap();
+        let spec = |channel: &str, claim: bool, unit| PageMessage {
+            incident: IncidentId(1),
+            step: step.clone(),
+            unit,
+            channel: channel.into(),
+            n: 1,
+            claim_until: claim.then(|| t0() + TimeDelta::seconds(15)),
+            recipient: "+8613800000001".into(),
+            body: JsonText(r#"{"sms":"困人"}"#.into()),
+        };
+        let nobody = crate::domain::UnitId(999_999);
+        let (rows, made) = s
+            .append_paging(
+                batch,
+                &[
+                    spec("sms", true, M_NEAR),
+                    spec("voice", false, M_NEAR),
+                    spec("sms", true, nobody),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), batch.len());
+        assert_eq!(
+            made.len(),
+            2,
+            "the message for a unit not paged is left out: {made:?}"
+        );
+        let page = s
+            .ringing_pages(0, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.unit == M_NEAR)
+            .unwrap();
+        let key = format!("1:{step}:{}:1", M_NEAR.0);
+        assert_eq!(made[0].dedupe_key, format!("{key}:sms:1"));
+        assert_eq!((made[0].status.as_str(), made[0].attempts), ("sending", 1));
+        assert_eq!((made[1].status.as_str(), made[1].attempts), ("pending", 0));
+        assert!(made.iter().all(|m| m.page_id == page.id));
+        assert_eq!(page.messages.len(), 2, "the page is read back with them");
+        let again = s
+            .insert_messages(&[message(&page, "sms", 1, true)])
+            .await
+            .unwrap();
+        assert!(
+            again.is_empty(),
+            "the pager does not make the first message again"
+        );
+        let claimed = s
+            .claim_messages(
+                "sms",
+                t0() + TimeDelta::seconds(1),
+                t0() + TimeDelta::seconds(20),
+                10,
+            )
+            .await
+            .unwrap();
+        assert!(
+            claimed.is_empty(),
+            "a claimed first message is not claimed twice"
+        );
+    }
+);
