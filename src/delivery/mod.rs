@@ -26,16 +26,20 @@
 //!   once, each bounded by `send_deadline_secs`; each channel has a token bucket. The desk never
 //!   waits for a gateway: delivery reports reach it as batched commands.
 
+mod first;
 pub mod gateway;
 pub mod push;
 pub mod settings;
 
+pub use first::FirstMessages;
 pub use gateway::{Gateways, SendResult};
 pub use settings::NotifySettings;
 
 use crate::desk::{Clock, DeskError, DeskHandle};
 use crate::dispatch::{Command, CrewAction, DeliveryReport, Rejection};
-use crate::domain::{Alarm, Event, EventKind, IncidentId, Lift, Unit, UnitId, UnitKind};
+use crate::domain::{
+    Alarm, Event, EventKind, IncidentId, Lift, PhoneNumber, Unit, UnitId, UnitKind,
+};
 use crate::notify::{
     self, AttemptKey, Channel, ContactPlan, DeliveryLog, Lang, Outcome, PageFacts, PageRef,
     RetryPolicy, State, TokenBucket, Transition,
@@ -55,6 +59,8 @@ const LEASE_MARGIN: Duration = Duration::from_secs(5);
 const WORKER_TICK: Duration = Duration::from_millis(250);
 /// The longest the pager sleeps without looking at the schedule.
 const PAGER_IDLE: Duration = Duration::from_secs(1);
+/// How old the units read from the registry may be.
+const UNITS_FRESH: TimeDelta = TimeDelta::seconds(60);
 /// Pages read per query.
 const PAGE_BATCH: i64 = 1_000;
 /// Delivery reports per desk command.
@@ -102,6 +108,25 @@ pub struct Paging {
     inner: Arc<Inner>,
 }
 
+/// A [`Paging`] that does not keep it alive: for the desk's sink, since paging holds the desk
+/// (a strong reference there would keep the desk from ever stopping).
+#[derive(Clone)]
+pub struct WeakPaging(std::sync::Weak<Inner>);
+
+impl WeakPaging {
+    /// The paging, while it runs.
+    pub fn upgrade(&self) -> Option<Paging> {
+        self.0.upgrade().map(|inner| Paging { inner })
+    }
+}
+
+impl Paging {
+    /// A handle that does not keep paging alive.
+    pub fn downgrade(&self) -> WeakPaging {
+        WeakPaging(Arc::downgrade(&self.inner))
+    }
+}
+
 struct Inner {
     store: Arc<dyn Store>,
     gateways: Gateways,
@@ -115,6 +140,16 @@ struct Inner {
     slots: Arc<Semaphore>,
     buckets: Mutex<HashMap<Channel, TokenBucket>>,
     retry_wake: Notify,
+    /// The registry's units as the pager last read them (the first messages of new pages are
+    /// decided from it, without a read on the way).
+    directory: Mutex<Directory>,
+}
+
+/// Units by id, and when they were read.
+#[derive(Default)]
+struct Directory {
+    read: Option<DateTime<Utc>>,
+    units: Arc<HashMap<UnitId, Unit>>,
 }
 
 /// The running delivery tasks.
@@ -280,6 +315,7 @@ pub fn spawn(
             slots: Arc::new(Semaphore::new(settings.max_in_flight)),
             buckets: Mutex::new(buckets),
             retry_wake: Notify::new(),
+            directory: Mutex::default(),
             settings: settings.clone(),
         }),
     };
@@ -341,6 +377,102 @@ impl Paging {
     fn lease_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         let lease = Duration::from_secs(self.inner.settings.send_deadline_secs) + LEASE_MARGIN;
         now + TimeDelta::from_std(lease).unwrap_or(TimeDelta::seconds(15))
+    }
+
+    /// The page's texts for every channel and its facts (what a webhook receives).
+    fn render(
+        &self,
+        p: &PageRef,
+        alarm: &Alarm,
+        lift: Option<&Lift>,
+        level: u8,
+        event: &Event,
+    ) -> anyhow::Result<serde_json::Value> {
+        let i = &self.inner;
+        let EventKind::UnitPaged { ack_due, .. } = &event.kind else {
+            anyhow::bail!("not a page event");
+        };
+        let url = notify::message::ack_url(&i.settings.crew_url, p.incident);
+        let (r, about) = match lift {
+            Some(lift) => {
+                let facts = PageFacts::from_page(
+                    lift,
+                    event,
+                    &alarm.kind,
+                    alarm.flags,
+                    alarm.floor.as_deref(),
+                    level,
+                    &i.settings.crew_url,
+                )
+                .context("not a page event")?;
+                let about = serde_json::json!({
+                    "lift": lift.id,
+                    "rescue_code": lift.rescue_code,
+                    "address": lift.address,
+                    "building": lift.building,
+                    "floor": alarm.floor,
+                    "kind": alarm.kind,
+                    "flags": alarm.flags,
+                    "distance_m": facts.distance_m,
+                    "eta_secs": facts.eta_secs,
+                });
+                (notify::render(&facts, i.lang), about)
+            }
+            None => {
+                let received = if alarm.description.trim().is_empty() {
+                    alarm.lift_ref.to_string()
+                } else {
+                    alarm.description.clone()
+                };
+                let r = notify::message::render_unresolved(p.incident, &received, &url, i.lang);
+                let about = serde_json::json!({
+                    "lift": null,
+                    "lift_unresolved": true,
+                    "received": received
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(40)
+                        .collect::<String>(),
+                });
+                (r, about)
+            }
+        };
+        let mut page = serde_json::json!({
+            "incident": p.incident,
+            "unit": p.unit,
+            "step": p.step,
+            "page_no": p.page_no,
+            "level": level,
+            "ack_due": ack_due,
+            "ack_url": url,
+            "text": r.sms,
+        });
+        if let (Some(page), serde_json::Value::Object(about)) = (page.as_object_mut(), about) {
+            page.extend(about);
+        }
+        Ok(serde_json::json!({
+            "sms": r.sms,
+            "voice": r.voice,
+            "push_title": r.push_title,
+            "push_body": r.push_body,
+            "page": page,
+        }))
+    }
+
+    /// Where a message on `channel` to `unit` goes: its phone, its push subscriptions (looked
+    /// up when sending) or the webhook.
+    fn recipient(&self, channel: Channel, unit: UnitId, phone: Option<&PhoneNumber>) -> String {
+        match channel {
+            Channel::Sms | Channel::Voice => phone.map(ToString::to_string).unwrap_or_default(),
+            Channel::Push => format!("unit:{}", unit.0),
+            Channel::Webhook => self
+                .inner
+                .settings
+                .webhook
+                .as_ref()
+                .map(|w| w.url.clone())
+                .unwrap_or_default(),
+        }
     }
 
     /// Sends a claimed message in its own task, holding one in-flight slot.
@@ -598,13 +730,23 @@ struct Ringing {
     body: Option<serde_json::Value>,
 }
 
+/// Which page a ringing outbox row is.
+fn page_ref(p: &RingingPage) -> PageRef {
+    PageRef {
+        incident: p.incident,
+        step: p.step.clone(),
+        unit: p.unit,
+        page_no: p.page_no,
+    }
+}
+
 /// Turns ringing pages into messages as their units' contact plans fall due.
 struct Pager {
     paging: Paging,
     pages: HashMap<i64, Ringing>,
     schedule: BTreeSet<(DateTime<Utc>, i64)>,
     last_id: i64,
-    units: HashMap<UnitId, Unit>,
+    units: Arc<HashMap<UnitId, Unit>>,
     units_read: Option<DateTime<Utc>>,
     push_units: HashMap<UnitId, bool>,
     /// What pages need to be written, learnt from the live feed (read from the incident's
@@ -631,7 +773,7 @@ impl Pager {
             pages: HashMap::new(),
             schedule: BTreeSet::new(),
             last_id: 0,
-            units: HashMap::new(),
+            units: Arc::default(),
             units_read: None,
             push_units: HashMap::new(),
             seen: HashMap::new(),
@@ -654,6 +796,16 @@ impl Pager {
         }
         let mut last_load = std::time::Instant::now();
         loop {
+            // Phone numbers change: the units are read again at least every minute, also
+            // while nothing rings (first messages are decided from them).
+            let now = self.paging.inner.clock.now();
+            if self
+                .units_read
+                .is_none_or(|t| now - t > UNITS_FRESH - TimeDelta::seconds(10))
+                && let Err(e) = self.read_units(now).await
+            {
+                tracing::warn!(error = %e, "the pager could not read the units");
+            }
             // New pages show on the feed; a read every second also catches anything missed.
             if self.new_pages || last_load.elapsed() >= PAGER_IDLE {
                 self.new_pages = false;
@@ -813,6 +965,23 @@ impl Pager {
         }
     }
 
+    /// Reads the registry's units, and shares them for deciding first messages.
+    async fn read_units(&mut self, now: DateTime<Utc>) -> Result<(), String> {
+        let i = &self.paging.inner;
+        let units = i
+            .store
+            .units()
+            .await
+            .map_err(|e| format!("units not read: {e}"))?;
+        self.units = Arc::new(units.into_iter().map(|u| (u.id, u)).collect());
+        self.units_read = Some(now);
+        *i.directory.lock().unwrap_or_else(|p| p.into_inner()) = Directory {
+            read: Some(now),
+            units: self.units.clone(),
+        };
+        Ok(())
+    }
+
     /// Reads pages logged since the last read.
     async fn load(&mut self) -> Result<(), StoreError> {
         loop {
@@ -857,12 +1026,7 @@ impl Pager {
             }
         }
         let log = DeliveryLog {
-            page: PageRef {
-                incident: p.incident,
-                step: p.step.clone(),
-                unit: p.unit,
-                page_no: p.page_no,
-            },
+            page: page_ref(&p),
             attempted,
             delivered_at,
             gave_up,
@@ -893,21 +1057,13 @@ impl Pager {
     ) -> Result<Option<ContactPlan>, String> {
         let i = self.paging.inner.clone();
         // Phone numbers change: the registry is read again at least every minute.
-        let stale = self
-            .units_read
-            .is_none_or(|t| now - t > TimeDelta::seconds(60));
+        let stale = self.units_read.is_none_or(|t| now - t > UNITS_FRESH);
         let missing = !self.units.contains_key(&unit)
             && self
                 .units_read
                 .is_none_or(|t| now - t > TimeDelta::seconds(2));
         if stale || missing {
-            match i.store.units().await {
-                Ok(us) => {
-                    self.units = us.into_iter().map(|u| (u.id, u)).collect();
-                    self.units_read = Some(now);
-                }
-                Err(e) => return Err(format!("units not read: {e}")),
-            }
+            self.read_units(now).await?;
         }
         let Some(u) = self.units.get(&unit) else {
             return Err(format!("unit {} is not in the registry", unit.0));
@@ -1009,11 +1165,7 @@ impl Pager {
                     }
                 }
             }
-            let phone = self
-                .units
-                .get(&unit)
-                .and_then(|u| u.phone.as_ref().map(ToString::to_string))
-                .unwrap_or_default();
+            let phone = self.units.get(&unit).and_then(|u| u.phone.clone());
             let Some(r) = self.pages.get_mut(&id) else {
                 continue;
             };
@@ -1021,16 +1173,7 @@ impl Pager {
             for a in attempts {
                 r.log.attempted.insert((a.channel, a.n));
                 marks.push((id, a.channel, a.n));
-                let recipient = match a.channel {
-                    Channel::Sms | Channel::Voice => phone.clone(),
-                    Channel::Push => format!("unit:{}", unit.0),
-                    Channel::Webhook => i
-                        .settings
-                        .webhook
-                        .as_ref()
-                        .map(|w| w.url.clone())
-                        .unwrap_or_default(),
-                };
+                let recipient = self.paging.recipient(a.channel, unit, phone.as_ref());
                 new.push(NewMessage {
                     page_id: id,
                     incident: r.page.incident,
@@ -1116,7 +1259,9 @@ impl Pager {
             && Some(e.at) == at
         {
             let level = s.levels.get(&p.step).copied().unwrap_or(1);
-            return self.render(p, &s.alarm, s.lift.as_ref(), level, e);
+            return self
+                .paging
+                .render(&page_ref(p), &s.alarm, s.lift.as_ref(), level, e);
         }
         let timeline = self.paging.inner.store.timeline(p.incident).await?;
         let seq = p.payload.get("event_seq").and_then(|v| v.as_i64());
@@ -1133,86 +1278,8 @@ impl Pager {
         }
         let (alarm, lift) = opened.context("the incident has no opening event")?;
         let event = paged.context("the page event is not on the incident's record")?;
-        self.render(p, alarm, lift.as_deref(), level, event)
-    }
-
-    fn render(
-        &self,
-        p: &RingingPage,
-        alarm: &Alarm,
-        lift: Option<&Lift>,
-        level: u8,
-        event: &Event,
-    ) -> anyhow::Result<serde_json::Value> {
-        let i = &self.paging.inner;
-        let EventKind::UnitPaged { ack_due, .. } = &event.kind else {
-            anyhow::bail!("not a page event");
-        };
-        let url = notify::message::ack_url(&i.settings.crew_url, p.incident);
-        let (r, about) = match lift {
-            Some(lift) => {
-                let facts = PageFacts::from_page(
-                    lift,
-                    event,
-                    &alarm.kind,
-                    alarm.flags,
-                    alarm.floor.as_deref(),
-                    level,
-                    &i.settings.crew_url,
-                )
-                .context("not a page event")?;
-                let about = serde_json::json!({
-                    "lift": lift.id,
-                    "rescue_code": lift.rescue_code,
-                    "address": lift.address,
-                    "building": lift.building,
-                    "floor": alarm.floor,
-                    "kind": alarm.kind,
-                    "flags": alarm.flags,
-                    "distance_m": facts.distance_m,
-                    "eta_secs": facts.eta_secs,
-                });
-                (notify::render(&facts, i.lang), about)
-            }
-            None => {
-                let received = if alarm.description.trim().is_empty() {
-                    alarm.lift_ref.to_string()
-                } else {
-                    alarm.description.clone()
-                };
-                let r = notify::message::render_unresolved(p.incident, &received, &url, i.lang);
-                let about = serde_json::json!({
-                    "lift": null,
-                    "lift_unresolved": true,
-                    "received": received
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .take(40)
-                        .collect::<String>(),
-                });
-                (r, about)
-            }
-        };
-        let mut page = serde_json::json!({
-            "incident": p.incident,
-            "unit": p.unit,
-            "step": p.step,
-            "page_no": p.page_no,
-            "level": level,
-            "ack_due": ack_due,
-            "ack_url": url,
-            "text": r.sms,
-        });
-        if let (Some(page), serde_json::Value::Object(about)) = (page.as_object_mut(), about) {
-            page.extend(about);
-        }
-        Ok(serde_json::json!({
-            "sms": r.sms,
-            "voice": r.voice,
-            "push_title": r.push_title,
-            "push_body": r.push_body,
-            "page": page,
-        }))
+        self.paging
+            .render(&page_ref(p), alarm, lift.as_deref(), level, event)
     }
 }
 

@@ -50,9 +50,14 @@ pub struct AppState {
 /// The deadline rows are a projection (a restart derives every deadline from the log), so they
 /// are written by a task of their own, the latest value of each incident coalesced: the desk
 /// never waits for them.
+///
+/// Once paging runs ([`StoreSink::paging`]), each append also writes the first messages of the
+/// pages it sends for incidents it opens, and puts them on the wire as soon as it commits
+/// (`delivery::first`).
 pub struct StoreSink {
     store: Arc<dyn Store>,
     deadlines: tokio::sync::mpsc::UnboundedSender<Vec<(IncidentId, Option<DateTime<Utc>>)>>,
+    paging: Arc<std::sync::OnceLock<crate::delivery::WeakPaging>>,
 }
 
 impl StoreSink {
@@ -63,7 +68,13 @@ impl StoreSink {
         StoreSink {
             store,
             deadlines: tx,
+            paging: Arc::default(),
         }
+    }
+
+    /// Where paging is set once it runs (it starts after the desk it reports to).
+    pub fn paging(&self) -> Arc<std::sync::OnceLock<crate::delivery::WeakPaging>> {
+        self.paging.clone()
     }
 }
 
@@ -98,10 +109,27 @@ async fn write_deadlines(
 
 impl EventSink for StoreSink {
     async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
-        self.store
-            .append(events)
+        let paging = self.paging.get().and_then(|p| p.upgrade());
+        let first = paging
+            .as_ref()
+            .map(|p| p.first_messages(events))
+            .unwrap_or_default();
+        if first.is_empty() {
+            self.store
+                .append(events)
+                .await
+                .context("append to the event log")?;
+            return Ok(());
+        }
+        let messages: Vec<_> = first.iter().map(|(m, _)| m.clone()).collect();
+        let (_, made) = self
+            .store
+            .append_paging(events, &messages)
             .await
             .context("append to the event log")?;
+        if let Some(p) = paging {
+            p.send_first(made, first);
+        }
         Ok(())
     }
 
@@ -183,7 +211,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     }
     let state = recover(store.as_ref(), rules, &settings).await?;
     let clock = Clock::system();
-    let (desk, desk_task) = desk::spawn(state, StoreSink::new(store.clone()), clock);
+    let sink = StoreSink::new(store.clone());
+    let first_messages = sink.paging();
+    let (desk, desk_task) = desk::spawn(state, sink, clock);
     let metrics = Arc::new(Metrics::default());
     tokio::spawn(count_events(desk.subscribe(), metrics.clone()));
     let inbox = Inbox::new(
@@ -198,6 +228,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let mqtt_task = crate::intake::mqtt::spawn(&settings.intake, inbox.clone(), clock, record)?;
     let (paging, paging_tasks) =
         crate::delivery::spawn(&settings.notify, store.clone(), desk.clone(), clock)?;
+    let _ = first_messages.set(paging.downgrade());
     let lines_task = tokio::spawn(supervise_lines(
         store.clone(),
         desk.clone(),
