@@ -65,8 +65,10 @@ const UNITS_FRESH: TimeDelta = TimeDelta::seconds(60);
 const PAGE_BATCH: i64 = 1_000;
 /// Delivery reports per desk command.
 const REPORT_BATCH: usize = 512;
-/// How long the reporter gathers delivery reports into one command.
-const REPORT_WINDOW: Duration = Duration::from_millis(25);
+/// How long the reporter gathers delivery reports into one command. Each command is an append
+/// the desk waits for: a quarter second keeps a storm's answers to a few appends a second, still
+/// far inside the shortest fallback delay of a contact plan.
+const REPORT_WINDOW: Duration = Duration::from_millis(250);
 /// Why an expired claim is failed.
 const UNKNOWN: &str = "the send was interrupted (the service stopped or the gateway hung past \
                        the lease): outcome unknown, not sent again";
