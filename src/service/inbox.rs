@@ -7,8 +7,9 @@
 //! alarm: the inbox finds the first copy.
 //!
 //! Two ways lead from a commit to the pump. Intake looks the lift up while the alarm commits
-//! and hands the committed alarm with its lift straight over (no read of the inbox, no lookup
-//! on the way); the pump also reads the inbox for pending rows at start, every idle second and
+//! ([`Inbox::accept`]) or right after ([`Inbox::commit`], whose source waits for the commit
+//! alone) and hands the committed alarm with its lift straight over (no read of the inbox, no
+//! lookup on the way); the pump also reads the inbox for pending rows at start, every idle second and
 //! whenever a handover could not be made (the lookup failed, the queue is full, the desk
 //! refused a batch), which covers alarms committed by another node and anything not handed
 //! over. An alarm that arrives both ways is fed once.
@@ -59,12 +60,22 @@ impl Inbox {
     /// Commits an alarm and hands it to the pump, without waiting for the desk: for sources
     /// that only need to know the alarm is durable (an MQTT acknowledgement), so a busy desk
     /// never holds up intake.
+    /// The lift is looked up after the commit, in a task of its own, so the source's
+    /// acknowledgement waits for the commit alone.
     pub async fn commit(
         &self,
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
-        self.insert(alarm, now).await
+        let receipt = self.store.insert_alarm(alarm, now).await?;
+        if self.first_copy(&receipt) {
+            let (inbox, alarm) = (self.clone(), receipt.alarm.clone());
+            tokio::spawn(async move {
+                let lift = inbox.store.find_lift(&alarm.lift_ref).await;
+                inbox.hand_over(alarm, lift);
+            });
+        }
+        Ok(receipt)
     }
 
     /// Commits the alarm while its lift is looked up, then hands both to the pump.
@@ -78,18 +89,33 @@ impl Inbox {
             self.store.find_lift(&alarm.lift_ref)
         );
         let receipt = receipt?;
-        if receipt.incident.is_some() || receipt.duplicate {
-            // The first copy was handed over (or is read) already.
-            if receipt.incident.is_none() {
-                self.wake.notify_one();
-            }
-            return Ok(receipt);
+        if self.first_copy(&receipt) {
+            self.hand_over(receipt.alarm.clone(), lift);
         }
+        Ok(receipt)
+    }
+
+    /// Whether `receipt` is a new alarm, to hand over; a copy of one not yet processed wakes
+    /// the pump (the first copy was handed over, or is read).
+    fn first_copy(&self, receipt: &InboxReceipt) -> bool {
+        if receipt.incident.is_some() {
+            return false;
+        }
+        if receipt.duplicate {
+            self.wake.notify_one();
+            return false;
+        }
+        true
+    }
+
+    /// Queues a committed alarm with its lift for the pump, or, when the lookup failed or the
+    /// queue is full, has the pump read the inbox.
+    fn hand_over(&self, alarm: Alarm, lift: Result<Option<Lift>, StoreError>) {
         let handed = match lift {
             Ok(lift) => {
                 let mut q = self.handed.lock().unwrap_or_else(|p| p.into_inner());
                 (q.len() < HANDOVER_CAP)
-                    .then(|| q.push_back((receipt.alarm.clone(), lift)))
+                    .then(|| q.push_back((alarm, lift)))
                     .is_some()
             }
             Err(e) => {
@@ -101,7 +127,6 @@ impl Inbox {
             self.read.store(true, Ordering::Release);
         }
         self.wake.notify_one();
-        Ok(receipt)
     }
 
     /// Commits an alarm, hands it to the pump, and waits a little for the incident it opens or
