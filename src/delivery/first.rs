@@ -14,7 +14,7 @@ use crate::domain::{Alarm, Event, EventKind, IncidentId, Lift, UnitId};
 use crate::notify::{self, Channel, DeliveryLog, PageRef};
 use crate::store::JsonText;
 use crate::store::outbox::{Message, PageMessage};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use tokio::sync::OwnedSemaphorePermit;
 
 /// First messages to write with a batch, each with the in-flight slot it was claimed with.
@@ -63,20 +63,16 @@ impl Paging {
             let Some(unit) = units.get(&candidate.unit) else {
                 continue;
             };
-            let plan = i.plans.of(unit.kind);
             if i.gateways.has(Channel::Push)
-                && plan.steps().iter().any(|s| s.channel == Channel::Push)
+                && i.plans
+                    .of(unit.kind)
+                    .steps()
+                    .iter()
+                    .any(|s| s.channel == Channel::Push)
             {
                 continue; // whether it has a subscription takes a read: the pager's
             }
-            let Some(plan) = plan.only(|c| {
-                i.gateways.has(c)
-                    && match c {
-                        Channel::Sms | Channel::Voice => unit.phone.is_some(),
-                        Channel::Push => false,
-                        Channel::Webhook => true,
-                    }
-            }) else {
+            let Some(plan) = self.reachable_plan(unit.kind, unit.phone.is_some(), false) else {
                 continue;
             };
             let page = PageRef {
@@ -85,13 +81,7 @@ impl Paging {
                 unit: unit.id,
                 page_no: 1,
             };
-            let log = DeliveryLog {
-                page: page.clone(),
-                attempted: BTreeSet::new(),
-                delivered_at: None,
-                gave_up: BTreeSet::new(),
-                acknowledged: false,
-            };
+            let log = DeliveryLog::new(page.clone());
             let attempts = notify::due_attempts(&plan, e.at, e.at, ack_due, &log);
             if attempts.is_empty() {
                 continue;

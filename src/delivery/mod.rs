@@ -461,6 +461,25 @@ impl Paging {
         }))
     }
 
+    /// The contact plan of units of `kind` cut to the channels such a unit can be reached on:
+    /// a gateway configured and, for SMS and voice, a phone number, for push a subscription.
+    fn reachable_plan(
+        &self,
+        kind: UnitKind,
+        has_phone: bool,
+        has_push: bool,
+    ) -> Option<ContactPlan> {
+        let i = &self.inner;
+        i.plans.of(kind).only(|c| {
+            i.gateways.has(c)
+                && match c {
+                    Channel::Sms | Channel::Voice => has_phone,
+                    Channel::Push => has_push,
+                    Channel::Webhook => true,
+                }
+        })
+    }
+
     /// Where a message on `channel` to `unit` goes: its phone, its push subscriptions (looked
     /// up when sending) or the webhook.
     fn recipient(&self, channel: Channel, unit: UnitId, phone: Option<&PhoneNumber>) -> String {
@@ -1028,11 +1047,10 @@ impl Pager {
             }
         }
         let log = DeliveryLog {
-            page: page_ref(&p),
             attempted,
             delivered_at,
             gave_up,
-            acknowledged: false,
+            ..DeliveryLog::new(page_ref(&p))
         };
         let next_at = p.paged_at;
         self.schedule.insert((next_at, p.id));
@@ -1089,14 +1107,7 @@ impl Pager {
         } else {
             false
         };
-        Ok(i.plans.of(kind).only(|c| {
-            i.gateways.has(c)
-                && match c {
-                    Channel::Sms | Channel::Voice => has_phone,
-                    Channel::Push => has_push,
-                    Channel::Webhook => true,
-                }
-        }))
+        Ok(self.paging.reachable_plan(kind, has_phone, has_push))
     }
 
     /// Puts a page back on the schedule at `at`.

@@ -240,6 +240,19 @@ pub struct DeliveryLog {
     pub acknowledged: bool,
 }
 
+impl DeliveryLog {
+    /// A page nothing has happened to yet.
+    pub fn new(page: PageRef) -> Self {
+        DeliveryLog {
+            page,
+            attempted: BTreeSet::new(),
+            delivered_at: None,
+            gave_up: BTreeSet::new(),
+            acknowledged: false,
+        }
+    }
+}
+
 /// An attempt's dedupe key read back: `{incident}:{step}:{unit}:{page_no}:{channel}:{n}`. It is
 /// parsed from the right, because a step id may itself hold a `:` (an operator's assignment is
 /// step `operator:{unit}`).

@@ -7,18 +7,12 @@ fn at(secs: i64) -> DateTime<Utc> {
 }
 
 fn log() -> DeliveryLog {
-    DeliveryLog {
-        page: PageRef {
-            incident: IncidentId(9),
-            step: "contracted".into(),
-            unit: UnitId(42),
-            page_no: 1,
-        },
-        attempted: BTreeSet::new(),
-        delivered_at: None,
-        gave_up: BTreeSet::new(),
-        acknowledged: false,
-    }
+    DeliveryLog::new(PageRef {
+        incident: IncidentId(9),
+        step: "contracted".into(),
+        unit: UnitId(42),
+        page_no: 1,
+    })
 }
 
 /// Runs a worker that wakes every second from the page to `until`, records what it sends.

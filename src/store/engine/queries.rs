@@ -16,7 +16,7 @@ macro_rules! query_ops {
                 ///
                 /// One statement on its own (its own commit, one round trip): the row holds the
                 /// alarm as intake gave it, and the id and time received are its columns.
-                pub(crate) async fn insert_alarm_tx(
+                pub(crate) async fn insert_alarm_row(
                     &self,
                     a: &NewAlarm,
                     received_at: DateTime<Utc>,

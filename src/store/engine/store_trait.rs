@@ -43,7 +43,7 @@ macro_rules! store_trait {
                     alarm: &NewAlarm,
                     received_at: DateTime<Utc>,
                 ) -> Result<InboxReceipt, StoreError> {
-                    self.insert_alarm_tx(alarm, micros(received_at)).await
+                    self.insert_alarm_row(alarm, micros(received_at)).await
                 }
 
                 async fn pending_alarms(&self, limit: i64) -> Result<Vec<Alarm>, StoreError> {
