@@ -10,6 +10,7 @@
 pub mod chain;
 mod engine;
 mod log_row;
+mod opening;
 pub mod outbox;
 pub mod postgres;
 mod projection;

@@ -207,6 +207,7 @@ macro_rules! message_columns {
          next_attempt_at, last_error, gateway_ref, recipient, body"
     };
 }
+pub(crate) use message_columns;
 
 /// The SQL of the outbox's delivery side.
 pub(crate) mod sql {

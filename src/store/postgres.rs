@@ -7,13 +7,17 @@
 //! (`migrations/postgres/0002_log.sql`).
 
 use super::StoreError;
+use super::opening::Head;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 /// The store on PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
+    /// The log's head as this store last committed it (see `store::opening`).
+    head: Arc<Mutex<Head>>,
 }
 
 impl PgStore {
@@ -33,7 +37,23 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(sqlx::Error::Migrate(Box::new(e))))?;
-        Ok(PgStore { pool })
+        let head: Option<(i64, String)> = sqlx::query_as(super::sql::LOG_HEAD)
+            .fetch_optional(&pool)
+            .await?;
+        Ok(PgStore {
+            pool,
+            head: Arc::new(Mutex::new(Head::Known(head))),
+        })
+    }
+
+    /// Takes the head this store knows, leaving it unknown until [`Self::remember_head`].
+    pub(crate) fn take_head(&self) -> Head {
+        std::mem::take(&mut *self.head.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Records the head an append committed.
+    pub(crate) fn remember_head(&self, head: Option<(i64, String)>) {
+        *self.head.lock().unwrap_or_else(|p| p.into_inner()) = Head::Known(head);
     }
 
     /// The connection pool (for operations tooling and tests).

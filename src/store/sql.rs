@@ -11,6 +11,7 @@ macro_rules! log_columns {
          prev_hash, hash"
     };
 }
+pub(crate) use log_columns;
 /// Columns of `lifts`, in `rows::LiftRow` order.
 macro_rules! lift_columns {
     () => {
@@ -32,6 +33,7 @@ macro_rules! incident_columns {
          ended_at, breached, needs_operator, lift_unresolved, updated_at"
     };
 }
+pub(crate) use incident_columns;
 
 pub const PING: &str = "SELECT 1";
 

@@ -60,6 +60,23 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// SQLite appends in process, where round trips cost little: always the locked path.
+    pub(crate) async fn append_opening(
+        &self,
+        _: &[crate::domain::Event],
+        _: &[super::outbox::PageMessage],
+    ) -> Result<Option<(Vec<super::StoredEvent>, Vec<super::outbox::Message>)>, StoreError> {
+        Ok(None)
+    }
+
+    /// Nothing to remember (see [`Self::append_opening`]).
+    pub(crate) fn take_head(&self) {}
+
+    /// Nothing to remember (see [`Self::append_opening`]).
+    pub(crate) fn remember_head(&self, _: Option<(i64, String)>) {}
+}
+
 super::engine::impl_store!(
     SqliteStore,
     sqlx::Sqlite,

@@ -35,14 +35,22 @@ macro_rules! append_ops {
                     if events.is_empty() {
                         return Ok((Vec::new(), Vec::new()));
                     }
+                    if let Some(done) = self.append_opening(events, first).await? {
+                        return Ok(done);
+                    }
+                    // Until this commits, the head is not known (it may not commit).
+                    self.take_head();
                     let mut tx = self.pool.begin_with($begin_append).await?;
                     let head: Option<(i64, String)> = sqlx::query_as(sql::LOG_HEAD)
                         .fetch_optional(&mut *tx)
                         .await?;
-                    let ctx = Self::load_context(&mut tx, head, events).await?;
+                    let ctx = Self::load_context(&mut tx, head.clone(), events).await?;
                     let writes = projection::plan_paging(ctx, events, first)?;
                     let made = Self::write(&mut tx, &writes).await?;
                     tx.commit().await.map_err(classify)?;
+                    self.remember_head(
+                        writes.rows.last().map(|r| (r.seq, r.hash.clone())).or(head),
+                    );
                     Ok((writes.rows, made))
                 }
 
@@ -146,10 +154,8 @@ macro_rules! append_ops {
                         let mut q =
                             sqlx::QueryBuilder::<$db>::new(outbox_sql::INSERT_PAGE_MESSAGES);
                         q.push_values(chunk, |mut b, (page, m)| {
-                            let (status, attempts) = match m.claim_until {
-                                Some(_) => ("sending", 1),
-                                None => ("pending", 0),
-                            };
+                            let (status, attempts) =
+                                $crate::store::opening::status_of(m.claim_until);
                             b.push("(SELECT id FROM outbox WHERE dedupe_key = ")
                                 .push_bind_unseparated(page.clone())
                                 .push_unseparated(")")

@@ -193,3 +193,58 @@ conformance!(
         assert_eq!(report.rows, 30);
     }
 );
+
+conformance!(
+    batches_opening_incidents_from_two_stores_chain_into_one_log,
+    |db| {
+        // On PostgreSQL each store knows the head it last wrote and appends an opening batch
+        // in one statement; the other store's appends make that head stale, so each store's
+        // next batch is refused by the log's constraints and goes the locked way.
+        let mut story = Story::new();
+        for lift in 1..=4 {
+            story.run(|w| crate::store::tests::scenarios::alarm(w, lift, Some(1)));
+        }
+        for a in story.alarms() {
+            db.store().insert_alarm(&a, a.occurred_at).await.unwrap();
+        }
+        let other = db.second_store().await;
+        let writers = [db.store(), other.as_ref(), db.store(), other.as_ref()];
+        let mut rows = Vec::new();
+        for (store, batch) in writers.into_iter().zip(&story.batches) {
+            assert!(
+                batch
+                    .iter()
+                    .any(|e| matches!(e.kind, EventKind::IncidentOpened { .. })),
+                "each batch opens an incident"
+            );
+            rows.extend(store.append(batch).await.unwrap());
+        }
+        let report = verify_log(db.store()).await.unwrap();
+        assert!(report.is_intact(), "{report:?}");
+        assert_eq!(report.rows, story.events().len() as u64);
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, (1..=rows.len() as i64).collect::<Vec<_>>());
+        assert_eq!(db.count("SELECT COUNT(*) FROM incidents").await, 4);
+        assert_eq!(
+            db.count("SELECT COUNT(*) FROM alarms WHERE processed_at IS NOT NULL AND incident_id IS NOT NULL").await,
+            4
+        );
+        let paged = story
+            .events()
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::UnitPaged { .. }))
+            .count() as i64;
+        assert!(paged > 0);
+        assert_eq!(db.count("SELECT COUNT(*) FROM outbox").await, paged);
+        // The same batch again: refused as a conflict, nothing written.
+        let again = other.append(&story.batches[3]).await;
+        assert!(
+            matches!(&again, Err(StoreError::Conflict(m)) if m.contains("already open")),
+            "{again:?}"
+        );
+        assert_eq!(
+            verify_log(db.store()).await.unwrap().rows,
+            story.events().len() as u64
+        );
+    }
+);

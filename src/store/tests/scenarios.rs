@@ -148,7 +148,8 @@ pub fn district() -> Story {
     s
 }
 
-fn alarm(w: &mut World, lift_id: i64, maintainer: Option<i64>) {
+/// An IoT alarm for lift `lift_id` (maintained by company `maintainer`).
+pub fn alarm(w: &mut World, lift_id: i64, maintainer: Option<i64>) {
     let l = lift(lift_id, maintainer);
     w.alarm_with(
         Channel::Iot,

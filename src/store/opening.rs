@@ -1,0 +1,260 @@
+//! PostgreSQL's one-statement append, for the commonest append on the alarm path: a batch that
+//! only opens incidents (their alarms' events, first decisions, pages and first messages).
+//!
+//! Such a batch needs nothing loaded but the log's head (`projection::needs` is empty), so when
+//! the store knows the head it last wrote, the whole append is one statement in autocommit:
+//! data-modifying CTEs insert the incidents, the log rows, the pages and their first messages
+//! and mark the alarms processed, each table's rows bound as arrays (`UNNEST`), so the statement
+//! text is the same for any batch and stays prepared. One round trip and one commit, where the
+//! locked path takes eight.
+//!
+//! The log stays one chain without the lock: `events` refuses a second row with the same `seq`
+//! or `prev_hash`, so a batch chained from a head another writer has since moved past cannot
+//! commit. Then, as when the head is not known or an opened incident turns out to exist, the
+//! append falls back to the locked path (`engine::append`), which reads the head under the
+//! lock and reports a conflict precisely. Batches that write anything else (unit duty, pages
+//! that stop ringing) take the locked path too: their writes must see one another in order.
+
+use super::StoreError;
+use super::StoredEvent;
+use super::engine::unique_violation;
+use super::log_row::LogRow;
+use super::outbox::message_columns;
+use super::outbox::{Message, MessageRow, PageMessage};
+use super::postgres::PgStore;
+use super::projection::{self, Context, Writes};
+use super::rows::IncidentDbRow;
+use super::sql::{incident_columns, log_columns};
+use super::types::micros;
+use crate::domain::Event;
+use chrono::{DateTime, Utc};
+
+/// The log's head as this store last committed it, if it knows.
+#[derive(Debug, Default)]
+pub(crate) enum Head {
+    /// Not known (at start, and after any append that may have failed): the locked path reads it.
+    #[default]
+    Unknown,
+    /// The last row this store committed, `None` for an empty log.
+    Known(Option<(i64, String)>),
+}
+
+const OPEN: &str = concat!(
+    "WITH inc AS (INSERT INTO incidents (",
+    incident_columns!(),
+    ") SELECT * FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[], $5::int8[], \
+     $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[], \
+     $12::bool[], $13::timestamptz[]) RETURNING id), \
+     ev AS (INSERT INTO events (",
+    log_columns!(),
+    ") SELECT * FROM UNNEST($14::int8[], $15::int8[], $16::int8[], $17::timestamptz[], \
+     $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], \
+     $25::text[]) RETURNING seq), \
+     al AS (UPDATE alarms a SET processed_at = v.at, incident_id = v.incident \
+     FROM UNNEST($26::int8[], $27::int8[], $28::timestamptz[]) AS v (id, incident, at) \
+     WHERE a.id = v.id AND a.processed_at IS NULL RETURNING a.id), \
+     ob AS (INSERT INTO outbox (incident_id, event_seq, step, unit_id, page_no, dedupe_key, \
+     next_attempt_at, created_at, payload) SELECT i, s, st, u, p, k, t, t, pl::jsonb \
+     FROM UNNEST($29::int8[], $30::int8[], $31::text[], $32::int8[], $33::int8[], $34::text[], \
+     $35::timestamptz[], $36::text[]) WITH ORDINALITY AS v (i, s, st, u, p, k, t, pl, ord) \
+     ORDER BY v.ord ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key), \
+     msg AS (INSERT INTO outbox_messages (page_id, incident_id, step, unit_id, channel, n, \
+     dedupe_key, status, attempts, next_attempt_at, lease_until, recipient, body, created_at, \
+     updated_at) SELECT ob.id, v.i, v.st, v.u, v.ch, v.n, v.k, v.status, v.attempts, v.t, \
+     v.lease, v.r, v.b::jsonb, v.t, v.t \
+     FROM UNNEST($37::text[], $38::int8[], $39::text[], $40::int8[], $41::text[], $42::int4[], \
+     $43::text[], $44::text[], $45::int4[], $46::timestamptz[], $47::timestamptz[], \
+     $48::text[], $49::text[]) WITH ORDINALITY \
+     AS v (page, i, st, u, ch, n, k, status, attempts, t, lease, r, b, ord) \
+     JOIN ob ON ob.dedupe_key = v.page ORDER BY v.ord \
+     ON CONFLICT (dedupe_key) DO NOTHING RETURNING ",
+    message_columns!(),
+    ") SELECT ",
+    message_columns!(),
+    " FROM msg ORDER BY id"
+);
+
+impl PgStore {
+    /// Appends `events` in one statement if they only open incidents and the head is known;
+    /// `None` when the locked path must do it (see the module docs).
+    pub(crate) async fn append_opening(
+        &self,
+        events: &[Event],
+        first: &[PageMessage],
+    ) -> Result<Option<(Vec<StoredEvent>, Vec<Message>)>, StoreError> {
+        if !projection::needs(events).is_empty() {
+            return Ok(None);
+        }
+        let Head::Known(head) = self.take_head() else {
+            return Ok(None);
+        };
+        let ctx = Context {
+            head: head.clone(),
+            ..Context::default()
+        };
+        let writes = projection::plan_paging(ctx, events, first)?;
+        if !writes.duty.is_empty() || !writes.page_ends.is_empty() {
+            self.remember_head(head);
+            return Ok(None);
+        }
+        match self.write_opening(&writes).await {
+            Ok(made) => {
+                self.remember_head(writes.rows.last().map(|r| (r.seq, r.hash.clone())));
+                Ok(Some((writes.rows, made)))
+            }
+            // Another writer moved the head, or an incident exists: the locked path knows.
+            Err(e) if unique_violation(&e).is_some() => Ok(None),
+            Err(e) => Err(StoreError::Database(e)),
+        }
+    }
+
+    async fn write_opening(&self, w: &Writes) -> Result<Vec<Message>, sqlx::Error> {
+        let incidents: Vec<IncidentDbRow> = w.incidents.iter().map(IncidentDbRow::of).collect();
+        let log: Vec<LogRow> = w.rows.iter().map(LogRow::of).collect();
+        let ts = |t: DateTime<Utc>| micros(t);
+        let q = sqlx::query_as::<_, MessageRow>(OPEN)
+            .bind(incidents.iter().map(|r| r.id).collect::<Vec<_>>())
+            .bind(
+                incidents
+                    .iter()
+                    .map(|r| r.status.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(incidents.iter().map(|r| r.lift_id).collect::<Vec<_>>())
+            .bind(
+                incidents
+                    .iter()
+                    .map(|r| r.rescue_code.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(incidents.iter().map(|r| r.company_id).collect::<Vec<_>>())
+            .bind(
+                incidents
+                    .iter()
+                    .map(|r| r.chain.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                incidents
+                    .iter()
+                    .map(|r| r.rules_version.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                incidents
+                    .iter()
+                    .map(|r| ts(r.opened_at.0))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                incidents
+                    .iter()
+                    .map(|r| r.ended_at.as_ref().map(|t| ts(t.0)))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(incidents.iter().map(|r| r.breached).collect::<Vec<_>>())
+            .bind(
+                incidents
+                    .iter()
+                    .map(|r| r.needs_operator)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                incidents
+                    .iter()
+                    .map(|r| r.lift_unresolved)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                incidents
+                    .iter()
+                    .map(|r| ts(r.updated_at.0))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(log.iter().map(|r| r.seq).collect::<Vec<_>>())
+            .bind(log.iter().map(|r| r.incident_id).collect::<Vec<_>>())
+            .bind(log.iter().map(|r| r.incident_seq).collect::<Vec<_>>())
+            .bind(log.iter().map(|r| ts(r.at.0)).collect::<Vec<_>>())
+            .bind(log.iter().map(|r| r.kind.clone()).collect::<Vec<_>>())
+            .bind(log.iter().map(|r| r.actor.clone()).collect::<Vec<_>>())
+            .bind(log.iter().map(|r| r.step.clone()).collect::<Vec<_>>())
+            .bind(
+                log.iter()
+                    .map(|r| r.rules_version.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(log.iter().map(|r| r.reason.clone()).collect::<Vec<_>>())
+            .bind(log.iter().map(|r| r.body.clone()).collect::<Vec<_>>())
+            .bind(log.iter().map(|r| r.prev_hash.clone()).collect::<Vec<_>>())
+            .bind(log.iter().map(|r| r.hash.clone()).collect::<Vec<_>>())
+            .bind(w.alarms.iter().map(|a| a.0.0).collect::<Vec<_>>())
+            .bind(w.alarms.iter().map(|a| a.1.0).collect::<Vec<_>>())
+            .bind(w.alarms.iter().map(|a| ts(a.2)).collect::<Vec<_>>())
+            .bind(w.outbox.iter().map(|o| o.incident.0).collect::<Vec<_>>())
+            .bind(w.outbox.iter().map(|o| o.event_seq).collect::<Vec<_>>())
+            .bind(w.outbox.iter().map(|o| o.step.clone()).collect::<Vec<_>>())
+            .bind(w.outbox.iter().map(|o| o.unit.0).collect::<Vec<_>>())
+            .bind(w.outbox.iter().map(|o| o.page_no).collect::<Vec<_>>())
+            .bind(
+                w.outbox
+                    .iter()
+                    .map(|o| o.dedupe_key.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(w.outbox.iter().map(|o| ts(o.at)).collect::<Vec<_>>())
+            .bind(
+                w.outbox
+                    .iter()
+                    .map(|o| o.payload.0.clone())
+                    .collect::<Vec<_>>(),
+            );
+        let m: Vec<_> = w.messages.iter().collect();
+        let rows = q
+            .bind(m.iter().map(|(page, _)| page.clone()).collect::<Vec<_>>())
+            .bind(m.iter().map(|(_, m)| m.incident.0).collect::<Vec<_>>())
+            .bind(m.iter().map(|(_, m)| m.step.clone()).collect::<Vec<_>>())
+            .bind(m.iter().map(|(_, m)| m.unit.0).collect::<Vec<_>>())
+            .bind(m.iter().map(|(_, m)| m.channel.clone()).collect::<Vec<_>>())
+            .bind(m.iter().map(|(_, m)| m.n).collect::<Vec<_>>())
+            .bind(
+                m.iter()
+                    .map(|(_, m)| m.dedupe_key.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                m.iter()
+                    .map(|(_, m)| status_of(m.claim_until).0)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                m.iter()
+                    .map(|(_, m)| status_of(m.claim_until).1)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(m.iter().map(|(_, m)| ts(m.at)).collect::<Vec<_>>())
+            .bind(
+                m.iter()
+                    .map(|(_, m)| m.claim_until.map(ts))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                m.iter()
+                    .map(|(_, m)| m.recipient.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(m.iter().map(|(_, m)| m.body.0.clone()).collect::<Vec<_>>())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| r.decode().map_err(|e| sqlx::Error::Decode(Box::new(e))))
+            .collect()
+    }
+}
+
+/// A first message's status and attempts: claimed for sending at once, or left pending.
+pub(crate) fn status_of(claim_until: Option<DateTime<Utc>>) -> (&'static str, i32) {
+    match claim_until {
+        Some(_) => ("sending", 1),
+        None => ("pending", 0),
+    }
+}
