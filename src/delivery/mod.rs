@@ -1163,7 +1163,13 @@ impl Pager {
                     continue;
                 }
             };
-            if self.pages.get(&id).is_some_and(|r| r.body.is_none()) {
+            let attempts = match self.pages.get(&id) {
+                Some(r) => notify::due_attempts(&plan, r.page.paged_at, now, r.ack_due, &r.log),
+                None => continue,
+            };
+            // Nothing new to send (the first message went out with the page's own append):
+            // the text is not needed yet.
+            if !attempts.is_empty() && self.pages.get(&id).is_some_and(|r| r.body.is_none()) {
                 let page = self.pages[&id].page.clone();
                 match self.body(&page).await {
                     Ok(b) => {
@@ -1182,7 +1188,6 @@ impl Pager {
             let Some(r) = self.pages.get_mut(&id) else {
                 continue;
             };
-            let attempts = notify::due_attempts(&plan, r.page.paged_at, now, r.ack_due, &r.log);
             for a in attempts {
                 r.log.attempted.insert((a.channel, a.n));
                 marks.push((id, a.channel, a.n));

@@ -265,8 +265,11 @@ pub async fn post_alarm(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let (alarm, field, value) = body.0.into_alarm(caller.role, now)?;
-    resolve(&state, &alarm.lift_ref, field, value).await?;
-    let receipt = state.inbox.accept(&alarm, now).await?;
+    let lift = resolve(&state, &alarm.lift_ref, field, value).await?;
+    let receipt = state
+        .inbox
+        .accept_looked_up(&alarm, Some(Some(lift)), now)
+        .await?;
     state
         .metrics
         .alarm_received(alarm.channel, receipt.duplicate);

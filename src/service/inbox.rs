@@ -78,16 +78,23 @@ impl Inbox {
         Ok(receipt)
     }
 
-    /// Commits the alarm while its lift is looked up, then hands both to the pump.
+    /// Commits the alarm while its lift is looked up (unless the caller has: `looked_up`), then
+    /// hands both to the pump.
     async fn insert(
         &self,
         alarm: &NewAlarm,
+        looked_up: Option<Option<Lift>>,
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
-        let (receipt, lift) = tokio::join!(
-            self.store.insert_alarm(alarm, now),
-            self.store.find_lift(&alarm.lift_ref)
-        );
+        let (receipt, lift) = match looked_up {
+            Some(lift) => (self.store.insert_alarm(alarm, now).await, Ok(lift)),
+            None => {
+                tokio::join!(
+                    self.store.insert_alarm(alarm, now),
+                    self.store.find_lift(&alarm.lift_ref)
+                )
+            }
+        };
         let receipt = receipt?;
         if self.first_copy(&receipt) {
             self.hand_over(receipt.alarm.clone(), lift);
@@ -137,8 +144,19 @@ impl Inbox {
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
+        self.accept_looked_up(alarm, None, now).await
+    }
+
+    /// [`Self::accept`] for a caller that has looked the alarm's lift up already (`Some`: what
+    /// the registry said), so it is not looked up twice.
+    pub async fn accept_looked_up(
+        &self,
+        alarm: &NewAlarm,
+        looked_up: Option<Option<Lift>>,
+        now: DateTime<Utc>,
+    ) -> Result<InboxReceipt, StoreError> {
         let mut done = self.processed.subscribe();
-        let mut receipt = self.insert(alarm, now).await?;
+        let mut receipt = self.insert(alarm, looked_up, now).await?;
         if receipt.incident.is_some() {
             return Ok(receipt);
         }

@@ -78,8 +78,11 @@ impl StoreSink {
     }
 }
 
-/// Writes pending deadlines as they come, merging whatever queued meanwhile; a failed write is
-/// tried again a second later with anything newer merged in.
+/// How often, at most, the pending deadlines are written.
+const DEADLINES_EVERY: Duration = Duration::from_millis(250);
+
+/// Writes pending deadlines as they come, at most every [`DEADLINES_EVERY`], merging whatever
+/// queued meanwhile; a failed write is tried again a second later with anything newer merged in.
 async fn write_deadlines(
     store: Arc<dyn Store>,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Vec<(IncidentId, Option<DateTime<Utc>>)>>,
@@ -98,7 +101,12 @@ async fn write_deadlines(
         }
         let due: Vec<_> = pending.iter().map(|(k, v)| (*k, *v)).collect();
         match store.set_deadlines(&due).await {
-            Ok(()) => pending.clear(),
+            Ok(()) => {
+                pending.clear();
+                // Gather what comes meanwhile into the next write: one transaction per
+                // interval instead of one per desk step, off the database the alarm path uses.
+                tokio::time::sleep(DEADLINES_EVERY).await;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "could not persist pending deadlines; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
