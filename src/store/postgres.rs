@@ -3,7 +3,8 @@
 //! Timestamps are `TIMESTAMPTZ`, JSON documents `JSONB` (the event body stays `TEXT`: its exact
 //! bytes are what the hash covers). Appends queue on `LOCK TABLE events IN SHARE ROW EXCLUSIVE
 //! MODE`, which conflicts with itself and with row writes but not with reads (see
-//! `store::engine`). A trigger refuses `UPDATE`, `DELETE` and `TRUNCATE` on `events`
+//! `store::engine`), except a batch that only opens incidents, which is one statement chained
+//! from the head this store last committed (`store::opening`). A trigger refuses `UPDATE`, `DELETE` and `TRUNCATE` on `events`
 //! (`migrations/postgres/0002_log.sql`).
 
 use super::StoreError;

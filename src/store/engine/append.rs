@@ -1,6 +1,8 @@
 //! The append transaction and deadlines, for one engine (see `engine` for why a macro).
 //!
-//! An append holds the log (`begin_append`), reads the head, loads the projection rows the events
+//! An append that the engine cannot take in one statement (`append_opening`: on PostgreSQL, a
+//! batch that only opens incidents, see `store::opening`) holds the log (`begin_append`), reads
+//! the head, loads the projection rows the events
 //! touch, lets `projection::plan` decide every write, then writes in an order the foreign keys
 //! accept: incidents, then events (which reference them), then alarms, units and outbox rows
 //! (which reference both). Nothing is written to `events` but these INSERTs: no UPDATE or DELETE
