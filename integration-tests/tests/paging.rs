@@ -209,6 +209,17 @@ async fn a_page_reaches_the_sms_gateway_and_its_receipt_and_reply_land_on_the_ti
                 .then_some(())
         })
         .await;
+        // The same batch again (the gateway missed our answer): a repeat, not a second record.
+        let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &receipt).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            (
+                body["results"][0]["result"].as_str(),
+                body["results"][0]["status"].as_str()
+            ),
+            (Some("repeated"), Some("delivered")),
+            "{body}"
+        );
 
         // The crew answers the SMS with "1": that is its acceptance.
         let reply = json!({"receipts": [{"message": message, "status": "reply", "text": "1"}]});
@@ -222,6 +233,13 @@ async fn a_page_reaches_the_sms_gateway_and_its_receipt_and_reply_land_on_the_ti
             .map(|e| e["kind"].clone())
             .collect();
         assert!(kinds.contains(&json!("accepted")), "{kinds:?}");
+        let delivered = sc
+            .deliveries(incident, unit)
+            .await
+            .into_iter()
+            .filter(|d| *d == ("sms".to_owned(), "delivered".to_owned()))
+            .count();
+        assert_eq!(delivered, 1, "the delivery is on the timeline once");
         let bad = json!({"receipts": [{"message": message, "status": "reply", "text": "ok"}]});
         let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &bad).await;
         assert_eq!(

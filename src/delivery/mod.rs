@@ -218,6 +218,11 @@ pub enum ReceiptResult {
         /// `accepted` or `declined`.
         action: &'static str,
     },
+    /// The message has this outcome already (its receipt came before): nothing recorded.
+    Repeated {
+        /// The message's status.
+        status: String,
+    },
     /// No message of this channel has that id.
     UnknownMessage,
 }
@@ -688,6 +693,11 @@ impl Paging {
             let now = i.clock.now();
             let t = notify::next(state, outcome, now, attempts, &i.policy, fastrand::f64());
             let to = t.state(state);
+            // The outcome the message already has, again (a batch resent after a 503, a
+            // receipt per SMS segment): on the record once.
+            if t == Transition::Unchanged && word == m.status {
+                return Ok(ReceiptResult::Repeated { status: m.status });
+            }
             if t != Transition::Unchanged {
                 let (error, next_attempt_at) = match &t {
                     Transition::GiveUp { error } => (Some(error.clone()), None),

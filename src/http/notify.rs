@@ -57,9 +57,11 @@ pub struct ReceiptsOut {
 pub struct ReceiptOut {
     /// The message named.
     pub message: String,
-    /// `recorded`, `acknowledged`, `unknown_message` or `refused`.
+    /// `recorded`, `repeated` (the message had this outcome already: nothing new recorded),
+    /// `acknowledged`, `unknown_message` or `refused`.
     pub result: &'static str,
-    /// The message's status after it (`recorded`), or the action taken (`acknowledged`).
+    /// The message's status after it (`recorded`, `repeated`), or the action taken
+    /// (`acknowledged`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Why it was refused.
@@ -147,6 +149,12 @@ async fn one(state: &AppState, channel: Channel, r: ReceiptIn) -> Result<Receipt
             message: r.message,
             result: "acknowledged",
             status: Some(action.into()),
+            error: None,
+        }),
+        Ok(ReceiptResult::Repeated { status }) => Ok(ReceiptOut {
+            message: r.message,
+            result: "repeated",
+            status: Some(status),
             error: None,
         }),
         Ok(ReceiptResult::UnknownMessage) => {
