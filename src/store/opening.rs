@@ -111,7 +111,7 @@ impl PgStore {
     async fn write_opening(&self, w: &Writes) -> Result<Vec<Message>, sqlx::Error> {
         let incidents: Vec<IncidentDbRow> = w.incidents.iter().map(IncidentDbRow::of).collect();
         let log: Vec<LogRow> = w.rows.iter().map(LogRow::of).collect();
-        let ts = |t: DateTime<Utc>| micros(t);
+        let ts = micros;
         let q = sqlx::query_as::<_, MessageRow>(OPEN)
             .bind(incidents.iter().map(|r| r.id).collect::<Vec<_>>())
             .bind(

@@ -2,11 +2,11 @@
 //!
 //! An append that the engine cannot take in one statement (`append_opening`: on PostgreSQL, a
 //! batch that only opens incidents, see `store::opening`) holds the log (`begin_append`), reads
-//! the head, loads the projection rows the events
-//! touch, lets `projection::plan` decide every write, then writes in an order the foreign keys
-//! accept: incidents, then events (which reference them), then alarms, units and outbox rows
-//! (which reference both). Nothing is written to `events` but these INSERTs: no UPDATE or DELETE
-//! of the log exists in this code, and the schema refuses them anyway.
+//! the head, loads the projection rows the events touch, lets `projection::plan` decide every
+//! write, then writes in an order the foreign keys accept: incidents, then events (which
+//! reference them), then alarms, units and outbox rows (which reference both). Nothing is written
+//! to `events` but these INSERTs: no UPDATE or DELETE of the log exists in this code, and the
+//! schema refuses them anyway.
 
 /// Inherent append and deadline methods on `$store`.
 macro_rules! append_ops {
