@@ -4,9 +4,9 @@
 //!
 //! 1. `wire`: alarm → page on the wire. 200 alarms/s for 10 s over `POST /api/v1/alarms`, each
 //!    for a different lift, after one second at the same rate on other lifts that is not
-//!    counted (the server warm: connections open, statements prepared). The latency of one is from just before its intake request is sent
-//!    to the stand-in receiving the first SMS of its incident (one process, one monotonic
-//!    clock). Printed beside the floor measured in the same run: two database commits (bare
+//!    counted (the server warm: connections open, statements prepared). The latency of one is
+//!    from just before its intake request is sent to the stand-in receiving the first SMS of
+//!    its incident (one process, one monotonic clock). Printed beside the floor measured in the same run: two database commits (bare
 //!    one-row INSERTs on the same database, p50) plus two loopback HTTP round trips (POSTs to
 //!    the stand-in, p50) — the least any design that commits the alarm, commits the page and
 //!    calls a gateway could take. Goal: p50 ≤ 2 × floor, p99 ≤ 10 × floor.

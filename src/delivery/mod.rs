@@ -148,7 +148,7 @@ struct Inner {
 }
 
 /// Units by id, and when they were read.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Directory {
     read: Option<DateTime<Utc>>,
     units: Arc<HashMap<UnitId, Unit>>,
@@ -777,8 +777,8 @@ struct Pager {
     pages: HashMap<i64, Ringing>,
     schedule: BTreeSet<(DateTime<Utc>, i64)>,
     last_id: i64,
-    units: Arc<HashMap<UnitId, Unit>>,
-    units_read: Option<DateTime<Utc>>,
+    /// The units as last read (shared with `Inner::directory`).
+    units: Directory,
     push_units: HashMap<UnitId, bool>,
     /// What pages need to be written, learnt from the live feed (read from the incident's
     /// record instead when missing, e.g. after a restart).
@@ -804,8 +804,7 @@ impl Pager {
             pages: HashMap::new(),
             schedule: BTreeSet::new(),
             last_id: 0,
-            units: Arc::default(),
-            units_read: None,
+            units: Directory::default(),
             push_units: HashMap::new(),
             seen: HashMap::new(),
             new_pages: true,
@@ -831,7 +830,8 @@ impl Pager {
             // while nothing rings (first messages are decided from them).
             let now = self.paging.inner.clock.now();
             if self
-                .units_read
+                .units
+                .read
                 .is_none_or(|t| now - t > UNITS_FRESH - TimeDelta::seconds(10))
                 && let Err(e) = self.read_units(now).await
             {
@@ -1004,12 +1004,11 @@ impl Pager {
             .units()
             .await
             .map_err(|e| format!("units not read: {e}"))?;
-        self.units = Arc::new(units.into_iter().map(|u| (u.id, u)).collect());
-        self.units_read = Some(now);
-        *i.directory.lock().unwrap_or_else(|p| p.into_inner()) = Directory {
+        self.units = Directory {
             read: Some(now),
-            units: self.units.clone(),
+            units: Arc::new(units.into_iter().map(|u| (u.id, u)).collect()),
         };
+        *i.directory.lock().unwrap_or_else(|p| p.into_inner()) = self.units.clone();
         Ok(())
     }
 
@@ -1087,15 +1086,16 @@ impl Pager {
     ) -> Result<Option<ContactPlan>, String> {
         let i = self.paging.inner.clone();
         // Phone numbers change: the registry is read again at least every minute.
-        let stale = self.units_read.is_none_or(|t| now - t > UNITS_FRESH);
-        let missing = !self.units.contains_key(&unit)
+        let stale = self.units.read.is_none_or(|t| now - t > UNITS_FRESH);
+        let missing = !self.units.units.contains_key(&unit)
             && self
-                .units_read
+                .units
+                .read
                 .is_none_or(|t| now - t > TimeDelta::seconds(2));
         if stale || missing {
             self.read_units(now).await?;
         }
-        let Some(u) = self.units.get(&unit) else {
+        let Some(u) = self.units.units.get(&unit) else {
             return Err(format!("unit {} is not in the registry", unit.0));
         };
         let has_phone = u.phone.is_some();
@@ -1194,7 +1194,7 @@ impl Pager {
                     }
                 }
             }
-            let phone = self.units.get(&unit).and_then(|u| u.phone.clone());
+            let phone = self.units.units.get(&unit).and_then(|u| u.phone.clone());
             let Some(r) = self.pages.get_mut(&id) else {
                 continue;
             };

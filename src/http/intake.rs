@@ -268,7 +268,7 @@ pub async fn post_alarm(
     let lift = resolve(&state, &alarm.lift_ref, field, value).await?;
     let receipt = state
         .inbox
-        .accept_looked_up(&alarm, Some(Some(lift)), now)
+        .accept_looked_up(&alarm, Some(lift), now)
         .await?;
     state
         .metrics

@@ -195,10 +195,7 @@ pub async fn hotline(
     // identifies the lift with the caller or sends a unit by hand.
     let lift = state.store.find_lift(&alarm.lift_ref).await?;
     let lift_unresolved = lift.is_none();
-    let receipt = state
-        .inbox
-        .accept_looked_up(&alarm, Some(lift), now)
-        .await?;
+    let receipt = state.inbox.accept_looked_up(&alarm, lift, now).await?;
     state
         .metrics
         .alarm_received(Channel::Hotline, receipt.duplicate);

@@ -6,11 +6,12 @@
 //! incident yet is still pending and is fed again. The same (channel, source id) twice is one
 //! alarm: the inbox finds the first copy.
 //!
-//! Two ways lead from a commit to the pump. Intake looks the lift up while the alarm commits
+//! Two ways lead from a commit to the pump. Intake looks the lift up before the alarm commits
+//! ([`Inbox::accept_looked_up`], when it had to resolve the lift anyway), while it commits
 //! ([`Inbox::accept`]) or right after ([`Inbox::commit`], whose source waits for the commit
 //! alone) and hands the committed alarm with its lift straight over (no read of the inbox, no
-//! lookup on the way); the pump also reads the inbox for pending rows at start, every idle second and
-//! whenever a handover could not be made (the lookup failed, the queue is full, the desk
+//! lookup on the way); the pump also reads the inbox for pending rows at start, every idle
+//! second and whenever a handover could not be made (the lookup failed, the queue is full, the desk
 //! refused a batch), which covers alarms committed by another node and anything not handed
 //! over. An alarm that arrives both ways is fed once.
 
@@ -144,12 +145,21 @@ impl Inbox {
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
-        self.accept_looked_up(alarm, None, now).await
+        self.accept_with(alarm, None, now).await
     }
 
-    /// [`Self::accept`] for a caller that has looked the alarm's lift up already (`Some`: what
+    /// [`Self::accept`] for a caller that has looked the alarm's lift up already (`lift`: what
     /// the registry said), so it is not looked up twice.
     pub async fn accept_looked_up(
+        &self,
+        alarm: &NewAlarm,
+        lift: Option<Lift>,
+        now: DateTime<Utc>,
+    ) -> Result<InboxReceipt, StoreError> {
+        self.accept_with(alarm, Some(lift), now).await
+    }
+
+    async fn accept_with(
         &self,
         alarm: &NewAlarm,
         looked_up: Option<Option<Lift>>,

@@ -20,7 +20,7 @@ use super::StoredEvent;
 use super::engine::unique_violation;
 use super::log_row::LogRow;
 use super::outbox::message_columns;
-use super::outbox::{Message, MessageRow, PageMessage};
+use super::outbox::{Message, MessageRow, NewMessage, PageMessage};
 use super::postgres::PgStore;
 use super::projection::{self, Context, Writes};
 use super::rows::IncidentDbRow;
@@ -109,146 +109,71 @@ impl PgStore {
     }
 
     async fn write_opening(&self, w: &Writes) -> Result<Vec<Message>, sqlx::Error> {
-        let incidents: Vec<IncidentDbRow> = w.incidents.iter().map(IncidentDbRow::of).collect();
+        let inc: Vec<IncidentDbRow> = w.incidents.iter().map(IncidentDbRow::of).collect();
         let log: Vec<LogRow> = w.rows.iter().map(LogRow::of).collect();
-        let ts = micros;
-        let q = sqlx::query_as::<_, MessageRow>(OPEN)
-            .bind(incidents.iter().map(|r| r.id).collect::<Vec<_>>())
-            .bind(
-                incidents
-                    .iter()
-                    .map(|r| r.status.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(incidents.iter().map(|r| r.lift_id).collect::<Vec<_>>())
-            .bind(
-                incidents
-                    .iter()
-                    .map(|r| r.rescue_code.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(incidents.iter().map(|r| r.company_id).collect::<Vec<_>>())
-            .bind(
-                incidents
-                    .iter()
-                    .map(|r| r.chain.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                incidents
-                    .iter()
-                    .map(|r| r.rules_version.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                incidents
-                    .iter()
-                    .map(|r| ts(r.opened_at.0))
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                incidents
-                    .iter()
-                    .map(|r| r.ended_at.as_ref().map(|t| ts(t.0)))
-                    .collect::<Vec<_>>(),
-            )
-            .bind(incidents.iter().map(|r| r.breached).collect::<Vec<_>>())
-            .bind(
-                incidents
-                    .iter()
-                    .map(|r| r.needs_operator)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                incidents
-                    .iter()
-                    .map(|r| r.lift_unresolved)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                incidents
-                    .iter()
-                    .map(|r| ts(r.updated_at.0))
-                    .collect::<Vec<_>>(),
-            )
-            .bind(log.iter().map(|r| r.seq).collect::<Vec<_>>())
-            .bind(log.iter().map(|r| r.incident_id).collect::<Vec<_>>())
-            .bind(log.iter().map(|r| r.incident_seq).collect::<Vec<_>>())
-            .bind(log.iter().map(|r| ts(r.at.0)).collect::<Vec<_>>())
-            .bind(log.iter().map(|r| r.kind.clone()).collect::<Vec<_>>())
-            .bind(log.iter().map(|r| r.actor.clone()).collect::<Vec<_>>())
-            .bind(log.iter().map(|r| r.step.clone()).collect::<Vec<_>>())
-            .bind(
-                log.iter()
-                    .map(|r| r.rules_version.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(log.iter().map(|r| r.reason.clone()).collect::<Vec<_>>())
-            .bind(log.iter().map(|r| r.body.clone()).collect::<Vec<_>>())
-            .bind(log.iter().map(|r| r.prev_hash.clone()).collect::<Vec<_>>())
-            .bind(log.iter().map(|r| r.hash.clone()).collect::<Vec<_>>())
-            .bind(w.alarms.iter().map(|a| a.0.0).collect::<Vec<_>>())
-            .bind(w.alarms.iter().map(|a| a.1.0).collect::<Vec<_>>())
-            .bind(w.alarms.iter().map(|a| ts(a.2)).collect::<Vec<_>>())
-            .bind(w.outbox.iter().map(|o| o.incident.0).collect::<Vec<_>>())
-            .bind(w.outbox.iter().map(|o| o.event_seq).collect::<Vec<_>>())
-            .bind(w.outbox.iter().map(|o| o.step.clone()).collect::<Vec<_>>())
-            .bind(w.outbox.iter().map(|o| o.unit.0).collect::<Vec<_>>())
-            .bind(w.outbox.iter().map(|o| o.page_no).collect::<Vec<_>>())
-            .bind(
-                w.outbox
-                    .iter()
-                    .map(|o| o.dedupe_key.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(w.outbox.iter().map(|o| ts(o.at)).collect::<Vec<_>>())
-            .bind(
-                w.outbox
-                    .iter()
-                    .map(|o| o.payload.0.clone())
-                    .collect::<Vec<_>>(),
-            );
-        let m: Vec<_> = w.messages.iter().collect();
-        let rows = q
-            .bind(m.iter().map(|(page, _)| page.clone()).collect::<Vec<_>>())
-            .bind(m.iter().map(|(_, m)| m.incident.0).collect::<Vec<_>>())
-            .bind(m.iter().map(|(_, m)| m.step.clone()).collect::<Vec<_>>())
-            .bind(m.iter().map(|(_, m)| m.unit.0).collect::<Vec<_>>())
-            .bind(m.iter().map(|(_, m)| m.channel.clone()).collect::<Vec<_>>())
-            .bind(m.iter().map(|(_, m)| m.n).collect::<Vec<_>>())
-            .bind(
-                m.iter()
-                    .map(|(_, m)| m.dedupe_key.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                m.iter()
-                    .map(|(_, m)| status_of(m.claim_until).0)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                m.iter()
-                    .map(|(_, m)| status_of(m.claim_until).1)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(m.iter().map(|(_, m)| ts(m.at)).collect::<Vec<_>>())
-            .bind(
-                m.iter()
-                    .map(|(_, m)| m.claim_until.map(ts))
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                m.iter()
-                    .map(|(_, m)| m.recipient.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(m.iter().map(|(_, m)| m.body.0.clone()).collect::<Vec<_>>())
+        let (al, ob) = (&w.alarms, &w.outbox);
+        let m: Vec<&NewMessage> = w.messages.iter().map(|(_, m)| m).collect();
+        let rows = sqlx::query_as::<_, MessageRow>(OPEN)
+            .bind(col(&inc, |r| r.id))
+            .bind(col(&inc, |r| r.status.clone()))
+            .bind(col(&inc, |r| r.lift_id))
+            .bind(col(&inc, |r| r.rescue_code.clone()))
+            .bind(col(&inc, |r| r.company_id))
+            .bind(col(&inc, |r| r.chain.clone()))
+            .bind(col(&inc, |r| r.rules_version.clone()))
+            .bind(col(&inc, |r| micros(r.opened_at.0)))
+            .bind(col(&inc, |r| r.ended_at.as_ref().map(|t| micros(t.0))))
+            .bind(col(&inc, |r| r.breached))
+            .bind(col(&inc, |r| r.needs_operator))
+            .bind(col(&inc, |r| r.lift_unresolved))
+            .bind(col(&inc, |r| micros(r.updated_at.0)))
+            .bind(col(&log, |r| r.seq))
+            .bind(col(&log, |r| r.incident_id))
+            .bind(col(&log, |r| r.incident_seq))
+            .bind(col(&log, |r| micros(r.at.0)))
+            .bind(col(&log, |r| r.kind.clone()))
+            .bind(col(&log, |r| r.actor.clone()))
+            .bind(col(&log, |r| r.step.clone()))
+            .bind(col(&log, |r| r.rules_version.clone()))
+            .bind(col(&log, |r| r.reason.clone()))
+            .bind(col(&log, |r| r.body.clone()))
+            .bind(col(&log, |r| r.prev_hash.clone()))
+            .bind(col(&log, |r| r.hash.clone()))
+            .bind(col(al, |a| a.0.0))
+            .bind(col(al, |a| a.1.0))
+            .bind(col(al, |a| micros(a.2)))
+            .bind(col(ob, |o| o.incident.0))
+            .bind(col(ob, |o| o.event_seq))
+            .bind(col(ob, |o| o.step.clone()))
+            .bind(col(ob, |o| o.unit.0))
+            .bind(col(ob, |o| o.page_no))
+            .bind(col(ob, |o| o.dedupe_key.clone()))
+            .bind(col(ob, |o| micros(o.at)))
+            .bind(col(ob, |o| o.payload.0.clone()))
+            .bind(col(&w.messages, |(page, _)| page.clone()))
+            .bind(col(&m, |m| m.incident.0))
+            .bind(col(&m, |m| m.step.clone()))
+            .bind(col(&m, |m| m.unit.0))
+            .bind(col(&m, |m| m.channel.clone()))
+            .bind(col(&m, |m| m.n))
+            .bind(col(&m, |m| m.dedupe_key.clone()))
+            .bind(col(&m, |m| status_of(m.claim_until).0))
+            .bind(col(&m, |m| status_of(m.claim_until).1))
+            .bind(col(&m, |m| micros(m.at)))
+            .bind(col(&m, |m| m.claim_until.map(micros)))
+            .bind(col(&m, |m| m.recipient.clone()))
+            .bind(col(&m, |m| m.body.0.clone()))
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter()
             .map(|r| r.decode().map_err(|e| sqlx::Error::Decode(Box::new(e))))
             .collect()
     }
+}
+
+/// One column of `rows`, to bind as an array.
+fn col<T, U>(rows: &[T], f: impl Fn(&T) -> U) -> Vec<U> {
+    rows.iter().map(f).collect()
 }
 
 /// A first message's status and attempts: claimed for sending at once, or left pending.

@@ -4,8 +4,8 @@
 //! bytes are what the hash covers). Appends queue on `LOCK TABLE events IN SHARE ROW EXCLUSIVE
 //! MODE`, which conflicts with itself and with row writes but not with reads (see
 //! `store::engine`), except a batch that only opens incidents, which is one statement chained
-//! from the head this store last committed (`store::opening`). A trigger refuses `UPDATE`, `DELETE` and `TRUNCATE` on `events`
-//! (`migrations/postgres/0002_log.sql`).
+//! from the head this store last committed (`store::opening`). A trigger refuses `UPDATE`,
+//! `DELETE` and `TRUNCATE` on `events` (`migrations/postgres/0002_log.sql`).
 
 use super::StoreError;
 use super::opening::Head;
@@ -50,6 +50,11 @@ impl PgStore {
     /// Takes the head this store knows, leaving it unknown until [`Self::remember_head`].
     pub(crate) fn take_head(&self) -> Head {
         std::mem::take(&mut *self.head.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Forgets the head (an append is under way that may not commit).
+    pub(crate) fn forget_head(&self) {
+        self.take_head();
     }
 
     /// Records the head an append committed.

@@ -70,8 +70,8 @@ impl SqliteStore {
         Ok(None)
     }
 
-    /// Nothing to remember (see [`Self::append_opening`]).
-    pub(crate) fn take_head(&self) {}
+    /// Nothing to forget (see [`Self::append_opening`]).
+    pub(crate) fn forget_head(&self) {}
 
     /// Nothing to remember (see [`Self::append_opening`]).
     pub(crate) fn remember_head(&self, _: Option<(i64, String)>) {}

@@ -41,7 +41,7 @@ macro_rules! append_ops {
                         return Ok(done);
                     }
                     // Until this commits, the head is not known (it may not commit).
-                    self.take_head();
+                    self.forget_head();
                     let mut tx = self.pool.begin_with($begin_append).await?;
                     let head: Option<(i64, String)> = sqlx::query_as(sql::LOG_HEAD)
                         .fetch_optional(&mut *tx)
