@@ -248,3 +248,38 @@ conformance!(
         );
     }
 );
+
+/// What only PostgreSQL has: the one-statement append takes an opening batch while the store
+/// knows the head, and leaves the batch to the locked path, writing nothing, when it does not.
+#[tokio::test]
+async fn on_postgres_an_opening_batch_is_one_statement_unless_the_head_moved() {
+    let Some(db) = super::TestDb::postgres().await else {
+        return;
+    };
+    let pg = db.postgres_store().expect("a PostgreSQL store");
+    let mut story = Story::new();
+    for lift in 1..=4 {
+        story.run(|w| crate::store::tests::scenarios::alarm(w, lift, Some(1)));
+    }
+    for a in story.alarms() {
+        pg.insert_alarm(&a, a.occurred_at).await.unwrap();
+    }
+    let b = &story.batches;
+    let taken = pg.append_opening(&b[0], &[]).await.unwrap();
+    assert_eq!(taken.map(|(rows, _)| rows.len()), Some(b[0].len()));
+    // Another writer moves the head: this store's statement is refused, nothing is written.
+    db.second_store().await.append(&b[1]).await.unwrap();
+    let events = "SELECT COUNT(*) FROM events";
+    let before = db.count(events).await;
+    assert!(pg.append_opening(&b[2], &[]).await.unwrap().is_none());
+    assert_eq!(db.count(events).await, before);
+    // The locked path takes it, and the store knows the head again.
+    pg.append(&b[2]).await.unwrap();
+    assert!(pg.append_opening(&b[3], &[]).await.unwrap().is_some());
+    // A batch of a known incident needs its rows loaded: never the one statement.
+    let later = full_rescue().batches[1].clone();
+    assert!(pg.append_opening(&later, &[]).await.unwrap().is_none());
+    let report = verify_log(pg).await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.rows, story.events().len() as u64);
+}

@@ -117,6 +117,14 @@ impl TestDb {
         }
     }
 
+    /// The PostgreSQL store itself, for what only that adapter has.
+    pub fn postgres_store(&self) -> Option<&PgStore> {
+        match &self.engine {
+            Engine::Postgres(s) => Some(s),
+            Engine::Sqlite(_) => None,
+        }
+    }
+
     /// Which engine ("sqlite", "postgres").
     pub fn engine(&self) -> &'static str {
         self.store().engine()
