@@ -7,6 +7,7 @@
 //! `migrations/sqlite` with aligned versions and are applied by [`open`]. The conformance suite
 //! (`store/tests/`) runs every behaviour against both engines.
 
+mod cache;
 pub mod chain;
 mod engine;
 mod log_row;
@@ -274,7 +275,8 @@ pub trait Store: Send + Sync + 'static {
         unit: Option<UnitId>,
         label: &str,
     ) -> Result<i64, StoreError>;
-    /// Finds a token by the hash of its secret.
+    /// Finds a token by the hash of its secret (one found is kept for up to 30 s:
+    /// `store::cache`).
     async fn token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError>;
 
     /// The stored response to an earlier request with this idempotency key from this actor.

@@ -19,6 +19,8 @@ pub struct PgStore {
     pub(crate) pool: PgPool,
     /// The log's head as this store last committed it (see `store::opening`).
     head: Arc<Mutex<Head>>,
+    /// Tokens lately found (see `store::cache`).
+    pub(crate) tokens: Arc<super::cache::Tokens>,
 }
 
 impl PgStore {
@@ -44,6 +46,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             head: Arc::new(Mutex::new(Head::Known(head))),
+            tokens: Arc::default(),
         })
     }
 

@@ -25,6 +25,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Tokens lately found (see `store::cache`).
+    pub(crate) tokens: std::sync::Arc<super::cache::Tokens>,
 }
 
 impl SqliteStore {
@@ -51,7 +53,10 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(sqlx::Error::Migrate(Box::new(e))))?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            tokens: Default::default(),
+        })
     }
 
     /// The connection pool (for operations tooling and tests).

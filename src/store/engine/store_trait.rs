@@ -225,11 +225,18 @@ macro_rules! store_trait {
                 }
 
                 async fn token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+                    if let Some(token) = self.tokens.get(hash) {
+                        return Ok(Some(token));
+                    }
                     let row: Option<TokenDbRow> = sqlx::query_as(sql::TOKEN)
                         .bind(hash)
                         .fetch_optional(&self.pool)
                         .await?;
-                    row.map(TokenDbRow::decode).transpose()
+                    let found = row.map(TokenDbRow::decode).transpose()?;
+                    if let Some(token) = &found {
+                        self.tokens.keep(hash, token);
+                    }
+                    Ok(found)
                 }
 
                 async fn idempotent_response(
