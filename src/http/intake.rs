@@ -1,17 +1,18 @@
 //! Alarm intake over HTTP: IoT platforms and telephony gateways (role `integration`) and the
 //! console (role `operator`) post alarms here.
 //!
-//! An alarm is checked completely — identifiers through the domain's `parse` constructors, the
-//! lift resolved in the registry, sizes and times — before it is committed to the inbox, so a
-//! refused alarm leaves no trace. `202 Accepted` means committed: the alarm will be dispatched
-//! even when the answer does not name the incident yet.
+//! An alarm is checked completely — identifiers through the domain's `parse` constructors, sizes
+//! and times — before it goes to the inbox, and its lift is resolved in the registry as it
+//! commits (one statement on PostgreSQL), so a refused alarm, an unknown lift's included, leaves
+//! no trace. `202 Accepted` means committed: the alarm will be dispatched even when the answer
+//! does not name the incident yet.
 
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use crate::domain::{
-    AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, DeviceId, IncidentId, Lift, LiftId,
-    LiftRef, PhoneNumber, RegistrationCode, RescueCode,
+    AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, DeviceId, IncidentId, LiftId, LiftRef,
+    PhoneNumber, RegistrationCode, RescueCode,
 };
 use crate::service::AppState;
 use crate::store::{NewAlarm, Role};
@@ -83,20 +84,6 @@ impl LiftRefIn {
         };
         Ok((r, field, value.clone()))
     }
-}
-
-/// Finds the lift a reference names, or 422 naming the field and the value.
-pub async fn resolve(
-    state: &AppState,
-    r: &LiftRef,
-    field: String,
-    value: String,
-) -> Result<Lift, ApiError> {
-    state
-        .store
-        .find_lift(r)
-        .await?
-        .ok_or(ApiError::UnknownLift { field, value })
 }
 
 /// What the alarm reports: `"entrapment_at_landing"`, `"entrapment_between_floors"`,
@@ -257,7 +244,7 @@ impl AlarmIn {
     }
 }
 
-/// `POST /api/v1/alarms`: check, resolve the lift, commit, answer 202.
+/// `POST /api/v1/alarms`: check, commit with the lift resolved (422 if none), answer 202.
 pub async fn post_alarm(
     state: web::Data<AppState>,
     caller: Caller,
@@ -265,11 +252,11 @@ pub async fn post_alarm(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let (alarm, field, value) = body.0.into_alarm(caller.role, now)?;
-    let lift = resolve(&state, &alarm.lift_ref, field, value).await?;
     let receipt = state
         .inbox
-        .accept_looked_up(&alarm, Some(lift), now)
-        .await?;
+        .accept_for_lift(&alarm, now)
+        .await?
+        .ok_or(ApiError::UnknownLift { field, value })?;
     state
         .metrics
         .alarm_received(alarm.channel, receipt.duplicate);

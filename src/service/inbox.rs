@@ -7,13 +7,14 @@
 //! alarm: the inbox finds the first copy.
 //!
 //! Two ways lead from a commit to the pump. Intake looks the lift up before the alarm commits
-//! ([`Inbox::accept_looked_up`], when it had to resolve the lift anyway), while it commits
-//! ([`Inbox::accept`]) or right after ([`Inbox::commit`], whose source waits for the commit
-//! alone) and hands the committed alarm with its lift straight over (no read of the inbox, no
-//! lookup on the way); the pump also reads the inbox for pending rows at start, every idle
-//! second and whenever a handover could not be made (the lookup failed, the queue is full, the desk
-//! refused a batch), which covers alarms committed by another node and anything not handed
-//! over. An alarm that arrives both ways is fed once.
+//! ([`Inbox::accept_looked_up`], when it had to resolve the lift anyway), in the commit itself
+//! ([`Inbox::accept_for_lift`], for an alarm refused without a registered lift), while it
+//! commits ([`Inbox::accept`]) or right after ([`Inbox::commit`], whose source waits for the
+//! commit alone) and hands the committed alarm with its lift straight over (no read of the
+//! inbox, no lookup on the way); the pump also reads the inbox for pending rows at start, every
+//! idle second and whenever a handover could not be made (the lookup failed, the queue is full,
+//! the desk refused a batch), which covers alarms committed by another node and anything not
+//! handed over. An alarm that arrives both ways is fed once.
 
 use crate::desk::{DeskError, DeskHandle};
 use crate::dispatch::Command;
@@ -159,14 +160,42 @@ impl Inbox {
         self.accept_with(alarm, Some(lift), now).await
     }
 
+    /// [`Self::accept`] for an alarm whose lift must be in the registry, found as the alarm
+    /// commits ([`Store::insert_alarm_for_lift`]): `None`, with nothing written, when its
+    /// reference names no lift.
+    pub async fn accept_for_lift(
+        &self,
+        alarm: &NewAlarm,
+        now: DateTime<Utc>,
+    ) -> Result<Option<InboxReceipt>, StoreError> {
+        let done = self.processed.subscribe();
+        let Some((receipt, lift)) = self.store.insert_alarm_for_lift(alarm, now).await? else {
+            return Ok(None);
+        };
+        if self.first_copy(&receipt) {
+            self.hand_over(receipt.alarm.clone(), Ok(Some(lift)));
+        }
+        self.incident_of(receipt, done).await.map(Some)
+    }
+
     async fn accept_with(
         &self,
         alarm: &NewAlarm,
         looked_up: Option<Option<Lift>>,
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
-        let mut done = self.processed.subscribe();
-        let mut receipt = self.insert(alarm, looked_up, now).await?;
+        let done = self.processed.subscribe();
+        let receipt = self.insert(alarm, looked_up, now).await?;
+        self.incident_of(receipt, done).await
+    }
+
+    /// Waits a little for the incident a committed alarm opens or joins (`done` subscribed
+    /// before the commit, so the desk's answer cannot be missed).
+    async fn incident_of(
+        &self,
+        mut receipt: InboxReceipt,
+        mut done: broadcast::Receiver<(AlarmId, IncidentId)>,
+    ) -> Result<InboxReceipt, StoreError> {
         if receipt.incident.is_some() {
             return Ok(receipt);
         }

@@ -209,6 +209,15 @@ pub trait Store: Send + Sync + 'static {
         alarm: &NewAlarm,
         received_at: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError>;
+    /// Commits an alarm whose lift must be in the registry, resolving its reference in the same
+    /// step: `None`, with nothing written, when it names no lift; else the receipt (the
+    /// earlier copy's for a repeated (channel, source id)) and the lift. One round trip on
+    /// PostgreSQL, where looking up first and then inserting takes two.
+    async fn insert_alarm_for_lift(
+        &self,
+        alarm: &NewAlarm,
+        received_at: DateTime<Utc>,
+    ) -> Result<Option<(InboxReceipt, Lift)>, StoreError>;
     /// Alarms the desk has not processed yet, oldest first.
     async fn pending_alarms(&self, limit: i64) -> Result<Vec<Alarm>, StoreError>;
     /// Number of alarms waiting in the inbox.

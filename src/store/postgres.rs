@@ -69,6 +69,48 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Finds the lift and commits the alarm in one statement (`sql::ALARM_FOR_LIFT_BY_ID` and
+    /// its kin): the alarm is inserted only if the lift is there.
+    pub(crate) async fn insert_resolved(
+        &self,
+        a: &super::NewAlarm,
+        received_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<(super::InboxReceipt, crate::domain::Lift)>, StoreError> {
+        use super::sql;
+        use crate::domain::LiftRef;
+        let q = match &a.lift_ref {
+            LiftRef::Id(id) => sqlx::query_as(sql::ALARM_FOR_LIFT_BY_ID).bind(id.0),
+            LiftRef::RescueCode(c) => {
+                sqlx::query_as(sql::ALARM_FOR_LIFT_BY_RESCUE_CODE).bind(c.as_str())
+            }
+            LiftRef::RegistrationCode(c) => {
+                sqlx::query_as(sql::ALARM_FOR_LIFT_BY_REGISTRATION_CODE).bind(c.as_str())
+            }
+            LiftRef::Phone(p) => sqlx::query_as(sql::ALARM_FOR_LIFT_BY_PHONE).bind(p.as_str()),
+            LiftRef::Device(d) => sqlx::query_as(sql::ALARM_FOR_LIFT_BY_DEVICE).bind(d.as_str()),
+            LiftRef::Unparsed(_) => return Ok(None),
+        };
+        let row: Option<LiftAndAlarm> = q
+            .bind(super::rows::enum_name(&a.channel))
+            .bind(&a.source_alarm_id)
+            .bind(super::rows::to_json(a)?)
+            .bind(super::types::Ts(received_at))
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let lift = row.lift.decode()?;
+        let receipt = self.inbox_receipt(a, row.alarm_id, received_at).await?;
+        Ok(Some((receipt, lift)))
+    }
+}
+
+/// A lift found, and the id of the alarm inserted for it (`None`: a copy was there).
+#[derive(sqlx::FromRow)]
+struct LiftAndAlarm {
+    #[sqlx(flatten)]
+    lift: super::rows::LiftRow,
+    alarm_id: Option<i64>,
 }
 
 super::engine::impl_store!(

@@ -181,6 +181,28 @@ pub const LIFT_BY_DEVICE: &str = concat!(
     lift_columns!(),
     " FROM lifts WHERE device_id = $1 ORDER BY id LIMIT 1"
 );
+/// PostgreSQL: finds the lift (`WHERE` the given condition on `$1`) and, only if there is one,
+/// inserts the alarm (`$2`..`$5` as in [`INSERT_ALARM`]); one row, the lift's columns and the
+/// new alarm's id (null: a copy was there), or no row and nothing written.
+macro_rules! insert_for_lift {
+    ($where:literal) => {
+        concat!(
+            "WITH l AS (SELECT ",
+            lift_columns!(),
+            " FROM lifts WHERE ",
+            $where,
+            "), a AS (INSERT INTO alarms (channel, source_alarm_id, body, received_at) \
+             SELECT $2, $3, $4, $5 FROM l \
+             ON CONFLICT (channel, source_alarm_id) DO NOTHING RETURNING id) \
+             SELECT l.*, (SELECT id FROM a) AS alarm_id FROM l"
+        )
+    };
+}
+pub const ALARM_FOR_LIFT_BY_ID: &str = insert_for_lift!("id = $1");
+pub const ALARM_FOR_LIFT_BY_RESCUE_CODE: &str = insert_for_lift!("rescue_code = $1");
+pub const ALARM_FOR_LIFT_BY_REGISTRATION_CODE: &str = insert_for_lift!("registration_code = $1");
+pub const ALARM_FOR_LIFT_BY_PHONE: &str = insert_for_lift!("cabin_phone = $1 ORDER BY id LIMIT 1");
+pub const ALARM_FOR_LIFT_BY_DEVICE: &str = insert_for_lift!("device_id = $1 ORDER BY id LIMIT 1");
 pub const LIFTS_PAGE: &str = concat!(
     "SELECT ",
     lift_columns!(),

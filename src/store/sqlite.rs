@@ -75,6 +75,19 @@ impl SqliteStore {
         Ok(None)
     }
 
+    /// Looks the lift up, then commits the alarm: in process, two statements cost little.
+    pub(crate) async fn insert_resolved(
+        &self,
+        alarm: &super::NewAlarm,
+        received_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<(super::InboxReceipt, crate::domain::Lift)>, StoreError> {
+        let Some(lift) = self.find_lift_row(&alarm.lift_ref).await? else {
+            return Ok(None);
+        };
+        let receipt = self.insert_alarm_row(alarm, received_at).await?;
+        Ok(Some((receipt, lift)))
+    }
+
     /// Nothing to forget (see [`Self::append_opening`]).
     pub(crate) fn forget_head(&self) {}
 

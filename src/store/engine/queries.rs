@@ -31,9 +31,20 @@ macro_rules! query_ops {
                         .bind(Ts(received_at))
                         .fetch_optional(&self.pool)
                         .await?;
+                    self.inbox_receipt(a, id, received_at).await
+                }
+
+                /// The receipt of an insert that gave the new row's `id`, or none (the same
+                /// channel and source id were there: the first copy is read).
+                pub(crate) async fn inbox_receipt(
+                    &self,
+                    a: &NewAlarm,
+                    id: Option<i64>,
+                    received_at: DateTime<Utc>,
+                ) -> Result<InboxReceipt, StoreError> {
                     let Some(id) = id else {
                         let first: AlarmRow = sqlx::query_as(sql::FIND_ALARM)
-                            .bind(&channel)
+                            .bind(enum_name(&a.channel))
                             .bind(&a.source_alarm_id)
                             .fetch_one(&self.pool)
                             .await?;

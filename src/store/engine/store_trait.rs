@@ -46,6 +46,14 @@ macro_rules! store_trait {
                     self.insert_alarm_row(alarm, micros(received_at)).await
                 }
 
+                async fn insert_alarm_for_lift(
+                    &self,
+                    alarm: &NewAlarm,
+                    received_at: DateTime<Utc>,
+                ) -> Result<Option<(InboxReceipt, Lift)>, StoreError> {
+                    self.insert_resolved(alarm, micros(received_at)).await
+                }
+
                 async fn pending_alarms(&self, limit: i64) -> Result<Vec<Alarm>, StoreError> {
                     let rows: Vec<AlarmRow> = sqlx::query_as(sql::PENDING_ALARMS)
                         .bind(limit.max(0))

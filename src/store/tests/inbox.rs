@@ -27,6 +27,96 @@ fn alarm(channel: Channel, source: &str) -> NewAlarm {
     }
 }
 
+conformance!(
+    an_alarm_for_a_registered_lift_is_committed_with_its_lift_and_one_for_none_leaves_no_trace,
+    |db| {
+        use crate::domain::{DeviceId, LiftId, PhoneNumber, RescueCode};
+        use crate::store::tests::registry::{bare_lift, full_lift};
+        let s = db.store();
+        let (lift, other) = (full_lift(5), bare_lift(6));
+        s.put_lifts(&[lift.clone(), other.clone()]).await.unwrap();
+        let nobody = [
+            LiftRef::Id(LiftId(7)),
+            LiftRef::RescueCode(RescueCode::parse("999999").unwrap()),
+            LiftRef::Phone(PhoneNumber::parse("110").unwrap()),
+            LiftRef::Device(DeviceId::parse("nobody").unwrap()),
+            LiftRef::Unparsed("035305".into()),
+        ];
+        for (i, r) in nobody.into_iter().enumerate() {
+            let a = NewAlarm {
+                lift_ref: r.clone(),
+                ..alarm(Channel::Iot, &format!("N-{i}"))
+            };
+            assert_eq!(
+                s.insert_alarm_for_lift(&a, t(1)).await.unwrap(),
+                None,
+                "{r:?}"
+            );
+        }
+        assert_eq!(s.inbox_depth().await.unwrap(), 0, "nothing written");
+        let refs = [
+            LiftRef::Id(LiftId(5)),
+            LiftRef::RescueCode(lift.rescue_code.clone()),
+            LiftRef::RegistrationCode(lift.registration_code.clone()),
+            LiftRef::Phone(lift.cabin_phone.clone().unwrap()),
+            LiftRef::Device(lift.device_id.clone().unwrap()),
+        ];
+        let mut committed = Vec::new();
+        for (i, r) in refs.into_iter().enumerate() {
+            let a = NewAlarm {
+                lift_ref: r.clone(),
+                ..alarm(Channel::Iot, &format!("A-{i}"))
+            };
+            let (receipt, found) = s
+                .insert_alarm_for_lift(&a, t(i as i64))
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("{r:?} names lift 5"));
+            assert_eq!(found, lift, "{r:?}");
+            assert!(!receipt.duplicate);
+            assert_eq!(receipt.incident, None);
+            assert_eq!(receipt.alarm.lift_ref, r);
+            assert_eq!(
+                receipt.alarm.received_at,
+                t(i as i64),
+                "kept to the microsecond"
+            );
+            committed.push(receipt.alarm);
+        }
+        let (again, found) = s
+            .insert_alarm_for_lift(
+                &NewAlarm {
+                    lift_ref: LiftRef::RescueCode(lift.rescue_code.clone()),
+                    ..alarm(Channel::Iot, "A-0")
+                },
+                t(9),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(again.duplicate, "the same (channel, source id) again");
+        assert_eq!(
+            again.alarm, committed[0],
+            "the first copy, as first received"
+        );
+        assert_eq!(found, lift);
+        let (bare, found) = s
+            .insert_alarm_for_lift(
+                &NewAlarm {
+                    lift_ref: LiftRef::Id(LiftId(6)),
+                    ..alarm(Channel::Iot, "B-1")
+                },
+                t(10),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found, other, "a lift with every optional field empty");
+        committed.push(bare.alarm);
+        assert_eq!(s.pending_alarms(10).await.unwrap(), committed);
+    }
+);
+
 conformance!(the_same_source_alarm_twice_is_one_alarm, |db| {
     let s = db.store();
     let first = s
