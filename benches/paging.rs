@@ -144,17 +144,22 @@ fn serve(service: &liftrescue::service::Service) -> (String, actix_web::dev::Ser
     (base, handle)
 }
 
-async fn round_trips(client: &reqwest::Client, gw: &str, n: usize) -> Vec<f64> {
+/// One loopback round trip to the stand-in, with a body the size of an SMS request.
+async fn round_trip(client: &reqwest::Client, gw: &str) {
     let body = serde_json::json!({"to": "13900000001", "text": "x".repeat(120), "id": "probe"});
+    let _ = client
+        .post(format!("{gw}/probe"))
+        .json(&body)
+        .send()
+        .await
+        .map(|r| r.status());
+}
+
+async fn round_trips(client: &reqwest::Client, gw: &str, n: usize) -> Vec<f64> {
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        let _ = client
-            .post(format!("{gw}/probe"))
-            .json(&body)
-            .send()
-            .await
-            .map(|r| r.status());
+        round_trip(client, gw).await;
         v.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     sorted(v)
@@ -174,24 +179,15 @@ async fn paced_floor(
     n: usize,
 ) -> Vec<f64> {
     let mut c = load::probe_connection(url).await;
-    let body = serde_json::json!({"to": "13900000001", "text": "x".repeat(120), "id": "probe"});
-    let trip = || async {
-        let _ = client
-            .post(format!("{gw}/probe"))
-            .json(&body)
-            .send()
-            .await
-            .map(|r| r.status());
-    };
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
         tick.tick().await;
         let t = Instant::now();
-        trip().await;
+        round_trip(client, gw).await;
         sqlx::query(load::PROBE_INSERT).execute(&mut c).await.ok();
         sqlx::query(load::PROBE_INSERT).execute(&mut c).await.ok();
-        trip().await;
+        round_trip(client, gw).await;
         v.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     sorted(v)

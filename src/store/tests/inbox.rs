@@ -30,19 +30,12 @@ fn alarm(channel: Channel, source: &str) -> NewAlarm {
 conformance!(
     an_alarm_for_a_registered_lift_is_committed_with_its_lift_and_one_for_none_leaves_no_trace,
     |db| {
-        use crate::domain::{DeviceId, LiftId, PhoneNumber, RescueCode};
-        use crate::store::tests::registry::{bare_lift, full_lift};
+        use crate::domain::LiftId;
+        use crate::store::tests::registry::{bare_lift, full_lift, references, unregistered};
         let s = db.store();
         let (lift, other) = (full_lift(5), bare_lift(6));
         s.put_lifts(&[lift.clone(), other.clone()]).await.unwrap();
-        let nobody = [
-            LiftRef::Id(LiftId(7)),
-            LiftRef::RescueCode(RescueCode::parse("999999").unwrap()),
-            LiftRef::Phone(PhoneNumber::parse("110").unwrap()),
-            LiftRef::Device(DeviceId::parse("nobody").unwrap()),
-            LiftRef::Unparsed("035305".into()),
-        ];
-        for (i, r) in nobody.into_iter().enumerate() {
+        for (i, r) in unregistered().into_iter().enumerate() {
             let a = NewAlarm {
                 lift_ref: r.clone(),
                 ..alarm(Channel::Iot, &format!("N-{i}"))
@@ -54,15 +47,8 @@ conformance!(
             );
         }
         assert_eq!(s.inbox_depth().await.unwrap(), 0, "nothing written");
-        let refs = [
-            LiftRef::Id(LiftId(5)),
-            LiftRef::RescueCode(lift.rescue_code.clone()),
-            LiftRef::RegistrationCode(lift.registration_code.clone()),
-            LiftRef::Phone(lift.cabin_phone.clone().unwrap()),
-            LiftRef::Device(lift.device_id.clone().unwrap()),
-        ];
         let mut committed = Vec::new();
-        for (i, r) in refs.into_iter().enumerate() {
+        for (i, r) in references(&lift).into_iter().enumerate() {
             let a = NewAlarm {
                 lift_ref: r.clone(),
                 ..alarm(Channel::Iot, &format!("A-{i}"))

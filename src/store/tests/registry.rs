@@ -32,6 +32,29 @@ pub fn full_lift(id: i64) -> Lift {
     }
 }
 
+/// Every kind of reference to `lift` (it has a cabin phone and a device).
+pub fn references(lift: &Lift) -> [LiftRef; 5] {
+    [
+        LiftRef::Id(lift.id),
+        LiftRef::RescueCode(lift.rescue_code.clone()),
+        LiftRef::RegistrationCode(lift.registration_code.clone()),
+        LiftRef::Phone(lift.cabin_phone.clone().unwrap()),
+        LiftRef::Device(lift.device_id.clone().unwrap()),
+    ]
+}
+
+/// References that name no lift of [`full_lift`]`(5)` and [`bare_lift`]`(6)`, one of each kind
+/// (and one the source sent that did not parse).
+pub fn unregistered() -> [LiftRef; 5] {
+    [
+        LiftRef::Id(LiftId(7)),
+        LiftRef::RescueCode(RescueCode::parse("999999").unwrap()),
+        LiftRef::Phone(PhoneNumber::parse("110").unwrap()),
+        LiftRef::Device(DeviceId::parse("nobody").unwrap()),
+        LiftRef::Unparsed("035305".into()),
+    ]
+}
+
 /// A lift with every optional field empty.
 pub fn bare_lift(id: i64) -> Lift {
     Lift {
@@ -138,14 +161,7 @@ conformance!(find_lift_resolves_every_kind_of_reference, |db| {
     let s = db.store();
     let (lift, other) = (full_lift(5), bare_lift(6));
     s.put_lifts(&[lift.clone(), other.clone()]).await.unwrap();
-    let refs = [
-        LiftRef::Id(LiftId(5)),
-        LiftRef::RescueCode(lift.rescue_code.clone()),
-        LiftRef::RegistrationCode(lift.registration_code.clone()),
-        LiftRef::Phone(lift.cabin_phone.clone().unwrap()),
-        LiftRef::Device(lift.device_id.clone().unwrap()),
-    ];
-    for r in refs {
+    for r in references(&lift) {
         assert_eq!(
             s.find_lift(&r).await.unwrap().as_ref(),
             Some(&lift),
@@ -157,14 +173,7 @@ conformance!(find_lift_resolves_every_kind_of_reference, |db| {
         .await
         .unwrap();
     assert_eq!(found, Some(other));
-    let nobody = [
-        LiftRef::Id(LiftId(7)),
-        LiftRef::RescueCode(RescueCode::parse("999999").unwrap()),
-        LiftRef::Phone(PhoneNumber::parse("110").unwrap()),
-        LiftRef::Device(DeviceId::parse("nobody").unwrap()),
-        LiftRef::Unparsed("035305".into()),
-    ];
-    for r in nobody {
+    for r in unregistered() {
         assert_eq!(s.find_lift(&r).await.unwrap(), None, "{r:?}");
     }
 });
