@@ -65,14 +65,14 @@ impl Paging {
             };
             if i.gateways.has(Channel::Push)
                 && i.plans
-                    .of(unit.kind)
+                    .of_unit(unit)
                     .steps()
                     .iter()
                     .any(|s| s.channel == Channel::Push)
             {
                 continue; // whether it has a subscription takes a read: the pager's
             }
-            let Some(plan) = self.reachable_plan(unit.kind, unit.phone.is_some(), false) else {
+            let Some(plan) = self.reachable_plan(unit, false) else {
                 continue;
             };
             let page = PageRef {

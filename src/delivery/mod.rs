@@ -102,6 +102,23 @@ impl Plans {
     fn of(&self, kind: UnitKind) -> &ContactPlan {
         self.by_kind.get(&kind).unwrap_or(&self.default)
     }
+
+    /// The unit's own plan from its record, else its kind's. The registry checks a plan when it
+    /// is stored, so one that does not parse here was written around it: it is logged and the
+    /// kind's is used.
+    fn of_unit(&self, unit: &Unit) -> std::borrow::Cow<'_, ContactPlan> {
+        if let Some(text) = &unit.contact_plan {
+            match ContactPlan::parse(text) {
+                Ok(plan) => return std::borrow::Cow::Owned(plan),
+                Err(e) => tracing::warn!(
+                    unit = unit.id.0,
+                    error = %e,
+                    "the unit's contact plan does not parse; its kind's is used"
+                ),
+            }
+        }
+        std::borrow::Cow::Borrowed(self.of(unit.kind))
+    }
 }
 
 /// The delivery side, shared by its tasks and the receipts endpoint.
@@ -145,6 +162,8 @@ struct Inner {
     /// The registry's units as the pager last read them (the first messages of new pages are
     /// decided from it, without a read on the way).
     directory: Mutex<Directory>,
+    /// The registry's units were edited: the pager reads them again before its next page.
+    units_changed: std::sync::atomic::AtomicBool,
 }
 
 /// Units by id, and when they were read.
@@ -323,6 +342,7 @@ pub fn spawn(
             buckets: Mutex::new(buckets),
             retry_wake: Notify::new(),
             directory: Mutex::default(),
+            units_changed: Default::default(),
             settings: settings.clone(),
         }),
     };
@@ -466,16 +486,21 @@ impl Paging {
         }))
     }
 
-    /// The contact plan of units of `kind` cut to the channels such a unit can be reached on:
-    /// a gateway configured and, for SMS and voice, a phone number, for push a subscription.
-    fn reachable_plan(
-        &self,
-        kind: UnitKind,
-        has_phone: bool,
-        has_push: bool,
-    ) -> Option<ContactPlan> {
+    /// Units were edited in the registry (phone numbers, contact plans): the next page uses
+    /// them, not the copy read up to a minute ago.
+    pub fn units_changed(&self) {
         let i = &self.inner;
-        i.plans.of(kind).only(|c| {
+        i.directory.lock().unwrap_or_else(|p| p.into_inner()).read = None;
+        i.units_changed
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The unit's contact plan (its own, else its kind's) cut to the channels it can be reached
+    /// on: a gateway configured and, for SMS and voice, a phone number, for push a subscription.
+    fn reachable_plan(&self, unit: &Unit, has_push: bool) -> Option<ContactPlan> {
+        let i = &self.inner;
+        let has_phone = unit.phone.is_some();
+        i.plans.of_unit(unit).only(|c| {
             i.gateways.has(c)
                 && match c {
                     Channel::Sms | Channel::Voice => has_phone,
@@ -829,10 +854,11 @@ impl Pager {
             // Phone numbers change: the units are read again at least every minute, also
             // while nothing rings (first messages are decided from them).
             let now = self.paging.inner.clock.now();
-            if self
-                .units
-                .read
-                .is_none_or(|t| now - t > UNITS_FRESH - TimeDelta::seconds(10))
+            if (self.edited()
+                || self
+                    .units
+                    .read
+                    .is_none_or(|t| now - t > UNITS_FRESH - TimeDelta::seconds(10)))
                 && let Err(e) = self.read_units(now).await
             {
                 tracing::warn!(error = %e, "the pager could not read the units");
@@ -997,6 +1023,15 @@ impl Pager {
     }
 
     /// Reads the registry's units, and shares them for deciding first messages.
+    /// Whether the registry's units were edited since the last look (see
+    /// [`Paging::units_changed`]).
+    fn edited(&self) -> bool {
+        self.paging
+            .inner
+            .units_changed
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+    }
+
     async fn read_units(&mut self, now: DateTime<Utc>) -> Result<(), String> {
         let i = &self.paging.inner;
         let units = i
@@ -1086,7 +1121,7 @@ impl Pager {
     ) -> Result<Option<ContactPlan>, String> {
         let i = self.paging.inner.clone();
         // Phone numbers change: the registry is read again at least every minute.
-        let stale = self.units.read.is_none_or(|t| now - t > UNITS_FRESH);
+        let stale = self.edited() || self.units.read.is_none_or(|t| now - t > UNITS_FRESH);
         let missing = !self.units.units.contains_key(&unit)
             && self
                 .units
@@ -1098,8 +1133,7 @@ impl Pager {
         let Some(u) = self.units.units.get(&unit) else {
             return Err(format!("unit {} is not in the registry", unit.0));
         };
-        let has_phone = u.phone.is_some();
-        let kind = u.kind;
+        let u = u.clone();
         let has_push = if i.gateways.has(Channel::Push) {
             match self.push_units.get(&unit) {
                 Some(h) => *h,
@@ -1117,7 +1151,7 @@ impl Pager {
         } else {
             false
         };
-        Ok(self.paging.reachable_plan(kind, has_phone, has_push))
+        Ok(self.paging.reachable_plan(&u, has_push))
     }
 
     /// Puts a page back on the schedule at `at`.

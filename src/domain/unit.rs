@@ -72,4 +72,10 @@ pub struct Unit {
     pub on_duty: bool,
     /// Last known position.
     pub fix: Option<Fix>,
+    /// Its own contact plan (`"voice:0s,sms:60s,repeat:60s"`: channels and when each is tried,
+    /// and how often the whole is repeated while unacknowledged), over its kind's from the
+    /// configuration; absent: its kind's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "push:0s,sms:30s,voice:60s,repeat:60s")]
+    pub contact_plan: Option<String>,
 }

@@ -149,8 +149,13 @@ pub async fn put_units(
         if let Some(fix) = unit.fix {
             check_position(format!("[{i}].fix.at"), fix.at)?;
         }
+        if let Some(plan) = &unit.contact_plan {
+            crate::notify::ContactPlan::parse(plan)
+                .map_err(|e| ApiError::invalid(format!("[{i}].contact_plan"), e))?;
+        }
     }
     state.store.put_units(&body.0).await?;
+    state.paging.units_changed();
     let stored = body.0.len();
     state.desk.register_units(body.0).await?;
     Ok(HttpResponse::Ok().json(Stored { stored }))

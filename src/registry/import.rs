@@ -39,6 +39,7 @@
 //! | `on_duty` | optional | `true` / `false`; default false (crews come on duty from the app) |
 //! | `lat`, `lon` | optional | last known position (WGS-84), both or neither |
 //! | `fix_taken` | optional | RFC 3339 time of that position; without it the position counts as known long ago (shown, never fresh enough to page on) |
+//! | `contact_plan` | optional | the unit's own contact plan, e.g. `"voice:0s,sms:60s,repeat:60s"` (quoted: it holds commas); without it, its kind's from the configuration |
 //!
 //! The same tables, as text, are [`LIFTS_COLUMNS`] and [`UNITS_COLUMNS`].
 
@@ -79,15 +80,17 @@ no_repair_fund          optional  true/false, default false";
 
 /// The unit register's columns, for `--help` text.
 pub const UNITS_COLUMNS: &str = "\
-id         required  registry id, a positive integer, unique in the file
-name       required  display name or call sign
-kind       required  maintainer, property_staff or fire_rescue
-company    required  company id of the employer
-skills     optional  separated by ';', e.g. traction;escalator
-phone      optional  mobile number for SMS and voice pages
-on_duty    optional  true/false (1/0, yes/no), default false
-lat, lon   optional  last known position (WGS-84), both or neither
-fix_taken  optional  RFC 3339 time of that position (default: long ago, never fresh)";
+id           required  registry id, a positive integer, unique in the file
+name         required  display name or call sign
+kind         required  maintainer, property_staff or fire_rescue
+company      required  company id of the employer
+skills       optional  separated by ';', e.g. traction;escalator
+phone        optional  mobile number for SMS and voice pages
+on_duty      optional  true/false (1/0, yes/no), default false
+lat, lon     optional  last known position (WGS-84), both or neither
+fix_taken    optional  RFC 3339 time of that position (default: long ago, never fresh)
+contact_plan optional  its own contact plan, e.g. \"voice:0s,sms:60s\" (quoted: it holds
+                       commas); default: its kind's from the configuration";
 
 /// One bad value (or a bad header, or a line that is not CSV).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -137,6 +137,7 @@ pub struct UnitRow {
     pub fix_lat: Option<f64>,
     pub fix_lon: Option<f64>,
     pub fix_taken: Option<Ts>,
+    pub contact_plan: Option<String>,
 }
 
 impl UnitRow {
@@ -153,6 +154,7 @@ impl UnitRow {
             fix_lat: u.fix.map(|f| f.at.lat),
             fix_lon: u.fix.map(|f| f.at.lon),
             fix_taken: u.fix.map(|f| Ts(f.taken)),
+            contact_plan: u.contact_plan.clone(),
         })
     }
 
@@ -174,6 +176,7 @@ impl UnitRow {
             phone: opt(self.phone, PhoneNumber::parse)?,
             on_duty: self.on_duty,
             fix,
+            contact_plan: self.contact_plan,
         })
     }
 }

@@ -23,7 +23,8 @@ macro_rules! lift_columns {
 /// Columns of `units`, in `rows::UnitRow` order.
 macro_rules! unit_columns {
     () => {
-        "id, name, kind, company, skills, phone, on_duty, fix_lat, fix_lon, fix_taken"
+        "id, name, kind, company, skills, phone, on_duty, fix_lat, fix_lon, fix_taken, \
+         contact_plan"
     };
 }
 /// Columns of `incidents`, in `rows::IncidentDbRow` order.
@@ -158,7 +159,8 @@ pub const UPSERT_UNITS: &str = concat!("INSERT INTO units (", unit_columns!(), "
 pub const UPSERT_UNITS_TAIL: &str = " ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
      kind = excluded.kind, company = excluded.company, skills = excluded.skills, \
      phone = excluded.phone, on_duty = excluded.on_duty, fix_lat = excluded.fix_lat, \
-     fix_lon = excluded.fix_lon, fix_taken = excluded.fix_taken";
+     fix_lon = excluded.fix_lon, fix_taken = excluded.fix_taken, \
+     contact_plan = excluded.contact_plan";
 pub const LIFT_BY_ID: &str = concat!("SELECT ", lift_columns!(), " FROM lifts WHERE id = $1");
 pub const LIFT_BY_RESCUE_CODE: &str = concat!(
     "SELECT ",

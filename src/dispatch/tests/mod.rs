@@ -145,6 +145,7 @@ pub fn unit(
         company: CompanyId(company),
         skills: vec![],
         phone: None,
+        contact_plan: None,
         on_duty,
         fix: Some(Fix {
             at: offset(YUZHONG, east, north),

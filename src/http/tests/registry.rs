@@ -200,3 +200,58 @@ async fn a_unit_added_through_the_registry_api_is_paged_by_the_running_desk() {
         "{detail}"
     );
 }
+
+#[actix_web::test]
+async fn a_unit_keeps_its_own_contact_plan_and_a_bad_one_is_refused_naming_it() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let admin = &h.tokens[&Role::Admin];
+    let unit = |id, plan: &str| {
+        let mut u = crate::dispatch::tests::unit(
+            UnitId(id),
+            crate::domain::UnitKind::FireRescue,
+            9001,
+            0.0,
+            50.0,
+            true,
+            0,
+        );
+        u.contact_plan = Some(plan.into());
+        u
+    };
+    let before = units(&app, admin).await;
+    let bad = vec![unit(78, "voice:0s"), unit(79, "voice:0s,pager:1m")];
+    let req = with_token(TestRequest::put().uri("/api/v1/units"), admin).set_json(bad);
+    let (status, body) = app.send(req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "[1].contact_plan", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("pager"),
+        "{body}"
+    );
+    assert_eq!(units(&app, admin).await, before, "nothing stored");
+    let good = vec![unit(78, "voice:0s,sms:60s,repeat:120s")];
+    let req = with_token(TestRequest::put().uri("/api/v1/units"), admin).set_json(good);
+    let (status, body) = app.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let after = units(&app, admin).await;
+    let stored = after.iter().find(|u| u["id"] == 78).expect("stored");
+    assert_eq!(stored["contact_plan"], "voice:0s,sms:60s,repeat:120s");
+    assert!(
+        after
+            .iter()
+            .filter(|u| u["id"] != 78)
+            .all(|u| u.get("contact_plan").is_none()),
+        "units without a plan of their own show none"
+    );
+}
+
+/// `GET /api/v1/units`, as a list.
+async fn units(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
+    let (status, body) = app.send(get("/api/v1/units", token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body.as_array().cloned().unwrap_or_default()
+}

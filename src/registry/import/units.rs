@@ -4,7 +4,7 @@ use super::{Row, RowError, Seen, canon_id, parse_bool, parse_degrees, parse_id, 
 use crate::domain::{CompanyId, Fix, PhoneNumber, Unit, UnitId, UnitKind};
 use chrono::{DateTime, Utc};
 
-const KNOWN: [&str; 10] = [
+const KNOWN: [&str; 11] = [
     "id",
     "name",
     "kind",
@@ -15,6 +15,7 @@ const KNOWN: [&str; 10] = [
     "lat",
     "lon",
     "fix_taken",
+    "contact_plan",
 ];
 const REQUIRED: [&str; 4] = ["id", "name", "kind", "company"];
 
@@ -45,6 +46,9 @@ fn unit(row: &mut Row) -> Option<Unit> {
     let phone = row.optional("phone", PhoneNumber::parse);
     let on_duty = row.optional("on_duty", parse_bool);
     let fix = fix(row);
+    let contact_plan = row.optional("contact_plan", |s| {
+        crate::notify::ContactPlan::parse(s).map(|_| s.to_owned())
+    });
     Some(Unit {
         id: UnitId(id?),
         name: name?,
@@ -54,6 +58,7 @@ fn unit(row: &mut Row) -> Option<Unit> {
         phone: phone?,
         on_duty: on_duty?.unwrap_or(false),
         fix: fix?,
+        contact_plan: contact_plan?,
     })
 }
 

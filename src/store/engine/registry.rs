@@ -136,7 +136,8 @@ macro_rules! registry_ops {
                                 .push_bind(r.on_duty)
                                 .push_bind(r.fix_lat)
                                 .push_bind(r.fix_lon)
-                                .push_bind(r.fix_taken);
+                                .push_bind(r.fix_taken)
+                                .push_bind(&r.contact_plan);
                         });
                         qb.push(sql::UPSERT_UNITS_TAIL);
                         qb.build().execute(&mut *tx).await?;

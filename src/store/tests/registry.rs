@@ -72,6 +72,7 @@ pub fn bare_lift(id: i64) -> Lift {
 fn units() -> Vec<Unit> {
     let taken = crate::dispatch::tests::t0() + TimeDelta::microseconds(654_321);
     let wang = Unit {
+        contact_plan: Some("push:0s,sms:30s,voice:60s,repeat:90s".into()),
         id: UnitId(12),
         name: "Wang Wei (Otis #12)".into(),
         kind: UnitKind::Maintainer,
@@ -93,6 +94,7 @@ fn units() -> Vec<Unit> {
         phone: None,
         on_duty: false,
         fix: None,
+        contact_plan: None,
     };
     vec![wang, station]
 }
