@@ -690,3 +690,63 @@ async fn a_delivered_sms_needs_no_voice_call() {
     server.stop().await;
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_units_own_contact_plan_from_its_record_goes_before_its_kinds() {
+    for engine in engines() {
+        let mut gw = Gateway::start().await;
+        let (url, mut sc) = scene(engine).await;
+        let server = Server::start(paging_settings(&url, &gw, "sms:0s,repeat:600s")).await;
+        sc.on(&server.base);
+        // Through the registry API of the running server: every maintainer of the lift's
+        // company is called first, then texted a minute later.
+        let admin = token(sc.store.as_ref(), Role::Admin, None).await;
+        let admin = Api::new(&server.base, &admin);
+        let (status, units) = admin.get("/api/v1/units").await;
+        assert_eq!(status, 200, "{units}");
+        let company = sc.lift.maintainer.expect("a maintained lift").0;
+        let ours: Vec<Value> = units
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|u| u["company"] == company && u["kind"] == "maintainer")
+            .map(|u| {
+                let mut u = u.clone();
+                u["contact_plan"] = json!("voice:0s,sms:60s,repeat:600s");
+                u
+            })
+            .collect();
+        assert!(!ours.is_empty());
+        let (status, body) = admin.put("/api/v1/units", json!(ours)).await;
+        assert_eq!(status, 200, "{body}");
+        let ids: Vec<i64> = ours.iter().filter_map(|u| u["id"].as_i64()).collect();
+        let incident = sc.alarm("own-plan-1").await;
+        // Other units (the property staff) keep their kind's plan: an SMS at once.
+        let call = loop {
+            let r = gw.next(10).await;
+            let unit = unit_of(&r.message());
+            if ids.contains(&unit) {
+                break r;
+            }
+            assert_eq!(r.path, "/sms", "a unit without a plan of its own: {unit}");
+        };
+        assert_eq!(call.path, "/voice", "{engine}: its own plan calls first");
+        let unit = unit_of(&call.message());
+        eventually(10, || async {
+            sc.deliveries(incident, unit)
+                .await
+                .contains(&("voice".into(), "sent".into()))
+                .then_some(())
+        })
+        .await;
+        let channels: Vec<String> = sc
+            .messages(incident, unit)
+            .await
+            .iter()
+            .map(|m| m["channel"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(channels, ["voice"], "{engine}: no SMS before its minute");
+        server.stop().await;
+        gw.stop().await;
+    }
+}

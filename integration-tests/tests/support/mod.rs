@@ -197,15 +197,29 @@ impl Api {
 
     /// POST JSON to a path (with an idempotency key); the status and the JSON body.
     pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// PUT JSON to a path; the status and the JSON body.
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(reqwest::Method::PUT, path, body).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let r = self
             .client
-            .post(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
             .json(&body)
             .send()
             .await
-            .expect("POST");
+            .expect("request");
         (
             r.status().as_u16(),
             r.json().await.unwrap_or(serde_json::Value::Null),
