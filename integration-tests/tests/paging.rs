@@ -103,6 +103,28 @@ impl Scene {
             .collect()
     }
 
+    /// Waits (at most 10 s) for a `delivery` event of `unit` on the incident's timeline with
+    /// this channel and status.
+    async fn delivery_logged(&self, incident: i64, unit: i64, channel: &str, status: &str) {
+        let want = (channel.to_owned(), status.to_owned());
+        eventually(10, || async {
+            self.deliveries(incident, unit)
+                .await
+                .contains(&want)
+                .then_some(())
+        })
+        .await;
+    }
+
+    /// The channels of the incident's messages to `unit`, in order.
+    async fn channels(&self, incident: i64, unit: i64) -> Vec<String> {
+        self.messages(incident, unit)
+            .await
+            .iter()
+            .map(|m| m["channel"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// The incident's messages to `unit`.
     async fn messages(&self, incident: i64, unit: i64) -> Vec<Value> {
         let (status, body) = self
@@ -202,13 +224,7 @@ async fn a_page_reaches_the_sms_gateway_and_its_receipt_and_reply_land_on_the_ti
             (msgs[0]["status"].as_str(), msgs[0]["gateway_ref"].as_str()),
             (Some("delivered"), Some(biz.as_str()))
         );
-        eventually(10, || async {
-            sc.deliveries(incident, unit)
-                .await
-                .contains(&("sms".into(), "delivered".into()))
-                .then_some(())
-        })
-        .await;
+        sc.delivery_logged(incident, unit, "sms", "delivered").await;
         // The same batch again (the gateway missed our answer): a repeat, not a second record.
         let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &receipt).await;
         assert_eq!(status, 200, "{body}");
@@ -394,13 +410,8 @@ async fn a_webhook_page_is_signed_and_counts_as_delivered() {
             .unwrap()
             .ends_with(&format!("/{incident}"))
     );
-    eventually(10, || async {
-        sc.deliveries(incident, unit)
-            .await
-            .contains(&("webhook".into(), "delivered".into()))
-            .then_some(())
-    })
-    .await;
+    sc.delivery_logged(incident, unit, "webhook", "delivered")
+        .await;
     server.stop().await;
     gw.stop().await;
 }
@@ -586,13 +597,7 @@ async fn a_crew_phone_subscribed_to_web_push_gets_a_vapid_signed_push() {
     };
     assert_eq!(claims["aud"], gw.base.as_str());
     let unit: i64 = push.path.trim_start_matches("/push/").parse().unwrap();
-    eventually(10, || async {
-        sc.deliveries(incident, unit)
-            .await
-            .contains(&("push".into(), "sent".into()))
-            .then_some(())
-    })
-    .await;
+    sc.delivery_logged(incident, unit, "push", "sent").await;
     let left = sc
         .store
         .push_subscriptions(liftrescue::domain::UnitId(unit))
@@ -680,12 +685,7 @@ async fn a_delivered_sms_needs_no_voice_call() {
             "a voice call after the SMS was delivered"
         );
     }
-    let channels: Vec<String> = sc
-        .messages(incident, unit)
-        .await
-        .iter()
-        .map(|m| m["channel"].as_str().unwrap_or_default().to_owned())
-        .collect();
+    let channels = sc.channels(incident, unit).await;
     assert_eq!(channels, ["sms"]);
     server.stop().await;
     gw.stop().await;
@@ -732,19 +732,8 @@ async fn a_units_own_contact_plan_from_its_record_goes_before_its_kinds() {
         };
         assert_eq!(call.path, "/voice", "{engine}: its own plan calls first");
         let unit = unit_of(&call.message());
-        eventually(10, || async {
-            sc.deliveries(incident, unit)
-                .await
-                .contains(&("voice".into(), "sent".into()))
-                .then_some(())
-        })
-        .await;
-        let channels: Vec<String> = sc
-            .messages(incident, unit)
-            .await
-            .iter()
-            .map(|m| m["channel"].as_str().unwrap_or_default().to_owned())
-            .collect();
+        sc.delivery_logged(incident, unit, "voice", "sent").await;
+        let channels = sc.channels(incident, unit).await;
         assert_eq!(channels, ["voice"], "{engine}: no SMS before its minute");
         server.stop().await;
         gw.stop().await;
