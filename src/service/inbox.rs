@@ -6,15 +6,14 @@
 //! incident yet is still pending and is fed again. The same (channel, source id) twice is one
 //! alarm: the inbox finds the first copy.
 //!
-//! Two ways lead from a commit to the pump. Intake looks the lift up before the alarm commits
-//! ([`Inbox::accept_looked_up`], when it had to resolve the lift anyway), in the commit itself
-//! ([`Inbox::accept_for_lift`], for an alarm refused without a registered lift), while it
-//! commits ([`Inbox::accept`]) or right after ([`Inbox::commit`], whose source waits for the
-//! commit alone) and hands the committed alarm with its lift straight over (no read of the
-//! inbox, no lookup on the way); the pump also reads the inbox for pending rows at start, every
-//! idle second and whenever a handover could not be made (the lookup failed, the queue is full,
-//! the desk refused a batch), which covers alarms committed by another node and anything not
-//! handed over. An alarm that arrives both ways is fed once.
+//! Two ways lead from a commit to the pump. Intake commits the alarm with its lift resolved in
+//! the same statement ([`Inbox::accept`], [`Inbox::commit`], whose source waits for the commit
+//! alone; [`Inbox::accept_for_lift`] commits only if the lift is registered) or after looking
+//! the lift up itself ([`Inbox::accept_looked_up`]), and hands the committed alarm with its
+//! lift straight over (no read of the inbox, no lookup on the way); the pump also reads the
+//! inbox for pending rows at start, every idle second and whenever a handover could not be made
+//! (the queue is full, the desk refused a batch), which covers alarms committed by another node
+//! and anything not handed over. An alarm that arrives both ways is fed once.
 
 use crate::desk::{DeskError, DeskHandle};
 use crate::dispatch::Command;
@@ -62,26 +61,16 @@ impl Inbox {
     /// Commits an alarm and hands it to the pump, without waiting for the desk: for sources
     /// that only need to know the alarm is durable (an MQTT acknowledgement), so a busy desk
     /// never holds up intake.
-    /// The lift is looked up after the commit, in a task of its own, so the source's
-    /// acknowledgement waits for the commit alone.
     pub async fn commit(
         &self,
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
-        let receipt = self.store.insert_alarm(alarm, now).await?;
-        if self.first_copy(&receipt) {
-            let (inbox, alarm) = (self.clone(), receipt.alarm.clone());
-            tokio::spawn(async move {
-                let lift = inbox.store.find_lift(&alarm.lift_ref).await;
-                inbox.hand_over(alarm, lift);
-            });
-        }
-        Ok(receipt)
+        self.insert(alarm, None, now).await
     }
 
-    /// Commits the alarm while its lift is looked up (unless the caller has: `looked_up`), then
-    /// hands both to the pump.
+    /// Commits the alarm with its lift resolved in the same statement (unless the caller looked
+    /// it up: `looked_up`), then hands both to the pump.
     async fn insert(
         &self,
         alarm: &NewAlarm,
@@ -89,19 +78,27 @@ impl Inbox {
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
         let (receipt, lift) = match looked_up {
-            Some(lift) => (self.store.insert_alarm(alarm, now).await, Ok(lift)),
-            None => {
-                tokio::join!(
-                    self.store.insert_alarm(alarm, now),
-                    self.store.find_lift(&alarm.lift_ref)
-                )
-            }
+            Some(lift) => (self.store.insert_alarm(alarm, now).await?, lift),
+            None => self.insert_resolving(alarm, now).await?,
         };
-        let receipt = receipt?;
         if self.first_copy(&receipt) {
             self.hand_over(receipt.alarm.clone(), lift);
         }
         Ok(receipt)
+    }
+
+    /// Commits the alarm and resolves its lift: in one statement on PostgreSQL when the lift is
+    /// registered ([`Store::insert_alarm_for_lift`]); when it is not, the alarm is committed
+    /// all the same, unresolved (the operator identifies the lift), in a second statement.
+    async fn insert_resolving(
+        &self,
+        alarm: &NewAlarm,
+        now: DateTime<Utc>,
+    ) -> Result<(InboxReceipt, Option<Lift>), StoreError> {
+        match self.store.insert_alarm_for_lift(alarm, now).await? {
+            Some((receipt, lift)) => Ok((receipt, Some(lift))),
+            None => Ok((self.store.insert_alarm(alarm, now).await?, None)),
+        }
     }
 
     /// Whether `receipt` is a new alarm, to hand over; a copy of one not yet processed wakes
@@ -117,20 +114,14 @@ impl Inbox {
         true
     }
 
-    /// Queues a committed alarm with its lift for the pump, or, when the lookup failed or the
-    /// queue is full, has the pump read the inbox.
-    fn hand_over(&self, alarm: Alarm, lift: Result<Option<Lift>, StoreError>) {
-        let handed = match lift {
-            Ok(lift) => {
-                let mut q = self.handed.lock().unwrap_or_else(|p| p.into_inner());
-                (q.len() < HANDOVER_CAP)
-                    .then(|| q.push_back((alarm, lift)))
-                    .is_some()
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "lift lookup at intake failed; the pump looks again");
-                false
-            }
+    /// Queues a committed alarm with its lift for the pump, or, when the queue is full, has the
+    /// pump read the inbox.
+    fn hand_over(&self, alarm: Alarm, lift: Option<Lift>) {
+        let handed = {
+            let mut q = self.handed.lock().unwrap_or_else(|p| p.into_inner());
+            (q.len() < HANDOVER_CAP)
+                .then(|| q.push_back((alarm, lift)))
+                .is_some()
         };
         if !handed {
             self.read.store(true, Ordering::Release);
@@ -173,7 +164,7 @@ impl Inbox {
             return Ok(None);
         };
         if self.first_copy(&receipt) {
-            self.hand_over(receipt.alarm.clone(), Ok(Some(lift)));
+            self.hand_over(receipt.alarm.clone(), Some(lift));
         }
         self.incident_of(receipt, done).await.map(Some)
     }
