@@ -1022,7 +1022,6 @@ impl Pager {
         }
     }
 
-    /// Reads the registry's units, and shares them for deciding first messages.
     /// Whether the registry's units were edited since the last look (see
     /// [`Paging::units_changed`]).
     fn edited(&self) -> bool {
@@ -1032,6 +1031,7 @@ impl Pager {
             .swap(false, std::sync::atomic::Ordering::AcqRel)
     }
 
+    /// Reads the registry's units, and shares them for deciding first messages.
     async fn read_units(&mut self, now: DateTime<Utc>) -> Result<(), String> {
         let i = &self.paging.inner;
         let units = i
