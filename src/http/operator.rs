@@ -193,9 +193,8 @@ pub async fn hotline(
     // A code nobody registered (misread, or a lift missing from the register) is never turned
     // away: the incident opens marked "lift unresolved", on top of the list, and the operator
     // identifies the lift with the caller or sends a unit by hand.
-    let lift = state.store.find_lift(&alarm.lift_ref).await?;
-    let lift_unresolved = lift.is_none();
-    let receipt = state.inbox.accept_looked_up(&alarm, lift, now).await?;
+    let (receipt, found) = state.inbox.accept_resolving(&alarm, now).await?;
+    let lift_unresolved = !found;
     state
         .metrics
         .alarm_received(Channel::Hotline, receipt.duplicate);

@@ -8,12 +8,12 @@
 //!
 //! Two ways lead from a commit to the pump. Intake commits the alarm with its lift resolved in
 //! the same statement ([`Inbox::accept`], [`Inbox::commit`], whose source waits for the commit
-//! alone; [`Inbox::accept_for_lift`] commits only if the lift is registered) or after looking
-//! the lift up itself ([`Inbox::accept_looked_up`]), and hands the committed alarm with its
-//! lift straight over (no read of the inbox, no lookup on the way); the pump also reads the
-//! inbox for pending rows at start, every idle second and whenever a handover could not be made
-//! (the queue is full, the desk refused a batch), which covers alarms committed by another node
-//! and anything not handed over. An alarm that arrives both ways is fed once.
+//! alone; [`Inbox::accept_for_lift`] commits only if the lift is registered) and hands the
+//! committed alarm with its lift straight over (no read of the inbox, no lookup on the way);
+//! the pump also reads the inbox for pending rows at start, every idle second and whenever a
+//! handover could not be made (the queue is full, the desk refused a batch), which covers
+//! alarms committed by another node and anything not handed over. An alarm that arrives both
+//! ways is fed once.
 
 use crate::desk::{DeskError, DeskHandle};
 use crate::dispatch::Command;
@@ -66,39 +66,27 @@ impl Inbox {
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
-        self.insert(alarm, None, now).await
+        Ok(self.insert(alarm, now).await?.0)
     }
 
-    /// Commits the alarm with its lift resolved in the same statement (unless the caller looked
-    /// it up: `looked_up`), then hands both to the pump.
+    /// Commits the alarm with its lift resolved, then hands both to the pump; whether the lift
+    /// was found. In one statement on PostgreSQL when the lift is registered
+    /// ([`Store::insert_alarm_for_lift`]); when it is not, the alarm is committed all the same,
+    /// unresolved (the operator identifies the lift), in a second statement.
     async fn insert(
         &self,
         alarm: &NewAlarm,
-        looked_up: Option<Option<Lift>>,
         now: DateTime<Utc>,
-    ) -> Result<InboxReceipt, StoreError> {
-        let (receipt, lift) = match looked_up {
-            Some(lift) => (self.store.insert_alarm(alarm, now).await?, lift),
-            None => self.insert_resolving(alarm, now).await?,
+    ) -> Result<(InboxReceipt, bool), StoreError> {
+        let (receipt, lift) = match self.store.insert_alarm_for_lift(alarm, now).await? {
+            Some((receipt, lift)) => (receipt, Some(lift)),
+            None => (self.store.insert_alarm(alarm, now).await?, None),
         };
+        let found = lift.is_some();
         if self.first_copy(&receipt) {
             self.hand_over(receipt.alarm.clone(), lift);
         }
-        Ok(receipt)
-    }
-
-    /// Commits the alarm and resolves its lift: in one statement on PostgreSQL when the lift is
-    /// registered ([`Store::insert_alarm_for_lift`]); when it is not, the alarm is committed
-    /// all the same, unresolved (the operator identifies the lift), in a second statement.
-    async fn insert_resolving(
-        &self,
-        alarm: &NewAlarm,
-        now: DateTime<Utc>,
-    ) -> Result<(InboxReceipt, Option<Lift>), StoreError> {
-        match self.store.insert_alarm_for_lift(alarm, now).await? {
-            Some((receipt, lift)) => Ok((receipt, Some(lift))),
-            None => Ok((self.store.insert_alarm(alarm, now).await?, None)),
-        }
+        Ok((receipt, found))
     }
 
     /// Whether `receipt` is a new alarm, to hand over; a copy of one not yet processed wakes
@@ -137,18 +125,19 @@ impl Inbox {
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
-        self.accept_with(alarm, None, now).await
+        Ok(self.accept_resolving(alarm, now).await?.0)
     }
 
-    /// [`Self::accept`] for a caller that has looked the alarm's lift up already (`lift`: what
-    /// the registry said), so it is not looked up twice.
-    pub async fn accept_looked_up(
+    /// [`Self::accept`], also telling whether the alarm's lift was found in the registry (an
+    /// alarm whose lift is not is committed all the same, its incident marked unresolved).
+    pub async fn accept_resolving(
         &self,
         alarm: &NewAlarm,
-        lift: Option<Lift>,
         now: DateTime<Utc>,
-    ) -> Result<InboxReceipt, StoreError> {
-        self.accept_with(alarm, Some(lift), now).await
+    ) -> Result<(InboxReceipt, bool), StoreError> {
+        let done = self.processed.subscribe();
+        let (receipt, found) = self.insert(alarm, now).await?;
+        Ok((self.incident_of(receipt, done).await?, found))
     }
 
     /// [`Self::accept`] for an alarm whose lift must be in the registry, found as the alarm
@@ -167,17 +156,6 @@ impl Inbox {
             self.hand_over(receipt.alarm.clone(), Some(lift));
         }
         self.incident_of(receipt, done).await.map(Some)
-    }
-
-    async fn accept_with(
-        &self,
-        alarm: &NewAlarm,
-        looked_up: Option<Option<Lift>>,
-        now: DateTime<Utc>,
-    ) -> Result<InboxReceipt, StoreError> {
-        let done = self.processed.subscribe();
-        let receipt = self.insert(alarm, looked_up, now).await?;
-        self.incident_of(receipt, done).await
     }
 
     /// Waits a little for the incident a committed alarm opens or joins (`done` subscribed
