@@ -162,7 +162,9 @@ struct Inner {
     /// The registry's units as the pager last read them (the first messages of new pages are
     /// decided from it, without a read on the way).
     directory: Mutex<Directory>,
-    /// The registry's units were edited: the pager reads them again before its next page.
+    /// The registry's units were edited: the pager reads them again before its next page. Not
+    /// derivable from `directory` (emptied at the edit too): a read begun before the edit
+    /// committed may refill it with the old units, and this still says to read again.
     units_changed: std::sync::atomic::AtomicBool,
 }
 

@@ -78,15 +78,30 @@ impl Inbox {
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<(InboxReceipt, bool), StoreError> {
-        let (receipt, lift) = match self.store.insert_alarm_for_lift(alarm, now).await? {
-            Some((receipt, lift)) => (receipt, Some(lift)),
-            None => (self.store.insert_alarm(alarm, now).await?, None),
-        };
-        let found = lift.is_some();
-        if self.first_copy(&receipt) {
-            self.hand_over(receipt.alarm.clone(), lift);
+        if let Some(receipt) = self.insert_for_lift(alarm, now).await? {
+            return Ok((receipt, true));
         }
-        Ok((receipt, found))
+        let receipt = self.store.insert_alarm(alarm, now).await?;
+        if self.first_copy(&receipt) {
+            self.hand_over(receipt.alarm.clone(), None);
+        }
+        Ok((receipt, false))
+    }
+
+    /// Commits the alarm only if its lift is registered, and hands both to the pump; `None`,
+    /// with nothing written, when the reference names no lift.
+    async fn insert_for_lift(
+        &self,
+        alarm: &NewAlarm,
+        now: DateTime<Utc>,
+    ) -> Result<Option<InboxReceipt>, StoreError> {
+        let Some((receipt, lift)) = self.store.insert_alarm_for_lift(alarm, now).await? else {
+            return Ok(None);
+        };
+        if self.first_copy(&receipt) {
+            self.hand_over(receipt.alarm.clone(), Some(lift));
+        }
+        Ok(Some(receipt))
     }
 
     /// Whether `receipt` is a new alarm, to hand over; a copy of one not yet processed wakes
@@ -149,12 +164,9 @@ impl Inbox {
         now: DateTime<Utc>,
     ) -> Result<Option<InboxReceipt>, StoreError> {
         let done = self.processed.subscribe();
-        let Some((receipt, lift)) = self.store.insert_alarm_for_lift(alarm, now).await? else {
+        let Some(receipt) = self.insert_for_lift(alarm, now).await? else {
             return Ok(None);
         };
-        if self.first_copy(&receipt) {
-            self.hand_over(receipt.alarm.clone(), Some(lift));
-        }
         self.incident_of(receipt, done).await.map(Some)
     }
 
