@@ -169,8 +169,8 @@ async fn round_trips(client: &reqwest::Client, gw: &str, n: usize) -> Vec<f64> {
 /// least design does per alarm, one step after the other (a loopback round trip for the
 /// alarm, a commit for it, a commit for the page, a round trip for the page); each chain's
 /// time, milliseconds, sorted. Between alarms the machine idles, and every step pays for
-/// waking it (on the 2-core VM, `pgbench` measured a one-row INSERT at 0.33 ms back to back
-/// and 0.74 ms at 200 a second); the back-to-back floor does not.
+/// waking it (the README gives the `pgbench` runs that show it for a lone commit); the
+/// back-to-back floor does not.
 async fn paced_floor(
     url: &str,
     client: &reqwest::Client,
