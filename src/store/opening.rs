@@ -39,6 +39,10 @@ pub(crate) enum Head {
     Known(Option<(i64, String)>),
 }
 
+// The alarms' UPDATE names its ids with `= ANY` as well as in the join: PostgreSQL plans this
+// prepared statement once per connection, often while `alarms` is nearly empty, and that plan
+// then read the whole `alarms_pending` index (every alarm marked since the last vacuum leaves
+// an entry) on every append; `= ANY` bounds it to the batch's ids whatever the statistics.
 const OPEN: &str = concat!(
     "WITH inc AS (INSERT INTO incidents (",
     incident_columns!(),
@@ -52,7 +56,7 @@ const OPEN: &str = concat!(
      $25::text[]) RETURNING seq), \
      al AS (UPDATE alarms a SET processed_at = v.at, incident_id = v.incident \
      FROM UNNEST($26::int8[], $27::int8[], $28::timestamptz[]) AS v (id, incident, at) \
-     WHERE a.id = v.id AND a.processed_at IS NULL RETURNING a.id), \
+     WHERE a.id = ANY($26::int8[]) AND a.id = v.id AND a.processed_at IS NULL RETURNING a.id), \
      ob AS (INSERT INTO outbox (incident_id, event_seq, step, unit_id, page_no, dedupe_key, \
      next_attempt_at, created_at, payload) SELECT i, s, st, u, p, k, t, t, pl::jsonb \
      FROM UNNEST($29::int8[], $30::int8[], $31::text[], $32::int8[], $33::int8[], $34::text[], \

@@ -23,6 +23,9 @@ pub struct PgStore {
     pub(crate) tokens: Arc<super::cache::Tokens>,
 }
 
+/// How long a pooled connection may sit idle before it is pinged on its way out.
+pub(crate) const PING_IF_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl PgStore {
     /// Connects to the database `url` names and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -34,6 +37,21 @@ impl PgStore {
     pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(10)
+            // sqlx pings every idle connection before handing it out: a round trip in front of
+            // every statement on the alarm path. A connection used within the last second has
+            // just shown it is alive; only one idle longer (where a server's or a firewall's
+            // idle timeout may have closed it) is pinged. A connection that died meanwhile
+            // fails its statement, which the caller already handles (a 503 the sender resends,
+            // an MQTT message not acknowledged, a desk append retried).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres")

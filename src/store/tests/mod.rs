@@ -11,6 +11,7 @@ mod inbox;
 mod log;
 mod open;
 mod outbox;
+mod pool;
 mod projection;
 mod registry;
 pub(crate) mod scenarios;
@@ -204,6 +205,26 @@ impl TestDb {
                 n
             }
         }
+    }
+
+    /// Closes every connection to this PostgreSQL database from the server's side, as a restart
+    /// or an idle timeout would; how many it closed (`None` on SQLite).
+    pub async fn close_connections_server_side(&self) -> Option<i64> {
+        let Cleanup::Database { admin, name } = &self.cleanup else {
+            return None;
+        };
+        let mut conn = PgConnection::connect(admin)
+            .await
+            .expect("connect as admin");
+        let closed = sqlx::query_scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+        )
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await
+        .expect("terminate the store's connections");
+        let _ = conn.close().await;
+        Some(closed)
     }
 
     /// Appends `events` chained from `head` however far the log has moved since: what a second
