@@ -341,7 +341,9 @@ async fn record(store: &dyn Store) -> Record {
                     r.first_page.entry(id).or_insert(at);
                     Some(PAGED)
                 }
-                EventKind::NoCandidate { .. } => Some("no candidate (escalated, reason logged)"),
+                EventKind::NoCandidate { .. } | EventKind::StepExhausted { .. } => {
+                    Some("no candidate (escalated, reason logged)")
+                }
                 EventKind::NeedsOperator { .. } => Some("handed to the operator (reason logged)"),
                 EventKind::Delivery { .. } => {
                     r.deliveries += 1;

@@ -199,16 +199,20 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The step found nobody to page. With a page still ringing it stays open and says why;
+    /// with none it is exhausted at once, and that one event carries the why (a `no_candidate`
+    /// before it would repeat the same reason on the timeline, and be a row more to append for
+    /// every step a surge skips).
     fn no_candidate(&mut self, id: IncidentId, step_id: &str, pending: usize, why: String) {
+        if pending == 0 {
+            return self.exhaust(id, step_id, why);
+        }
         self.sys(
             id,
             Some(step_id),
             why.clone(),
-            EventKind::NoCandidate { why: why.clone() },
+            EventKind::NoCandidate { why },
         );
-        if pending == 0 {
-            self.exhaust(id, step_id, why);
-        }
     }
 
     /// Gives up on a step and starts its escalation, or asks for an operator.

@@ -147,6 +147,17 @@ fn an_acknowledgement_stops_paging_that_track_and_makes_the_unit_busy() {
     assert_eq!(contracted, vec![M_FAR]);
 }
 
+/// The reason logged with `step`'s exhaustion.
+fn exhausted_why(events: &[Event], step: &str) -> String {
+    events
+        .iter()
+        .find(|e| {
+            matches!(e.kind, EventKind::StepExhausted { .. }) && e.step.as_deref() == Some(step)
+        })
+        .map(|e| e.reason.clone())
+        .unwrap_or_else(|| panic!("step `{step}` exhausted"))
+}
+
 #[test]
 fn no_candidate_at_all_escalates_at_once_and_says_why() {
     let mut w = World::new();
@@ -164,14 +175,19 @@ fn no_candidate_at_all_escalates_at_once_and_says_why() {
         .filter(|e| e.incident.is_some())
         .cloned()
         .collect();
-    let why = events.iter().find_map(|e| match &e.kind {
-        EventKind::NoCandidate { why } => Some(why.clone()),
-        _ => None,
-    });
-    let why = why.expect("a no-candidate event");
+    // One event exhausts the step and says why; no separate no-candidate row repeats it.
+    let why = exhausted_why(&events, "contracted");
     assert!(
-        why.contains("contracted") && why.contains("unavailable"),
+        why.contains("contracted")
+            && why.contains("unavailable")
+            && why.contains("escalating to step `mutual_aid`"),
         "{why}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::NoCandidate { .. })),
+        "no step had a page ringing, so none stayed open with a no-candidate event"
     );
     // contracted → mutual_aid (nobody) → fire, all in the same instant.
     assert_eq!(
@@ -247,11 +263,8 @@ fn a_lift_with_no_maintenance_unit_goes_to_mutual_aid_and_fire_at_once() {
         started(&events),
         vec!["contracted", "mutual_aid", "property", "fire"]
     );
-    let why = events.iter().find_map(|e| match &e.kind {
-        EventKind::NoCandidate { why } => Some(why.clone()),
-        _ => None,
-    });
-    assert!(why.unwrap().contains("no contracted maintenance company"));
+    let why = exhausted_why(&events, "contracted");
+    assert!(why.contains("no contracted maintenance company"), "{why}");
     assert_eq!(paged(&events), vec![M_OTHER_CO, PROPERTY, FIRE_NEAR]);
 }
 
