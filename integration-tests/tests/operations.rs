@@ -204,3 +204,24 @@ fn vapid_keys_prints_a_pair_the_push_gateway_accepts() {
     let (_, again, _) = run(&["vapid-keys"], &[]);
     assert_ne!(again, out, "a new pair each time");
 }
+
+#[test]
+fn serve_with_a_missing_rules_folder_fails_before_it_says_it_listens() {
+    let db = scratch_file("serve.db", "");
+    let url = format!("sqlite:{db}");
+    let (code, out, err) = run(
+        &["serve"],
+        &[
+            ("LIFTRESCUE_LISTEN", "127.0.0.1:0"),
+            ("LIFTRESCUE_DATABASE_URL", url.as_str()),
+            ("LIFTRESCUE_SEED_DEMO", "false"),
+            ("LIFTRESCUE_RULES_DIR", "no-such-rules-folder"),
+        ],
+    );
+    assert_ne!(code, Some(0), "{out}{err}");
+    assert!(
+        !out.contains("listening"),
+        "a server that is not up says it listens: {out}"
+    );
+    assert!(err.contains("no-such-rules-folder"), "{err}");
+}

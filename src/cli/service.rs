@@ -82,22 +82,24 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let listener = std::net::TcpListener::bind(&settings.listen)
         .with_context(|| format!("listen on {}", settings.listen))?;
     let addr = listener.local_addr().context("read the bound address")?;
-    // Written, not `println!`: a closed stdout (a supervisor that stopped reading) must not
-    // take the dispatcher down.
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "liftrescue listening on http://{addr}  (database {})",
-        crate::config::redact(&settings.database_url)
-    );
-    let _ = writeln!(
-        out,
-        "API: http://{addr}/api/v1/docs   get a token: liftrescue token create --role operator"
-    );
-    let _ = out.flush();
-    drop(out);
-    crate::service::run(settings, listener, shutdown_signal()).await?;
+    let database = crate::config::redact(&settings.database_url);
+    // Announced once the service is up (a bad rules folder or an unreachable database fails
+    // first, without it). Written, not `println!`: a closed stdout (a supervisor that stopped
+    // reading) must not take the dispatcher down.
+    let announce = move || {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "liftrescue listening on http://{addr}  (database {database})"
+        );
+        let _ = writeln!(
+            out,
+            "API: http://{addr}/api/v1/docs   get a token: liftrescue token create --role operator"
+        );
+        let _ = out.flush();
+    };
+    crate::service::run_announced(settings, listener, announce, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -342,9 +342,22 @@ pub async fn run(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    run_announced(settings, listener, || {}, shutdown).await
+}
+
+/// [`run`], calling `ready` once the service has started (rules loaded, database open, desk
+/// recovered) and the HTTP server is taking requests: what `serve` announces, so nobody is told
+/// it listens when it is about to fail.
+pub async fn run_announced(
+    settings: Settings,
+    listener: std::net::TcpListener,
+    ready: impl FnOnce(),
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let service = start(settings).await?;
     let server =
         crate::http::server(listener, service.state.clone()).context("start the HTTP server")?;
+    ready();
     let handle = server.handle();
     let server = tokio::spawn(server);
     shutdown.await;
