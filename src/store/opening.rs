@@ -40,9 +40,10 @@ pub(crate) enum Head {
 }
 
 // The alarms' UPDATE names its ids with `= ANY` as well as in the join: PostgreSQL plans this
-// prepared statement once per connection, often while `alarms` is nearly empty, and that plan
-// then read the whole `alarms_pending` index (every alarm marked since the last vacuum leaves
-// an entry) on every append; `= ANY` bounds it to the batch's ids whatever the statistics.
+// prepared statement once per connection, often while `alarms` is nearly empty, and such a plan
+// could then read the whole `alarms_pending` index (every alarm marked since the last vacuum
+// leaves an entry) on every append; `= ANY` bounds it to the batch's ids whatever the
+// statistics.
 const OPEN: &str = concat!(
     "WITH inc AS (INSERT INTO incidents (",
     incident_columns!(),
