@@ -179,6 +179,12 @@ async fn a_page_reaches_the_sms_gateway_and_its_receipt_and_reply_land_on_the_ti
         let text = body["content"].as_str().unwrap();
         assert!(text.contains(sc.lift.rescue_code.as_str()), "{text}");
         assert!(text.contains(&format!("{incident}")), "{text}");
+        // No crew_url configured: the link is to this server's own crew page, on the port it
+        // actually listens on.
+        assert!(
+            text.contains(&format!("{}/crew/{incident}", server.base)),
+            "{text}"
+        );
         let message = sms.message();
         assert_eq!(body["out_id"], message.as_str());
         assert!(message.starts_with(&format!("{incident}:")) && message.ends_with(":sms:1"));

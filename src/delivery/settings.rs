@@ -16,7 +16,8 @@ pub struct NotifySettings {
     pub plans: BTreeMap<String, String>,
     /// The language of pages: `zh` (default) or `en`.
     pub lang: String,
-    /// The crew page's public address; a page links to `{crew_url}/{incident}`.
+    /// The crew page's public address; a page links to `{crew_url}/{incident}`. Empty (the
+    /// default): the server's own, `http://{listening address}/crew`.
     pub crew_url: String,
     /// A gateway call that has not answered by then is a timeout, seconds.
     pub send_deadline_secs: u64,
@@ -48,7 +49,7 @@ impl Default for NotifySettings {
             plan: "push:0s,sms:30s,voice:60s,repeat:60s".into(),
             plans: BTreeMap::new(),
             lang: "zh".into(),
-            crew_url: "http://127.0.0.1:8080/crew".into(),
+            crew_url: String::new(),
             send_deadline_secs: 10,
             retry_first_ms: 2_000,
             retry_factor: 2.0,

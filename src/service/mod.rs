@@ -197,7 +197,10 @@ pub async fn recover(
 
 /// Opens the store, loads the rules, seeds if asked, recovers and starts the desk, the pump and
 /// (when `intake.mqtt_url` is set) the MQTT intake.
-pub async fn start(settings: Settings) -> anyhow::Result<Service> {
+pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
+    if settings.notify.crew_url.is_empty() {
+        settings.notify.crew_url = format!("http://{}/crew", settings.listen);
+    }
     let store = crate::store::open(&settings.database_url).await?;
     let rules = RuleSet::load_dir(&settings.rules_dir).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
@@ -354,6 +357,13 @@ pub async fn run_announced(
     ready: impl FnOnce(),
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    let mut settings = settings;
+    // Pages link to the address actually bound (`listen` may ask for port 0).
+    if settings.notify.crew_url.is_empty()
+        && let Ok(addr) = listener.local_addr()
+    {
+        settings.notify.crew_url = format!("http://{addr}/crew");
+    }
     let service = start(settings).await?;
     let server =
         crate::http::server(listener, service.state.clone()).context("start the HTTP server")?;
