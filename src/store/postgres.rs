@@ -23,6 +23,9 @@ pub struct PgStore {
     pub(crate) tokens: Arc<super::cache::Tokens>,
 }
 
+/// Connections the pool holds at most.
+pub(crate) const POOL_SIZE: u32 = 10;
+
 /// How long a pooled connection may sit idle before it is pinged on its way out.
 pub(crate) const PING_IF_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -36,13 +39,14 @@ impl PgStore {
     /// migrations.
     pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
-            .max_connections(10)
+            .max_connections(POOL_SIZE)
             // sqlx pings every idle connection before handing it out: a round trip in front of
             // every statement on the alarm path. A connection used within the last second has
             // just shown it is alive; only one idle longer (where a server's or a firewall's
             // idle timeout may have closed it) is pinged. A connection that died meanwhile
-            // fails its statement, which the caller already handles (a 503 the sender resends,
-            // an MQTT message not acknowledged, a desk append retried).
+            // fails its statement: the inbox inserts try the next connection
+            // (`engine::again_if_connection_lost`); anything else fails as the database being
+            // unavailable would (a 503, a desk append that changes nothing and is retried).
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {

@@ -61,6 +61,52 @@ pub fn unique_violation(e: &sqlx::Error) -> Option<String> {
     }
 }
 
+/// How many times in all an alarm's inbox insert is tried while it meets connections the
+/// server closed: one more than the PostgreSQL pool holds, so after a restart it gets through
+/// every pooled connection (each fails once and is dropped) to a new one.
+pub const INBOX_ATTEMPTS: u32 = super::postgres::POOL_SIZE + 1;
+
+/// Runs `op` again, `attempts` times in all at most, while it fails on a connection the
+/// database server closed (it restarted or was shut down: the pool pings only connections
+/// idle a second or longer, so one used just before fails its next statement). For the
+/// inbox inserts, which are safe to repeat (a copy that did commit is found, not doubled): an
+/// alarm arriving just after a restart is committed rather than refused.
+pub async fn again_if_connection_lost<T, F, Fut>(attempts: u32, mut op: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut left = attempts.max(1);
+    loop {
+        match op().await {
+            Err(e) if left > 1 && connection_lost(&e) => {
+                left -= 1;
+                tracing::warn!(error = %e, "database connection closed by the server; trying another");
+            }
+            done => return done,
+        }
+    }
+}
+
+/// Whether `e` says the server closed the connection (not that the statement was refused).
+fn connection_lost(e: &StoreError) -> bool {
+    use std::io::ErrorKind;
+    match e {
+        StoreError::Database(sqlx::Error::Io(io)) => matches!(
+            io.kind(),
+            ErrorKind::BrokenPipe
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::UnexpectedEof
+        ),
+        // admin_shutdown, crash_shutdown: the server is ending this connection.
+        StoreError::Database(sqlx::Error::Database(d)) => {
+            matches!(d.code().as_deref(), Some("57P01" | "57P02"))
+        }
+        _ => false,
+    }
+}
+
 /// Two lifts of one put that would hold the same rescue or registration code.
 pub fn clash_within(rows: &[LiftRow]) -> Option<String> {
     let (mut rescue, mut registration) = (HashMap::new(), HashMap::new());

@@ -43,7 +43,12 @@ macro_rules! store_trait {
                     alarm: &NewAlarm,
                     received_at: DateTime<Utc>,
                 ) -> Result<InboxReceipt, StoreError> {
-                    self.insert_alarm_row(alarm, micros(received_at)).await
+                    let at = micros(received_at);
+                    $crate::store::engine::again_if_connection_lost(
+                        $crate::store::engine::INBOX_ATTEMPTS,
+                        || self.insert_alarm_row(alarm, at),
+                    )
+                    .await
                 }
 
                 async fn insert_alarm_for_lift(
@@ -51,7 +56,12 @@ macro_rules! store_trait {
                     alarm: &NewAlarm,
                     received_at: DateTime<Utc>,
                 ) -> Result<Option<(InboxReceipt, Lift)>, StoreError> {
-                    self.insert_resolved(alarm, micros(received_at)).await
+                    let at = micros(received_at);
+                    $crate::store::engine::again_if_connection_lost(
+                        $crate::store::engine::INBOX_ATTEMPTS,
+                        || self.insert_resolved(alarm, at),
+                    )
+                    .await
                 }
 
                 async fn pending_alarms(&self, limit: i64) -> Result<Vec<Alarm>, StoreError> {

@@ -6,11 +6,11 @@ use crate::domain::{AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, Incide
 use crate::store::NewAlarm;
 use chrono::{DateTime, TimeDelta, Utc};
 
-fn t(secs: i64) -> DateTime<Utc> {
+pub(super) fn t(secs: i64) -> DateTime<Utc> {
     crate::dispatch::tests::t0() + TimeDelta::microseconds(secs * 1_000_000 + 123_456)
 }
 
-fn alarm(channel: Channel, source: &str) -> NewAlarm {
+pub(super) fn alarm(channel: Channel, source: &str) -> NewAlarm {
     NewAlarm {
         channel,
         source_alarm_id: source.into(),
