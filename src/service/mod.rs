@@ -198,6 +198,7 @@ pub async fn recover(
 /// Opens the store, loads the rules, seeds if asked, recovers and starts the desk, the pump and
 /// (when `intake.mqtt_url` is set) the MQTT intake.
 pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
+    // No crew page address configured: this server's own.
     if settings.notify.crew_url.is_empty() {
         settings.notify.crew_url = format!("http://{}/crew", settings.listen);
     }
@@ -358,11 +359,9 @@ pub async fn run_announced(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut settings = settings;
-    // Pages link to the address actually bound (`listen` may ask for port 0).
-    if settings.notify.crew_url.is_empty()
-        && let Ok(addr) = listener.local_addr()
-    {
-        settings.notify.crew_url = format!("http://{addr}/crew");
+    // The address actually bound (`listen` may ask for port 0), which `start` links pages to.
+    if let Ok(addr) = listener.local_addr() {
+        settings.listen = addr.to_string();
     }
     let service = start(settings).await?;
     let server =
