@@ -225,9 +225,21 @@ async fn wire(url: &str) {
             .map(|f| started.keys().filter(|i| f.contains_key(i)).count())
             .unwrap_or(0)
     };
-    let wait_until = Instant::now() + Duration::from_secs(30);
-    while arrived(&arrivals) < started.len() && Instant::now() < wait_until {
+    // Most incidents of the surge find every unit busy and page nobody, so "every incident's
+    // SMS arrived" never comes: wait until the arrivals stop (two quiet seconds; the stand-in
+    // answers at once, so a first SMS is never held back longer), at most 30 s. A paged
+    // incident whose SMS never arrived shows in the printout ("N of them paged on the wire").
+    let (wait_until, quiet) = (
+        Instant::now() + Duration::from_secs(30),
+        Duration::from_secs(2),
+    );
+    let (mut seen, mut since) = (arrived(&arrivals), Instant::now());
+    while seen < started.len() && since.elapsed() < quiet && Instant::now() < wait_until {
         tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = arrived(&arrivals);
+        if now != seen {
+            (seen, since) = (now, Instant::now());
+        }
     }
     let first = arrivals.first.lock().map(|f| f.clone()).unwrap_or_default();
     let latency = sorted(
