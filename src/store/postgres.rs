@@ -3,12 +3,13 @@
 //! Timestamps are `TIMESTAMPTZ`, JSON documents `JSONB` (the event body stays `TEXT`: its exact
 //! bytes are what the hash covers). Appends queue on `LOCK TABLE events IN SHARE ROW EXCLUSIVE
 //! MODE`, which conflicts with itself and with row writes but not with reads (see
-//! `store::engine`), except a batch that only opens incidents, which is one statement chained
-//! from the head this store last committed (`store::opening`). A trigger refuses `UPDATE`,
+//! `store::engine`), except a batch that opens incidents or moves on incidents this store last
+//! wrote, which is one statement chained from the head this store last committed
+//! (`store::opening`). A trigger refuses `UPDATE`,
 //! `DELETE` and `TRUNCATE` on `events` (`migrations/postgres/0002_log.sql`).
 
 use super::StoreError;
-use super::opening::Head;
+use super::opening::{Head, Known};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,8 @@ pub struct PgStore {
     pub(crate) pool: PgPool,
     /// The log's head as this store last committed it (see `store::opening`).
     head: Arc<Mutex<Head>>,
+    /// Open incidents as this store last committed them (see `store::opening`).
+    pub(crate) known: Arc<Mutex<Known>>,
     /// Tokens lately found (see `store::cache`).
     pub(crate) tokens: Arc<super::cache::Tokens>,
 }
@@ -68,6 +71,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             head: Arc::new(Mutex::new(Head::Known(head))),
+            known: Arc::default(),
             tokens: Arc::default(),
         })
     }

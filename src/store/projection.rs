@@ -111,13 +111,6 @@ pub struct Writes {
     pub messages: Vec<(String, NewMessage)>,
 }
 
-impl Needs {
-    /// Nothing to load: the events only open incidents (or belong to none).
-    pub fn is_empty(&self) -> bool {
-        self.incidents.is_empty() && self.pages.is_empty()
-    }
-}
-
 /// The incidents and pages `events` touch.
 pub fn needs(events: &[Event]) -> Needs {
     let opened = opened_by(events);

@@ -110,13 +110,20 @@ pub const GROUP_BY_PAGE: &str = " GROUP BY incident_id, step, unit_id";
 pub const UPSERT_INCIDENTS: &str = concat!("INSERT INTO incidents (", incident_columns!(), ") ");
 /// Incidents an append opens: inserted only, the ids returned (one missing was open already).
 pub const ON_INCIDENT_OPENED: &str = " ON CONFLICT (id) DO NOTHING RETURNING id";
-pub const ON_INCIDENT_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
-     lift_id = excluded.lift_id, rescue_code = excluded.rescue_code, \
-     company_id = excluded.company_id, chain = excluded.chain, \
-     rules_version = excluded.rules_version, opened_at = excluded.opened_at, \
-     ended_at = excluded.ended_at, breached = excluded.breached, \
-     needs_operator = excluded.needs_operator, lift_unresolved = excluded.lift_unresolved, \
-     updated_at = excluded.updated_at";
+/// Incidents an append moves on: each row replaced by its new state.
+macro_rules! on_incident_conflict {
+    () => {
+        " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
+         lift_id = excluded.lift_id, rescue_code = excluded.rescue_code, \
+         company_id = excluded.company_id, chain = excluded.chain, \
+         rules_version = excluded.rules_version, opened_at = excluded.opened_at, \
+         ended_at = excluded.ended_at, breached = excluded.breached, \
+         needs_operator = excluded.needs_operator, lift_unresolved = excluded.lift_unresolved, \
+         updated_at = excluded.updated_at"
+    };
+}
+pub(crate) use on_incident_conflict;
+pub const ON_INCIDENT_CONFLICT: &str = on_incident_conflict!();
 // A page already in the outbox (same dedupe key) is left as it is.
 pub const INSERT_OUTBOX_ROWS: &str = "INSERT INTO outbox (incident_id, event_seq, step, \
      unit_id, page_no, dedupe_key, next_attempt_at, created_at, payload) ";

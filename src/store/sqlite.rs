@@ -93,6 +93,9 @@ impl SqliteStore {
 
     /// Nothing to remember (see [`Self::append_opening`]).
     pub(crate) fn remember_head(&self, _: Option<(i64, String)>) {}
+
+    /// Nothing to remember (see [`Self::append_opening`]).
+    pub(crate) fn remember_incidents(&self, _: &super::projection::Writes) {}
 }
 
 super::engine::impl_store!(

@@ -1,7 +1,7 @@
 //! The append transaction and deadlines, for one engine (see `engine` for why a macro).
 //!
 //! An append that the engine cannot take in one statement (`append_opening`: on PostgreSQL, a
-//! batch that only opens incidents, see `store::opening`) holds the log (`begin_append`), reads
+//! batch that opens incidents or moves on ones this store last wrote, see `store::opening`) holds the log (`begin_append`), reads
 //! the head, loads the projection rows the events touch, lets `projection::plan` decide every
 //! write, then writes in an order the foreign keys accept: incidents, then events (which
 //! reference them), then alarms, units and outbox rows (which reference both). Nothing is written
@@ -53,6 +53,7 @@ macro_rules! append_ops {
                     self.remember_head(
                         writes.rows.last().map(|r| (r.seq, r.hash.clone())).or(head),
                     );
+                    self.remember_incidents(&writes);
                     Ok((writes.rows, made))
                 }
 

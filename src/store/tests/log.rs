@@ -276,10 +276,59 @@ async fn on_postgres_an_opening_batch_is_one_statement_unless_the_head_moved() {
     // The locked path takes it, and the store knows the head again.
     pg.append(&b[2]).await.unwrap();
     assert!(pg.append_opening(&b[3], &[]).await.unwrap().is_some());
-    // A batch of a known incident needs its rows loaded: never the one statement.
+    // A batch of an incident this store does not know needs its rows loaded: the locked path.
     let later = full_rescue().batches[1].clone();
     assert!(pg.append_opening(&later, &[]).await.unwrap().is_none());
     let report = verify_log(pg).await.unwrap();
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.rows, story.events().len() as u64);
+}
+
+/// PostgreSQL's one statement also takes a batch that moves on an incident this store last
+/// wrote, from the row it keeps; when another writer has moved that incident on since, even
+/// with the head known again, the statement is refused and writes nothing, and the locked path
+/// takes the batch.
+#[tokio::test]
+async fn on_postgres_a_batch_moving_on_a_known_incident_is_one_statement_unless_moved_past() {
+    let Some(db) = super::TestDb::postgres().await else {
+        return;
+    };
+    let pg = db.postgres_store().expect("a PostgreSQL store");
+    let story = full_rescue();
+    for a in story.alarms() {
+        pg.insert_alarm(&a, a.occurred_at).await.unwrap();
+    }
+    // Opened; accepted (its page stops ringing: the locked path); en route, on scene,
+    // released; release confirmed; closed.
+    let b = &story.batches;
+    assert_eq!(b.len(), 7);
+    assert!(pg.append_opening(&b[0], &[]).await.unwrap().is_some());
+    assert!(pg.append_opening(&b[1], &[]).await.unwrap().is_none());
+    pg.append(&b[1]).await.unwrap();
+    let taken = pg.append_opening(&b[2], &[]).await.unwrap();
+    assert_eq!(taken.map(|(rows, _)| rows.len()), Some(b[2].len()));
+    let is = |status: &str| {
+        format!("SELECT COUNT(*) FROM incidents WHERE id = 1 AND status = '{status}'")
+    };
+    assert_eq!(db.count(&is("en_route")).await, 1);
+    // Another writer moves the incident on; this store's next append (of no incident, so the
+    // locked path) makes the head known again, but not the incident.
+    db.second_store().await.append(&b[3]).await.unwrap();
+    pg.append(&[duty(1, false)]).await.unwrap();
+    let events = "SELECT COUNT(*) FROM events";
+    let before = db.count(events).await;
+    assert!(pg.append_opening(&b[4], &[]).await.unwrap().is_none());
+    assert_eq!(db.count(events).await, before);
+    assert_eq!(db.count(&is("on_scene")).await, 1);
+    // The locked path takes it, and the incident is known again.
+    pg.append(&b[4]).await.unwrap();
+    assert!(pg.append_opening(&b[5], &[]).await.unwrap().is_some());
+    pg.append(&b[6]).await.unwrap();
+    let report = verify_log(pg).await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.rows, story.events().len() as u64 + 1);
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM incidents WHERE id = 1 AND status = 'closed' AND ended_at IS NOT NULL").await,
+        1
+    );
 }
