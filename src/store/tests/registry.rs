@@ -234,3 +234,69 @@ conformance!(two_lifts_of_one_put_with_one_code_are_a_conflict, |db| {
     assert_eq!(msg, "rescue code 000101 is given to lifts 1 and 2");
     assert_eq!(s.lift_count().await.unwrap(), 0);
 });
+
+/// On PostgreSQL a lift is found by its terminal or cabin phone through that column's index,
+/// also in the plan a connection keeps for the statement and before statistics exist (right
+/// after an import, until autovacuum analyzes `lifts`): "the first lift with this device, by
+/// id" once planned as a walk of every lift in id order, and at 500 MQTT alarms a second that
+/// walk, one per alarm, held the inbox behind by seconds.
+#[tokio::test]
+async fn on_postgres_a_lift_is_found_by_device_or_phone_through_their_index_without_statistics() {
+    use crate::store::Store;
+    let Some(db) = super::TestDb::postgres().await else {
+        return;
+    };
+    let pg = db.postgres_store().expect("a PostgreSQL store");
+    // A region's worth: with few lifts a plan may take the index whatever it estimates.
+    let lifts: Vec<Lift> = (1..=15_000)
+        .map(|id| Lift {
+            id: LiftId(id),
+            rescue_code: RescueCode::parse(&format!("{:06}", 100_000 + id)).unwrap(),
+            registration_code: RegistrationCode::parse(&format!(
+                "31105001032019{:02}{:04}",
+                1 + id / 10_000,
+                id % 10_000
+            ))
+            .unwrap(),
+            cabin_phone: Some(PhoneNumber::parse(&format!("023-6{id:07}")).unwrap()),
+            device_id: Some(DeviceId::parse(&format!("CQ-IOT:{id}")).unwrap()),
+            ..full_lift(1)
+        })
+        .collect();
+    pg.put_lifts(&lifts).await.unwrap();
+    let mut c = pg.pool().acquire().await.unwrap();
+    let c = c.as_mut();
+    let stats: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_stats WHERE tablename = 'lifts' AND attname = 'device_id'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    assert_eq!(stats, 0, "the check is about a table not analyzed yet");
+    sqlx::query("SET plan_cache_mode = force_generic_plan")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    for (column, sql) in [
+        ("device_id", crate::store::sql::ALARM_FOR_LIFT_BY_DEVICE),
+        ("cabin_phone", crate::store::sql::ALARM_FOR_LIFT_BY_PHONE),
+    ] {
+        let prepare =
+            format!("PREPARE find_{column} (text, text, text, jsonb, timestamptz) AS {sql}");
+        sqlx::query(sqlx::AssertSqlSafe(prepare))
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        let explain = format!(
+            "EXPLAIN EXECUTE find_{column} ('x', 'mqtt', 'a-1', '{{}}', '2026-11-30T00:00:00Z')"
+        );
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(explain))
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains(&format!("lifts_{column}")), "{plan}");
+        assert!(!plan.contains("lifts_pkey"), "{plan}");
+    }
+    sqlx::query("RESET ALL").execute(&mut *c).await.unwrap();
+}
