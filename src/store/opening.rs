@@ -102,39 +102,39 @@ impl Known {
 macro_rules! open_statement {
     ($moved:expr) => {
         concat!(
-    "WITH inc AS (INSERT INTO incidents (",
-    incident_columns!(),
-    ") SELECT * FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[], $5::int8[], \
-     $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[], \
-     $12::bool[], $13::timestamptz[]) RETURNING id), ",
-    $moved,
-    "ev AS (INSERT INTO events (",
-    log_columns!(),
-    ") SELECT * FROM UNNEST($14::int8[], $15::int8[], $16::int8[], $17::timestamptz[], \
-     $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], \
-     $25::text[]) RETURNING seq), \
-     al AS (UPDATE alarms a SET processed_at = v.at, incident_id = v.incident \
-     FROM UNNEST($26::int8[], $27::int8[], $28::timestamptz[]) AS v (id, incident, at) \
-     WHERE a.id = ANY($26::int8[]) AND a.id = v.id AND a.processed_at IS NULL RETURNING a.id), \
-     ob AS (INSERT INTO outbox (incident_id, event_seq, step, unit_id, page_no, dedupe_key, \
-     next_attempt_at, created_at, payload) SELECT i, s, st, u, p, k, t, t, pl::jsonb \
-     FROM UNNEST($29::int8[], $30::int8[], $31::text[], $32::int8[], $33::int8[], $34::text[], \
-     $35::timestamptz[], $36::text[]) WITH ORDINALITY AS v (i, s, st, u, p, k, t, pl, ord) \
-     ORDER BY v.ord ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key), \
-     msg AS (INSERT INTO outbox_messages (page_id, incident_id, step, unit_id, channel, n, \
-     dedupe_key, status, attempts, next_attempt_at, lease_until, recipient, body, created_at, \
-     updated_at) SELECT ob.id, v.i, v.st, v.u, v.ch, v.n, v.k, v.status, v.attempts, v.t, \
-     v.lease, v.r, v.b::jsonb, v.t, v.t \
-     FROM UNNEST($37::text[], $38::int8[], $39::text[], $40::int8[], $41::text[], $42::int4[], \
-     $43::text[], $44::text[], $45::int4[], $46::timestamptz[], $47::timestamptz[], \
-     $48::text[], $49::text[]) WITH ORDINALITY \
-     AS v (page, i, st, u, ch, n, k, status, attempts, t, lease, r, b, ord) \
-     JOIN ob ON ob.dedupe_key = v.page ORDER BY v.ord \
-     ON CONFLICT (dedupe_key) DO NOTHING RETURNING ",
-    message_columns!(),
-    ") SELECT ",
-    message_columns!(),
-    " FROM msg ORDER BY id"
+            "WITH inc AS (INSERT INTO incidents (",
+            incident_columns!(),
+            ") SELECT * FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[], $5::int8[], \
+             $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::bool[], $11::bool[], \
+             $12::bool[], $13::timestamptz[]) RETURNING id), ",
+            $moved,
+            "ev AS (INSERT INTO events (",
+            log_columns!(),
+            ") SELECT * FROM UNNEST($14::int8[], $15::int8[], $16::int8[], $17::timestamptz[], \
+             $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], \
+             $25::text[]) RETURNING seq), \
+             al AS (UPDATE alarms a SET processed_at = v.at, incident_id = v.incident \
+             FROM UNNEST($26::int8[], $27::int8[], $28::timestamptz[]) AS v (id, incident, at) \
+             WHERE a.id = ANY($26::int8[]) AND a.id = v.id AND a.processed_at IS NULL RETURNING a.id), \
+             ob AS (INSERT INTO outbox (incident_id, event_seq, step, unit_id, page_no, dedupe_key, \
+             next_attempt_at, created_at, payload) SELECT i, s, st, u, p, k, t, t, pl::jsonb \
+             FROM UNNEST($29::int8[], $30::int8[], $31::text[], $32::int8[], $33::int8[], $34::text[], \
+             $35::timestamptz[], $36::text[]) WITH ORDINALITY AS v (i, s, st, u, p, k, t, pl, ord) \
+             ORDER BY v.ord ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key), \
+             msg AS (INSERT INTO outbox_messages (page_id, incident_id, step, unit_id, channel, n, \
+             dedupe_key, status, attempts, next_attempt_at, lease_until, recipient, body, created_at, \
+             updated_at) SELECT ob.id, v.i, v.st, v.u, v.ch, v.n, v.k, v.status, v.attempts, v.t, \
+             v.lease, v.r, v.b::jsonb, v.t, v.t \
+             FROM UNNEST($37::text[], $38::int8[], $39::text[], $40::int8[], $41::text[], $42::int4[], \
+             $43::text[], $44::text[], $45::int4[], $46::timestamptz[], $47::timestamptz[], \
+             $48::text[], $49::text[]) WITH ORDINALITY \
+             AS v (page, i, st, u, ch, n, k, status, attempts, t, lease, r, b, ord) \
+             JOIN ob ON ob.dedupe_key = v.page ORDER BY v.ord \
+             ON CONFLICT (dedupe_key) DO NOTHING RETURNING ",
+            message_columns!(),
+            ") SELECT ",
+            message_columns!(),
+            " FROM msg ORDER BY id"
         )
     };
 }
