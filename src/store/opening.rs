@@ -8,8 +8,9 @@
 //! it committed ([`Known`]). So when the store knows them, the whole append is one statement in
 //! autocommit: data-modifying CTEs insert the incidents opened, replace the rows of those moved
 //! on, insert the log rows, the pages and their first messages and mark the alarms processed,
-//! each table's rows bound as arrays (`UNNEST`), so the statement text is the same for any
-//! batch and stays prepared. One round trip and one commit, where the locked path takes eight.
+//! each table's rows bound as arrays (`UNNEST`), so the statement text is one of two (with or
+//! without incidents moved on) for any batch and stays prepared. One round trip and one commit,
+//! where the locked path takes eight.
 //!
 //! The log stays one chain without the lock: `events` refuses a second row with the same `seq`
 //! or `prev_hash`, so a batch chained from a head another writer has since moved past cannot
@@ -181,8 +182,7 @@ impl PgStore {
         }
         match self.write_opening(&writes).await {
             Ok(made) => {
-                self.remember_head(writes.rows.last().map(|r| (r.seq, r.hash.clone())));
-                self.remember_incidents(&writes);
+                self.remember_append(head, &writes);
                 Ok(Some((writes.rows, made)))
             }
             // Another writer moved the head or an incident on, or an incident exists: the
@@ -198,8 +198,10 @@ impl PgStore {
         }
     }
 
-    /// Records the incidents a committed append touched (see [`Known`]).
-    pub(crate) fn remember_incidents(&self, w: &Writes) {
+    /// Records what a committed append `w`, chained from `before`, leaves: the log's head and
+    /// the incidents it touched (see [`Known`]).
+    pub(crate) fn remember_append(&self, before: Option<(i64, String)>, w: &Writes) {
+        self.remember_head(w.rows.last().map(|r| (r.seq, r.hash.clone())).or(before));
         self.known().after(w);
     }
 

@@ -92,10 +92,7 @@ impl SqliteStore {
     pub(crate) fn forget_head(&self) {}
 
     /// Nothing to remember (see [`Self::append_opening`]).
-    pub(crate) fn remember_head(&self, _: Option<(i64, String)>) {}
-
-    /// Nothing to remember (see [`Self::append_opening`]).
-    pub(crate) fn remember_incidents(&self, _: &super::projection::Writes) {}
+    pub(crate) fn remember_append(&self, _: Option<(i64, String)>, _: &super::projection::Writes) {}
 }
 
 super::engine::impl_store!(

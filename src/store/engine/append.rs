@@ -1,10 +1,11 @@
 //! The append transaction and deadlines, for one engine (see `engine` for why a macro).
 //!
 //! An append that the engine cannot take in one statement (`append_opening`: on PostgreSQL, a
-//! batch that opens incidents or moves on ones this store last wrote, see `store::opening`) holds the log (`begin_append`), reads
-//! the head, loads the projection rows the events touch, lets `projection::plan` decide every
-//! write, then writes in an order the foreign keys accept: incidents, then events (which
-//! reference them), then alarms, units and outbox rows (which reference both). Nothing is written
+//! batch that opens incidents or moves on ones this store last wrote, see `store::opening`)
+//! holds the log (`begin_append`), reads the head, loads the projection rows the events touch,
+//! lets `projection::plan` decide every write, then writes in an order the foreign keys
+//! accept: incidents, then events (which reference them), then alarms, units and outbox rows
+//! (which reference both). Nothing is written
 //! to `events` but these INSERTs: no UPDATE or DELETE of the log exists in this code, and the
 //! schema refuses them anyway.
 
@@ -50,10 +51,7 @@ macro_rules! append_ops {
                     let writes = projection::plan_paging(ctx, events, first)?;
                     let made = Self::write(&mut tx, &writes).await?;
                     tx.commit().await.map_err(classify)?;
-                    self.remember_head(
-                        writes.rows.last().map(|r| (r.seq, r.hash.clone())).or(head),
-                    );
-                    self.remember_incidents(&writes);
+                    self.remember_append(head, &writes);
                     Ok((writes.rows, made))
                 }
 
