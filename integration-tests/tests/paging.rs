@@ -262,6 +262,27 @@ async fn a_page_reaches_the_sms_gateway_and_its_receipt_and_reply_land_on_the_ti
             .filter(|d| *d == ("sms".to_owned(), "delivered".to_owned()))
             .count();
         assert_eq!(delivered, 1, "the delivery is on the timeline once");
+        // The provider delivers the same reply again: the page says so already, nothing new
+        // is logged; a decline after the acceptance is still refused.
+        let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &reply).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            (
+                body["results"][0]["result"].as_str(),
+                body["results"][0]["status"].as_str()
+            ),
+            (Some("repeated"), Some("accepted")),
+            "{body}"
+        );
+        let accepted = |t: &[Value]| t.iter().filter(|e| e["kind"] == "accepted").count();
+        assert_eq!(accepted(&sc.timeline(incident).await), 1);
+        let decline = json!({"receipts": [{"message": message, "status": "reply", "text": "2"}]});
+        let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &decline).await;
+        assert_eq!(
+            (status, body["results"][0]["result"].as_str()),
+            (200, Some("refused")),
+            "{body}"
+        );
         let bad = json!({"receipts": [{"message": message, "status": "reply", "text": "ok"}]});
         let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &bad).await;
         assert_eq!(

@@ -771,9 +771,35 @@ impl Paging {
         };
         match self.inner.desk.submit(cmd).await {
             Ok(_) => Ok(ReceiptResult::Acknowledged { action: word }),
-            Err(DeskError::Rejected(r)) => Err(ReceiptError::Rejected(r)),
+            Err(DeskError::Rejected(r)) => match self.page_state(m).await {
+                // The same answer again (a provider redelivering the reply, or the crew page
+                // got there first): the page already says it.
+                Some(state) if answered_by(&state) == Some(word) => {
+                    Ok(ReceiptResult::Repeated { status: state })
+                }
+                _ => Err(ReceiptError::Rejected(r)),
+            },
             Err(_) => Err(ReceiptError::Stopped),
         }
+    }
+
+    /// Where the page `m` belongs to stands on the desk (`pending`, `accepted`, `en_route`,
+    /// `declined` …), if the desk holds its incident.
+    async fn page_state(&self, m: &Message) -> Option<String> {
+        let view = self.inner.desk.view(m.incident).await.ok()??;
+        let step = view.steps.into_iter().find(|s| s.step == m.step)?;
+        let page = step.pages.into_iter().rev().find(|p| p.unit == m.unit)?;
+        Some(page.state)
+    }
+}
+
+/// The reply a page in `state` has had: `accepted` for a page accepted and perhaps moved on
+/// since (en route, on scene, released), `declined`; `None` for one with no answer.
+fn answered_by(state: &str) -> Option<&'static str> {
+    match state {
+        "accepted" | "en_route" | "on_scene" | "released" => Some("accepted"),
+        "declined" => Some("declined"),
+        _ => None,
     }
 }
 
