@@ -187,8 +187,12 @@ async fn token(
     store.put_token(&hash, role, unit, label).await?;
     println!("{secret}");
     eprintln!(
-        "a {role:?} token{}: pass it as `Authorization: Bearer <token>`; it is not stored and cannot be shown again",
-        unit.map(|u| format!(" for {u}")).unwrap_or_default()
+        "token created, role {}{}: pass it as `Authorization: Bearer <token>`; it is not stored and cannot be shown again",
+        serde_json::to_value(role)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        unit.map(|u| format!(", for {u}")).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -141,6 +141,7 @@ fn page_word(state: Option<PageState>) -> String {
     match state {
         None => "unknown".into(),
         Some(PageState::Pending) => "pending".into(),
+        Some(PageState::Accepted(CrewStatus::Accepted)) => "accepted".into(),
         Some(PageState::Accepted(s)) => format!("accepted ({})", s.as_str()),
         Some(PageState::Declined) => "declined".into(),
         Some(PageState::Missed) => {

@@ -232,11 +232,17 @@ fn out_of_order_crew_actions_are_refused_and_change_nothing() {
         w.crew(M_NEAR, id, CrewAction::Released),
         Err(Rejection::OutOfOrder { .. })
     ));
-    assert!(matches!(
-        w.crew(M_NEAR, id, CrewAction::Accept { eta_secs: None }),
-        Err(Rejection::OutOfOrder { .. })
-    ));
+    let again = w.crew(M_NEAR, id, CrewAction::Accept { eta_secs: None });
+    assert!(
+        matches!(&again, Err(Rejection::OutOfOrder { why, .. }) if why == "the page is accepted"),
+        "{again:?}"
+    );
     w.crew(M_NEAR, id, CrewAction::OnScene).unwrap();
+    let late = w.crew(M_NEAR, id, CrewAction::Accept { eta_secs: None });
+    assert!(
+        matches!(&late, Err(Rejection::OutOfOrder { why, .. }) if why == "the page is accepted (on_scene)"),
+        "{late:?}"
+    );
     assert!(matches!(
         w.crew(M_NEAR, id, CrewAction::EnRoute),
         Err(Rejection::OutOfOrder { .. })

@@ -35,7 +35,11 @@ pub enum SignatureError {
     #[error("timestamp {0:?} is not epoch seconds")]
     BadTimestamp(String),
     /// The timestamp is further from our clock than allowed (a replay, or a wrong clock).
-    #[error("timestamp is {skew_secs} s away from our clock, at most {max_secs} s allowed")]
+    #[error(
+        "timestamp is {} s {} our clock, at most {max_secs} s either way allowed",
+        skew_secs.unsigned_abs(),
+        if *skew_secs < 0 { "behind" } else { "ahead of" }
+    )]
     Stale {
         /// Signed seconds from our clock to the timestamp (negative: in the past).
         skew_secs: i64,
@@ -159,7 +163,10 @@ mod tests {
 
     #[test]
     fn a_stale_or_future_timestamp_is_refused_even_when_correctly_signed() {
-        for (ts, skew) in [("1767225299", -301), ("1767225901", 301)] {
+        for (ts, skew, says) in [
+            ("1767225299", -301, "timestamp is 301 s behind our clock"),
+            ("1767225901", 301, "timestamp is 301 s ahead of our clock"),
+        ] {
             let sig = sign(SECRET, ts, BODY).unwrap();
             let e = verify_signature(SECRET, ts, BODY, &sig, now(), SKEW).unwrap_err();
             assert_eq!(
@@ -169,6 +176,7 @@ mod tests {
                     max_secs: 300
                 }
             );
+            assert!(e.to_string().starts_with(says), "{e}");
         }
         let sig = sign(SECRET, "1767225300", BODY).unwrap();
         assert!(verify_signature(SECRET, "1767225300", BODY, &sig, now(), SKEW).is_ok());
