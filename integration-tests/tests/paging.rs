@@ -235,10 +235,7 @@ async fn a_page_reaches_the_sms_gateway_and_its_receipt_and_reply_land_on_the_ti
         let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &receipt).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(
-            (
-                body["results"][0]["result"].as_str(),
-                body["results"][0]["status"].as_str()
-            ),
+            first_result(&body),
             (Some("repeated"), Some("delivered")),
             "{body}"
         );
@@ -267,10 +264,7 @@ async fn a_page_reaches_the_sms_gateway_and_its_receipt_and_reply_land_on_the_ti
         let (status, body) = signed_post(&server.base, path, RECEIPT_SECRET, &reply).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(
-            (
-                body["results"][0]["result"].as_str(),
-                body["results"][0]["status"].as_str()
-            ),
+            first_result(&body),
             (Some("repeated"), Some("accepted")),
             "{body}"
         );
@@ -292,6 +286,12 @@ async fn a_page_reaches_the_sms_gateway_and_its_receipt_and_reply_land_on_the_ti
         server.stop().await;
         gw.stop().await;
     }
+}
+
+/// The first receipt's result and the status it reports, from a receipts answer.
+fn first_result(body: &Value) -> (Option<&str>, Option<&str>) {
+    let r = &body["results"][0];
+    (r["result"].as_str(), r["status"].as_str())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

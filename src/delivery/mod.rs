@@ -793,13 +793,17 @@ impl Paging {
     }
 }
 
-/// The reply a page in `state` has had: `accepted` for a page accepted and perhaps moved on
-/// since (en route, on scene, released), `declined`; `None` for one with no answer.
+/// The reply a page in the desk's view `state` has had: `accepted` for a page accepted and
+/// perhaps moved on since (any crew status), `declined`; `None` for one with no answer.
 fn answered_by(state: &str) -> Option<&'static str> {
-    match state {
-        "accepted" | "en_route" | "on_scene" | "released" => Some("accepted"),
-        "declined" => Some("declined"),
-        _ => None,
+    use crate::domain::CrewStatus::{Accepted, EnRoute, OnScene, Released};
+    if [Accepted, EnRoute, OnScene, Released]
+        .iter()
+        .any(|s| s.as_str() == state)
+    {
+        Some("accepted")
+    } else {
+        (state == "declined").then_some("declined")
     }
 }
 

@@ -3,9 +3,10 @@
 //! An append that the engine cannot take in one statement (`append_opening`: on PostgreSQL, a
 //! batch that opens incidents or moves on ones this store last wrote, see `store::opening`)
 //! holds the log (`begin_append`), reads the head, loads the projection rows the events touch,
-//! lets `projection::plan` decide every write, then writes in an order the foreign keys
+//! lets `projection::plan` decide every write, then writes in an order SQLite's foreign keys
 //! accept: incidents, then events (which reference them), then alarms, units and outbox rows
-//! (which reference both). Nothing is written
+//! (which reference both). (PostgreSQL has no keys among these rows since its migration 0008;
+//! the order is the same for both.) Nothing is written
 //! to `events` but these INSERTs: no UPDATE or DELETE of the log exists in this code, and the
 //! schema refuses them anyway.
 
