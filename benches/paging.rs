@@ -124,6 +124,8 @@ fn paging_settings(url: &str, gw: &str, per_second: f64) -> Settings {
         body: r#"{"to":"{{to}}","text":"{{text}}","id":"{{message_id}}"}"#.into(),
         headers: Default::default(),
         id_pointer: String::new(),
+        ok_value: String::new(),
+        ok_pointer: String::new(),
         per_second,
         receipt_secret: String::new(),
     });

@@ -23,6 +23,8 @@ fn sms_gateway(base: &str, path: &str) -> HttpGatewaySettings {
         body: r#"{"mobile":"{{to}}","content":"{{text}}","out_id":"{{message_id}}"}"#.into(),
         headers: [("Authorization".to_owned(), "Bearer sms-key".to_owned())].into(),
         id_pointer: "/biz_id".into(),
+        ok_value: String::new(),
+        ok_pointer: String::new(),
         per_second: 50.0,
         receipt_secret: RECEIPT_SECRET.into(),
     }
@@ -339,6 +341,84 @@ async fn a_gateway_that_fails_is_retried_then_the_plan_falls_back_to_voice_at_on
             (Some("failed"), Some(3))
         );
         assert!(sms_row["last_error"].as_str().unwrap().contains("503"));
+        server.stop().await;
+        gw.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sms_provider_taking_a_get_and_answering_200_to_a_refusal_too() {
+    for engine in engines() {
+        let mut gw = Gateway::start().await;
+        // A provider of the kind that answers `0` for sent and another code for refused
+        // (`30`: wrong password), with HTTP 200 either way.
+        gw.answer("/sms", Answer::Status(200, json!(0)));
+        let (url, mut sc) = scene(engine).await;
+        let mut settings = paging_settings(&url, &gw, "sms:0s,voice:60s");
+        settings.notify.sms = Some(HttpGatewaySettings {
+            url: format!(
+                "{}/sms?u=centre&p=s3cret&m={{{{to}}}}&c={{{{text}}}}",
+                gw.base
+            ),
+            method: "GET".into(),
+            body: liftrescue::delivery::settings::default_body(),
+            ok_value: "0".into(),
+            ..sms_gateway(&gw.base, "/sms")
+        });
+        let server = Server::start(settings).await;
+        sc.on(&server.base);
+
+        let incident = sc.alarm("g-1").await;
+        let sms = gw.next(10).await;
+        assert_eq!((sms.method.as_str(), sms.path.as_str()), ("GET", "/sms"));
+        assert_eq!(sms.body, "", "a GET carries no body");
+        assert_eq!(sms.query["u"], "centre");
+        let text = &sms.query["c"];
+        assert!(text.contains(sc.lift.rescue_code.as_str()), "{text}");
+        assert!(text.contains(&format!("/crew/{incident}")), "{text}");
+        let unit = unit_of(&sms.message());
+        let phone = sc.store.units().await.unwrap();
+        let phone = phone.iter().find(|u| u.id.0 == unit).unwrap();
+        assert_eq!(sms.query["m"], phone.phone.as_ref().unwrap().to_string());
+        sc.delivery_logged(incident, unit, "sms", "sent").await;
+
+        // Now the provider refuses: the SMS is failed at once (no retry of a refusal), the
+        // voice call planned at 60 s comes forward, and what the provider said is kept,
+        // without the address's credentials.
+        gw.answer("/sms", Answer::Status(200, json!(30)));
+        let other = lift_where(sc.store.as_ref(), |l| {
+            l.maintainer.is_some() && l.maintainer != sc.lift.maintainer
+        })
+        .await;
+        let alarm = json!({"source_alarm_id": "g-2", "channel": "iot", "lift": {"id": other.id.0}, "kind": "entrapment_between_floors"});
+        let (status, body) = sc.intake.post("/api/v1/alarms", alarm).await;
+        assert_eq!(status, 202, "{body}");
+        let refused = body["incident_id"].as_i64().unwrap();
+        let unit = loop {
+            let r = gw.next(10).await;
+            if r.message().starts_with(&format!("{refused}:")) && r.path == "/sms" {
+                break unit_of(&r.message());
+            }
+        };
+        loop {
+            let r = gw.next(15).await;
+            if r.path == "/voice" && unit_of(&r.message()) == unit {
+                break;
+            }
+        }
+        let sms_sent = gw
+            .received()
+            .iter()
+            .filter(|r| r.path == "/sms" && unit_of(&r.message()) == unit)
+            .count();
+        assert_eq!(sms_sent, 1, "a refusal is not retried");
+        sc.delivery_logged(refused, unit, "sms", "failed").await;
+        let msgs = sc.messages(refused, unit).await;
+        let row = msgs.iter().find(|m| m["channel"] == "sms").unwrap();
+        let error = row["last_error"].as_str().unwrap();
+        assert!(error.contains("refused") && error.contains("30"), "{error}");
+        let timeline = serde_json::to_string(&sc.timeline(refused).await).unwrap();
+        assert!(!timeline.contains("s3cret"), "{timeline}");
         server.stop().await;
         gw.stop().await;
     }

@@ -12,7 +12,7 @@
 //! hangs holds one of the bounded in-flight slots until then and nothing else.
 
 use super::push::Vapid;
-use super::settings::{HttpGatewaySettings, NotifySettings, WebhookSettings};
+use super::settings::{HttpGatewaySettings, NotifySettings, WebhookSettings, shown_url};
 use crate::intake::iot::signature;
 use crate::notify::{Channel, Outcome};
 use crate::store::Store;
@@ -36,7 +36,8 @@ pub struct SendResult {
 /// A template gateway (SMS, voice) ready to call.
 #[derive(Debug)]
 struct Templated {
-    url: url::Url,
+    /// The address, when it holds no placeholders (else filled for each message).
+    url: Option<url::Url>,
     method: reqwest::Method,
     settings: HttpGatewaySettings,
 }
@@ -53,20 +54,50 @@ pub struct Gateways {
 }
 
 fn parse_url(what: &str, s: &str) -> anyhow::Result<url::Url> {
-    let u = url::Url::parse(s).map_err(|e| anyhow::anyhow!("notify.{what}.url {s:?}: {e}"))?;
+    let shown = shown_url(s);
+    let u = url::Url::parse(s).map_err(|e| anyhow::anyhow!("notify.{what}.url {shown:?}: {e}"))?;
     anyhow::ensure!(
         matches!(u.scheme(), "http" | "https") && u.host_str().is_some(),
-        "notify.{what}.url {s:?} must be an http(s) URL with a host"
+        "notify.{what}.url {shown:?} must be an http(s) URL with a host"
     );
     Ok(u)
+}
+
+/// Checks a `url` with placeholders: filled with two different sets of values, it must be an
+/// http(s) URL with the same host and port both times (placeholders in the path and query only).
+fn parse_url_template(what: &str, s: &str) -> anyhow::Result<Option<url::Url>> {
+    if !s.contains("{{") {
+        return parse_url(what, s).map(Some);
+    }
+    let [a, b] = ["1", "2"].map(|v| {
+        let values: Vec<(&'static str, String)> = PLACEHOLDERS
+            .iter()
+            .map(|k| (*k, format!("{k}{v}")))
+            .collect();
+        fill_url(s, &values)
+    });
+    let (a, b) = (parse_url(what, &a)?, parse_url(what, &b)?);
+    anyhow::ensure!(
+        (a.host_str(), a.port_or_known_default()) == (b.host_str(), b.port_or_known_default()),
+        "notify.{what}.url {:?}: placeholders may stand in its path and query, not in its host",
+        shown_url(s)
+    );
+    Ok(None)
 }
 
 fn templated(what: &str, s: &HttpGatewaySettings) -> anyhow::Result<Templated> {
     let method = match s.method.to_ascii_uppercase().as_str() {
         "POST" => reqwest::Method::POST,
         "PUT" => reqwest::Method::PUT,
-        other => anyhow::bail!("notify.{what}.method {other:?}: use POST or PUT"),
+        "GET" => reqwest::Method::GET,
+        other => anyhow::bail!("notify.{what}.method {other:?}: use POST, PUT or GET"),
     };
+    anyhow::ensure!(
+        method != reqwest::Method::GET
+            || s.body.is_empty()
+            || s.body == super::settings::default_body(),
+        "notify.{what}.body: a GET request carries no body; put the placeholders in notify.{what}.url"
+    );
     anyhow::ensure!(
         s.per_second.is_finite() && s.per_second > 0.0,
         "notify.{what}.per_second must be more than 0"
@@ -78,7 +109,7 @@ fn templated(what: &str, s: &HttpGatewaySettings) -> anyhow::Result<Templated> {
             .map_err(|_| anyhow::anyhow!("notify.{what}.headers.{k}: not a valid header value"))?;
     }
     Ok(Templated {
-        url: parse_url(what, &s.url)?,
+        url: parse_url_template(what, &s.url)?,
         method,
         settings: s.clone(),
     })
@@ -156,23 +187,29 @@ impl Gateways {
             return permanent(format!("no {} gateway is configured", m.channel));
         };
         let text = m.body[text_key].as_str().unwrap_or_default();
-        let body = fill(
-            &g.settings.body,
-            &g.settings.content_type,
-            &placeholders(m, text),
-        );
+        let values = placeholders(m, text);
+        let url = match &g.url {
+            Some(u) => u.clone(),
+            None => match url::Url::parse(&fill_url(&g.settings.url, &values)) {
+                Ok(u) => u,
+                Err(e) => return permanent(format!("the {} gateway's url: {e}", m.channel)),
+            },
+        };
         let mut req = self
             .client
-            .request(g.method.clone(), g.url.clone())
-            .header(reqwest::header::CONTENT_TYPE, &g.settings.content_type)
-            .header(MESSAGE, &m.dedupe_key)
-            .body(body);
+            .request(g.method.clone(), url)
+            .header(MESSAGE, &m.dedupe_key);
+        if g.method != reqwest::Method::GET {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, &g.settings.content_type)
+                .body(fill(&g.settings.body, &g.settings.content_type, &values));
+        }
         for (k, v) in &g.settings.headers {
             req = req.header(k, v);
         }
         let resp = match req.send().await {
             Ok(r) => r,
-            Err(e) => return transport(&e),
+            Err(e) => return transport(e),
         };
         let status = resp.status();
         let answer = resp.bytes().await.unwrap_or_default();
@@ -184,8 +221,18 @@ impl Gateways {
                 Some(serde_json::Value::Number(n)) => Some(n.to_string()),
                 _ => None,
             });
+        let outcome = match classify(status, &answer, Outcome::Sent) {
+            Outcome::Sent => match refusal(&g.settings, &answer) {
+                Some(error) => Outcome::Failed {
+                    retryable: false,
+                    error,
+                },
+                None => Outcome::Sent,
+            },
+            other => other,
+        };
         SendResult {
-            outcome: classify(status, &answer, Outcome::Sent),
+            outcome,
             gateway_ref,
         }
     }
@@ -224,7 +271,7 @@ impl Gateways {
                     gateway_ref: None,
                 }
             }
-            Err(e) => transport(&e),
+            Err(e) => transport(e),
         }
     }
 
@@ -273,7 +320,7 @@ impl Gateways {
                         gateway_ref: None,
                     }
                 }
-                Err(e) => transport(&e),
+                Err(e) => transport(e),
             };
             if r.outcome == Outcome::Sent {
                 sent = Some(r);
@@ -315,14 +362,57 @@ fn retryable(error: String) -> SendResult {
     }
 }
 
-fn transport(e: &reqwest::Error) -> SendResult {
+fn transport(e: reqwest::Error) -> SendResult {
     if e.is_timeout() {
         return SendResult {
             outcome: Outcome::Timeout,
             gateway_ref: None,
         };
     }
-    retryable(format!("gateway unreachable: {e}"))
+    // Without the URL: its query may carry the provider's credentials, and this text goes on
+    // the timeline. The causes say what went wrong (connection refused, a bad certificate).
+    let e = e.without_url();
+    let mut said = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        said = format!("{said}: {c}");
+        cause = c.source();
+    }
+    retryable(format!("gateway unreachable: {said}"))
+}
+
+/// Why a 2xx answer is a refusal, when the gateway says what success looks like (`ok_value`
+/// at `ok_pointer`) and the answer does not say it.
+fn refusal(g: &HttpGatewaySettings, answer: &[u8]) -> Option<String> {
+    if g.ok_value.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(answer);
+    let found = if g.ok_pointer.is_empty() {
+        Some(text.trim().to_owned())
+    } else {
+        serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| match v.pointer(&g.ok_pointer)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Null => None,
+                other => Some(other.to_string()),
+            })
+    };
+    if found.as_deref() == Some(g.ok_value.as_str()) {
+        return None;
+    }
+    let said: String = text.chars().take(200).collect();
+    let at = if g.ok_pointer.is_empty() {
+        "its answer".to_owned()
+    } else {
+        format!("{} in its answer", g.ok_pointer)
+    };
+    Some(format!(
+        "the gateway refused the message ({at} is not {:?}): {}",
+        g.ok_value,
+        said.trim()
+    ))
 }
 
 /// What an HTTP answer means (see the module docs).
@@ -336,22 +426,21 @@ pub fn classify(status: reqwest::StatusCode, body: &[u8], ok: Outcome) -> Outcom
     Outcome::Failed { retryable, error }
 }
 
+/// The placeholders a template may hold, in the order [`placeholders`] gives their values.
+const PLACEHOLDERS: [&str; 6] = ["to", "text", "message_id", "incident", "unit", "ack_url"];
+
 /// The placeholder values of a message.
-fn placeholders<'a>(m: &'a Message, text: &'a str) -> Vec<(&'static str, String)> {
-    vec![
-        ("to", m.recipient.clone()),
-        ("text", text.to_owned()),
-        ("message_id", m.dedupe_key.clone()),
-        ("incident", m.incident.0.to_string()),
-        ("unit", m.unit.0.to_string()),
-        (
-            "ack_url",
-            m.body["page"]["ack_url"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        ),
-    ]
+fn placeholders(m: &Message, text: &str) -> Vec<(&'static str, String)> {
+    let ack_url = m.body["page"]["ack_url"].as_str().unwrap_or_default();
+    let values = [
+        m.recipient.clone(),
+        text.to_owned(),
+        m.dedupe_key.clone(),
+        m.incident.0.to_string(),
+        m.unit.0.to_string(),
+        ack_url.to_owned(),
+    ];
+    PLACEHOLDERS.into_iter().zip(values).collect()
 }
 
 /// Fills `{{name}}` placeholders, escaping each value for the content type: JSON string
@@ -368,6 +457,30 @@ pub fn fill(template: &str, content_type: &str, values: &[(&'static str, String)
             v.to_owned()
         }
     };
+    fill_with(template, values, escape)
+}
+
+/// What percent-encoding leaves as is in a URL's values: letters, digits and `-._~`.
+const URL_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Fills `{{name}}` placeholders in a URL, each value percent-encoded (a space is `%20`, so it
+/// reads the same in a path and in a query).
+pub fn fill_url(template: &str, values: &[(&'static str, String)]) -> String {
+    fill_with(template, values, |v| {
+        percent_encoding::utf8_percent_encode(v, URL_VALUE).to_string()
+    })
+}
+
+/// Fills `{{name}}` placeholders with `escape`d values; unknown ones stay as they are.
+fn fill_with(
+    template: &str,
+    values: &[(&'static str, String)],
+    escape: impl Fn(&str) -> String,
+) -> String {
     let mut out = String::with_capacity(template.len() + 128);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -432,6 +545,113 @@ mod tests {
         );
         assert_eq!(pairs[2], ("sign".into(), "{{sig}}".into()));
         assert!(body.ends_with("tail={{"));
+    }
+
+    fn get_gateway(url: &str) -> HttpGatewaySettings {
+        HttpGatewaySettings {
+            url: url.into(),
+            method: "get".into(),
+            content_type: "application/json".into(),
+            body: super::super::settings::default_body(),
+            headers: Default::default(),
+            id_pointer: String::new(),
+            ok_value: String::new(),
+            ok_pointer: String::new(),
+            per_second: 1.0,
+            receipt_secret: String::new(),
+        }
+    }
+
+    #[test]
+    fn url_templates_get_percent_encoded_values_that_read_back_the_same() {
+        let url = fill_url(
+            "https://sms.example.cn/send/{{to}}?u=centre&c={{text}}&x={{sig}}",
+            &vals(),
+        );
+        let u = url::Url::parse(&url).unwrap();
+        assert_eq!(u.path(), "/send/%2B8613800000000");
+        let q: Vec<(String, String)> = u.query_pairs().into_owned().collect();
+        assert_eq!(q[0], ("u".into(), "centre".into()));
+        assert_eq!(q[1], ("c".into(), "困人 \"3号楼\" & 50%\n回复1".into()));
+        assert_eq!(q[2], ("x".into(), "{{sig}}".into()), "unknown ones stay");
+    }
+
+    #[test]
+    fn a_get_gateway_takes_placeholders_in_its_path_and_query_only() {
+        let ok = templated(
+            "sms",
+            &get_gateway("http://sms.example.cn/s?m={{to}}&c={{text}}"),
+        );
+        assert!(ok.unwrap().url.is_none(), "filled for each message");
+        let fixed = templated("sms", &get_gateway("http://sms.example.cn/s")).unwrap();
+        assert_eq!(fixed.url.unwrap().as_str(), "http://sms.example.cn/s");
+        for (url, want) in [
+            ("http://{{to}}.example.cn/s", "not in its host"),
+            ("http://sms.example.cn:{{unit}}/s", "notify.sms.url"),
+            ("{{ack_url}}", "notify.sms.url"),
+            ("ftp://sms.example.cn/s?p=s3cret&m={{to}}", "http(s)"),
+        ] {
+            let e = templated("sms", &get_gateway(url)).unwrap_err().to_string();
+            assert!(e.contains(want) && !e.contains("s3cret"), "{url}: {e}");
+        }
+        let shown = format!("{:?}", get_gateway("http://sms.example.cn/s?p=s3cret"));
+        assert!(!shown.contains("s3cret"), "{shown}");
+        let mut g = get_gateway("http://sms.example.cn/s?m={{to}}");
+        g.body = "m={{to}}".into();
+        let e = templated("sms", &g).unwrap_err().to_string();
+        assert!(e.contains("notify.sms.body") && e.contains("GET"), "{e}");
+        g.method = "DELETE".into();
+        let e = templated("sms", &g).unwrap_err().to_string();
+        assert!(e.contains("POST, PUT or GET"), "{e}");
+    }
+
+    #[test]
+    fn a_2xx_answer_that_does_not_say_ok_is_a_refusal() {
+        let mut g = get_gateway("http://sms.example.cn/s");
+        assert_eq!(refusal(&g, b"anything"), None, "no ok_value: any 2xx");
+        g.ok_value = "0".into();
+        assert_eq!(refusal(&g, b" 0\n"), None);
+        let e = refusal(&g, b"30").unwrap();
+        assert!(e.contains("refused") && e.contains("30"), "{e}");
+        g.ok_pointer = "/Code".into();
+        g.ok_value = "OK".into();
+        assert_eq!(refusal(&g, br#"{"Code":"OK","BizId":"1"}"#), None);
+        let e = refusal(&g, br#"{"Code":"isv.BUSINESS_LIMIT_CONTROL"}"#).unwrap();
+        assert!(
+            e.contains("/Code") && e.contains("BUSINESS_LIMIT_CONTROL"),
+            "{e}"
+        );
+        assert!(refusal(&g, b"<html>502</html>").is_some(), "not JSON");
+        g.ok_pointer = "/code".into();
+        g.ok_value = "0".into();
+        assert_eq!(
+            refusal(&g, br#"{"code":0}"#),
+            None,
+            "a number reads as text"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_gateway_is_named_without_its_credentials() {
+        // A port nothing listens on: bound, then closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let e = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/sms?u=centre&p=s3cret"))
+            .send()
+            .await
+            .unwrap_err();
+        match transport(e).outcome {
+            Outcome::Failed { retryable, error } => {
+                assert!(retryable);
+                assert!(error.starts_with("gateway unreachable"), "{error}");
+                assert!(!error.contains("s3cret"), "{error}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1436,6 +1436,8 @@ mod tests {
                 body: String::new(),
                 headers: Default::default(),
                 id_pointer: String::new(),
+                ok_value: String::new(),
+                ok_pointer: String::new(),
                 per_second: 1.0,
                 receipt_secret: String::new(),
             }),

@@ -69,9 +69,10 @@ impl Default for NotifySettings {
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpGatewaySettings {
-    /// Where to send.
+    /// Where to send. Its path and query may hold the placeholders too, each value
+    /// percent-encoded (providers that take the message as `GET …?mobile={{to}}&content={{text}}`).
     pub url: String,
-    /// `POST` (default) or `PUT`.
+    /// `POST` (default), `PUT`, or `GET` (no body: the placeholders go in `url`).
     #[serde(default = "default_method")]
     pub method: String,
     /// The request's content type; `json` in it escapes values for JSON, `x-www-form-urlencoded`
@@ -89,6 +90,14 @@ pub struct HttpGatewaySettings {
     /// its receipts may use instead of ours.
     #[serde(default)]
     pub id_pointer: String,
+    /// What a 2xx answer must say for the message to count as sent, for providers that answer
+    /// 200 to a refusal too (e.g. `OK`, or `0`); empty: any 2xx is sent. Read at `ok_pointer`.
+    #[serde(default)]
+    pub ok_value: String,
+    /// A JSON pointer into the answer where `ok_value` must be (e.g. `/Code`); empty: the whole
+    /// answer, trimmed (a provider answering plain text).
+    #[serde(default)]
+    pub ok_pointer: String,
     /// Requests per second the provider allows.
     #[serde(default = "default_per_second")]
     pub per_second: f64,
@@ -103,17 +112,24 @@ fn default_method() -> String {
 fn default_content_type() -> String {
     "application/json".into()
 }
-fn default_body() -> String {
+/// The body of a POST or PUT when none is configured (a GET has none).
+pub fn default_body() -> String {
     r#"{"to":"{{to}}","text":"{{text}}","id":"{{message_id}}"}"#.into()
 }
 fn default_per_second() -> f64 {
     20.0
 }
 
+/// A gateway's address as logs and errors show it: without its query, which may carry the
+/// provider's credentials.
+pub fn shown_url(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or_default()
+}
+
 impl fmt::Debug for HttpGatewaySettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpGatewaySettings")
-            .field("url", &self.url)
+            .field("url", &shown_url(&self.url))
             .field("method", &self.method)
             .field("content_type", &self.content_type)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())

@@ -19,8 +19,12 @@ pub enum Answer {
 /// One request the gateway got.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The method, e.g. `POST`.
+    pub method: String,
     /// The path, e.g. `/sms`.
     pub path: String,
+    /// The query's pairs, decoded.
+    pub query: HashMap<String, String>,
     /// Headers, lower-case names.
     pub headers: HashMap<String, String>,
     /// The body.
@@ -59,7 +63,11 @@ pub struct Gateway {
 
 async fn record(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
     let r = Received {
+        method: req.method().to_string(),
         path: req.path().to_owned(),
+        query: url::form_urlencoded::parse(req.query_string().as_bytes())
+            .into_owned()
+            .collect(),
         headers: req
             .headers()
             .iter()
