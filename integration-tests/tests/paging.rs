@@ -357,7 +357,7 @@ async fn an_sms_provider_taking_a_get_and_answering_200_to_a_refusal_too() {
         let mut settings = paging_settings(&url, &gw, "sms:0s,voice:60s");
         settings.notify.sms = Some(HttpGatewaySettings {
             url: format!(
-                "{}/sms?u=centre&p=s3cret&m={{{{to}}}}&c={{{{text}}}}",
+                "{}/sms?u=centre&p=s3cret&m={{{{to}}}}&c={{{{text}}}}&code={{{{rescue_code}}}}&due={{{{deadline}}}}",
                 gw.base
             ),
             method: "GET".into(),
@@ -376,6 +376,14 @@ async fn an_sms_provider_taking_a_get_and_answering_200_to_a_refusal_too() {
         let text = &sms.query["c"];
         assert!(text.contains(sc.lift.rescue_code.as_str()), "{text}");
         assert!(text.contains(&format!("/crew/{incident}")), "{text}");
+        // A provider's approved template takes the pieces: the code, the deadline (HH:MM)
+        // that the text gives too.
+        assert_eq!(sms.query["code"], sc.lift.rescue_code.as_str());
+        let due = &sms.query["due"];
+        assert!(
+            due.len() == 5 && text.contains(due.as_str()),
+            "{due} in {text}"
+        );
         let unit = unit_of(&sms.message());
         let phone = sc.store.units().await.unwrap();
         let phone = phone.iter().find(|u| u.id.0 == unit).unwrap();

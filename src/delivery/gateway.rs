@@ -69,13 +69,8 @@ fn parse_url_template(what: &str, s: &str) -> anyhow::Result<Option<url::Url>> {
     if !s.contains("{{") {
         return parse_url(what, s).map(Some);
     }
-    let [a, b] = ["1", "2"].map(|v| {
-        let values: Vec<(&'static str, String)> = PLACEHOLDERS
-            .iter()
-            .map(|k| (*k, format!("{k}{v}")))
-            .collect();
-        fill_url(s, &values)
-    });
+    // Every placeholder, known or not, filled with one value and then another.
+    let [a, b] = ["a", "b"].map(|v| fill_with(s, |_| Some(v.to_owned())));
     let (a, b) = (parse_url(what, &a)?, parse_url(what, &b)?);
     anyhow::ensure!(
         (a.host_str(), a.port_or_known_default()) == (b.host_str(), b.port_or_known_default()),
@@ -426,26 +421,28 @@ pub fn classify(status: reqwest::StatusCode, body: &[u8], ok: Outcome) -> Outcom
     Outcome::Failed { retryable, error }
 }
 
-/// The placeholders a template may hold, in the order [`placeholders`] gives their values.
-const PLACEHOLDERS: [&str; 6] = ["to", "text", "message_id", "incident", "unit", "ack_url"];
-
-/// The placeholder values of a message.
-fn placeholders(m: &Message, text: &str) -> Vec<(&'static str, String)> {
+/// The placeholder values of a message: the call's own, then the page's template fields.
+fn placeholders<'a>(m: &'a Message, text: &str) -> Vec<(&'a str, String)> {
     let ack_url = m.body["page"]["ack_url"].as_str().unwrap_or_default();
-    let values = [
-        m.recipient.clone(),
-        text.to_owned(),
-        m.dedupe_key.clone(),
-        m.incident.0.to_string(),
-        m.unit.0.to_string(),
-        ack_url.to_owned(),
+    let mut values = vec![
+        ("to", m.recipient.clone()),
+        ("text", text.to_owned()),
+        ("message_id", m.dedupe_key.clone()),
+        ("incident", m.incident.0.to_string()),
+        ("unit", m.unit.0.to_string()),
+        ("ack_url", ack_url.to_owned()),
     ];
-    PLACEHOLDERS.into_iter().zip(values).collect()
+    if let Some(fields) = m.body["fields"].as_object() {
+        for (k, v) in fields {
+            values.push((k.as_str(), v.as_str().unwrap_or_default().to_owned()));
+        }
+    }
+    values
 }
 
 /// Fills `{{name}}` placeholders, escaping each value for the content type: JSON string
 /// content for `…json`, percent-encoding for `…x-www-form-urlencoded`, as is otherwise.
-pub fn fill(template: &str, content_type: &str, values: &[(&'static str, String)]) -> String {
+pub fn fill(template: &str, content_type: &str, values: &[(&str, String)]) -> String {
     let ct = content_type.to_ascii_lowercase();
     let escape = |v: &str| -> String {
         if ct.contains("json") {
@@ -457,7 +454,7 @@ pub fn fill(template: &str, content_type: &str, values: &[(&'static str, String)
             v.to_owned()
         }
     };
-    fill_with(template, values, escape)
+    fill_with(template, |name| value(values, name).map(escape))
 }
 
 /// What percent-encoding leaves as is in a URL's values: letters, digits and `-._~`.
@@ -469,18 +466,22 @@ const URL_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMER
 
 /// Fills `{{name}}` placeholders in a URL, each value percent-encoded (a space is `%20`, so it
 /// reads the same in a path and in a query).
-pub fn fill_url(template: &str, values: &[(&'static str, String)]) -> String {
-    fill_with(template, values, |v| {
-        percent_encoding::utf8_percent_encode(v, URL_VALUE).to_string()
+pub fn fill_url(template: &str, values: &[(&str, String)]) -> String {
+    fill_with(template, |name| {
+        value(values, name).map(|v| percent_encoding::utf8_percent_encode(v, URL_VALUE).to_string())
     })
 }
 
-/// Fills `{{name}}` placeholders with `escape`d values; unknown ones stay as they are.
-fn fill_with(
-    template: &str,
-    values: &[(&'static str, String)],
-    escape: impl Fn(&str) -> String,
-) -> String {
+fn value<'v>(values: &'v [(&str, String)], name: &str) -> Option<&'v str> {
+    values
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Fills each `{{name}}` with what `lookup` gives for it, as given; one it gives nothing for
+/// stays as it is.
+fn fill_with(template: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(template.len() + 128);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -489,8 +490,8 @@ fn fill_with(
         match after.find("}}") {
             Some(end) => {
                 let name = after[..end].trim();
-                match values.iter().find(|(k, _)| *k == name) {
-                    Some((_, v)) => out.push_str(&escape(v)),
+                match lookup(name) {
+                    Some(v) => out.push_str(&v),
                     None => out.push_str(&rest[start..start + 2 + end + 2]),
                 }
                 rest = &after[end + 2..];

@@ -479,12 +479,18 @@ impl Paging {
         if let (Some(page), serde_json::Value::Object(about)) = (page.as_object_mut(), about) {
             page.extend(about);
         }
+        let fields: serde_json::Map<String, serde_json::Value> = r
+            .fields
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.into()))
+            .collect();
         Ok(serde_json::json!({
             "sms": r.sms,
             "voice": r.voice,
             "push_title": r.push_title,
             "push_body": r.push_body,
             "page": page,
+            "fields": fields,
         }))
     }
 

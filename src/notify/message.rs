@@ -76,6 +76,10 @@ pub struct Rendered {
     pub push_title: String,
     /// The push notification's body.
     pub push_body: String,
+    /// The page's pieces for a provider's approved SMS template (in China an SMS provider
+    /// sends only templates it approved, the variable parts filled in): `rescue_code`, `what`,
+    /// `place`, `floor`, `distance`, `eta_min`, `deadline` (HH:MM, China time), `level`.
+    pub fields: Vec<(&'static str, String)>,
 }
 
 impl PageFacts {
@@ -159,11 +163,26 @@ pub fn render_unresolved(
             format!("Lift entrapment · incident {id}"),
         ),
     };
+    let what = match lang {
+        Lang::Zh => "电梯未能识别",
+        Lang::En => "lift not identified",
+    };
+    let fields = vec![
+        ("rescue_code", String::new()),
+        ("what", what.to_owned()),
+        ("place", said),
+        ("floor", String::new()),
+        ("distance", String::new()),
+        ("eta_min", String::new()),
+        ("deadline", String::new()),
+        ("level", String::new()),
+    ];
     Rendered {
         push_body: sms.clone(),
         sms,
         voice,
         push_title,
+        fields,
     }
 }
 
@@ -183,11 +202,22 @@ pub fn render(page: &PageFacts, lang: Lang) -> Rendered {
         Lang::Zh => zh_other(page, &w),
         Lang::En => en_other(page, &w),
     };
+    let fields = vec![
+        ("rescue_code", page.rescue_code.to_string()),
+        ("what", w.what.clone()),
+        ("place", w.place.clone()),
+        ("floor", page.floor.clone().unwrap_or_default()),
+        ("distance", w.distance.clone()),
+        ("eta_min", w.eta_min.to_string()),
+        ("deadline", w.due.clone()),
+        ("level", page.level.to_string()),
+    ];
     Rendered {
         sms,
         voice,
         push_title,
         push_body,
+        fields,
     }
 }
 

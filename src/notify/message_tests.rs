@@ -234,6 +234,41 @@ fn an_overlong_floor_or_fault_name_is_capped() {
 }
 
 #[test]
+fn a_page_gives_its_pieces_for_a_providers_sms_template() {
+    let flags = AlarmFlags {
+        person_ill: true,
+        ..Default::default()
+    };
+    let field = |r: &Rendered, k: &str| {
+        r.fields
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no field {k}"))
+    };
+    let r = render(&facts(ADDRESS, flags), Lang::Zh);
+    assert_eq!(field(&r, "rescue_code"), "035302");
+    assert_eq!(field(&r, "what"), "非平层困人，有人不适");
+    assert_eq!(field(&r, "place"), format!("{ADDRESS} 3栋2单元A梯"));
+    assert_eq!(field(&r, "floor"), "12");
+    assert_eq!(field(&r, "distance"), "1.2km");
+    assert_eq!(field(&r, "eta_min"), "5");
+    assert_eq!(field(&r, "deadline"), "08:03");
+    assert_eq!(field(&r, "level"), "1");
+    let r = render(&facts(ADDRESS, flags), Lang::En);
+    assert_eq!(field(&r, "what"), "trapped between floors, person ill");
+    let r = render_unresolved(
+        IncidentId(77),
+        "caller says Block 9",
+        "https://x/77",
+        Lang::Zh,
+    );
+    assert_eq!(field(&r, "rescue_code"), "");
+    assert_eq!(field(&r, "place"), "caller says Block 9");
+    assert_eq!(r.fields.len(), 8, "the same names either way");
+}
+
+#[test]
 fn an_unresolved_page_says_so_quotes_what_came_in_and_links_the_crew_page() {
     let url = ack_url("https://rescue.example.cn/crew/", IncidentId(77));
     assert_eq!(url, "https://rescue.example.cn/crew/77");
