@@ -118,16 +118,8 @@ fn paging_settings(url: &str, gw: &str, per_second: f64) -> Settings {
     };
     s.notify.plan = "sms:0s,repeat:60s".into();
     s.notify.sms = Some(HttpGatewaySettings {
-        url: format!("{gw}/sms"),
-        method: "POST".into(),
-        content_type: "application/json".into(),
-        body: r#"{"to":"{{to}}","text":"{{text}}","id":"{{message_id}}"}"#.into(),
-        headers: Default::default(),
-        id_pointer: String::new(),
-        ok_value: String::new(),
-        ok_pointer: String::new(),
         per_second,
-        receipt_secret: String::new(),
+        ..HttpGatewaySettings::new(format!("{gw}/sms"))
     });
     s
 }

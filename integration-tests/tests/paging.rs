@@ -17,16 +17,12 @@ const RECEIPT_SECRET: &str = "receipt-secret";
 
 fn sms_gateway(base: &str, path: &str) -> HttpGatewaySettings {
     HttpGatewaySettings {
-        url: format!("{base}{path}"),
-        method: "POST".into(),
-        content_type: "application/json".into(),
         body: r#"{"mobile":"{{to}}","content":"{{text}}","out_id":"{{message_id}}"}"#.into(),
         headers: [("Authorization".to_owned(), "Bearer sms-key".to_owned())].into(),
         id_pointer: "/biz_id".into(),
-        ok_value: String::new(),
-        ok_pointer: String::new(),
         per_second: 50.0,
         receipt_secret: RECEIPT_SECRET.into(),
+        ..HttpGatewaySettings::new(format!("{base}{path}"))
     }
 }
 
@@ -361,9 +357,8 @@ async fn an_sms_provider_taking_a_get_and_answering_200_to_a_refusal_too() {
                 gw.base
             ),
             method: "GET".into(),
-            body: liftrescue::delivery::settings::default_body(),
             ok_value: "0".into(),
-            ..sms_gateway(&gw.base, "/sms")
+            ..HttpGatewaySettings::new("")
         });
         let server = Server::start(settings).await;
         sc.on(&server.base);

@@ -550,16 +550,8 @@ mod tests {
 
     fn get_gateway(url: &str) -> HttpGatewaySettings {
         HttpGatewaySettings {
-            url: url.into(),
             method: "get".into(),
-            content_type: "application/json".into(),
-            body: super::super::settings::default_body(),
-            headers: Default::default(),
-            id_pointer: String::new(),
-            ok_value: String::new(),
-            ok_pointer: String::new(),
-            per_second: 1.0,
-            receipt_secret: String::new(),
+            ..HttpGatewaySettings::new(url)
         }
     }
 

@@ -1435,18 +1435,7 @@ mod tests {
     async fn a_bad_gateway_setting_stops_the_start_with_its_name() {
         let store = crate::store::open("sqlite::memory:").await.unwrap();
         let mut n = NotifySettings {
-            sms: Some(settings::HttpGatewaySettings {
-                url: "ftp://sms".into(),
-                method: "POST".into(),
-                content_type: "application/json".into(),
-                body: String::new(),
-                headers: Default::default(),
-                id_pointer: String::new(),
-                ok_value: String::new(),
-                ok_pointer: String::new(),
-                per_second: 1.0,
-                receipt_secret: String::new(),
-            }),
+            sms: Some(settings::HttpGatewaySettings::new("ftp://sms")),
             ..NotifySettings::default()
         };
         let e = Gateways::new(&n, store.clone()).err().unwrap().to_string();

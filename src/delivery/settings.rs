@@ -120,6 +120,24 @@ fn default_per_second() -> f64 {
     20.0
 }
 
+impl HttpGatewaySettings {
+    /// A gateway at `url` with every other setting as a configuration file leaves it.
+    pub fn new(url: impl Into<String>) -> Self {
+        HttpGatewaySettings {
+            url: url.into(),
+            method: default_method(),
+            content_type: default_content_type(),
+            body: default_body(),
+            headers: BTreeMap::new(),
+            id_pointer: String::new(),
+            ok_value: String::new(),
+            ok_pointer: String::new(),
+            per_second: default_per_second(),
+            receipt_secret: String::new(),
+        }
+    }
+}
+
 /// A gateway's address as logs and errors show it: without its query, which may carry the
 /// provider's credentials.
 pub fn shown_url(url: &str) -> &str {
