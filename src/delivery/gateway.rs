@@ -110,12 +110,16 @@ fn templated(what: &str, s: &HttpGatewaySettings) -> anyhow::Result<Templated> {
     })
 }
 
-impl Gateways {
-    /// Checks and builds the configured gateways.
-    pub fn new(s: &NotifySettings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(s.send_deadline_secs.max(1)))
-            .build()?;
+/// The configured gateways, checked.
+struct Configured {
+    sms: Option<Templated>,
+    voice: Option<Templated>,
+    webhook: Option<(url::Url, WebhookSettings)>,
+    push: Option<(Vapid, u64)>,
+}
+
+impl Configured {
+    fn of(s: &NotifySettings) -> anyhow::Result<Self> {
         let webhook = match &s.webhook {
             Some(w) => {
                 anyhow::ensure!(!w.secret.is_empty(), "notify.webhook.secret must be set");
@@ -127,15 +131,41 @@ impl Gateways {
             Some(p) => Some((Vapid::new(&p.vapid_private_key, &p.subject)?, p.ttl_secs)),
             None => None,
         };
-        Ok(Gateways {
-            client,
-            deadline: Duration::from_secs(s.send_deadline_secs.max(1)),
+        Ok(Configured {
             sms: s.sms.as_ref().map(|g| templated("sms", g)).transpose()?,
             voice: s
                 .voice
                 .as_ref()
                 .map(|g| templated("voice", g))
                 .transpose()?,
+            webhook,
+            push,
+        })
+    }
+}
+
+impl Gateways {
+    /// Checks the configured gateways without building them.
+    pub fn check(s: &NotifySettings) -> anyhow::Result<()> {
+        Configured::of(s).map(|_| ())
+    }
+
+    /// Checks and builds the configured gateways.
+    pub fn new(s: &NotifySettings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(s.send_deadline_secs.max(1)))
+            .build()?;
+        let Configured {
+            sms,
+            voice,
+            webhook,
+            push,
+        } = Configured::of(s)?;
+        Ok(Gateways {
+            client,
+            deadline: Duration::from_secs(s.send_deadline_secs.max(1)),
+            sms,
+            voice,
             webhook,
             push,
             store,

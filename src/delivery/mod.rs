@@ -268,13 +268,20 @@ pub enum ReceiptError {
     Store(#[from] StoreError),
 }
 
-/// Checks the settings, then starts the pager, the retry worker and the reporter.
-pub fn spawn(
-    settings: &NotifySettings,
-    store: Arc<dyn Store>,
-    desk: DeskHandle,
-    clock: Clock,
-) -> anyhow::Result<(Paging, PagingTasks)> {
+/// What the `[notify]` settings make, checked: what the pager needs besides the store.
+struct Checked {
+    plans: Plans,
+    lang: Lang,
+    buckets: HashMap<Channel, TokenBucket>,
+}
+
+/// Checks the `[notify]` settings without starting anything (the server does before it opens
+/// the database, so a bad setting stops it with nothing written).
+pub fn check(settings: &NotifySettings) -> anyhow::Result<()> {
+    checked(settings).map(|_| ())
+}
+
+fn checked(settings: &NotifySettings) -> anyhow::Result<Checked> {
     let plans = Plans::new(settings)?;
     let lang = match settings.lang.as_str() {
         "zh" => Lang::Zh,
@@ -297,7 +304,7 @@ pub fn spawn(
         settings.retry_factor.is_finite() && settings.retry_factor >= 1.0,
         "notify.retry_factor must be 1 or more"
     );
-    let gateways = Gateways::new(settings, store.clone())?;
+    Gateways::check(settings)?;
     let mut buckets = HashMap::new();
     for (channel, per_second) in [
         (Channel::Sms, settings.sms.as_ref().map(|g| g.per_second)),
@@ -318,6 +325,26 @@ pub fn spawn(
             buckets.insert(channel, bucket);
         }
     }
+    Ok(Checked {
+        plans,
+        lang,
+        buckets,
+    })
+}
+
+/// Checks the settings, then starts the pager, the retry worker and the reporter.
+pub fn spawn(
+    settings: &NotifySettings,
+    store: Arc<dyn Store>,
+    desk: DeskHandle,
+    clock: Clock,
+) -> anyhow::Result<(Paging, PagingTasks)> {
+    let Checked {
+        plans,
+        lang,
+        buckets,
+    } = checked(settings)?;
+    let gateways = Gateways::new(settings, store.clone())?;
     if buckets.is_empty() {
         tracing::warn!(
             "no notification gateway is configured ([notify.sms], [notify.voice], [notify.push], \
