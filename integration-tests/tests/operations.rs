@@ -227,27 +227,31 @@ fn serve_with_a_missing_rules_folder_fails_before_it_says_it_listens() {
 }
 
 #[test]
-fn serve_with_a_bad_gateway_setting_fails_before_it_writes_a_database() {
-    let db = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("{}-serve.db", uuid::Uuid::new_v4().simple()));
-    let url = format!("sqlite:{}", db.display());
-    let (code, out, err) = run(
-        &["serve"],
-        &[
+fn serve_with_a_bad_gateway_or_broker_setting_fails_before_it_writes_a_database() {
+    let sms = [
+        (
+            "LIFTRESCUE_NOTIFY__SMS__URL",
+            "http://{{to}}.sms.example.cn/send?p=s3cret",
+        ),
+        ("LIFTRESCUE_NOTIFY__SMS__METHOD", "GET"),
+    ];
+    let mqtt = [("LIFTRESCUE_INTAKE__MQTT_URL", "ftp://broker.internal")];
+    for (bad, says) in [
+        (&sms[..], "not in its host"),
+        (&mqtt[..], "must start with mqtt://"),
+    ] {
+        let db = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("{}-serve.db", uuid::Uuid::new_v4().simple()));
+        let url = format!("sqlite:{}", db.display());
+        let mut env = vec![
             ("LIFTRESCUE_LISTEN", "127.0.0.1:0"),
             ("LIFTRESCUE_DATABASE_URL", url.as_str()),
-            (
-                "LIFTRESCUE_NOTIFY__SMS__URL",
-                "http://{{to}}.sms.example.cn/send?p=s3cret",
-            ),
-            ("LIFTRESCUE_NOTIFY__SMS__METHOD", "GET"),
-        ],
-    );
-    assert_ne!(code, Some(0), "{out}{err}");
-    assert!(
-        err.contains("notify.sms.url") && err.contains("not in its host"),
-        "{err}"
-    );
-    assert!(!err.contains("s3cret"), "credentials shown: {err}");
-    assert!(!db.exists(), "a database was created: {}", db.display());
+        ];
+        env.extend_from_slice(bad);
+        let (code, out, err) = run(&["serve"], &env);
+        assert_ne!(code, Some(0), "{out}{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!err.contains("s3cret"), "credentials shown: {err}");
+        assert!(!db.exists(), "a database was created: {}", db.display());
+    }
 }

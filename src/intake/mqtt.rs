@@ -375,6 +375,14 @@ impl Recorder {
     }
 }
 
+/// Checks the MQTT intake settings without connecting (the server does before it opens the
+/// database).
+pub fn check(settings: &IntakeSettings) -> anyhow::Result<()> {
+    MqttIntake::from_settings(settings)
+        .context("configure the MQTT intake")
+        .map(|_| ())
+}
+
 /// Starts the MQTT intake when `settings.mqtt_url` is set; abort the handle to stop it.
 pub fn spawn(
     settings: &IntakeSettings,

@@ -202,7 +202,8 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     if settings.notify.crew_url.is_empty() {
         settings.notify.crew_url = format!("http://{}/crew", settings.listen);
     }
-    // The rules and the paging settings first: a bad one stops the start with nothing written.
+    // The rules and the intake and paging settings first: a bad one stops the start with
+    // nothing written.
     let rules = RuleSet::load_dir(&settings.rules_dir).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!(
@@ -211,6 +212,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
             lines.join("\n")
         )
     })?;
+    crate::intake::mqtt::check(&settings.intake)?;
     crate::delivery::check(&settings.notify)?;
     let store = crate::store::open(&settings.database_url).await?;
     if settings.seed_demo && store.lift_count().await? == 0 {
