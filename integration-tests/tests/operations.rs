@@ -237,7 +237,7 @@ fn serve_with_a_bad_gateway_or_broker_setting_fails_before_it_writes_a_database(
     ];
     let mqtt = [("LIFTRESCUE_INTAKE__MQTT_URL", "ftp://broker.internal")];
     for (bad, says) in [
-        (&sms[..], "not in its host"),
+        (&sms[..], "only in its query"),
         (&mqtt[..], "must start with mqtt://"),
     ] {
         let db = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))

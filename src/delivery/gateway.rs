@@ -14,6 +14,7 @@
 use super::push::Vapid;
 use super::settings::{HttpGatewaySettings, NotifySettings, WebhookSettings, shown_url};
 use crate::intake::iot::signature;
+use crate::notify::message::FIELDS;
 use crate::notify::{Channel, Outcome};
 use crate::store::Store;
 use crate::store::outbox::Message;
@@ -63,21 +64,53 @@ fn parse_url(what: &str, s: &str) -> anyhow::Result<url::Url> {
     Ok(u)
 }
 
-/// Checks a `url` with placeholders: filled with two different sets of values, it must be an
-/// http(s) URL with the same host and port both times (placeholders in the path and query only).
+/// Checks a `url` with placeholders: they stand only in its query (in the host or the path a
+/// value could move where the call goes: `..` is a path step), each is one a message fills, and
+/// filled it is an http(s) URL. `None`: it is filled for each message.
 fn parse_url_template(what: &str, s: &str) -> anyhow::Result<Option<url::Url>> {
     if !s.contains("{{") {
         return parse_url(what, s).map(Some);
     }
-    // Every placeholder, known or not, filled with one value and then another.
-    let [a, b] = ["a", "b"].map(|v| fill_with(s, |_| Some(v.to_owned())));
-    let (a, b) = (parse_url(what, &a)?, parse_url(what, &b)?);
+    let shown = shown_url(s);
+    let (base, query) = s.split_once('?').unwrap_or((s, ""));
     anyhow::ensure!(
-        (a.host_str(), a.port_or_known_default()) == (b.host_str(), b.port_or_known_default()),
-        "notify.{what}.url {:?}: placeholders may stand in its path and query, not in its host",
-        shown_url(s)
+        !base.contains("{{"),
+        "notify.{what}.url {shown:?}: placeholders may stand only in its query (after `?`)"
     );
+    let unknown = std::cell::RefCell::new(Vec::new());
+    let filled = fill_with(query, |name| {
+        if !STANDARD.contains(&name) && !FIELDS.contains(&name) {
+            unknown.borrow_mut().push(format!("{{{{{name}}}}}"));
+        }
+        Some("a".to_owned())
+    });
+    let unknown = unknown.into_inner();
+    anyhow::ensure!(
+        unknown.is_empty(),
+        "notify.{what}.url {shown:?}: unknown placeholder {}; known: {}",
+        unknown.join(", "),
+        STANDARD
+            .iter()
+            .chain(FIELDS.iter())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    anyhow::ensure!(
+        !filled.contains("{{"),
+        "notify.{what}.url {shown:?}: a `{{{{` without its `}}}}`"
+    );
+    parse_url(what, &format!("{base}?{filled}"))?;
     Ok(None)
+}
+
+/// Checks a JSON pointer setting: empty, or starting with `/`.
+fn check_pointer(what: &str, key: &str, p: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        p.is_empty() || p.starts_with('/'),
+        "notify.{what}.{key} {p:?}: a JSON pointer starts with `/` (e.g. `/Code`)"
+    );
+    Ok(())
 }
 
 fn templated(what: &str, s: &HttpGatewaySettings) -> anyhow::Result<Templated> {
@@ -96,6 +129,12 @@ fn templated(what: &str, s: &HttpGatewaySettings) -> anyhow::Result<Templated> {
     anyhow::ensure!(
         s.per_second.is_finite() && s.per_second > 0.0,
         "notify.{what}.per_second must be more than 0"
+    );
+    check_pointer(what, "id_pointer", &s.id_pointer)?;
+    check_pointer(what, "ok_pointer", &s.ok_pointer)?;
+    anyhow::ensure!(
+        s.ok_pointer.is_empty() || !s.ok_value.is_empty(),
+        "notify.{what}.ok_pointer is set without ok_value: say what the answer holds there when the message is taken"
     );
     for (k, v) in &s.headers {
         reqwest::header::HeaderName::from_bytes(k.as_bytes())
@@ -424,7 +463,12 @@ fn refusal(g: &HttpGatewaySettings, answer: &[u8]) -> Option<String> {
                 other => Some(other.to_string()),
             })
     };
-    if found.as_deref() == Some(g.ok_value.as_str()) {
+    let number = |v: &str| v.trim().parse::<f64>().ok();
+    let ok = match found.as_deref() {
+        Some(f) => f == g.ok_value || number(f).is_some_and(|n| Some(n) == number(&g.ok_value)),
+        None => false,
+    };
+    if ok {
         return None;
     }
     let said: String = text.chars().take(200).collect();
@@ -451,23 +495,27 @@ pub fn classify(status: reqwest::StatusCode, body: &[u8], ok: Outcome) -> Outcom
     Outcome::Failed { retryable, error }
 }
 
-/// The placeholder values of a message: the call's own, then the page's template fields.
-fn placeholders<'a>(m: &'a Message, text: &str) -> Vec<(&'a str, String)> {
+/// The placeholders of the call itself, in the order [`placeholders`] gives their values.
+const STANDARD: [&str; 6] = ["to", "text", "message_id", "incident", "unit", "ack_url"];
+
+/// The placeholder values of a message: the call's own, then the page's template fields (empty
+/// for a message written before they were kept).
+fn placeholders(m: &Message, text: &str) -> Vec<(&'static str, String)> {
     let ack_url = m.body["page"]["ack_url"].as_str().unwrap_or_default();
-    let mut values = vec![
-        ("to", m.recipient.clone()),
-        ("text", text.to_owned()),
-        ("message_id", m.dedupe_key.clone()),
-        ("incident", m.incident.0.to_string()),
-        ("unit", m.unit.0.to_string()),
-        ("ack_url", ack_url.to_owned()),
+    let own = [
+        m.recipient.clone(),
+        text.to_owned(),
+        m.dedupe_key.clone(),
+        m.incident.0.to_string(),
+        m.unit.0.to_string(),
+        ack_url.to_owned(),
     ];
-    if let Some(fields) = m.body["fields"].as_object() {
-        for (k, v) in fields {
-            values.push((k.as_str(), v.as_str().unwrap_or_default().to_owned()));
-        }
-    }
-    values
+    let fields = FIELDS.map(|k| m.body["fields"][k].as_str().unwrap_or_default().to_owned());
+    STANDARD
+        .into_iter()
+        .zip(own)
+        .chain(FIELDS.into_iter().zip(fields))
+        .collect()
 }
 
 /// Fills `{{name}}` placeholders, escaping each value for the content type: JSON string
@@ -588,37 +636,56 @@ mod tests {
     #[test]
     fn url_templates_get_percent_encoded_values_that_read_back_the_same() {
         let url = fill_url(
-            "https://sms.example.cn/send/{{to}}?u=centre&c={{text}}&x={{sig}}",
+            "https://sms.example.cn/send?u=centre&m={{to}}&c={{text}}&x={{sig}}",
             &vals(),
         );
         let u = url::Url::parse(&url).unwrap();
-        assert_eq!(u.path(), "/send/%2B8613800000000");
+        assert_eq!(u.host_str(), Some("sms.example.cn"));
         let q: Vec<(String, String)> = u.query_pairs().into_owned().collect();
         assert_eq!(q[0], ("u".into(), "centre".into()));
-        assert_eq!(q[1], ("c".into(), "困人 \"3号楼\" & 50%\n回复1".into()));
-        assert_eq!(q[2], ("x".into(), "{{sig}}".into()), "unknown ones stay");
+        assert_eq!(q[1], ("m".into(), "+8613800000000".into()));
+        assert_eq!(q[2], ("c".into(), "困人 \"3号楼\" & 50%\n回复1".into()));
+        assert_eq!(q[3], ("x".into(), "{{sig}}".into()), "unknown ones stay");
+        assert_eq!(q.len(), 4, "a value's & and # stay inside it");
     }
 
     #[test]
-    fn a_get_gateway_takes_placeholders_in_its_path_and_query_only() {
+    fn a_get_gateway_takes_known_placeholders_in_its_query_only() {
         let ok = templated(
             "sms",
-            &get_gateway("http://sms.example.cn/s?m={{to}}&c={{text}}"),
+            &get_gateway("http://sms.example.cn/s?m={{to}}&c={{text}}&code={{ rescue_code }}"),
         );
         assert!(ok.unwrap().url.is_none(), "filled for each message");
         let fixed = templated("sms", &get_gateway("http://sms.example.cn/s")).unwrap();
         assert_eq!(fixed.url.unwrap().as_str(), "http://sms.example.cn/s");
         for (url, want) in [
-            ("http://{{to}}.example.cn/s", "not in its host"),
-            ("http://sms.example.cn:{{unit}}/s", "notify.sms.url"),
-            ("{{ack_url}}", "notify.sms.url"),
+            ("http://{{to}}.example.cn/s", "only in its query"),
+            ("http://sms.example.cn:{{unit}}/s", "only in its query"),
+            (
+                "http://sms.example.cn/send/{{floor}}?c={{text}}",
+                "only in its query",
+            ),
+            ("{{ack_url}}", "only in its query"),
+            (
+                "http://sms.example.cn/s?p=s3cret&m={{mobile}}",
+                "unknown placeholder {{mobile}}",
+            ),
+            ("http://sms.example.cn/s?p=s3cret&m={{to", "without its"),
             ("ftp://sms.example.cn/s?p=s3cret&m={{to}}", "http(s)"),
         ] {
             let e = templated("sms", &get_gateway(url)).unwrap_err().to_string();
             assert!(e.contains(want) && !e.contains("s3cret"), "{url}: {e}");
         }
-        let shown = format!("{:?}", get_gateway("http://sms.example.cn/s?p=s3cret"));
-        assert!(!shown.contains("s3cret"), "{shown}");
+        for url in [
+            "http://sms.example.cn/s?p=s3cret",
+            "http://centre:s3cret@sms.example.cn/s",
+        ] {
+            let shown = format!("{:?}", get_gateway(url));
+            assert!(
+                !shown.contains("s3cret") && shown.contains("sms.example.cn/s"),
+                "{shown}"
+            );
+        }
         let mut g = get_gateway("http://sms.example.cn/s?m={{to}}");
         g.body = "m={{to}}".into();
         let e = templated("sms", &g).unwrap_err().to_string();
@@ -626,6 +693,18 @@ mod tests {
         g.method = "DELETE".into();
         let e = templated("sms", &g).unwrap_err().to_string();
         assert!(e.contains("POST, PUT or GET"), "{e}");
+        let mut g = get_gateway("http://sms.example.cn/s?m={{to}}");
+        g.ok_pointer = "Code".into();
+        g.ok_value = "OK".into();
+        let e = templated("sms", &g).unwrap_err().to_string();
+        assert!(
+            e.contains("notify.sms.ok_pointer") && e.contains("`/`"),
+            "{e}"
+        );
+        g.ok_pointer = "/Code".into();
+        g.ok_value = String::new();
+        let e = templated("sms", &g).unwrap_err().to_string();
+        assert!(e.contains("without ok_value"), "{e}");
     }
 
     #[test]
@@ -645,6 +724,7 @@ mod tests {
             "{e}"
         );
         assert!(refusal(&g, b"<html>502</html>").is_some(), "not JSON");
+        assert!(refusal(&g, b"").is_some(), "an empty answer says nothing");
         g.ok_pointer = "/code".into();
         g.ok_value = "0".into();
         assert_eq!(
@@ -652,6 +732,12 @@ mod tests {
             None,
             "a number reads as text"
         );
+        assert_eq!(
+            refusal(&g, br#"{"code":0.0}"#),
+            None,
+            "and compares as a number"
+        );
+        assert!(refusal(&g, br#"{"code":"0a"}"#).is_some());
     }
 
     #[tokio::test]

@@ -556,7 +556,7 @@ impl Paging {
                 .settings
                 .webhook
                 .as_ref()
-                .map(|w| w.url.clone())
+                .map(|w| settings::shown_url(&w.url).into_owned())
                 .unwrap_or_default(),
         }
     }

@@ -69,8 +69,8 @@ impl Default for NotifySettings {
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpGatewaySettings {
-    /// Where to send. Its path and query may hold the placeholders too, each value
-    /// percent-encoded (providers that take the message as `GET …?mobile={{to}}&content={{text}}`).
+    /// Where to send. Its query may hold the placeholders too, each value percent-encoded
+    /// (providers that take the message as `GET …?mobile={{to}}&content={{text}}`).
     pub url: String,
     /// `POST` (default), `PUT`, or `GET` (no body: the placeholders go in `url`).
     #[serde(default = "default_method")]
@@ -91,11 +91,12 @@ pub struct HttpGatewaySettings {
     #[serde(default)]
     pub id_pointer: String,
     /// What a 2xx answer must say for the message to count as sent, for providers that answer
-    /// 200 to a refusal too (e.g. `OK`, or `0`); empty: any 2xx is sent. Read at `ok_pointer`.
+    /// 200 to a refusal too (e.g. `OK`, or `0`; numbers compare as numbers); empty: any 2xx is
+    /// sent. Read at `ok_pointer`; an answer without it there (an empty one too) is a refusal.
     #[serde(default)]
     pub ok_value: String,
-    /// A JSON pointer into the answer where `ok_value` must be (e.g. `/Code`); empty: the whole
-    /// answer, trimmed (a provider answering plain text).
+    /// A JSON pointer into the answer where `ok_value` must be (e.g. `/Code`, starting with `/`);
+    /// empty: the whole answer, trimmed (a provider answering plain text).
     #[serde(default)]
     pub ok_pointer: String,
     /// Requests per second the provider allows.
@@ -138,10 +139,16 @@ impl HttpGatewaySettings {
     }
 }
 
-/// A gateway's address as logs and errors show it: without its query, which may carry the
-/// provider's credentials.
-pub fn shown_url(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or_default()
+/// A gateway's address as logs, errors and the API show it: without its query and its user
+/// part, which may carry the provider's credentials.
+pub fn shown_url(url: &str) -> std::borrow::Cow<'_, str> {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]).into(),
+        None => url.into(),
+    }
 }
 
 impl fmt::Debug for HttpGatewaySettings {
@@ -172,7 +179,7 @@ pub struct WebhookSettings {
 impl fmt::Debug for WebhookSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookSettings")
-            .field("url", &self.url)
+            .field("url", &shown_url(&self.url))
             .field("secret", &"***")
             .field("per_second", &self.per_second)
             .finish()

@@ -77,10 +77,21 @@ pub struct Rendered {
     /// The push notification's body.
     pub push_body: String,
     /// The page's pieces for a provider's approved SMS template (in China an SMS provider
-    /// sends only templates it approved, the variable parts filled in): `rescue_code`, `what`,
-    /// `place`, `floor`, `distance`, `eta_min`, `deadline` (HH:MM, China time), `level`.
+    /// sends only templates it approved, the variable parts filled in), named as in [`FIELDS`].
     pub fields: Vec<(&'static str, String)>,
 }
+
+/// The names of [`Rendered::fields`], in order: `deadline` is HH:MM, China time.
+pub const FIELDS: [&str; 8] = [
+    "rescue_code",
+    "what",
+    "place",
+    "floor",
+    "distance",
+    "eta_min",
+    "deadline",
+    "level",
+];
 
 impl PageFacts {
     /// The facts of a `UnitPaged` event for `lift`; `None` for any other event or one without
@@ -167,22 +178,23 @@ pub fn render_unresolved(
         Lang::Zh => "电梯未能识别",
         Lang::En => "lift not identified",
     };
-    let fields = vec![
-        ("rescue_code", String::new()),
-        ("what", what.to_owned()),
-        ("place", said),
-        ("floor", String::new()),
-        ("distance", String::new()),
-        ("eta_min", String::new()),
-        ("deadline", String::new()),
-        ("level", String::new()),
+    let none = String::new;
+    let values = [
+        none(),
+        what.to_owned(),
+        said,
+        none(),
+        none(),
+        none(),
+        none(),
+        none(),
     ];
     Rendered {
         push_body: sms.clone(),
         sms,
         voice,
         push_title,
-        fields,
+        fields: FIELDS.into_iter().zip(values).collect(),
     }
 }
 
@@ -202,22 +214,22 @@ pub fn render(page: &PageFacts, lang: Lang) -> Rendered {
         Lang::Zh => zh_other(page, &w),
         Lang::En => en_other(page, &w),
     };
-    let fields = vec![
-        ("rescue_code", page.rescue_code.to_string()),
-        ("what", w.what.clone()),
-        ("place", w.place.clone()),
-        ("floor", page.floor.clone().unwrap_or_default()),
-        ("distance", w.distance.clone()),
-        ("eta_min", w.eta_min.to_string()),
-        ("deadline", w.due.clone()),
-        ("level", page.level.to_string()),
+    let values = [
+        page.rescue_code.to_string(),
+        w.what.clone(),
+        w.place.clone(),
+        page.floor.clone().unwrap_or_default(),
+        w.distance.clone(),
+        w.eta_min.to_string(),
+        w.due.clone(),
+        page.level.to_string(),
     ];
     Rendered {
         sms,
         voice,
         push_title,
         push_body,
-        fields,
+        fields: FIELDS.into_iter().zip(values).collect(),
     }
 }
 
