@@ -770,6 +770,41 @@ async fn a_send_in_flight_when_the_unit_accepts_is_not_retried_after_it_fails() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_sms_gateway_does_not_hold_up_the_voice_calls() {
+    let engine = engines()[0];
+    let mut gw = Gateway::start().await;
+    gw.answer("/sms", Answer::Hang);
+    let (url, mut sc) = scene(engine).await;
+    let mut s = paging_settings(&url, &gw, "sms:0s,voice:1s,repeat:600s");
+    // One call at a time: the hanging SMS takes every SMS slot until its deadline.
+    s.notify.max_in_flight = 1;
+    s.notify.send_deadline_secs = 6;
+    let server = Server::start(s).await;
+    sc.on(&server.base);
+    let incident = sc.alarm("v-1").await;
+    let sms = gw.next(10).await;
+    assert_eq!(sms.path, "/sms");
+    let voice = loop {
+        let r = gw.next(5).await;
+        if r.path == "/voice" {
+            break r;
+        }
+    };
+    // The voice call went out while the SMS call still hung: it did not wait for its slot.
+    let held = sms.message();
+    let m = sc.messages(incident, unit_of(&held)).await;
+    let sms_row = m.iter().find(|m| m["channel"] == "sms");
+    assert_eq!(
+        sms_row.map(|r| &r["status"]),
+        Some(&json!("sending")),
+        "{m:?}"
+    );
+    assert!(voice.message().ends_with(":voice:1"), "{}", voice.message());
+    server.stop().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivered_sms_needs_no_voice_call() {
     let engine = engines()[0];
     let mut gw = Gateway::start().await;

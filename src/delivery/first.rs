@@ -95,8 +95,8 @@ impl Paging {
                 }
             };
             for a in attempts {
-                let slot = match i.slots.clone().try_acquire_owned() {
-                    Ok(slot) if self.token(a.channel, now) => Some(slot),
+                let slot = match self.slot(a.channel) {
+                    Some(slot) if self.token(a.channel, now) => Some(slot),
                     _ => None,
                 };
                 let message = PageMessage {

@@ -23,7 +23,8 @@
 //!   cancels its unsent messages in the same transaction; the live feed tells the pager to
 //!   drop it from the schedule.
 //! - **Nothing stalls.** Gateway calls run in their own tasks, at most `max_in_flight` at
-//!   once, each bounded by `send_deadline_secs`; each channel has a token bucket. The desk never
+//!   once on each channel, each bounded by `send_deadline_secs`; each channel has a token
+//!   bucket. A gateway that hangs holds its own channel's slots, never another's. The desk never
 //!   waits for a gateway: delivery reports reach it as batched commands.
 
 mod first;
@@ -156,7 +157,9 @@ struct Inner {
     clock: Clock,
     desk: DeskHandle,
     reports: mpsc::UnboundedSender<DeliveryReport>,
-    slots: Arc<Semaphore>,
+    /// Calls in flight, `max_in_flight` a channel: a gateway that hangs holds its own
+    /// channel's slots until their deadlines, never another channel's.
+    slots: HashMap<Channel, Arc<Semaphore>>,
     buckets: Mutex<HashMap<Channel, TokenBucket>>,
     retry_wake: Notify,
     /// The registry's units as the pager last read them (the first messages of new pages are
@@ -367,7 +370,10 @@ pub fn spawn(
             clock,
             desk: desk.clone(),
             reports: tx,
-            slots: Arc::new(Semaphore::new(settings.max_in_flight)),
+            slots: Channel::ALL
+                .into_iter()
+                .map(|c| (c, Arc::new(Semaphore::new(settings.max_in_flight))))
+                .collect(),
             buckets: Mutex::new(buckets),
             retry_wake: Notify::new(),
             directory: Mutex::default(),
@@ -561,6 +567,14 @@ impl Paging {
         }
     }
 
+    /// One of `channel`'s in-flight slots, if one is free.
+    fn slot(&self, channel: Channel) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.inner
+            .slots
+            .get(&channel)
+            .and_then(|s| s.clone().try_acquire_owned().ok())
+    }
+
     /// Sends a claimed message in its own task, holding one in-flight slot.
     fn dispatch(&self, m: Message, slot: tokio::sync::OwnedSemaphorePermit) {
         let this = self.clone();
@@ -639,15 +653,10 @@ impl Paging {
     /// and fails claims whose lease ran out.
     async fn work(self) {
         let i = &self.inner;
-        let channels: Vec<Channel> = [
-            Channel::Push,
-            Channel::Sms,
-            Channel::Voice,
-            Channel::Webhook,
-        ]
-        .into_iter()
-        .filter(|c| i.gateways.has(*c))
-        .collect();
+        let channels: Vec<Channel> = Channel::ALL
+            .into_iter()
+            .filter(|c| i.gateways.has(*c))
+            .collect();
         if channels.is_empty() {
             return;
         }
@@ -679,7 +688,7 @@ impl Paging {
                 };
                 let mut slots = Vec::new();
                 while slots.len() < due {
-                    let Ok(slot) = i.slots.clone().try_acquire_owned() else {
+                    let Some(slot) = self.slot(channel) else {
                         break;
                     };
                     if !self.token(channel, now) {
@@ -1333,8 +1342,8 @@ impl Pager {
         let lease = self.paging.lease_until(i.clock.now());
         for n in &mut new {
             let channel = Channel::parse(&n.channel).unwrap_or(Channel::Sms);
-            match i.slots.clone().try_acquire_owned() {
-                Ok(slot) if self.paging.token(channel, now) => {
+            match self.paging.slot(channel) {
+                Some(slot) if self.paging.token(channel, now) => {
                     n.claim_until = Some(lease);
                     slots.push(Some(slot));
                 }

@@ -29,7 +29,7 @@ pub struct NotifySettings {
     pub retry_max_delay_secs: u64,
     /// Gateway calls per message, the first included, before its channel gives up.
     pub max_attempts: u32,
-    /// Gateway calls in flight at once, all channels together.
+    /// Gateway calls in flight at once on each channel.
     pub max_in_flight: usize,
     /// Signed receipts older or newer than this are refused, seconds.
     pub receipt_max_skew_secs: u64,

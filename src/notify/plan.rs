@@ -33,6 +33,9 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Every channel.
+    pub const ALL: [Channel; 4] = [Self::Push, Self::Sms, Self::Voice, Self::Webhook];
+
     /// The lower-case name used in configuration, dedupe keys and the outbox.
     pub fn as_str(self) -> &'static str {
         match self {
