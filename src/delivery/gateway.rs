@@ -542,8 +542,8 @@ const URL_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMER
     .remove(b'_')
     .remove(b'~');
 
-/// Fills `{{name}}` placeholders in a URL, each value percent-encoded (a space is `%20`, so it
-/// reads the same in a path and in a query).
+/// Fills `{{name}}` placeholders in a URL's query, each value percent-encoded: `&`, `=` and `#`
+/// stay inside the value, and a space is `%20`.
 pub fn fill_url(template: &str, values: &[(&str, String)]) -> String {
     fill_with(template, |name| {
         value(values, name).map(|v| percent_encoding::utf8_percent_encode(v, URL_VALUE).to_string())
