@@ -188,10 +188,7 @@ async fn token(
     println!("{secret}");
     eprintln!(
         "token created, role {}{}: pass it as `Authorization: Bearer <token>`; it is not stored and cannot be shown again",
-        serde_json::to_value(role)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        crate::store::enum_name(&role),
         unit.map(|u| format!(", for {u}")).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)

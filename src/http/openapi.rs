@@ -65,11 +65,7 @@ fn method(r: &RouteSpec) -> HttpMethod {
 
 /// Names of a route's roles, for people and for `x-roles`.
 pub fn role_names(r: &RouteSpec) -> Vec<String> {
-    r.roles
-        .iter()
-        .filter_map(|role| serde_json::to_value(role).ok())
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
+    r.roles.iter().map(crate::store::enum_name).collect()
 }
 
 fn operation(r: &RouteSpec, schemas: &mut Schemas) -> Operation {

@@ -23,6 +23,7 @@ pub(crate) mod tests;
 mod types;
 
 pub use chain::{VerifyReport, verify_log};
+pub(crate) use rows::enum_name;
 pub use types::JsonText;
 
 use crate::domain::{
