@@ -95,10 +95,7 @@ impl Paging {
                 }
             };
             for a in attempts {
-                let slot = match self.slot(a.channel) {
-                    Some(slot) if self.token(a.channel, now) => Some(slot),
-                    _ => None,
-                };
+                let slot = self.slot(a.channel, now);
                 let message = PageMessage {
                     incident: id,
                     step: step.clone(),

@@ -430,12 +430,6 @@ impl Paging {
         });
     }
 
-    /// Takes a token of `channel` if one is there now.
-    fn token(&self, channel: Channel, now: DateTime<Utc>) -> bool {
-        let mut b = self.inner.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        b.get_mut(&channel).is_some_and(|b| b.take(now).is_ok())
-    }
-
     fn lease_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         let lease = Duration::from_secs(self.inner.settings.send_deadline_secs) + LEASE_MARGIN;
         now + TimeDelta::from_std(lease).unwrap_or(TimeDelta::seconds(15))
@@ -567,12 +561,22 @@ impl Paging {
         }
     }
 
-    /// One of `channel`'s in-flight slots, if one is free.
-    fn slot(&self, channel: Channel) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.inner
+    /// What a call on `channel` needs to start now: one of the channel's in-flight slots and a
+    /// token of its rate limit; `None` when either is lacking (a slot taken is given back).
+    fn slot(
+        &self,
+        channel: Channel,
+        now: DateTime<Utc>,
+    ) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let slot = self
+            .inner
             .slots
             .get(&channel)
-            .and_then(|s| s.clone().try_acquire_owned().ok())
+            .and_then(|s| s.clone().try_acquire_owned().ok())?;
+        let mut b = self.inner.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        b.get_mut(&channel)
+            .is_some_and(|b| b.take(now).is_ok())
+            .then_some(slot)
     }
 
     /// Sends a claimed message in its own task, holding one in-flight slot.
@@ -688,12 +692,9 @@ impl Paging {
                 };
                 let mut slots = Vec::new();
                 while slots.len() < due {
-                    let Some(slot) = self.slot(channel) else {
+                    let Some(slot) = self.slot(channel, now) else {
                         break;
                     };
-                    if !self.token(channel, now) {
-                        break;
-                    }
                     slots.push(slot);
                 }
                 if slots.is_empty() {
@@ -1342,13 +1343,11 @@ impl Pager {
         let lease = self.paging.lease_until(i.clock.now());
         for n in &mut new {
             let channel = Channel::parse(&n.channel).unwrap_or(Channel::Sms);
-            match self.paging.slot(channel) {
-                Some(slot) if self.paging.token(channel, now) => {
-                    n.claim_until = Some(lease);
-                    slots.push(Some(slot));
-                }
-                _ => slots.push(None),
+            let slot = self.paging.slot(channel, now);
+            if slot.is_some() {
+                n.claim_until = Some(lease);
             }
+            slots.push(slot);
         }
         let made = match i.store.insert_messages(&new).await {
             Ok(made) => made,
