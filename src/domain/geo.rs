@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LatLon {
     /// Latitude, −90 to 90, north positive.
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
     /// Longitude, −180 to 180, east positive.
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: f64,
 }
 

@@ -44,6 +44,7 @@ id_type!(
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 #[derive(utoipa::ToSchema)]
+#[schema(pattern = "^[0-9]{5,6}$", example = "035302")]
 pub struct RescueCode(String);
 
 impl RescueCode {
@@ -72,7 +73,11 @@ impl RescueCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 #[derive(utoipa::ToSchema)]
-#[schema(value_type = String, example = "500103")]
+#[schema(
+    value_type = String,
+    example = "500103",
+    pattern = "^(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}$"
+)]
 pub struct AdminCode(u32);
 
 impl AdminCode {
@@ -166,6 +171,7 @@ impl RegistrationCode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 #[derive(utoipa::ToSchema)]
+#[schema(pattern = "^\\+?[0-9]{3,20}$", example = "02360000001")]
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
@@ -197,6 +203,7 @@ impl PhoneNumber {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 #[derive(utoipa::ToSchema)]
+#[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$", example = "CQ-IOT-000001")]
 pub struct DeviceId(String);
 
 impl DeviceId {
@@ -287,7 +294,11 @@ pub struct Lift {
     /// Rescue identification code on the sign in the car.
     pub rescue_code: RescueCode,
     /// 20-digit registration code.
-    #[schema(value_type = String, example = "31105001032019060001")]
+    #[schema(
+        value_type = String,
+        example = "31105001032019060001",
+        pattern = "^3[123][0-9]{2}(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}(199[0-9]|20[0-9]{2})(0[1-9]|1[0-2])[0-9]{4}$"
+    )]
     pub registration_code: RegistrationCode,
     /// District the lift stands in (selects the rules file).
     pub district: AdminCode,

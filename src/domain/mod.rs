@@ -19,6 +19,8 @@ macro_rules! id_type {
             serde::Deserialize,
             utoipa::ToSchema,
         )]
+        // Ids come from the database's sequences, which start at 1.
+        #[schema(minimum = 1)]
         pub struct $name(pub i64);
     };
 }

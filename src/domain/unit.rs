@@ -58,7 +58,9 @@ pub struct Fix {
 pub struct Unit {
     /// Registry id.
     pub id: UnitId,
-    /// Display name or call sign, e.g. "Wang Wei (Otis #12)" or "Jiefangbei Fire Station".
+    /// Display name or call sign, e.g. "Wang Wei (Otis #12)" or "Jiefangbei Fire Station"
+    /// (not blank).
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
     /// What kind of responder.
     pub kind: UnitKind,
@@ -76,6 +78,9 @@ pub struct Unit {
     /// and how often the whole is repeated while unacknowledged), over its kind's from the
     /// configuration; absent: its kind's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "push:0s,sms:30s,voice:60s,repeat:60s")]
+    #[schema(
+        example = "push:0s,sms:30s,voice:60s,repeat:60s",
+        pattern = "^(push|sms|voice|webhook|repeat):[0-9]{1,6}s(,(push|sms|voice|webhook|repeat):[0-9]{1,6}s){0,4}$"
+    )]
     pub contact_plan: Option<String>,
 }

@@ -70,14 +70,21 @@ pub async fn authorize(
     next.call(req).await
 }
 
+/// The secret of an `Authorization: Bearer <secret>` value. The scheme name is matched
+/// without regard to case (RFC 7235 §2.1: `bearer`, `BEARER` are the same scheme), and the
+/// spaces around the secret are not part of it.
+fn bearer_secret(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim_start().split_once(' ')?;
+    let secret = rest.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then_some(secret)
+}
+
 async fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
     let secret = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .and_then(bearer_secret)
         .ok_or(ApiError::Unauthorized)?;
     let state = req
         .app_data::<web::Data<AppState>>()
@@ -139,5 +146,31 @@ impl FromRequest for IdempotencyKey {
             },
         };
         ready(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_secret;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        for value in ["Bearer abc", "bearer abc", "BEARER abc", "bEaReR   abc  "] {
+            assert_eq!(bearer_secret(value), Some("abc"), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn another_scheme_or_an_empty_secret_is_no_bearer_token() {
+        for value in [
+            "Basic abc",
+            "Bearerabc",
+            "Bearer ",
+            "Bearer",
+            "",
+            "Token abc",
+        ] {
+            assert_eq!(bearer_secret(value), None, "{value:?}");
+        }
     }
 }

@@ -48,8 +48,10 @@ pub enum CoordSystem {
 pub struct DutyIn {
     /// On duty from now on?
     pub on_duty: bool,
-    /// Why (e.g. "shift ended", "vehicle broke down"); goes on the record.
+    /// Why (e.g. "shift ended", "vehicle broke down"); goes on the record (at most 2000
+    /// characters).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub reason: String,
 }
 
@@ -58,8 +60,10 @@ pub struct DutyIn {
 #[serde(deny_unknown_fields)]
 pub struct PositionIn {
     /// Latitude, -90 to 90.
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
     /// Longitude, -180 to 180.
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: f64,
     /// `wgs84` (default) or `gcj02`.
     #[serde(default)]

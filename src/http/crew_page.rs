@@ -210,7 +210,16 @@ self.addEventListener("notificationclick", (e) => {
 });
 "#;
 
-/// `GET /crew`, `GET /crew/{id}`: the crew page.
+/// `GET /crew/{id}`: the crew page on one incident. The id must be one an incident could have
+/// (a whole number from 1); anything else is 404 like any path that names nothing.
+pub async fn page_for(id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    if *id < 1 {
+        return Err(ApiError::NotFound(format!("incident {id}")));
+    }
+    Ok(page().await)
+}
+
+/// `GET /crew`: the crew page.
 pub async fn page() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

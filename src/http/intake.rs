@@ -19,6 +19,8 @@ use crate::store::{NewAlarm, Role};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, Type};
 
 /// Longest description, characters.
 pub const DESCRIPTION_MAX: usize = 2000;
@@ -32,17 +34,25 @@ const FUTURE_SLACK: TimeDelta = TimeDelta::minutes(5);
 /// How the source names the lift: exactly one of the fields.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1, max_properties = 1)]
 pub struct LiftRefIn {
     /// Registry id.
+    #[schema(nullable = false, minimum = 1)]
     pub id: Option<i64>,
     /// The 6-digit rescue code on the sign in the car (5 in some cities).
-    #[schema(example = "035302")]
+    #[schema(nullable = false, example = "035302", pattern = "^[0-9]{5,6}$")]
     pub rescue_code: Option<String>,
     /// The 20-digit registration code.
+    #[schema(
+        nullable = false,
+        pattern = "^3[123][0-9]{2}(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}(199[0-9]|20[0-9]{2})(0[1-9]|1[0-2])[0-9]{4}$"
+    )]
     pub registration_code: Option<String>,
     /// The cabin phone's caller id.
+    #[schema(nullable = false, pattern = "^\\+?[0-9]{3,20}$")]
     pub phone: Option<String>,
     /// The IoT terminal's id.
+    #[schema(nullable = false, pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     pub device_id: Option<String>,
 }
 
@@ -87,8 +97,10 @@ impl LiftRefIn {
 }
 
 /// What the alarm reports: `"entrapment_at_landing"`, `"entrapment_between_floors"`,
-/// `"passenger_alarm"`, or `{"fault": "over_speed"}` for any other fault.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// `"passenger_alarm"`, or `{"fault": "over_speed"}` for any other fault. (Its schema is
+/// written out below: a derived one would let `{"fault": …}` carry other keys, which serde
+/// refuses.)
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum KindIn {
     /// A passenger trapped with the car at a landing.
@@ -100,6 +112,47 @@ pub enum KindIn {
     /// Another fault, by the source's name for it (1-64 of `a-z 0-9 _ - .`).
     Fault(String),
 }
+
+impl utoipa::PartialSchema for KindIn {
+    fn schema() -> RefOr<Schema> {
+        let word = |name: &str, doc: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([name.to_owned()]))
+                .description(Some(doc))
+        };
+        let name = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[A-Za-z0-9_.-]{1,64}$"));
+        let fault = ObjectBuilder::new()
+            .property("fault", name)
+            .required("fault")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .description(Some(
+                "Another fault, by the source's name for it (1-64 of `a-z 0-9 _ - .`).",
+            ));
+        OneOfBuilder::new()
+            .item(word(
+                "entrapment_at_landing",
+                "A passenger trapped with the car at a landing.",
+            ))
+            .item(word(
+                "entrapment_between_floors",
+                "A passenger trapped between floors.",
+            ))
+            .item(word(
+                "passenger_alarm",
+                "The passenger alarm button or a cabin-phone alarm call.",
+            ))
+            .item(fault)
+            .description(Some(
+                "What the alarm reports: one of the words, or `{\"fault\": \"over_speed\"}`.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for KindIn {}
 
 impl KindIn {
     /// The domain kind; a fault name is checked.
@@ -148,7 +201,9 @@ impl From<FlagsIn> for AlarmFlags {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmIn {
-    /// The source's own id (1-128 characters); the same id on the same channel is one alarm.
+    /// The source's own id (1-128 characters, not blank); the same id on the same channel is
+    /// one alarm.
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub source_alarm_id: String,
     /// Where it came from; default `iot` for integrations, `operator` for operators.
     pub channel: Option<Channel>,
@@ -163,9 +218,11 @@ pub struct AlarmIn {
     #[serde(default)]
     pub flags: FlagsIn,
     /// The floor, as the source reports it (at most 32 characters).
+    #[schema(max_length = 32)]
     pub floor: Option<String>,
     /// Free text (at most 2000 characters).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
     /// When it happened (RFC 3339); default now; at most 5 minutes in the future.
     pub occurred_at: Option<DateTime<Utc>>,

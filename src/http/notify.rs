@@ -23,7 +23,8 @@ const MAX_RECEIPTS: usize = 500;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptsIn {
-    /// The receipts, in the order they happened.
+    /// The receipts, in the order they happened (at most 500).
+    #[schema(max_items = 500)]
     pub receipts: Vec<ReceiptIn>,
 }
 
@@ -32,7 +33,8 @@ pub struct ReceiptsIn {
 #[serde(deny_unknown_fields)]
 pub struct ReceiptIn {
     /// Our message id (the `X-Liftrescue-Message` / `{{message_id}}` we sent) or the gateway's
-    /// own id for it.
+    /// own id for it (1-200 characters).
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub message: String,
     /// `delivered`, `read`, `failed`, or `reply` (an SMS answer: `text` "1" accepts, "2"
     /// declines).
@@ -236,7 +238,8 @@ pub async fn messages(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushSubscriptionIn {
-    /// The push service URL.
+    /// The push service URL (`https`).
+    #[schema(pattern = "^https://", max_length = 2000)]
     pub endpoint: String,
     /// The subscription's keys.
     pub keys: PushKeys,
@@ -250,8 +253,10 @@ pub struct PushSubscriptionIn {
 #[serde(deny_unknown_fields)]
 pub struct PushKeys {
     /// The browser's P-256 public key.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[A-Za-z0-9_=-]+$")]
     pub p256dh: String,
     /// The authentication secret.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[A-Za-z0-9_=-]+$")]
     pub auth: String,
 }
 

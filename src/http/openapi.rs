@@ -7,7 +7,7 @@
 //! time, and the console machines may be offline).
 
 use super::error::ErrorBody;
-use super::routes::{Payload, ROUTES, RouteSpec, SchemaRef, schema};
+use super::routes::{Answer, Payload, ROUTES, RouteSpec, SchemaRef, schema};
 use actix_web::HttpResponse;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -15,7 +15,9 @@ use utoipa::openapi::path::{
     HttpMethod, Operation, OperationBuilder, Parameter, ParameterBuilder, ParameterIn,
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, ComponentsBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, ComponentsBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr, Required,
@@ -96,7 +98,7 @@ fn operation(r: &RouteSpec, schemas: &mut Schemas) -> Operation {
     op.build()
 }
 
-/// Path segments, query parameters and the idempotency header.
+/// Path segments, query parameters and the idempotency and signature headers.
 fn parameters(r: &RouteSpec) -> Vec<Parameter> {
     let mut out: Vec<Parameter> = path_params(r.path)
         .into_iter()
@@ -105,9 +107,7 @@ fn parameters(r: &RouteSpec) -> Vec<Parameter> {
                 .name(p)
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
-                .schema(Some(
-                    utoipa::openapi::ObjectBuilder::new().schema_type(Type::Integer),
-                ))
+                .schema(Some(path_param_schema(p)))
                 .build()
         })
         .collect();
@@ -117,29 +117,62 @@ fn parameters(r: &RouteSpec) -> Vec<Parameter> {
             .name(super::auth::IDEMPOTENCY_KEY)
             .parameter_in(ParameterIn::Header)
             .required(Required::True)
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[!-~]{1,128}$")),
+            ))
             .description(Some(
                 "1-128 characters; a retry with the same key gets the first answer again",
             ));
         out.push(key.build());
     }
+    if r.signed {
+        out.extend(super::machine::iot::signature_headers());
+    }
     out
 }
 
-/// The success response and the errors the route can answer.
-fn responses(mut op: OperationBuilder, r: &RouteSpec, schemas: &mut Schemas) -> OperationBuilder {
-    let mut ok = ResponseBuilder::new().description(r.summary);
-    if let Some((ty, c)) = content(r.response, schemas) {
-        ok = ok.content(ty, c);
+/// A path parameter's schema, by its name: `{id}` is a database id (an integer from 1),
+/// `{channel}` a paging channel that takes receipts, anything else a name.
+fn path_param_schema(name: &str) -> ObjectBuilder {
+    match name {
+        "id" => ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1)),
+        "channel" => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["sms", "voice", "webhook"])),
+        _ => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[A-Za-z0-9_.-]{1,64}$")),
     }
-    op = op.response(r.status.to_string(), ok.build());
-    for (status, what) in errors(r) {
-        let body = ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name("ErrorBody")))
-            .build();
-        let response = ResponseBuilder::new()
-            .description(what)
-            .content("application/json", body);
-        op = op.response(status, response.build());
+}
+
+/// The success response and every other status the route can answer.
+fn responses(mut op: OperationBuilder, r: &RouteSpec, schemas: &mut Schemas) -> OperationBuilder {
+    let success = |why: &str, schemas: &mut Schemas| {
+        let mut ok = ResponseBuilder::new().description(why);
+        if let Some((ty, c)) = content(r.response, schemas) {
+            ok = ok.content(ty, c);
+        }
+        ok.build()
+    };
+    op = op.response(r.status.to_string(), success(r.summary, schemas));
+    for (status, why) in statuses(r) {
+        let response = if status < 300 {
+            success(&why, schemas)
+        } else {
+            let body = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build();
+            ResponseBuilder::new()
+                .description(why)
+                .content("application/json", body)
+                .build()
+        };
+        op = op.response(status.to_string(), response);
     }
     op
 }
@@ -150,29 +183,55 @@ fn path_params(path: &str) -> Vec<&str> {
         .collect()
 }
 
-fn errors(r: &RouteSpec) -> Vec<(&'static str, &'static str)> {
-    let mut out = Vec::new();
-    if !matches!(r.request, Payload::Empty) || r.query.is_some() || r.idempotent {
-        out.push(("400", "Bad input; `error.field` names it."));
+/// The statuses a route answers besides its success: those its shape implies (the rules are
+/// in [`super::routes`]' module docs) and its own [`Answer`]s, in order, one description per
+/// status.
+pub fn statuses(r: &RouteSpec) -> Vec<(u16, String)> {
+    let body = !matches!(r.request, Payload::Empty);
+    let mut implied: Vec<Answer> = Vec::new();
+    let mut add = |status, why| implied.push(Answer { status, why });
+    if body || r.query.is_some() || r.idempotent {
+        add(400, "Bad input; `error.field` names it.");
     }
     if !r.roles.is_empty() {
-        out.push(("401", "No token, or an unknown one."));
-        out.push(("403", "The token's role may not use this route."));
+        add(401, "No token, or an unknown one.");
+        add(403, "The token's role may not use this route.");
     }
-    if r.path.contains('{') {
-        out.push(("404", "No such incident (or not one of this crew's)."));
+    if r.signed {
+        add(
+            401,
+            "The signature is missing, does not match, or is stale.",
+        );
     }
-    if r.path.contains("/incidents/{id}/") && r.verb == super::routes::Verb::Post {
-        out.push((
-            "409",
-            "The action does not follow from where the incident stands.",
-        ));
-        out.push(("422", "A required text is empty."));
+    if !path_params(r.path).is_empty() {
+        add(
+            404,
+            "Nothing with that id (or not one this caller may see).",
+        );
     }
-    if !matches!(r.request, Payload::Empty) {
-        out.push(("413", "The body is too large."));
+    if body {
+        add(413, "The body is too large.");
     }
-    out.push(("503", "The store or the desk is unavailable; retry."));
+    if body && !r.signed {
+        add(415, "The body is not `application/json`.");
+    }
+    if body || r.signed || !r.roles.is_empty() {
+        add(503, "The store or the desk is unavailable; retry.");
+    }
+    let mut out: Vec<(u16, String)> = Vec::new();
+    for a in implied.iter().chain(r.answers) {
+        if a.status == r.status {
+            continue;
+        }
+        match out.iter_mut().find(|(s, _)| *s == a.status) {
+            Some((_, why)) => {
+                why.push(' ');
+                why.push_str(a.why);
+            }
+            None => out.push((a.status, a.why.to_owned())),
+        }
+    }
+    out.sort_by_key(|(s, _)| *s);
     out
 }
 
@@ -198,6 +257,7 @@ fn content(p: Payload, schemas: &mut Schemas) -> Option<(&'static str, utoipa::o
         Payload::Json => Some(("application/json", ContentBuilder::new().build())),
         Payload::Text => Some(("text/plain", ContentBuilder::new().build())),
         Payload::Html => Some(("text/html", ContentBuilder::new().build())),
+        Payload::JavaScript => Some(("text/javascript", ContentBuilder::new().build())),
     }
 }
 

@@ -40,19 +40,22 @@ pub struct IncidentDetail {
 #[serde(deny_unknown_fields)]
 pub struct HotlineIn {
     /// The rescue code the caller read off the sign.
-    #[schema(example = "035302")]
+    #[schema(example = "035302", pattern = "^[0-9]{5,6}$")]
     pub rescue_code: String,
     /// What is reported; default `passenger_alarm`.
     pub kind: Option<KindIn>,
     /// Facts about the people inside.
     #[serde(default)]
     pub flags: FlagsIn,
-    /// The floor, if known.
+    /// The floor, if known (at most 32 characters).
+    #[schema(max_length = 32)]
     pub floor: Option<String>,
     /// What the caller said (at most 2000 characters).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
-    /// The caller's number, for the callback.
+    /// The caller's number, for the callback (3-20 digits, optionally after `+`).
+    #[schema(pattern = "^\\+?[0-9]{3,20}$")]
     pub caller: Option<String>,
 }
 
@@ -72,8 +75,10 @@ pub struct HotlineAccepted {
 #[serde(deny_unknown_fields)]
 pub struct AssignIn {
     /// The unit's id.
+    #[schema(minimum = 1)]
     pub unit: i64,
-    /// Why (it goes on the record).
+    /// Why (it goes on the record; 1-2000 characters, not blank).
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub reason: String,
 }
 
@@ -81,7 +86,8 @@ pub struct AssignIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteIn {
-    /// The text.
+    /// The text (1-2000 characters, not blank).
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub text: String,
 }
 
@@ -89,7 +95,8 @@ pub struct NoteIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmIn {
-    /// The note.
+    /// The note (1-2000 characters, not blank).
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub note: String,
 }
 
@@ -97,10 +104,12 @@ pub struct ConfirmIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultCauseIn {
-    /// The cause code (at most 64 characters).
+    /// The cause code (1-64 characters, not blank).
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub code: String,
-    /// Free text.
+    /// Free text (at most 2000 characters).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub text: String,
 }
 
@@ -108,7 +117,8 @@ pub struct FaultCauseIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonIn {
-    /// Why.
+    /// Why (1-2000 characters, not blank).
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub reason: String,
 }
 

@@ -19,15 +19,18 @@ pub const LIMIT_MAX: i64 = 1000;
 #[into_params(parameter_in = Query)]
 pub struct IncidentQuery {
     /// Statuses, comma separated (`reported,dispatched`).
+    #[param(
+        pattern = "^(reported|dispatched|acknowledged|en_route|on_scene|released|confirmed|closed|cancelled|false_alarm)(,(reported|dispatched|acknowledged|en_route|on_scene|released|confirmed|closed|cancelled|false_alarm))*$"
+    )]
     pub status: Option<String>,
     /// `true`: only incidents that have not ended; `false`: only ended ones.
     #[param(value_type = Option<bool>)]
     pub open: Option<String>,
     /// Only this lift (registry id).
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub lift: Option<String>,
     /// Only lifts of this maintenance company.
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub company: Option<String>,
     /// Opened at or after (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
@@ -39,7 +42,7 @@ pub struct IncidentQuery {
     #[param(value_type = Option<bool>)]
     pub breached: Option<String>,
     /// At most this many, newest first (1-1000, default 100).
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
 }
 

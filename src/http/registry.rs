@@ -22,10 +22,10 @@ use serde::{Deserialize, Serialize};
 #[into_params(parameter_in = Query)]
 pub struct LiftsQuery {
     /// Only lifts with a larger id (the last id of the previous page).
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub after: Option<String>,
     /// At most this many (1-1000, default 100).
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
 }
 
@@ -35,12 +35,18 @@ pub struct LiftsQuery {
 #[into_params(parameter_in = Query)]
 pub struct LookupQuery {
     /// The rescue code on the sign in the car.
+    #[param(pattern = "^[0-9]{5,6}$")]
     pub rescue_code: Option<String>,
     /// The 20-digit registration code.
+    #[param(
+        pattern = "^3[123][0-9]{2}(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}(199[0-9]|20[0-9]{2})(0[1-9]|1[0-2])[0-9]{4}$"
+    )]
     pub registration_code: Option<String>,
     /// The cabin phone's caller id.
+    #[param(pattern = "^\\+?[0-9]{3,20}$")]
     pub phone: Option<String>,
     /// The IoT terminal's id.
+    #[param(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     pub device_id: Option<String>,
 }
 
@@ -58,8 +64,11 @@ pub struct TokenIn {
     /// Its role.
     pub role: Role,
     /// The unit it speaks for: required for `crew`, refused otherwise.
+    #[schema(minimum = 1)]
     pub unit: Option<i64>,
-    /// Who holds it ("operator Li, console 3"); operator actions are recorded under it.
+    /// Who holds it ("operator Li, console 3"; 1-200 characters, not blank); operator actions
+    /// are recorded under it.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub label: String,
 }
 
@@ -118,6 +127,25 @@ pub async fn companies(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
     Ok(HttpResponse::Ok().json(state.store.companies().await?))
 }
 
+/// A registry id a write gives: the database's sequences start at 1, so 0 or less is a mistake.
+fn check_id(field: impl FnOnce() -> String, id: i64) -> Result<(), ApiError> {
+    if id < 1 {
+        return Err(ApiError::invalid(
+            field(),
+            format!("{id} is not an id (ids start at 1)"),
+        ));
+    }
+    Ok(())
+}
+
+/// A name shown to operators and crews: not blank.
+fn check_name(field: impl FnOnce() -> String, name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() {
+        return Err(ApiError::invalid(field(), "must not be blank"));
+    }
+    Ok(())
+}
+
 fn check_position(field: String, p: LatLon) -> Result<(), ApiError> {
     LatLon::parse(p.lat, p.lon)
         .map(drop)
@@ -130,6 +158,12 @@ pub async fn put_lifts(
     body: JsonBody<Vec<Lift>>,
 ) -> Result<HttpResponse, ApiError> {
     for (i, lift) in body.0.iter().enumerate() {
+        check_id(|| format!("[{i}].id"), lift.id.0)?;
+        for (name, company) in [("use_unit", lift.use_unit), ("maintainer", lift.maintainer)] {
+            if let Some(c) = company {
+                check_id(|| format!("[{i}].{name}"), c.0)?;
+            }
+        }
         check_position(format!("[{i}].position"), lift.position)?;
     }
     state.store.put_lifts(&body.0).await?;
@@ -146,6 +180,9 @@ pub async fn put_units(
     body: JsonBody<Vec<Unit>>,
 ) -> Result<HttpResponse, ApiError> {
     for (i, unit) in body.0.iter().enumerate() {
+        check_id(|| format!("[{i}].id"), unit.id.0)?;
+        check_id(|| format!("[{i}].company"), unit.company.0)?;
+        check_name(|| format!("[{i}].name"), &unit.name)?;
         if let Some(fix) = unit.fix {
             check_position(format!("[{i}].fix.at"), fix.at)?;
         }
@@ -166,6 +203,10 @@ pub async fn put_companies(
     state: web::Data<AppState>,
     body: JsonBody<Vec<Company>>,
 ) -> Result<HttpResponse, ApiError> {
+    for (i, company) in body.0.iter().enumerate() {
+        check_id(|| format!("[{i}].id"), company.id.0)?;
+        check_name(|| format!("[{i}].name"), &company.name)?;
+    }
     state.store.put_companies(&body.0).await?;
     Ok(HttpResponse::Ok().json(Stored {
         stored: body.0.len(),

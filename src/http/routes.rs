@@ -1,6 +1,27 @@
 //! The route table: every route's method, path, roles, summary, schemas and handler, in one
 //! place. The router ([`register`]), the OpenAPI document ([`super::openapi`]), the docs page
 //! and the role-matrix test all read [`ROUTES`], so they cannot disagree.
+//!
+//! # Statuses and limits: how to add a route
+//!
+//! The document lists every status a route can answer, and a schema-conformance run
+//! (`integration-tests/schemathesis/run`, in CI) fails on any other. A route declares:
+//!
+//! - its success with `.gives(status, payload)`;
+//! - what follows from its shape, added by [`super::openapi`] without being written here:
+//!   400 for a body, a query or an `Idempotency-Key`; 413 and 415 for a JSON body (413 only for
+//!   a `.signed()` one, read as raw bytes); 401 and 403 for roles; 401 for a signature; 404 for
+//!   a `{param}` in the path; 503 for anything that reads a token or the store (roles, a
+//!   signature or a body);
+//! - anything else its handler or the desk can answer, with `.answers(&[…])` from the
+//!   [`Answer`] constants below (a success status there, like the phone's 200 for a test call,
+//!   carries the route's success payload). Add a constant when none fits.
+//!
+//! Limits go on the input types themselves, as utoipa attributes next to the check that
+//! enforces them: `#[schema(min_length = 1, max_length = 2000, pattern = r"\S")]` on a text that
+//! must not be blank, `#[schema(minimum = 1)]` on an id, `#[param(minimum = 1, maximum = 1000)]`
+//! on a query parameter (query values arrive as text: give `value_type`). Path parameters are
+//! typed by name in [`super::openapi`] (`{id}`: an integer from 1).
 
 use super::auth::authorize;
 use super::error::ApiError;
@@ -82,7 +103,64 @@ pub enum Payload {
     Text,
     /// An HTML page.
     Html,
+    /// A script (the crew page's service worker).
+    JavaScript,
 }
+
+/// A status a route can answer besides its success and the ones its shape implies (see the
+/// module docs), and when.
+#[derive(Clone, Copy, Debug)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// When the route answers it, for the document.
+    pub why: &'static str,
+}
+
+const fn answer(status: u16, why: &'static str) -> Answer {
+    Answer { status, why }
+}
+
+/// 409 from the desk: the action does not follow from where the incident stands.
+pub const OUT_OF_ORDER: Answer = answer(
+    409,
+    "The action does not follow from where the incident stands, or the incident has ended.",
+);
+/// 422 from the desk: a text it requires is blank.
+pub const BLANK_TEXT: Answer = answer(422, "A required text is blank.");
+/// 409 from the store: a uniqueness rule refused a registry write.
+pub const CONFLICT: Answer = answer(
+    409,
+    "A uniqueness rule refused the write (a code or number another record already has).",
+);
+/// 422: the lift reference parsed but names no registered lift.
+pub const UNKNOWN_LIFT: Answer = answer(422, "No registered lift has that reference.");
+/// 422: the unit named does not exist.
+pub const UNKNOWN_UNIT: Answer = answer(422, "The unit named does not exist.");
+/// 422: cabin-phone digits that do not decode.
+pub const BAD_PACKET: Answer = answer(422, "The digits do not decode as a cabin-phone packet.");
+/// 200 from the phone intake: a health report, nothing committed.
+pub const TEST_CALL: Answer = answer(
+    200,
+    "A test call or a health report from the phone: taken, nothing committed.",
+);
+/// 429 from a signed machine source over its rate.
+pub const RATE_LIMITED: Answer = answer(
+    429,
+    "The source sent more than its limit; retry after `Retry-After` seconds.",
+);
+/// 503: a signed sender's configuration is unusable (no secret, a code map that does not load).
+pub const MISCONFIGURED: Answer = answer(503, "The sender's configuration is unusable.");
+/// 404: no such signed sender is configured.
+pub const UNKNOWN_SENDER: Answer = answer(404, "No such sender is configured.");
+/// 404: Web Push is not configured.
+pub const NO_PUSH: Answer = answer(404, "Push notifications are not configured.");
+/// 404: no lift matches a lookup.
+pub const NO_LIFT: Answer = answer(404, "No lift has that identifier.");
+/// 404 from the desk: the crew's unit is no longer registered.
+pub const UNIT_GONE: Answer = answer(404, "This crew's unit is no longer registered.");
+/// 503 from readiness.
+pub const NOT_READY: Answer = answer(503, "The store or the desk does not answer.");
 
 /// Query parameters, as utoipa describes them.
 pub type Params = fn() -> Vec<utoipa::openapi::path::Parameter>;
@@ -115,6 +193,10 @@ pub struct RouteSpec {
     pub response: Payload,
     /// Requires an `Idempotency-Key` header.
     pub idempotent: bool,
+    /// Signed with a sender's secret instead of a bearer token (the signature headers).
+    pub signed: bool,
+    /// Statuses beyond the success and those the shape implies (module docs).
+    pub answers: &'static [Answer],
     /// Attaches the handler to a route that already has the method.
     pub to: fn(Route) -> Route,
 }
@@ -146,6 +228,8 @@ const fn route(
         status: 200,
         response: Payload::Empty,
         idempotent: false,
+        signed: false,
+        answers: &[],
         to,
     }
 }
@@ -170,6 +254,15 @@ impl RouteSpec {
             ..self
         }
     }
+    const fn signed(self) -> Self {
+        Self {
+            signed: true,
+            ..self
+        }
+    }
+    const fn answers(self, answers: &'static [Answer]) -> Self {
+        Self { answers, ..self }
+    }
     const fn keyed(self) -> Self {
         Self {
             idempotent: true,
@@ -189,7 +282,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Get, "/healthz", PUBLIC, "Liveness: the process answers.", |r| r.to(ops::healthz))
         .tag("ops").gives(200, One(schema::<ops::Health>())),
     route(Get, "/readyz", PUBLIC, "Readiness: the store and the desk answer.", |r| r.to(ops::readyz))
-        .tag("ops").gives(200, One(schema::<ops::Health>())),
+        .tag("ops").answers(&[NOT_READY]).gives(200, One(schema::<ops::Health>())),
     route(Get, "/metrics", PUBLIC, "Prometheus metrics.", |r| r.to(ops::metrics))
         .tag("ops").gives(200, Payload::Text),
     route(Get, "/api/v1/openapi.json", PUBLIC, "This API as an OpenAPI document.", |r| r.to(super::openapi::json))
@@ -197,12 +290,12 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Get, "/api/v1/docs", PUBLIC, "This API as a page for people.", |r| r.to(super::openapi::page))
         .tag("ops").gives(200, Payload::Html),
     route(Post, "/api/v1/alarms", INTAKE, "Commit an alarm from any source to the inbox.", |r| r.to(intake::post_alarm))
-        .tag("intake").takes(One(schema::<intake::AlarmIn>())).gives(202, One(schema::<intake::AlarmAccepted>())),
+        .tag("intake").takes(One(schema::<intake::AlarmIn>())).gives(202, One(schema::<intake::AlarmAccepted>())).answers(&[UNKNOWN_LIFT]),
     // PUBLIC: no bearer token; the source's HMAC signature authenticates it (see machine::iot).
     route(Post, "/api/v1/intake/iot/{source}", PUBLIC, "Commit a batch of IoT platform events, signed with the source's secret (no token); one result per event.", |r| r.to(machine::post_iot))
-        .tag("intake").query(machine::iot::signature_headers).takes(One(schema::<machine::IotBatchIn>())).gives(200, One(schema::<machine::BatchResults>())),
+        .tag("intake").signed().takes(One(schema::<machine::IotBatchIn>())).gives(200, One(schema::<machine::BatchResults>())).answers(&[UNKNOWN_SENDER, RATE_LIMITED, MISCONFIGURED]),
     route(Post, "/api/v1/intake/phone", GATEWAY, "Commit a cabin-phone call from the telephony gateway: 202 for an alarm, 200 for a test call (nothing committed).", |r| r.to(machine::post_phone))
-        .tag("intake").takes(One(schema::<machine::PhoneCallIn>())).gives(202, One(schema::<machine::PhoneCallAnswer>())),
+        .tag("intake").takes(One(schema::<machine::PhoneCallIn>())).gives(202, One(schema::<machine::PhoneCallAnswer>())).answers(&[TEST_CALL, BAD_PACKET]),
     route(Get, "/api/v1/incidents", REVIEW, "Search incidents, newest first.", |r| r.to(operator::list))
         .tag("operator").query(params::<operator::IncidentQuery>).gives(200, Many(schema::<crate::store::IncidentRow>())),
     route(Post, "/api/v1/incidents", OPERATOR, "Open an incident from a hotline call.", |r| r.to(operator::hotline))
@@ -210,19 +303,19 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Get, "/api/v1/incidents/{id}", OPERATOR, "An incident: its stored row and the desk's live view.", |r| r.to(operator::detail))
         .tag("operator").gives(200, One(schema::<operator::IncidentDetail>())),
     route(Post, "/api/v1/incidents/{id}/assign", OPERATOR, "Page a named unit, overriding the ranking.", |r| r.to(operator::assign))
-        .tag("operator").takes(One(schema::<operator::AssignIn>())).gives(200, EVENTS),
+        .tag("operator").takes(One(schema::<operator::AssignIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Post, "/api/v1/incidents/{id}/notes", OPERATOR, "Add a note to the record.", |r| r.to(operator::note))
-        .tag("operator").takes(One(schema::<operator::NoteIn>())).gives(200, EVENTS),
+        .tag("operator").takes(One(schema::<operator::NoteIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Post, "/api/v1/incidents/{id}/confirm-release", OPERATOR, "The callback confirmed the passengers are out.", |r| r.to(operator::confirm_release))
-        .tag("operator").takes(One(schema::<operator::ConfirmIn>())).gives(200, EVENTS),
+        .tag("operator").takes(One(schema::<operator::ConfirmIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Post, "/api/v1/incidents/{id}/fault-cause", OPERATOR, "File the fault cause.", |r| r.to(operator::fault_cause))
-        .tag("operator").takes(One(schema::<operator::FaultCauseIn>())).gives(200, EVENTS),
+        .tag("operator").takes(One(schema::<operator::FaultCauseIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Post, "/api/v1/incidents/{id}/close", OPERATOR, "Close after the confirmed release.", |r| r.to(operator::close))
-        .tag("operator").gives(200, EVENTS),
+        .tag("operator").gives(200, EVENTS).answers(&[OUT_OF_ORDER]),
     route(Post, "/api/v1/incidents/{id}/cancel", OPERATOR, "Call the incident off, with a reason.", |r| r.to(operator::cancel))
-        .tag("operator").takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS),
+        .tag("operator").takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Post, "/api/v1/incidents/{id}/false-alarm", OPERATOR, "Mark the incident a false alarm, with a reason.", |r| r.to(operator::false_alarm))
-        .tag("operator").takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS),
+        .tag("operator").takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Get, "/api/v1/equipment", REVIEW, "Alarm equipment with a fault: terminals offline, cabin-phone line faults, faults a test call reported.", |r| r.to(equipment::faults))
         .tag("operator").gives(200, Many(schema::<crate::desk::EquipmentFault>())),
     route(Get, "/api/v1/incidents/{id}/timeline", REVIEW, "Every stored event of an incident, in order, hash-chained.", |r| r.to(investigator::timeline))
@@ -231,53 +324,53 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").gives(200, Many(schema::<notify::MessageOut>())),
     // PUBLIC: no bearer token; the channel's receipt secret signs it (see http::notify).
     route(Post, "/api/v1/notify/receipts/{channel}", PUBLIC, "Delivery receipts (delivered, read, failed) and SMS replies (1 accepts, 2 declines) from a gateway, signed with the channel's receipt secret; one result per receipt.", |r| r.to(notify::receipts))
-        .tag("paging").query(machine::iot::signature_headers).takes(One(schema::<notify::ReceiptsIn>())).gives(200, One(schema::<notify::ReceiptsOut>())),
+        .tag("paging").signed().takes(One(schema::<notify::ReceiptsIn>())).gives(200, One(schema::<notify::ReceiptsOut>())).answers(&[UNKNOWN_SENDER, MISCONFIGURED]),
     route(Get, "/api/v1/crew/push-key", CREW, "The VAPID public key this phone subscribes to Web Push with (404 when push is not configured).", |r| r.to(notify::push_key))
-        .tag("crew").gives(200, One(schema::<notify::PushKeyOut>())),
+        .tag("crew").gives(200, One(schema::<notify::PushKeyOut>())).answers(&[NO_PUSH]),
     route(Put, "/api/v1/crew/push-subscription", CREW, "Get pages on this phone by Web Push: the browser's PushSubscription.", |r| r.to(notify::put_push_subscription))
-        .tag("crew").takes(One(schema::<notify::PushSubscriptionIn>())).gives(200, One(schema::<ops::Health>())),
+        .tag("crew").takes(One(schema::<notify::PushSubscriptionIn>())).gives(200, One(schema::<ops::Health>())).answers(&[NO_PUSH]),
     route(Get, "/crew/sw.js", PUBLIC, "The crew page's service worker (shows a notification when a push comes).", |r| r.to(crew_page::service_worker))
-        .tag("crew").gives(200, Payload::Text),
+        .tag("crew").gives(200, Payload::JavaScript),
     route(Get, "/crew", PUBLIC, "The crew page for phones: the unit's pages and assignments, one tap to accept, decline, en route, on scene, released (the token stays on the phone).", |r| r.to(crew_page::page))
         .tag("crew").gives(200, Payload::Html),
-    route(Get, "/crew/{id}", PUBLIC, "The crew page opened on one incident (the link in a page).", |r| r.to(crew_page::page))
+    route(Get, "/crew/{id}", PUBLIC, "The crew page opened on one incident (the link in a page).", |r| r.to(crew_page::page_for))
         .tag("crew").gives(200, Payload::Html),
     route(Get, "/api/v1/crew/me", CREW, "The unit this token acts for.", |r| r.to(crew_page::me))
         .tag("crew").gives(200, One(schema::<crew_page::CrewMe>())),
     route(Get, "/api/v1/crew/assignments", CREW, "The incidents this crew is paged for or assigned to.", |r| r.to(crew::assignments))
         .tag("crew").gives(200, Many(schema::<crate::dispatch::IncidentView>())),
     route(Post, "/api/v1/crew/incidents/{id}/accept", CREW, "Accept the page, with an ETA.", |r| r.to(crew::accept))
-        .tag("crew").keyed().takes(One(schema::<crew::AcceptIn>())).gives(200, EVENTS),
+        .tag("crew").keyed().takes(One(schema::<crew::AcceptIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER]),
     route(Post, "/api/v1/crew/incidents/{id}/decline", CREW, "Decline the page, with a reason.", |r| r.to(crew::decline))
-        .tag("crew").keyed().takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS),
+        .tag("crew").keyed().takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Post, "/api/v1/crew/incidents/{id}/en-route", CREW, "On the way.", |r| r.to(crew::en_route))
-        .tag("crew").keyed().gives(200, EVENTS),
+        .tag("crew").keyed().gives(200, EVENTS).answers(&[OUT_OF_ORDER]),
     route(Post, "/api/v1/crew/incidents/{id}/on-scene", CREW, "At the lift.", |r| r.to(crew::on_scene))
-        .tag("crew").keyed().gives(200, EVENTS),
+        .tag("crew").keyed().gives(200, EVENTS).answers(&[OUT_OF_ORDER]),
     route(Post, "/api/v1/crew/incidents/{id}/released", CREW, "The passengers are out.", |r| r.to(crew::released))
-        .tag("crew").keyed().gives(200, EVENTS),
+        .tag("crew").keyed().gives(200, EVENTS).answers(&[OUT_OF_ORDER]),
     route(Post, "/api/v1/crew/incidents/{id}/fault-cause", CREW, "File the fault cause after the repair.", |r| r.to(crew::fault_cause))
-        .tag("crew").keyed().takes(One(schema::<operator::FaultCauseIn>())).gives(200, EVENTS),
+        .tag("crew").keyed().takes(One(schema::<operator::FaultCauseIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Post, "/api/v1/crew/position", CREW, "Share this crew's position (no idempotency key: the newest fix wins).", |r| r.to(crew::position))
         .tag("crew").takes(One(schema::<crew::PositionIn>())).gives(202, One(schema::<ops::Health>())),
     route(Post, "/api/v1/crew/duty", CREW, "Go on or off duty; going off hands unfinished assignments to the next unit.", |r| r.to(crew::duty))
-        .tag("crew").keyed().takes(One(schema::<crew::DutyIn>())).gives(200, EVENTS),
+        .tag("crew").keyed().takes(One(schema::<crew::DutyIn>())).gives(200, EVENTS).answers(&[UNIT_GONE]),
     route(Get, "/api/v1/lifts", REGISTRY, "Lifts, page by page in id order.", |r| r.to(registry::lifts))
         .tag("registry").query(params::<registry::LiftsQuery>).gives(200, Many(schema::<crate::domain::Lift>())),
     route(Put, "/api/v1/lifts", ADMIN, "Insert or replace lifts.", |r| r.to(registry::put_lifts))
-        .tag("registry").takes(Many(schema::<crate::domain::Lift>())).gives(200, One(schema::<registry::Stored>())),
+        .tag("registry").takes(Many(schema::<crate::domain::Lift>())).gives(200, One(schema::<registry::Stored>())).answers(&[CONFLICT]),
     route(Get, "/api/v1/lifts/lookup", OPERATOR, "Find a lift by rescue code, registration code, cabin phone or device id.", |r| r.to(registry::lookup))
-        .tag("registry").query(params::<registry::LookupQuery>).gives(200, One(schema::<crate::domain::Lift>())),
+        .tag("registry").query(params::<registry::LookupQuery>).gives(200, One(schema::<crate::domain::Lift>())).answers(&[NO_LIFT]),
     route(Get, "/api/v1/units", REGISTRY, "Every unit.", |r| r.to(registry::units))
         .tag("registry").gives(200, Many(schema::<crate::domain::Unit>())),
     route(Put, "/api/v1/units", ADMIN, "Insert or replace units.", |r| r.to(registry::put_units))
-        .tag("registry").takes(Many(schema::<crate::domain::Unit>())).gives(200, One(schema::<registry::Stored>())),
+        .tag("registry").takes(Many(schema::<crate::domain::Unit>())).gives(200, One(schema::<registry::Stored>())).answers(&[CONFLICT]),
     route(Get, "/api/v1/companies", REGISTRY, "Every company.", |r| r.to(registry::companies))
         .tag("registry").gives(200, Many(schema::<crate::store::Company>())),
     route(Put, "/api/v1/companies", ADMIN, "Insert or replace companies.", |r| r.to(registry::put_companies))
-        .tag("registry").takes(Many(schema::<crate::store::Company>())).gives(200, One(schema::<registry::Stored>())),
+        .tag("registry").takes(Many(schema::<crate::store::Company>())).gives(200, One(schema::<registry::Stored>())).answers(&[CONFLICT]),
     route(Post, "/api/v1/tokens", ADMIN, "Issue a bearer token (the secret is shown once).", |r| r.to(registry::create_token))
-        .tag("registry").takes(One(schema::<registry::TokenIn>())).gives(201, One(schema::<registry::TokenOut>())),
+        .tag("registry").takes(One(schema::<registry::TokenIn>())).gives(201, One(schema::<registry::TokenOut>())).answers(&[UNKNOWN_UNIT]),
 ];
 
 /// Registers every route of [`ROUTES`], grouped by path, each protected route wrapped in

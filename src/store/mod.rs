@@ -160,7 +160,8 @@ pub struct IncidentFilter {
 pub struct Company {
     /// Its id.
     pub id: CompanyId,
-    /// Its name.
+    /// Its name (not blank).
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
     /// What kind of units it employs.
     pub kind: UnitKind,

@@ -39,6 +39,7 @@ use serde::Serialize;
 use std::time::Duration;
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 pub use crate::intake::iot::signature::{SIGNATURE, TIMESTAMP};
 
@@ -47,6 +48,7 @@ pub use crate::intake::iot::signature::{SIGNATURE, TIMESTAMP};
 #[derive(Debug, utoipa::ToSchema)]
 pub struct IotBatchIn {
     /// At most 500 events.
+    #[schema(max_items = 500)]
     pub events: Vec<IotEventIn>,
 }
 
@@ -54,26 +56,30 @@ pub struct IotBatchIn {
 #[derive(Debug, utoipa::ToSchema)]
 pub struct IotEventIn {
     /// The terminal (1-64 of letters, digits, `-_.:`).
-    #[schema(example = "CQ-00017")]
+    #[schema(example = "CQ-00017", pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     pub device_id: String,
     /// The source's id for the alarm (1-128 characters; an integer is read as its digits).
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub alarm_id: String,
     /// The source's fault code, 0-65535, read through the source's code map.
     #[schema(example = 7)]
     pub code: u16,
     /// `0` or `"new"`: present; `1` or `"cleared"`: gone (logged, never closes an incident).
-    #[schema(example = "new")]
+    #[schema(example = "new", pattern = "^(new|cleared)$")]
     pub status: String,
     /// The floor (a string of at most 32 characters, or an integer).
+    #[schema(max_length = 32)]
     pub floor: Option<String>,
     /// RFC 3339 with an offset, or integer epoch milliseconds; at most 5 minutes ahead.
-    #[schema(example = "2026-01-01T08:00:00+08:00")]
+    #[schema(example = "2026-01-01T08:00:00+08:00", format = DateTime)]
     pub occurred_at: String,
     /// At most 10 `http(s)` links of at most 512 characters (pictures, video).
+    #[schema(max_items = 10)]
     pub evidence: Option<Vec<String>>,
     /// Facts about the people inside.
     pub flags: Option<FlagsIn>,
     /// Free text, at most 2000 characters.
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
 }
 
@@ -121,21 +127,31 @@ pub struct EventError {
     pub field: Option<String>,
 }
 
-/// The signature headers, for the OpenAPI document.
+/// The signature headers, for the OpenAPI document (every `.signed()` route).
 pub fn signature_headers() -> Vec<Parameter> {
-    let header = |name: &str, text: &str| {
+    let header = |name: &str, text: &str, pattern: &str| {
         ParameterBuilder::new()
             .name(name)
             .parameter_in(ParameterIn::Header)
             .required(Required::True)
             .description(Some(text))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(pattern)),
+            ))
             .build()
     };
     vec![
-        header(TIMESTAMP, "When the body was signed, epoch seconds."),
+        header(
+            TIMESTAMP,
+            "When the body was signed, epoch seconds.",
+            "^[0-9]{1,12}$",
+        ),
         header(
             SIGNATURE,
             "hex(HMAC-SHA256(source secret, \"{timestamp}.{body}\")), optionally after `sha256=`.",
+            "^(sha256=)?[0-9a-fA-F]{64}$",
         ),
     ]
 }

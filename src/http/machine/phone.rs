@@ -46,16 +46,21 @@ const FUTURE_SLACK: TimeDelta = TimeDelta::minutes(5);
 #[serde(deny_unknown_fields)]
 pub struct PhoneCallIn {
     /// The cabin phone's number as the network presented it (3-20 digits, optional `+`).
-    #[schema(example = "02360000017")]
+    #[schema(example = "02360000017", pattern = "^\\+?[0-9]{3,20}$")]
     pub caller: String,
     /// The gateway's id for the call (1-100 characters).
-    #[schema(example = "gw-20260101-0001")]
+    #[schema(
+        example = "gw-20260101-0001",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"\S"
+    )]
     pub call_id: String,
     /// The DTMF digits, decoded from tones to characters (at most 64).
-    #[schema(example = "18123456782D")]
+    #[schema(example = "18123456782D", max_length = 64)]
     pub digits: String,
     /// `P100`, `CPC-KONE`, `CPC-Antenna` or `auto` (default: detect).
-    #[schema(example = "auto")]
+    #[schema(example = "auto", pattern = "^(P100|CPC-KONE|CPC-Antenna|auto)$")]
     pub protocol: Option<String>,
     /// Two-way voice with the car is open (default false).
     #[serde(default)]
