@@ -9,6 +9,7 @@ mod flow;
 mod machine;
 mod matrix;
 mod registry;
+mod statuses;
 
 use crate::desk::{self, Clock, EventSink};
 use crate::dispatch::tests::{World, lift, t0};
