@@ -21,7 +21,10 @@
 //! enforces them: `#[schema(min_length = 1, max_length = 2000, pattern = r"\S")]` on a text that
 //! must not be blank, `#[schema(minimum = 1)]` on an id, `#[param(minimum = 1, maximum = 1000)]`
 //! on a query parameter (query values arrive as text: give `value_type`). Path parameters are
-//! typed by name in [`super::openapi`] (`{id}`: an integer from 1).
+//! typed by name in [`super::openapi`] (`{id}`: an integer from 1). A rule between fields that
+//! no schema states (exactly one of several) goes in `integration-tests/schemathesis/hooks.py`;
+//! a 422 that well-formed data can still earn (a lift nobody registered) is listed for the
+//! route in `integration-tests/schemathesis/schemathesis.toml`.
 
 use super::auth::authorize;
 use super::error::ApiError;

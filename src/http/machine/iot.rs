@@ -44,8 +44,10 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 pub use crate::intake::iot::signature::{SIGNATURE, TIMESTAMP};
 
 /// A batch as the platform posts it (documentation only: the handler reads the raw bytes,
-/// checks the signature, then decodes with [`decode_batch`]).
-#[derive(Debug, utoipa::ToSchema)]
+/// checks the signature, then decodes with [`decode_batch`]; `Deserialize` is derived only so
+/// the schema says, as `decode_batch` does, that unknown keys are refused).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IotBatchIn {
     /// At most 500 events.
     #[schema(max_items = 500)]
@@ -53,7 +55,8 @@ pub struct IotBatchIn {
 }
 
 /// One event of a batch; see `crate::intake::iot` for every rule. Unknown keys are refused.
-#[derive(Debug, utoipa::ToSchema)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IotEventIn {
     /// The terminal (1-64 of letters, digits, `-_.:`).
     #[schema(example = "CQ-00017", pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
@@ -62,7 +65,7 @@ pub struct IotEventIn {
     #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub alarm_id: String,
     /// The source's fault code, 0-65535, read through the source's code map.
-    #[schema(example = 7)]
+    #[schema(example = 7, minimum = 0, maximum = 65535)]
     pub code: u16,
     /// `0` or `"new"`: present; `1` or `"cleared"`: gone (logged, never closes an incident).
     #[schema(example = "new", pattern = "^(new|cleared)$")]
