@@ -80,7 +80,7 @@ pub struct Unit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(
         example = "push:0s,sms:30s,voice:60s,repeat:60s",
-        pattern = "^(push|sms|voice|webhook):[0-9]{1,6}s(,(push|sms|voice|webhook|repeat):[0-9]{1,6}s){0,4}$"
+        pattern = "^(push|sms|voice|webhook):[0-9]{1,6}s(,(push|sms|voice|webhook):[0-9]{1,6}s|,repeat:[1-9][0-9]{0,5}s){0,4}$"
     )]
     pub contact_plan: Option<String>,
 }

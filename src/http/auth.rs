@@ -122,9 +122,26 @@ impl FromRequest for Caller {
     }
 }
 
-/// The `Idempotency-Key` header every crew POST carries (1 to 128 visible characters).
+/// The `Idempotency-Key` header every crew POST carries (1 to 128 visible characters), with
+/// the request it came on.
+///
+/// A key names one request: the answer is kept under the method and path as well as the key
+/// ([`Self::stored`]), so a phone that reuses a key for another action (or another incident)
+/// gets that action done, not the first action's answer replayed in its place.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey(pub String);
+pub struct IdempotencyKey {
+    /// The key as sent.
+    pub key: String,
+    /// `POST /api/v1/crew/incidents/7/accept`.
+    pub request: String,
+}
+
+impl IdempotencyKey {
+    /// What the answer is stored under: the request and the key.
+    pub fn stored(&self) -> String {
+        format!("{} {}", self.request, self.key)
+    }
+}
 
 /// The header's name.
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
@@ -141,7 +158,10 @@ impl FromRequest for IdempotencyKey {
         let key = match req.headers().get(IDEMPOTENCY_KEY) {
             None => Err(bad("required on every crew POST")),
             Some(v) => match v.to_str() {
-                Ok(s) if (1..=128).contains(&s.trim().len()) => Ok(Self(s.trim().to_owned())),
+                Ok(s) if (1..=128).contains(&s.trim().len()) => Ok(Self {
+                    key: s.trim().to_owned(),
+                    request: format!("{} {}", req.method(), req.path()),
+                }),
                 _ => Err(bad("must be 1 to 128 visible ASCII characters")),
             },
         };

@@ -106,7 +106,8 @@ async fn once(
     act: impl Future<Output = Result<(StatusCode, String), ApiError>>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = format!("unit:{}", unit.0);
-    if let Some((status, body)) = state.store.idempotent_response(&actor, &key.0).await? {
+    let stored = key.stored();
+    if let Some((status, body)) = state.store.idempotent_response(&actor, &stored).await? {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
         let mut res = respond(status, body);
         res.headers_mut()
@@ -118,11 +119,11 @@ async fn once(
         Err(e) if e.status_code().is_client_error() => (e.status_code(), e.body()),
         Err(e) => return Err(e),
     };
-    let stored = state
+    let kept = state
         .store
-        .remember_response(&actor, &key.0, status.as_u16(), &body)
+        .remember_response(&actor, &stored, status.as_u16(), &body)
         .await;
-    if let Err(e) = stored {
+    if let Err(e) = kept {
         // The action happened; answer it. A retry may then be refused as out of order.
         tracing::error!(error = %e, unit = unit.0, "could not store an idempotent answer");
     }

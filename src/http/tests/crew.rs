@@ -98,6 +98,26 @@ async fn the_same_accept_twice_with_one_key_is_answered_twice_and_done_once() {
 }
 
 #[actix_web::test]
+async fn a_key_reused_for_another_action_does_that_action_instead_of_replaying_the_first() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let id = h.open_incident(&app).await;
+    let crew = &h.tokens[&Role::Crew];
+    let accept = app.call(crew_post(&accept_path(id), crew, "k")).await;
+    assert_eq!(accept.status, StatusCode::OK);
+    let path = format!("/api/v1/crew/incidents/{}/en-route", id.0);
+    let en_route = app.call(crew_post(&path, crew, "k")).await;
+    assert_eq!(en_route.status, StatusCode::OK);
+    assert!(en_route.headers.get("idempotent-replayed").is_none());
+    assert_ne!(en_route.body, accept.body);
+    let timeline = h.state.store.timeline(id).await.unwrap();
+    let progress = timeline
+        .iter()
+        .filter(|e| e.event.kind.name() == "crew_progress");
+    assert_eq!(progress.count(), 1, "en route is on the record");
+}
+
+#[actix_web::test]
 async fn every_crew_post_needs_an_idempotency_key() {
     let h = Harness::new().await;
     let app = h.app().await;
