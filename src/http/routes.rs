@@ -14,7 +14,7 @@
 //!   a `{param}` in the path; 503 for anything that reads a token or the store (roles, a
 //!   signature or a body);
 //! - anything else its handler or the desk can answer, with `.answers(&[…])` from the
-//!   [`Answer`] constants below (a success status there, like the phone's 200 for a test call,
+//!   [`Answer`] constants of [`answers`] (a success status there, like the phone's 200 for a test call,
 //!   carries the route's success payload). Add a constant when none fits.
 //!
 //! Limits go on the input types themselves, as utoipa attributes next to the check that
@@ -25,6 +25,10 @@
 //! no schema states (exactly one of several) goes in `integration-tests/schemathesis/hooks.py`;
 //! a 422 that well-formed data can still earn (a lift nobody registered) is listed for the
 //! route in `integration-tests/schemathesis/schemathesis.toml`.
+
+mod answers;
+
+pub use answers::*;
 
 use super::auth::authorize;
 use super::error::ApiError;
@@ -109,61 +113,6 @@ pub enum Payload {
     /// A script (the crew page's service worker).
     JavaScript,
 }
-
-/// A status a route can answer besides its success and the ones its shape implies (see the
-/// module docs), and when.
-#[derive(Clone, Copy, Debug)]
-pub struct Answer {
-    /// The HTTP status.
-    pub status: u16,
-    /// When the route answers it, for the document.
-    pub why: &'static str,
-}
-
-const fn answer(status: u16, why: &'static str) -> Answer {
-    Answer { status, why }
-}
-
-/// 409 from the desk: the action does not follow from where the incident stands.
-pub const OUT_OF_ORDER: Answer = answer(
-    409,
-    "The action does not follow from where the incident stands, or the incident has ended.",
-);
-/// 422 from the desk: a text it requires is blank.
-pub const BLANK_TEXT: Answer = answer(422, "A required text is blank.");
-/// 409 from the store: a uniqueness rule refused a registry write.
-pub const CONFLICT: Answer = answer(
-    409,
-    "A uniqueness rule refused the write (a code or number another record already has).",
-);
-/// 422: the lift reference parsed but names no registered lift.
-pub const UNKNOWN_LIFT: Answer = answer(422, "No registered lift has that reference.");
-/// 422: the unit named does not exist.
-pub const UNKNOWN_UNIT: Answer = answer(422, "The unit named does not exist.");
-/// 422: cabin-phone digits that do not decode.
-pub const BAD_PACKET: Answer = answer(422, "The digits do not decode as a cabin-phone packet.");
-/// 200 from the phone intake: a health report, nothing committed.
-pub const TEST_CALL: Answer = answer(
-    200,
-    "A test call or a health report from the phone: taken, nothing committed.",
-);
-/// 429 from a signed machine source over its rate.
-pub const RATE_LIMITED: Answer = answer(
-    429,
-    "The source sent more than its limit; retry after `Retry-After` seconds.",
-);
-/// 503: a signed sender's configuration is unusable (no secret, a code map that does not load).
-pub const MISCONFIGURED: Answer = answer(503, "The sender's configuration is unusable.");
-/// 404: no such signed sender is configured.
-pub const UNKNOWN_SENDER: Answer = answer(404, "No such sender is configured.");
-/// 404: Web Push is not configured.
-pub const NO_PUSH: Answer = answer(404, "Push notifications are not configured.");
-/// 404: no lift matches a lookup.
-pub const NO_LIFT: Answer = answer(404, "No lift has that identifier.");
-/// 404 from the desk: the crew's unit is no longer registered.
-pub const UNIT_GONE: Answer = answer(404, "This crew's unit is no longer registered.");
-/// 503 from readiness.
-pub const NOT_READY: Answer = answer(503, "The store or the desk does not answer.");
 
 /// Query parameters, as utoipa describes them.
 pub type Params = fn() -> Vec<utoipa::openapi::path::Parameter>;
