@@ -26,7 +26,7 @@
 //! a 422 that well-formed data can still earn (a lift nobody registered) is listed for the
 //! route in `integration-tests/schemathesis/schemathesis.toml`.
 
-mod answers;
+pub mod answers;
 
 pub use answers::*;
 
