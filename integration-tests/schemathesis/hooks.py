@@ -61,7 +61,7 @@ def _no_future_times(value):
 def _integers_as_integers(value):
     """JSON Schema counts 75.0 an integer; serde (like most decoders) reads it as a float and
     the server refuses it with a 400. Requests send integers as integers."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return int(value)
     if isinstance(value, list):
         return [_integers_as_integers(v) for v in value]
