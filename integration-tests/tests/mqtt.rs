@@ -17,11 +17,7 @@ use std::time::Duration;
 
 /// The broker, or `None` (and a notice) when the tests are not configured for one.
 fn broker() -> Option<String> {
-    let url = std::env::var("LIFTRESCUE_TEST_MQTT_URL").ok();
-    if url.is_none() {
-        println!("skipping MQTT: LIFTRESCUE_TEST_MQTT_URL is unset");
-    }
-    url
+    liftrescue::telemetry::test_service("MQTT", "LIFTRESCUE_TEST_MQTT_URL")
 }
 
 struct Setup {

@@ -9,6 +9,7 @@ pub mod process;
 use liftrescue::config::Settings;
 use liftrescue::demo::RegionSpec;
 use liftrescue::store::{Role, Store};
+use liftrescue::telemetry::test_service;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,10 +17,8 @@ use std::sync::Arc;
 /// The engines a test runs on: SQLite always, PostgreSQL when configured.
 pub fn engines() -> Vec<&'static str> {
     let mut v = vec!["sqlite"];
-    if std::env::var_os("LIFTRESCUE_TEST_DATABASE_URL").is_some() {
+    if test_service("PostgreSQL", "LIFTRESCUE_TEST_DATABASE_URL").is_some() {
         v.push("postgres");
-    } else {
-        println!("skipping PostgreSQL: LIFTRESCUE_TEST_DATABASE_URL is unset");
     }
     v
 }
