@@ -163,7 +163,7 @@ async fn round_trips(client: &reqwest::Client, gw: &str, n: usize) -> Vec<f64> {
 /// least design does per alarm, one step after the other (a loopback round trip for the
 /// alarm, a commit for it, a commit for the page, a round trip for the page); each chain's
 /// time, milliseconds, sorted. Between alarms the machine idles, and every step pays for
-/// waking it (the README gives the `pgbench` runs that show it for a lone commit); the
+/// waking it (ops/BENCHMARKS.md gives the `pgbench` runs that show it for a lone commit); the
 /// back-to-back floor does not.
 async fn paced_floor(
     url: &str,
