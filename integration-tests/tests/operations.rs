@@ -199,7 +199,7 @@ fn vapid_keys_prints_a_pair_the_push_gateway_accepts() {
         .lines()
         .find_map(|l| l.strip_prefix("# public key (applicationServerKey): "))
         .unwrap_or_else(|| panic!("no public key in {out}"));
-    let vapid = liftrescue::delivery::push::Vapid::new(private, "mailto:ops@example.cn").unwrap();
+    let vapid = liftrescue::paging::push::Vapid::new(private, "mailto:ops@example.cn").unwrap();
     assert_eq!(vapid.public_key(), public);
     let (_, again, _) = run(&["vapid-keys"], &[]);
     assert_ne!(again, out, "a new pair each time");

@@ -140,7 +140,7 @@ impl Cli {
         match self.command {
             Command::Demo { rules, lifts } => demo(&rules, lifts),
             Command::Rules(RulesCommand::Check { dir }) => rules_check(&dir),
-            Command::VapidKeys => match crate::delivery::push::Vapid::generate() {
+            Command::VapidKeys => match crate::paging::push::Vapid::generate() {
                 Ok((private, public)) => {
                     println!("vapid_private_key = \"{private}\"");
                     println!("# public key (applicationServerKey): {public}");

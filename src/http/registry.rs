@@ -150,7 +150,7 @@ pub async fn put_units(
             check_position(format!("[{i}].fix.at"), fix.at)?;
         }
         if let Some(plan) = &unit.contact_plan {
-            crate::notify::ContactPlan::parse(plan)
+            crate::paging::policy::ContactPlan::parse(plan)
                 .map_err(|e| ApiError::invalid(format!("[{i}].contact_plan"), e))?;
         }
     }

@@ -11,7 +11,7 @@
 
 use super::Paging;
 use crate::domain::{Alarm, Event, EventKind, IncidentId, Lift, UnitId};
-use crate::notify::{self, Channel, DeliveryLog, PageRef};
+use crate::paging::policy::{self, Channel, DeliveryLog, PageRef};
 use crate::store::JsonText;
 use crate::store::outbox::{Message, PageMessage};
 use std::collections::{HashMap, HashSet};
@@ -82,7 +82,7 @@ impl Paging {
                 page_no: 1,
             };
             let log = DeliveryLog::new(page.clone());
-            let attempts = notify::due_attempts(&plan, e.at, e.at, ack_due, &log);
+            let attempts = policy::due_attempts(&plan, e.at, e.at, ack_due, &log);
             if attempts.is_empty() {
                 continue;
             }

@@ -14,8 +14,8 @@
 use super::push::Vapid;
 use super::settings::{HttpGatewaySettings, NotifySettings, WebhookSettings, shown_url};
 use crate::intake::iot::signature;
-use crate::notify::message::FIELDS;
-use crate::notify::{Channel, Outcome};
+use crate::paging::policy::message::FIELDS;
+use crate::paging::policy::{Channel, Outcome};
 use crate::store::Store;
 use crate::store::outbox::Message;
 use chrono::{DateTime, Utc};
@@ -400,7 +400,7 @@ impl Gateways {
 /// replaces an earlier push the phone has not fetched yet.
 fn topic(key: &str) -> String {
     use sha2::Digest;
-    let page = crate::notify::AttemptKey::parse(key)
+    let page = crate::paging::policy::AttemptKey::parse(key)
         .map_or_else(|| key.to_owned(), |k| k.page.dedupe_key());
     let digest = sha2::Sha256::digest(page.as_bytes());
     hex::encode(&digest[..16])

@@ -3,11 +3,11 @@
 //! ```text
 //! desk ─ append: UnitPaged + outbox page row (one transaction) ─> live feed
 //!                                                                    │ wakes
-//! pager: ringing pages × contact plan (notify::plan) ─> outbox_messages rows ─┐ claimed at once
+//! pager: ringing pages × contact plan (policy::plan) ─> outbox_messages rows ─┐ claimed at once
 //! worker: due retries, claimed FOR UPDATE SKIP LOCKED ─────────────────────────┤ when a slot and
 //!                                                                              v a token are free
 //!                                gateways (SMS, voice, push, webhook) <─ send (own deadline)
-//!                                            │ outcome → notify::retry::next → message row
+//!                                            │ outcome → policy::retry::next → message row
 //!                                            └─> reporter ─> desk: `delivery` events on the timeline
 //! receipts (POST /api/v1/notify/receipts/{channel}) ─> message row + timeline
 //! ```
@@ -17,7 +17,7 @@
 //!   claimer finishes it. A claim whose lease ran out (the process died mid-send) becomes
 //!   `failed` with "outcome unknown", never sent again: the gateway may have had it.
 //! - **Ring until reached.** The pager keeps every ringing page on a schedule and creates the
-//!   attempts its unit's contact plan says are due (`notify::due_attempts`): push at once, SMS
+//!   attempts its unit's contact plan says are due (`policy::due_attempts`): push at once, SMS
 //!   after 30 s without a delivery receipt, a voice call after 60 s, the call repeated every
 //!   60 s until the acknowledge deadline. The acknowledgement's own append ends the page and
 //!   cancels its unsent messages in the same transaction; the live feed tells the pager to
@@ -29,6 +29,7 @@
 
 mod first;
 pub mod gateway;
+pub mod policy;
 pub mod push;
 pub mod settings;
 
@@ -41,9 +42,9 @@ use crate::dispatch::{Command, CrewAction, DeliveryReport, Rejection};
 use crate::domain::{
     Alarm, Event, EventKind, IncidentId, Lift, PhoneNumber, Unit, UnitId, UnitKind,
 };
-use crate::notify::{
-    self, AttemptKey, Channel, ContactPlan, DeliveryLog, Lang, Outcome, PageFacts, PageRef,
-    RetryPolicy, State, TokenBucket, Transition,
+use crate::paging::policy::{
+    AttemptKey, Channel, ContactPlan, DeliveryLog, Lang, Outcome, PageFacts, PageRef, RetryPolicy,
+    State, TokenBucket, Transition,
 };
 use crate::store::outbox::{Message, MessageChange, NewMessage, RingingPage};
 use crate::store::{Store, StoreError};
@@ -448,7 +449,7 @@ impl Paging {
         let EventKind::UnitPaged { ack_due, .. } = &event.kind else {
             anyhow::bail!("not a page event");
         };
-        let url = notify::message::ack_url(&i.settings.crew_url, p.incident);
+        let url = policy::message::ack_url(&i.settings.crew_url, p.incident);
         let (r, about) = match lift {
             Some(lift) => {
                 let facts = PageFacts::from_page(
@@ -472,7 +473,7 @@ impl Paging {
                     "distance_m": facts.distance_m,
                     "eta_secs": facts.eta_secs,
                 });
-                (notify::render(&facts, i.lang), about)
+                (policy::render(&facts, i.lang), about)
             }
             None => {
                 let received = if alarm.description.trim().is_empty() {
@@ -480,7 +481,7 @@ impl Paging {
                 } else {
                     alarm.description.clone()
                 };
-                let r = notify::message::render_unresolved(p.incident, &received, &url, i.lang);
+                let r = policy::message::render_unresolved(p.incident, &received, &url, i.lang);
                 let about = serde_json::json!({
                     "lift": null,
                     "lift_unresolved": true,
@@ -593,7 +594,7 @@ impl Paging {
         let result = i.gateways.send(&m, i.clock.now()).await;
         let now = i.clock.now();
         let attempts = u32::try_from(m.attempts).unwrap_or(1);
-        let t = notify::next(
+        let t = policy::next(
             State::Sending,
             result.outcome.clone(),
             now,
@@ -761,7 +762,7 @@ impl Paging {
             };
             let attempts = u32::try_from(m.attempts).unwrap_or(1);
             let now = i.clock.now();
-            let t = notify::next(state, outcome, now, attempts, &i.policy, fastrand::f64());
+            let t = policy::next(state, outcome, now, attempts, &i.policy, fastrand::f64());
             let to = t.state(state);
             // The outcome the message already has, again (a batch resent after a 503, a
             // receipt per SMS segment): on the record once.
@@ -798,8 +799,8 @@ impl Paging {
 
     async fn reply(&self, m: &Message, text: &str) -> Result<ReceiptResult, ReceiptError> {
         let (action, word) = match text.trim() {
-            notify::message::REPLY_ACCEPT => (CrewAction::Accept { eta_secs: None }, "accepted"),
-            notify::message::REPLY_DECLINE => (
+            policy::message::REPLY_ACCEPT => (CrewAction::Accept { eta_secs: None }, "accepted"),
+            policy::message::REPLY_DECLINE => (
                 CrewAction::Decline {
                     reason: format!("declined by {} reply", m.channel),
                 },
@@ -1283,7 +1284,7 @@ impl Pager {
                 }
             };
             let attempts = match self.pages.get(&id) {
-                Some(r) => notify::due_attempts(&plan, r.page.paged_at, now, r.ack_due, &r.log),
+                Some(r) => policy::due_attempts(&plan, r.page.paged_at, now, r.ack_due, &r.log),
                 None => continue,
             };
             // Nothing new to send (the first message went out with the page's own append):
@@ -1325,7 +1326,7 @@ impl Pager {
                     at: now,
                 });
             }
-            match notify::next_due(&plan, r.page.paged_at, now, r.ack_due, &r.log) {
+            match policy::next_due(&plan, r.page.paged_at, now, r.ack_due, &r.log) {
                 Some(t) => {
                     r.next_at = t;
                     self.schedule.insert((t, id));

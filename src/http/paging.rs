@@ -8,9 +8,9 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::machine::iot::{check_signed, read_body};
-use crate::delivery::{ReceiptError, ReceiptResult, ReceiptStatus};
 use crate::domain::IncidentId;
-use crate::notify::Channel;
+use crate::paging::policy::Channel;
+use crate::paging::{ReceiptError, ReceiptResult, ReceiptStatus};
 use crate::service::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -293,7 +293,7 @@ pub async fn put_push_subscription(
         message: why.to_owned(),
         field: Some("endpoint".into()),
     };
-    let endpoint = crate::delivery::push::endpoint(&s.endpoint, push.allow_private_endpoints)
+    let endpoint = crate::paging::push::endpoint(&s.endpoint, push.allow_private_endpoints)
         .map_err(|why| bad(&why))?;
     for (field, v) in [("keys.p256dh", &s.keys.p256dh), ("keys.auth", &s.keys.auth)] {
         if v.is_empty() || v.len() > 200 {
