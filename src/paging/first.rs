@@ -29,7 +29,7 @@ impl Paging {
         let units = {
             let d = i.directory.lock().unwrap_or_else(|p| p.into_inner());
             match d.read {
-                Some(t) if now - t <= super::UNITS_FRESH => d.units.clone(),
+                Some(t) if now - t <= super::pager::UNITS_FRESH => d.units.clone(),
                 _ => return Vec::new(),
             }
         };
@@ -100,7 +100,7 @@ impl Paging {
                     incident: id,
                     step: step.clone(),
                     unit: unit.id,
-                    channel: a.channel.as_str().to_owned(),
+                    channel: a.channel,
                     n: i32::try_from(a.n).unwrap_or(i32::MAX),
                     claim_until: slot.as_ref().map(|_| self.lease_until(now)),
                     recipient: self.recipient(a.channel, unit.id, unit.phone.as_ref()),

@@ -229,12 +229,11 @@ impl Gateways {
     /// Puts `m` on the wire and says what came of it. Never takes longer than the deadline.
     pub async fn send(&self, m: &Message, now: DateTime<Utc>) -> SendResult {
         let call = async {
-            match Channel::parse(&m.channel) {
-                Ok(Channel::Sms) => self.templated(self.sms.as_ref(), m, "sms").await,
-                Ok(Channel::Voice) => self.templated(self.voice.as_ref(), m, "voice").await,
-                Ok(Channel::Webhook) => self.webhook(m, now).await,
-                Ok(Channel::Push) => self.push(m, now).await,
-                Err(e) => permanent(e.to_string()),
+            match m.channel {
+                Channel::Sms => self.templated(self.sms.as_ref(), m, "sms").await,
+                Channel::Voice => self.templated(self.voice.as_ref(), m, "voice").await,
+                Channel::Webhook => self.webhook(m, now).await,
+                Channel::Push => self.push(m, now).await,
             }
         };
         match tokio::time::timeout(self.deadline, call).await {

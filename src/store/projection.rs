@@ -188,7 +188,7 @@ pub fn plan_paging(
                     step: m.step.clone(),
                     unit: m.unit,
                     dedupe_key: format!("{}:{}:{}", page.dedupe_key, m.channel, m.n),
-                    channel: m.channel.clone(),
+                    channel: m.channel,
                     n: m.n,
                     claim_until: m.claim_until,
                     recipient: m.recipient.clone(),
