@@ -297,6 +297,10 @@ mod tests {
         ] {
             assert!(out.contains(needle), "missing {needle}:\n{out}");
         }
+        // Every reason is written for an investigator, not in Rust's Debug notation.
+        for line in out.lines().skip(1) {
+            crate::dispatch::tests::assert_in_words(line);
+        }
         // Story 2 pages fire/rescue in the very first second.
         assert!(
             out.lines()
