@@ -50,13 +50,14 @@ pub(crate) fn attach(
     }
     let kind = i.alarms.first().map(|a| a.kind.clone());
     let kind = kind.unwrap_or(crate::domain::AlarmKind::PassengerAlarm);
-    let (flags, released, was) = (i.flags, i.released_at.is_some(), i.chain.chain.name.clone());
+    let was = format!("chain `{}` of rules `{}`", i.chain.chain.name, i.chain.file);
+    let (flags, released) = (i.flags, i.released_at.is_some());
     let chain = state
         .rules
         .select(Some(lift.district), &kind, flags, lift.flags);
     let mut reason = format!(
         "operator {user} identified the lift from {by}: lift {} ({}); {}: chain `{}` of rules \
-         `{}` version {} (the unresolved incident ran `{was}`)",
+         `{}` version {} (while unresolved it ran {was})",
         lift.id.0,
         place(&lift),
         why_chain(&kind, flags, Some(&lift)),
