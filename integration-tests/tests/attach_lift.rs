@@ -4,9 +4,12 @@
 //! the city's chain with real pages. Every refusal is answered with a reason and changes
 //! nothing.
 
+use crate::support::gateway::{Answer, Gateway};
 use crate::support::{
     Api, Server, cabin_phone_alarm, engines, fresh_database, lift_where, seeded, settings, token,
 };
+use liftrescue::domain::UnitKind;
+use liftrescue::paging::settings::HttpGatewaySettings;
 use liftrescue::store::Role;
 use serde_json::{Value, json};
 
@@ -167,5 +170,79 @@ async fn an_operator_attaches_the_lift_of_an_unknown_cabin_phone_alarm_and_the_c
             (409, json!("incident_ended"))
         );
         server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_sent_after_the_lift_is_attached_say_where_it_is_and_how_far() {
+    for engine in engines() {
+        let mut gw = Gateway::start().await;
+        gw.answer("/sms", Answer::Status(200, json!({"code": "OK"})));
+        let url = fresh_database(engine).await;
+        let store = seeded(&url).await;
+        let lift = lift_where(store.as_ref(), |l| {
+            l.maintainer.is_some() && l.use_unit.is_some()
+        })
+        .await;
+        // A maintainer of another company, sent by hand before the lift is known.
+        let units = store.units().await.unwrap();
+        let by_hand = units
+            .iter()
+            .find(|u| u.kind == UnitKind::Maintainer && Some(u.company) != lift.maintainer)
+            .unwrap()
+            .id
+            .0;
+        let gateway = token(store.as_ref(), Role::Integration, None).await;
+        let op = token(store.as_ref(), Role::Operator, None).await;
+        let mut s = settings(&url, "dispatch-rules");
+        s.notify.plan = "sms:0s".into();
+        s.notify.sms = Some(HttpGatewaySettings {
+            body: r#"{"to":"{{to}}","text":"{{text}}","code":"{{rescue_code}}","distance":"{{distance}}"}"#.into(),
+            ..HttpGatewaySettings::new(format!("{}/sms", gw.base))
+        });
+        let server = Server::start(s).await;
+        let (gateway, op) = (
+            Api::new(&server.base, &gateway),
+            Api::new(&server.base, &op),
+        );
+
+        let incident = cabin_phone_alarm(&gateway, UNKNOWN, "call-1").await;
+        let assign = json!({"unit": by_hand, "reason": "the caller names the street"});
+        let path = format!("/api/v1/incidents/{incident}/assign");
+        assert_eq!(op.post(&path, assign).await.0, 200, "{engine}");
+        let sms = gw.next(10).await;
+        assert!(
+            sms.message().contains(&format!(":operator:{by_hand}:")),
+            "{engine}"
+        );
+        assert_eq!(sms.json()["code"], "", "{engine}: {}", sms.body);
+        assert!(
+            sms.json()["text"].as_str().unwrap().contains(UNKNOWN),
+            "{engine}: {}",
+            sms.body
+        );
+
+        let code = json!({"rescue_code": lift.rescue_code.as_str()});
+        assert_eq!(attach(&op, incident, code).await.0, 200, "{engine}");
+        let sms = gw.next(10).await;
+        assert!(
+            sms.message().starts_with(&format!("{incident}:")),
+            "{engine}"
+        );
+        let body = sms.json();
+        assert_eq!(
+            body["code"],
+            lift.rescue_code.as_str(),
+            "{engine}: {}",
+            sms.body
+        );
+        let distance = body["distance"].as_str().unwrap();
+        assert!(
+            !distance.is_empty() && distance != "0m",
+            "{engine}: {}",
+            sms.body
+        );
+        server.stop().await;
+        gw.stop().await;
     }
 }
