@@ -170,6 +170,29 @@ async fn an_operator_attaches_the_lift_of_an_unknown_cabin_phone_alarm_and_the_c
             (409, json!("incident_ended"))
         );
         server.stop().await;
+
+        // After a restart the desk rebuilt from the log knows the lift, and a further call
+        // from the unknown phone still joins the incident.
+        let server = Server::start(settings(&url, "dispatch-rules")).await;
+        let (gateway, op) = (
+            Api::new(&server.base, &gateway.token),
+            Api::new(&server.base, &op.token),
+        );
+        let (_, detail) = op.get(&format!("/api/v1/incidents/{incident}")).await;
+        assert_eq!(
+            detail["live"]["lift"]["id"], lift.id.0,
+            "{engine}: {detail}"
+        );
+        assert!(
+            detail["live"]["needs_operator"].is_null(),
+            "{engine}: {detail}"
+        );
+        assert_eq!(
+            cabin_phone_alarm(&gateway, UNKNOWN, "call-3").await,
+            incident,
+            "{engine}"
+        );
+        server.stop().await;
     }
 }
 

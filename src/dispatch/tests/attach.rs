@@ -245,3 +245,30 @@ fn a_hand_assigned_unit_gets_its_distance_and_the_chains_arrival_clock() {
     // The chain pages the contracted maintainer too; the hand-assigned one is not paged twice.
     assert!(!paged(&events).contains(&M_FAR), "{:?}", paged(&events));
 }
+
+#[test]
+fn a_lift_attached_after_the_release_goes_on_the_record_and_pages_nobody() {
+    let mut w = shipped();
+    let id = unknown_phone_alarm(&mut w, "call-1")[0].incident.unwrap();
+    let assign = OperatorAction::Assign {
+        unit: M_FAR,
+        reason: "caller says Minzu Road".into(),
+    };
+    w.operator(id, assign).unwrap();
+    for action in [
+        CrewAction::Accept { eta_secs: None },
+        CrewAction::OnScene,
+        CrewAction::Released,
+    ] {
+        w.crew(M_FAR, id, action).unwrap();
+    }
+    let events = attach(&mut w, id, &lift(1, Some(1))).unwrap();
+    assert_eq!(kinds(&events), ["lift_attached"]);
+    assert!(
+        events[0]
+            .reason
+            .ends_with("the passengers are already out, so nobody is paged")
+    );
+    assert_eq!(w.incident(id).lift.as_ref().map(|l| l.id), Some(LiftId(1)));
+    assert_eq!(w.incident(id).status, IncidentStatus::Released);
+}
