@@ -24,7 +24,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Play two rescues through the dispatch core on a synthetic Yuzhong District (a simulated
+    /// Play three rescues through the dispatch core on a synthetic Yuzhong District (a simulated
     /// clock: it prints the whole timeline at once).
     Demo {
         /// The rules folder.

@@ -167,7 +167,10 @@ fn errors(r: &RouteSpec) -> Vec<(&'static str, &'static str)> {
             "409",
             "The action does not follow from where the incident stands.",
         ));
-        out.push(("422", "A required text is empty."));
+        out.push((
+            "422",
+            "A required text is empty, or the lift named is not registered.",
+        ));
     }
     if !matches!(r.request, Payload::Empty) {
         out.push(("413", "The body is too large."));

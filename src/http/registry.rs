@@ -104,7 +104,10 @@ pub async fn lookup(
     let (r, field, value) = given.parse("")?;
     match state.store.find_lift(&r).await? {
         Some(lift) => Ok(HttpResponse::Ok().json(lift)),
-        None => Err(ApiError::NotFound(format!("a lift with {field} {value:?}"))),
+        None => Err(ApiError::NotFound(format!(
+            "a lift with {} {value}",
+            field.replace('_', " ")
+        ))),
     }
 }
 

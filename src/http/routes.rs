@@ -211,6 +211,8 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").gives(200, One(schema::<operator::IncidentDetail>())),
     route(Post, "/api/v1/incidents/{id}/assign", OPERATOR, "Page a named unit, overriding the ranking.", |r| r.to(operator::assign))
         .tag("operator").takes(One(schema::<operator::AssignIn>())).gives(200, EVENTS),
+    route(Post, "/api/v1/incidents/{id}/lift", OPERATOR, "Attach the lift the caller identified to an incident opened with its lift unresolved (exactly one of id, rescue_code, registration_code, phone, device_id): the rules select its chain and its first steps page. 422 unknown_lift; 409 when the incident already has a lift, has ended, or another open incident holds the lift (named).", |r| r.to(operator::attach_lift))
+        .tag("operator").takes(One(schema::<intake::LiftRefIn>())).gives(200, EVENTS),
     route(Post, "/api/v1/incidents/{id}/notes", OPERATOR, "Add a note to the record.", |r| r.to(operator::note))
         .tag("operator").takes(One(schema::<operator::NoteIn>())).gives(200, EVENTS),
     route(Post, "/api/v1/incidents/{id}/confirm-release", OPERATOR, "The callback confirmed the passengers are out.", |r| r.to(operator::confirm_release))

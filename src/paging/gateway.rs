@@ -477,7 +477,7 @@ fn refusal(g: &HttpGatewaySettings, answer: &[u8]) -> Option<String> {
         format!("{} in its answer", g.ok_pointer)
     };
     Some(format!(
-        "the gateway refused the message ({at} is not {:?}): {}",
+        "the gateway refused the message ({at} is not \"{}\"): {}",
         g.ok_value,
         said.trim()
     ))

@@ -47,11 +47,11 @@ impl Paging {
                 (policy::render(&facts, i.lang), about)
             }
             None => {
-                let received = if alarm.description.trim().is_empty() {
-                    alarm.lift_ref.to_string()
-                } else {
-                    alarm.description.clone()
-                };
+                // The reference first (the unknown caller's number is what a crew can call
+                // back), then what the source or the operator said.
+                let received = format!("{} {}", alarm.lift_ref.value(), alarm.description.trim())
+                    .trim()
+                    .to_owned();
                 let r = policy::message::render_unresolved(p.incident, &received, &url, i.lang);
                 let about = serde_json::json!({
                     "lift": null,

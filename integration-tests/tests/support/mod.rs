@@ -246,3 +246,18 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A P100 alarm packet (alarm type 1, checksum good), as a cabin phone's gateway relays it.
+pub const P100_ALARM: &str = "18123456782D";
+
+/// The telephony gateway relays an alarm call from `caller`; returns the incident it opened or
+/// joined (an unregistered caller's alarm is kept, in an incident whose lift is unresolved).
+pub async fn cabin_phone_alarm(gateway: &Api, caller: &str, call_id: &str) -> i64 {
+    let call = serde_json::json!({"caller": caller, "call_id": call_id, "digits": P100_ALARM,
+                                  "protocol": "P100", "voice_open": true});
+    let (status, body) = gateway.post("/api/v1/intake/phone", call).await;
+    assert_eq!(status, 202, "{body}");
+    body["incident_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no incident id: {body}"))
+}

@@ -24,6 +24,7 @@ impl Pager {
                 let seen = Seen {
                     alarm: alarm.clone(),
                     lift: lift.as_deref().cloned(),
+                    lift_since: None,
                     levels: HashMap::new(),
                     pages: HashMap::new(),
                 };
@@ -33,6 +34,14 @@ impl Pager {
             EventKind::StepStarted { step } => {
                 if let Some(s) = self.seen.get_mut(&id) {
                     s.levels.insert(step.id.as_str().to_owned(), step.level);
+                }
+                return;
+            }
+            // The operator identified the lift: later pages say where it is.
+            EventKind::LiftAttached { lift, .. } => {
+                if let Some(s) = self.seen.get_mut(&id) {
+                    s.lift = Some((**lift).clone());
+                    s.lift_since = Some(e.at);
                 }
                 return;
             }

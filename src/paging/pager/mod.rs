@@ -64,6 +64,9 @@ pub(super) struct Pager {
 pub(super) struct Seen {
     alarm: Alarm,
     lift: Option<Lift>,
+    /// When the operator attached `lift` (`None`: known from the opening). A page sent before
+    /// then was sent without it and renders so.
+    lift_since: Option<DateTime<Utc>>,
     levels: HashMap<String, u8>,
     pages: HashMap<(String, UnitId), Event>,
 }

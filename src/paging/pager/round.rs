@@ -210,7 +210,8 @@ impl Pager {
     }
 
     /// Renders a page from what the feed showed of its incident, or else from its record:
-    /// the lift and alarm that opened it, the step's level, the page event.
+    /// the lift and alarm that opened it (or the lift the operator attached before the page),
+    /// the step's level, the page event.
     pub(super) async fn body(&self, p: &RingingPage) -> anyhow::Result<serde_json::Value> {
         let at = p
             .payload
@@ -221,26 +222,32 @@ impl Pager {
             && Some(e.at) == at
         {
             let level = s.levels.get(&p.step).copied().unwrap_or(1);
-            return self
-                .paging
-                .render(&page_ref(p), &s.alarm, s.lift.as_ref(), level, e);
+            let lift = s
+                .lift
+                .as_ref()
+                .filter(|_| s.lift_since.is_none_or(|t| e.at >= t));
+            return self.paging.render(&page_ref(p), &s.alarm, lift, level, e);
         }
         let timeline = self.paging.inner.store.timeline(p.incident).await?;
         let seq = p.payload.get("event_seq").and_then(|v| v.as_i64());
         let mut opened = None;
+        let mut attached = None;
         let mut level = 1;
         let mut paged = None;
         for s in &timeline {
             match &s.event.kind {
                 EventKind::IncidentOpened { alarm, lift, .. } => opened = Some((alarm, lift)),
+                // Only an attachment before the page: a page sent without the lift says so.
+                EventKind::LiftAttached { lift, .. } if paged.is_none() => attached = Some(lift),
                 EventKind::StepStarted { step } if step.id.as_str() == p.step => level = step.level,
                 EventKind::UnitPaged { .. } if Some(s.seq) == seq => paged = Some(&s.event),
                 _ => {}
             }
         }
         let (alarm, lift) = opened.context("the incident has no opening event")?;
+        let lift = attached.or(lift.as_ref());
         let event = paged.context("the page event is not on the incident's record")?;
         self.paging
-            .render(&page_ref(p), alarm, lift.as_deref(), level, event)
+            .render(&page_ref(p), alarm, lift.map(|l| &**l), level, event)
     }
 }
