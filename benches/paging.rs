@@ -33,8 +33,8 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use chrono::{DateTime, Utc};
 use db::fresh_pg;
 use liftrescue::config::Settings;
-use liftrescue::delivery::settings::HttpGatewaySettings;
 use liftrescue::domain::{EventKind, IncidentId};
+use liftrescue::paging::settings::HttpGatewaySettings;
 use liftrescue::store::{IncidentFilter, Store};
 use load::{TOKEN, bare_commit_latencies, pct, post_alarms, publisher, seeded_region, sorted};
 use std::collections::{HashMap, HashSet};
@@ -57,7 +57,7 @@ async fn sms(req: HttpRequest, _body: web::Bytes, a: web::Data<Arrivals>) -> Htt
         .headers()
         .get("x-liftrescue-message")
         .and_then(|v| v.to_str().ok())
-        .and_then(liftrescue::notify::AttemptKey::parse)
+        .and_then(liftrescue::paging::policy::AttemptKey::parse)
         .map(|k| k.page.incident.0);
     if let Some(i) = incident {
         a.first
@@ -163,7 +163,7 @@ async fn round_trips(client: &reqwest::Client, gw: &str, n: usize) -> Vec<f64> {
 /// least design does per alarm, one step after the other (a loopback round trip for the
 /// alarm, a commit for it, a commit for the page, a round trip for the page); each chain's
 /// time, milliseconds, sorted. Between alarms the machine idles, and every step pays for
-/// waking it (the README gives the `pgbench` runs that show it for a lone commit); the
+/// waking it (ops/BENCHMARKS.md gives the `pgbench` runs that show it for a lone commit); the
 /// back-to-back floor does not.
 async fn paced_floor(
     url: &str,

@@ -116,7 +116,7 @@ pub struct Settings {
     /// Alarm intake from machines.
     pub intake: IntakeSettings,
     /// Paging: contact plans, retries, gateways.
-    pub notify: crate::delivery::NotifySettings,
+    pub notify: crate::paging::NotifySettings,
 }
 
 impl Default for Settings {
@@ -131,7 +131,7 @@ impl Default for Settings {
             intake_wait_ms: 2_000,
             log_format: LogFormat::Pretty,
             intake: IntakeSettings::default(),
-            notify: crate::delivery::NotifySettings::default(),
+            notify: crate::paging::NotifySettings::default(),
         }
     }
 }

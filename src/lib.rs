@@ -24,12 +24,13 @@
 //!   and hands the resulting events on.
 //! - [`demo`]: a deterministic synthetic region (Yuzhong-sized by default) for the demo,
 //!   benchmarks and tests.
-//! - [`notify`]: the pure policy of paging: page text (SMS within two segments, voice, push;
-//!   Chinese by default), contact plans and "ring until reached", the delivery state machine
-//!   with backoff, and per-channel rate limits. No I/O.
-//! - [`delivery`]: paging on the wire: the pager that turns ringing pages into messages on
-//!   their units' contact plans, the retry worker, the SMS / voice / webhook / Web Push
-//!   gateways, delivery receipts; every outcome reported to the desk for the timeline.
+//! - [`paging`]: the outbox end to end. [`paging::policy`] is the pure part: page text (SMS
+//!   within two segments, voice, push; Chinese by default), contact plans and "ring until
+//!   reached", the delivery state machine with backoff, per-channel rate limits. Around it, on
+//!   the wire: the pager that turns ringing pages into messages on their units' contact plans,
+//!   the first messages sent straight from the desk's append, the retry worker, one file per
+//!   gateway (SMS / voice, webhook, Web Push), receipts, and the reporter that puts every
+//!   outcome on the incident's timeline.
 //! - [`store`]: the durable store on PostgreSQL or SQLite: inbox, hash-chained log, registry.
 //! - [`registry`]: CSV import of the lift and unit registers, and seeding the demo region.
 //! - [`service`]: the running service: wiring store, rules, desk, inbox pump and HTTP server;
@@ -43,7 +44,6 @@
 
 pub mod cli;
 pub mod config;
-pub mod delivery;
 pub mod demo;
 pub mod desk;
 pub mod dispatch;
@@ -51,7 +51,7 @@ pub mod domain;
 pub mod http;
 pub mod index;
 pub mod intake;
-pub mod notify;
+pub mod paging;
 pub mod registry;
 pub mod rules;
 pub mod service;

@@ -29,8 +29,7 @@ async fn all_events(store: &dyn Store) -> Vec<liftrescue::store::StoredEvent> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_sigkill_mid_escalation_nothing_is_lost_or_fired_twice() {
-    if std::env::var_os("LIFTRESCUE_TEST_DATABASE_URL").is_none() {
-        println!("skipping the crash test: LIFTRESCUE_TEST_DATABASE_URL is unset");
+    if liftrescue::telemetry::test_service("PostgreSQL", "LIFTRESCUE_TEST_DATABASE_URL").is_none() {
         return;
     }
     let url = fresh_database("postgres").await;

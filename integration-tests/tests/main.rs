@@ -1,5 +1,6 @@
 //! Black-box tests of liftrescue, linked as one binary.
 
+mod attach_lift;
 mod cli;
 mod crash;
 mod crew_page;

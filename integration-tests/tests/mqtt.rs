@@ -9,7 +9,7 @@
 
 use crate::support::{Server, eventually, fresh_database, seeded, settings};
 use liftrescue::config::Settings;
-use liftrescue::domain::{DeviceId, EventKind, Lift};
+use liftrescue::domain::{Alarm, DeviceId, EventKind, Lift};
 use liftrescue::store::{IncidentFilter, IncidentRow, Store};
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 use std::sync::Arc;
@@ -17,11 +17,7 @@ use std::time::Duration;
 
 /// The broker, or `None` (and a notice) when the tests are not configured for one.
 fn broker() -> Option<String> {
-    let url = std::env::var("LIFTRESCUE_TEST_MQTT_URL").ok();
-    if url.is_none() {
-        println!("skipping MQTT: LIFTRESCUE_TEST_MQTT_URL is unset");
-    }
-    url
+    liftrescue::telemetry::test_service("MQTT", "LIFTRESCUE_TEST_MQTT_URL")
 }
 
 struct Setup {
@@ -275,6 +271,93 @@ async fn a_terminal_that_stops_its_heartbeats_goes_on_the_record_offline_and_bac
         incidents.len(),
         1,
         "only the warm-up alarm opened an incident"
+    );
+    server.stop().await;
+}
+
+/// The first alarm logged for `lift`, once there is one.
+async fn first_alarm_of(store: &dyn Store, lift: liftrescue::domain::LiftId) -> Option<Alarm> {
+    let page = store.log_page(0, 10_000).await.ok()?;
+    page.into_iter().find_map(|row| match row.event.kind {
+        EventKind::IncidentOpened {
+            alarm,
+            lift: Some(found),
+            ..
+        } if found.id == lift => Some(alarm),
+        _ => None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_event_over_mqtt_and_from_an_http_platform_stores_the_same_alarm() {
+    let Some(broker) = broker() else { return };
+    let secret = "platform-secret";
+    let (t, server) = setup_with(&broker, |s| {
+        s.intake.sources.insert(
+            "acme".to_owned(),
+            serde_json::from_value(serde_json::json!({ "secret": secret })).unwrap(),
+        );
+    })
+    .await;
+    let event = |device: &str| {
+        serde_json::json!({
+            "device_id": device,
+            "alarm_id": "same-1",
+            "code": 8,
+            "status": 0,
+            "floor": "12",
+            "occurred_at": "2026-01-01T08:00:00+08:00",
+            "evidence": ["https://cdn.example.com/cam/0001.jpg"],
+            "flags": {"person_ill": true},
+            "description": "door stuck"
+        })
+    };
+    // Over MQTT the topic names the device; the payload carries no device_id.
+    let mut over_mqtt = event(&t.device(0));
+    over_mqtt.as_object_mut().unwrap().remove("device_id");
+    let stored_mqtt = eventually(15, || async {
+        t.publish(&t.device(0), over_mqtt.to_string()).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        first_alarm_of(t.store.as_ref(), t.lifts[0].id).await
+    })
+    .await;
+    let body = serde_json::json!({ "events": [event(&t.device(1))] }).to_string();
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let sig =
+        liftrescue::intake::iot::signature::sign(secret.as_bytes(), &ts, body.as_bytes()).unwrap();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/intake/iot/acme", server.base))
+        .header("Content-Type", "application/json")
+        .header("X-Liftrescue-Timestamp", ts)
+        .header("X-Liftrescue-Signature", format!("sha256={sig}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let stored_http = eventually(10, || first_alarm_of(t.store.as_ref(), t.lifts[1].id)).await;
+
+    assert_eq!(
+        stored_mqtt.source_alarm_id,
+        format!("{}/same-1", t.device(0))
+    );
+    assert_eq!(stored_http.source_alarm_id, "acme/same-1");
+    let shape = |a: &Alarm| {
+        (
+            a.channel,
+            a.kind.clone(),
+            a.status,
+            a.flags,
+            a.floor.clone(),
+            a.description.clone(),
+            a.occurred_at,
+        )
+    };
+    assert_eq!(shape(&stored_mqtt), shape(&stored_http));
+    assert!(
+        stored_mqtt.description.contains("cam/0001.jpg"),
+        "{}",
+        stored_mqtt.description
     );
     server.stop().await;
 }

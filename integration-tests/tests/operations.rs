@@ -199,7 +199,7 @@ fn vapid_keys_prints_a_pair_the_push_gateway_accepts() {
         .lines()
         .find_map(|l| l.strip_prefix("# public key (applicationServerKey): "))
         .unwrap_or_else(|| panic!("no public key in {out}"));
-    let vapid = liftrescue::delivery::push::Vapid::new(private, "mailto:ops@example.cn").unwrap();
+    let vapid = liftrescue::paging::push::Vapid::new(private, "mailto:ops@example.cn").unwrap();
     assert_eq!(vapid.public_key(), public);
     let (_, again, _) = run(&["vapid-keys"], &[]);
     assert_ne!(again, out, "a new pair each time");
@@ -254,4 +254,41 @@ fn serve_with_a_bad_gateway_or_broker_setting_fails_before_it_writes_a_database(
         assert!(!err.contains("s3cret"), "credentials shown: {err}");
         assert!(!db.exists(), "a database was created: {}", db.display());
     }
+}
+
+#[test]
+fn the_log_is_plain_text_when_standard_error_is_not_a_terminal() {
+    let db = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{}-plain-log.db", uuid::Uuid::new_v4().simple()));
+    let log = db.with_extension("log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cli-under-test"))
+        .arg("serve")
+        .env("LIFTRESCUE_LISTEN", "127.0.0.1:0")
+        .env(
+            "LIFTRESCUE_DATABASE_URL",
+            format!("sqlite:{}", db.display()),
+        )
+        .env("LIFTRESCUE_SEED_DEMO", "false")
+        .env_remove("NO_COLOR")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // The listening line comes after the start-up lines are logged.
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert!(first.contains("listening"), "{first}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("desk rebuilt from the log"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "terminal colour codes in a log file: {text:?}"
+    );
 }

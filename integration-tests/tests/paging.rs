@@ -7,8 +7,8 @@ use crate::support::{
     Api, Server, engines, eventually, fresh_database, lift_where, seeded, settings, token,
 };
 use liftrescue::config::Settings;
-use liftrescue::delivery::settings::{HttpGatewaySettings, WebhookSettings};
 use liftrescue::domain::Lift;
+use liftrescue::paging::settings::{HttpGatewaySettings, WebhookSettings};
 use liftrescue::store::{Role, Store};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -137,7 +137,7 @@ impl Scene {
 
 /// The unit a message id names (`{incident}:{step}:{unit}:{page_no}:{channel}:{n}`).
 fn unit_of(message: &str) -> i64 {
-    liftrescue::notify::AttemptKey::parse(message).map_or(-1, |k| k.page.unit.0)
+    liftrescue::paging::policy::AttemptKey::parse(message).map_or(-1, |k| k.page.unit.0)
 }
 
 async fn signed_post(base: &str, path: &str, secret: &str, body: &Value) -> (u16, Value) {
@@ -615,8 +615,8 @@ async fn a_restart_with_a_send_in_flight_sends_nothing_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crew_phone_subscribed_to_web_push_gets_a_vapid_signed_push() {
-    use liftrescue::delivery::push::Vapid;
-    use liftrescue::delivery::settings::PushSettings;
+    use liftrescue::paging::push::Vapid;
+    use liftrescue::paging::settings::PushSettings;
     let engine = engines()[0];
     let mut gw = Gateway::start().await;
     gw.answer("/push/gone", Answer::Status(410, json!({})));

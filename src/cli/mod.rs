@@ -24,7 +24,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Play two rescues through the dispatch core on a synthetic Yuzhong District (a simulated
+    /// Play three rescues through the dispatch core on a synthetic Yuzhong District (a simulated
     /// clock: it prints the whole timeline at once).
     Demo {
         /// The rules folder.
@@ -140,7 +140,7 @@ impl Cli {
         match self.command {
             Command::Demo { rules, lifts } => demo(&rules, lifts),
             Command::Rules(RulesCommand::Check { dir }) => rules_check(&dir),
-            Command::VapidKeys => match crate::delivery::push::Vapid::generate() {
+            Command::VapidKeys => match crate::paging::push::Vapid::generate() {
                 Ok((private, public)) => {
                     println!("vapid_private_key = \"{private}\"");
                     println!("# public key (applicationServerKey): {public}");

@@ -7,6 +7,8 @@
 //! cause is filed; the incident is closed.
 //! Story 2: a hotline caller reports a child alone in a car: fire/rescue is paged at once, in
 //! parallel with the maintainer and the property staff.
+//! Story 3: a cabin phone nobody registered calls; the incident asks the operator, who attaches
+//! the lift from the rescue code the passenger reads out, and the city's chain pages.
 
 use super::{RegionSpec, region};
 use crate::dispatch::{Command, CrewAction, DeskState, OperatorAction, apply, decide};
@@ -52,6 +54,13 @@ pub fn run(rules: RuleSet, spec: &RegionSpec, start: DateTime<Utc>) -> anyhow::R
         .find(|l| l.maintainer.is_some())
         .unwrap_or(lift);
     story_two(&mut sim, other)?;
+    let third = r
+        .lifts
+        .iter()
+        .filter(|l| l.maintainer.is_some() && l.use_unit.is_some())
+        .nth(1)
+        .unwrap_or(lift);
+    story_three(&mut sim, third)?;
     Ok(sim.out)
 }
 
@@ -126,13 +135,26 @@ impl Sim {
         kind: AlarmKind,
         flags: AlarmFlags,
     ) -> anyhow::Result<Vec<Event>> {
+        let by = LiftRef::RescueCode(lift.rescue_code.clone());
+        self.alarm_from(channel, by, Some(lift), kind, flags)
+    }
+
+    /// An alarm naming its lift by `lift_ref`, resolved to `lift` (`None`: nobody knows it).
+    fn alarm_from(
+        &mut self,
+        channel: Channel,
+        lift_ref: LiftRef,
+        lift: Option<&Lift>,
+        kind: AlarmKind,
+        flags: AlarmFlags,
+    ) -> anyhow::Result<Vec<Event>> {
         let n = self.next_alarm;
         self.next_alarm += 1;
         let alarm = Alarm {
             id: AlarmId(n),
             channel,
             source_alarm_id: format!("demo-{n}"),
-            lift_ref: LiftRef::RescueCode(lift.rescue_code.clone()),
+            lift_ref,
             kind,
             status: AlarmStatus::New,
             flags,
@@ -143,7 +165,7 @@ impl Sim {
         };
         self.run(Command::Alarm {
             alarm,
-            lift: Some(Box::new(lift.clone())),
+            lift: lift.map(|l| Box::new(l.clone())),
         })
     }
 
@@ -272,6 +294,47 @@ fn story_two(sim: &mut Sim, lift: &Lift) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn story_three(sim: &mut Sim, lift: &Lift) -> anyhow::Result<()> {
+    writeln!(
+        sim.out,
+        "\n== 3. a cabin phone nobody registered: the passenger reads out rescue code {}",
+        lift.rescue_code
+    )?;
+    let phone = LiftRef::Phone(PhoneNumber::parse("02399990000")?);
+    let kind = AlarmKind::PassengerAlarm;
+    let opened = sim.alarm_from(
+        Channel::CabinPhone,
+        phone,
+        None,
+        kind,
+        AlarmFlags::default(),
+    )?;
+    let id = opened
+        .first()
+        .and_then(|e| e.incident)
+        .ok_or_else(|| anyhow::anyhow!("no incident opened"))?;
+    sim.now += TimeDelta::seconds(90);
+    let attached = sim.operator(
+        id,
+        OperatorAction::AttachLift {
+            lift: Box::new(lift.clone()),
+            by: LiftRef::RescueCode(lift.rescue_code.clone()),
+        },
+    )?;
+    let first = *paged_units(&attached)
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("nobody paged once the lift was attached"))?;
+    sim.now += TimeDelta::seconds(50);
+    sim.crew(
+        first,
+        id,
+        CrewAction::Accept {
+            eta_secs: Some(6 * 60),
+        },
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,8 +357,14 @@ mod tests {
             "fault_cause_filed",
             "closed",
             "child_alone",
+            "lift unresolved (received cabin phone 02399990000)",
+            "lift_attached",
         ] {
             assert!(out.contains(needle), "missing {needle}:\n{out}");
+        }
+        // Every reason is written for an investigator, not in Rust's Debug notation.
+        for line in out.lines().skip(1) {
+            crate::dispatch::tests::assert_in_words(line);
         }
         // Story 2 pages fire/rescue in the very first second.
         assert!(

@@ -3,20 +3,26 @@
 use super::ctx::Ctx;
 use super::incident::Incident;
 use super::state::correlation_key;
-use crate::domain::{Actor, Alarm, AlarmFlags, AlarmStatus, EventKind, IncidentId, Lift};
+use crate::domain::{
+    Actor, Alarm, AlarmFlags, AlarmKind, AlarmStatus, EventKind, IncidentId, Lift,
+};
 
 pub(crate) fn on_alarm(ctx: &mut Ctx<'_>, alarm: Alarm, lift: Option<Lift>) {
     let key = correlation_key(lift.as_ref().map(|l| l.id), &alarm.lift_ref);
     let now = ctx.now;
-    let joinable = ctx.open_incident(&key).filter(|i| {
-        !i.status.is_terminal()
-            && i.released_at
-                .is_none_or(|r| now <= r + i.chain.correlation_window.delta())
-    });
+    let joinable = ctx.open_incident(&key).filter(|i| joinable(i, now));
     match joinable.map(|i| i.id) {
         Some(id) => join(ctx, id, alarm),
         None => open(ctx, key, alarm, lift),
     }
+}
+
+/// Whether an alarm for the incident's lift at `now` joins it: it has not ended, and its
+/// passengers are not out or were released within the rules' correlation window.
+pub(crate) fn joinable(i: &Incident, now: chrono::DateTime<chrono::Utc>) -> bool {
+    !i.status.is_terminal()
+        && i.released_at
+            .is_none_or(|r| now <= r + i.chain.correlation_window.delta())
 }
 
 fn join(ctx: &mut Ctx<'_>, id: IncidentId, alarm: Alarm) {
@@ -28,11 +34,11 @@ fn join(ctx: &mut Ctx<'_>, id: IncidentId, alarm: Alarm) {
     let urgent = i.chain.chain.on_urgent.clone();
     let reason = match alarm.status {
         AlarmStatus::Cleared => format!(
-            "{:?} reports the condition cleared (source id {}); logged only: a person confirms release",
+            "{} reports the condition cleared (source id {}); logged only: a person confirms release",
             alarm.channel, alarm.source_alarm_id
         ),
         AlarmStatus::New => format!(
-            "{:?} alarm (source id {}) for the same lift joins the open incident",
+            "{} alarm (source id {}) for the same lift joins the open incident",
             alarm.channel, alarm.source_alarm_id
         ),
     };
@@ -73,10 +79,10 @@ fn open(ctx: &mut Ctx<'_>, key: super::state::CorrelationKey, alarm: Alarm, lift
         .select(district, &alarm.kind, alarm.flags, lift_flags);
     let start = chain.chain.start.clone();
     let reason = format!(
-        "{:?} alarm (source id {}) {}: chain `{}` of rules `{}` version {}",
+        "{} alarm (source id {}) {}: chain `{}` of rules `{}` version {}",
         alarm.channel,
         alarm.source_alarm_id,
-        why_chain(&alarm, lift.as_ref()),
+        why_chain(&alarm.kind, alarm.flags, lift.as_ref()),
         chain.chain.name,
         chain.file,
         chain.rules_version.short()
@@ -86,7 +92,7 @@ fn open(ctx: &mut Ctx<'_>, key: super::state::CorrelationKey, alarm: Alarm, lift
         Incident::open(id, ctx.now, &alarm, lift.as_ref(), &chain),
     );
     let actor = Actor::Source(alarm.channel);
-    let unresolved = lift.is_none().then(|| format!("{:?}", alarm.lift_ref));
+    let unresolved = lift.is_none().then(|| alarm.lift_ref.to_string());
     let kind = EventKind::IncidentOpened {
         alarm,
         lift: lift.map(Box::new),
@@ -95,7 +101,7 @@ fn open(ctx: &mut Ctx<'_>, key: super::state::CorrelationKey, alarm: Alarm, lift
     ctx.emit(Some(id), actor, None, reason, kind);
     if let Some(r) = unresolved {
         let why = format!(
-            "lift unresolved (received {r}): identify the lift with the caller, or assign a unit by hand"
+            "lift unresolved (received {r}): identify the lift with the caller and attach it, or assign a unit by hand"
         );
         return ctx.needs_operator(id, why);
     }
@@ -104,9 +110,10 @@ fn open(ctx: &mut Ctx<'_>, key: super::state::CorrelationKey, alarm: Alarm, lift
     }
 }
 
-fn why_chain(alarm: &Alarm, lift: Option<&Lift>) -> String {
-    let mut parts = vec![alarm.kind.rule_name().to_owned()];
-    parts.extend(alarm.flags.names().iter().map(|s| s.to_string()));
+/// The facts the chain was selected on, e.g. "[passenger_alarm, district 500103]".
+pub(crate) fn why_chain(kind: &AlarmKind, flags: AlarmFlags, lift: Option<&Lift>) -> String {
+    let mut parts = vec![kind.rule_name().to_owned()];
+    parts.extend(flags.names().iter().map(|s| s.to_string()));
     if let Some(l) = lift {
         parts.extend(
             crate::rules::lift_flag_names(l.flags)

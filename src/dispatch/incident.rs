@@ -260,6 +260,7 @@ impl Incident {
             EventKind::Closed { .. } => self.end(IncidentStatus::Closed, e.at),
             EventKind::Cancelled => self.end(IncidentStatus::Cancelled, e.at),
             EventKind::FalseAlarm => self.end(IncidentStatus::FalseAlarm, e.at),
+            EventKind::LiftAttached { lift, chain } => self.attach(lift, chain),
             EventKind::Note { .. }
             | EventKind::PartiesNotified { .. }
             | EventKind::NoCandidate { .. }
@@ -267,6 +268,24 @@ impl Incident {
             | EventKind::EquipmentFault { .. }
             | EventKind::EquipmentOk { .. }
             | EventKind::Delivery { .. } => {}
+        }
+    }
+
+    /// The lift is known now: the incident runs `chain` from here on and the operator's
+    /// question is answered. Steps that paged nobody (the old chain's, which had no position
+    /// to rank from) are dropped so the new chain can start its own; hand-assigned units keep
+    /// their pages and take the new chain's clocks.
+    fn attach(&mut self, lift: &Lift, chain: &ChainSnapshot) {
+        self.lift = Some(lift.clone());
+        self.chain = chain.clone();
+        self.needs_operator = None;
+        self.tracks.retain(|_, t| !t.pages.is_empty());
+        let tracks = &self.tracks;
+        self.track_order.retain(|s| tracks.contains_key(s));
+        for (id, t) in self.tracks.iter_mut() {
+            if id.starts_with(super::operator::HAND_STEP) {
+                super::operator::hand_clocks(&mut t.step, &chain.chain);
+            }
         }
     }
 

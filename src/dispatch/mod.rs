@@ -17,10 +17,13 @@
 //! - an alarm reporting a person ill, a child alone or smoke/water starts `on_urgent` at once;
 //! - crews move accepted → en route → on scene → released; the operator confirms the release by
 //!   callback, files the fault cause, closes; or cancels / marks a false alarm with a reason;
-//! - a unit going off duty or offline mid-assignment is replaced.
+//! - a unit going off duty or offline mid-assignment is replaced;
+//! - an incident opened with its lift unresolved asks the operator, who attaches the lift once
+//!   the caller has said which it is: the chain for that lift then runs as for a new incident.
 
 mod actions;
 mod alarm;
+mod attach;
 mod ctx;
 pub mod deadline;
 mod delivery;
@@ -37,7 +40,7 @@ pub use incident::{Incident, Page, PageState, Track};
 pub use state::{DeskState, EquipmentState, UnitState, apply};
 pub use view::{IncidentView, incident_view};
 
-use crate::domain::{Alarm, Equipment, IncidentId, IncidentStatus, Lift, LiftId, UnitId};
+use crate::domain::{Alarm, Equipment, IncidentId, IncidentStatus, Lift, LiftId, LiftRef, UnitId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -191,6 +194,14 @@ pub enum OperatorAction {
         unit: UnitId,
         /// Why (required: it goes on the record).
         reason: String,
+    },
+    /// Attach the lift to an incident opened with its lift unresolved: the rules select its
+    /// chain for that lift and its start steps page as for a new incident.
+    AttachLift {
+        /// The lift, as the registry has it (the console found it from what the caller said).
+        lift: Box<Lift>,
+        /// The reference the operator gave (rescue code, registration code, phone, device, id).
+        by: LiftRef,
     },
     /// Add a note to the record.
     Note {

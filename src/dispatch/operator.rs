@@ -1,12 +1,16 @@
-//! What console operators do: assign a named unit (override), notes, the release callback,
-//! the fault cause, close, cancel and false alarm.
+//! What console operators do: assign a named unit (override), attach the lift of an incident
+//! opened with its lift unresolved ([`super::attach`]), notes, the release callback, the fault
+//! cause, close, cancel and false alarm.
 
 use super::actions::{file_fault_cause, non_empty, open_incident, out_of_order};
 use super::ctx::Ctx;
 use super::{OperatorAction, Rejection};
 use crate::domain::{Actor, EventKind, IncidentId, IncidentStatus, UnitId, UnitKind};
 use crate::index::Candidate;
-use crate::rules::{OnMiss, Step, Target};
+use crate::rules::{Chain, OnMiss, Step, Target};
+
+/// How the id of a step made up for a hand assignment starts (`operator:{unit}`).
+pub(crate) const HAND_STEP: &str = "operator:";
 
 pub(crate) fn on_operator(
     ctx: &mut Ctx<'_>,
@@ -18,6 +22,9 @@ pub(crate) fn on_operator(
     let actor = Actor::Operator(user.clone());
     match action {
         OperatorAction::Assign { unit, reason } => assign(ctx, &user, id, unit, reason)?,
+        OperatorAction::AttachLift { lift, by } => {
+            super::attach::attach(ctx, &user, id, *lift, by)?
+        }
         OperatorAction::Note { text } => {
             non_empty("text", &text)?;
             ctx.emit(
@@ -140,6 +147,7 @@ fn assign(
         .map(|h| h.0.to_string())
         .collect::<Vec<_>>();
     let mut step = operator_step(unit, us.unit.kind, ack);
+    hand_clocks(&mut step, &i.chain.chain);
     let again = format!("{}#", step.id);
     let repeats = i
         .tracks
@@ -150,6 +158,9 @@ fn assign(
         step.id = format!("{}#{}", step.id, repeats + 1);
     }
     let mut why = format!("assigned by operator {user}: {reason}");
+    if i.lift.is_none() {
+        why.push_str(" (distance unknown: the lift is unresolved)");
+    }
     if !busy.is_empty() {
         why.push_str(&format!(" (also busy on incident {})", busy.join(", ")));
     }
@@ -193,7 +204,7 @@ fn operator_step(unit: UnitId, kind: UnitKind, acknowledge: crate::rules::Dur) -
         UnitKind::FireRescue => (3, Target::FireRescue),
     };
     Step {
-        id: format!("operator:{}", unit.0),
+        id: format!("{HAND_STEP}{}", unit.0),
         level,
         page,
         count: 1,
@@ -209,5 +220,25 @@ fn operator_step(unit: UnitId, kind: UnitKind, acknowledge: crate::rules::Dur) -
         notify_on_breach: vec![],
         notify_on_start: vec![],
         release: None,
+    }
+}
+
+/// Gives a hand-assigned unit's step the clocks of the chain's step that pages the same kind of
+/// unit (a start step first): its arrival and release deadlines, what an arrival breach starts
+/// and whom it notifies. A maintainer sent by hand is held to the same 30 minutes as one the
+/// chain paged. A chain with no such step leaves the step without clocks.
+pub(crate) fn hand_clocks(step: &mut Step, chain: &Chain) {
+    let kind = step.page.unit_kind();
+    let like = chain
+        .start
+        .iter()
+        .filter_map(|s| chain.step(s))
+        .chain(chain.steps.values())
+        .find(|s| s.page.unit_kind() == kind && s.arrive.is_some());
+    if let Some(like) = like {
+        step.arrive = like.arrive;
+        step.release = like.release;
+        step.on_arrive_breach = like.on_arrive_breach.clone();
+        step.notify_on_breach = like.notify_on_breach.clone();
     }
 }

@@ -303,10 +303,20 @@ pub fn apply(state: &mut DeskState, e: &Event) {
         (_, Some(id)) => {
             if let Some(i) = state.incidents.get_mut(&id) {
                 i.apply(e);
+                // An attached lift's alarms join from now on; so do further calls from the
+                // unknown reference it opened with (both keys lead here until it ends).
+                if let EventKind::LiftAttached { lift, .. } = &e.kind {
+                    state.open_by_key.insert(CorrelationKey::Lift(lift.id), id);
+                }
                 if let (true, Some(first)) = (i.status.is_terminal(), i.alarms.first()) {
-                    let key = correlation_key(i.lift.as_ref().map(|l| l.id), &first.lift_ref);
-                    if state.open_by_key.get(&key) == Some(&id) {
-                        state.open_by_key.remove(&key);
+                    let keys = [
+                        i.lift.as_ref().map(|l| CorrelationKey::Lift(l.id)),
+                        Some(CorrelationKey::Ref(first.lift_ref.clone())),
+                    ];
+                    for key in keys.into_iter().flatten() {
+                        if state.open_by_key.get(&key) == Some(&id) {
+                            state.open_by_key.remove(&key);
+                        }
                     }
                 }
             }

@@ -26,6 +26,19 @@ pub enum Channel {
     App,
 }
 
+impl std::fmt::Display for Channel {
+    /// The channel in words, for reasons on the record ("cabin phone alarm (source id …)").
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::CabinPhone => "cabin phone",
+            Self::Iot => "IoT terminal",
+            Self::Hotline => "hotline",
+            Self::Operator => "operator",
+            Self::App => "public app",
+        })
+    }
+}
+
 /// What the alarm reports. Source fault codes are mapped to these per source, in configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
@@ -113,16 +126,31 @@ pub enum LiftRef {
     Unparsed(String),
 }
 
+impl LiftRef {
+    /// The value alone, as received (for a page text, which names it in its own language).
+    pub fn value(&self) -> String {
+        match self {
+            Self::Id(id) => id.0.to_string(),
+            Self::RescueCode(c) => c.to_string(),
+            Self::RegistrationCode(c) => c.to_string(),
+            Self::Phone(p) => p.to_string(),
+            Self::Device(d) => d.to_string(),
+            Self::Unparsed(s) => s.clone(),
+        }
+    }
+}
+
 impl std::fmt::Display for LiftRef {
-    /// What the source sent, as a person would read it out.
+    /// What the source sent, in words an operator reads: "rescue code 987654", "cabin phone
+    /// 13800138000", "IoT terminal dev-7".
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Id(id) => write!(f, "lift {}", id.0),
-            Self::RescueCode(c) => write!(f, "{c}"),
-            Self::RegistrationCode(c) => write!(f, "{c}"),
-            Self::Phone(p) => write!(f, "{p}"),
-            Self::Device(d) => write!(f, "{d}"),
-            Self::Unparsed(s) => f.write_str(s),
+            Self::RescueCode(c) => write!(f, "rescue code {c}"),
+            Self::RegistrationCode(c) => write!(f, "registration code {c}"),
+            Self::Phone(p) => write!(f, "cabin phone {p}"),
+            Self::Device(d) => write!(f, "IoT terminal {d}"),
+            Self::Unparsed(s) => write!(f, "unrecognised reference \"{s}\""),
         }
     }
 }

@@ -318,6 +318,16 @@ pub enum EventKind {
     Cancelled,
     /// A false alarm; the reason is the event's reason.
     FalseAlarm,
+    /// The operator identified the lift of an incident opened with its lift unresolved: from
+    /// here on it runs the chain the rules select for that lift, snapshotted as at opening,
+    /// and the operator's question is answered.
+    LiftAttached {
+        /// The lift, as the registry had it.
+        lift: Box<Lift>,
+        /// The chain that runs from here on, with the rules version.
+        #[schema(value_type = Object)]
+        chain: Box<ChainSnapshot>,
+    },
 }
 
 impl EventKind {
@@ -349,6 +359,7 @@ impl EventKind {
             Self::Closed { .. } => "closed",
             Self::Cancelled => "cancelled",
             Self::FalseAlarm => "false_alarm",
+            Self::LiftAttached { .. } => "lift_attached",
         }
     }
 }

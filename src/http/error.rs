@@ -205,8 +205,10 @@ impl fmt::Display for ApiError {
             ),
             Self::TooLarge(limit) => write!(f, "the body is larger than {limit} bytes"),
             Self::UnsupportedMediaType => f.write_str("the body must be application/json"),
+            // The value parsed as the identifier it claims to be, so it needs no quoting.
             Self::UnknownLift { field, value } => {
-                write!(f, "no registered lift has {field} {value:?}")
+                let name = field.rsplit('.').next().unwrap_or(field).replace('_', " ");
+                write!(f, "no registered lift has {name} {value}")
             }
             Self::UnknownUnit(unit) => write!(f, "{unit} does not exist"),
             Self::EmptyField(field) => write!(f, "`{field}` must not be empty"),

@@ -9,7 +9,7 @@
 //!   name the field; [`query`]: query strings, likewise.
 //! - handlers by audience: [`ops`], [`intake`], [`machine`] (signed IoT batches, cabin-phone
 //!   calls; [`rate`] limits them per source), [`operator`], [`crew`] and [`crew_page`] (the
-//!   page crews open from a page), [`notify`] (delivery receipts, messages, push
+//!   page crews open from a page), [`paging`] (delivery receipts, messages, push
 //!   subscriptions), [`investigator`], [`registry`]; [`openapi`] and [`docs_page`] describe
 //!   them.
 //!
@@ -27,10 +27,10 @@ pub mod error;
 pub mod intake;
 pub mod investigator;
 pub mod machine;
-pub mod notify;
 pub mod openapi;
 pub mod operator;
 pub mod ops;
+pub mod paging;
 pub mod query;
 pub mod rate;
 pub mod registry;

@@ -5,7 +5,7 @@
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
-use super::intake::{DESCRIPTION_MAX, FlagsIn, KindIn, check_floor, check_len};
+use super::intake::{DESCRIPTION_MAX, FlagsIn, KindIn, LiftRefIn, check_floor, check_len};
 use crate::dispatch::{Command, IncidentView, OperatorAction};
 use crate::domain::{
     AlarmId, AlarmKind, AlarmStatus, Channel, Event, IncidentId, LiftRef, PhoneNumber, RescueCode,
@@ -253,6 +253,29 @@ pub async fn assign(
     let action = OperatorAction::Assign {
         unit: UnitId(body.0.unit),
         reason: text("reason", body.0.reason)?,
+    };
+    act(&state, caller, id.into_inner(), action).await
+}
+
+/// `POST /api/v1/incidents/{id}/lift`: attach the lift the caller identified to an incident
+/// opened with its lift unresolved, by exactly one of `id`, `rescue_code`,
+/// `registration_code`, `phone`, `device_id` (as `POST /api/v1/alarms` names a lift). A
+/// reference that names no registered lift is 422 `unknown_lift` before the desk is asked; the
+/// desk answers 404 for an unknown incident, 409 `incident_ended` for one that has ended, and
+/// 409 `out_of_order` for one that already has its lift or a lift another open incident holds
+/// (the message names that incident).
+pub async fn attach_lift(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<LiftRefIn>,
+) -> Result<HttpResponse, ApiError> {
+    let (by, field, value) = body.0.parse("")?;
+    let lift = state.store.find_lift(&by).await?;
+    let lift = lift.ok_or(ApiError::UnknownLift { field, value })?;
+    let action = OperatorAction::AttachLift {
+        lift: Box::new(lift),
+        by,
     };
     act(&state, caller, id.into_inner(), action).await
 }

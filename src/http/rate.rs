@@ -3,7 +3,8 @@
 //! **Per node.** Each node counts only the requests it serves, so behind a load balancer with
 //! N nodes a source gets through at up to N × `requests_per_minute`. That is enough to stop one
 //! misbehaving platform from crowding out the others on a node; a limit shared across nodes
-//! belongs in Redis (see DESIGN.md, "Storage and scale") and would replace this type.
+//! belongs in Redis (shared state that may be lost, like the live feed's fan-out) and would
+//! replace this type.
 //!
 //! A source's bucket holds up to `requests_per_minute` tokens (a minute's worth may come as a
 //! burst) and refills at `requests_per_minute / 60` per second; each request takes one. An

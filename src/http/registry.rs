@@ -113,7 +113,10 @@ pub async fn lookup(
     let (r, field, value) = given.parse("")?;
     match state.store.find_lift(&r).await? {
         Some(lift) => Ok(HttpResponse::Ok().json(lift)),
-        None => Err(ApiError::NotFound(format!("a lift with {field} {value:?}"))),
+        None => Err(ApiError::NotFound(format!(
+            "a lift with {} {value}",
+            field.replace('_', " ")
+        ))),
     }
 }
 
@@ -187,7 +190,7 @@ pub async fn put_units(
             check_position(format!("[{i}].fix.at"), fix.at)?;
         }
         if let Some(plan) = &unit.contact_plan {
-            crate::notify::ContactPlan::parse(plan)
+            crate::paging::policy::ContactPlan::parse(plan)
                 .map_err(|e| ApiError::invalid(format!("[{i}].contact_plan"), e))?;
         }
     }

@@ -33,7 +33,7 @@ pub use answers::*;
 use super::auth::authorize;
 use super::error::ApiError;
 use super::{
-    crew, crew_page, equipment, intake, investigator, machine, notify, operator, ops, registry,
+    crew, crew_page, equipment, intake, investigator, machine, operator, ops, paging, registry,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -256,6 +256,8 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").gives(200, One(schema::<operator::IncidentDetail>())),
     route(Post, "/api/v1/incidents/{id}/assign", OPERATOR, "Page a named unit, overriding the ranking.", |r| r.to(operator::assign))
         .tag("operator").takes(One(schema::<operator::AssignIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
+    route(Post, "/api/v1/incidents/{id}/lift", OPERATOR, "Attach the lift the caller identified to an incident opened with its lift unresolved (exactly one of id, rescue_code, registration_code, phone, device_id): the rules select its chain and its first steps page. 422 unknown_lift; 409 when the incident already has a lift, has ended, or another open incident holds the lift (named).", |r| r.to(operator::attach_lift))
+        .tag("operator").takes(One(schema::<intake::LiftRefIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, UNKNOWN_LIFT]),
     route(Post, "/api/v1/incidents/{id}/notes", OPERATOR, "Add a note to the record.", |r| r.to(operator::note))
         .tag("operator").takes(One(schema::<operator::NoteIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Post, "/api/v1/incidents/{id}/confirm-release", OPERATOR, "The callback confirmed the passengers are out.", |r| r.to(operator::confirm_release))
@@ -272,15 +274,15 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").gives(200, Many(schema::<crate::desk::EquipmentFault>())),
     route(Get, "/api/v1/incidents/{id}/timeline", REVIEW, "Every stored event of an incident, in order, hash-chained.", |r| r.to(investigator::timeline))
         .tag("investigator").gives(200, Many(schema::<investigator::TimelineEntry>())),
-    route(Get, "/api/v1/incidents/{id}/messages", REVIEW, "Every message of the incident's pages: channel, status, attempts, last error, the gateway's id.", |r| r.to(notify::messages))
-        .tag("operator").gives(200, Many(schema::<notify::MessageOut>())),
-    // PUBLIC: no bearer token; the channel's receipt secret signs it (see http::notify).
-    route(Post, "/api/v1/notify/receipts/{channel}", PUBLIC, "Delivery receipts (delivered, read, failed) and SMS replies (1 accepts, 2 declines) from a gateway, signed with the channel's receipt secret; one result per receipt.", |r| r.to(notify::receipts))
-        .tag("paging").signed().takes(One(schema::<notify::ReceiptsIn>())).gives(200, One(schema::<notify::ReceiptsOut>())).answers(&[UNKNOWN_SENDER, MISCONFIGURED]),
-    route(Get, "/api/v1/crew/push-key", CREW, "The VAPID public key this phone subscribes to Web Push with (404 when push is not configured).", |r| r.to(notify::push_key))
-        .tag("crew").gives(200, One(schema::<notify::PushKeyOut>())).answers(&[NO_PUSH]),
-    route(Put, "/api/v1/crew/push-subscription", CREW, "Get pages on this phone by Web Push: the browser's PushSubscription.", |r| r.to(notify::put_push_subscription))
-        .tag("crew").takes(One(schema::<notify::PushSubscriptionIn>())).gives(200, One(schema::<ops::Health>())).answers(&[NO_PUSH]),
+    route(Get, "/api/v1/incidents/{id}/messages", REVIEW, "Every message of the incident's pages: channel, status, attempts, last error, the gateway's id.", |r| r.to(paging::messages))
+        .tag("operator").gives(200, Many(schema::<paging::MessageOut>())),
+    // PUBLIC: no bearer token; the channel's receipt secret signs it (see http::paging).
+    route(Post, "/api/v1/notify/receipts/{channel}", PUBLIC, "Delivery receipts (delivered, read, failed) and SMS replies (1 accepts, 2 declines) from a gateway, signed with the channel's receipt secret; one result per receipt.", |r| r.to(paging::receipts))
+        .tag("paging").signed().takes(One(schema::<paging::ReceiptsIn>())).gives(200, One(schema::<paging::ReceiptsOut>())).answers(&[UNKNOWN_SENDER, MISCONFIGURED]),
+    route(Get, "/api/v1/crew/push-key", CREW, "The VAPID public key this phone subscribes to Web Push with (404 when push is not configured).", |r| r.to(paging::push_key))
+        .tag("crew").gives(200, One(schema::<paging::PushKeyOut>())).answers(&[NO_PUSH]),
+    route(Put, "/api/v1/crew/push-subscription", CREW, "Get pages on this phone by Web Push: the browser's PushSubscription.", |r| r.to(paging::put_push_subscription))
+        .tag("crew").takes(One(schema::<paging::PushSubscriptionIn>())).gives(200, One(schema::<ops::Health>())).answers(&[NO_PUSH]),
     route(Get, "/crew/sw.js", PUBLIC, "The crew page's service worker (shows a notification when a push comes).", |r| r.to(crew_page::service_worker))
         .tag("crew").gives(200, Payload::JavaScript),
     route(Get, "/crew", PUBLIC, "The crew page for phones: the unit's pages and assignments, one tap to accept, decline, en route, on scene, released (the token stays on the phone).", |r| r.to(crew_page::page))

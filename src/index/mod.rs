@@ -31,10 +31,9 @@
 //!   move a unit between the trees and the counters; [`UnitIndex::upsert`] takes a unit out of
 //!   its old partitions (kind and company may change) before placing it again. A fix with
 //!   non-finite coordinates counts as no position.
-//! - **Cost** (`benches/index.rs`, 100,000 units in 20 km × 20 km, medians on 2 shared
-//!   cores): a 5-nearest query takes 1.6–2.8 µs from 0.1 % to 100 % selectivity, against
-//!   0.2–3.7 ms for a brute-force scan; a move about 2.6 µs, mostly cache misses along the
-//!   removal path.
+//! - **Cost**: a query and a move are O(log n) in the units of their partition whatever the
+//!   filter's selectivity; `benches/index.rs` measures both beside a brute-force scan
+//!   (figures in `ops/BENCHMARKS.md`).
 
 mod partition;
 mod projection;

@@ -88,6 +88,28 @@ pub struct Decoded {
     pub evidence: Vec<String>,
 }
 
+impl Decoded {
+    /// The alarm the inbox keeps, the same whichever way the event came (MQTT or an HTTP
+    /// platform): its alarm id scoped by `scope` (the terminal's device id over MQTT, the
+    /// platform's source name over HTTP), as `{scope}/{alarm_id}`, because the inbox dedupes on
+    /// (channel, source id), every IoT sender shares one channel, and each numbers its own
+    /// alarms; the evidence links kept on a line of the description.
+    pub fn into_alarm(self, scope: &str) -> NewAlarm {
+        let mut alarm = self.alarm;
+        alarm.source_alarm_id = format!("{scope}/{}", alarm.source_alarm_id);
+        if !self.evidence.is_empty() {
+            alarm.description = format!(
+                "{}\nevidence: {}",
+                alarm.description,
+                self.evidence.join(" ")
+            )
+            .trim_start()
+            .to_owned();
+        }
+        alarm
+    }
+}
+
 /// Why a payload or topic was refused; the message names the field or the fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IotError {

@@ -242,18 +242,17 @@ pub(crate) async fn process(
         Message::Heartbeat { device, at } => return Outcome::Heartbeat { device, at },
         Message::Poison { device, error } => return Outcome::Rejected { device, error },
     };
-    // The inbox dedupes on (channel, source id) and every IoT source shares one channel, so a
-    // terminal's own alarm id is scoped by its device: two terminals counting 1, 2, 3 … stay apart.
-    let mut alarm = decoded.alarm;
-    alarm.source_alarm_id = format!("{device}/{}", alarm.source_alarm_id);
+    // Two terminals counting 1, 2, 3 … stay apart: the alarm id is scoped by the device.
+    let (code, mapped) = (decoded.code, decoded.mapped);
+    let alarm = decoded.into_alarm(device.as_str());
     let alarm_id = alarm.source_alarm_id.clone();
     match sink.commit(&alarm, now).await {
         Ok(duplicate) => Outcome::Accepted {
             device,
             alarm_id,
             duplicate,
-            code: decoded.code,
-            mapped: decoded.mapped,
+            code,
+            mapped,
         },
         Err(error) => Outcome::Retry {
             device,

@@ -42,7 +42,7 @@ pub struct AppState {
     /// Machine intake's rate-limit buckets and code maps, shared by every HTTP worker.
     pub machine: Arc<crate::http::machine::MachineIntake>,
     /// Paging delivery (receipts, push keys).
-    pub paging: crate::delivery::Paging,
+    pub paging: crate::paging::Paging,
 }
 
 /// The desk's event sink: the store's log, and the persisted pending deadlines.
@@ -57,7 +57,7 @@ pub struct AppState {
 pub struct StoreSink {
     store: Arc<dyn Store>,
     deadlines: tokio::sync::mpsc::UnboundedSender<Vec<(IncidentId, Option<DateTime<Utc>>)>>,
-    paging: Arc<std::sync::OnceLock<crate::delivery::WeakPaging>>,
+    paging: Arc<std::sync::OnceLock<crate::paging::WeakPaging>>,
 }
 
 impl StoreSink {
@@ -73,7 +73,7 @@ impl StoreSink {
     }
 
     /// Where paging is set once it runs (it starts after the desk it reports to).
-    pub fn paging(&self) -> Arc<std::sync::OnceLock<crate::delivery::WeakPaging>> {
+    pub fn paging(&self) -> Arc<std::sync::OnceLock<crate::paging::WeakPaging>> {
         self.paging.clone()
     }
 }
@@ -159,7 +159,7 @@ pub struct Service {
     pump_task: tokio::task::JoinHandle<()>,
     mqtt_task: Option<tokio::task::JoinHandle<()>>,
     lines_task: tokio::task::JoinHandle<()>,
-    paging_tasks: crate::delivery::PagingTasks,
+    paging_tasks: crate::paging::PagingTasks,
 }
 
 /// Rebuilds the desk: units from the registry, then every event of every open incident.
@@ -213,7 +213,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
         )
     })?;
     crate::intake::mqtt::check(&settings.intake)?;
-    crate::delivery::check(&settings.notify)?;
+    crate::paging::check(&settings.notify)?;
     let store = crate::store::open(&settings.database_url).await?;
     if settings.seed_demo && store.lift_count().await? == 0 {
         let spec = crate::demo::RegionSpec::default();
@@ -243,7 +243,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     };
     let mqtt_task = crate::intake::mqtt::spawn(&settings.intake, inbox.clone(), clock, record)?;
     let (paging, paging_tasks) =
-        crate::delivery::spawn(&settings.notify, store.clone(), desk.clone(), clock)?;
+        crate::paging::spawn(&settings.notify, store.clone(), desk.clone(), clock)?;
     let _ = first_messages.set(paging.downgrade());
     let lines_task = tokio::spawn(supervise_lines(
         store.clone(),

@@ -312,7 +312,7 @@ pub trait Store: Send + Sync + 'static {
     /// `lease_until` (each one's attempts counted); concurrent claimers never get the same one.
     async fn claim_messages(
         &self,
-        channel: &str,
+        channel: outbox::Channel,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: i64,
@@ -323,10 +323,14 @@ pub trait Store: Send + Sync + 'static {
     async fn change_message(
         &self,
         change: &outbox::MessageChange,
-        reached_by: Option<(i64, &str)>,
+        reached_by: Option<(i64, outbox::Channel)>,
     ) -> Result<bool, StoreError>;
     /// How many `pending` messages of `channel` are due at `now` (a read).
-    async fn due_count(&self, channel: &str, now: DateTime<Utc>) -> Result<i64, StoreError>;
+    async fn due_count(
+        &self,
+        channel: outbox::Channel,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
     /// Sets every `sending` message whose lease ended before `now` to `failed` with `why`
     /// (returned), and cancels `pending` retries of pages that have ended.
     async fn expire_sends(
@@ -337,7 +341,7 @@ pub trait Store: Send + Sync + 'static {
     /// The message of `channel` with this dedupe key, or else with this gateway id.
     async fn find_message(
         &self,
-        channel: &str,
+        channel: outbox::Channel,
         key_or_ref: &str,
     ) -> Result<Option<outbox::Message>, StoreError>;
     /// Every message of an incident, in creation order.

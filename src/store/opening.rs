@@ -251,7 +251,7 @@ impl PgStore {
             .bind(col(&m, |m| m.incident.0))
             .bind(col(&m, |m| m.step.clone()))
             .bind(col(&m, |m| m.unit.0))
-            .bind(col(&m, |m| m.channel.clone()))
+            .bind(col(&m, |m| m.channel.as_str().to_owned()))
             .bind(col(&m, |m| m.n))
             .bind(col(&m, |m| m.dedupe_key.clone()))
             .bind(col(&m, |m| status_of(m.claim_until).0))

@@ -9,7 +9,110 @@
 
 use super::types::JsonText;
 use crate::domain::{IncidentId, UnitId};
+pub use crate::paging::policy::Channel;
+use crate::paging::policy::State;
 use chrono::{DateTime, Utc};
+
+/// Where a message stands: a delivery state, or cancelled (its page ended before it went out,
+/// so it has no delivery state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    /// Claimed: a worker is calling the gateway.
+    Sending,
+    /// The gateway took it; no receipt yet.
+    Sent,
+    /// A receipt says it reached the phone.
+    Delivered,
+    /// Given up on this channel (or its outcome is unknown).
+    Failed,
+    /// Its page ended before it was sent.
+    Cancelled,
+}
+
+impl MessageStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [MessageStatus; 6] = [
+        Self::Pending,
+        Self::Sending,
+        Self::Sent,
+        Self::Delivered,
+        Self::Failed,
+        Self::Cancelled,
+    ];
+
+    /// The name kept in the `status` column and shown by the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cancelled => "cancelled",
+            Self::Pending => State::Pending.as_str(),
+            Self::Sending => State::Sending.as_str(),
+            Self::Sent => State::Sent.as_str(),
+            Self::Delivered => State::Delivered.as_str(),
+            Self::Failed => State::Failed.as_str(),
+        }
+    }
+
+    /// The status a column holds, `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Its delivery state; `None` for a cancelled message.
+    pub fn state(self) -> Option<State> {
+        match self {
+            Self::Pending => Some(State::Pending),
+            Self::Sending => Some(State::Sending),
+            Self::Sent => Some(State::Sent),
+            Self::Delivered => Some(State::Delivered),
+            Self::Failed => Some(State::Failed),
+            Self::Cancelled => None,
+        }
+    }
+}
+
+impl From<State> for MessageStatus {
+    fn from(s: State) -> Self {
+        match s {
+            State::Pending => Self::Pending,
+            State::Sending => Self::Sending,
+            State::Sent => Self::Sent,
+            State::Delivered => Self::Delivered,
+            State::Failed => Self::Failed,
+        }
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn a_status_reads_back_from_its_column_name_and_knows_its_delivery_state() {
+    for s in MessageStatus::ALL {
+        assert_eq!(MessageStatus::parse(s.as_str()), Some(s));
+        if let Some(state) = s.state() {
+            assert_eq!(MessageStatus::from(state), s);
+        }
+    }
+    assert_eq!(MessageStatus::Cancelled.state(), None);
+    assert_eq!(MessageStatus::parse("bounced"), None);
+}
+
+impl std::fmt::Display for MessageStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A column's channel, or a corrupt row.
+fn channel(s: &str) -> Result<Channel, super::StoreError> {
+    Channel::parse(s).map_err(|_| super::StoreError::Corrupt(format!("unknown channel {s:?}")))
+}
+
+/// A column's message status, or a corrupt row.
+fn status(s: &str) -> Result<MessageStatus, super::StoreError> {
+    MessageStatus::parse(s)
+        .ok_or_else(|| super::StoreError::Corrupt(format!("unknown message status {s:?}")))
+}
 
 /// A page that is still ringing, with what its messages have done so far.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +132,7 @@ pub struct RingingPage {
     /// What the page event carried (candidate, ack_due, reason).
     pub payload: serde_json::Value,
     /// Its messages: (channel, n, status, updated_at).
-    pub messages: Vec<(String, i32, String, DateTime<Utc>)>,
+    pub messages: Vec<(Channel, i32, MessageStatus, DateTime<Utc>)>,
 }
 
 /// A message to create.
@@ -43,8 +146,8 @@ pub struct NewMessage {
     pub step: String,
     /// The unit.
     pub unit: UnitId,
-    /// `push`, `sms`, `voice` or `webhook`.
-    pub channel: String,
+    /// The channel.
+    pub channel: Channel,
     /// Its number on this channel for this page, from 1.
     pub n: i32,
     /// `{incident}:{step}:{unit}:{page_no}:{channel}:{n}`.
@@ -70,8 +173,8 @@ pub struct PageMessage {
     pub step: String,
     /// The unit paged.
     pub unit: UnitId,
-    /// `push`, `sms`, `voice` or `webhook`.
-    pub channel: String,
+    /// The channel.
+    pub channel: Channel,
     /// Its number on this channel for this page, from 1.
     pub n: i32,
     /// Claimed for sending at once until this lease ends (`None`: left `pending` for a worker).
@@ -96,13 +199,13 @@ pub struct Message {
     /// The unit.
     pub unit: UnitId,
     /// The channel.
-    pub channel: String,
+    pub channel: Channel,
     /// Its number on the channel.
     pub n: i32,
     /// Its dedupe key.
     pub dedupe_key: String,
     /// Where it stands.
-    pub status: String,
+    pub status: MessageStatus,
     /// Gateway calls made.
     pub attempts: i32,
     /// When it is (or was) due.
@@ -123,9 +226,9 @@ pub struct MessageChange {
     /// The message.
     pub id: i64,
     /// The state it must be in.
-    pub from: &'static str,
+    pub from: MessageStatus,
     /// Its new state.
-    pub to: &'static str,
+    pub to: MessageStatus,
     /// When it is next due (a retry), else unchanged.
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// The error, if any (kept otherwise).
@@ -164,10 +267,10 @@ impl MessageRow {
             incident: IncidentId(self.incident_id),
             step: self.step,
             unit: UnitId(self.unit_id),
-            channel: self.channel,
+            channel: channel(&self.channel)?,
             n: self.n,
             dedupe_key: self.dedupe_key,
-            status: self.status,
+            status: status(&self.status)?,
             attempts: self.attempts,
             next_attempt_at: self.next_attempt_at.0,
             last_error: self.last_error,
@@ -198,6 +301,24 @@ pub(crate) struct PageMessageRow {
     pub n: i32,
     pub status: String,
     pub updated_at: super::types::Ts,
+}
+
+impl PageMessageRow {
+    /// Its page, and the message as the pager keeps it: (channel, n, status, updated_at).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn decode(
+        self,
+    ) -> Result<(i64, (Channel, i32, MessageStatus, DateTime<Utc>)), super::StoreError> {
+        Ok((
+            self.page_id,
+            (
+                channel(&self.channel)?,
+                self.n,
+                status(&self.status)?,
+                self.updated_at.0,
+            ),
+        ))
+    }
 }
 
 /// The columns of a [`MessageRow`], as a literal for `concat!`.

@@ -6,7 +6,9 @@
 //! follows `Incident::apply` in `dispatch/incident.rs` exactly for the fields it keeps: the
 //! status only ever advances through the lifecycle (unit paged → dispatched, accepted →
 //! acknowledged, crew progress → en route / on scene / released, release confirmed →
-//! confirmed) and an ending (closed, cancelled, false alarm) sets it and `ended_at`.
+//! confirmed) and an ending (closed, cancelled, false alarm) sets it and `ended_at`. An
+//! attached lift (`lift_attached`) sets the lift, its company, the chain and the rules version,
+//! and answers the operator's question.
 
 use super::chain::{GENESIS, link};
 use super::outbox::{NewMessage, PageMessage};
@@ -188,7 +190,7 @@ pub fn plan_paging(
                     step: m.step.clone(),
                     unit: m.unit,
                     dedupe_key: format!("{}:{}:{}", page.dedupe_key, m.channel, m.n),
-                    channel: m.channel.clone(),
+                    channel: m.channel,
                     n: m.n,
                     claim_until: m.claim_until,
                     recipient: m.recipient.clone(),
@@ -338,6 +340,15 @@ pub fn apply(row: &mut IncidentRow, e: &Event) {
         EventKind::FalseAlarm => end(row, IncidentStatus::FalseAlarm),
         EventKind::DeadlineBreached { .. } => row.breached = true,
         EventKind::NeedsOperator { .. } => row.needs_operator = true,
+        EventKind::LiftAttached { lift, chain } => {
+            row.lift = Some(lift.id);
+            row.rescue_code = Some(lift.rescue_code.to_string());
+            row.company = lift.maintainer;
+            row.chain.clone_from(&chain.chain.name);
+            row.rules_version.clone_from(&chain.rules_version.0);
+            row.lift_unresolved = false;
+            row.needs_operator = false;
+        }
         _ => {}
     }
 }

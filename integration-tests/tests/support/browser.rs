@@ -22,10 +22,8 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium session, or `None` (with a notice) when
     /// `LIFTRESCUE_TEST_CHROMEDRIVER` is unset.
     pub async fn start() -> Option<Browser> {
-        let Ok(driver) = std::env::var("LIFTRESCUE_TEST_CHROMEDRIVER") else {
-            println!("skipping the browser test: LIFTRESCUE_TEST_CHROMEDRIVER is unset");
-            return None;
-        };
+        let driver =
+            liftrescue::telemetry::test_service("browser", "LIFTRESCUE_TEST_CHROMEDRIVER")?;
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             l.local_addr().expect("its address").port()

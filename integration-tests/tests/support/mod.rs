@@ -9,6 +9,7 @@ pub mod process;
 use liftrescue::config::Settings;
 use liftrescue::demo::RegionSpec;
 use liftrescue::store::{Role, Store};
+use liftrescue::telemetry::test_service;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,10 +17,8 @@ use std::sync::Arc;
 /// The engines a test runs on: SQLite always, PostgreSQL when configured.
 pub fn engines() -> Vec<&'static str> {
     let mut v = vec!["sqlite"];
-    if std::env::var_os("LIFTRESCUE_TEST_DATABASE_URL").is_some() {
+    if test_service("PostgreSQL", "LIFTRESCUE_TEST_DATABASE_URL").is_some() {
         v.push("postgres");
-    } else {
-        println!("skipping PostgreSQL: LIFTRESCUE_TEST_DATABASE_URL is unset");
     }
     v
 }
@@ -246,4 +245,19 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// A P100 alarm packet (alarm type 1, checksum good), as a cabin phone's gateway relays it.
+pub const P100_ALARM: &str = "18123456782D";
+
+/// The telephony gateway relays an alarm call from `caller`; returns the incident it opened or
+/// joined (an unregistered caller's alarm is kept, in an incident whose lift is unresolved).
+pub async fn cabin_phone_alarm(gateway: &Api, caller: &str, call_id: &str) -> i64 {
+    let call = serde_json::json!({"caller": caller, "call_id": call_id, "digits": P100_ALARM,
+                                  "protocol": "P100", "voice_open": true});
+    let (status, body) = gateway.post("/api/v1/intake/phone", call).await;
+    assert_eq!(status, 202, "{body}");
+    body["incident_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no incident id: {body}"))
 }

@@ -1,5 +1,6 @@
 //! Scenario tests: each reads as a story, with a controlled clock and no Tokio.
 
+mod attach;
 mod lifecycle;
 mod paging;
 mod record;
@@ -348,4 +349,27 @@ pub fn started(events: &[Event]) -> Vec<String> {
 
 pub fn kinds(events: &[Event]) -> Vec<&'static str> {
     events.iter().map(|e| e.kind.name()).collect()
+}
+
+/// Text written for people: no Rust `Debug` output (`RescueCode("…")`, `Some(…)`, `{ … }`)
+/// and no CamelCase enum names (`CabinPhone`, `Iot`).
+pub fn assert_in_words(text: &str) {
+    for debug in [
+        "(\"",
+        "RescueCode(",
+        "Phone(",
+        "Device(",
+        "Some(",
+        "None",
+        "{ ",
+        " }",
+    ] {
+        assert!(!text.contains(debug), "Debug text `{debug}` in: {text}");
+    }
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        let camel = word.char_indices().skip(1).any(|(i, c)| {
+            c.is_uppercase() && word[i..].chars().nth(1).is_some_and(char::is_lowercase)
+        }) && word.chars().any(char::is_lowercase);
+        assert!(!camel && word != "Iot", "enum name `{word}` in: {text}");
+    }
 }

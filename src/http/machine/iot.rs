@@ -290,7 +290,7 @@ fn envelope_error(source: &str, e: IotError) -> ApiError {
     }
 }
 
-/// Commits one decoded event under `{source}/{alarm_id}`; evidence links go into the text.
+/// Commits one decoded event under `{source}/{alarm_id}` ([`Decoded::into_alarm`]).
 async fn accept(
     state: &AppState,
     source: &str,
@@ -298,14 +298,9 @@ async fn accept(
     decoded: Decoded,
     now: DateTime<Utc>,
 ) -> Result<EventResult, ApiError> {
-    let Decoded {
-        mut alarm,
-        code,
-        mapped,
-        evidence,
-    } = decoded;
-    if !mapped {
-        let alarm_id = alarm.source_alarm_id.as_str();
+    if !decoded.mapped {
+        let alarm_id = decoded.alarm.source_alarm_id.as_str();
+        let code = decoded.code;
         tracing::info!(
             source,
             code,
@@ -313,12 +308,7 @@ async fn accept(
             "unmapped fault code: kept as a named fault"
         );
     }
-    alarm.source_alarm_id = format!("{source}/{}", alarm.source_alarm_id);
-    if !evidence.is_empty() {
-        alarm.description = format!("{}\nevidence: {}", alarm.description, evidence.join(" "))
-            .trim_start()
-            .to_owned();
-    }
+    let alarm = decoded.into_alarm(source);
     let receipt = state.inbox.accept(&alarm, now).await?;
     state
         .metrics

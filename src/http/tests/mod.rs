@@ -75,7 +75,7 @@ impl Harness {
         let (desk, _task) = desk::spawn(world.state, Sink(store.clone()), Clock::starting_at(t0()));
         let inbox = Inbox::new(store.clone(), Duration::from_secs(2));
         tokio::spawn(crate::service::inbox::pump(inbox.clone(), desk.clone()));
-        let (paging, _tasks) = crate::delivery::spawn(
+        let (paging, _tasks) = crate::paging::spawn(
             &settings.notify,
             store.clone(),
             desk.clone(),

@@ -47,7 +47,7 @@ fn unit(row: &mut Row) -> Option<Unit> {
     let on_duty = row.optional("on_duty", parse_bool);
     let fix = fix(row);
     let contact_plan = row.optional("contact_plan", |s| {
-        crate::notify::ContactPlan::parse(s).map(|_| s.to_owned())
+        crate::paging::policy::ContactPlan::parse(s).map(|_| s.to_owned())
     });
     Some(Unit {
         id: UnitId(id?),

@@ -164,7 +164,7 @@ macro_rules! append_ops {
                                 .push_bind(m.incident.0)
                                 .push_bind(m.step.clone())
                                 .push_bind(m.unit.0)
-                                .push_bind(m.channel.clone())
+                                .push_bind(m.channel.as_str())
                                 .push_bind(m.n)
                                 .push_bind(m.dedupe_key.clone())
                                 .push_bind(status)

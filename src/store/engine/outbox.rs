@@ -10,8 +10,8 @@ macro_rules! outbox_ops {
             use $crate::domain::{IncidentId, UnitId};
             use $crate::store::StoreError;
             use $crate::store::outbox::{
-                Message, MessageChange, MessageRow, NewMessage, PageMessageRow, PageRow,
-                RingingPage, sql,
+                Channel, Message, MessageChange, MessageRow, MessageStatus, NewMessage,
+                PageMessageRow, PageRow, RingingPage, sql,
             };
             use $crate::store::rows::from_json;
             use $crate::store::types::Ts;
@@ -41,12 +41,8 @@ macro_rules! outbox_ops {
                         .await?;
                     let mut by_page: BTreeMap<i64, Vec<_>> = BTreeMap::new();
                     for m in messages {
-                        by_page.entry(m.page_id).or_default().push((
-                            m.channel,
-                            m.n,
-                            m.status,
-                            m.updated_at.0,
-                        ));
+                        let (page, message) = m.decode()?;
+                        by_page.entry(page).or_default().push(message);
                     }
                     pages
                         .into_iter()
@@ -73,8 +69,8 @@ macro_rules! outbox_ops {
                     let mut made = Vec::new();
                     for m in new {
                         let (status, attempts) = match m.claim_until {
-                            Some(_) => ("sending", 1),
-                            None => ("pending", 0),
+                            Some(_) => (MessageStatus::Sending, 1),
+                            None => (MessageStatus::Pending, 0),
                         };
                         let insert = if $engine == "postgres" {
                             sql::INSERT_MESSAGE_POSTGRES
@@ -86,10 +82,10 @@ macro_rules! outbox_ops {
                             .bind(m.incident.0)
                             .bind(&m.step)
                             .bind(m.unit.0)
-                            .bind(&m.channel)
+                            .bind(m.channel.as_str())
                             .bind(m.n)
                             .bind(&m.dedupe_key)
-                            .bind(status)
+                            .bind(status.as_str())
                             .bind(attempts)
                             .bind(Ts(m.at))
                             .bind(m.claim_until.map(Ts))
@@ -105,7 +101,7 @@ macro_rules! outbox_ops {
 
                 pub(crate) async fn claim_messages_tx(
                     &self,
-                    channel: &str,
+                    channel: Channel,
                     now: DateTime<Utc>,
                     lease_until: DateTime<Utc>,
                     limit: i64,
@@ -119,7 +115,7 @@ macro_rules! outbox_ops {
                     let rows: Vec<MessageRow> = sqlx::query_as(claim)
                         .bind(Ts(now))
                         .bind(Ts(lease_until))
-                        .bind(channel)
+                        .bind(channel.as_str())
                         .bind(limit.max(0))
                         .fetch_all(&mut *tx)
                         .await?;
@@ -130,13 +126,13 @@ macro_rules! outbox_ops {
                 pub(crate) async fn change_message_tx(
                     &self,
                     c: &MessageChange,
-                    reached_by: Option<(i64, &str)>,
+                    reached_by: Option<(i64, Channel)>,
                 ) -> Result<bool, StoreError> {
                     let mut tx = self.pool.begin_with($begin).await?;
                     let done = sqlx::query(sql::CHANGE_MESSAGE)
                         .bind(c.id)
-                        .bind(c.from)
-                        .bind(c.to)
+                        .bind(c.from.as_str())
+                        .bind(c.to.as_str())
                         .bind(c.next_attempt_at.map(Ts))
                         .bind(c.error.as_deref())
                         .bind(c.gateway_ref.as_deref())
@@ -148,7 +144,7 @@ macro_rules! outbox_ops {
                     if let (true, Some((page, channel))) = (done, reached_by) {
                         sqlx::query(sql::PAGE_REACHED_BY)
                             .bind(page)
-                            .bind(channel)
+                            .bind(channel.as_str())
                             .execute(&mut *tx)
                             .await?;
                     }
@@ -158,12 +154,12 @@ macro_rules! outbox_ops {
 
                 pub(crate) async fn due_count_q(
                     &self,
-                    channel: &str,
+                    channel: Channel,
                     now: DateTime<Utc>,
                 ) -> Result<i64, StoreError> {
                     Ok(sqlx::query_scalar(sql::DUE_COUNT)
                         .bind(Ts(now))
-                        .bind(channel)
+                        .bind(channel.as_str())
                         .fetch_one(&self.pool)
                         .await?)
                 }
@@ -189,12 +185,12 @@ macro_rules! outbox_ops {
 
                 pub(crate) async fn find_message_q(
                     &self,
-                    channel: &str,
+                    channel: Channel,
                     key_or_ref: &str,
                 ) -> Result<Option<Message>, StoreError> {
                     for q in [sql::MESSAGE_BY_KEY, sql::MESSAGE_BY_REF] {
                         let row: Option<MessageRow> = sqlx::query_as(q)
-                            .bind(channel)
+                            .bind(channel.as_str())
                             .bind(key_or_ref)
                             .fetch_optional(&self.pool)
                             .await?;

@@ -288,7 +288,7 @@ macro_rules! store_trait {
 
                 async fn claim_messages(
                     &self,
-                    channel: &str,
+                    channel: $crate::store::outbox::Channel,
                     now: DateTime<Utc>,
                     lease_until: DateTime<Utc>,
                     limit: i64,
@@ -300,14 +300,14 @@ macro_rules! store_trait {
                 async fn change_message(
                     &self,
                     change: &$crate::store::outbox::MessageChange,
-                    reached_by: Option<(i64, &str)>,
+                    reached_by: Option<(i64, $crate::store::outbox::Channel)>,
                 ) -> Result<bool, StoreError> {
                     self.change_message_tx(change, reached_by).await
                 }
 
                 async fn due_count(
                     &self,
-                    channel: &str,
+                    channel: $crate::store::outbox::Channel,
                     now: DateTime<Utc>,
                 ) -> Result<i64, StoreError> {
                     self.due_count_q(channel, now).await
@@ -323,7 +323,7 @@ macro_rules! store_trait {
 
                 async fn find_message(
                     &self,
-                    channel: &str,
+                    channel: $crate::store::outbox::Channel,
                     key_or_ref: &str,
                 ) -> Result<Option<$crate::store::outbox::Message>, StoreError> {
                     self.find_message_q(channel, key_or_ref).await

@@ -85,10 +85,7 @@ impl TestDb {
 
     /// A store on a new PostgreSQL database, or `None` when the suite has no server.
     pub async fn postgres() -> Option<TestDb> {
-        let Ok(admin) = std::env::var(PG_URL_VAR) else {
-            eprintln!("skipping PostgreSQL: {PG_URL_VAR} is unset");
-            return None;
-        };
+        let admin = crate::telemetry::test_service("PostgreSQL", PG_URL_VAR)?;
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::connect(&admin)
             .await

@@ -9,7 +9,7 @@ use crate::dispatch::CrewAction;
 use crate::dispatch::tests::{M_NEAR, t0};
 use crate::domain::IncidentId;
 use crate::store::JsonText;
-use crate::store::outbox::{MessageChange, NewMessage, RingingPage};
+use crate::store::outbox::{Channel, MessageChange, MessageStatus, NewMessage, RingingPage};
 use chrono::TimeDelta;
 
 fn message(p: &RingingPage, channel: &str, n: i32, claim: bool) -> NewMessage {
@@ -18,7 +18,7 @@ fn message(p: &RingingPage, channel: &str, n: i32, claim: bool) -> NewMessage {
         incident: p.incident,
         step: p.step.clone(),
         unit: p.unit,
-        channel: channel.into(),
+        channel: Channel::parse(channel).unwrap(),
         n,
         dedupe_key: format!(
             "{}:{}:{}:{}:{channel}:{n}",
@@ -62,7 +62,7 @@ conformance!(
             .await
             .unwrap();
         assert_eq!(made.len(), 2);
-        assert_eq!(made[0].status, "pending");
+        assert_eq!(made[0].status, MessageStatus::Pending);
         assert_eq!((made[1].status.as_str(), made[1].attempts), ("sending", 1));
         let again = s
             .insert_messages(&[message(&page, "sms", 1, false)])
@@ -126,8 +126,8 @@ conformance!(
         let now = t0() + TimeDelta::seconds(1);
         let lease = now + TimeDelta::seconds(15);
         let (a, b) = tokio::join!(
-            s.claim_messages("sms", now, lease, 4),
-            other.claim_messages("sms", now, lease, 4)
+            s.claim_messages(Channel::Sms, now, lease, 4),
+            other.claim_messages(Channel::Sms, now, lease, 4)
         );
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.len() + b.len(), 6, "every due message claimed");
@@ -136,13 +136,13 @@ conformance!(
         ids.dedup();
         assert_eq!(ids.len(), 6, "no message claimed twice");
         assert!(
-            s.claim_messages("sms", now, lease, 10)
+            s.claim_messages(Channel::Sms, now, lease, 10)
                 .await
                 .unwrap()
                 .is_empty()
         );
         assert!(
-            s.claim_messages("push", now, lease, 10)
+            s.claim_messages(Channel::Push, now, lease, 10)
                 .await
                 .unwrap()
                 .is_empty()
@@ -151,8 +151,8 @@ conformance!(
         let m = &a[0];
         let sent = MessageChange {
             id: m.id,
-            from: "sending",
-            to: "sent",
+            from: MessageStatus::Sending,
+            to: MessageStatus::Sent,
             next_attempt_at: None,
             error: None,
             gateway_ref: Some("gw-77".into()),
@@ -163,19 +163,32 @@ conformance!(
             !s.change_message(&sent, None).await.unwrap(),
             "finished once"
         );
-        let found = s.find_message("sms", "gw-77").await.unwrap().unwrap();
+        let found = s
+            .find_message(Channel::Sms, "gw-77")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((found.id, found.status.as_str()), (m.id, "sent"));
-        let by_key = s.find_message("sms", &m.dedupe_key).await.unwrap().unwrap();
+        let by_key = s
+            .find_message(Channel::Sms, &m.dedupe_key)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(by_key.id, m.id);
-        assert!(s.find_message("voice", "gw-77").await.unwrap().is_none());
+        assert!(
+            s.find_message(Channel::Voice, "gw-77")
+                .await
+                .unwrap()
+                .is_none()
+        );
         let delivered = MessageChange {
-            from: "sent",
-            to: "delivered",
+            from: MessageStatus::Sent,
+            to: MessageStatus::Delivered,
             gateway_ref: None,
             ..sent.clone()
         };
         assert!(
-            s.change_message(&delivered, Some((page.id, "sms")))
+            s.change_message(&delivered, Some((page.id, Channel::Sms)))
                 .await
                 .unwrap()
         );
@@ -188,8 +201,8 @@ conformance!(
         // A retry goes back to pending with its next time; a claim whose lease ran out fails.
         let retry = MessageChange {
             id: a[1].id,
-            from: "sending",
-            to: "pending",
+            from: MessageStatus::Sending,
+            to: MessageStatus::Pending,
             next_attempt_at: Some(now + TimeDelta::seconds(2)),
             error: Some("HTTP 503".into()),
             gateway_ref: None,
@@ -197,20 +210,23 @@ conformance!(
         };
         assert!(s.change_message(&retry, None).await.unwrap());
         assert!(
-            s.claim_messages("sms", now, lease, 10)
+            s.claim_messages(Channel::Sms, now, lease, 10)
                 .await
                 .unwrap()
                 .is_empty()
         );
         let later = now + TimeDelta::seconds(2);
-        let again = s.claim_messages("sms", later, lease, 10).await.unwrap();
+        let again = s
+            .claim_messages(Channel::Sms, later, lease, 10)
+            .await
+            .unwrap();
         assert_eq!((again.len(), again[0].attempts), (1, 2));
         let expired = s
             .expire_sends(lease + TimeDelta::seconds(1), "outcome unknown")
             .await
             .unwrap();
         assert_eq!(expired.len(), 5, "every claim still sending");
-        assert!(expired.iter().all(|m| m.status == "failed"
+        assert!(expired.iter().all(|m| m.status == MessageStatus::Failed
             && m.last_error.as_deref() == Some("outcome unknown")));
         let all = s.incident_messages(page.incident).await.unwrap();
         assert_eq!(all.len(), 6);
@@ -237,7 +253,7 @@ conformance!(
             incident: IncidentId(1),
             step: step.clone(),
             unit,
-            channel: channel.into(),
+            channel: Channel::parse(channel).unwrap(),
             n: 1,
             claim_until: claim.then(|| t0() + TimeDelta::seconds(15)),
             recipient: "+8613800000001".into(),
@@ -284,7 +300,7 @@ conformance!(
         );
         let claimed = s
             .claim_messages(
-                "sms",
+                Channel::Sms,
                 t0() + TimeDelta::seconds(1),
                 t0() + TimeDelta::seconds(20),
                 10,

@@ -35,20 +35,6 @@ pub enum State {
 }
 
 impl State {
-    /// The state named `status` in the outbox's `status` column; `None` for `cancelled` (a
-    /// message never sent has no delivery state) or anything else.
-    pub fn parse(status: &str) -> Option<State> {
-        [
-            Self::Pending,
-            Self::Sending,
-            Self::Sent,
-            Self::Delivered,
-            Self::Failed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == status)
-    }
-
     /// The name used in the outbox's `status` column.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -229,20 +215,6 @@ mod tests {
             retryable,
             error: "HTTP 503".into(),
         }
-    }
-
-    #[test]
-    fn a_state_reads_back_from_its_column_name() {
-        for s in [
-            State::Pending,
-            State::Sending,
-            State::Sent,
-            State::Delivered,
-            State::Failed,
-        ] {
-            assert_eq!(State::parse(s.as_str()), Some(s));
-        }
-        assert_eq!(State::parse("cancelled"), None);
     }
 
     #[test]

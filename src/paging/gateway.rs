@@ -14,8 +14,8 @@
 use super::push::Vapid;
 use super::settings::{HttpGatewaySettings, NotifySettings, WebhookSettings, shown_url};
 use crate::intake::iot::signature;
-use crate::notify::message::FIELDS;
-use crate::notify::{Channel, Outcome};
+use crate::paging::policy::message::FIELDS;
+use crate::paging::policy::{Channel, Outcome};
 use crate::store::Store;
 use crate::store::outbox::Message;
 use chrono::{DateTime, Utc};
@@ -229,12 +229,11 @@ impl Gateways {
     /// Puts `m` on the wire and says what came of it. Never takes longer than the deadline.
     pub async fn send(&self, m: &Message, now: DateTime<Utc>) -> SendResult {
         let call = async {
-            match Channel::parse(&m.channel) {
-                Ok(Channel::Sms) => self.templated(self.sms.as_ref(), m, "sms").await,
-                Ok(Channel::Voice) => self.templated(self.voice.as_ref(), m, "voice").await,
-                Ok(Channel::Webhook) => self.webhook(m, now).await,
-                Ok(Channel::Push) => self.push(m, now).await,
-                Err(e) => permanent(e.to_string()),
+            match m.channel {
+                Channel::Sms => self.templated(self.sms.as_ref(), m, "sms").await,
+                Channel::Voice => self.templated(self.voice.as_ref(), m, "voice").await,
+                Channel::Webhook => self.webhook(m, now).await,
+                Channel::Push => self.push(m, now).await,
             }
         };
         match tokio::time::timeout(self.deadline, call).await {
@@ -400,7 +399,7 @@ impl Gateways {
 /// replaces an earlier push the phone has not fetched yet.
 fn topic(key: &str) -> String {
     use sha2::Digest;
-    let page = crate::notify::AttemptKey::parse(key)
+    let page = crate::paging::policy::AttemptKey::parse(key)
         .map_or_else(|| key.to_owned(), |k| k.page.dedupe_key());
     let digest = sha2::Sha256::digest(page.as_bytes());
     hex::encode(&digest[..16])
@@ -478,7 +477,7 @@ fn refusal(g: &HttpGatewaySettings, answer: &[u8]) -> Option<String> {
         format!("{} in its answer", g.ok_pointer)
     };
     Some(format!(
-        "the gateway refused the message ({at} is not {:?}): {}",
+        "the gateway refused the message ({at} is not \"{}\"): {}",
         g.ok_value,
         said.trim()
     ))

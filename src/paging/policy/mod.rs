@@ -4,12 +4,12 @@
 //! # Where this sits
 //!
 //! ```text
-//! desk ─> event log + outbox row (one per page, same transaction) ─> delivery workers ─> gateways
-//!                                                                     (SMS, voice, push, webhook)
+//! desk ─> event log + outbox row (one per page, same transaction) ─> paging workers ─> gateways
+//!                                                                    (SMS, voice, push, webhook)
 //! ```
 //!
 //! The store writes one outbox row per `UnitPaged` event in the same append as the event, keyed
-//! `"{incident}:{step}:{unit}:{page_no}"`. Delivery workers (not here) take due rows, decide with
+//! `"{incident}:{step}:{unit}:{page_no}"`. The workers around this module (`paging`) take due rows, decide with
 //! the functions in this module, call a gateway, and record the result. This module is that
 //! decision part, and it is pure: no network, no database, no clock reads, no tokio. Time comes in
 //! as `now`, randomness (backoff jitter) as a number the caller draws. That keeps every

@@ -8,9 +8,9 @@
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::machine::iot::{check_signed, read_body};
-use crate::delivery::{ReceiptError, ReceiptResult, ReceiptStatus};
 use crate::domain::IncidentId;
-use crate::notify::Channel;
+use crate::paging::policy::Channel;
+use crate::paging::{ReceiptError, ReceiptResult, ReceiptStatus};
 use crate::service::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -221,9 +221,9 @@ pub async fn messages(
             message: m.dedupe_key,
             unit: m.unit.0,
             step: m.step,
-            channel: m.channel,
+            channel: m.channel.as_str().to_owned(),
             n: m.n,
-            status: m.status,
+            status: m.status.as_str().to_owned(),
             attempts: m.attempts,
             next_attempt_at: m.next_attempt_at,
             last_error: m.last_error,
@@ -298,7 +298,7 @@ pub async fn put_push_subscription(
         message: why.to_owned(),
         field: Some("endpoint".into()),
     };
-    let endpoint = crate::delivery::push::endpoint(&s.endpoint, push.allow_private_endpoints)
+    let endpoint = crate::paging::push::endpoint(&s.endpoint, push.allow_private_endpoints)
         .map_err(|why| bad(&why))?;
     for (field, v) in [("keys.p256dh", &s.keys.p256dh), ("keys.auth", &s.keys.auth)] {
         if v.is_empty() || v.len() > 200 {

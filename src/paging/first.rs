@@ -11,7 +11,7 @@
 
 use super::Paging;
 use crate::domain::{Alarm, Event, EventKind, IncidentId, Lift, UnitId};
-use crate::notify::{self, Channel, DeliveryLog, PageRef};
+use crate::paging::policy::{self, Channel, DeliveryLog, PageRef};
 use crate::store::JsonText;
 use crate::store::outbox::{Message, PageMessage};
 use std::collections::{HashMap, HashSet};
@@ -29,7 +29,7 @@ impl Paging {
         let units = {
             let d = i.directory.lock().unwrap_or_else(|p| p.into_inner());
             match d.read {
-                Some(t) if now - t <= super::UNITS_FRESH => d.units.clone(),
+                Some(t) if now - t <= super::pager::UNITS_FRESH => d.units.clone(),
                 _ => return Vec::new(),
             }
         };
@@ -82,7 +82,7 @@ impl Paging {
                 page_no: 1,
             };
             let log = DeliveryLog::new(page.clone());
-            let attempts = notify::due_attempts(&plan, e.at, e.at, ack_due, &log);
+            let attempts = policy::due_attempts(&plan, e.at, e.at, ack_due, &log);
             if attempts.is_empty() {
                 continue;
             }
@@ -100,7 +100,7 @@ impl Paging {
                     incident: id,
                     step: step.clone(),
                     unit: unit.id,
-                    channel: a.channel.as_str().to_owned(),
+                    channel: a.channel,
                     n: i32::try_from(a.n).unwrap_or(i32::MAX),
                     claim_until: slot.as_ref().map(|_| self.lease_until(now)),
                     recipient: self.recipient(a.channel, unit.id, unit.phone.as_ref()),

@@ -3,7 +3,7 @@
 use super::*;
 use crate::domain::{Actor, AdminCode, LatLon, LiftFlags, LiftId, RegistrationCode};
 use crate::index::Candidate;
-use crate::notify::sms::{SMS_GSM_LIMIT, SMS_UCS2_LIMIT, sms_limit, sms_units};
+use crate::paging::policy::sms::{SMS_GSM_LIMIT, SMS_UCS2_LIMIT, sms_limit, sms_units};
 
 fn at(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_767_225_600 + secs, 0).unwrap()
