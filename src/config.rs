@@ -186,6 +186,7 @@ impl Settings {
             "TEST_MQTT_URL",
             "TEST_CHROMEDRIVER",
             "TEST_CHROMIUM",
+            "TEST_REQUIRE_SERVICES",
             "BENCH_MQTT_URL",
             "BENCH_MQTT_RATE",
             "BENCH_DATABASE_URL",
