@@ -127,6 +127,11 @@ def before_call(context, case, kwargs):
         headers["Authorization"] = f"Bearer {token}"
     if not isinstance(case.body, (NotSet, bytes)) and case.media_type == "application/json":
         case.body = _integers_as_integers(_no_future_times(case.body))
+        # Generated extra headers may include a `Content-Type` of their own; the document's
+        # body is JSON, so a valid request says so.
+        for name in [n for n in headers if n.lower() == "content-type"]:
+            del headers[name]
+        headers["Content-Type"] = "application/json"
     _cross_field_rules(case)
     names = {p.get("name") for p in definition.get("parameters", []) if p.get("in") == "header"}
     if "X-Liftrescue-Signature" in names:
