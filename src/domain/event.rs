@@ -318,6 +318,21 @@ pub enum EventKind {
     Cancelled,
     /// A false alarm; the reason is the event's reason.
     FalseAlarm,
+    /// The running rules were replaced (`SIGHUP` or `POST /api/v1/rules/reload`): incidents
+    /// opened from here on use `to`; open incidents keep the chain they snapshotted. Not about
+    /// an incident. Replaying it changes no state: a restart loads the rules from their source.
+    RulesReloaded {
+        /// The version that was running.
+        #[schema(value_type = String)]
+        from: RulesVersion,
+        /// The version running from now on.
+        #[schema(value_type = String)]
+        to: RulesVersion,
+        /// `built-in`, or the rules folder's path.
+        source: String,
+        /// Who asked: `signal` (SIGHUP), or the admin token's label.
+        by: String,
+    },
 }
 
 impl EventKind {
@@ -349,6 +364,7 @@ impl EventKind {
             Self::Closed { .. } => "closed",
             Self::Cancelled => "cancelled",
             Self::FalseAlarm => "false_alarm",
+            Self::RulesReloaded { .. } => "rules_reloaded",
         }
     }
 }
