@@ -113,17 +113,6 @@ pub enum Input {
     Rules(RulesSwap, oneshot::Sender<Result<Vec<Event>, DeskError>>),
 }
 
-/// New rules for the desk, with where they were read and who asked, for the record.
-#[derive(Debug)]
-pub struct RulesSwap {
-    /// The checked rules.
-    pub rules: std::sync::Arc<crate::rules::RuleSet>,
-    /// `built-in`, or the folder's path.
-    pub source: String,
-    /// `signal`, or the admin token's label.
-    pub by: String,
-}
-
 /// A piece of alarm equipment with a fault, for the operator's list.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct EquipmentFault {
@@ -251,17 +240,6 @@ impl DeskHandle {
             .await
             .map_err(|_| DeskError::Stopped)
     }
-    /// Replaces the rules for incidents opened from now on, in order with every other command:
-    /// the `rules_reloaded` event is appended first, then the rules are swapped; open incidents
-    /// keep the chain they snapshotted. No events (and no swap) when the version is the same.
-    pub async fn swap_rules(&self, swap: RulesSwap) -> Result<Vec<Event>, DeskError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Input::Rules(swap, reply))
-            .await
-            .map_err(|_| DeskError::Stopped)?;
-        rx.await.map_err(|_| DeskError::Stopped)?
-    }
     /// Hands registry edits of units to the desk.
     pub async fn register_units(&self, units: Vec<Unit>) -> Result<(), DeskError> {
         self.tx
@@ -387,27 +365,6 @@ impl<S: EventSink> Desk<S> {
         }
     }
 
-    /// New rules: decide the record of it, append it, then swap.
-    async fn swap_rules(&mut self, swap: RulesSwap) -> Result<Vec<Event>, DeskError> {
-        let now = self.clock.now();
-        let decided =
-            crate::dispatch::rules_reloaded(&self.state, &swap.rules, &swap.source, &swap.by, now);
-        let events: Vec<Event> = decided.into_iter().collect();
-        if events.is_empty() {
-            return Ok(events);
-        }
-        self.sink
-            .append(&events)
-            .await
-            .map_err(|e| DeskError::Log(format!("{e:#}")))?;
-        self.state.rules = swap.rules;
-        for e in &events {
-            apply(&mut self.state, e);
-            let _ = self.feed.send(e.clone());
-        }
-        Ok(events)
-    }
-
     /// One command: decide, append, apply, publish.
     async fn step(&mut self, cmd: Command) -> Result<Vec<Event>, DeskError> {
         let events = decide(&self.state, cmd, self.clock.now())?;
@@ -450,6 +407,9 @@ async fn sleep_until(at: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+mod rules;
+pub use rules::RulesSwap;
 
 #[cfg(test)]
 mod tests;
