@@ -98,6 +98,11 @@ async fn serve_in_an_empty_folder_runs_on_the_built_in_rules_and_pages_an_alarm(
             ("LIFTRESCUE_SEED_DEMO", "false"),
         ];
         let server = ServeProcess::start_in(&folder, &env);
+        assert!(
+            server.announced.contains("rules built-in"),
+            "{}",
+            server.announced
+        );
         let api = Api::new(
             &server.base,
             &token(store.as_ref(), Role::Operator, None).await,

@@ -348,16 +348,17 @@ pub async fn run(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    run_announced(settings, listener, || {}, shutdown).await
+    run_announced(settings, listener, |_| {}, shutdown).await
 }
 
 /// [`run`], calling `ready` once the service has started (rules loaded, database open, desk
 /// recovered) and the HTTP server is taking requests: what `serve` announces, so nobody is told
-/// it listens when it is about to fail.
+/// it listens when it is about to fail. It gets the started service's state (e.g. to say which
+/// rules run).
 pub async fn run_announced(
     settings: Settings,
     listener: std::net::TcpListener,
-    ready: impl FnOnce(),
+    ready: impl FnOnce(&AppState),
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut settings = settings;
@@ -374,7 +375,7 @@ pub async fn run_announced(
     let reloads = tokio::spawn(rules::reload_on_hangup(service.state.clone(), hangup));
     let server =
         crate::http::server(listener, service.state.clone()).context("start the HTTP server")?;
-    ready();
+    ready(&service.state);
     let handle = server.handle();
     let server = tokio::spawn(server);
     shutdown.await;

@@ -9,6 +9,8 @@ pub struct ServeProcess {
     pub child: Child,
     /// `http://127.0.0.1:PORT`
     pub base: String,
+    /// The line it announced itself with (address, database, rules).
+    pub announced: String,
 }
 
 /// Runs `liftrescue ARGS` with `env` and waits for it; (exit code, stdout, stderr).
@@ -56,7 +58,11 @@ impl ServeProcess {
             .find(|w| w.starts_with("http://"))
             .unwrap_or_else(|| panic!("no address in {first:?}"))
             .to_owned();
-        ServeProcess { child, base }
+        ServeProcess {
+            child,
+            base,
+            announced: first,
+        }
     }
 
     /// SIGKILL: no drain, no goodbye.
