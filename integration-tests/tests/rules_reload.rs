@@ -99,7 +99,7 @@ async fn serve_in_an_empty_folder_runs_on_the_built_in_rules_and_pages_an_alarm(
         ];
         let server = ServeProcess::start_in(&folder, &env);
         assert!(
-            server.announced.contains("rules built-in"),
+            server.announced.contains("the built-in rules"),
             "{}",
             server.announced
         );

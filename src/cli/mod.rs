@@ -193,7 +193,10 @@ fn demo(dir: Option<&Path>, lifts: usize) -> ExitCode {
 fn rules_check(dir: Option<&Path>) -> ExitCode {
     let source = RulesSource::choose(dir);
     if dir.is_none() {
-        eprintln!("checking the {source} rules (what `serve` runs with no `rules_dir` set here)");
+        eprintln!(
+            "checking {} (what `serve` runs here with no `rules_dir` set)",
+            source.described()
+        );
     }
     match source.load() {
         Ok(set) => {

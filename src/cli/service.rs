@@ -91,8 +91,8 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
             out,
-            "liftrescue listening on http://{addr}  (database {database}, rules {})",
-            state.rules
+            "liftrescue listening on http://{addr}  (database {database}, {})",
+            state.rules.described()
         );
         let _ = writeln!(
             out,

@@ -49,6 +49,14 @@ impl RulesSource {
         }
     }
 
+    /// `the built-in rules` or ``the rules folder `DIR` ``, for sentences.
+    pub fn described(&self) -> String {
+        match self {
+            RulesSource::BuiltIn => "the built-in rules".into(),
+            RulesSource::Folder(dir) => format!("the rules folder `{}`", dir.display()),
+        }
+    }
+
     /// Reads, parses and checks the rules; every problem is returned.
     pub fn load(&self) -> Result<RuleSet, Vec<RulesError>> {
         match self {

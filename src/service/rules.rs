@@ -23,7 +23,8 @@ pub fn describe(source: &RulesSource, errors: &[RulesError]) -> String {
     let n = errors.len();
     let s = if n == 1 { "" } else { "s" };
     format!(
-        "the rules in {source} have {n} error{s}:\n{}",
+        "{}: {n} error{s}:\n{}",
+        source.described(),
         lines.join("\n")
     )
 }
@@ -36,7 +37,8 @@ pub fn load_at_start(source: &RulesSource) -> anyhow::Result<RuleSet> {
     tracing::info!(
         rules = %source,
         version = %rules.version,
-        "dispatch rules: {source}, version {}",
+        "dispatch rules: {}, version {}",
+        source.described(),
         rules.version.short()
     );
     Ok(rules)
@@ -62,7 +64,7 @@ pub struct Reloaded {
 #[derive(Debug, thiserror::Error)]
 pub enum ReloadError {
     /// The rules read have errors (every one is here); the running rules stay.
-    #[error("{}; the running rules stay", describe(.origin, .errors))]
+    #[error("the running rules stay: {}", describe(.origin, .errors))]
     Invalid {
         /// Where they were read.
         origin: RulesSource,
@@ -114,7 +116,8 @@ pub async fn reload(state: &AppState, by: &str) -> Result<Reloaded, ReloadError>
                 to.short()
             ),
             RulesSource::Folder(_) => format!(
-                "the rules in {source} are the running version {}: nothing to reload",
+                "{} holds the running version {}: nothing to reload",
+                source.described(),
                 to.short()
             ),
         };
@@ -155,7 +158,7 @@ pub async fn reload_on_hangup(state: AppState, mut hangup: tokio::signal::unix::
                 "SIGHUP: {}",
                 r.message
             ),
-            Err(e) => tracing::error!("SIGHUP: rules reload refused: {e}"),
+            Err(e) => tracing::error!("SIGHUP: rules reload refused; {e}"),
         }
     }
 }
