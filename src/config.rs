@@ -100,8 +100,9 @@ pub struct Settings {
     pub listen: String,
     /// `sqlite:PATH` (embedded, created if missing) or `postgres://user@host/db`.
     pub database_url: String,
-    /// The dispatch rules folder.
-    pub rules_dir: PathBuf,
+    /// The dispatch rules folder. Unset: `./dispatch-rules` if there is one in the working
+    /// folder, else the rules built into the binary. A folder named here must exist.
+    pub rules_dir: Option<PathBuf>,
     /// Load the synthetic Yuzhong region when the registry has no lifts.
     pub seed_demo: bool,
     /// The region's centre (WGS-84), the origin of the nearest-unit index's projection.
@@ -124,7 +125,7 @@ impl Default for Settings {
         Settings {
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite:liftrescue.db".into(),
-            rules_dir: "dispatch-rules".into(),
+            rules_dir: None,
             seed_demo: true,
             region_centre: crate::demo::YUZHONG,
             max_body_bytes: 64 * 1024,

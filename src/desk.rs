@@ -109,6 +109,8 @@ pub enum Input {
     EquipmentFaults(oneshot::Sender<Vec<EquipmentFault>>),
     /// Put equipment under supervision (the registry's cabin phones), from now.
     Watch(Vec<(Equipment, Option<LiftId>)>),
+    /// Replace the rules for incidents opened from now on (see [`DeskHandle::swap_rules`]).
+    Rules(RulesSwap, oneshot::Sender<Result<Vec<Event>, DeskError>>),
 }
 
 /// A piece of alarm equipment with a fault, for the operator's list.
@@ -337,6 +339,9 @@ impl<S: EventSink> Desk<S> {
                         self.state.watch(e, lift, now);
                     }
                 }
+                Some(Input::Rules(swap, reply)) => {
+                    let _ = reply.send(self.swap_rules(swap).await);
+                }
                 Some(Input::Units(units)) => {
                     for unit in units {
                         self.state.register_unit(unit);
@@ -402,6 +407,9 @@ async fn sleep_until(at: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+mod rules;
+pub use rules::RulesSwap;
 
 #[cfg(test)]
 mod tests;

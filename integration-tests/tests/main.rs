@@ -11,4 +11,5 @@ mod mqtt;
 mod operations;
 mod paging;
 mod rules_cli;
+mod rules_reload;
 mod support;

@@ -223,7 +223,10 @@ fn serve_with_a_missing_rules_folder_fails_before_it_says_it_listens() {
         !out.contains("listening"),
         "a server that is not up says it listens: {out}"
     );
-    assert!(err.contains("no-such-rules-folder"), "{err}");
+    assert!(
+        err.contains("the rules folder `no-such-rules-folder` does not exist"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -5,10 +5,15 @@ use crate::dispatch::tests::{M_FAR, M_NEAR, World, lift, t0};
 use crate::domain::{
     Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, EventKind, LiftRef,
 };
+use crate::rules::RuleSet;
 use chrono::TimeDelta;
 
 fn alarm(n: i64) -> Command {
-    let l = lift(1, Some(1));
+    alarm_for(n, 1)
+}
+
+fn alarm_for(n: i64, lift_id: i64) -> Command {
+    let l = lift(lift_id, Some(1));
     let alarm = Alarm {
         id: AlarmId(n),
         channel: Channel::CabinPhone,
@@ -120,4 +125,57 @@ async fn when_the_log_refuses_an_append_nothing_is_applied_and_the_caller_is_tol
     let (state, sink) = task.await.unwrap();
     assert_eq!(state.incidents.len(), 1);
     assert_eq!(sink.1.events, second);
+}
+
+fn opened_version(events: &[Event]) -> crate::rules::RulesVersion {
+    events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::IncidentOpened { chain, .. } => Some(chain.rules_version.clone()),
+            _ => None,
+        })
+        .expect("an incident opened")
+}
+
+#[tokio::test(start_paused = true)]
+async fn swapped_rules_serve_new_incidents_while_an_open_one_keeps_its_snapshot() {
+    use crate::dispatch::tests::{RULES, rules};
+    let world = World::new();
+    let old = world.state.rules.version.clone();
+    let new = rules(&RULES.replacen("acknowledge = \"3m\"", "acknowledge = \"5m\"", 1));
+    let (desk, task) = spawn(world.state, MemoryLog::default(), Clock::starting_at(t0()));
+    let first = desk.submit(alarm_for(1, 1)).await.unwrap();
+    assert_eq!(opened_version(&first), old);
+    let swap = |rules: Arc<RuleSet>| RulesSwap {
+        rules,
+        source: "/srv/rules".into(),
+        by: "signal".into(),
+    };
+    let reloaded = desk.swap_rules(swap(new.clone())).await.unwrap();
+    assert_eq!(reloaded.len(), 1);
+    assert!(matches!(
+        &reloaded[0].kind,
+        EventKind::RulesReloaded { from, to, .. } if *from == old && *to == new.version
+    ));
+    // The same version again: nothing to record.
+    assert!(desk.swap_rules(swap(new.clone())).await.unwrap().is_empty());
+    let second = desk.submit(alarm_for(2, 2)).await.unwrap();
+    assert_eq!(opened_version(&second), new.version);
+    // The open incident still runs on what it opened with: its missed acknowledgement comes
+    // at the old 3 minutes, and its events carry the old version.
+    let mut feed = desk.subscribe();
+    let missed = next_matching(&mut feed, |e| {
+        matches!(e.kind, EventKind::AckMissed { .. }) && e.incident == Some(IncidentId(1))
+    })
+    .await;
+    assert_eq!(missed.at, t0() + TimeDelta::minutes(3));
+    assert_eq!(missed.rules_version, Some(old));
+    drop((desk, feed));
+    let (state, log) = task.await.unwrap();
+    assert_eq!(state.rules.version, new.version);
+    let reloads = log
+        .events
+        .iter()
+        .filter(|e| e.kind.name() == "rules_reloaded");
+    assert_eq!(reloads.count(), 1);
 }

@@ -328,6 +328,21 @@ pub enum EventKind {
         #[schema(value_type = Object)]
         chain: Box<ChainSnapshot>,
     },
+    /// The running rules were replaced (`SIGHUP` or `POST /api/v1/rules/reload`): incidents
+    /// opened from here on use `to`; open incidents keep the chain they snapshotted. Not about
+    /// an incident. Replaying it changes no state: a restart loads the rules from their source.
+    RulesReloaded {
+        /// The version that was running.
+        #[schema(value_type = String)]
+        from: RulesVersion,
+        /// The version running from now on.
+        #[schema(value_type = String)]
+        to: RulesVersion,
+        /// `built-in`, or the rules folder's path.
+        source: String,
+        /// Who asked: `signal` (SIGHUP), or the admin token's label.
+        by: String,
+    },
 }
 
 impl EventKind {
@@ -360,6 +375,7 @@ impl EventKind {
             Self::Cancelled => "cancelled",
             Self::FalseAlarm => "false_alarm",
             Self::LiftAttached { .. } => "lift_attached",
+            Self::RulesReloaded { .. } => "rules_reloaded",
         }
     }
 }

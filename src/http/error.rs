@@ -86,6 +86,14 @@ pub enum ApiError {
         /// Seconds until the next request will be taken (the `Retry-After` header).
         retry_after_secs: u64,
     },
+    /// 422 `bad_rules`: rules read for a reload have errors (all of them, in the body's
+    /// `error.errors`); the running rules stay.
+    BadRules {
+        /// `built-in`, or the rules folder's path.
+        source: String,
+        /// Every problem.
+        errors: Vec<crate::rules::RulesError>,
+    },
     /// 503 `misconfigured`: the named source's configuration is unusable; the detail was
     /// logged.
     Misconfigured(String),
@@ -114,6 +122,10 @@ pub struct ErrorDetail {
     /// The input at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every problem, when one answer reports several (`bad_rules`: each rules error with its
+    /// file, line and key).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<crate::rules::RulesError>,
 }
 
 impl ApiError {
@@ -139,6 +151,7 @@ impl ApiError {
             Self::BadSignature(_) => "bad_signature",
             Self::UnknownSource(_) => "unknown_source",
             Self::BadPacket(_) => "bad_packet",
+            Self::BadRules { .. } => "bad_rules",
             Self::RateLimited { .. } => "rate_limited",
             Self::Misconfigured(_) => "misconfigured",
             Self::NotReady(_) => "not_ready",
@@ -169,6 +182,10 @@ impl ApiError {
                 code: self.code(),
                 message: self.to_string(),
                 field: self.field(),
+                errors: match self {
+                    Self::BadRules { errors, .. } => errors.clone(),
+                    _ => Vec::new(),
+                },
             },
         };
         serde_json::to_string(&body).unwrap_or_default()
@@ -215,6 +232,15 @@ impl fmt::Display for ApiError {
             Self::BadSignature(why) => write!(f, "signature refused: {why}"),
             Self::UnknownSource(name) => write!(f, "no signed sender is named {name:?} here"),
             Self::BadPacket(fault) => write!(f, "the alarm packet does not decode: {fault}"),
+            Self::BadRules { source, errors } => {
+                let n = errors.len();
+                let s = if n == 1 { "" } else { "s" };
+                write!(
+                    f,
+                    "the rules in {source} have {n} error{s} (listed in `errors`); the running \
+                     rules stay"
+                )
+            }
             Self::RateLimited {
                 source,
                 retry_after_secs,
@@ -249,7 +275,8 @@ impl ResponseError for ApiError {
             Self::UnknownLift { .. }
             | Self::UnknownUnit(_)
             | Self::EmptyField(_)
-            | Self::BadPacket(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Self::BadPacket(_)
+            | Self::BadRules { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotReady(_) | Self::Misconfigured(_) | Self::Unavailable => {
                 StatusCode::SERVICE_UNAVAILABLE

@@ -35,6 +35,7 @@ pub mod query;
 pub mod rate;
 pub mod registry;
 pub mod routes;
+pub mod rules;
 #[cfg(test)]
 mod tests;
 

@@ -175,6 +175,7 @@ fn errors(r: &RouteSpec) -> Vec<(&'static str, &'static str)> {
     if !matches!(r.request, Payload::Empty) {
         out.push(("413", "The body is too large."));
     }
+    out.extend(r.fails.iter().copied());
     out.push(("503", "The store or the desk is unavailable; retry."));
     out
 }

@@ -6,6 +6,7 @@ use super::auth::authorize;
 use super::error::ApiError;
 use super::{
     crew, crew_page, equipment, intake, investigator, machine, operator, ops, paging, registry,
+    rules,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -115,6 +116,8 @@ pub struct RouteSpec {
     pub response: Payload,
     /// Requires an `Idempotency-Key` header.
     pub idempotent: bool,
+    /// Errors particular to this route (status, what it means), for the OpenAPI document.
+    pub fails: &'static [(&'static str, &'static str)],
     /// Attaches the handler to a route that already has the method.
     pub to: fn(Route) -> Route,
 }
@@ -146,6 +149,7 @@ const fn route(
         status: 200,
         response: Payload::Empty,
         idempotent: false,
+        fails: &[],
         to,
     }
 }
@@ -175,6 +179,9 @@ impl RouteSpec {
             idempotent: true,
             ..self
         }
+    }
+    const fn fails(self, fails: &'static [(&'static str, &'static str)]) -> Self {
+        Self { fails, ..self }
     }
 }
 
@@ -280,6 +287,8 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("registry").takes(Many(schema::<crate::store::Company>())).gives(200, One(schema::<registry::Stored>())),
     route(Post, "/api/v1/tokens", ADMIN, "Issue a bearer token (the secret is shown once).", |r| r.to(registry::create_token))
         .tag("registry").takes(One(schema::<registry::TokenIn>())).gives(201, One(schema::<registry::TokenOut>())),
+    route(Post, "/api/v1/rules/reload", ADMIN, "Read the dispatch rules again from their folder: new incidents follow a new version, open ones keep theirs; rules with errors are refused, all listed, and the running rules stay.", |r| r.to(rules::reload))
+        .tag("ops").gives(200, One(schema::<crate::service::rules::Reloaded>())).fails(rules::RELOAD_ERRORS),
 ];
 
 /// Registers every route of [`ROUTES`], grouped by path, each protected route wrapped in

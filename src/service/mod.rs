@@ -10,6 +10,7 @@
 
 pub mod inbox;
 pub mod metrics;
+pub mod rules;
 
 use crate::config::Settings;
 use crate::desk::{self, Clock, DeskHandle, EventSink};
@@ -43,6 +44,8 @@ pub struct AppState {
     pub machine: Arc<crate::http::machine::MachineIntake>,
     /// Paging delivery (receipts, push keys).
     pub paging: crate::paging::Paging,
+    /// Where the rules are read at start and on a reload ([`rules::reload`]).
+    pub rules: crate::rules::RulesSource,
 }
 
 /// The desk's event sink: the store's log, and the persisted pending deadlines.
@@ -204,14 +207,8 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     }
     // The rules and the intake and paging settings first: a bad one stops the start with
     // nothing written.
-    let rules = RuleSet::load_dir(&settings.rules_dir).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!(
-            "rules in {} have errors:\n{}",
-            settings.rules_dir.display(),
-            lines.join("\n")
-        )
-    })?;
+    let source = crate::rules::RulesSource::choose(settings.rules_dir.as_deref());
+    let rules = rules::load_at_start(&source)?;
     crate::intake::mqtt::check(&settings.intake)?;
     crate::paging::check(&settings.notify)?;
     let store = crate::store::open(&settings.database_url).await?;
@@ -259,6 +256,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
         clock,
         machine: Arc::default(),
         paging,
+        rules: source,
     };
     Ok(Service {
         state,
@@ -350,16 +348,17 @@ pub async fn run(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    run_announced(settings, listener, || {}, shutdown).await
+    run_announced(settings, listener, |_| {}, shutdown).await
 }
 
 /// [`run`], calling `ready` once the service has started (rules loaded, database open, desk
 /// recovered) and the HTTP server is taking requests: what `serve` announces, so nobody is told
-/// it listens when it is about to fail.
+/// it listens when it is about to fail. It gets the started service's state (e.g. to say which
+/// rules run).
 pub async fn run_announced(
     settings: Settings,
     listener: std::net::TcpListener,
-    ready: impl FnOnce(),
+    ready: impl FnOnce(&AppState),
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut settings = settings;
@@ -367,15 +366,26 @@ pub async fn run_announced(
     if let Ok(addr) = listener.local_addr() {
         settings.listen = addr.to_string();
     }
+    // Taken before the start, so a reload asked for meanwhile is not the default (the end).
+    #[cfg(unix)]
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("listen for SIGHUP")?;
     let service = start(settings).await?;
+    #[cfg(unix)]
+    let reloads = tokio::spawn(rules::reload_on_hangup(service.state.clone(), hangup));
     let server =
         crate::http::server(listener, service.state.clone()).context("start the HTTP server")?;
-    ready();
+    ready(&service.state);
     let handle = server.handle();
     let server = tokio::spawn(server);
     shutdown.await;
     tracing::info!("stopping: intake closed, finishing in-flight work");
     handle.stop(true).await;
     let _ = server.await;
+    #[cfg(unix)]
+    {
+        reloads.abort();
+        let _ = reloads.await;
+    }
     service.drain().await
 }

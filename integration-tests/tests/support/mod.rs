@@ -102,7 +102,7 @@ pub fn settings(url: &str, rules: &str) -> Settings {
     Settings {
         listen: "127.0.0.1:0".into(),
         database_url: url.into(),
-        rules_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(rules),
+        rules_dir: Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(rules)),
         seed_demo: false,
         intake_wait_ms: 3_000,
         ..Settings::default()
