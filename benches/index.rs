@@ -73,6 +73,7 @@ fn region() -> Vec<(UnitId, Entry)> {
                 company: company_of(i),
                 available: true,
                 fix: Some(fix),
+                base: None,
             };
             (UnitId(i), entry)
         })

@@ -122,6 +122,7 @@ pub fn region(spec: &RegionSpec, now: DateTime<Utc>) -> Region {
             phone,
             on_duty,
             fix,
+            base: Some(at),
             contact_plan: None,
         });
         next_id += 1;

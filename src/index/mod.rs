@@ -45,7 +45,7 @@ mod tests;
 use crate::domain::{CompanyId, Fix, LatLon, UnitId, UnitKind};
 use crate::rules::TravelModel;
 use chrono::{DateTime, Utc};
-use partition::{Leaf, Partitions, PlanePoint};
+use partition::{Leaf, Partitions, Placed, PlanePoint, Spot};
 use projection::Projection;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -64,6 +64,8 @@ pub struct Entry {
     pub available: bool,
     /// Last known position.
     pub fix: Option<Fix>,
+    /// Where it is paged from when its fix is not fresh enough (see [`Candidate::from_base`]).
+    pub base: Option<LatLon>,
 }
 
 /// A nearest-unit question.
@@ -93,13 +95,21 @@ pub struct Candidate {
     pub unit: UnitId,
     /// Great-circle distance from the lift, metres.
     pub distance_m: f64,
-    /// Estimated travel time, seconds.
+    /// Estimated travel time, seconds (from its base: with [`BASE_TURNOUT_SECS`] added).
     pub eta_secs: u32,
-    /// When its position fix was taken.
-    pub fix_taken: DateTime<Utc>,
+    /// When its last position fix was taken; `None`: it never reported one (chosen from its
+    /// base).
+    pub fix_taken: Option<DateTime<Utc>>,
+    /// Chosen at its base because it had no fresh fix: distance and ETA are from the base.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_base: bool,
     /// Why it was chosen, in words.
     pub why: String,
 }
+
+/// Seconds added to the travel estimate of a unit chosen at its base: a crew at its station or
+/// depot still has to get ready and out (a crew with a fresh fix is taken to be on the move).
+pub const BASE_TURNOUT_SECS: u32 = 60;
 
 /// Why a unit that was looked at was not chosen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,8 +132,11 @@ pub enum PassReason {
 pub struct PassedOver {
     /// Which unit.
     pub unit: UnitId,
-    /// Its distance from the lift, metres.
+    /// Its distance from the lift, metres (from its base when `from_base`).
     pub distance_m: f64,
+    /// Looked at at its base, having no fresh fix.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_base: bool,
     /// Why.
     pub why: PassReason,
 }
@@ -139,7 +152,7 @@ pub struct Ranking {
     /// beyond it. At most [`MAX_PASSED_OVER`] entries (the nearest ones); the rest are dropped
     /// so a region full of stale positions cannot blow up the answer or the event log.
     pub passed_over: Vec<PassedOver>,
-    /// Units matching kind and company that are off duty, busy or without a position.
+    /// Units matching kind and company that are off duty, busy or without a position or base.
     pub unavailable: usize,
 }
 
@@ -159,26 +172,63 @@ pub struct UnitIndex {
 #[derive(Debug, Clone)]
 struct Slot {
     entry: Entry,
-    /// Its projected position in both its trees; `None` when it is not in the trees
-    /// (unavailable or no usable position) and counted as unavailable instead. Only the point
-    /// is kept, not the whole element (see [`Slot::placed`]), which keeps the map a third
-    /// smaller.
+    /// The projected position of its live fix in both its trees; `None` when that element is
+    /// not in the trees (unavailable or no usable fix). Only the points are kept, not the whole
+    /// elements (see [`Slot::placed`]), which keeps the map smaller.
     point: Option<[f64; 2]>,
+    /// The projected position of its base, likewise.
+    base_point: Option<[f64; 2]>,
 }
 
 impl Slot {
     fn new(projection: &Projection, id: UnitId, entry: Entry) -> Self {
-        let point = placement(projection, id, &entry).map(|p| *p.geom());
-        Self { entry, point }
+        let placed = placement(projection, id, &entry);
+        let (point, base_point) = points(&placed);
+        Self {
+            entry,
+            point,
+            base_point,
+        }
     }
 
-    /// Its element in the trees, rebuilt exactly: the entry's fix only changes through
-    /// [`UnitIndex::update`], which re-places the unit whenever its element changes.
-    fn placed(&self, unit: UnitId) -> Option<PlanePoint> {
-        let fix = self.entry.fix?;
+    /// Its elements in the trees, rebuilt exactly as [`placement`] made them: the entry only
+    /// changes through [`UnitIndex::update`], which re-places the unit whenever they change.
+    fn placed(&self, unit: UnitId) -> Placed {
         let company = self.entry.company;
-        Some(PlanePoint::new(self.point?, Leaf { unit, company, fix }))
+        let fix = self.entry.fix.filter(|_| self.point.is_some());
+        let live = fix.zip(self.point).map(|(fix, p)| {
+            let based = self.base_point.is_some();
+            let spot = Spot::Live { fix, based };
+            PlanePoint::new(
+                p,
+                Leaf {
+                    unit,
+                    company,
+                    spot,
+                },
+            )
+        });
+        let base = self.entry.base.zip(self.base_point).map(|(at, p)| {
+            let live = fix.map(|f| f.taken);
+            let spot = Spot::Base { at, live };
+            PlanePoint::new(
+                p,
+                Leaf {
+                    unit,
+                    company,
+                    spot,
+                },
+            )
+        });
+        Placed { live, base }
     }
+}
+
+fn points(placed: &Placed) -> (Option<[f64; 2]>, Option<[f64; 2]>) {
+    (
+        placed.live.map(|p| *p.geom()),
+        placed.base.map(|p| *p.geom()),
+    )
 }
 
 impl Default for UnitIndex {
@@ -230,11 +280,11 @@ impl UnitIndex {
         self.remove(id);
         let slot = Slot::new(&self.projection, id, entry);
         self.parts
-            .add(slot.entry.kind, slot.entry.company, slot.placed(id));
+            .add(slot.entry.kind, slot.entry.company, &slot.placed(id));
         self.units.insert(id, slot);
     }
 
-    /// Moves a unit; false if the unit is unknown.
+    /// Moves a unit (its base stays); false if the unit is unknown.
     pub fn set_position(&mut self, id: UnitId, fix: Fix) -> bool {
         self.update(id, |e| e.fix = Some(fix))
     }
@@ -248,7 +298,7 @@ impl UnitIndex {
     pub fn remove(&mut self, id: UnitId) {
         if let Some(old) = self.units.remove(&id) {
             let e = &old.entry;
-            self.parts.take(e.kind, e.company, old.placed(id).as_ref());
+            self.parts.take(e.kind, e.company, &old.placed(id));
         }
     }
 
@@ -294,19 +344,51 @@ impl UnitIndex {
         let new = placement(&self.projection, id, &slot.entry);
         if new != old {
             let (kind, company) = (slot.entry.kind, slot.entry.company);
-            self.parts.replace(kind, company, old.as_ref(), new);
-            slot.point = new.map(|p| *p.geom());
+            self.parts.replace(kind, company, &old, &new);
+            (slot.point, slot.base_point) = points(&new);
         }
         true
     }
 }
 
-/// A unit's tree element if it is available and has a finite position, else `None` (counted
-/// as unavailable).
-fn placement(projection: &Projection, unit: UnitId, entry: &Entry) -> Option<PlanePoint> {
-    let fix = entry.fix.filter(|_| entry.available)?;
-    let p = projection.project(fix.at);
-    let finite = p[0].is_finite() && p[1].is_finite();
+/// A unit's tree elements if it is available: at its live fix and at its base, each when it
+/// projects to a finite point. None: it is counted as unavailable.
+fn placement(projection: &Projection, unit: UnitId, entry: &Entry) -> Placed {
+    if !entry.available {
+        return Placed::default();
+    }
+    let finite = |at: LatLon| {
+        let p = projection.project(at);
+        (p[0].is_finite() && p[1].is_finite()).then_some(p)
+    };
     let company = entry.company;
-    finite.then_some(PlanePoint::new(p, Leaf { unit, company, fix }))
+    let fix = entry.fix.and_then(|f| finite(f.at).map(|p| (f, p)));
+    let base = entry.base.and_then(|at| finite(at).map(|p| (at, p)));
+    let live = fix.map(|(fix, p)| {
+        let spot = Spot::Live {
+            fix,
+            based: base.is_some(),
+        };
+        PlanePoint::new(
+            p,
+            Leaf {
+                unit,
+                company,
+                spot,
+            },
+        )
+    });
+    let base = base.map(|(at, p)| {
+        let live = fix.map(|(f, _)| f.taken);
+        let spot = Spot::Base { at, live };
+        PlanePoint::new(
+            p,
+            Leaf {
+                unit,
+                company,
+                spot,
+            },
+        )
+    });
+    Placed { live, base }
 }

@@ -10,6 +10,7 @@
 
 pub mod inbox;
 pub mod metrics;
+pub mod positions;
 
 use crate::config::Settings;
 use crate::desk::{self, Clock, DeskHandle, EventSink};
@@ -58,6 +59,7 @@ pub struct StoreSink {
     store: Arc<dyn Store>,
     deadlines: tokio::sync::mpsc::UnboundedSender<Vec<(IncidentId, Option<DateTime<Utc>>)>>,
     paging: Arc<std::sync::OnceLock<crate::delivery::WeakPaging>>,
+    fixes: positions::Fixes,
 }
 
 impl StoreSink {
@@ -66,10 +68,16 @@ impl StoreSink {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(write_deadlines(store.clone(), rx));
         StoreSink {
+            fixes: positions::Fixes::start(store.clone()),
             store,
             deadlines: tx,
             paging: Arc::default(),
         }
+    }
+
+    /// Writes the live fixes still pending (the desk has stopped).
+    pub async fn finish(self) {
+        self.fixes.finish().await;
     }
 
     /// Where paging is set once it runs (it starts after the desk it reports to).
@@ -149,6 +157,10 @@ impl EventSink for StoreSink {
             .send(due.to_vec())
             .map_err(|_| anyhow::anyhow!("the deadline writer stopped"))
     }
+
+    fn position(&mut self, unit: crate::domain::UnitId, fix: crate::domain::Fix) {
+        self.fixes.send(unit, fix);
+    }
 }
 
 /// A started service, before or without HTTP.
@@ -162,7 +174,8 @@ pub struct Service {
     paging_tasks: crate::delivery::PagingTasks,
 }
 
-/// Rebuilds the desk: units from the registry, then every event of every open incident.
+/// Rebuilds the desk: units from the registry and their last live fixes (the newer of the two
+/// counts), then every event of every open incident.
 pub async fn recover(
     store: &dyn Store,
     rules: RuleSet,
@@ -171,6 +184,9 @@ pub async fn recover(
     let mut state = DeskState::new(Arc::new(rules), settings.region_centre);
     for unit in store.units().await.context("load units")? {
         state.add_unit(unit);
+    }
+    for (unit, fix) in store.fixes().await.context("load last positions")? {
+        state.update_position(unit, fix);
     }
     let events = store
         .open_incident_events()
@@ -338,7 +354,8 @@ impl Service {
         let _ = self.pump_task.await;
         self.paging_tasks.stop().await;
         drop(self.state);
-        let (state, _sink) = self.desk_task.await.context("the desk task failed")?;
+        let (state, sink) = self.desk_task.await.context("the desk task failed")?;
+        sink.finish().await;
         tracing::info!(incidents = state.incidents.len(), "desk drained");
         Ok(())
     }

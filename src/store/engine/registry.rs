@@ -137,7 +137,9 @@ macro_rules! registry_ops {
                                 .push_bind(r.fix_lat)
                                 .push_bind(r.fix_lon)
                                 .push_bind(r.fix_taken)
-                                .push_bind(&r.contact_plan);
+                                .push_bind(&r.contact_plan)
+                                .push_bind(r.base_lat)
+                                .push_bind(r.base_lon);
                         });
                         qb.push(sql::UPSERT_UNITS_TAIL);
                         qb.build().execute(&mut *tx).await?;

@@ -209,6 +209,46 @@ macro_rules! store_trait {
                     decode_all(rows, UnitRow::decode)
                 }
 
+                async fn put_fixes(
+                    &self,
+                    fixes: &[(UnitId, $crate::domain::Fix)],
+                ) -> Result<(), StoreError> {
+                    // One row per unit (an upsert may not touch a row twice), its newest fix.
+                    let mut newest = std::collections::BTreeMap::new();
+                    for (unit, fix) in fixes {
+                        let e = newest.entry(unit.0).or_insert(*fix);
+                        if fix.taken > e.taken {
+                            *e = *fix;
+                        }
+                    }
+                    let rows: Vec<(i64, $crate::domain::Fix)> = newest.into_iter().collect();
+                    let mut tx = self.pool.begin_with($begin).await?;
+                    for chunk in rows.chunks($crate::store::engine::CHUNK) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::PUT_FIXES);
+                        q.push_values(chunk, |mut b, (id, fix)| {
+                            b.push_bind(*id)
+                                .push_bind(fix.at.lat)
+                                .push_bind(fix.at.lon)
+                                .push_bind(Ts(fix.taken));
+                        });
+                        q.push(sql::PUT_FIXES_TAIL);
+                        q.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn fixes(&self) -> Result<Vec<(UnitId, $crate::domain::Fix)>, StoreError> {
+                    let rows: Vec<(i64, f64, f64, Ts)> =
+                        sqlx::query_as(sql::FIXES).fetch_all(&self.pool).await?;
+                    rows.into_iter()
+                        .map(|(id, lat, lon, taken)| {
+                            let at = $crate::domain::LatLon::parse(lat, lon).map_err(corrupt)?;
+                            Ok((UnitId(id), $crate::domain::Fix { at, taken: taken.0 }))
+                        })
+                        .collect()
+                }
+
                 async fn companies(&self) -> Result<Vec<Company>, StoreError> {
                     let rows: Vec<CompanyRow> =
                         sqlx::query_as(sql::COMPANIES).fetch_all(&self.pool).await?;
