@@ -9,5 +9,6 @@ mod http_flow;
 mod mqtt;
 mod operations;
 mod paging;
+mod positions;
 mod rules_cli;
 mod support;
