@@ -54,7 +54,7 @@ fn farthest_maintainer(units: &[Unit], lift: &Lift) -> Unit {
         .expect("the company has an on-duty maintainer")
 }
 
-fn unit_of<'a>(units: &'a Value, id: i64) -> &'a Value {
+fn unit_of(units: &Value, id: i64) -> &Value {
     units
         .as_array()
         .and_then(|a| a.iter().find(|u| u["id"] == id))
