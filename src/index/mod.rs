@@ -25,9 +25,17 @@
 //!   fixes, excluded units and units beyond the radius are seen while walking and reported in
 //!   [`Ranking::passed_over`] (capped at [`MAX_PASSED_OVER`]). Filters that are not partitioned
 //!   (freshness, `exclude`) still cost a walk over what they reject.
+//! - **Bases.** A unit with a base (a fire station, property staff's building, a depot) has a
+//!   second element in its trees, at the base. A query judges each unit at exactly one place:
+//!   its fix when that is fresh enough (the base element is skipped), else its base (the stale
+//!   fix element is skipped, not reported), so a based unit is never passed over as stale and
+//!   the walk's bound stays exact: each element carries what decides which one speaks
+//!   (`partition::Spot`), so no lookup is needed. Chosen at its base, a unit's ETA gets
+//!   [`BASE_TURNOUT_SECS`] added and its reason says "from its base, no fresh position".
 //! - **Updates.** Each unit keeps its projected point beside its entry, from which its tree
-//!   element (point, unit, company, fix) is rebuilt exactly, so a move removes precisely that
-//!   element from its two trees and inserts the new one (O(log n) each); availability changes
+//!   elements (point, unit, company, spot) are rebuilt exactly, so a move removes precisely its
+//!   changed elements from its two trees and inserts the new ones (O(log n) each; a based
+//!   unit's base element changes too, since it carries the fix time); availability changes
 //!   move a unit between the trees and the counters; [`UnitIndex::upsert`] takes a unit out of
 //!   its old partitions (kind and company may change) before placing it again. A fix with
 //!   non-finite coordinates counts as no position.
