@@ -143,7 +143,7 @@ fn assign(
     };
     let mut eta_secs = i.chain.travel.eta_secs(us.unit.kind, distance_m);
     if from_base {
-        eta_secs = eta_secs.saturating_add(crate::index::BASE_TURNOUT_SECS);
+        eta_secs = eta_secs.saturating_add(i.chain.travel.base_turnout_secs);
     }
     let busy = us
         .held_by

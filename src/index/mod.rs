@@ -31,7 +31,7 @@
 //!   fix element is skipped, not reported), so a based unit is never passed over as stale and
 //!   the walk's bound stays exact: each element carries what decides which one speaks
 //!   (`partition::Spot`), so no lookup is needed. Chosen at its base, a unit's ETA gets
-//!   [`BASE_TURNOUT_SECS`] added and its reason says "from its base, no fresh position".
+//!   the travel model's `base_turnout_secs` added and its reason says "from its base, no fresh position".
 //! - **Updates.** Each unit keeps its projected point beside its entry, from which its tree
 //!   elements (point, unit, company, spot) are rebuilt exactly, so a move removes precisely its
 //!   changed elements from its two trees and inserts the new ones (O(log n) each; a based
@@ -103,7 +103,7 @@ pub struct Candidate {
     pub unit: UnitId,
     /// Great-circle distance from the lift, metres.
     pub distance_m: f64,
-    /// Estimated travel time, seconds (from its base: with [`BASE_TURNOUT_SECS`] added).
+    /// Estimated travel time, seconds (from its base: with the travel model's turnout added).
     pub eta_secs: u32,
     /// When its last position fix was taken; `None`: it never reported one (chosen from its
     /// base).
@@ -114,10 +114,6 @@ pub struct Candidate {
     /// Why it was chosen, in words.
     pub why: String,
 }
-
-/// Seconds added to the travel estimate of a unit chosen at its base: a crew at its station or
-/// depot still has to get ready and out (a crew with a fresh fix is taken to be on the move).
-pub const BASE_TURNOUT_SECS: u32 = 60;
 
 /// Why a unit that was looked at was not chosen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

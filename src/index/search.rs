@@ -3,9 +3,7 @@
 
 use super::partition::{Leaf, Spot, Tree};
 use super::projection::Projection;
-use super::{
-    BASE_TURNOUT_SECS, Candidate, MAX_PASSED_OVER, PassReason, PassedOver, Query, Ranking,
-};
+use super::{Candidate, MAX_PASSED_OVER, PassReason, PassedOver, Query, Ranking};
 use crate::domain::{CompanyId, UnitId};
 use chrono::{DateTime, Timelike, Utc};
 use std::cmp::Ordering;
@@ -153,7 +151,7 @@ pub(super) fn rank(mut looked: Vec<Looked>, q: &Query<'_>, unavailable: usize) -
 fn candidate(q: &Query<'_>, l: &Looked, rank: usize, passed: usize) -> Candidate {
     let travel = q.travel.eta_secs(q.kind, l.distance_m);
     let eta_secs = match l.from_base {
-        true => travel.saturating_add(BASE_TURNOUT_SECS),
+        true => travel.saturating_add(q.travel.base_turnout_secs),
         false => travel,
     };
     Candidate {

@@ -34,10 +34,7 @@ fn a_stale_unit_with_a_base_is_chosen_from_its_base_with_its_distance_and_reason
     let c = &r.chosen[0];
     assert!(c.from_base);
     assert_eq!(c.distance_m, YUZHONG.distance_m(base));
-    assert_eq!(
-        c.eta_secs,
-        travel.eta_secs(FireRescue, c.distance_m) + BASE_TURNOUT_SECS
-    );
+    assert_eq!(c.eta_secs, travel.eta_secs(FireRescue, c.distance_m) + 60);
     assert_eq!(c.fix_taken, Some(t(-3600)));
     assert_eq!(
         c.why,

@@ -53,6 +53,7 @@ fn travel() -> TravelModel {
     TravelModel {
         detour_factor: 1.4,
         speed_kmh: [(Maintainer, 25.0), (PropertyStaff, 5.0), (FireRescue, 35.0)].into(),
+        base_turnout_secs: 60,
     }
 }
 
@@ -135,7 +136,11 @@ fn brute_force(units: &BTreeMap<UnitId, Entry>, q: &Query<'_>) -> Ranking {
             None
         };
         let Some(why) = why else {
-            let turnout = if from_base { BASE_TURNOUT_SECS } else { 0 };
+            let turnout = if from_base {
+                q.travel.base_turnout_secs
+            } else {
+                0
+            };
             let eta_secs = q.travel.eta_secs(q.kind, d) + turnout;
             r.chosen.push(Candidate {
                 unit,
