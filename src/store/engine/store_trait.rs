@@ -213,29 +213,7 @@ macro_rules! store_trait {
                     &self,
                     fixes: &[(UnitId, $crate::domain::Fix)],
                 ) -> Result<(), StoreError> {
-                    // One row per unit (an upsert may not touch a row twice), its newest fix.
-                    let mut newest = std::collections::BTreeMap::new();
-                    for (unit, fix) in fixes {
-                        let e = newest.entry(unit.0).or_insert(*fix);
-                        if fix.taken > e.taken {
-                            *e = *fix;
-                        }
-                    }
-                    let rows: Vec<(i64, $crate::domain::Fix)> = newest.into_iter().collect();
-                    let mut tx = self.pool.begin_with($begin).await?;
-                    for chunk in rows.chunks($crate::store::engine::CHUNK) {
-                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::PUT_FIXES);
-                        q.push_values(chunk, |mut b, (id, fix)| {
-                            b.push_bind(*id)
-                                .push_bind(fix.at.lat)
-                                .push_bind(fix.at.lon)
-                                .push_bind(Ts(fix.taken));
-                        });
-                        q.push(sql::PUT_FIXES_TAIL);
-                        q.build().execute(&mut *tx).await?;
-                    }
-                    tx.commit().await?;
-                    Ok(())
+                    self.put_fixes_tx(fixes).await
                 }
 
                 async fn fixes(&self) -> Result<Vec<(UnitId, $crate::domain::Fix)>, StoreError> {
