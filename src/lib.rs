@@ -14,7 +14,8 @@
 //!   ([`rules::RuleSet::load_dir`]) and writing the built-in files out.
 //! - [`index`]: the nearest-unit index, an `rstar` R-tree over a local metric projection,
 //!   partitioned by unit kind and company so a selective filter never walks the whole tree;
-//!   answers carry distance, ETA and why each unit was chosen or passed over. Pure.
+//!   answers carry distance, ETA and why each unit was chosen or passed over; a unit without a
+//!   fresh fix is placed at its base, if it has one. Pure.
 //! - [`dispatch`]: the dispatch core. `decide(&state, command, now) -> events` and
 //!   `apply(&mut state, &event)`, the escalation state machine with its deadlines. Pure: no
 //!   I/O, no clock reads.

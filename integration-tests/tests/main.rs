@@ -10,6 +10,7 @@ mod http_flow;
 mod mqtt;
 mod operations;
 mod paging;
+mod positions;
 mod rules_cli;
 mod rules_reload;
 mod support;

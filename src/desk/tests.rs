@@ -179,3 +179,37 @@ async fn swapped_rules_serve_new_incidents_while_an_open_one_keeps_its_snapshot(
         .filter(|e| e.kind.name() == "rules_reloaded");
     assert_eq!(reloads.count(), 1);
 }
+
+/// A log that also records the fixes the desk hands on for keeping.
+#[derive(Default)]
+struct KeepsFixes(MemoryLog, Vec<(UnitId, Fix)>);
+
+impl EventSink for KeepsFixes {
+    async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
+        self.0.append(events).await
+    }
+
+    fn position(&mut self, unit: UnitId, fix: Fix) {
+        self.1.push((unit, fix));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_desk_hands_on_the_fixes_it_takes_and_shows_them_but_not_older_or_unknown_ones() {
+    let world = World::new();
+    let (desk, task) = spawn(world.state, KeepsFixes::default(), Clock::starting_at(t0()));
+    let at = |secs| Fix {
+        at: crate::demo::YUZHONG,
+        taken: t0() + TimeDelta::seconds(secs),
+    };
+    desk.position(M_NEAR, at(10)).await.unwrap();
+    desk.position(M_NEAR, at(5)).await.unwrap(); // a replayed older fix
+    desk.position(UnitId(999), at(10)).await.unwrap(); // no such unit
+    assert_eq!(desk.fixes(Some(M_NEAR)).await.unwrap(), [(M_NEAR, at(10))]);
+    assert_eq!(desk.fixes(Some(UnitId(999))).await.unwrap(), []);
+    let all = desk.fixes(None).await.unwrap();
+    assert!(all.contains(&(M_NEAR, at(10))), "{all:?}");
+    drop(desk);
+    let (_, sink) = task.await.unwrap();
+    assert_eq!(sink.1, [(M_NEAR, at(10))]);
+}

@@ -226,13 +226,19 @@ pub async fn service_worker() -> HttpResponse {
         .body(SERVICE_WORKER)
 }
 
-/// Who a crew token is.
+/// Who a crew token is, and where the desk has it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CrewMe {
     /// The unit.
     pub unit: i64,
     /// Its name in the registry.
     pub name: String,
+    /// The position the desk pages it from when fresh (the newest known fix).
+    pub fix: Option<crate::domain::Fix>,
+    /// Seconds since that fix was taken; absent without a fix.
+    pub fix_age_s: Option<i64>,
+    /// Its base, where it is paged from without a fresh fix.
+    pub base: Option<crate::domain::LatLon>,
 }
 
 /// `GET /api/v1/crew/me`: the unit this token acts for.
@@ -241,13 +247,32 @@ pub async fn me(
     caller: super::auth::Caller,
 ) -> Result<HttpResponse, ApiError> {
     let unit = caller.crew_unit()?;
-    let name = state
+    let known = state
         .store
         .units()
         .await?
         .into_iter()
-        .find(|u| u.id == unit)
-        .map(|u| u.name)
-        .unwrap_or_default();
-    Ok(HttpResponse::Ok().json(CrewMe { unit: unit.0, name }))
+        .find(|u| u.id == unit);
+    let live = state.desk.fixes(Some(unit)).await?.first().map(|(_, f)| *f);
+    let now = state.clock.now();
+    let me = match known {
+        Some(u) => {
+            let out = super::registry::UnitOut::new(u, live, now);
+            CrewMe {
+                unit: unit.0,
+                name: out.unit.name,
+                fix: out.unit.fix,
+                fix_age_s: out.fix_age_s,
+                base: out.unit.base,
+            }
+        }
+        None => CrewMe {
+            unit: unit.0,
+            name: String::new(),
+            fix: None,
+            fix_age_s: None,
+            base: None,
+        },
+    };
+    Ok(HttpResponse::Ok().json(me))
 }

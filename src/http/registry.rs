@@ -10,11 +10,13 @@ use super::body::JsonBody;
 use super::error::ApiError;
 use super::intake::LiftRefIn;
 use super::query::{limit, value};
-use crate::domain::{LatLon, Lift, LiftId, Unit, UnitId};
+use crate::domain::{Fix, LatLon, Lift, LiftId, Unit, UnitId};
 use crate::service::AppState;
 use crate::store::{Company, Role};
 use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// A page of lifts.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -111,9 +113,41 @@ pub async fn lookup(
     }
 }
 
-/// `GET /api/v1/units`.
+/// A unit as the registry holds it, with the position the desk pages from (the newer of the
+/// registry's fix and the last one the crew reported) and how old that fix is.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UnitOut {
+    /// The unit; its `fix` is the newest known.
+    #[serde(flatten)]
+    pub unit: Unit,
+    /// Seconds since the fix was taken, when the answer was made; absent without a fix.
+    pub fix_age_s: Option<i64>,
+}
+
+impl UnitOut {
+    /// `unit` with `live` (the desk's fix) if that is newer, aged at `now`.
+    pub fn new(mut unit: Unit, live: Option<Fix>, now: DateTime<Utc>) -> Self {
+        if live.map(|f| f.taken) > unit.fix.map(|f| f.taken) {
+            unit.fix = live;
+        }
+        let fix_age_s = unit.fix.map(|f| (now - f.taken).num_seconds());
+        UnitOut { unit, fix_age_s }
+    }
+}
+
+/// `GET /api/v1/units`: the registry, with the live fixes the desk holds.
 pub async fn units(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.store.units().await?))
+    let units = state.store.units().await?;
+    let live: HashMap<UnitId, Fix> = state.desk.fixes(None).await?.into_iter().collect();
+    let now = state.clock.now();
+    let out: Vec<UnitOut> = units
+        .into_iter()
+        .map(|u| {
+            let fix = live.get(&u.id).copied();
+            UnitOut::new(u, fix, now)
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// `GET /api/v1/companies`.
@@ -151,6 +185,9 @@ pub async fn put_units(
     for (i, unit) in body.0.iter().enumerate() {
         if let Some(fix) = unit.fix {
             check_position(format!("[{i}].fix.at"), fix.at)?;
+        }
+        if let Some(base) = unit.base {
+            check_position(format!("[{i}].base"), base)?;
         }
         if let Some(plan) = &unit.contact_plan {
             crate::paging::policy::ContactPlan::parse(plan)

@@ -278,7 +278,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Get, "/api/v1/lifts/lookup", OPERATOR, "Find a lift by rescue code, registration code, cabin phone or device id.", |r| r.to(registry::lookup))
         .tag("registry").query(params::<registry::LookupQuery>).gives(200, One(schema::<crate::domain::Lift>())),
     route(Get, "/api/v1/units", REGISTRY, "Every unit.", |r| r.to(registry::units))
-        .tag("registry").gives(200, Many(schema::<crate::domain::Unit>())),
+        .tag("registry").gives(200, Many(schema::<registry::UnitOut>())),
     route(Put, "/api/v1/units", ADMIN, "Insert or replace units.", |r| r.to(registry::put_units))
         .tag("registry").takes(Many(schema::<crate::domain::Unit>())).gives(200, One(schema::<registry::Stored>())),
     route(Get, "/api/v1/companies", REGISTRY, "Every company.", |r| r.to(registry::companies))

@@ -39,6 +39,7 @@
 //! | `on_duty` | optional | `true` / `false`; default false (crews come on duty from the app) |
 //! | `lat`, `lon` | optional | last known position (WGS-84), both or neither |
 //! | `fix_taken` | optional | RFC 3339 time of that position; without it the position counts as known long ago (shown, never fresh enough to page on) |
+//! | `base_lat`, `base_lon` | optional | its base (WGS-84), both or neither: a fire station, the building property staff work in, a maintenance depot; without a fresh fix the unit is paged from there |
 //! | `contact_plan` | optional | the unit's own contact plan, e.g. `"voice:0s,sms:60s,repeat:60s"` (quoted: it holds commas); without it, its kind's from the configuration |
 //!
 //! The same tables, as text, are [`LIFTS_COLUMNS`] and [`UNITS_COLUMNS`].
@@ -89,6 +90,9 @@ phone        optional  mobile number for SMS and voice pages
 on_duty      optional  true/false (1/0, yes/no), default false
 lat, lon     optional  last known position (WGS-84), both or neither
 fix_taken    optional  RFC 3339 time of that position (default: long ago, never fresh)
+base_lat, base_lon
+             optional  its base (station, building, depot), both or neither; without a
+                       fresh position it is paged from there
 contact_plan optional  its own contact plan, e.g. \"voice:0s,sms:60s\" (quoted: it holds
                        commas); default: its kind's from the configuration";
 

@@ -196,13 +196,19 @@ impl Chain {
     }
 }
 
-/// Travel-time model: straight-line distance × detour factor ÷ speed of the unit's kind.
+/// Travel-time model: straight-line distance × detour factor ÷ speed of the unit's kind (plus
+/// the turnout from a base).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TravelModel {
     /// Road distance ÷ straight-line distance (≥ 1).
     pub detour_factor: f64,
     /// Average speed in km/h for each unit kind.
     pub speed_kmh: BTreeMap<UnitKind, f64>,
+    /// Seconds added to the travel time of a unit paged from its base (no fresh fix): a crew
+    /// at its station or depot still has to get ready and out, one on the move does not.
+    /// Absent from snapshots made before bases: none.
+    #[serde(default)]
+    pub base_turnout_secs: u32,
 }
 
 impl TravelModel {

@@ -10,6 +10,7 @@
 
 pub mod inbox;
 pub mod metrics;
+pub mod positions;
 pub mod rules;
 
 use crate::config::Settings;
@@ -61,6 +62,7 @@ pub struct StoreSink {
     store: Arc<dyn Store>,
     deadlines: tokio::sync::mpsc::UnboundedSender<Vec<(IncidentId, Option<DateTime<Utc>>)>>,
     paging: Arc<std::sync::OnceLock<crate::paging::WeakPaging>>,
+    fixes: positions::Fixes,
 }
 
 impl StoreSink {
@@ -69,10 +71,16 @@ impl StoreSink {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(write_deadlines(store.clone(), rx));
         StoreSink {
+            fixes: positions::Fixes::start(store.clone()),
             store,
             deadlines: tx,
             paging: Arc::default(),
         }
+    }
+
+    /// Writes the live fixes still pending (the desk has stopped).
+    pub async fn finish(self) {
+        self.fixes.finish().await;
     }
 
     /// Where paging is set once it runs (it starts after the desk it reports to).
@@ -152,6 +160,10 @@ impl EventSink for StoreSink {
             .send(due.to_vec())
             .map_err(|_| anyhow::anyhow!("the deadline writer stopped"))
     }
+
+    fn position(&mut self, unit: crate::domain::UnitId, fix: crate::domain::Fix) {
+        self.fixes.send(unit, fix);
+    }
 }
 
 /// A started service, before or without HTTP.
@@ -165,7 +177,8 @@ pub struct Service {
     paging_tasks: crate::paging::PagingTasks,
 }
 
-/// Rebuilds the desk: units from the registry, then every event of every open incident.
+/// Rebuilds the desk: units from the registry and their last live fixes (the newer of the two
+/// counts), then every event of every open incident.
 pub async fn recover(
     store: &dyn Store,
     rules: RuleSet,
@@ -174,6 +187,9 @@ pub async fn recover(
     let mut state = DeskState::new(Arc::new(rules), settings.region_centre);
     for unit in store.units().await.context("load units")? {
         state.add_unit(unit);
+    }
+    for (unit, fix) in store.fixes().await.context("load last positions")? {
+        state.update_position(unit, fix);
     }
     let events = store
         .open_incident_events()
@@ -336,7 +352,8 @@ impl Service {
         let _ = self.pump_task.await;
         self.paging_tasks.stop().await;
         drop(self.state);
-        let (state, _sink) = self.desk_task.await.context("the desk task failed")?;
+        let (state, sink) = self.desk_task.await.context("the desk task failed")?;
+        sink.finish().await;
         tracing::info!(incidents = state.incidents.len(), "desk drained");
         Ok(())
     }

@@ -27,7 +27,7 @@ pub(crate) use rows::enum_name;
 pub use types::JsonText;
 
 use crate::domain::{
-    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, CompanyId, Event, IncidentId,
+    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, CompanyId, Event, Fix, IncidentId,
     IncidentStatus, Lift, LiftId, LiftRef, Unit, UnitId, UnitKind,
 };
 use chrono::{DateTime, Utc};
@@ -272,6 +272,12 @@ pub trait Store: Send + Sync + 'static {
     async fn lifts(&self, after: Option<LiftId>, limit: i64) -> Result<Vec<Lift>, StoreError>;
     /// Every unit.
     async fn units(&self) -> Result<Vec<Unit>, StoreError>;
+    /// Keeps the newest of these live fixes of each unit, in one transaction: a fix older than
+    /// the one stored changes nothing. Written behind the desk (`service::positions`).
+    async fn put_fixes(&self, fixes: &[(UnitId, Fix)]) -> Result<(), StoreError>;
+    /// The last live fix of every unit that reported one, in unit order (what a restart pages
+    /// from).
+    async fn fixes(&self) -> Result<Vec<(UnitId, Fix)>, StoreError>;
     /// Every company.
     async fn companies(&self) -> Result<Vec<Company>, StoreError>;
     /// Number of lifts.

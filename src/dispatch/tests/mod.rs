@@ -147,6 +147,7 @@ pub fn unit(
         skills: vec![],
         phone: None,
         contact_plan: None,
+        base: None,
         on_duty,
         fix: Some(Fix {
             at: offset(YUZHONG, east, north),
