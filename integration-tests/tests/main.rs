@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod crew_offline;
 mod crew_page;
 mod demo;
 mod equipment;
