@@ -21,15 +21,7 @@ async fn a_crew_action_tapped_offline_is_queued_and_lands_once_when_the_network_
         return;
     };
     let id = s.incident;
-    // The service worker controls the page and keeps the crew's assignments.
-    let kept = "return Promise.all([caches.match('/api/v1/crew/me'), \
-                caches.match('/api/v1/crew/assignments')])\
-                .then(([a, b]) => !!a && !!b && !!navigator.serviceWorker.controller);";
-    eventually(20, || async {
-        (s.browser.execute(kept).await == json!(true)).then_some(())
-    })
-    .await;
-
+    // Scene::open waited for the service worker to keep the page and the crew's reads.
     // The stairwell: the server is gone (stopped, its port closed).
     s.stop_server().await;
     s.browser.type_into(&format!("#eta-{id}"), "9").await;

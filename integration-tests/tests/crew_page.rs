@@ -61,6 +61,14 @@ impl Scene {
             .goto(&format!("{}/crew/{incident}#token={secret}", server.base))
             .await;
         browser.wait_for(&format!("#accept-{incident}"), 15).await;
+        // The service worker controls the page and keeps the crew's reads for use offline.
+        let kept = "return Promise.all([caches.match('/api/v1/crew/me'), \
+                    caches.match('/api/v1/crew/assignments')])\
+                    .then(([a, b]) => !!a && !!b && !!navigator.serviceWorker.controller);";
+        eventually(20, || async {
+            (browser.execute(kept).await == json!(true)).then_some(())
+        })
+        .await;
         let crew = Api::new(&server.base, &secret);
         Some(Scene {
             browser,
@@ -140,8 +148,14 @@ async fn a_crew_accepts_and_reports_progress_on_the_crew_page() {
     browser.wait_for(&format!("#on-scene-{incident}"), 15).await;
     browser.click(&format!("#on-scene-{incident}")).await;
     browser.wait_for(&format!("#released-{incident}"), 15).await;
-    let progress = eventually(10, || async { s.events("crew_progress").await.pop() }).await;
-    assert_eq!(progress["kind"]["status"], "en_route");
+    // Two taps in a row are sent in the order they were made.
+    let progress = eventually(10, || async {
+        let e = s.events("crew_progress").await;
+        (e.len() == 2).then_some(e)
+    })
+    .await;
+    assert_eq!(progress[0]["kind"]["status"], "en_route");
+    assert_eq!(progress[1]["kind"]["status"], "on_scene");
     let (_, row) = s.op.get(&format!("/api/v1/incidents/{incident}")).await;
     assert_eq!(row["incident"]["status"], "on_scene", "{row}");
 

@@ -16,6 +16,7 @@ const $ = (id) => document.getElementById(id);
 const say = (text) => { $("status").textContent = text; };
 let me = null;
 let views = null;
+const etaTyped = {};
 // What the network line says: about the last read, and about the queue's last attempt.
 const net = { read: "", queue: "" };
 function showNet() {
@@ -103,15 +104,41 @@ function showWaiting() {
   if (views) render();
 }
 
+// Redraws only what changed: a refresh keeps every node whose content is the same (a button,
+// the ETA being typed), so nothing is swapped from under the crew's finger.
 function render() {
-  const list = $("list");
-  list.textContent = "";
   const shown = views.filter((v) => !want || String(v.id) === want);
+  const fresh = shown.map(card);
   if (shown.length === 0) {
-    list.appendChild(el("p", {}, want ? t("not_mine", { id: want }) : t("no_pages")));
-    return;
+    const empty = el("p", {}, want ? t("not_mine", { id: want }) : t("no_pages"));
+    empty.dataset.k = "empty";
+    fresh.push(empty);
   }
-  for (const v of shown) list.appendChild(card(v));
+  const list = $("list");
+  const old = keyed(list);
+  place(list, fresh.map((n) => {
+    const o = old.get(n.dataset.k);
+    if (!o || o.tagName !== n.tagName) return n;
+    o.className = n.className;
+    const parts = [...n.children];
+    const kept = keyed(o);
+    place(o, parts.map((p) => {
+      const same = kept.get(p.dataset.k);
+      return same && same.outerHTML === p.outerHTML ? same : p;
+    }));
+    return o;
+  }));
+}
+
+function keyed(parent) {
+  return new Map([...parent.children].map((c) => [c.dataset.k, c]));
+}
+
+/** Makes `nodes` the children of `parent`, touching nothing when they already are. */
+function place(parent, nodes) {
+  const now = [...parent.children];
+  if (now.length === nodes.length && nodes.every((n, i) => n === now[i])) return;
+  parent.replaceChildren(...nodes);
 }
 
 function card(v) {
@@ -120,26 +147,31 @@ function card(v) {
   let state = page ? page.state : "";
   for (const a of queued) state = AFTER[a.action] || state;
   const c = el("div", { class: "card" + (NEXT[state] ? "" : " done"), id: "incident-" + v.id });
+  c.dataset.k = "incident-" + v.id;
+  const add = (key, node) => { node.dataset.k = key; c.appendChild(node); };
   const site = v.site;
-  c.appendChild(el("div", { class: "where" }, site ? site.address + " " + site.building : t("lift_unknown")));
-  if (v.lift) c.appendChild(el("div", { class: "code" }, t("rescue_code", { code: v.lift.rescue_code })));
-  if (v.floor) c.appendChild(el("div", { id: "floor-" + v.id }, t("floor", { floor: v.floor })));
+  add("where", el("div", { class: "where" }, site ? site.address + " " + site.building : t("lift_unknown")));
+  if (v.lift) add("code", el("div", { class: "code" }, t("rescue_code", { code: v.lift.rescue_code })));
+  if (v.floor) add("floor", el("div", { id: "floor-" + v.id }, t("floor", { floor: v.floor })));
   const flags = el("div", { id: "flags-" + v.id });
   for (const f of v.flags || []) flags.appendChild(el("span", { class: "flag" }, t("flag." + f)));
-  c.appendChild(flags);
-  c.appendChild(el("div", {}, t("incident", { id: v.id, status: t("status." + v.status) })));
-  if (site) c.appendChild(links(v.id, site, v.lift ? v.lift.rescue_code : ""));
+  add("flags", flags);
+  add("incident", el("div", {}, t("incident", { id: v.id, status: t("status." + v.status) })));
+  if (site) add("links", links(v.id, site, v.lift ? v.lift.rescue_code : ""));
   if (page) {
-    c.appendChild(el("div", { id: "state-" + v.id }, t("mine", { state: t("state." + state) })));
-    if (state === "pending") c.appendChild(el("div", { class: "small" }, t("answer_by", { time: new Date(page.ack_due).toLocaleTimeString() })));
+    add("state", el("div", { id: "state-" + v.id }, t("mine", { state: t("state." + state) })));
+    if (state === "pending") add("due", el("div", { class: "small" }, t("answer_by", { time: new Date(page.ack_due).toLocaleTimeString() })));
   }
   if (queued.length) {
     const names = queued.map((a) => t("action." + a.action)).join(", ");
-    c.appendChild(el("div", { class: "queued", id: "queued-" + v.id }, t("queued", { actions: names })));
+    add("queued", el("div", { class: "queued", id: "queued-" + v.id }, t("queued", { actions: names })));
   }
   if (state === "pending") {
-    c.appendChild(el("label", { for: "eta-" + v.id }, t("eta") + " "));
-    c.appendChild(el("input", { id: "eta-" + v.id, type: "number", min: "1", max: "180", value: "15" }));
+    add("eta-label", el("label", { for: "eta-" + v.id }, t("eta") + " "));
+    const eta = el("input", { id: "eta-" + v.id, type: "number", min: "1", max: "180", value: "15" });
+    if (etaTyped[v.id]) eta.value = etaTyped[v.id]; // a property: the node compares the same
+    eta.addEventListener("input", () => { etaTyped[v.id] = eta.value; });
+    add("eta", eta);
   }
   const row = el("div");
   for (const [action, main] of NEXT[state] || []) {
@@ -147,7 +179,7 @@ function card(v) {
     b.addEventListener("click", () => act(v.id, action));
     row.appendChild(b);
   }
-  c.appendChild(row);
+  add("actions", row);
   return c;
 }
 
