@@ -67,10 +67,13 @@ export function enqueue(incident, action, body) {
 export function start(sendOne, onReport) {
   send = sendOne;
   report = onReport;
-  addEventListener("online", () => {
+  const now = () => {
     failures = 0;
     flush();
-  });
+  };
+  // Back online, or the phone shows the page again (timers sleep in a hidden tab).
+  addEventListener("online", now);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) now(); });
   flush();
 }
 
