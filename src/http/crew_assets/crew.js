@@ -17,6 +17,11 @@ const say = (text) => { $("status").textContent = text; };
 let me = null;
 let views = null;
 const etaTyped = {};
+// Bumped when an action reaches the server: a read begun before then shows the state before
+// it, and is dropped rather than flicking the card back a step.
+let landed = 0;
+// Actions sent since the last read that shows them: the card shows them as done meanwhile.
+let sent = [];
 // What the network line says: about the last read, and about the queue's last attempt.
 const net = { read: "", queue: "" };
 function showNet() {
@@ -59,7 +64,9 @@ async function sendAction(item) {
 
 function onQueue(outcome, item, detail) {
   const words = { action: t("action." + item.action), id: item.incident, why: detail };
+  if (outcome === "sent" || outcome === "refused") landed += 1;
   if (outcome === "sent") {
+    sent.push(item);
     say(t("sent", words));
     net.queue = "";
     load();
@@ -143,9 +150,10 @@ function place(parent, nodes) {
 
 function card(v) {
   const page = ownPage(v);
-  const queued = waiting().filter((a) => String(a.incident) === String(v.id));
+  const mine = (a) => String(a.incident) === String(v.id);
+  const queued = waiting().filter(mine);
   let state = page ? page.state : "";
-  for (const a of queued) state = AFTER[a.action] || state;
+  for (const a of [...sent.filter(mine), ...queued]) state = AFTER[a.action] || state;
   const c = el("div", { class: "card" + (NEXT[state] ? "" : " done"), id: "incident-" + v.id });
   c.dataset.k = "incident-" + v.id;
   const add = (key, node) => { node.dataset.k = key; c.appendChild(node); };
@@ -219,8 +227,11 @@ async function load() {
       $("who").textContent = me.name + " (" + me.unit + ")";
       $("login").hidden = true;
     }
+    const before = landed;
     const { data, copy } = await get("/api/v1/crew/assignments");
+    if (before !== landed) return;
     views = data;
+    if (!copy) sent = [];
     net.read = copy ? t("offline_copy") : "";
     showNet();
     render();
