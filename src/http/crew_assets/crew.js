@@ -219,10 +219,11 @@ function act(id, action) {
   showWaiting();
 }
 
-async function load() {
+/** Reads the assignments (and who this token is, once or when `again`) and redraws. */
+async function load(again = false) {
   if (!localStorage.getItem(TOKEN)) { showLogin(); return; }
   try {
-    if (!me) {
+    if (!me || again) {
       me = (await get("/api/v1/crew/me")).data;
       $("who").textContent = me.name + " (" + me.unit + ")";
       $("login").hidden = true;
@@ -244,8 +245,7 @@ async function load() {
 
 $("save").addEventListener("click", () => {
   localStorage.setItem(TOKEN, $("token").value.trim());
-  me = null;
-  load().then(flush);
+  load(true).then(flush);
 });
 
 $("lang").addEventListener("click", () => {
@@ -264,10 +264,7 @@ if ("serviceWorker" in navigator) {
   // The worker keeps the page and the last answers for use offline; once it controls the
   // page, load again so those answers are kept.
   navigator.serviceWorker.register("/crew/sw.js", { scope: "/crew/" }).catch(() => {});
-  navigator.serviceWorker.addEventListener("controllerchange", () => {
-    me = null;
-    load();
-  });
+  navigator.serviceWorker.addEventListener("controllerchange", () => load(true));
   if ("PushManager" in window) {
     $("notify").hidden = false;
     $("notify").addEventListener("click", async () => {
@@ -293,4 +290,4 @@ applyStatic();
 showWaiting();
 start(sendAction, onQueue);
 load();
-setInterval(load, 15000);
+setInterval(() => load(), 15000);
