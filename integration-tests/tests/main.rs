@@ -3,6 +3,7 @@
 mod attach_lift;
 mod cli;
 mod crash;
+mod crew_offline;
 mod crew_page;
 mod demo;
 mod equipment;

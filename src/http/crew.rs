@@ -174,13 +174,15 @@ async fn act(
     .await
 }
 
-/// `GET /api/v1/crew/assignments`: the incidents holding this unit.
+/// `GET /api/v1/crew/assignments`: the incidents holding this unit, each with its site.
 pub async fn assignments(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let unit = caller.crew_unit()?;
-    Ok(HttpResponse::Ok().json(state.desk.assignments(unit).await?))
+    let views = state.desk.assignments(unit).await?;
+    let out: Vec<super::crew_page::CrewIncident> = views.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// `POST /api/v1/crew/incidents/{id}/accept`.

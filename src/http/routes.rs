@@ -245,7 +245,9 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("crew").gives(200, One(schema::<paging::PushKeyOut>())),
     route(Put, "/api/v1/crew/push-subscription", CREW, "Get pages on this phone by Web Push: the browser's PushSubscription.", |r| r.to(paging::put_push_subscription))
         .tag("crew").takes(One(schema::<paging::PushSubscriptionIn>())).gives(200, One(schema::<ops::Health>())),
-    route(Get, "/crew/sw.js", PUBLIC, "The crew page's service worker (shows a notification when a push comes).", |r| r.to(crew_page::service_worker))
+    route(Get, "/crew/sw.js", PUBLIC, "The crew page's service worker (shows a notification when a push comes; keeps the page for use offline).", |r| r.to(crew_page::service_worker))
+        .tag("crew").gives(200, Payload::Text),
+    route(Get, "/crew/assets/{file}", PUBLIC, "The crew page's stylesheet and script modules.", |r| r.to(crew_page::asset))
         .tag("crew").gives(200, Payload::Text),
     route(Get, "/crew", PUBLIC, "The crew page for phones: the unit's pages and assignments, one tap to accept, decline, en route, on scene, released (the token stays on the phone).", |r| r.to(crew_page::page))
         .tag("crew").gives(200, Payload::Html),
@@ -253,8 +255,8 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("crew").gives(200, Payload::Html),
     route(Get, "/api/v1/crew/me", CREW, "The unit this token acts for.", |r| r.to(crew_page::me))
         .tag("crew").gives(200, One(schema::<crew_page::CrewMe>())),
-    route(Get, "/api/v1/crew/assignments", CREW, "The incidents this crew is paged for or assigned to.", |r| r.to(crew::assignments))
-        .tag("crew").gives(200, Many(schema::<crate::dispatch::IncidentView>())),
+    route(Get, "/api/v1/crew/assignments", CREW, "The incidents this crew is paged for or assigned to, with where to go (WGS-84 and GCJ-02) and whom to call.", |r| r.to(crew::assignments))
+        .tag("crew").gives(200, Many(schema::<crew_page::CrewIncident>())),
     route(Post, "/api/v1/crew/incidents/{id}/accept", CREW, "Accept the page, with an ETA.", |r| r.to(crew::accept))
         .tag("crew").keyed().takes(One(schema::<crew::AcceptIn>())).gives(200, EVENTS),
     route(Post, "/api/v1/crew/incidents/{id}/decline", CREW, "Decline the page, with a reason.", |r| r.to(crew::decline))
