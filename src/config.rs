@@ -180,19 +180,17 @@ impl Settings {
         if let Some(path) = file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        // Nested keys use a double underscore: LIFTRESCUE_INTAKE__MQTT_URL.
-        fig.merge(Env::prefixed("LIFTRESCUE_").split("__").ignore(&[
-            "TEST_DATABASE_URL",
-            "TEST_REDIS_URL",
-            "TEST_MQTT_URL",
-            "TEST_CHROMEDRIVER",
-            "TEST_CHROMIUM",
-            "BENCH_MQTT_URL",
-            "BENCH_MQTT_RATE",
-            "BENCH_DATABASE_URL",
-            "BENCH_PARTS",
-            "LOG",
-        ]))
+        // Nested keys use a double underscore: LIFTRESCUE_INTAKE__MQTT_URL. The tests' and
+        // benchmarks' variables (LIFTRESCUE_TEST_…, LIFTRESCUE_BENCH_…) and the log level
+        // (LIFTRESCUE_LOG) share the prefix but are not settings.
+        fig.merge(
+            Env::prefixed("LIFTRESCUE_")
+                .filter(|key| {
+                    let key = key.as_str().to_ascii_uppercase();
+                    !(key.starts_with("TEST_") || key.starts_with("BENCH_") || key == "LOG")
+                })
+                .split("__"),
+        )
         .extract()
         .map_err(Box::new)
     }
