@@ -5,6 +5,7 @@ mod crash;
 mod crew_page;
 mod demo;
 mod equipment;
+mod faults;
 mod http_flow;
 mod mqtt;
 mod operations;

@@ -46,6 +46,9 @@ pub enum ApiError {
     Unauthorized,
     /// 403 `forbidden`: the token's role may not use this route.
     Forbidden,
+    /// 403 `not_paged`: a crew acting on an incident that exists but never paged its unit
+    /// (the incident, as `incident N`).
+    NotPaged(String),
     /// 404 `not_found`: no such route or resource (or one the caller may not see).
     NotFound(String),
     /// 405 `method_not_allowed`, with the methods the path answers to.
@@ -126,6 +129,7 @@ impl ApiError {
             Self::BadHeader { .. } => "missing_header",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
+            Self::NotPaged(_) => "not_paged",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::OutOfOrder(_) => "out_of_order",
@@ -194,6 +198,12 @@ impl fmt::Display for ApiError {
                 f.write_str("a valid `Authorization: Bearer <token>` is required")
             }
             Self::Forbidden => f.write_str("this token's role may not use this route"),
+            Self::NotPaged(incident) => {
+                write!(
+                    f,
+                    "not paged for this incident ({incident}): only a paged crew may act on it"
+                )
+            }
             Self::NotFound(what) => write!(f, "{what} not found"),
             Self::MethodNotAllowed(allow) => {
                 write!(f, "method not allowed here; allowed: {}", allow.join(", "))
@@ -238,7 +248,7 @@ impl ResponseError for ApiError {
             | Self::InvalidField { .. }
             | Self::BadHeader { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized | Self::BadSignature(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::NotPaged(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::UnknownSource(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::OutOfOrder(_) | Self::Ended(_) | Self::Conflict => StatusCode::CONFLICT,
@@ -312,8 +322,8 @@ impl From<Rejection> for ApiError {
         match r {
             Rejection::UnknownIncident(id) => Self::NotFound(id.to_string()),
             Rejection::UnknownUnit(unit) => Self::NotFound(unit.to_string()),
-            // Crews must not learn about incidents they were not paged for: same as unknown.
-            Rejection::NotPaged(_, id) => Self::NotFound(id.to_string()),
+            // The incident exists; saying "not found" would send the crew looking for a typo.
+            Rejection::NotPaged(_, id) => Self::NotPaged(id.to_string()),
             Rejection::OutOfOrder { .. } => Self::OutOfOrder(r.to_string()),
             Rejection::Ended(..) => Self::Ended(r.to_string()),
             Rejection::Empty(field) => Self::EmptyField(field.to_owned()),
