@@ -96,6 +96,13 @@ pub enum ApiError {
     NotReady(String),
     /// 503 `unavailable`: the store or the desk failed; the detail was logged.
     Unavailable,
+    /// 503 `database_timeout`: the database did not answer within the request's deadline
+    /// (`store.request_timeout`); nothing was confirmed. Retry after this many seconds (the
+    /// `Retry-After` header): the same alarm again is found by its source id, not doubled.
+    TimedOut {
+        /// Seconds until a retry makes sense.
+        retry_after_secs: u64,
+    },
 }
 
 /// The JSON body of every error response.
@@ -147,6 +154,7 @@ impl ApiError {
             Self::Misconfigured(_) => "misconfigured",
             Self::NotReady(_) => "not_ready",
             Self::Unavailable => "unavailable",
+            Self::TimedOut { .. } => "database_timeout",
         }
     }
 
@@ -236,6 +244,11 @@ impl fmt::Display for ApiError {
             ),
             Self::NotReady(what) => write!(f, "not ready: {what}"),
             Self::Unavailable => f.write_str("the service cannot take this now; retry shortly"),
+            Self::TimedOut { retry_after_secs } => write!(
+                f,
+                "the database did not answer in time, so this is not confirmed; retry in \
+                 {retry_after_secs} s (the same alarm sent again is never stored twice)"
+            ),
         }
     }
 }
@@ -259,9 +272,10 @@ impl ResponseError for ApiError {
             | Self::EmptyField(_)
             | Self::BadPacket(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::NotReady(_) | Self::Misconfigured(_) | Self::Unavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::NotReady(_)
+            | Self::Misconfigured(_)
+            | Self::Unavailable
+            | Self::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -277,7 +291,8 @@ impl ResponseError for ApiError {
             }
             Self::RateLimited {
                 retry_after_secs, ..
-            } => {
+            }
+            | Self::TimedOut { retry_after_secs } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
@@ -292,6 +307,16 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(detail) => {
                 tracing::info!(%detail, "registry write refused by a uniqueness rule");
                 Self::Conflict
+            }
+            StoreError::TimedOut(limit) => {
+                let limit_ms = limit.as_millis();
+                tracing::warn!(limit_ms, "a request's database call passed its deadline");
+                // The deadline, in whole seconds, rounded up: a database silent that long is
+                // unlikely to be back much sooner.
+                let secs = limit.as_secs() + u64::from(limit.subsec_nanos() > 0);
+                Self::TimedOut {
+                    retry_after_secs: secs.max(1),
+                }
             }
             other => {
                 tracing::error!(error = %other, "store failed during a request");

@@ -23,8 +23,12 @@
 //! JSON, a code out of range, any other refused field — is logged once at warn (topic, device,
 //! error) and **acknowledged**: left unacknowledged, the broker would deliver it again after
 //! every reconnect, for ever, and nothing we could do would ever change the answer. A store
-//! failure is the opposite case: it is logged at error and **not** acknowledged, so the broker
-//! delivers the message again once the session reconnects.
+//! failure (the database refused, or did not answer within `store.request_timeout`) is the
+//! opposite case: it is logged at error and **not** acknowledged, and the commit is tried
+//! again (1 s, doubling to 10 s) until it goes through, then acknowledged; if the process
+//! stops meanwhile, the broker delivers the message again when the session reconnects. A
+//! commit cut short by the deadline that lands later is harmless: the next try finds it by its
+//! source id (`duplicate`).
 //!
 //! # Heartbeats
 //!
@@ -56,6 +60,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rumqttc::{AsyncClient, MqttOptions, Publish};
 use std::sync::Arc;
 use tokio::task::{JoinHandle, JoinSet};
+
+/// First wait before an alarm the store did not take is tried again.
+const RETRY_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
+/// Longest wait between tries of one alarm.
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Requests (acknowledgements, subscriptions) queued for the broker connection.
 const REQUEST_CAPACITY: usize = 1024;
@@ -414,8 +423,22 @@ impl Handler {
             &self.codes,
             now,
         );
-        let outcome = process(message, &self.inbox, now).await;
+        let mut outcome = process(message.clone(), &self.inbox, now).await;
         outcome.log(&publish.topic);
+        // Unacknowledged, the message would come again only after a reconnect, which a
+        // database outage does not cause: try the commit again until it goes through.
+        let mut wait = RETRY_FIRST;
+        while !outcome.ack() {
+            tokio::time::sleep(wait).await;
+            wait = connection::next_backoff(wait).min(RETRY_MAX);
+            outcome = process(message.clone(), &self.inbox, now).await;
+            if outcome.ack() {
+                tracing::info!(
+                    topic = publish.topic,
+                    "MQTT alarm committed after the store recovered"
+                );
+            }
+        }
         if outcome.ack()
             && let Err(error) = self.client.ack(&publish).await
         {

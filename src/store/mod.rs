@@ -9,6 +9,7 @@
 
 mod cache;
 pub mod chain;
+mod deadline;
 mod engine;
 mod log_row;
 mod opening;
@@ -23,6 +24,7 @@ pub(crate) mod tests;
 mod types;
 
 pub use chain::{VerifyReport, verify_log};
+pub use deadline::Deadline;
 pub(crate) use rows::enum_name;
 pub use types::JsonText;
 
@@ -49,6 +51,10 @@ pub enum StoreError {
     /// A stored row could not be read back (bad JSON, bad value).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database did not answer within a request's deadline (see [`Deadline`]); the call
+    /// may still commit later.
+    #[error("the database did not answer within {}", humantime::format_duration(*.0))]
+    TimedOut(std::time::Duration),
 }
 
 /// An alarm as intake hands it to the inbox (the inbox gives it its id).

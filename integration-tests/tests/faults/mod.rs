@@ -3,3 +3,5 @@
 //! refuse.
 
 mod crew_refusal;
+mod hung_database;
+mod proxy;
