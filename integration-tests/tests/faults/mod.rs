@@ -5,3 +5,4 @@
 mod crew_refusal;
 mod hung_database;
 mod proxy;
+mod verify_read_only;
