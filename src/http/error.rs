@@ -72,6 +72,14 @@ pub enum ApiError {
     },
     /// 422 `unknown_unit`: the unit named does not exist.
     UnknownUnit(String),
+    /// 422 `conflicting_fields`: a registry record whose field contradicts another of its
+    /// fields (`no_maintenance_unit` with a maintainer named); the import refuses it alike.
+    Conflicting {
+        /// The field.
+        field: String,
+        /// Why.
+        message: String,
+    },
     /// 422 `empty_field`: a required text is empty.
     EmptyField(String),
     /// 401 `bad_signature`: a machine source's signature is missing, does not match, or is
@@ -146,6 +154,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::UnknownLift { .. } => "unknown_lift",
             Self::UnknownUnit(_) => "unknown_unit",
+            Self::Conflicting { .. } => "conflicting_fields",
             Self::EmptyField(_) => "empty_field",
             Self::BadSignature(_) => "bad_signature",
             Self::UnknownSource(_) => "unknown_source",
@@ -163,9 +172,9 @@ impl ApiError {
         match self {
             Self::InvalidJson { field, .. } => field.clone(),
             Self::MissingField(f) | Self::EmptyField(f) => Some(f.clone()),
-            Self::InvalidField { field, .. } | Self::UnknownLift { field, .. } => {
-                Some(field.clone())
-            }
+            Self::InvalidField { field, .. }
+            | Self::UnknownLift { field, .. }
+            | Self::Conflicting { field, .. } => Some(field.clone()),
             Self::BadHeader { header, .. } => Some((*header).to_owned()),
             Self::UnknownUnit(_) => Some("unit".to_owned()),
             Self::BadPacket(_) => Some("digits".to_owned()),
@@ -200,7 +209,9 @@ impl fmt::Display for ApiError {
         match self {
             Self::InvalidJson { message, .. } => write!(f, "the body is not valid: {message}"),
             Self::MissingField(field) => write!(f, "`{field}` is required"),
-            Self::InvalidField { field, message } => write!(f, "`{field}`: {message}"),
+            Self::InvalidField { field, message } | Self::Conflicting { field, message } => {
+                write!(f, "`{field}`: {message}")
+            }
             Self::BadHeader { header, message } => write!(f, "header {header}: {message}"),
             Self::Unauthorized => {
                 f.write_str("a valid `Authorization: Bearer <token>` is required")
@@ -268,6 +279,7 @@ impl ResponseError for ApiError {
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::UnknownLift { .. }
+            | Self::Conflicting { .. }
             | Self::UnknownUnit(_)
             | Self::EmptyField(_)
             | Self::BadPacket(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -5,4 +5,5 @@
 mod crew_refusal;
 mod hung_database;
 mod proxy;
+mod registry_checks;
 mod verify_read_only;
