@@ -134,7 +134,7 @@ fn respond(status: StatusCode, body: String) -> HttpResponse {
 /// 404 when the desk holds no such incident, 403 `not_paged` when it holds one that shows no
 /// page of `unit`; either way before anything is submitted, so nothing goes on the record.
 async fn ensure_paged(state: &AppState, unit: UnitId, id: IncidentId) -> Result<(), ApiError> {
-    let Some(view) = state.desk.view(id).await? else {
+    let Some(view) = super::within_deadline(state, state.desk.view(id)).await? else {
         return Err(ApiError::NotFound(id.to_string()));
     };
     let paged = view

@@ -258,7 +258,7 @@ impl fmt::Display for ApiError {
             Self::TimedOut { retry_after_secs } => write!(
                 f,
                 "the database did not answer in time, so this is not confirmed; retry in \
-                 {retry_after_secs} s (the same alarm sent again is never stored twice)"
+                 {retry_after_secs} s (an alarm sent again is never stored twice)"
             ),
         }
     }

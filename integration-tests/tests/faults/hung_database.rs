@@ -80,9 +80,24 @@ async fn an_alarm_posted_while_the_database_is_silent_gets_503_in_time_and_count
             .json(&body)
             .send()
     };
-    // The token is found (and kept) while the database answers.
+    // The tokens are found (and kept) while the database answers.
     let r = post(alarm("warm-1", &warm)).await.unwrap();
     assert_eq!(r.status(), 202);
+    let warm_incident = r.json::<Value>().await.unwrap()["incident_id"]
+        .as_i64()
+        .unwrap();
+    let operator = token(store.as_ref(), Role::Operator, None).await;
+    let note = || {
+        client
+            .post(format!(
+                "{}/api/v1/incidents/{warm_incident}/notes",
+                server.base
+            ))
+            .bearer_auth(&operator)
+            .json(&json!({"text": "caller says the light is out"}))
+            .send()
+    };
+    assert_eq!(note().await.unwrap().status(), 200);
 
     proxy.hold();
     let started = Instant::now();
@@ -95,6 +110,13 @@ async fn an_alarm_posted_while_the_database_is_silent_gets_503_in_time_and_count
     assert_eq!(body["error"]["code"], "database_timeout", "{body}");
     assert_eq!(retry_after.unwrap().to_str().unwrap(), "1");
     assert!(took >= DEADLINE, "answered before the deadline: {took:?}");
+    assert!(took < DEADLINE + Duration::from_secs(2), "took {took:?}");
+    // An operator's action waits for the desk, whose append now hangs: 503 in time too.
+    let started = Instant::now();
+    let r = note().await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
     assert!(took < DEADLINE + Duration::from_secs(2), "took {took:?}");
 
     proxy.resume();
@@ -194,5 +216,63 @@ async fn an_mqtt_alarm_sent_while_the_database_is_silent_is_taken_once_it_answer
     })
     .await;
     assert_eq!(alarms_with_source(&url, &source).await, 1);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_posted_while_sqlite_is_locked_by_another_writer_gets_503_in_time() {
+    use sqlx::Connection;
+    let url = fresh_database("sqlite").await;
+    let store = seeded(&url).await;
+    let (warm, lift) = two_lifts(store.as_ref()).await;
+    let mut s = settings(&url, "dispatch-rules");
+    s.store.request_timeout = DEADLINE;
+    let server = Server::start(s).await;
+    let secret = token(store.as_ref(), Role::Integration, None).await;
+    let client = reqwest::Client::new();
+    let post = |body: Value| {
+        client
+            .post(format!("{}/api/v1/alarms", server.base))
+            .bearer_auth(&secret)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(post(alarm("warm-1", &warm)).await.unwrap().status(), 202);
+
+    // Another process holds the write lock: the insert waits on SQLite's busy timeout (10 s),
+    // the request only as long as its deadline.
+    let mut locker = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let r = post(alarm("locked-1", &lift)).await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(took < DEADLINE + Duration::from_secs(2), "took {took:?}");
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+
+    eventually(15, || async {
+        let r = post(alarm("locked-1", &lift)).await.ok()?;
+        (r.status() == 202).then_some(())
+    })
+    .await;
+    eventually(15, || async {
+        (incidents_of(store.as_ref(), &lift).await == 1).then_some(())
+    })
+    .await;
+    let again: Value = post(alarm("locked-1", &lift))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["duplicate"], true, "{again}");
+    assert_eq!(incidents_of(store.as_ref(), &lift).await, 1);
     server.stop().await;
 }
