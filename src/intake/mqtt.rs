@@ -272,6 +272,30 @@ pub(crate) async fn process(
     }
 }
 
+/// [`process`], logged, and tried again while the store fails (1 s, doubling to 10 s) until
+/// the outcome may be acknowledged. Unacknowledged, the message would come again only after a
+/// reconnect, which a database outage does not cause; meanwhile the broker keeps it, so a
+/// crash loses nothing either.
+pub(crate) async fn process_until_taken(
+    message: Message,
+    sink: &impl AlarmSink,
+    now: DateTime<Utc>,
+    topic: &str,
+) -> Outcome {
+    let mut outcome = process(message.clone(), sink, now).await;
+    outcome.log(topic);
+    let mut wait = RETRY_FIRST;
+    while !outcome.ack() {
+        tokio::time::sleep(wait).await;
+        wait = connection::next_backoff(wait).min(RETRY_MAX);
+        outcome = process(message.clone(), sink, now).await;
+        if outcome.ack() {
+            tracing::info!(topic, "MQTT alarm committed after the store recovered");
+        }
+    }
+    outcome
+}
+
 /// The MQTT intake, built from settings; [`MqttIntake::run`] runs it.
 pub struct MqttIntake {
     options: MqttOptions,
@@ -423,22 +447,7 @@ impl Handler {
             &self.codes,
             now,
         );
-        let mut outcome = process(message.clone(), &self.inbox, now).await;
-        outcome.log(&publish.topic);
-        // Unacknowledged, the message would come again only after a reconnect, which a
-        // database outage does not cause: try the commit again until it goes through.
-        let mut wait = RETRY_FIRST;
-        while !outcome.ack() {
-            tokio::time::sleep(wait).await;
-            wait = connection::next_backoff(wait).min(RETRY_MAX);
-            outcome = process(message.clone(), &self.inbox, now).await;
-            if outcome.ack() {
-                tracing::info!(
-                    topic = publish.topic,
-                    "MQTT alarm committed after the store recovered"
-                );
-            }
-        }
+        let outcome = process_until_taken(message, &self.inbox, now, &publish.topic).await;
         if outcome.ack()
             && let Err(error) = self.client.ack(&publish).await
         {
