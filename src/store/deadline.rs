@@ -5,8 +5,8 @@
 //! while the sender has long given up. Request paths (HTTP handlers, alarm intake, MQTT) use
 //! the store through [`Deadline`]: a call not done within `store.request_timeout` fails with
 //! [`StoreError::TimedOut`], which HTTP answers 503 with `Retry-After` and MQTT leaves
-//! unacknowledged (tried again, then redelivered by the broker). What was not confirmed as
-//! committed is never acknowledged.
+//! unacknowledged (tried again until it goes through; redelivered by the broker if the process
+//! stops meanwhile). What was not confirmed as committed is never acknowledged.
 //!
 //! A call cut short may still commit once the link comes back (its statement was already on
 //! the wire). For the inbox that is harmless by design: the pump reads it like any pending

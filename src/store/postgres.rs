@@ -80,6 +80,7 @@ impl PgStore {
         })
     }
 
+    /// The pool every connection of this store comes from (writing or read-only alike).
     fn pool_options() -> PgPoolOptions {
         PgPoolOptions::new()
             .max_connections(POOL_SIZE)
