@@ -7,6 +7,7 @@ mod crew_offline;
 mod crew_page;
 mod demo;
 mod equipment;
+mod faults;
 mod http_flow;
 mod mqtt;
 mod operations;

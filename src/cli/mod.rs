@@ -43,7 +43,9 @@ pub enum Command {
     Serve(ConfigArg),
     /// Apply the database migrations and exit.
     Migrate(ConfigArg),
-    /// Walk the event log's hash chain; exit 1 naming the first row that does not match.
+    /// Walk the event log's hash chain; exit 1 naming the first row that does not match. The
+    /// database is opened read-only and never migrated: a role or a file that may only be read
+    /// is enough.
     VerifyLog(ConfigArg),
     /// Import a registry CSV file: every row is checked, and if any is bad nothing is imported.
     #[command(subcommand)]

@@ -37,7 +37,10 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::VerifyLog(c) => verify_log(&open(&c).await?).await,
+        Command::VerifyLog(c) => {
+            let url = settings(&c)?.database_url;
+            verify_log(&crate::store::open_read_only(&url).await?).await
+        }
         Command::Import(ImportCommand::Lifts { file, config }) => {
             import(&config, &file, true).await
         }

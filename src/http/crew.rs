@@ -131,18 +131,20 @@ fn respond(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
-/// 404 unless the desk shows a page of `unit` on the incident.
+/// 404 when the desk holds no such incident, 403 `not_paged` when it holds one that shows no
+/// page of `unit`; either way before anything is submitted, so nothing goes on the record.
 async fn ensure_paged(state: &AppState, unit: UnitId, id: IncidentId) -> Result<(), ApiError> {
-    let view = state.desk.view(id).await?;
-    let paged = view.is_some_and(|v| {
-        v.steps
-            .iter()
-            .any(|s| s.pages.iter().any(|p| p.unit == unit))
-    });
+    let Some(view) = super::within_deadline(state, state.desk.view(id)).await? else {
+        return Err(ApiError::NotFound(id.to_string()));
+    };
+    let paged = view
+        .steps
+        .iter()
+        .any(|s| s.pages.iter().any(|p| p.unit == unit));
     if paged {
         Ok(())
     } else {
-        Err(ApiError::NotFound(id.to_string()))
+        Err(ApiError::NotPaged(id.to_string()))
     }
 }
 

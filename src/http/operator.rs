@@ -114,12 +114,15 @@ pub struct ReasonIn {
 
 /// Submits a command; a refusal is counted and mapped.
 pub async fn submit(state: &AppState, command: Command) -> Result<Vec<Event>, ApiError> {
-    state.desk.submit(command).await.map_err(|e| {
-        if matches!(e, crate::desk::DeskError::Rejected(_)) {
-            state.metrics.command_rejected();
-        }
-        ApiError::from(e)
+    let answer = state.desk.submit(command);
+    super::within_deadline(state, async {
+        answer.await.inspect_err(|e| {
+            if matches!(e, crate::desk::DeskError::Rejected(_)) {
+                state.metrics.command_rejected();
+            }
+        })
     })
+    .await
 }
 
 /// `GET /api/v1/incidents` (operators and investigators).
@@ -138,7 +141,7 @@ pub async fn detail(
 ) -> Result<HttpResponse, ApiError> {
     let id = IncidentId(id.into_inner());
     let incident = state.store.incident(id).await?;
-    let live = state.desk.view(id).await?;
+    let live = super::within_deadline(&state, state.desk.view(id)).await?;
     if incident.is_none() && live.is_none() {
         return Err(ApiError::NotFound(id.to_string()));
     }

@@ -276,7 +276,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Get, "/api/v1/lifts", REGISTRY, "Lifts, page by page in id order.", |r| r.to(registry::lifts))
         .tag("registry").query(params::<registry::LiftsQuery>).gives(200, Many(schema::<crate::domain::Lift>())),
     route(Put, "/api/v1/lifts", ADMIN, "Insert or replace lifts.", |r| r.to(registry::put_lifts))
-        .tag("registry").takes(Many(schema::<crate::domain::Lift>())).gives(200, One(schema::<registry::Stored>())),
+        .tag("registry").takes(Many(schema::<registry::LiftIn>())).gives(200, One(schema::<registry::Stored>())),
     route(Get, "/api/v1/lifts/lookup", OPERATOR, "Find a lift by rescue code, registration code, cabin phone or device id.", |r| r.to(registry::lookup))
         .tag("registry").query(params::<registry::LookupQuery>).gives(200, One(schema::<crate::domain::Lift>())),
     route(Get, "/api/v1/units", REGISTRY, "Every unit.", |r| r.to(registry::units))

@@ -53,7 +53,7 @@ mod tests;
 pub use lifts::parse_lifts;
 pub use units::parse_units;
 
-use crate::domain::{CoordError, LatLon};
+use super::check::Problem;
 use crate::store::{Store, StoreError};
 use csv::StringRecord;
 use std::collections::HashMap;
@@ -288,19 +288,14 @@ impl Row<'_> {
         }
     }
 
-    /// A checked WGS-84 position; an out-of-range value is an error on its column.
-    fn coordinates(&mut self, lat: f64, lon: f64) -> Option<LatLon> {
-        match LatLon::parse(lat, lon) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                let field = match e {
-                    CoordError::Latitude(_) => "lat",
-                    CoordError::Longitude(_) => "lon",
-                };
-                self.fail(field, e);
-                None
-            }
-        }
+    /// A problem the shared record checks (`registry::check`) found, on its column.
+    fn problem(&mut self, p: Problem) {
+        self.fail(p.field, p.why);
+    }
+
+    /// The value a shared record check passed, or `None` with its problem recorded.
+    fn checked<T>(&mut self, checked: Result<T, Problem>) -> Option<T> {
+        checked.map_err(|p| self.problem(p)).ok()
     }
 
     /// An optional yes/no value, false when empty.

@@ -245,13 +245,19 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     let (desk, desk_task) = desk::spawn(state, sink, clock);
     let metrics = Arc::new(Metrics::default());
     tokio::spawn(count_events(desk.subscribe(), metrics.clone()));
-    let inbox = Inbox::new(
+    // Request paths (HTTP, alarm intake, MQTT) wait for the database at most
+    // `store.request_timeout`; the desk and paging use the store as it is (`store::Deadline`).
+    let requests: Arc<dyn Store> = Arc::new(crate::store::Deadline::new(
         store.clone(),
+        settings.store.request_timeout,
+    ));
+    let inbox = Inbox::new(
+        requests.clone(),
         Duration::from_millis(settings.intake_wait_ms),
     );
     let pump_task = tokio::spawn(inbox::pump(inbox.clone(), desk.clone()));
     let record = crate::intake::mqtt::Recorder {
-        store: store.clone(),
+        store: requests.clone(),
         desk: desk.clone(),
     };
     let mqtt_task = crate::intake::mqtt::spawn(&settings.intake, inbox.clone(), clock, record)?;
@@ -264,7 +270,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
         settings.intake.phone_test_interval_hours,
     ));
     let state = AppState {
-        store,
+        store: requests,
         desk,
         inbox,
         metrics,

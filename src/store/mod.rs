@@ -9,8 +9,10 @@
 
 mod cache;
 pub mod chain;
+mod deadline;
 mod engine;
 mod log_row;
+mod open;
 mod opening;
 pub mod outbox;
 pub mod postgres;
@@ -23,6 +25,8 @@ pub(crate) mod tests;
 mod types;
 
 pub use chain::{VerifyReport, verify_log};
+pub use deadline::Deadline;
+pub use open::{open, open_read_only};
 pub(crate) use rows::enum_name;
 pub use types::JsonText;
 
@@ -32,7 +36,6 @@ use crate::domain::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// What can go wrong in the store. Callers branch on the first two; the rest is reported.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +52,10 @@ pub enum StoreError {
     /// A stored row could not be read back (bad JSON, bad value).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database did not answer within a request's deadline (see [`Deadline`]); the call
+    /// may still commit later.
+    #[error("the database did not answer within {}", humantime::format_duration(*.0))]
+    TimedOut(std::time::Duration),
 }
 
 /// An alarm as intake hands it to the inbox (the inbox gives it its id).
@@ -373,23 +380,4 @@ pub trait Store: Send + Sync + 'static {
         status: u16,
         body: &str,
     ) -> Result<(), StoreError>;
-}
-
-/// Opens the store a database URL names (`postgres://…` or `sqlite:…`), creating the database
-/// file for SQLite, and applies the migrations.
-pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    use anyhow::Context;
-    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let s = postgres::PgStore::connect(url)
-            .await
-            .context("open the PostgreSQL store")?;
-        Ok(Arc::new(s))
-    } else if url.starts_with("sqlite:") {
-        let s = sqlite::SqliteStore::connect(url)
-            .await
-            .context("open the SQLite store")?;
-        Ok(Arc::new(s))
-    } else {
-        anyhow::bail!("database URL must start with postgres:// or sqlite: (got {url:?})")
-    }
 }

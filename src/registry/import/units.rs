@@ -2,6 +2,7 @@
 
 use super::{Row, RowError, Seen, canon_id, parse_bool, parse_degrees, parse_id, read};
 use crate::domain::{CompanyId, CoordError, Fix, LatLon, PhoneNumber, Unit, UnitId, UnitKind};
+use crate::registry::check;
 use chrono::{DateTime, Utc};
 
 const KNOWN: [&str; 13] = [
@@ -50,7 +51,9 @@ fn unit(row: &mut Row) -> Option<Unit> {
     let fix = fix(row);
     let base = base(row);
     let contact_plan = row.optional("contact_plan", |s| {
-        crate::paging::policy::ContactPlan::parse(s).map(|_| s.to_owned())
+        check::contact_plan(Some(s))
+            .map(|()| s.to_owned())
+            .map_err(|p| p.why)
     });
     Some(Unit {
         id: UnitId(id?),
@@ -93,7 +96,7 @@ fn fix(row: &mut Row) -> Option<Option<Fix>> {
         row.fail(field, why);
         return None;
     };
-    let at = row.coordinates(lat, lon)?;
+    let at = row.checked(check::position(lat, lon, check::CoordSystem::Wgs84))?;
     let taken = taken.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     Some(Some(Fix { at, taken }))
 }
