@@ -167,6 +167,30 @@ pub enum AlarmStatus {
     Cleared,
 }
 
+/// An alarm as intake hands it to the inbox (the inbox gives it its id): what every intake
+/// decoder (cabin phone, IoT payload, operator) makes of what it received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAlarm {
+    /// Where it came from.
+    pub channel: Channel,
+    /// The source's id; (channel, source_alarm_id) is unique in the inbox.
+    pub source_alarm_id: String,
+    /// How the source named the lift.
+    pub lift_ref: LiftRef,
+    /// What it reports.
+    pub kind: AlarmKind,
+    /// New or cleared.
+    pub status: AlarmStatus,
+    /// Facts about the people inside.
+    pub flags: AlarmFlags,
+    /// Floor, if reported.
+    pub floor: Option<String>,
+    /// Free text.
+    pub description: String,
+    /// When it happened, by the source's clock.
+    pub occurred_at: DateTime<Utc>,
+}
+
 /// One alarm from any source, as committed to the inbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alarm {

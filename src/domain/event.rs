@@ -6,10 +6,10 @@
 //! state after a restart are read back from them. Nothing here is ever edited once written.
 
 use super::alarm::{Alarm, Channel};
+use super::candidate::{Candidate, PassedOver};
+use super::chain::{ChainSnapshot, Party, RulesVersion, Step};
 use super::lift::{DeviceId, Lift, LiftId, PhoneNumber};
 use super::unit::UnitId;
-use crate::index::{Candidate, PassedOver};
-use crate::rules::{ChainSnapshot, Party, RulesVersion, Step};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

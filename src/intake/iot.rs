@@ -58,7 +58,7 @@ pub use topic::{Heartbeat, SUBSCRIPTIONS, TopicKind, decode_heartbeat, parse_top
 
 use super::codes::CodeMap;
 use crate::domain::DeviceId;
-use crate::store::NewAlarm;
+use crate::domain::NewAlarm;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 

@@ -1,5 +1,5 @@
 //! Alarm intake, the pure decoding layer: what each real source sends, checked completely and
-//! turned into a [`NewAlarm`](crate::store::NewAlarm) for the inbox.
+//! turned into a [`NewAlarm`](crate::domain::NewAlarm) for the inbox.
 //!
 //! Nothing here does I/O or reads a clock: the transports (MQTT subscriber, HTTP endpoints,
 //! the telephony gateway route) hand in bytes, strings and `now`, and get back either a

@@ -96,8 +96,8 @@ mod p100;
 
 pub use error::PhoneError;
 
+use crate::domain::NewAlarm;
 use crate::domain::{AlarmFlags, AlarmKind, AlarmStatus, Channel, LiftRef, PhoneNumber};
-use crate::store::NewAlarm;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -9,7 +9,6 @@ mod chain;
 mod check;
 mod file;
 mod folder;
-pub mod model;
 #[cfg(test)]
 mod shipped_tests;
 mod source;
@@ -19,7 +18,9 @@ mod summary;
 #[cfg(test)]
 mod tests;
 
-pub use model::{
+/// The rules' model lives in the vocabulary ([`crate::domain::chain`]): the log's events carry
+/// its chain snapshots and versions.
+pub use crate::domain::chain::{
     Chain, ChainSnapshot, Deadline, Dur, OnMiss, Party, RulesFile, RulesVersion, Selector, Step,
     StepId, Target, TravelModel,
 };

@@ -31,8 +31,8 @@ pub(crate) use rows::enum_name;
 pub use types::JsonText;
 
 use crate::domain::{
-    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, CompanyId, Event, Fix, IncidentId,
-    IncidentStatus, Lift, LiftId, LiftRef, Unit, UnitId, UnitKind,
+    Alarm, AlarmId, CompanyId, Event, Fix, IncidentId, IncidentStatus, Lift, LiftId, LiftRef, Unit,
+    UnitId, UnitKind,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,28 +58,7 @@ pub enum StoreError {
     TimedOut(std::time::Duration),
 }
 
-/// An alarm as intake hands it to the inbox (the inbox gives it its id).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewAlarm {
-    /// Where it came from.
-    pub channel: Channel,
-    /// The source's id; (channel, source_alarm_id) is unique in the inbox.
-    pub source_alarm_id: String,
-    /// How the source named the lift.
-    pub lift_ref: LiftRef,
-    /// What it reports.
-    pub kind: AlarmKind,
-    /// New or cleared.
-    pub status: AlarmStatus,
-    /// Facts about the people inside.
-    pub flags: AlarmFlags,
-    /// Floor, if reported.
-    pub floor: Option<String>,
-    /// Free text.
-    pub description: String,
-    /// When it happened, by the source's clock.
-    pub occurred_at: DateTime<Utc>,
-}
+pub use crate::domain::NewAlarm;
 
 /// The inbox's answer: the committed alarm, whether it was already there, and its incident once
 /// the desk has taken it.

@@ -1,9 +1,11 @@
-//! The rules as the dispatch core uses them: checked, resolved, immutable.
+//! The rules as the dispatch core uses them: checked, resolved, immutable. Loading and
+//! checking them is the `rules` module's; the model is vocabulary, because the log's events carry
+//! a chain snapshot and a rules version.
 //!
 //! A [`ChainSnapshot`] is copied onto each incident when it opens (it is part of the
 //! `IncidentOpened` event), so editing `dispatch-rules/` never changes an incident in flight.
 
-use crate::domain::UnitKind;
+use super::UnitKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
