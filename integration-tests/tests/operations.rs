@@ -75,7 +75,7 @@ async fn three_decisions(
     for lift in store.lifts(None, 3).await.unwrap() {
         let alarm = Alarm {
             id: AlarmId(lift.id.0),
-            channel: Channel::Iot,
+            channel: AlarmSource::Iot,
             source_alarm_id: format!("ops-{}", lift.id.0),
             lift_ref: LiftRef::Id(lift.id),
             kind: AlarmKind::EntrapmentAtLanding,

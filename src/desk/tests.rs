@@ -3,7 +3,7 @@
 use super::*;
 use crate::dispatch::tests::{M_FAR, M_NEAR, World, lift, t0};
 use crate::domain::{
-    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, EventKind, LiftRef,
+    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, EventKind, LiftRef,
 };
 use crate::rules::RuleSet;
 use chrono::TimeDelta;
@@ -16,7 +16,7 @@ fn alarm_for(n: i64, lift_id: i64) -> Command {
     let l = lift(lift_id, Some(1));
     let alarm = Alarm {
         id: AlarmId(n),
-        channel: Channel::CabinPhone,
+        channel: AlarmSource::CabinPhone,
         source_alarm_id: format!("call-{n}"),
         lift_ref: LiftRef::RescueCode(l.rescue_code.clone()),
         kind: AlarmKind::PassengerAlarm,

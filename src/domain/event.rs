@@ -5,7 +5,7 @@
 //! version. The dispatch core produces them; the log stores them; timelines, statistics and
 //! state after a restart are read back from them. Nothing here is ever edited once written.
 
-use super::alarm::{Alarm, Channel};
+use super::alarm::{Alarm, AlarmSource};
 use super::candidate::{Candidate, PassedOver};
 use super::chain::{ChainSnapshot, Party, RulesVersion, Step};
 use super::lift::{DeviceId, Lift, LiftId, PhoneNumber};
@@ -130,7 +130,7 @@ pub enum Actor {
     /// The dispatcher itself (a rule or a deadline).
     System,
     /// An alarm source.
-    Source(Channel),
+    Source(AlarmSource),
     /// A console operator, by user name.
     Operator(String),
     /// A crew, by unit.

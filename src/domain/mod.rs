@@ -31,7 +31,9 @@ pub mod geo;
 pub mod lift;
 pub mod unit;
 
-pub use alarm::{Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, LiftRef, NewAlarm};
+pub use alarm::{
+    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, LiftRef, NewAlarm,
+};
 pub use event::{
     Actor, CrewStatus, DeadlineKind, Equipment, Event, EventKind, IncidentId, IncidentStatus,
 };

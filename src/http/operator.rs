@@ -8,8 +8,8 @@ use super::error::ApiError;
 use super::intake::{DESCRIPTION_MAX, FlagsIn, KindIn, LiftRefIn, check_floor, check_len};
 use crate::dispatch::{Command, IncidentView, OperatorAction};
 use crate::domain::{
-    AlarmId, AlarmKind, AlarmStatus, Channel, Event, IncidentId, LiftRef, PhoneNumber, RescueCode,
-    UnitId,
+    AlarmId, AlarmKind, AlarmSource, AlarmStatus, Event, IncidentId, LiftRef, PhoneNumber,
+    RescueCode, UnitId,
 };
 use crate::service::AppState;
 use crate::store::{IncidentRow, NewAlarm};
@@ -173,7 +173,7 @@ impl HotlineIn {
             None => self.description,
         };
         Ok(NewAlarm {
-            channel: Channel::Hotline,
+            channel: AlarmSource::Hotline,
             source_alarm_id: uuid::Uuid::new_v4().to_string(),
             lift_ref: LiftRef::RescueCode(code),
             kind,
@@ -200,7 +200,7 @@ pub async fn hotline(
     let lift_unresolved = !found;
     state
         .metrics
-        .alarm_received(Channel::Hotline, receipt.duplicate);
+        .alarm_received(AlarmSource::Hotline, receipt.duplicate);
     Ok(HttpResponse::Created().json(HotlineAccepted {
         alarm_id: receipt.alarm.id,
         incident_id: receipt.incident,

@@ -76,7 +76,7 @@ pub const FUTURE_SLACK: TimeDelta = TimeDelta::minutes(5);
 /// A checked event: the alarm for the inbox, and what the inbox does not keep.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {
-    /// Channel `Iot`, lift named by [`LiftRef::Device`](crate::domain::LiftRef::Device),
+    /// AlarmSource `Iot`, lift named by [`LiftRef::Device`](crate::domain::LiftRef::Device),
     /// source alarm id = `alarm_id`, kind from the code map.
     pub alarm: NewAlarm,
     /// The source's fault code.

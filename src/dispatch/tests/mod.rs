@@ -221,7 +221,7 @@ impl World {
 
     pub fn alarm_with(
         &mut self,
-        channel: Channel,
+        channel: AlarmSource,
         lift: Option<Lift>,
         flags: AlarmFlags,
         status: AlarmStatus,
@@ -254,7 +254,7 @@ impl World {
     /// An entrapment alarm from the cabin phone of lift 1; returns the incident id.
     pub fn entrapment(&mut self) -> IncidentId {
         self.alarm_with(
-            Channel::CabinPhone,
+            AlarmSource::CabinPhone,
             Some(lift(1, Some(1))),
             AlarmFlags::default(),
             AlarmStatus::New,

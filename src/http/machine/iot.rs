@@ -26,7 +26,7 @@
 //! whole batch; what was already committed comes back as duplicates.
 
 use crate::config::SourceSettings;
-use crate::domain::{AlarmId, Channel, IncidentId};
+use crate::domain::{AlarmId, AlarmSource, IncidentId};
 use crate::http::error::ApiError;
 use crate::http::intake::FlagsIn;
 use crate::intake::iot::{Decoded, IotError, MAX_BATCH_BYTES, decode_batch};
@@ -293,7 +293,7 @@ async fn accept(
     let receipt = state.inbox.accept(&alarm, now).await?;
     state
         .metrics
-        .alarm_received(Channel::Iot, receipt.duplicate);
+        .alarm_received(AlarmSource::Iot, receipt.duplicate);
     Ok(EventResult::Accepted {
         index,
         alarm_id: receipt.alarm.id,

@@ -2,7 +2,7 @@
 
 use super::{Decoded, FUTURE_SLACK, IotError, MAX_EVIDENCE};
 use crate::domain::NewAlarm;
-use crate::domain::{AlarmFlags, AlarmStatus, Channel, DeviceId, LiftRef};
+use crate::domain::{AlarmFlags, AlarmSource, AlarmStatus, DeviceId, LiftRef};
 use crate::intake::codes::CodeMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -55,7 +55,7 @@ pub(super) fn event(
     let classified = codes.kind(code);
     Ok(Decoded {
         alarm: NewAlarm {
-            channel: Channel::Iot,
+            channel: AlarmSource::Iot,
             source_alarm_id,
             lift_ref: LiftRef::Device(device),
             kind: classified.kind,
