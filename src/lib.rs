@@ -57,5 +57,6 @@ pub mod paging;
 pub mod registry;
 pub mod rules;
 pub mod service;
+pub mod signing;
 pub mod store;
 pub mod telemetry;

@@ -48,10 +48,9 @@
 //!
 //! At most 500 events and 8 MiB. [`decode_batch`] refuses a malformed envelope as a whole and
 //! answers every event on its own, so one bad event does not hold back the others. The body is
-//! authenticated first with [`signature::verify_signature`].
+//! authenticated first with [`crate::signing::verify_signature`].
 
 mod fields;
-pub mod signature;
 mod topic;
 
 pub use topic::{Heartbeat, SUBSCRIPTIONS, TopicKind, decode_heartbeat, parse_topic};

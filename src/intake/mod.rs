@@ -28,7 +28,7 @@ pub mod iot;
 pub mod mqtt;
 pub mod phone;
 
+pub use crate::signing::{SignatureError, verify_signature};
 pub use codes::{Classified, CodeMap, CodeMapError};
-pub use iot::signature::{SignatureError, verify_signature};
 pub use iot::{Decoded, IotError, TopicKind, decode_batch, decode_event, parse_topic};
 pub use phone::{CallKind, PhoneError, PhoneFault, PhoneMessage, Protocol};

@@ -1,7 +1,7 @@
 //! `POST /api/v1/intake/iot/{source}`: an IoT platform posts a signed batch of events.
 //!
 //! No bearer token: the source authenticates with an HMAC-SHA256 signature over the exact body
-//! bytes and a timestamp ([`crate::intake::iot::signature`]), using the per-source secret of
+//! bytes and a timestamp ([`crate::signing`]), using the per-source secret of
 //! `intake.sources.{source}`. The steps, in order:
 //!
 //! 1. An unconfigured source is 404 `unknown_source`.
@@ -40,7 +40,7 @@ use std::time::Duration;
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
-pub use crate::intake::iot::signature::{SIGNATURE, TIMESTAMP};
+pub use crate::signing::{SIGNATURE, TIMESTAMP};
 
 /// A batch as the platform posts it (documentation only: the handler reads the raw bytes,
 /// checks the signature, then decodes with [`decode_batch`]).

@@ -2,8 +2,8 @@
 //! system (a chat bot, a dispatch board); a 2xx is delivered.
 
 use super::{Gateways, MESSAGE, SendResult, classify, permanent, transport};
-use crate::intake::iot::signature;
 use crate::paging::policy::Outcome;
+use crate::signing;
 use crate::store::outbox::Message;
 use chrono::{DateTime, Utc};
 
@@ -19,7 +19,7 @@ impl Gateways {
         }
         let body = body.to_string();
         let ts = now.timestamp().to_string();
-        let signature = match signature::sign(w.secret.as_bytes(), &ts, body.as_bytes()) {
+        let signature = match signing::sign(w.secret.as_bytes(), &ts, body.as_bytes()) {
             Ok(s) => s,
             Err(e) => return permanent(e.to_string()),
         };
@@ -28,8 +28,8 @@ impl Gateways {
             .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(MESSAGE, &m.dedupe_key)
-            .header(signature::TIMESTAMP, ts)
-            .header(signature::SIGNATURE, format!("sha256={signature}"))
+            .header(signing::TIMESTAMP, ts)
+            .header(signing::SIGNATURE, format!("sha256={signature}"))
             .body(body)
             .send()
             .await;
