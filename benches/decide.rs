@@ -28,7 +28,7 @@ fn now() -> DateTime<Utc> {
 fn alarm(lift: &Lift, n: i64) -> Command {
     let alarm = Alarm {
         id: AlarmId(n),
-        channel: Channel::Iot,
+        channel: AlarmSource::Iot,
         source_alarm_id: format!("bench-{n}"),
         lift_ref: LiftRef::Id(lift.id),
         kind: AlarmKind::EntrapmentBetweenFloors,

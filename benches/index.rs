@@ -73,6 +73,7 @@ fn region() -> Vec<(UnitId, Entry)> {
                 company: company_of(i),
                 available: true,
                 fix: Some(fix),
+                base: None,
             };
             (UnitId(i), entry)
         })
@@ -83,6 +84,7 @@ fn travel() -> TravelModel {
     TravelModel {
         detour_factor: 1.4,
         speed_kmh: [(UnitKind::Maintainer, 25.0)].into(),
+        base_turnout_secs: 60,
     }
 }
 

@@ -15,9 +15,9 @@
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use liftrescue::domain::PhoneNumber;
-use liftrescue::intake::iot::signature::{sign, verify_signature};
 use liftrescue::intake::phone::{decode, to_alarm};
 use liftrescue::intake::{CodeMap, Protocol, decode_batch, decode_event, parse_topic};
+use liftrescue::signing::{sign, verify_signature};
 use std::hint::black_box;
 use std::time::Duration;
 

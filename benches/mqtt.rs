@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use db::fresh_pg;
 use liftrescue::config::Settings;
 use liftrescue::demo::RegionSpec;
-use liftrescue::domain::{Channel, EventKind};
+use liftrescue::domain::{AlarmSource, EventKind};
 use liftrescue::store::Store;
 use load::{pct, publisher};
 use rumqttc::QoS;
@@ -70,7 +70,7 @@ async fn logged(store: &dyn Store) -> HashMap<String, Seen> {
         for row in page {
             if let EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm } =
                 row.event.kind
-                && alarm.channel == Channel::Iot
+                && alarm.channel == AlarmSource::Iot
             {
                 let (received, logged) = (alarm.received_at, row.event.at);
                 // Logged as `device/alarm_id`; the publisher knows the alarm id.

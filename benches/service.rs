@@ -54,7 +54,7 @@ fn rescue(
     let mut out = Vec::new();
     let alarm = Alarm {
         id: AlarmId(n),
-        channel: Channel::Iot,
+        channel: AlarmSource::Iot,
         source_alarm_id: format!("fill-{n}"),
         lift_ref: LiftRef::Id(lift.id),
         kind: AlarmKind::EntrapmentAtLanding,

@@ -63,7 +63,7 @@ impl Decisions {
         let lift = self.lifts[self.n as usize % self.lifts.len()].clone();
         let alarm = Alarm {
             id: AlarmId(self.n),
-            channel: Channel::Iot,
+            channel: AlarmSource::Iot,
             source_alarm_id: format!("bench-{}", self.n),
             lift_ref: LiftRef::Id(lift.id),
             kind: AlarmKind::EntrapmentBetweenFloors,

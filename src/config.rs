@@ -92,6 +92,48 @@ impl Default for IntakeSettings {
     }
 }
 
+/// The store as request paths use it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSettings {
+    /// How long a request (an HTTP call, an MQTT alarm) waits for the database, e.g. `"5s"`,
+    /// `"1500ms"`. Past it the caller gets 503 with `Retry-After` (an MQTT alarm stays
+    /// unacknowledged and is tried again) instead of hanging on a database that went silent.
+    /// A write that lands after the deadline is harmless: the same alarm sent again is found
+    /// by its source id, not stored twice.
+    #[serde(with = "duration_text")]
+    pub request_timeout: std::time::Duration,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            request_timeout: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+/// Durations written as text (`"5s"`, `"1500ms"`, `"1m"`), read with `humantime`.
+mod duration_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        match humantime::parse_duration(text.trim()) {
+            Ok(d) if !d.is_zero() => Ok(d),
+            Ok(_) => Err(serde::de::Error::custom("must be longer than zero")),
+            Err(e) => Err(serde::de::Error::custom(format!(
+                "{text:?} is not a duration like \"5s\" or \"1500ms\": {e}"
+            ))),
+        }
+    }
+}
+
 /// Every setting of `liftrescue serve`.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -100,8 +142,9 @@ pub struct Settings {
     pub listen: String,
     /// `sqlite:PATH` (embedded, created if missing) or `postgres://user@host/db`.
     pub database_url: String,
-    /// The dispatch rules folder.
-    pub rules_dir: PathBuf,
+    /// The dispatch rules folder. Unset: `./dispatch-rules` if there is one in the working
+    /// folder, else the rules built into the binary. A folder named here must exist.
+    pub rules_dir: Option<PathBuf>,
     /// Load the synthetic Yuzhong region when the registry has no lifts.
     pub seed_demo: bool,
     /// The region's centre (WGS-84), the origin of the nearest-unit index's projection.
@@ -117,6 +160,8 @@ pub struct Settings {
     pub intake: IntakeSettings,
     /// Paging: contact plans, retries, gateways.
     pub notify: crate::paging::NotifySettings,
+    /// The store on request paths: the deadline of a request's database calls.
+    pub store: StoreSettings,
 }
 
 impl Default for Settings {
@@ -124,7 +169,7 @@ impl Default for Settings {
         Settings {
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite:liftrescue.db".into(),
-            rules_dir: "dispatch-rules".into(),
+            rules_dir: None,
             seed_demo: true,
             region_centre: crate::demo::YUZHONG,
             max_body_bytes: 64 * 1024,
@@ -132,6 +177,7 @@ impl Default for Settings {
             log_format: LogFormat::Pretty,
             intake: IntakeSettings::default(),
             notify: crate::paging::NotifySettings::default(),
+            store: StoreSettings::default(),
         }
     }
 }
@@ -149,6 +195,7 @@ impl fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("intake", &self.intake)
             .field("notify", &self.notify)
+            .field("store", &self.store)
             .finish()
     }
 }
@@ -179,20 +226,17 @@ impl Settings {
         if let Some(path) = file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        // Nested keys use a double underscore: LIFTRESCUE_INTAKE__MQTT_URL.
-        fig.merge(Env::prefixed("LIFTRESCUE_").split("__").ignore(&[
-            "TEST_DATABASE_URL",
-            "TEST_REDIS_URL",
-            "TEST_MQTT_URL",
-            "TEST_CHROMEDRIVER",
-            "TEST_CHROMIUM",
-            "TEST_REQUIRE_SERVICES",
-            "BENCH_MQTT_URL",
-            "BENCH_MQTT_RATE",
-            "BENCH_DATABASE_URL",
-            "BENCH_PARTS",
-            "LOG",
-        ]))
+        // Nested keys use a double underscore: LIFTRESCUE_INTAKE__MQTT_URL. The tests' and
+        // benchmarks' variables (LIFTRESCUE_TEST_…, LIFTRESCUE_BENCH_…) and the log level
+        // (LIFTRESCUE_LOG) share the prefix but are not settings.
+        fig.merge(
+            Env::prefixed("LIFTRESCUE_")
+                .filter(|key| {
+                    let key = key.as_str().to_ascii_uppercase();
+                    !(key.starts_with("TEST_") || key.starts_with("BENCH_") || key == "LOG")
+                })
+                .split("__"),
+        )
         .extract()
         .map_err(Box::new)
     }
@@ -227,5 +271,28 @@ mod tests {
         std::fs::write(&bad, "listn = \"x\"\n").unwrap();
         let e = Settings::load(Some(&bad)).unwrap_err().to_string();
         assert!(e.contains("listn"), "{e}");
+    }
+
+    #[test]
+    fn the_store_deadline_is_read_as_text_and_a_bad_one_is_refused() {
+        let dir = std::env::temp_dir().join(format!("lr-config-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(
+            Settings::default().store.request_timeout,
+            std::time::Duration::from_secs(5)
+        );
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "[store]\nrequest_timeout = \"1500ms\"\n").unwrap();
+        let s = Settings::load(Some(&good)).unwrap();
+        assert_eq!(
+            s.store.request_timeout,
+            std::time::Duration::from_millis(1500)
+        );
+        for bad in ["\"soon\"", "\"0s\""] {
+            let file = dir.join("bad.toml");
+            std::fs::write(&file, format!("[store]\nrequest_timeout = {bad}\n")).unwrap();
+            let e = Settings::load(Some(&file)).unwrap_err().to_string();
+            assert!(e.contains("request_timeout"), "{e}");
+        }
     }
 }

@@ -30,6 +30,10 @@ pub trait EventSink: Send {
     ) -> impl Future<Output = anyhow::Result<()>> + Send {
         async { Ok(()) }
     }
+
+    /// Keeps a live fix the desk took (newer than the one it held), so a restart pages from
+    /// it. Must not wait: positions arrive every few seconds per crew.
+    fn position(&mut self, _unit: UnitId, _fix: Fix) {}
 }
 
 /// An in-memory log, for the demo and tests.
@@ -109,6 +113,10 @@ pub enum Input {
     EquipmentFaults(oneshot::Sender<Vec<EquipmentFault>>),
     /// Put equipment under supervision (the registry's cabin phones), from now.
     Watch(Vec<(Equipment, Option<LiftId>)>),
+    /// Replace the rules for incidents opened from now on (see [`DeskHandle::swap_rules`]).
+    Rules(RulesSwap, oneshot::Sender<Result<Vec<Event>, DeskError>>),
+    /// The live fixes the desk holds: one unit's, or every unit's.
+    Fixes(Option<UnitId>, oneshot::Sender<Vec<(UnitId, Fix)>>),
 }
 
 /// A piece of alarm equipment with a fault, for the operator's list.
@@ -238,6 +246,15 @@ impl DeskHandle {
             .await
             .map_err(|_| DeskError::Stopped)
     }
+    /// The live fixes the desk pages from: `unit`'s, or every unit's that has one.
+    pub async fn fixes(&self, unit: Option<UnitId>) -> Result<Vec<(UnitId, Fix)>, DeskError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Input::Fixes(unit, reply))
+            .await
+            .map_err(|_| DeskError::Stopped)?;
+        rx.await.map_err(|_| DeskError::Stopped)
+    }
     /// Hands registry edits of units to the desk.
     pub async fn register_units(&self, units: Vec<Unit>) -> Result<(), DeskError> {
         self.tx
@@ -306,7 +323,12 @@ impl<S: EventSink> Desk<S> {
             match input {
                 None => return (self.state, self.sink),
                 Some(Input::Position(unit, fix)) => {
-                    self.state.update_position(unit, fix);
+                    if self.state.update_position(unit, fix) {
+                        self.sink.position(unit, fix);
+                    }
+                }
+                Some(Input::Fixes(unit, reply)) => {
+                    let _ = reply.send(self.state.fixes(unit));
                 }
                 Some(Input::Command(cmd, reply)) => {
                     let _ = reply.send(self.step(cmd).await);
@@ -336,6 +358,9 @@ impl<S: EventSink> Desk<S> {
                     for (e, lift) in equipment {
                         self.state.watch(e, lift, now);
                     }
+                }
+                Some(Input::Rules(swap, reply)) => {
+                    let _ = reply.send(self.swap_rules(swap).await);
                 }
                 Some(Input::Units(units)) => {
                     for unit in units {
@@ -402,6 +427,9 @@ async fn sleep_until(at: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+mod rules;
+pub use rules::RulesSwap;
 
 #[cfg(test)]
 mod tests;

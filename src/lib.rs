@@ -9,11 +9,13 @@
 //!   device id) with `parse` constructors, WGS-84 / GCJ-02 coordinates, units, alarms, incidents
 //!   and the events the log stores. Pure.
 //! - [`rules`]: `dispatch-rules/` TOML files, strictly parsed and checked (errors name file, line
-//!   and key), the rules version (content hash) and the chain snapshot each incident keeps. Pure
-//!   apart from [`rules::RuleSet::load_dir`].
+//!   and key), the rules version (content hash) and the chain snapshot each incident keeps; the
+//!   shipped folder is also built into the binary. Pure apart from reading a folder
+//!   ([`rules::RuleSet::load_dir`]) and writing the built-in files out.
 //! - [`index`]: the nearest-unit index, an `rstar` R-tree over a local metric projection,
 //!   partitioned by unit kind and company so a selective filter never walks the whole tree;
-//!   answers carry distance, ETA and why each unit was chosen or passed over. Pure.
+//!   answers carry distance, ETA and why each unit was chosen or passed over; a unit without a
+//!   fresh fix is placed at its base, if it has one. Pure.
 //! - [`dispatch`]: the dispatch core. `decide(&state, command, now) -> events` and
 //!   `apply(&mut state, &event)`, the escalation state machine with its deadlines. Pure: no
 //!   I/O, no clock reads.
@@ -34,7 +36,7 @@
 //! - [`store`]: the durable store on PostgreSQL or SQLite: inbox, hash-chained log, registry.
 //! - [`registry`]: CSV import of the lift and unit registers, and seeding the demo region.
 //! - [`service`]: the running service: wiring store, rules, desk, inbox pump and HTTP server;
-//!   recovery at start, draining stop. [`config`] is its one typed settings tree and
+//!   recovery at start, reloading the rules (SIGHUP or the API), draining stop. [`config`] is its one typed settings tree and
 //!   [`telemetry`] its logging.
 //! - [`http`]: the HTTP API (actix-web): intake, operator, crew (and the crew page for phones),
 //!   investigator, paging receipts, registry and ops routes, bearer tokens with roles, one
@@ -55,5 +57,6 @@ pub mod paging;
 pub mod registry;
 pub mod rules;
 pub mod service;
+pub mod signing;
 pub mod store;
 pub mod telemetry;

@@ -7,7 +7,8 @@
   exact bytes sent, so the body is serialised here and passed as the request's data.
 - Rules a schema cannot state, kept in generated data so that "schema-valid" also means
   "valid": exactly one lift identifier in a lookup, a crew token names a unit (others do not),
-  a contact plan's channels appear once and in time order, times are not in the future, and
+  a contact plan's channels appear once and in time order, a lift flagged as having no
+  maintenance unit names none, times are not in the future, and
   integers are written as integers. Each is a documented rule the server enforces with a 400
   naming the field; the hooks change generated data only as far as that rule needs.
 """
@@ -106,6 +107,15 @@ def _cross_field_rules(case):
         else:
             body.pop("unit", None)
         case.body = body
+    if path == "/api/v1/lifts" and isinstance(body, list):
+        # A lift flagged as having no maintenance unit names none.
+        case.body = [
+            {**l, "maintainer": None}
+            if isinstance(l, dict) and isinstance(l.get("flags"), dict)
+            and l["flags"].get("no_maintenance_unit") is True
+            else l
+            for l in body
+        ]
     if path == "/api/v1/units" and isinstance(body, list):
         case.body = [
             {**u, "contact_plan": DEFAULT_PLAN}

@@ -3,12 +3,16 @@
 mod attach_lift;
 mod cli;
 mod crash;
+mod crew_offline;
 mod crew_page;
 mod demo;
 mod equipment;
+mod faults;
 mod http_flow;
 mod mqtt;
 mod operations;
 mod paging;
+mod positions;
 mod rules_cli;
+mod rules_reload;
 mod support;

@@ -323,8 +323,7 @@ async fn the_same_event_over_mqtt_and_from_an_http_platform_stores_the_same_alar
     .await;
     let body = serde_json::json!({ "events": [event(&t.device(1))] }).to_string();
     let ts = chrono::Utc::now().timestamp().to_string();
-    let sig =
-        liftrescue::intake::iot::signature::sign(secret.as_bytes(), &ts, body.as_bytes()).unwrap();
+    let sig = liftrescue::signing::sign(secret.as_bytes(), &ts, body.as_bytes()).unwrap();
     let answer = reqwest::Client::new()
         .post(format!("{}/api/v1/intake/iot/acme", server.base))
         .header("Content-Type", "application/json")

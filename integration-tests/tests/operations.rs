@@ -75,7 +75,7 @@ async fn three_decisions(
     for lift in store.lifts(None, 3).await.unwrap() {
         let alarm = Alarm {
             id: AlarmId(lift.id.0),
-            channel: Channel::Iot,
+            channel: AlarmSource::Iot,
             source_alarm_id: format!("ops-{}", lift.id.0),
             lift_ref: LiftRef::Id(lift.id),
             kind: AlarmKind::EntrapmentAtLanding,
@@ -223,7 +223,10 @@ fn serve_with_a_missing_rules_folder_fails_before_it_says_it_listens() {
         !out.contains("listening"),
         "a server that is not up says it listens: {out}"
     );
-    assert!(err.contains("no-such-rules-folder"), "{err}");
+    assert!(
+        err.contains("the rules folder `no-such-rules-folder` does not exist"),
+        "{err}"
+    );
 }
 
 #[test]

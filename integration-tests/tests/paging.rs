@@ -143,8 +143,7 @@ fn unit_of(message: &str) -> i64 {
 async fn signed_post(base: &str, path: &str, secret: &str, body: &Value) -> (u16, Value) {
     let body = body.to_string();
     let ts = chrono::Utc::now().timestamp().to_string();
-    let sig =
-        liftrescue::intake::iot::signature::sign(secret.as_bytes(), &ts, body.as_bytes()).unwrap();
+    let sig = liftrescue::signing::sign(secret.as_bytes(), &ts, body.as_bytes()).unwrap();
     let r = reqwest::Client::new()
         .post(format!("{base}{path}"))
         .header("Content-Type", "application/json")
@@ -501,7 +500,7 @@ async fn a_webhook_page_is_signed_and_counts_as_delivered() {
     let unit = unit_of(&hook.message());
     let ts = &hook.headers["x-liftrescue-timestamp"];
     let sig = &hook.headers["x-liftrescue-signature"];
-    liftrescue::intake::iot::signature::verify_signature(
+    liftrescue::signing::verify_signature(
         b"hook-secret",
         ts,
         hook.body.as_bytes(),

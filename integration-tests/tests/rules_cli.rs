@@ -1,4 +1,4 @@
-//! `liftrescue rules check DIR`, run as a user would.
+//! `liftrescue rules check DIR` and `rules export DIR`, run as a user would.
 
 use crate::cli::{liftrescue, text};
 use std::path::{Path, PathBuf};
@@ -58,5 +58,46 @@ fn checking_a_folder_with_a_bad_file_exits_1_and_names_file_line_and_key() {
 fn a_missing_folder_is_an_error_not_a_panic() {
     let out = liftrescue(&["rules", "check", "no-such-folder"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("cannot read the rules folder"));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("the rules folder `no-such-folder` does not exist"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(":0:") && !stderr.contains("``"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn exported_rules_pass_the_check_with_the_built_in_version_and_are_not_overwritten() {
+    let dir = scratch("rules-cli-export").join("mine");
+    let path = dir.to_str().unwrap();
+    let out = liftrescue(&["rules", "export", path]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let written = text(&out.stdout);
+    for name in ["README.md", "districted-city.toml", "other-areas.toml"] {
+        assert!(dir.join(name).is_file(), "{name} not written: {written}");
+    }
+    let checked = liftrescue(&["rules", "check", path]);
+    assert!(checked.status.success(), "{}", text(&checked.stderr));
+    let built_in = liftrescue::rules::RuleSet::built_in().unwrap().version;
+    assert!(
+        text(&checked.stdout).starts_with(&format!("rules version {built_in}\n")),
+        "{}",
+        text(&checked.stdout)
+    );
+
+    std::fs::write(dir.join("other-areas.toml"), "# my own").unwrap();
+    let again = liftrescue(&["rules", "export", path]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("not overwriting"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("other-areas.toml")).unwrap(),
+        "# my own"
+    );
 }

@@ -1,5 +1,5 @@
-//! The command line: `serve` (the dispatcher), `demo`, `rules check`, and the operations
-//! commands (`migrate`, `verify-log`, `import`, `seed-demo`, `token create`).
+//! The command line: `serve` (the dispatcher), `demo`, `rules check` and `rules export`, and
+//! the operations commands (`migrate`, `verify-log`, `import`, `seed-demo`, `token create`).
 //!
 //! Each subcommand is a variant of [`Command`]; adding one means adding a variant (its doc
 //! comment is its `--help` text) and one arm in [`Cli::run`]. Subcommands return an
@@ -7,7 +7,7 @@
 
 mod service;
 
-use crate::rules::{RuleSet, RulesError};
+use crate::rules::{RulesError, RulesSource};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,9 +27,10 @@ pub enum Command {
     /// Play three rescues through the dispatch core on a synthetic Yuzhong District (a simulated
     /// clock: it prints the whole timeline at once).
     Demo {
-        /// The rules folder.
-        #[arg(long, default_value = "dispatch-rules")]
-        rules: PathBuf,
+        /// The rules folder (default: `./dispatch-rules` if there is one, else the built-in
+        /// rules).
+        #[arg(long)]
+        rules: Option<PathBuf>,
         /// Number of lifts in the region (Yuzhong has about 15,000).
         #[arg(long, default_value_t = 15_000)]
         lifts: usize,
@@ -42,7 +43,9 @@ pub enum Command {
     Serve(ConfigArg),
     /// Apply the database migrations and exit.
     Migrate(ConfigArg),
-    /// Walk the event log's hash chain; exit 1 naming the first row that does not match.
+    /// Walk the event log's hash chain; exit 1 naming the first row that does not match. The
+    /// database is opened read-only and never migrated: a role or a file that may only be read
+    /// is enough.
     VerifyLog(ConfigArg),
     /// Import a registry CSV file: every row is checked, and if any is bad nothing is imported.
     #[command(subcommand)]
@@ -124,7 +127,15 @@ pub enum RulesCommand {
     /// and chain and exit 0; otherwise print every error as `file:line: key: message` to
     /// stderr and exit 1.
     Check {
-        /// The folder holding the `*.toml` rules files.
+        /// The folder holding the `*.toml` rules files (default: `./dispatch-rules` if there is
+        /// one, else the rules built into this binary, as `serve` would choose).
+        dir: Option<PathBuf>,
+    },
+    /// Write the rules built into this binary (`*.toml` and a README of the format) into DIR,
+    /// created if missing, as a starting point for a rules folder of your own. Existing files
+    /// are never overwritten.
+    Export {
+        /// The folder to write into.
         dir: PathBuf,
     },
 }
@@ -138,8 +149,9 @@ impl Cli {
     /// Runs the chosen subcommand.
     pub fn run(self) -> ExitCode {
         match self.command {
-            Command::Demo { rules, lifts } => demo(&rules, lifts),
-            Command::Rules(RulesCommand::Check { dir }) => rules_check(&dir),
+            Command::Demo { rules, lifts } => demo(rules.as_deref(), lifts),
+            Command::Rules(RulesCommand::Check { dir }) => rules_check(dir.as_deref()),
+            Command::Rules(RulesCommand::Export { dir }) => rules_export(&dir),
             Command::VapidKeys => match crate::paging::push::Vapid::generate() {
                 Ok((private, public)) => {
                     println!("vapid_private_key = \"{private}\"");
@@ -157,10 +169,11 @@ impl Cli {
 }
 
 /// `liftrescue demo`.
-fn demo(dir: &Path, lifts: usize) -> ExitCode {
-    let rules = match RuleSet::load_dir(dir) {
+fn demo(dir: Option<&Path>, lifts: usize) -> ExitCode {
+    let source = RulesSource::choose(dir);
+    let rules = match source.load() {
         Ok(r) => r,
-        Err(errors) => return report(dir, &errors),
+        Err(errors) => return report(&source, &errors),
     };
     let spec = crate::demo::RegionSpec {
         lifts,
@@ -178,30 +191,65 @@ fn demo(dir: &Path, lifts: usize) -> ExitCode {
     }
 }
 
-/// `liftrescue rules check DIR`.
-fn rules_check(dir: &Path) -> ExitCode {
-    match RuleSet::load_dir(dir) {
+/// `liftrescue rules check [DIR]`.
+fn rules_check(dir: Option<&Path>) -> ExitCode {
+    let source = RulesSource::choose(dir);
+    if dir.is_none() {
+        eprintln!(
+            "checking {} (what `serve` runs here with no `rules_dir` set)",
+            source.described()
+        );
+    }
+    match source.load() {
         Ok(set) => {
             print!("{}", set.summary());
             ExitCode::SUCCESS
         }
-        Err(errors) => report(dir, &errors),
+        Err(errors) => report(&source, &errors),
+    }
+}
+
+/// `liftrescue rules export DIR`.
+fn rules_export(dir: &Path) -> ExitCode {
+    match crate::rules::export_built_in(dir) {
+        Ok(written) => {
+            for path in &written {
+                println!("{}", path.display());
+            }
+            eprintln!(
+                "wrote the built-in rules to {}: edit them, check them with `liftrescue rules check {0}`, and set `rules_dir` to use them",
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
 /// Prints every rules error to stderr; exit code 1.
-fn report(dir: &Path, errors: &[RulesError]) -> ExitCode {
+fn report(source: &RulesSource, errors: &[RulesError]) -> ExitCode {
+    let dir = match source {
+        RulesSource::Folder(dir) => dir.as_path(),
+        RulesSource::BuiltIn => Path::new("built-in"),
+    };
     for e in errors {
         eprintln!("{}", error_line(dir, e));
     }
     let s = if errors.len() == 1 { "" } else { "s" };
-    eprintln!("{} error{s} in {}", errors.len(), dir.display());
+    eprintln!("{} error{s} in {source}", errors.len());
     ExitCode::FAILURE
 }
 
 /// `DIR/file:line: key: message`, the form editors and CI logs link to a place. An error
-/// about the folder as a whole (line 0) is shown as `DIR: key: message`.
+/// about the folder as a whole (line 0) is shown as `DIR: key: message`, or as its message
+/// alone when it has no key (the message names the folder).
 fn error_line(dir: &Path, e: &RulesError) -> String {
+    if e.file.is_empty() && e.key.is_empty() {
+        return e.message.clone();
+    }
     let mut place = if e.file.is_empty() {
         dir.display().to_string()
     } else {
@@ -240,6 +288,7 @@ mod tests {
         );
         assert_eq!(at(error("", 0, "default")), "rules: default: wrong");
         assert_eq!(at(error("a.toml", 0, "")), "rules/a.toml: wrong");
+        assert_eq!(at(error("", 0, "")), "wrong");
     }
 
     #[test]
@@ -247,8 +296,13 @@ mod tests {
         let cli = Cli::try_parse_from(["liftrescue", "rules", "check", "dispatch-rules"]).unwrap();
         assert!(matches!(
             cli.command,
-            Command::Rules(RulesCommand::Check { ref dir }) if dir == Path::new("dispatch-rules")
+            Command::Rules(RulesCommand::Check { dir: Some(ref dir) }) if dir == Path::new("dispatch-rules")
         ));
-        assert!(Cli::try_parse_from(["liftrescue", "rules", "check"]).is_err());
+        let cli = Cli::try_parse_from(["liftrescue", "rules", "check"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Rules(RulesCommand::Check { dir: None })
+        ));
+        assert!(Cli::try_parse_from(["liftrescue", "rules", "export"]).is_err());
     }
 }

@@ -37,7 +37,10 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::VerifyLog(c) => verify_log(&open(&c).await?).await,
+        Command::VerifyLog(c) => {
+            let url = settings(&c)?.database_url;
+            verify_log(&crate::store::open_read_only(&url).await?).await
+        }
         Command::Import(ImportCommand::Lifts { file, config }) => {
             import(&config, &file, true).await
         }
@@ -86,12 +89,13 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     // Announced once the service is up (a bad rules folder or an unreachable database fails
     // first, without it). Written, not `println!`: a closed stdout (a supervisor that stopped
     // reading) must not take the dispatcher down.
-    let announce = move || {
+    let announce = move |state: &crate::service::AppState| {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
             out,
-            "liftrescue listening on http://{addr}  (database {database})"
+            "liftrescue listening on http://{addr}  (database {database}, {})",
+            state.rules.described()
         );
         let _ = writeln!(
             out,

@@ -77,7 +77,9 @@ pub struct Region {
     pub companies: Vec<Company>,
     /// Lifts.
     pub lifts: Vec<Lift>,
-    /// Units, with positions fixed at the `now` given.
+    /// Units, with positions fixed at the `now` given, each based where it was placed (a fire
+    /// station, property staff's building, a maintainer's service point), so the region keeps
+    /// dispatching from the bases once those fixes are old.
     pub units: Vec<Unit>,
 }
 
@@ -99,7 +101,7 @@ pub fn offset(c: LatLon, east_m: f64, north_m: f64) -> LatLon {
     LatLon { lat, lon }
 }
 
-/// Builds the region described by `spec`, every unit fixed at `now`.
+/// Builds the region described by `spec`, every unit fixed at `now` and based where it is.
 pub fn region(spec: &RegionSpec, now: DateTime<Utc>) -> Region {
     let mut rng = fastrand::Rng::with_seed(spec.seed);
     // 500103 is a valid GB/T 2260 code (Yuzhong), so this cannot fail.
@@ -122,6 +124,7 @@ pub fn region(spec: &RegionSpec, now: DateTime<Utc>) -> Region {
             phone,
             on_duty,
             fix,
+            base: Some(at),
             contact_plan: None,
         });
         next_id += 1;

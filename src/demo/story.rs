@@ -130,7 +130,7 @@ impl Sim {
 
     fn alarm(
         &mut self,
-        channel: Channel,
+        channel: AlarmSource,
         lift: &Lift,
         kind: AlarmKind,
         flags: AlarmFlags,
@@ -142,7 +142,7 @@ impl Sim {
     /// An alarm naming its lift by `lift_ref`, resolved to `lift` (`None`: nobody knows it).
     fn alarm_from(
         &mut self,
-        channel: Channel,
+        channel: AlarmSource,
         lift_ref: LiftRef,
         lift: Option<&Lift>,
         kind: AlarmKind,
@@ -212,7 +212,7 @@ fn story_one(sim: &mut Sim, lift: &Lift) -> anyhow::Result<()> {
         lift.rescue_code, lift.address, lift.building
     )?;
     let opened = sim.alarm(
-        Channel::CabinPhone,
+        AlarmSource::CabinPhone,
         lift,
         AlarmKind::EntrapmentBetweenFloors,
         AlarmFlags::default(),
@@ -223,7 +223,7 @@ fn story_one(sim: &mut Sim, lift: &Lift) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("no incident opened"))?;
     sim.now += TimeDelta::seconds(20);
     sim.alarm(
-        Channel::Iot,
+        AlarmSource::Iot,
         lift,
         AlarmKind::EntrapmentBetweenFloors,
         AlarmFlags::default(),
@@ -276,7 +276,7 @@ fn story_two(sim: &mut Sim, lift: &Lift) -> anyhow::Result<()> {
         ..AlarmFlags::default()
     };
     let opened = sim.alarm(
-        Channel::Hotline,
+        AlarmSource::Hotline,
         lift,
         AlarmKind::EntrapmentAtLanding,
         flags,
@@ -303,7 +303,7 @@ fn story_three(sim: &mut Sim, lift: &Lift) -> anyhow::Result<()> {
     let phone = LiftRef::Phone(PhoneNumber::parse("02399990000")?);
     let kind = AlarmKind::PassengerAlarm;
     let opened = sim.alarm_from(
-        Channel::CabinPhone,
+        AlarmSource::CabinPhone,
         phone,
         None,
         kind,

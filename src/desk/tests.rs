@@ -3,15 +3,20 @@
 use super::*;
 use crate::dispatch::tests::{M_FAR, M_NEAR, World, lift, t0};
 use crate::domain::{
-    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, EventKind, LiftRef,
+    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, EventKind, LiftRef,
 };
+use crate::rules::RuleSet;
 use chrono::TimeDelta;
 
 fn alarm(n: i64) -> Command {
-    let l = lift(1, Some(1));
+    alarm_for(n, 1)
+}
+
+fn alarm_for(n: i64, lift_id: i64) -> Command {
+    let l = lift(lift_id, Some(1));
     let alarm = Alarm {
         id: AlarmId(n),
-        channel: Channel::CabinPhone,
+        channel: AlarmSource::CabinPhone,
         source_alarm_id: format!("call-{n}"),
         lift_ref: LiftRef::RescueCode(l.rescue_code.clone()),
         kind: AlarmKind::PassengerAlarm,
@@ -120,4 +125,91 @@ async fn when_the_log_refuses_an_append_nothing_is_applied_and_the_caller_is_tol
     let (state, sink) = task.await.unwrap();
     assert_eq!(state.incidents.len(), 1);
     assert_eq!(sink.1.events, second);
+}
+
+fn opened_version(events: &[Event]) -> crate::rules::RulesVersion {
+    events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::IncidentOpened { chain, .. } => Some(chain.rules_version.clone()),
+            _ => None,
+        })
+        .expect("an incident opened")
+}
+
+#[tokio::test(start_paused = true)]
+async fn swapped_rules_serve_new_incidents_while_an_open_one_keeps_its_snapshot() {
+    use crate::dispatch::tests::{RULES, rules};
+    let world = World::new();
+    let old = world.state.rules.version.clone();
+    let new = rules(&RULES.replacen("acknowledge = \"3m\"", "acknowledge = \"5m\"", 1));
+    let (desk, task) = spawn(world.state, MemoryLog::default(), Clock::starting_at(t0()));
+    let first = desk.submit(alarm_for(1, 1)).await.unwrap();
+    assert_eq!(opened_version(&first), old);
+    let swap = |rules: Arc<RuleSet>| RulesSwap {
+        rules,
+        source: "/srv/rules".into(),
+        by: "signal".into(),
+    };
+    let reloaded = desk.swap_rules(swap(new.clone())).await.unwrap();
+    assert_eq!(reloaded.len(), 1);
+    assert!(matches!(
+        &reloaded[0].kind,
+        EventKind::RulesReloaded { from, to, .. } if *from == old && *to == new.version
+    ));
+    // The same version again: nothing to record.
+    assert!(desk.swap_rules(swap(new.clone())).await.unwrap().is_empty());
+    let second = desk.submit(alarm_for(2, 2)).await.unwrap();
+    assert_eq!(opened_version(&second), new.version);
+    // The open incident still runs on what it opened with: its missed acknowledgement comes
+    // at the old 3 minutes, and its events carry the old version.
+    let mut feed = desk.subscribe();
+    let missed = next_matching(&mut feed, |e| {
+        matches!(e.kind, EventKind::AckMissed { .. }) && e.incident == Some(IncidentId(1))
+    })
+    .await;
+    assert_eq!(missed.at, t0() + TimeDelta::minutes(3));
+    assert_eq!(missed.rules_version, Some(old));
+    drop((desk, feed));
+    let (state, log) = task.await.unwrap();
+    assert_eq!(state.rules.version, new.version);
+    let reloads = log
+        .events
+        .iter()
+        .filter(|e| e.kind.name() == "rules_reloaded");
+    assert_eq!(reloads.count(), 1);
+}
+
+/// A log that also records the fixes the desk hands on for keeping.
+#[derive(Default)]
+struct KeepsFixes(MemoryLog, Vec<(UnitId, Fix)>);
+
+impl EventSink for KeepsFixes {
+    async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
+        self.0.append(events).await
+    }
+
+    fn position(&mut self, unit: UnitId, fix: Fix) {
+        self.1.push((unit, fix));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_desk_hands_on_the_fixes_it_takes_and_shows_them_but_not_older_or_unknown_ones() {
+    let world = World::new();
+    let (desk, task) = spawn(world.state, KeepsFixes::default(), Clock::starting_at(t0()));
+    let at = |secs| Fix {
+        at: crate::demo::YUZHONG,
+        taken: t0() + TimeDelta::seconds(secs),
+    };
+    desk.position(M_NEAR, at(10)).await.unwrap();
+    desk.position(M_NEAR, at(5)).await.unwrap(); // a replayed older fix
+    desk.position(UnitId(999), at(10)).await.unwrap(); // no such unit
+    assert_eq!(desk.fixes(Some(M_NEAR)).await.unwrap(), [(M_NEAR, at(10))]);
+    assert_eq!(desk.fixes(Some(UnitId(999))).await.unwrap(), []);
+    let all = desk.fixes(None).await.unwrap();
+    assert!(all.contains(&(M_NEAR, at(10))), "{all:?}");
+    drop(desk);
+    let (_, sink) = task.await.unwrap();
+    assert_eq!(sink.1, [(M_NEAR, at(10))]);
 }

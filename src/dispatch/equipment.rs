@@ -8,7 +8,7 @@
 
 use super::EquipmentReport;
 use super::ctx::Ctx;
-use crate::domain::{Actor, Channel, Equipment, EventKind, LiftId};
+use crate::domain::{Actor, AlarmSource, Equipment, EventKind, LiftId};
 
 /// How a fault reported by a cabin phone's own test call starts.
 pub const TEST_CALL_FAULT: &str = "test call reports";
@@ -19,8 +19,8 @@ const NO_TEST_CALL: &str = "alarm line fault: no test call";
 
 fn actor(equipment: &Equipment) -> Actor {
     match equipment {
-        Equipment::Terminal(_) => Actor::Source(Channel::Iot),
-        Equipment::Phone(_) => Actor::Source(Channel::CabinPhone),
+        Equipment::Terminal(_) => Actor::Source(AlarmSource::Iot),
+        Equipment::Phone(_) => Actor::Source(AlarmSource::CabinPhone),
     }
 }
 

@@ -267,7 +267,8 @@ impl Incident {
             | EventKind::UnitDuty { .. }
             | EventKind::EquipmentFault { .. }
             | EventKind::EquipmentOk { .. }
-            | EventKind::Delivery { .. } => {}
+            | EventKind::Delivery { .. }
+            | EventKind::RulesReloaded { .. } => {}
         }
     }
 

@@ -30,6 +30,7 @@ mod delivery;
 mod equipment;
 pub mod incident;
 mod operator;
+mod reload;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -37,6 +38,7 @@ mod tick;
 pub mod view;
 
 pub use incident::{Incident, Page, PageState, Track};
+pub use reload::rules_reloaded;
 pub use state::{DeskState, EquipmentState, UnitState, apply};
 pub use view::{IncidentView, incident_view};
 

@@ -108,6 +108,7 @@ fn assign(
     reason: String,
 ) -> Result<(), Rejection> {
     non_empty("reason", &reason)?;
+    let now = ctx.now;
     let us = ctx
         .state
         .units
@@ -135,11 +136,22 @@ fn assign(
         .and_then(|s| i.tracks.get(s))
         .map(|t| t.step.acknowledge);
     let ack = ack.unwrap_or(crate::rules::Dur(std::time::Duration::from_secs(180)));
-    let distance_m = match (us.unit.fix, i.lift.as_ref()) {
-        (Some(f), Some(l)) => f.at.distance_m(l.position),
+    // Measured from its fix if fresh, else from its base if it has one (as the index would).
+    let fresh_since = now - i.chain.position_max_age.delta();
+    let fresh = us.unit.fix.filter(|f| f.taken >= fresh_since);
+    let from_base = fresh.is_none() && us.unit.base.is_some();
+    let at = fresh
+        .map(|f| f.at)
+        .or(us.unit.base)
+        .or(us.unit.fix.map(|f| f.at));
+    let distance_m = match (at, i.lift.as_ref()) {
+        (Some(at), Some(l)) => at.distance_m(l.position),
         _ => 0.0,
     };
-    let eta_secs = i.chain.travel.eta_secs(us.unit.kind, distance_m);
+    let mut eta_secs = i.chain.travel.eta_secs(us.unit.kind, distance_m);
+    if from_base {
+        eta_secs = eta_secs.saturating_add(i.chain.travel.base_turnout_secs);
+    }
     let busy = us
         .held_by
         .iter()
@@ -168,7 +180,8 @@ fn assign(
         unit,
         distance_m,
         eta_secs,
-        fix_taken: us.unit.fix.map(|f| f.taken).unwrap_or(ctx.now),
+        fix_taken: us.unit.fix.map(|f| f.taken),
+        from_base,
         why,
     };
     let sid = step.id.clone();

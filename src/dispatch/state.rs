@@ -92,6 +92,7 @@ impl DeskState {
             company: unit.company,
             available: unit.on_duty && held_by.is_empty(),
             fix: unit.fix,
+            base: unit.base,
         };
         self.index.upsert(unit.id, entry);
         self.units.insert(unit.id, UnitState { unit, held_by });
@@ -122,6 +123,20 @@ impl DeskState {
                 self.index.set_position(id, fix)
             }
             None => false,
+        }
+    }
+
+    /// The live fixes held: `only`'s, or every unit's that has one.
+    pub fn fixes(&self, only: Option<UnitId>) -> Vec<(UnitId, Fix)> {
+        let fix = |(id, u): (&UnitId, &UnitState)| u.unit.fix.map(|f| (*id, f));
+        match only {
+            Some(id) => self
+                .units
+                .get_key_value(&id)
+                .and_then(fix)
+                .into_iter()
+                .collect(),
+            None => self.units.iter().filter_map(fix).collect(),
         }
     }
 

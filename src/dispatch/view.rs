@@ -77,6 +77,8 @@ pub struct IncidentView {
     pub alarms: usize,
     /// Flags reported so far.
     pub flags: Vec<String>,
+    /// The floor the car stands at, as the latest alarm that named one reported it.
+    pub floor: Option<String>,
     /// Waiting for an operator, and why.
     pub needs_operator: Option<String>,
     /// When the passengers were released.
@@ -123,6 +125,7 @@ pub fn incident_view(
         rules_version: i.chain.rules_version.0.clone(),
         alarms: i.alarms.len(),
         flags: i.flags.names().iter().map(|s| s.to_string()).collect(),
+        floor: i.alarms.iter().rev().find_map(|a| a.floor.clone()),
         needs_operator: i.needs_operator.clone(),
         released_at: i.released_at,
         steps: steps.collect(),
@@ -210,6 +213,7 @@ mod tests {
         assert_eq!(v.steps.len(), 2);
         assert_eq!(v.steps[0].pages[0].unit, M_NEAR);
         assert_eq!(v.steps[0].pages[0].state, "pending");
+        assert_eq!(v.floor.as_deref(), Some("7"), "the floor the alarm named");
         let ack = v
             .clocks
             .iter()

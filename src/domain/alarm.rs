@@ -13,7 +13,7 @@ id_type!(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[derive(utoipa::ToSchema)]
-pub enum Channel {
+pub enum AlarmSource {
     /// The EN 81-28 cabin emergency phone, through the telephony gateway.
     CabinPhone,
     /// An IoT terminal or IoT platform.
@@ -26,7 +26,7 @@ pub enum Channel {
     App,
 }
 
-impl std::fmt::Display for Channel {
+impl std::fmt::Display for AlarmSource {
     /// The channel in words, for reasons on the record ("cabin phone alarm (source id …)").
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -167,13 +167,37 @@ pub enum AlarmStatus {
     Cleared,
 }
 
+/// An alarm as intake hands it to the inbox (the inbox gives it its id): what every intake
+/// decoder (cabin phone, IoT payload, operator) makes of what it received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAlarm {
+    /// Where it came from.
+    pub channel: AlarmSource,
+    /// The source's id; (channel, source_alarm_id) is unique in the inbox.
+    pub source_alarm_id: String,
+    /// How the source named the lift.
+    pub lift_ref: LiftRef,
+    /// What it reports.
+    pub kind: AlarmKind,
+    /// New or cleared.
+    pub status: AlarmStatus,
+    /// Facts about the people inside.
+    pub flags: AlarmFlags,
+    /// Floor, if reported.
+    pub floor: Option<String>,
+    /// Free text.
+    pub description: String,
+    /// When it happened, by the source's clock.
+    pub occurred_at: DateTime<Utc>,
+}
+
 /// One alarm from any source, as committed to the inbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alarm {
     /// Inbox id.
     pub id: AlarmId,
     /// Where it came from.
-    pub channel: Channel,
+    pub channel: AlarmSource,
     /// The source's own id for it; (channel, source_alarm_id) is unique.
     pub source_alarm_id: String,
     /// How the source named the lift.

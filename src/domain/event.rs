@@ -5,11 +5,11 @@
 //! version. The dispatch core produces them; the log stores them; timelines, statistics and
 //! state after a restart are read back from them. Nothing here is ever edited once written.
 
-use super::alarm::{Alarm, Channel};
+use super::alarm::{Alarm, AlarmSource};
+use super::candidate::{Candidate, PassedOver};
+use super::chain::{ChainSnapshot, Party, RulesVersion, Step};
 use super::lift::{DeviceId, Lift, LiftId, PhoneNumber};
 use super::unit::UnitId;
-use crate::index::{Candidate, PassedOver};
-use crate::rules::{ChainSnapshot, Party, RulesVersion, Step};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -130,7 +130,7 @@ pub enum Actor {
     /// The dispatcher itself (a rule or a deadline).
     System,
     /// An alarm source.
-    Source(Channel),
+    Source(AlarmSource),
     /// A console operator, by user name.
     Operator(String),
     /// A crew, by unit.
@@ -328,6 +328,21 @@ pub enum EventKind {
         #[schema(value_type = Object)]
         chain: Box<ChainSnapshot>,
     },
+    /// The running rules were replaced (`SIGHUP` or `POST /api/v1/rules/reload`): incidents
+    /// opened from here on use `to`; open incidents keep the chain they snapshotted. Not about
+    /// an incident. Replaying it changes no state: a restart loads the rules from their source.
+    RulesReloaded {
+        /// The version that was running.
+        #[schema(value_type = String)]
+        from: RulesVersion,
+        /// The version running from now on.
+        #[schema(value_type = String)]
+        to: RulesVersion,
+        /// `built-in`, or the rules folder's path.
+        source: String,
+        /// Who asked: `signal` (SIGHUP), or the admin token's label.
+        by: String,
+    },
 }
 
 impl EventKind {
@@ -360,6 +375,7 @@ impl EventKind {
             Self::Cancelled => "cancelled",
             Self::FalseAlarm => "false_alarm",
             Self::LiftAttached { .. } => "lift_attached",
+            Self::RulesReloaded { .. } => "rules_reloaded",
         }
     }
 }

@@ -26,12 +26,16 @@ macro_rules! id_type {
 }
 
 pub mod alarm;
+pub mod candidate;
+pub mod chain;
 pub mod event;
 pub mod geo;
 pub mod lift;
 pub mod unit;
 
-pub use alarm::{Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, LiftRef};
+pub use alarm::{
+    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, LiftRef, NewAlarm,
+};
 pub use event::{
     Actor, CrewStatus, DeadlineKind, Equipment, Event, EventKind, IncidentId, IncidentStatus,
 };

@@ -74,6 +74,11 @@ pub struct Unit {
     pub on_duty: bool,
     /// Last known position.
     pub fix: Option<Fix>,
+    /// Where it is paged from when it has no fresh position (a fire station, the building
+    /// property staff work in, a maintenance company's depot); absent: a unit without a fresh
+    /// fix is passed over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<LatLon>,
     /// Its own contact plan (`"voice:0s,sms:60s,repeat:60s"`: channels and when each is tried,
     /// and how often the whole is repeated while unacknowledged), over its kind's from the
     /// configuration; absent: its kind's.

@@ -136,18 +136,20 @@ fn respond(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
-/// 404 unless the desk shows a page of `unit` on the incident.
+/// 404 when the desk holds no such incident, 403 `not_paged` when it holds one that shows no
+/// page of `unit`; either way before anything is submitted, so nothing goes on the record.
 async fn ensure_paged(state: &AppState, unit: UnitId, id: IncidentId) -> Result<(), ApiError> {
-    let view = state.desk.view(id).await?;
-    let paged = view.is_some_and(|v| {
-        v.steps
-            .iter()
-            .any(|s| s.pages.iter().any(|p| p.unit == unit))
-    });
+    let Some(view) = super::within_deadline(state, state.desk.view(id)).await? else {
+        return Err(ApiError::NotFound(id.to_string()));
+    };
+    let paged = view
+        .steps
+        .iter()
+        .any(|s| s.pages.iter().any(|p| p.unit == unit));
     if paged {
         Ok(())
     } else {
-        Err(ApiError::NotFound(id.to_string()))
+        Err(ApiError::NotPaged(id.to_string()))
     }
 }
 
@@ -179,13 +181,15 @@ async fn act(
     .await
 }
 
-/// `GET /api/v1/crew/assignments`: the incidents holding this unit.
+/// `GET /api/v1/crew/assignments`: the incidents holding this unit, each with its site.
 pub async fn assignments(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let unit = caller.crew_unit()?;
-    Ok(HttpResponse::Ok().json(state.desk.assignments(unit).await?))
+    let views = state.desk.assignments(unit).await?;
+    let out: Vec<super::crew_page::CrewIncident> = views.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// `POST /api/v1/crew/incidents/{id}/accept`.

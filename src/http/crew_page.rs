@@ -1,214 +1,47 @@
 //! The crew page: what a rescue crew opens on its phone from the SMS or push link
-//! (`{notify.crew_url}/{incident}`). One self-contained HTML page (no external assets, works
-//! over a poor connection) that shows the unit's pages and assignments and acts on them with
-//! one tap: accept with an ETA, decline with a reason, en route, on scene, released. It talks
-//! only to the crew API with the crew's token, which it keeps in the phone's local storage
-//! (given once in the link's `#token=…` fragment, which never reaches a server, or typed in).
-//! Every action carries a fresh `Idempotency-Key`, so a tap repeated on a flaky network acts
-//! once. "Get pages as notifications" subscribes the phone to Web Push when the server has it.
+//! (`{notify.crew_url}/{incident}`). Plain HTML, CSS and JavaScript modules in
+//! `crew_assets/`, embedded in the binary at build time (no Node.js, no external assets).
+//!
+//! The page shows the unit's pages and assignments (address, car, floor, the people's flags,
+//! navigation links for the map apps and a call to the use unit's duty phone) and acts on them
+//! with one tap: accept with an ETA, decline with a reason, en route, on scene, released. It
+//! talks only to the crew API with the crew's token, which it keeps in the phone's local
+//! storage (given once in the link's `#token=…` fragment, which never reaches a server, or
+//! typed in).
+//!
+//! Crews work in stairwells and basements, so a tap never needs the network at that moment:
+//! each action is queued on the phone with the `Idempotency-Key` made when it was tapped, and
+//! sent, in order, when the network answers (a retry of a request whose answer was lost acts
+//! once, see [`super::crew`]). The service worker (`/crew/sw.js`) shows Web Push pages and
+//! keeps the page shell, so the page opens with no signal at all.
 
 use super::error::ApiError;
+use crate::dispatch::IncidentView;
+use crate::domain::LatLon;
 use crate::service::AppState;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
-const PAGE: &str = r##"<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>liftrescue · 救援派单 / crew</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 0; padding: 12px; max-width: 640px; }
-h1 { font-size: 1.2em; margin: 0 0 8px; }
-.card { border: 2px solid #c00; border-radius: 8px; padding: 10px; margin: 10px 0; }
-.card.done { border-color: #888; }
-.where { font-size: 1.15em; font-weight: bold; }
-.code { font-size: 1.4em; letter-spacing: 2px; }
-button { font-size: 1.1em; padding: 12px 16px; margin: 6px 6px 0 0; border-radius: 6px; }
-button.go { background: #c00; color: #fff; border: 0; }
-input { font-size: 1.1em; padding: 8px; width: 5em; }
-#status { margin: 8px 0; min-height: 1.2em; }
-.small { color: #555; font-size: 0.9em; }
-</style>
-</head>
-<body>
-<h1>电梯困人救援 · Lift rescue</h1>
-<div id="who" class="small"></div>
-<div id="login" hidden>
-  <p>输入救援令牌 / Enter your crew token:</p>
-  <input id="token" style="width: 100%" autocomplete="off">
-  <button id="save" class="go">保存 / Save</button>
-</div>
-<div id="status" role="status"></div>
-<div id="list"></div>
-<p><button id="notify" hidden>接收推送通知 / Get pages as notifications</button></p>
-<script>
-"use strict";
-const KEY = "liftrescue-crew-token";
-const want = location.pathname.split("/")[2] || "";
-const hash = new URLSearchParams(location.hash.slice(1));
-if (hash.get("token")) {
-  localStorage.setItem(KEY, hash.get("token"));
-  history.replaceState(null, "", location.pathname);
-}
-const $ = (id) => document.getElementById(id);
-const say = (t) => { $("status").textContent = t; };
-let me = null;
+/// The page shell, for every `/crew` and `/crew/{id}`.
+const PAGE: &str = include_str!("crew_assets/index.html");
 
-async function api(method, path, body) {
-  const headers = { "Authorization": "Bearer " + localStorage.getItem(KEY) };
-  if (method !== "GET") {
-    headers["Content-Type"] = "application/json";
-    headers["Idempotency-Key"] = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
-  }
-  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const data = await r.json().catch(() => null);
-  if (r.status === 401) { showLogin(); throw new Error("令牌无效 / token refused"); }
-  if (!r.ok) throw new Error((data && data.error && data.error.message) || ("HTTP " + r.status));
-  return data;
-}
+/// The service worker: Web Push notifications and the offline cache.
+const SERVICE_WORKER: &str = include_str!("crew_assets/sw.js");
 
-function showLogin() { $("login").hidden = false; }
+/// The page's assets by file name: content type and body.
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "crew.css",
+        "text/css; charset=utf-8",
+        include_str!("crew_assets/crew.css"),
+    ),
+    ("crew.js", JS, include_str!("crew_assets/crew.js")),
+    ("i18n.js", JS, include_str!("crew_assets/i18n.js")),
+    ("queue.js", JS, include_str!("crew_assets/queue.js")),
+    ("site.js", JS, include_str!("crew_assets/site.js")),
+];
 
-function el(tag, attrs, text) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function ownPage(view) {
-  for (const s of view.steps || []) for (const p of s.pages || []) if (me && p.unit === me.unit) return p;
-  return null;
-}
-
-const NEXT = {
-  pending: [["accept", "接单 Accept", true], ["decline", "拒绝 Decline", false]],
-  accepted: [["en-route", "出发 En route", true]],
-  en_route: [["on-scene", "到达 On scene", true]],
-  on_scene: [["released", "已解救 Released", true]],
-};
-
-function render(views) {
-  const list = $("list");
-  list.textContent = "";
-  const shown = views.filter((v) => !want || String(v.id) === want);
-  if (shown.length === 0) {
-    list.appendChild(el("p", {}, want ? "事件 " + want + " 不在您的派单中 / incident " + want + " is not assigned to you" : "暂无派单 / no pages"));
-    return;
-  }
-  for (const v of shown) {
-    const page = ownPage(v);
-    const state = page ? page.state : "";
-    const card = el("div", { class: "card" + (NEXT[state] ? "" : " done"), id: "incident-" + v.id });
-    const lift = v.lift;
-    card.appendChild(el("div", { class: "where" }, lift ? lift.address + " " + lift.building : "电梯未识别 / lift not identified"));
-    if (lift) card.appendChild(el("div", { class: "code" }, "救援码 " + lift.rescue_code));
-    card.appendChild(el("div", {}, "事件 / incident " + v.id + " · " + v.status + (v.flags.length ? " · " + v.flags.join(", ") : "")));
-    if (page) {
-      card.appendChild(el("div", { id: "state-" + v.id }, "我的状态 / mine: " + state));
-      if (state === "pending") card.appendChild(el("div", { class: "small" }, "请在 " + new Date(page.ack_due).toLocaleTimeString() + " 前确认 / answer by then"));
-    }
-    if (state === "pending") {
-      const eta = el("input", { id: "eta-" + v.id, type: "number", min: "1", max: "180", value: "15" });
-      card.appendChild(el("label", {}, "预计到达(分钟) / ETA (min) "));
-      card.appendChild(eta);
-    }
-    const row = el("div");
-    for (const [action, label, go] of NEXT[state] || []) {
-      const b = el("button", { id: action + "-" + v.id, class: go ? "go" : "" }, label);
-      b.addEventListener("click", () => act(v.id, action));
-      row.appendChild(b);
-    }
-    card.appendChild(row);
-    list.appendChild(card);
-  }
-}
-
-async function act(id, action) {
-  let body = {};
-  if (action === "accept") {
-    const min = parseInt($("eta-" + id).value, 10);
-    if (min > 0) body = { eta_secs: min * 60 };
-  }
-  if (action === "decline") {
-    const reason = prompt("拒绝原因 / Why do you decline?") || "";
-    body = { reason };
-  }
-  say("…");
-  try {
-    await api("POST", "/api/v1/crew/incidents/" + id + "/" + action, body);
-    say("已发送 / done: " + action);
-  } catch (e) {
-    say("失败 / failed: " + e.message);
-  }
-  await load();
-}
-
-async function load() {
-  if (!localStorage.getItem(KEY)) { showLogin(); return; }
-  try {
-    if (!me) {
-      me = await api("GET", "/api/v1/crew/me");
-      $("who").textContent = me.name + " (" + me.unit + ")";
-      $("login").hidden = true;
-    }
-    render(await api("GET", "/api/v1/crew/assignments"));
-  } catch (e) {
-    say(e.message);
-  }
-}
-
-$("save").addEventListener("click", () => {
-  localStorage.setItem(KEY, $("token").value.trim());
-  me = null;
-  load();
-});
-
-function b64(s) {
-  const pad = "=".repeat((4 - (s.length % 4)) % 4);
-  const raw = atob((s + pad).replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
-}
-
-if ("serviceWorker" in navigator && "PushManager" in window) {
-  $("notify").hidden = false;
-  $("notify").addEventListener("click", async () => {
-    try {
-      const key = await api("GET", "/api/v1/crew/push-key");
-      const reg = await navigator.serviceWorker.register("/crew/sw.js", { scope: "/crew/" });
-      const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64(key.public_key) });
-      await api("PUT", "/api/v1/crew/push-subscription", sub.toJSON());
-      say("已开启推送 / notifications on");
-    } catch (e) {
-      say("推送未开启 / notifications not on: " + e.message);
-    }
-  });
-}
-
-load();
-setInterval(load, 15000);
-</script>
-</body>
-</html>
-"##;
-
-const SERVICE_WORKER: &str = r#""use strict";
-// Pushes carry no payload: say a page came, and open the crew page on a tap.
-self.addEventListener("push", (e) => {
-  e.waitUntil(self.registration.showNotification("电梯困人 · 新派单 / New page", {
-    body: "点击查看并接单 / Tap to open and accept",
-    tag: "liftrescue-page",
-    renotify: true,
-    requireInteraction: true,
-  }));
-});
-self.addEventListener("notificationclick", (e) => {
-  e.notification.close();
-  e.waitUntil(clients.openWindow("/crew"));
-});
-"#;
+const JS: &str = "text/javascript; charset=utf-8";
 
 /// `GET /crew/{id}`: the crew page on one incident. The id must be one an incident could have
 /// (a whole number from 1); anything else is 404 like any path that names nothing.
@@ -221,27 +54,45 @@ pub async fn page_for(id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
 
 /// `GET /crew`: the crew page.
 pub async fn page() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-cache"))
-        .body(PAGE)
+    fresh("text/html; charset=utf-8", PAGE)
 }
 
-/// `GET /crew/sw.js`: the page's service worker (shows a notification on a push).
+/// `GET /crew/sw.js`: the page's service worker.
 pub async fn service_worker() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/javascript; charset=utf-8")
-        .insert_header(("Cache-Control", "no-cache"))
-        .body(SERVICE_WORKER)
+    fresh(JS, SERVICE_WORKER)
 }
 
-/// Who a crew token is.
+/// `GET /crew/assets/{file}`: a stylesheet or script module of the page.
+pub async fn asset(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (_, kind, body) = ASSETS
+        .iter()
+        .find(|(name, _, _)| *name == file.as_str())
+        .ok_or_else(|| ApiError::NotFound(format!("crew page asset {file}")))?;
+    Ok(fresh(kind, body))
+}
+
+/// Revalidated on every load when online (the service worker serves its copy when offline),
+/// so a new release reaches the phones at once.
+fn fresh(kind: &str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(kind.to_owned())
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(body)
+}
+
+/// Who a crew token is, and where the desk has it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CrewMe {
     /// The unit.
     pub unit: i64,
     /// Its name in the registry.
     pub name: String,
+    /// The position the desk pages it from when fresh (the newest known fix).
+    pub fix: Option<crate::domain::Fix>,
+    /// Seconds since that fix was taken; absent without a fix.
+    pub fix_age_s: Option<i64>,
+    /// Its base, where it is paged from without a fresh fix.
+    pub base: Option<crate::domain::LatLon>,
 }
 
 /// `GET /api/v1/crew/me`: the unit this token acts for.
@@ -250,13 +101,163 @@ pub async fn me(
     caller: super::auth::Caller,
 ) -> Result<HttpResponse, ApiError> {
     let unit = caller.crew_unit()?;
-    let name = state
+    let known = state
         .store
         .units()
         .await?
         .into_iter()
-        .find(|u| u.id == unit)
-        .map(|u| u.name)
-        .unwrap_or_default();
-    Ok(HttpResponse::Ok().json(CrewMe { unit: unit.0, name }))
+        .find(|u| u.id == unit);
+    let live = state.desk.fixes(Some(unit)).await?.first().map(|(_, f)| *f);
+    let now = state.clock.now();
+    let me = match known {
+        Some(u) => {
+            let out = super::registry::UnitOut::new(u, live, now);
+            CrewMe {
+                unit: unit.0,
+                name: out.unit.name,
+                fix: out.unit.fix,
+                fix_age_s: out.fix_age_s,
+                base: out.unit.base,
+            }
+        }
+        None => CrewMe {
+            unit: unit.0,
+            name: String::new(),
+            fix: None,
+            fix_age_s: None,
+            base: None,
+        },
+    };
+    Ok(HttpResponse::Ok().json(me))
+}
+
+/// An incident as a crew sees it: the desk's view, and where to go and whom to call.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CrewIncident {
+    /// The desk's view of the incident.
+    #[serde(flatten)]
+    pub view: IncidentView,
+    /// Where the lift is (null while the lift is not identified).
+    pub site: Option<Site>,
+}
+
+/// Where a lift is, in the coordinate systems the phone's map apps take, and its duty phone.
+///
+/// The server converts, so the page needs no copy of the GCJ-02 formula: a `geo:` link and
+/// GPS apps take WGS-84; AMap (高德) and Tencent maps take GCJ-02.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Site {
+    /// Street address.
+    pub address: String,
+    /// Building / unit / car, e.g. "Block 3, Unit 2, Car A".
+    pub building: String,
+    /// The use unit's (使用单位) duty phone, to call for keys and the machine room.
+    pub duty_phone: Option<String>,
+    /// The lift's position in WGS-84 (GPS, `geo:` links).
+    pub wgs84: LatLon,
+    /// The same position in GCJ-02 (AMap, Tencent maps).
+    pub gcj02: LatLon,
+}
+
+impl From<IncidentView> for CrewIncident {
+    fn from(view: IncidentView) -> Self {
+        let site = view.lift.as_ref().map(|l| Site {
+            address: l.address.clone(),
+            building: l.building.clone(),
+            duty_phone: l.use_unit_phone.as_ref().map(|p| p.as_str().to_owned()),
+            wgs84: l.position,
+            gcj02: l.position.to_gcj02(),
+        });
+        CrewIncident { view, site }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{RegionSpec, region};
+    use crate::domain::{IncidentId, IncidentStatus};
+
+    fn view(lift: Option<crate::domain::Lift>) -> IncidentView {
+        IncidentView {
+            id: IncidentId(7),
+            status: IncidentStatus::Dispatched,
+            opened_at: chrono::Utc::now(),
+            lift,
+            chain: "standard".into(),
+            rules_version: "v".into(),
+            alarms: 1,
+            flags: vec!["person_ill".into()],
+            floor: Some("12".into()),
+            needs_operator: None,
+            released_at: None,
+            steps: vec![],
+            clocks: vec![],
+            candidates: vec![],
+        }
+    }
+
+    #[test]
+    fn a_crew_gets_the_address_duty_phone_and_both_positions_of_the_lift() {
+        let spec = RegionSpec {
+            lifts: 1,
+            maintainers: 1,
+            ..RegionSpec::default()
+        };
+        let lift = region(&spec, chrono::Utc::now()).lifts.remove(0);
+        let out = serde_json::to_value(CrewIncident::from(view(Some(lift.clone())))).unwrap();
+        assert_eq!(out["id"], 7, "the desk's view is flattened in: {out}");
+        assert_eq!(out["floor"], "12");
+        assert_eq!(out["flags"][0], "person_ill");
+        let site = &out["site"];
+        assert_eq!(site["address"], lift.address.as_str());
+        assert_eq!(site["building"], lift.building.as_str());
+        let phone = lift.use_unit_phone.as_ref().unwrap();
+        assert_eq!(site["duty_phone"], phone.as_str());
+        assert_eq!(site["wgs84"]["lat"], lift.position.lat);
+        let gcj = lift.position.to_gcj02();
+        assert_eq!(site["gcj02"]["lat"], gcj.lat);
+        assert_eq!(site["gcj02"]["lon"], gcj.lon);
+        // In Chongqing the two systems are hundreds of metres apart: the wrong one misleads.
+        assert!(lift.position.distance_m(gcj) > 100.0);
+    }
+
+    #[test]
+    fn an_unidentified_lift_has_no_site() {
+        let out = serde_json::to_value(CrewIncident::from(view(None))).unwrap();
+        assert!(out["site"].is_null(), "{out}");
+        assert_eq!(out["floor"], "12", "the floor the alarm named still shows");
+    }
+
+    #[test]
+    fn every_asset_the_page_names_is_served_and_kept_for_offline_use() {
+        let named = [PAGE, SERVICE_WORKER]
+            .into_iter()
+            .chain(ASSETS.iter().map(|(_, _, body)| *body))
+            .flat_map(|text| text.split("/crew/assets/").skip(1))
+            .map(|rest| rest.split(['"', '\'', '`', ')']).next().unwrap_or_default());
+        for name in named {
+            assert!(
+                ASSETS.iter().any(|(n, _, _)| *n == name),
+                "{name} is named but not served"
+            );
+        }
+        for (name, _, _) in ASSETS {
+            let path = format!("\"/crew/assets/{name}\"");
+            assert!(
+                SERVICE_WORKER.contains(&path),
+                "the service worker does not keep {name}"
+            );
+        }
+        let imported = ASSETS
+            .iter()
+            .flat_map(|(_, _, body)| body.split("from \"./").skip(1))
+            .map(|rest| rest.split('"').next().unwrap_or_default());
+        for name in imported {
+            assert!(
+                ASSETS.iter().any(|(n, _, _)| *n == name),
+                "{name} is imported but not served"
+            );
+        }
+    }
 }

@@ -46,6 +46,9 @@ pub enum ApiError {
     Unauthorized,
     /// 403 `forbidden`: the token's role may not use this route.
     Forbidden,
+    /// 403 `not_paged`: a crew acting on an incident that exists but never paged its unit
+    /// (the incident, as `incident N`).
+    NotPaged(String),
     /// 404 `not_found`: no such route or resource (or one the caller may not see).
     NotFound(String),
     /// 405 `method_not_allowed`, with the methods the path answers to.
@@ -69,6 +72,14 @@ pub enum ApiError {
     },
     /// 422 `unknown_unit`: the unit named does not exist.
     UnknownUnit(String),
+    /// 422 `conflicting_fields`: a registry record whose field contradicts another of its
+    /// fields (`no_maintenance_unit` with a maintainer named); the import refuses it alike.
+    Conflicting {
+        /// The field.
+        field: String,
+        /// Why.
+        message: String,
+    },
     /// 422 `empty_field`: a required text is empty.
     EmptyField(String),
     /// 401 `bad_signature`: a machine source's signature is missing, does not match, or is
@@ -86,6 +97,14 @@ pub enum ApiError {
         /// Seconds until the next request will be taken (the `Retry-After` header).
         retry_after_secs: u64,
     },
+    /// 422 `bad_rules`: rules read for a reload have errors (all of them, in the body's
+    /// `error.errors`); the running rules stay.
+    BadRules {
+        /// `built-in`, or the rules folder's path.
+        source: String,
+        /// Every problem.
+        errors: Vec<crate::rules::RulesError>,
+    },
     /// 503 `misconfigured`: the named source's configuration is unusable; the detail was
     /// logged.
     Misconfigured(String),
@@ -93,6 +112,13 @@ pub enum ApiError {
     NotReady(String),
     /// 503 `unavailable`: the store or the desk failed; the detail was logged.
     Unavailable,
+    /// 503 `database_timeout`: the database did not answer within the request's deadline
+    /// (`store.request_timeout`); nothing was confirmed. Retry after this many seconds (the
+    /// `Retry-After` header): the same alarm again is found by its source id, not doubled.
+    TimedOut {
+        /// Seconds until a retry makes sense.
+        retry_after_secs: u64,
+    },
 }
 
 /// The JSON body of every error response.
@@ -114,6 +140,10 @@ pub struct ErrorDetail {
     /// The input at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every problem, when one answer reports several (`bad_rules`: each rules error with its
+    /// file, line and key).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<crate::rules::RulesError>,
 }
 
 impl ApiError {
@@ -126,6 +156,7 @@ impl ApiError {
             Self::BadHeader { .. } => "missing_header",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
+            Self::NotPaged(_) => "not_paged",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::OutOfOrder(_) => "out_of_order",
@@ -135,14 +166,17 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::UnknownLift { .. } => "unknown_lift",
             Self::UnknownUnit(_) => "unknown_unit",
+            Self::Conflicting { .. } => "conflicting_fields",
             Self::EmptyField(_) => "empty_field",
             Self::BadSignature(_) => "bad_signature",
             Self::UnknownSource(_) => "unknown_source",
             Self::BadPacket(_) => "bad_packet",
+            Self::BadRules { .. } => "bad_rules",
             Self::RateLimited { .. } => "rate_limited",
             Self::Misconfigured(_) => "misconfigured",
             Self::NotReady(_) => "not_ready",
             Self::Unavailable => "unavailable",
+            Self::TimedOut { .. } => "database_timeout",
         }
     }
 
@@ -151,9 +185,9 @@ impl ApiError {
         match self {
             Self::InvalidJson { field, .. } => field.clone(),
             Self::MissingField(f) | Self::EmptyField(f) => Some(f.clone()),
-            Self::InvalidField { field, .. } | Self::UnknownLift { field, .. } => {
-                Some(field.clone())
-            }
+            Self::InvalidField { field, .. }
+            | Self::UnknownLift { field, .. }
+            | Self::Conflicting { field, .. } => Some(field.clone()),
             Self::BadHeader { header, .. } => Some((*header).to_owned()),
             Self::UnknownUnit(_) => Some("unit".to_owned()),
             Self::BadPacket(_) => Some("digits".to_owned()),
@@ -169,6 +203,10 @@ impl ApiError {
                 code: self.code(),
                 message: self.to_string(),
                 field: self.field(),
+                errors: match self {
+                    Self::BadRules { errors, .. } => errors.clone(),
+                    _ => Vec::new(),
+                },
             },
         };
         serde_json::to_string(&body).unwrap_or_default()
@@ -188,12 +226,20 @@ impl fmt::Display for ApiError {
         match self {
             Self::InvalidJson { message, .. } => write!(f, "the body is not valid: {message}"),
             Self::MissingField(field) => write!(f, "`{field}` is required"),
-            Self::InvalidField { field, message } => write!(f, "`{field}`: {message}"),
+            Self::InvalidField { field, message } | Self::Conflicting { field, message } => {
+                write!(f, "`{field}`: {message}")
+            }
             Self::BadHeader { header, message } => write!(f, "header {header}: {message}"),
             Self::Unauthorized => {
                 f.write_str("a valid `Authorization: Bearer <token>` is required")
             }
             Self::Forbidden => f.write_str("this token's role may not use this route"),
+            Self::NotPaged(incident) => {
+                write!(
+                    f,
+                    "not paged for this incident ({incident}): only a paged crew may act on it"
+                )
+            }
             Self::NotFound(what) => write!(f, "{what} not found"),
             Self::MethodNotAllowed(allow) => {
                 write!(f, "method not allowed here; allowed: {}", allow.join(", "))
@@ -215,6 +261,15 @@ impl fmt::Display for ApiError {
             Self::BadSignature(why) => write!(f, "signature refused: {why}"),
             Self::UnknownSource(name) => write!(f, "no signed sender is named {name:?} here"),
             Self::BadPacket(fault) => write!(f, "the alarm packet does not decode: {fault}"),
+            Self::BadRules { source, errors } => {
+                let n = errors.len();
+                let s = if n == 1 { "" } else { "s" };
+                write!(
+                    f,
+                    "the rules in {source} have {n} error{s} (listed in `errors`); the running \
+                     rules stay"
+                )
+            }
             Self::RateLimited {
                 source,
                 retry_after_secs,
@@ -228,6 +283,11 @@ impl fmt::Display for ApiError {
             ),
             Self::NotReady(what) => write!(f, "not ready: {what}"),
             Self::Unavailable => f.write_str("the service cannot take this now; retry shortly"),
+            Self::TimedOut { retry_after_secs } => write!(
+                f,
+                "the database did not answer in time, so this is not confirmed; retry in \
+                 {retry_after_secs} s (an alarm sent again is never stored twice)"
+            ),
         }
     }
 }
@@ -240,20 +300,23 @@ impl ResponseError for ApiError {
             | Self::InvalidField { .. }
             | Self::BadHeader { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized | Self::BadSignature(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::NotPaged(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::UnknownSource(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::OutOfOrder(_) | Self::Ended(_) | Self::Conflict => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::UnknownLift { .. }
+            | Self::Conflicting { .. }
             | Self::UnknownUnit(_)
             | Self::EmptyField(_)
-            | Self::BadPacket(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Self::BadPacket(_)
+            | Self::BadRules { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::NotReady(_) | Self::Misconfigured(_) | Self::Unavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::NotReady(_)
+            | Self::Misconfigured(_)
+            | Self::Unavailable
+            | Self::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -269,7 +332,8 @@ impl ResponseError for ApiError {
             }
             Self::RateLimited {
                 retry_after_secs, ..
-            } => {
+            }
+            | Self::TimedOut { retry_after_secs } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
@@ -284,6 +348,16 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(detail) => {
                 tracing::info!(%detail, "registry write refused by a uniqueness rule");
                 Self::Conflict
+            }
+            StoreError::TimedOut(limit) => {
+                let limit_ms = limit.as_millis();
+                tracing::warn!(limit_ms, "a request's database call passed its deadline");
+                // The deadline, in whole seconds, rounded up: a database silent that long is
+                // unlikely to be back much sooner.
+                let secs = limit.as_secs() + u64::from(limit.subsec_nanos() > 0);
+                Self::TimedOut {
+                    retry_after_secs: secs.max(1),
+                }
             }
             other => {
                 tracing::error!(error = %other, "store failed during a request");
@@ -314,8 +388,8 @@ impl From<Rejection> for ApiError {
         match r {
             Rejection::UnknownIncident(id) => Self::NotFound(id.to_string()),
             Rejection::UnknownUnit(unit) => Self::NotFound(unit.to_string()),
-            // Crews must not learn about incidents they were not paged for: same as unknown.
-            Rejection::NotPaged(_, id) => Self::NotFound(id.to_string()),
+            // The incident exists; saying "not found" would send the crew looking for a typo.
+            Rejection::NotPaged(_, id) => Self::NotPaged(id.to_string()),
             Rejection::OutOfOrder { .. } => Self::OutOfOrder(r.to_string()),
             Rejection::Ended(..) => Self::Ended(r.to_string()),
             Rejection::Empty(field) => Self::EmptyField(field.to_owned()),

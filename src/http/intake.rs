@@ -11,8 +11,8 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::error::ApiError;
 use crate::domain::{
-    AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, DeviceId, IncidentId, LiftId, LiftRef,
-    PhoneNumber, RegistrationCode, RescueCode,
+    AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, DeviceId, IncidentId, LiftId,
+    LiftRef, PhoneNumber, RegistrationCode, RescueCode,
 };
 use crate::service::AppState;
 use crate::store::{NewAlarm, Role};
@@ -206,7 +206,7 @@ pub struct AlarmIn {
     #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub source_alarm_id: String,
     /// Where it came from; default `iot` for integrations, `operator` for operators.
-    pub channel: Option<Channel>,
+    pub channel: Option<AlarmSource>,
     /// The lift: exactly one of its identifiers.
     pub lift: LiftRefIn,
     /// What it reports.
@@ -285,8 +285,8 @@ impl AlarmIn {
         let (lift_ref, field, value) = self.lift.parse("lift")?;
         let alarm = NewAlarm {
             channel: self.channel.unwrap_or(match role {
-                Role::Integration => Channel::Iot,
-                _ => Channel::Operator,
+                Role::Integration => AlarmSource::Iot,
+                _ => AlarmSource::Operator,
             }),
             source_alarm_id: self.source_alarm_id,
             lift_ref,

@@ -35,12 +35,28 @@ pub mod query;
 pub mod rate;
 pub mod registry;
 pub mod routes;
+pub mod rules;
 #[cfg(test)]
 mod tests;
 
 use crate::service::AppState;
 use actix_web::{App, HttpRequest, HttpServer, middleware, web};
 use error::ApiError;
+
+/// Waits for the desk's answer at most `store.request_timeout`: a desk held up by its log
+/// append on a database that went silent answers 503 with `Retry-After` rather than holding
+/// the request until the link comes back. A command already handed over may still be decided
+/// and recorded when the database answers; the answer says it is not confirmed.
+pub(crate) async fn within_deadline<T>(
+    state: &AppState,
+    call: impl std::future::Future<Output = Result<T, crate::desk::DeskError>>,
+) -> Result<T, ApiError> {
+    let limit = state.settings.store.request_timeout;
+    match tokio::time::timeout(limit, call).await {
+        Ok(answer) => answer.map_err(ApiError::from),
+        Err(_) => Err(crate::store::StoreError::TimedOut(limit).into()),
+    }
+}
 
 /// Registers the routes, the 404/405 fallbacks and the extractor configuration. The caller
 /// adds `web::Data<AppState>` (bodies read their size limit from its settings).

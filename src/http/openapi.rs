@@ -157,6 +157,9 @@ fn responses(mut op: OperationBuilder, r: &RouteSpec, schemas: &mut Schemas) -> 
         if let Some((ty, c)) = content(r.response, schemas) {
             ok = ok.content(ty, c);
         }
+        if matches!(r.response, Payload::Asset) {
+            ok = ok.content("text/css", ContentBuilder::new().build());
+        }
         ok.build()
     };
     op = op.response(r.status.to_string(), success(r.summary, schemas));
@@ -258,6 +261,8 @@ fn content(p: Payload, schemas: &mut Schemas) -> Option<(&'static str, utoipa::o
         Payload::Text => Some(("text/plain", ContentBuilder::new().build())),
         Payload::Html => Some(("text/html", ContentBuilder::new().build())),
         Payload::JavaScript => Some(("text/javascript", ContentBuilder::new().build())),
+        // Its other type, `text/css`, is added by `responses`.
+        Payload::Asset => Some(("text/javascript", ContentBuilder::new().build())),
     }
 }
 

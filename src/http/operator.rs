@@ -8,8 +8,8 @@ use super::error::ApiError;
 use super::intake::{DESCRIPTION_MAX, FlagsIn, KindIn, LiftRefIn, check_floor, check_len};
 use crate::dispatch::{Command, IncidentView, OperatorAction};
 use crate::domain::{
-    AlarmId, AlarmKind, AlarmStatus, Channel, Event, IncidentId, LiftRef, PhoneNumber, RescueCode,
-    UnitId,
+    AlarmId, AlarmKind, AlarmSource, AlarmStatus, Event, IncidentId, LiftRef, PhoneNumber,
+    RescueCode, UnitId,
 };
 use crate::service::AppState;
 use crate::store::{IncidentRow, NewAlarm};
@@ -124,12 +124,15 @@ pub struct ReasonIn {
 
 /// Submits a command; a refusal is counted and mapped.
 pub async fn submit(state: &AppState, command: Command) -> Result<Vec<Event>, ApiError> {
-    state.desk.submit(command).await.map_err(|e| {
-        if matches!(e, crate::desk::DeskError::Rejected(_)) {
-            state.metrics.command_rejected();
-        }
-        ApiError::from(e)
+    let answer = state.desk.submit(command);
+    super::within_deadline(state, async {
+        answer.await.inspect_err(|e| {
+            if matches!(e, crate::desk::DeskError::Rejected(_)) {
+                state.metrics.command_rejected();
+            }
+        })
     })
+    .await
 }
 
 /// `GET /api/v1/incidents` (operators and investigators).
@@ -148,7 +151,7 @@ pub async fn detail(
 ) -> Result<HttpResponse, ApiError> {
     let id = IncidentId(id.into_inner());
     let incident = state.store.incident(id).await?;
-    let live = state.desk.view(id).await?;
+    let live = super::within_deadline(&state, state.desk.view(id)).await?;
     if incident.is_none() && live.is_none() {
         return Err(ApiError::NotFound(id.to_string()));
     }
@@ -180,7 +183,7 @@ impl HotlineIn {
             None => self.description,
         };
         Ok(NewAlarm {
-            channel: Channel::Hotline,
+            channel: AlarmSource::Hotline,
             source_alarm_id: uuid::Uuid::new_v4().to_string(),
             lift_ref: LiftRef::RescueCode(code),
             kind,
@@ -207,7 +210,7 @@ pub async fn hotline(
     let lift_unresolved = !found;
     state
         .metrics
-        .alarm_received(Channel::Hotline, receipt.duplicate);
+        .alarm_received(AlarmSource::Hotline, receipt.duplicate);
     Ok(HttpResponse::Created().json(HotlineAccepted {
         alarm_id: receipt.alarm.id,
         incident_id: receipt.incident,

@@ -12,6 +12,7 @@ use crate::domain::IncidentId;
 use crate::paging::policy::Channel;
 use crate::paging::{ReceiptError, ReceiptResult, ReceiptStatus};
 use crate::service::AppState;
+use crate::store::StoreError;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -136,11 +137,14 @@ async fn one(state: &AppState, channel: Channel, r: ReceiptIn) -> Result<Receipt
     if r.message.trim().is_empty() || r.message.len() > 200 {
         return refused(r.message, "message must be 1 to 200 characters".into());
     }
-    match state
-        .paging
-        .receipt(channel, r.message.trim(), status)
+    // Paging uses the store without the request deadline (its workers must not be cut
+    // short), so the request puts it on here: a silent database answers 503, not a hang.
+    let limit = state.settings.store.request_timeout;
+    let receipt = state.paging.receipt(channel, r.message.trim(), status);
+    let answer = tokio::time::timeout(limit, receipt)
         .await
-    {
+        .unwrap_or(Err(ReceiptError::Store(StoreError::TimedOut(limit))));
+    match answer {
         Ok(ReceiptResult::Recorded { status }) => Ok(ReceiptOut {
             message: r.message,
             result: "recorded",

@@ -2,19 +2,24 @@
 //!
 //! Reads are for operators, investigators and admins (the lookup by code is the console's);
 //! writes are for admins. Lift and unit bodies are decoded through the domain's `parse`
-//! constructors (a bad code is a 400 naming `[i].rescue_code`) and their coordinates are
-//! range-checked before anything is stored.
+//! constructors (a bad code is a 400 naming `[i].rescue_code`), then pass the checks the CSV
+//! import makes (`registry::check`: coordinates in range, a GCJ-02 position converted,
+//! `no_maintenance_unit` not with a maintainer, a contact plan that parses), with the same
+//! messages, before anything is stored.
 
 use super::auth::{new_secret, token_hash};
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::intake::LiftRefIn;
 use super::query::{limit, value};
-use crate::domain::{LatLon, Lift, LiftId, Unit, UnitId};
+use crate::domain::{Fix, Lift, LiftId, Unit, UnitId};
+use crate::registry::check::{self, CoordSystem, Problem};
 use crate::service::AppState;
 use crate::store::{Company, Role};
 use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// A page of lifts.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -120,9 +125,41 @@ pub async fn lookup(
     }
 }
 
-/// `GET /api/v1/units`.
+/// A unit as the registry holds it, with the position the desk pages from (the newer of the
+/// registry's fix and the last one the crew reported) and how old that fix is.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UnitOut {
+    /// The unit; its `fix` is the newest known.
+    #[serde(flatten)]
+    pub unit: Unit,
+    /// Seconds since the fix was taken, when the answer was made; absent without a fix.
+    pub fix_age_s: Option<i64>,
+}
+
+impl UnitOut {
+    /// `unit` with `live` (the desk's fix) if that is newer, aged at `now`.
+    pub fn new(mut unit: Unit, live: Option<Fix>, now: DateTime<Utc>) -> Self {
+        if live.map(|f| f.taken) > unit.fix.map(|f| f.taken) {
+            unit.fix = live;
+        }
+        let fix_age_s = unit.fix.map(|f| (now - f.taken).num_seconds());
+        UnitOut { unit, fix_age_s }
+    }
+}
+
+/// `GET /api/v1/units`: the registry, with the live fixes the desk holds.
 pub async fn units(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.store.units().await?))
+    let units = state.store.units().await?;
+    let live: HashMap<UnitId, Fix> = state.desk.fixes(None).await?.into_iter().collect();
+    let now = state.clock.now();
+    let out: Vec<UnitOut> = units
+        .into_iter()
+        .map(|u| {
+            let fix = live.get(&u.id).copied();
+            UnitOut::new(u, fix, now)
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// `GET /api/v1/companies`.
@@ -149,29 +186,64 @@ fn check_name(field: impl FnOnce() -> String, name: &str) -> Result<(), ApiError
     Ok(())
 }
 
-fn check_position(field: String, p: LatLon) -> Result<(), ApiError> {
-    LatLon::parse(p.lat, p.lon)
-        .map(drop)
-        .map_err(|e| ApiError::invalid(field, e))
+/// A lift as `PUT /api/v1/lifts` takes it: the lift's fields, and the coordinate system its
+/// position is written in.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct LiftIn {
+    /// The lift.
+    #[serde(flatten)]
+    pub lift: Lift,
+    /// `wgs84` (default) or `gcj02` (converted to WGS-84 before it is stored, as the import
+    /// does).
+    #[serde(default)]
+    pub coord_system: CoordSystem,
 }
 
-/// `PUT /api/v1/lifts`: insert or replace.
+/// A problem the shared record checks found in `[i]`, named by its place in the body
+/// (`where_` maps the register's column to the JSON path within the record).
+fn refused(i: usize, p: Problem, where_: fn(&'static str) -> &'static str) -> ApiError {
+    let field = format!("[{i}].{}", where_(p.field));
+    if p.conflict {
+        ApiError::Conflicting {
+            field,
+            message: p.why,
+        }
+    } else {
+        ApiError::invalid(field, p.why)
+    }
+}
+
+/// Where a lift register's column is in a `LiftIn`.
+fn lift_path(column: &'static str) -> &'static str {
+    match column {
+        "lat" => "position.lat",
+        "lon" => "position.lon",
+        "no_maintenance_unit" => "flags.no_maintenance_unit",
+        other => other,
+    }
+}
+
+/// Where a unit register's column is in a `Unit`.
+fn unit_path(column: &'static str) -> &'static str {
+    match column {
+        "lat" => "fix.at.lat",
+        "lon" => "fix.at.lon",
+        other => other,
+    }
+}
+
+/// `PUT /api/v1/lifts`: insert or replace, after the checks the import makes
+/// (`registry::check`), so nothing is stored that the import would refuse.
 pub async fn put_lifts(
     state: web::Data<AppState>,
-    body: JsonBody<Vec<Lift>>,
+    body: JsonBody<Vec<LiftIn>>,
 ) -> Result<HttpResponse, ApiError> {
-    for (i, lift) in body.0.iter().enumerate() {
-        check_id(|| format!("[{i}].id"), lift.id.0)?;
-        for (name, company) in [("use_unit", lift.use_unit), ("maintainer", lift.maintainer)] {
-            if let Some(c) = company {
-                check_id(|| format!("[{i}].{name}"), c.0)?;
-            }
-        }
-        check_position(format!("[{i}].position"), lift.position)?;
-    }
-    state.store.put_lifts(&body.0).await?;
+    let lifts = (body.0.into_iter().enumerate())
+        .map(|(i, l)| check::lift(l.lift, l.coord_system).map_err(|p| refused(i, p, lift_path)))
+        .collect::<Result<Vec<Lift>, ApiError>>()?;
+    state.store.put_lifts(&lifts).await?;
     Ok(HttpResponse::Ok().json(Stored {
-        stored: body.0.len(),
+        stored: lifts.len(),
     }))
 }
 
@@ -183,16 +255,7 @@ pub async fn put_units(
     body: JsonBody<Vec<Unit>>,
 ) -> Result<HttpResponse, ApiError> {
     for (i, unit) in body.0.iter().enumerate() {
-        check_id(|| format!("[{i}].id"), unit.id.0)?;
-        check_id(|| format!("[{i}].company"), unit.company.0)?;
-        check_name(|| format!("[{i}].name"), &unit.name)?;
-        if let Some(fix) = unit.fix {
-            check_position(format!("[{i}].fix.at"), fix.at)?;
-        }
-        if let Some(plan) = &unit.contact_plan {
-            crate::paging::policy::ContactPlan::parse(plan)
-                .map_err(|e| ApiError::invalid(format!("[{i}].contact_plan"), e))?;
-        }
+        check::unit(unit).map_err(|p| refused(i, p, unit_path))?;
     }
     state.store.put_units(&body.0).await?;
     state.paging.units_changed();

@@ -34,6 +34,7 @@ use super::auth::authorize;
 use super::error::ApiError;
 use super::{
     crew, crew_page, equipment, intake, investigator, machine, operator, ops, paging, registry,
+    rules,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -112,6 +113,8 @@ pub enum Payload {
     Html,
     /// A script (the crew page's service worker).
     JavaScript,
+    /// One of the crew page's files: a stylesheet or a script module, by its name.
+    Asset,
 }
 
 /// Query parameters, as utoipa describes them.
@@ -283,16 +286,18 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("crew").gives(200, One(schema::<paging::PushKeyOut>())).answers(&[NO_PUSH]),
     route(Put, "/api/v1/crew/push-subscription", CREW, "Get pages on this phone by Web Push: the browser's PushSubscription.", |r| r.to(paging::put_push_subscription))
         .tag("crew").takes(One(schema::<paging::PushSubscriptionIn>())).gives(200, One(schema::<ops::Health>())).answers(&[NO_PUSH]),
-    route(Get, "/crew/sw.js", PUBLIC, "The crew page's service worker (shows a notification when a push comes).", |r| r.to(crew_page::service_worker))
+    route(Get, "/crew/sw.js", PUBLIC, "The crew page's service worker (shows a notification when a push comes; keeps the page for use offline).", |r| r.to(crew_page::service_worker))
         .tag("crew").gives(200, Payload::JavaScript),
+    route(Get, "/crew/assets/{file}", PUBLIC, "The crew page's stylesheet and script modules.", |r| r.to(crew_page::asset))
+        .tag("crew").gives(200, Payload::Asset),
     route(Get, "/crew", PUBLIC, "The crew page for phones: the unit's pages and assignments, one tap to accept, decline, en route, on scene, released (the token stays on the phone).", |r| r.to(crew_page::page))
         .tag("crew").gives(200, Payload::Html),
     route(Get, "/crew/{id}", PUBLIC, "The crew page opened on one incident (the link in a page).", |r| r.to(crew_page::page_for))
         .tag("crew").gives(200, Payload::Html),
     route(Get, "/api/v1/crew/me", CREW, "The unit this token acts for.", |r| r.to(crew_page::me))
         .tag("crew").gives(200, One(schema::<crew_page::CrewMe>())),
-    route(Get, "/api/v1/crew/assignments", CREW, "The incidents this crew is paged for or assigned to.", |r| r.to(crew::assignments))
-        .tag("crew").gives(200, Many(schema::<crate::dispatch::IncidentView>())),
+    route(Get, "/api/v1/crew/assignments", CREW, "The incidents this crew is paged for or assigned to, with where to go (WGS-84 and GCJ-02) and whom to call.", |r| r.to(crew::assignments))
+        .tag("crew").gives(200, Many(schema::<crew_page::CrewIncident>())),
     route(Post, "/api/v1/crew/incidents/{id}/accept", CREW, "Accept the page, with an ETA.", |r| r.to(crew::accept))
         .tag("crew").keyed().takes(One(schema::<crew::AcceptIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER]),
     route(Post, "/api/v1/crew/incidents/{id}/decline", CREW, "Decline the page, with a reason.", |r| r.to(crew::decline))
@@ -312,11 +317,11 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Get, "/api/v1/lifts", REGISTRY, "Lifts, page by page in id order.", |r| r.to(registry::lifts))
         .tag("registry").query(params::<registry::LiftsQuery>).gives(200, Many(schema::<crate::domain::Lift>())),
     route(Put, "/api/v1/lifts", ADMIN, "Insert or replace lifts.", |r| r.to(registry::put_lifts))
-        .tag("registry").takes(Many(schema::<crate::domain::Lift>())).gives(200, One(schema::<registry::Stored>())).answers(&[CONFLICT]),
+        .tag("registry").takes(Many(schema::<registry::LiftIn>())).gives(200, One(schema::<registry::Stored>())).answers(&[CONFLICT, CONFLICTING_FIELDS]),
     route(Get, "/api/v1/lifts/lookup", OPERATOR, "Find a lift by rescue code, registration code, cabin phone or device id.", |r| r.to(registry::lookup))
         .tag("registry").query(params::<registry::LookupQuery>).gives(200, One(schema::<crate::domain::Lift>())).answers(&[NO_LIFT]),
     route(Get, "/api/v1/units", REGISTRY, "Every unit.", |r| r.to(registry::units))
-        .tag("registry").gives(200, Many(schema::<crate::domain::Unit>())),
+        .tag("registry").gives(200, Many(schema::<registry::UnitOut>())),
     route(Put, "/api/v1/units", ADMIN, "Insert or replace units.", |r| r.to(registry::put_units))
         .tag("registry").takes(Many(schema::<crate::domain::Unit>())).gives(200, One(schema::<registry::Stored>())).answers(&[CONFLICT]),
     route(Get, "/api/v1/companies", REGISTRY, "Every company.", |r| r.to(registry::companies))
@@ -325,6 +330,8 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("registry").takes(Many(schema::<crate::store::Company>())).gives(200, One(schema::<registry::Stored>())).answers(&[CONFLICT]),
     route(Post, "/api/v1/tokens", ADMIN, "Issue a bearer token (the secret is shown once).", |r| r.to(registry::create_token))
         .tag("registry").takes(One(schema::<registry::TokenIn>())).gives(201, One(schema::<registry::TokenOut>())).answers(&[UNKNOWN_UNIT]),
+    route(Post, "/api/v1/rules/reload", ADMIN, "Read the dispatch rules again from their folder: new incidents follow a new version, open ones keep theirs; rules with errors are refused, all listed, and the running rules stay.", |r| r.to(rules::reload))
+        .tag("ops").gives(200, One(schema::<crate::service::rules::Reloaded>())).answers(rules::RELOAD_ERRORS),
 ];
 
 /// Registers every route of [`ROUTES`], grouped by path, each protected route wrapped in

@@ -25,9 +25,17 @@
 //!   fixes, excluded units and units beyond the radius are seen while walking and reported in
 //!   [`Ranking::passed_over`] (capped at [`MAX_PASSED_OVER`]). Filters that are not partitioned
 //!   (freshness, `exclude`) still cost a walk over what they reject.
+//! - **Bases.** A unit with a base (a fire station, property staff's building, a depot) has a
+//!   second element in its trees, at the base. A query judges each unit at exactly one place:
+//!   its fix when that is fresh enough (the base element is skipped), else its base (the stale
+//!   fix element is skipped, not reported), so a based unit is never passed over as stale and
+//!   the walk's bound stays exact: each element carries what decides which one speaks
+//!   (`partition::Spot`), so no lookup is needed. Chosen at its base, a unit's ETA gets
+//!   the travel model's `base_turnout_secs` added and its reason says "from its base, no fresh position".
 //! - **Updates.** Each unit keeps its projected point beside its entry, from which its tree
-//!   element (point, unit, company, fix) is rebuilt exactly, so a move removes precisely that
-//!   element from its two trees and inserts the new one (O(log n) each); availability changes
+//!   elements (point, unit, company, spot) are rebuilt exactly, so a move removes precisely its
+//!   changed elements from its two trees and inserts the new ones (O(log n) each; a based
+//!   unit's base element changes too, since it carries the fix time); availability changes
 //!   move a unit between the trees and the counters; [`UnitIndex::upsert`] takes a unit out of
 //!   its old partitions (kind and company may change) before placing it again. A fix with
 //!   non-finite coordinates counts as no position.
@@ -41,10 +49,11 @@ mod search;
 #[cfg(test)]
 mod tests;
 
+pub use crate::domain::candidate::{Candidate, PassReason, PassedOver};
 use crate::domain::{CompanyId, Fix, LatLon, UnitId, UnitKind};
 use crate::rules::TravelModel;
 use chrono::{DateTime, Utc};
-use partition::{Leaf, Partitions, PlanePoint};
+use partition::{Leaf, Partitions, Placed, PlanePoint, Spot};
 use projection::Projection;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -63,6 +72,8 @@ pub struct Entry {
     pub available: bool,
     /// Last known position.
     pub fix: Option<Fix>,
+    /// Where it is paged from when its fix is not fresh enough (see [`Candidate::from_base`]).
+    pub base: Option<LatLon>,
 }
 
 /// A nearest-unit question.
@@ -85,48 +96,6 @@ pub struct Query<'a> {
     pub travel: &'a TravelModel,
 }
 
-/// A chosen unit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Candidate {
-    /// Which unit.
-    pub unit: UnitId,
-    /// Great-circle distance from the lift, metres.
-    pub distance_m: f64,
-    /// Estimated travel time, seconds.
-    pub eta_secs: u32,
-    /// When its position fix was taken.
-    pub fix_taken: DateTime<Utc>,
-    /// Why it was chosen, in words.
-    pub why: String,
-}
-
-/// Why a unit that was looked at was not chosen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "reason")]
-#[derive(utoipa::ToSchema)]
-pub enum PassReason {
-    /// Its last fix is older than the freshness limit.
-    StalePosition {
-        /// When the fix was taken.
-        fix_taken: DateTime<Utc>,
-    },
-    /// The query excluded it (e.g. this step already paged it).
-    Excluded,
-    /// Further than the step's radius.
-    BeyondRadius,
-}
-
-/// A unit looked at and passed over.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PassedOver {
-    /// Which unit.
-    pub unit: UnitId,
-    /// Its distance from the lift, metres.
-    pub distance_m: f64,
-    /// Why.
-    pub why: PassReason,
-}
-
 /// The answer: the chosen units nearest first, those passed over, and how many units of the
 /// wanted kind (and company) were not available at all.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -138,7 +107,7 @@ pub struct Ranking {
     /// beyond it. At most [`MAX_PASSED_OVER`] entries (the nearest ones); the rest are dropped
     /// so a region full of stale positions cannot blow up the answer or the event log.
     pub passed_over: Vec<PassedOver>,
-    /// Units matching kind and company that are off duty, busy or without a position.
+    /// Units matching kind and company that are off duty, busy or without a position or base.
     pub unavailable: usize,
 }
 
@@ -158,26 +127,63 @@ pub struct UnitIndex {
 #[derive(Debug, Clone)]
 struct Slot {
     entry: Entry,
-    /// Its projected position in both its trees; `None` when it is not in the trees
-    /// (unavailable or no usable position) and counted as unavailable instead. Only the point
-    /// is kept, not the whole element (see [`Slot::placed`]), which keeps the map a third
-    /// smaller.
+    /// The projected position of its live fix in both its trees; `None` when that element is
+    /// not in the trees (unavailable or no usable fix). Only the points are kept, not the whole
+    /// elements (see [`Slot::placed`]), which keeps the map smaller.
     point: Option<[f64; 2]>,
+    /// The projected position of its base, likewise.
+    base_point: Option<[f64; 2]>,
 }
 
 impl Slot {
     fn new(projection: &Projection, id: UnitId, entry: Entry) -> Self {
-        let point = placement(projection, id, &entry).map(|p| *p.geom());
-        Self { entry, point }
+        let placed = placement(projection, id, &entry);
+        let (point, base_point) = points(&placed);
+        Self {
+            entry,
+            point,
+            base_point,
+        }
     }
 
-    /// Its element in the trees, rebuilt exactly: the entry's fix only changes through
-    /// [`UnitIndex::update`], which re-places the unit whenever its element changes.
-    fn placed(&self, unit: UnitId) -> Option<PlanePoint> {
-        let fix = self.entry.fix?;
+    /// Its elements in the trees, rebuilt exactly as [`placement`] made them: the entry only
+    /// changes through [`UnitIndex::update`], which re-places the unit whenever they change.
+    fn placed(&self, unit: UnitId) -> Placed {
         let company = self.entry.company;
-        Some(PlanePoint::new(self.point?, Leaf { unit, company, fix }))
+        let fix = self.entry.fix.filter(|_| self.point.is_some());
+        let live = fix.zip(self.point).map(|(fix, p)| {
+            let based = self.base_point.is_some();
+            let spot = Spot::Live { fix, based };
+            PlanePoint::new(
+                p,
+                Leaf {
+                    unit,
+                    company,
+                    spot,
+                },
+            )
+        });
+        let base = self.entry.base.zip(self.base_point).map(|(at, p)| {
+            let live = fix.map(|f| f.taken);
+            let spot = Spot::Base { at, live };
+            PlanePoint::new(
+                p,
+                Leaf {
+                    unit,
+                    company,
+                    spot,
+                },
+            )
+        });
+        Placed { live, base }
     }
+}
+
+fn points(placed: &Placed) -> (Option<[f64; 2]>, Option<[f64; 2]>) {
+    (
+        placed.live.map(|p| *p.geom()),
+        placed.base.map(|p| *p.geom()),
+    )
 }
 
 impl Default for UnitIndex {
@@ -229,11 +235,11 @@ impl UnitIndex {
         self.remove(id);
         let slot = Slot::new(&self.projection, id, entry);
         self.parts
-            .add(slot.entry.kind, slot.entry.company, slot.placed(id));
+            .add(slot.entry.kind, slot.entry.company, &slot.placed(id));
         self.units.insert(id, slot);
     }
 
-    /// Moves a unit; false if the unit is unknown.
+    /// Moves a unit (its base stays); false if the unit is unknown.
     pub fn set_position(&mut self, id: UnitId, fix: Fix) -> bool {
         self.update(id, |e| e.fix = Some(fix))
     }
@@ -247,7 +253,7 @@ impl UnitIndex {
     pub fn remove(&mut self, id: UnitId) {
         if let Some(old) = self.units.remove(&id) {
             let e = &old.entry;
-            self.parts.take(e.kind, e.company, old.placed(id).as_ref());
+            self.parts.take(e.kind, e.company, &old.placed(id));
         }
     }
 
@@ -293,19 +299,51 @@ impl UnitIndex {
         let new = placement(&self.projection, id, &slot.entry);
         if new != old {
             let (kind, company) = (slot.entry.kind, slot.entry.company);
-            self.parts.replace(kind, company, old.as_ref(), new);
-            slot.point = new.map(|p| *p.geom());
+            self.parts.replace(kind, company, &old, &new);
+            (slot.point, slot.base_point) = points(&new);
         }
         true
     }
 }
 
-/// A unit's tree element if it is available and has a finite position, else `None` (counted
-/// as unavailable).
-fn placement(projection: &Projection, unit: UnitId, entry: &Entry) -> Option<PlanePoint> {
-    let fix = entry.fix.filter(|_| entry.available)?;
-    let p = projection.project(fix.at);
-    let finite = p[0].is_finite() && p[1].is_finite();
+/// A unit's tree elements if it is available: at its live fix and at its base, each when it
+/// projects to a finite point. None: it is counted as unavailable.
+fn placement(projection: &Projection, unit: UnitId, entry: &Entry) -> Placed {
+    if !entry.available {
+        return Placed::default();
+    }
+    let finite = |at: LatLon| {
+        let p = projection.project(at);
+        (p[0].is_finite() && p[1].is_finite()).then_some(p)
+    };
     let company = entry.company;
-    finite.then_some(PlanePoint::new(p, Leaf { unit, company, fix }))
+    let fix = entry.fix.and_then(|f| finite(f.at).map(|p| (f, p)));
+    let base = entry.base.and_then(|at| finite(at).map(|p| (at, p)));
+    let live = fix.map(|(fix, p)| {
+        let spot = Spot::Live {
+            fix,
+            based: base.is_some(),
+        };
+        PlanePoint::new(
+            p,
+            Leaf {
+                unit,
+                company,
+                spot,
+            },
+        )
+    });
+    let base = base.map(|(at, p)| {
+        let live = fix.map(|(f, _)| f.taken);
+        let spot = Spot::Base { at, live };
+        PlanePoint::new(
+            p,
+            Leaf {
+                unit,
+                company,
+                spot,
+            },
+        )
+    });
+    Placed { live, base }
 }

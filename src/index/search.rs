@@ -1,7 +1,7 @@
 //! The query: walk one partition's tree in projected order until the projection's lower bound
 //! proves nothing unseen can change the answer, then rank what was seen exactly.
 
-use super::partition::{Leaf, Tree};
+use super::partition::{Leaf, Spot, Tree};
 use super::projection::Projection;
 use super::{Candidate, MAX_PASSED_OVER, PassReason, PassedOver, Query, Ranking};
 use crate::domain::{CompanyId, UnitId};
@@ -15,7 +15,10 @@ pub(super) struct Looked {
     distance_m: f64,
     unit: UnitId,
     company: CompanyId,
-    taken: DateTime<Utc>,
+    /// When its live fix was taken, if it has one.
+    taken: Option<DateTime<Utc>>,
+    /// Looked at at its base (no fresh fix).
+    from_base: bool,
     verdict: Verdict,
 }
 
@@ -48,9 +51,21 @@ pub(super) fn walk(tree: &Tree, projection: &Projection, q: &Query<'_>) -> Vec<L
         if Projection::lower_bound_m(norm, d2.sqrt()) > enough {
             break;
         }
-        let Leaf { unit, company, fix } = point.data;
-        let distance_m = q.at.distance_m(fix.at);
-        let verdict = judge(q, unit, distance_m, fix.taken);
+        let Leaf {
+            unit,
+            company,
+            spot,
+        } = point.data;
+        // A unit with a base has two elements; exactly one of them speaks for it.
+        let (at, taken, from_base) = match spot {
+            Spot::Live { fix, based } if !(based && stale(q, fix.taken)) => {
+                (fix.at, Some(fix.taken), false)
+            }
+            Spot::Base { at, live } if live.is_none_or(|t| stale(q, t)) => (at, live, true),
+            Spot::Live { .. } | Spot::Base { .. } => continue,
+        };
+        let distance_m = q.at.distance_m(at);
+        let verdict = judge(q, unit, distance_m, taken.filter(|_| !from_base));
         match verdict {
             Verdict::Eligible => kth.offer(distance_m),
             Verdict::BeyondRadius => nearest_beyond = nearest_beyond.min(distance_m),
@@ -60,17 +75,25 @@ pub(super) fn walk(tree: &Tree, projection: &Projection, q: &Query<'_>) -> Vec<L
             distance_m,
             unit,
             company,
-            taken: fix.taken,
+            taken,
+            from_base,
             verdict,
         });
     }
     looked
 }
 
-fn judge(q: &Query<'_>, unit: UnitId, distance_m: f64, taken: DateTime<Utc>) -> Verdict {
+/// Whether a fix taken at `taken` is too old for the query.
+fn stale(q: &Query<'_>, taken: DateTime<Utc>) -> bool {
+    q.fresh_since.is_some_and(|t| taken < t)
+}
+
+/// The filters in order; `live` is the fix time of a unit judged at its live fix (`None` at
+/// its base, which is never stale).
+fn judge(q: &Query<'_>, unit: UnitId, distance_m: f64, live: Option<DateTime<Utc>>) -> Verdict {
     if q.max_distance_m.is_some_and(|m| distance_m > m) {
         Verdict::BeyondRadius
-    } else if q.fresh_since.is_some_and(|t| taken < t) {
+    } else if live.is_some_and(|t| stale(q, t)) {
         Verdict::Stale
     } else if (q.exclude)(unit) {
         Verdict::Excluded
@@ -103,7 +126,10 @@ pub(super) fn rank(mut looked: Vec<Looked>, q: &Query<'_>, unavailable: usize) -
                 continue;
             }
             Verdict::BeyondRadius => PassReason::BeyondRadius,
-            Verdict::Stale => PassReason::StalePosition { fix_taken: l.taken },
+            // Only a unit judged at its live fix is stale, and a live fix has a time.
+            Verdict::Stale => PassReason::StalePosition {
+                fix_taken: l.taken.unwrap_or(DateTime::<Utc>::MIN_UTC),
+            },
             Verdict::Excluded => PassReason::Excluded,
         };
         passed += 1;
@@ -111,6 +137,7 @@ pub(super) fn rank(mut looked: Vec<Looked>, q: &Query<'_>, unavailable: usize) -
             r.passed_over.push(PassedOver {
                 unit: l.unit,
                 distance_m: l.distance_m,
+                from_base: l.from_base,
                 why,
             });
         }
@@ -122,19 +149,25 @@ pub(super) fn rank(mut looked: Vec<Looked>, q: &Query<'_>, unavailable: usize) -
 }
 
 fn candidate(q: &Query<'_>, l: &Looked, rank: usize, passed: usize) -> Candidate {
-    let eta_secs = q.travel.eta_secs(q.kind, l.distance_m);
+    let travel = q.travel.eta_secs(q.kind, l.distance_m);
+    let eta_secs = match l.from_base {
+        true => travel.saturating_add(q.travel.base_turnout_secs),
+        false => travel,
+    };
     Candidate {
         unit: l.unit,
         distance_m: l.distance_m,
         eta_secs,
         fix_taken: l.taken,
+        from_base: l.from_base,
         why: why(q, l, rank, eta_secs, passed),
     }
 }
 
 /// "2nd nearest available maintainer of company 17: 1.24 km, ETA 4 min, fix taken 08:15:02Z;
-/// 1 nearer passed over". One allocation; writing to a `String` cannot fail, so the
-/// `fmt::Result`s are ignored.
+/// 1 nearer passed over", or from a base: "nearest available fire_rescue (company 9001):
+/// 1.24 km from its base, no fresh position (last fix 08:15:02Z), ETA 5 min". One
+/// allocation; writing to a `String` cannot fail, so the `fmt::Result`s are ignored.
 fn why(q: &Query<'_>, l: &Looked, rank: usize, eta_secs: u32, passed: usize) -> String {
     let mut s = String::with_capacity(112);
     if rank > 1 {
@@ -148,28 +181,46 @@ fn why(q: &Query<'_>, l: &Looked, rank: usize, eta_secs: u32, passed: usize) -> 
     // Integers format several times faster than floats; `as` saturates.
     let metres = l.distance_m.round() as u64;
     let _ = if metres < 1000 {
-        write!(s, "{metres} m, ")
+        write!(s, "{metres} m")
     } else {
         let dam = (l.distance_m / 10.0).round() as u64;
-        write!(s, "{}.{:02} km, ", dam / 100, dam % 100)
+        write!(s, "{}.{:02} km", dam / 100, dam % 100)
     };
+    if l.from_base {
+        s.push_str(" from its base, no fresh position (");
+        match l.taken {
+            Some(t) => {
+                s.push_str("last fix");
+                clock(&mut s, t);
+            }
+            None => s.push_str("none reported"),
+        }
+        s.push(')');
+    }
     let _ = if eta_secs < 60 {
-        write!(s, "ETA {eta_secs} s, ")
+        write!(s, ", ETA {eta_secs} s")
     } else {
-        write!(s, "ETA {} min, ", (eta_secs + 30) / 60)
+        write!(s, ", ETA {} min", (eta_secs + 30) / 60)
     };
-    s.push_str("fix taken");
-    let t = l.taken.time();
+    if let (false, Some(t)) = (l.from_base, l.taken) {
+        s.push_str(", fix taken");
+        clock(&mut s, t);
+    }
+    if passed > 0 {
+        let _ = write!(s, "; {passed} nearer passed over");
+    }
+    s
+}
+
+/// Appends " 08:15:02Z" (integers format several times faster than a time).
+fn clock(s: &mut String, t: DateTime<Utc>) {
+    let t = t.time();
     for (i, n) in [t.hour(), t.minute(), t.second()].into_iter().enumerate() {
         s.push(if i == 0 { ' ' } else { ':' });
         s.push(char::from(b'0' + (n / 10) as u8));
         s.push(char::from(b'0' + (n % 10) as u8));
     }
     s.push('Z');
-    if passed > 0 {
-        let _ = write!(s, "; {passed} nearer passed over");
-    }
-    s
 }
 
 fn ordinal_suffix(n: usize) -> &'static str {

@@ -48,17 +48,16 @@
 //!
 //! At most 500 events and 8 MiB. [`decode_batch`] refuses a malformed envelope as a whole and
 //! answers every event on its own, so one bad event does not hold back the others. The body is
-//! authenticated first with [`signature::verify_signature`].
+//! authenticated first with [`crate::signing::verify_signature`].
 
 mod fields;
-pub mod signature;
 mod topic;
 
 pub use topic::{Heartbeat, SUBSCRIPTIONS, TopicKind, decode_heartbeat, parse_topic};
 
 use super::codes::CodeMap;
 use crate::domain::DeviceId;
-use crate::store::NewAlarm;
+use crate::domain::NewAlarm;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 
@@ -76,7 +75,7 @@ pub const FUTURE_SLACK: TimeDelta = TimeDelta::minutes(5);
 /// A checked event: the alarm for the inbox, and what the inbox does not keep.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {
-    /// Channel `Iot`, lift named by [`LiftRef::Device`](crate::domain::LiftRef::Device),
+    /// AlarmSource `Iot`, lift named by [`LiftRef::Device`](crate::domain::LiftRef::Device),
     /// source alarm id = `alarm_id`, kind from the code map.
     pub alarm: NewAlarm,
     /// The source's fault code.

@@ -1,5 +1,5 @@
 //! Alarm intake, the pure decoding layer: what each real source sends, checked completely and
-//! turned into a [`NewAlarm`](crate::store::NewAlarm) for the inbox.
+//! turned into a [`NewAlarm`](crate::domain::NewAlarm) for the inbox.
 //!
 //! Nothing here does I/O or reads a clock: the transports (MQTT subscriber, HTTP endpoints,
 //! the telephony gateway route) hand in bytes, strings and `now`, and get back either a
@@ -28,7 +28,7 @@ pub mod iot;
 pub mod mqtt;
 pub mod phone;
 
+pub use crate::signing::{SignatureError, verify_signature};
 pub use codes::{Classified, CodeMap, CodeMapError};
-pub use iot::signature::{SignatureError, verify_signature};
 pub use iot::{Decoded, IotError, TopicKind, decode_batch, decode_event, parse_topic};
 pub use phone::{CallKind, PhoneError, PhoneFault, PhoneMessage, Protocol};

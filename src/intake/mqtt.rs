@@ -23,8 +23,12 @@
 //! JSON, a code out of range, any other refused field — is logged once at warn (topic, device,
 //! error) and **acknowledged**: left unacknowledged, the broker would deliver it again after
 //! every reconnect, for ever, and nothing we could do would ever change the answer. A store
-//! failure is the opposite case: it is logged at error and **not** acknowledged, so the broker
-//! delivers the message again once the session reconnects.
+//! failure (the database refused, or did not answer within `store.request_timeout`) is the
+//! opposite case: it is logged at error and **not** acknowledged, and the commit is tried
+//! again (1 s, doubling to 10 s) until it goes through, then acknowledged; if the process
+//! stops meanwhile, the broker delivers the message again when the session reconnects. A
+//! commit cut short by the deadline that lands later is harmless: the next try finds it by its
+//! source id (`duplicate`).
 //!
 //! # Heartbeats
 //!
@@ -49,13 +53,19 @@ use crate::config::IntakeSettings;
 use crate::desk::Clock;
 use crate::dispatch::EquipmentReport;
 use crate::domain::DeviceId;
+use crate::domain::NewAlarm;
 use crate::service::Inbox;
-use crate::store::{NewAlarm, StoreError};
+use crate::store::StoreError;
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use rumqttc::{AsyncClient, MqttOptions, Publish};
 use std::sync::Arc;
 use tokio::task::{JoinHandle, JoinSet};
+
+/// First wait before an alarm the store did not take is tried again.
+const RETRY_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
+/// Longest wait between tries of one alarm.
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Requests (acknowledgements, subscriptions) queued for the broker connection.
 const REQUEST_CAPACITY: usize = 1024;
@@ -262,6 +272,30 @@ pub(crate) async fn process(
     }
 }
 
+/// [`process`], logged, and tried again while the store fails (1 s, doubling to 10 s) until
+/// the outcome may be acknowledged. Unacknowledged, the message would come again only after a
+/// reconnect, which a database outage does not cause; meanwhile the broker keeps it, so a
+/// crash loses nothing either.
+pub(crate) async fn process_until_taken(
+    message: Message,
+    sink: &impl AlarmSink,
+    now: DateTime<Utc>,
+    topic: &str,
+) -> Outcome {
+    let mut outcome = process(message.clone(), sink, now).await;
+    outcome.log(topic);
+    let mut wait = RETRY_FIRST;
+    while !outcome.ack() {
+        tokio::time::sleep(wait).await;
+        wait = connection::next_backoff(wait).min(RETRY_MAX);
+        outcome = process(message.clone(), sink, now).await;
+        if outcome.ack() {
+            tracing::info!(topic, "MQTT alarm committed after the store recovered");
+        }
+    }
+    outcome
+}
+
 /// The MQTT intake, built from settings; [`MqttIntake::run`] runs it.
 pub struct MqttIntake {
     options: MqttOptions,
@@ -413,8 +447,7 @@ impl Handler {
             &self.codes,
             now,
         );
-        let outcome = process(message, &self.inbox, now).await;
-        outcome.log(&publish.topic);
+        let outcome = process_until_taken(message, &self.inbox, now, &publish.topic).await;
         if outcome.ack()
             && let Err(error) = self.client.ack(&publish).await
         {

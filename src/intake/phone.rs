@@ -96,8 +96,8 @@ mod p100;
 
 pub use error::PhoneError;
 
-use crate::domain::{AlarmFlags, AlarmKind, AlarmStatus, Channel, LiftRef, PhoneNumber};
-use crate::store::NewAlarm;
+use crate::domain::NewAlarm;
+use crate::domain::{AlarmFlags, AlarmKind, AlarmSource, AlarmStatus, LiftRef, PhoneNumber};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -354,7 +354,7 @@ pub fn to_alarm(
     };
     let voice = if voice_open { "open" } else { "not open" };
     Some(NewAlarm {
-        channel: Channel::CabinPhone,
+        channel: AlarmSource::CabinPhone,
         source_alarm_id: call_id.to_owned(),
         lift_ref: LiftRef::Phone(caller.clone()),
         kind,

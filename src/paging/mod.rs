@@ -32,7 +32,6 @@ pub mod gateway;
 mod pager;
 mod plans;
 pub mod policy;
-pub mod push;
 mod receipts;
 mod render;
 mod reporter;
@@ -40,7 +39,7 @@ mod sender;
 pub mod settings;
 
 pub use first::FirstMessages;
-pub use gateway::{Gateways, SendResult};
+pub use gateway::{Gateways, SendResult, push};
 pub use receipts::{ReceiptError, ReceiptResult, ReceiptStatus};
 pub use settings::NotifySettings;
 

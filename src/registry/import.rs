@@ -39,6 +39,7 @@
 //! | `on_duty` | optional | `true` / `false`; default false (crews come on duty from the app) |
 //! | `lat`, `lon` | optional | last known position (WGS-84), both or neither |
 //! | `fix_taken` | optional | RFC 3339 time of that position; without it the position counts as known long ago (shown, never fresh enough to page on) |
+//! | `base_lat`, `base_lon` | optional | its base (WGS-84), both or neither: a fire station, the building property staff work in, a maintenance depot; without a fresh fix the unit is paged from there |
 //! | `contact_plan` | optional | the unit's own contact plan, e.g. `"voice:0s,sms:60s,repeat:60s"` (quoted: it holds commas); without it, its kind's from the configuration |
 //!
 //! The same tables, as text, are [`LIFTS_COLUMNS`] and [`UNITS_COLUMNS`].
@@ -52,7 +53,7 @@ mod tests;
 pub use lifts::parse_lifts;
 pub use units::parse_units;
 
-use crate::domain::{CoordError, LatLon};
+use super::check::Problem;
 use crate::store::{Store, StoreError};
 use csv::StringRecord;
 use std::collections::HashMap;
@@ -89,6 +90,9 @@ phone        optional  mobile number for SMS and voice pages
 on_duty      optional  true/false (1/0, yes/no), default false
 lat, lon     optional  last known position (WGS-84), both or neither
 fix_taken    optional  RFC 3339 time of that position (default: long ago, never fresh)
+base_lat, base_lon
+             optional  its base (station, building, depot), both or neither; without a
+                       fresh position it is paged from there
 contact_plan optional  its own contact plan, e.g. \"voice:0s,sms:60s\" (quoted: it holds
                        commas); default: its kind's from the configuration";
 
@@ -284,19 +288,14 @@ impl Row<'_> {
         }
     }
 
-    /// A checked WGS-84 position; an out-of-range value is an error on its column.
-    fn coordinates(&mut self, lat: f64, lon: f64) -> Option<LatLon> {
-        match LatLon::parse(lat, lon) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                let field = match e {
-                    CoordError::Latitude(_) => "lat",
-                    CoordError::Longitude(_) => "lon",
-                };
-                self.fail(field, e);
-                None
-            }
-        }
+    /// A problem the shared record checks (`registry::check`) found, on its column.
+    fn problem(&mut self, p: Problem) {
+        self.fail(p.field, p.why);
+    }
+
+    /// The value a shared record check passed, or `None` with its problem recorded.
+    fn checked<T>(&mut self, checked: Result<T, Problem>) -> Option<T> {
+        checked.map_err(|p| self.problem(p)).ok()
     }
 
     /// An optional yes/no value, false when empty.

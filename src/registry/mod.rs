@@ -1,10 +1,12 @@
 //! The registry's ways in: the lift and unit registers as CSV files ([`import`]), and the
-//! synthetic demo region ([`seed_demo`]).
+//! synthetic demo region ([`seed_demo`]). [`check`] holds the record checks the import and
+//! the admin API share.
 //!
 //! Both parse and check everything first and only then write, so a bad file writes nothing;
 //! writing goes through the store's puts, which are upserts keyed by id (importing a corrected
 //! file again replaces the rows it names).
 
+pub mod check;
 pub mod import;
 
 pub use import::{

@@ -207,7 +207,8 @@ fn check_region(r: &str) -> Result<(), String> {
     }
 }
 
-/// `[travel]`: detour factor at least 1 and a positive speed for every unit kind.
+/// `[travel]`: detour factor at least 1, a positive speed for every unit kind, and a duration
+/// for the optional base turnout.
 fn travel(c: &mut Checker<'_>, t: &Spanned<RawTravel>) -> Option<TravelModel> {
     let raw = t.get_ref();
     let detour = raw.detour_factor.get_ref();
@@ -240,9 +241,20 @@ fn travel(c: &mut Checker<'_>, t: &Spanned<RawTravel>) -> Option<TravelModel> {
             }
         }
     }
+    let base_turnout_secs = match &raw.base_turnout {
+        None => 0,
+        Some(t) => match c.dur(t, "travel.base_turnout") {
+            Some(d) => u32::try_from(d.0.as_secs()).unwrap_or(u32::MAX),
+            None => {
+                ok = false;
+                0
+            }
+        },
+    };
     ok.then_some(TravelModel {
         detour_factor: *detour,
         speed_kmh,
+        base_turnout_secs,
     })
 }
 

@@ -48,6 +48,8 @@ pub struct RawTravel {
     pub detour_factor: Spanned<f64>,
     /// Average speeds in km/h.
     pub speed_kmh: Spanned<RawSpeeds>,
+    /// Added to the travel time of a unit paged from its base ("1m"); absent: nothing added.
+    pub base_turnout: Option<Text>,
 }
 
 /// `[travel.speed_kmh]`: one speed per unit kind; a missing one is reported by the check.

@@ -23,13 +23,30 @@ fn folder_error(file: &str, key: &str, message: impl Into<String>) -> RulesError
 }
 
 /// Reads every `*.toml` file directly in `dir`, sorted by name. Anything else (README.md,
-/// editor backups, sub-folders) is ignored and so is not part of the version.
+/// editor backups, sub-folders) is ignored and so is not part of the version. A folder that
+/// does not exist, is not a folder or holds no `*.toml` file is one error saying so.
 pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<RulesError>> {
+    let shown = dir.display();
+    let whole = |message: String| vec![folder_error("", "", message)];
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(whole(format!("the rules folder `{shown}` does not exist")));
+        }
+        Err(e) => {
+            return Err(whole(format!(
+                "cannot read the rules folder `{shown}`: {e}"
+            )));
+        }
+        Ok(m) if !m.is_dir() => {
+            return Err(whole(format!("the rules folder `{shown}` is not a folder")));
+        }
+        Ok(_) => {}
+    }
     let unreadable = |e: std::io::Error| {
         folder_error(
             "",
             "",
-            format!("cannot read the rules folder {}: {e}", dir.display()),
+            format!("cannot read the rules folder `{shown}`: {e}"),
         )
     };
     let entries = std::fs::read_dir(dir).map_err(|e| vec![unreadable(e)])?;
@@ -53,6 +70,13 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<RulesError>> {
         }
     }
     files.sort();
+    if files.is_empty() && errors.is_empty() {
+        errors.push(folder_error(
+            "",
+            "",
+            format!("the rules folder `{shown}` has no .toml files"),
+        ));
+    }
     if errors.is_empty() {
         Ok(files)
     } else {

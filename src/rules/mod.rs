@@ -9,34 +9,57 @@ mod chain;
 mod check;
 mod file;
 mod folder;
-pub mod model;
 #[cfg(test)]
 mod shipped_tests;
+mod source;
+#[cfg(test)]
+mod source_tests;
 mod summary;
 #[cfg(test)]
 mod tests;
 
-pub use model::{
+/// The rules' model lives in the vocabulary ([`crate::domain::chain`]): the log's events carry
+/// its chain snapshots and versions.
+pub use crate::domain::chain::{
     Chain, ChainSnapshot, Deadline, Dur, OnMiss, Party, RulesFile, RulesVersion, Selector, Step,
     StepId, Target, TravelModel,
 };
+pub use source::{BUILT_IN_FILES, DEFAULT_DIR, ExportError, RulesSource, export_built_in};
 pub use summary::Summary;
 
 use crate::domain::{AdminCode, AlarmFlags, AlarmKind, LiftFlags};
 use std::sync::Arc;
 
 /// One problem in a rules folder, located as precisely as the parser allows.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: `{key}`: {message}")]
+///
+/// Shown as `file:line: key: message`, leaving out the parts that are empty: a problem with
+/// the folder as a whole (it does not exist, it has no rules files) is its message alone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, utoipa::ToSchema)]
 pub struct RulesError {
-    /// The file name, as found in the folder.
+    /// The file name, as found in the folder (empty when the problem is the folder's).
     pub file: String,
-    /// 1-based line (0 when the problem is about the folder as a whole).
+    /// 1-based line (0 when the problem is about the file or folder as a whole).
     pub line: usize,
     /// The key at fault, dotted (e.g. `chains.entrapment.steps.contracted.acknowledge`).
     pub key: String,
     /// What is wrong and how to fix it.
     pub message: String,
+}
+
+impl std::fmt::Display for RulesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut place = self.file.clone();
+        if self.line > 0 {
+            place = format!("{place}:{}", self.line);
+        }
+        if !place.is_empty() {
+            write!(f, "{place}: ")?;
+        }
+        if !self.key.is_empty() {
+            write!(f, "`{}`: ", self.key)?;
+        }
+        f.write_str(&self.message)
+    }
 }
 
 /// A checked rules folder: every file, and the folder's version.

@@ -41,9 +41,10 @@ fn write_file(f: &mut Formatter<'_>, file: &RulesFile) -> fmt::Result {
         .collect();
     writeln!(
         f,
-        "  travel: detour factor {}, {}",
+        "  travel: detour factor {}, {}; from a base +{} s to turn out",
         file.travel.detour_factor,
-        speeds.join(", ")
+        speeds.join(", "),
+        file.travel.base_turnout_secs
     )?;
     writeln!(f, "  select (first match wins):")?;
     for (i, s) in file.select.iter().enumerate() {

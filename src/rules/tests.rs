@@ -336,6 +336,29 @@ fn the_travel_model_is_checked() {
     assert_eq!(about(&errs, "travel.detour_factor").line, 7);
     assert_eq!(about(&errs, "travel.speed_kmh.property_staff").line, 11);
     assert_eq!(about(&errs, "travel.speed_kmh.fire_rescue").line, 9);
+    let text = BASE.replace(
+        "detour_factor = 1.4",
+        "detour_factor = 1.4\nbase_turnout = \"soon\"",
+    );
+    let errs = errors(&[("r.toml", &text)]);
+    assert_eq!(about(&errs, "travel.base_turnout").line, 8);
+    let set = parse(&[(
+        "r.toml",
+        &BASE.replace(
+            "detour_factor = 1.4",
+            "detour_factor = 1.4\nbase_turnout = \"90s\"",
+        ),
+    )]);
+    assert_eq!(
+        set.map(|s| s.files[0].travel.base_turnout_secs).ok(),
+        Some(90)
+    );
+    let set = parse(&[("r.toml", BASE)]);
+    assert_eq!(
+        set.map(|s| s.files[0].travel.base_turnout_secs).ok(),
+        Some(0),
+        "absent: none"
+    );
 }
 
 #[test]

@@ -194,8 +194,16 @@ impl Inbox {
         .await;
         receipt.incident = match waited {
             Ok(Some(incident)) => Some(incident),
-            // Processed before we subscribed, or still queued: ask the store.
-            _ => self.store.alarm_incident(id).await?,
+            // Processed before we subscribed, or still queued: ask the store. The alarm is
+            // committed whatever this read says: a failed read answers without the incident
+            // rather than turning an accepted alarm into an error.
+            _ => match self.store.alarm_incident(id).await {
+                Ok(incident) => incident,
+                Err(e) => {
+                    tracing::warn!(error = %e, alarm = id.0, "alarm committed; its incident could not be read");
+                    None
+                }
+            },
         };
         Ok(receipt)
     }

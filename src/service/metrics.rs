@@ -2,25 +2,25 @@
 //! metrics framework: atomics here, rendered on scrape together with the desk's live counts.
 
 use crate::desk::DeskStats;
-use crate::domain::{Channel, Event, EventKind};
+use crate::domain::{AlarmSource, Event, EventKind};
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-const CHANNELS: [Channel; 5] = [
-    Channel::CabinPhone,
-    Channel::Iot,
-    Channel::Hotline,
-    Channel::Operator,
-    Channel::App,
+const CHANNELS: [AlarmSource; 5] = [
+    AlarmSource::CabinPhone,
+    AlarmSource::Iot,
+    AlarmSource::Hotline,
+    AlarmSource::Operator,
+    AlarmSource::App,
 ];
 
-fn channel_name(c: Channel) -> &'static str {
+fn channel_name(c: AlarmSource) -> &'static str {
     match c {
-        Channel::CabinPhone => "cabin_phone",
-        Channel::Iot => "iot",
-        Channel::Hotline => "hotline",
-        Channel::Operator => "operator",
-        Channel::App => "app",
+        AlarmSource::CabinPhone => "cabin_phone",
+        AlarmSource::Iot => "iot",
+        AlarmSource::Hotline => "hotline",
+        AlarmSource::Operator => "operator",
+        AlarmSource::App => "app",
     }
 }
 
@@ -39,7 +39,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// An alarm was committed to the inbox (`duplicate`: it was already there).
-    pub fn alarm_received(&self, channel: Channel, duplicate: bool) {
+    pub fn alarm_received(&self, channel: AlarmSource, duplicate: bool) {
         if duplicate {
             self.duplicates.fetch_add(1, Relaxed);
         } else if let Some(i) = CHANNELS.iter().position(|c| *c == channel) {

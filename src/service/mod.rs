@@ -10,6 +10,8 @@
 
 pub mod inbox;
 pub mod metrics;
+pub mod positions;
+pub mod rules;
 
 use crate::config::Settings;
 use crate::desk::{self, Clock, DeskHandle, EventSink};
@@ -43,6 +45,8 @@ pub struct AppState {
     pub machine: Arc<crate::http::machine::MachineIntake>,
     /// Paging delivery (receipts, push keys).
     pub paging: crate::paging::Paging,
+    /// Where the rules are read at start and on a reload ([`rules::reload`]).
+    pub rules: crate::rules::RulesSource,
 }
 
 /// The desk's event sink: the store's log, and the persisted pending deadlines.
@@ -58,6 +62,7 @@ pub struct StoreSink {
     store: Arc<dyn Store>,
     deadlines: tokio::sync::mpsc::UnboundedSender<Vec<(IncidentId, Option<DateTime<Utc>>)>>,
     paging: Arc<std::sync::OnceLock<crate::paging::WeakPaging>>,
+    fixes: positions::Fixes,
 }
 
 impl StoreSink {
@@ -66,10 +71,16 @@ impl StoreSink {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(write_deadlines(store.clone(), rx));
         StoreSink {
+            fixes: positions::Fixes::start(store.clone()),
             store,
             deadlines: tx,
             paging: Arc::default(),
         }
+    }
+
+    /// Writes the live fixes still pending (the desk has stopped).
+    pub async fn finish(self) {
+        self.fixes.finish().await;
     }
 
     /// Where paging is set once it runs (it starts after the desk it reports to).
@@ -149,6 +160,10 @@ impl EventSink for StoreSink {
             .send(due.to_vec())
             .map_err(|_| anyhow::anyhow!("the deadline writer stopped"))
     }
+
+    fn position(&mut self, unit: crate::domain::UnitId, fix: crate::domain::Fix) {
+        self.fixes.send(unit, fix);
+    }
 }
 
 /// A started service, before or without HTTP.
@@ -162,7 +177,8 @@ pub struct Service {
     paging_tasks: crate::paging::PagingTasks,
 }
 
-/// Rebuilds the desk: units from the registry, then every event of every open incident.
+/// Rebuilds the desk: units from the registry and their last live fixes (the newer of the two
+/// counts), then every event of every open incident.
 pub async fn recover(
     store: &dyn Store,
     rules: RuleSet,
@@ -171,6 +187,9 @@ pub async fn recover(
     let mut state = DeskState::new(Arc::new(rules), settings.region_centre);
     for unit in store.units().await.context("load units")? {
         state.add_unit(unit);
+    }
+    for (unit, fix) in store.fixes().await.context("load last positions")? {
+        state.update_position(unit, fix);
     }
     let events = store
         .open_incident_events()
@@ -204,14 +223,8 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     }
     // The rules and the intake and paging settings first: a bad one stops the start with
     // nothing written.
-    let rules = RuleSet::load_dir(&settings.rules_dir).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!(
-            "rules in {} have errors:\n{}",
-            settings.rules_dir.display(),
-            lines.join("\n")
-        )
-    })?;
+    let source = crate::rules::RulesSource::choose(settings.rules_dir.as_deref());
+    let rules = rules::load_at_start(&source)?;
     crate::intake::mqtt::check(&settings.intake)?;
     crate::paging::check(&settings.notify)?;
     let store = crate::store::open(&settings.database_url).await?;
@@ -232,13 +245,19 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     let (desk, desk_task) = desk::spawn(state, sink, clock);
     let metrics = Arc::new(Metrics::default());
     tokio::spawn(count_events(desk.subscribe(), metrics.clone()));
-    let inbox = Inbox::new(
+    // Request paths (HTTP, alarm intake, MQTT) wait for the database at most
+    // `store.request_timeout`; the desk and paging use the store as it is (`store::Deadline`).
+    let requests: Arc<dyn Store> = Arc::new(crate::store::Deadline::new(
         store.clone(),
+        settings.store.request_timeout,
+    ));
+    let inbox = Inbox::new(
+        requests.clone(),
         Duration::from_millis(settings.intake_wait_ms),
     );
     let pump_task = tokio::spawn(inbox::pump(inbox.clone(), desk.clone()));
     let record = crate::intake::mqtt::Recorder {
-        store: store.clone(),
+        store: requests.clone(),
         desk: desk.clone(),
     };
     let mqtt_task = crate::intake::mqtt::spawn(&settings.intake, inbox.clone(), clock, record)?;
@@ -251,7 +270,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
         settings.intake.phone_test_interval_hours,
     ));
     let state = AppState {
-        store,
+        store: requests,
         desk,
         inbox,
         metrics,
@@ -259,6 +278,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
         clock,
         machine: Arc::default(),
         paging,
+        rules: source,
     };
     Ok(Service {
         state,
@@ -338,7 +358,8 @@ impl Service {
         let _ = self.pump_task.await;
         self.paging_tasks.stop().await;
         drop(self.state);
-        let (state, _sink) = self.desk_task.await.context("the desk task failed")?;
+        let (state, sink) = self.desk_task.await.context("the desk task failed")?;
+        sink.finish().await;
         tracing::info!(incidents = state.incidents.len(), "desk drained");
         Ok(())
     }
@@ -350,16 +371,17 @@ pub async fn run(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    run_announced(settings, listener, || {}, shutdown).await
+    run_announced(settings, listener, |_| {}, shutdown).await
 }
 
 /// [`run`], calling `ready` once the service has started (rules loaded, database open, desk
 /// recovered) and the HTTP server is taking requests: what `serve` announces, so nobody is told
-/// it listens when it is about to fail.
+/// it listens when it is about to fail. It gets the started service's state (e.g. to say which
+/// rules run).
 pub async fn run_announced(
     settings: Settings,
     listener: std::net::TcpListener,
-    ready: impl FnOnce(),
+    ready: impl FnOnce(&AppState),
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut settings = settings;
@@ -367,15 +389,26 @@ pub async fn run_announced(
     if let Ok(addr) = listener.local_addr() {
         settings.listen = addr.to_string();
     }
+    // Taken before the start, so a reload asked for meanwhile is not the default (the end).
+    #[cfg(unix)]
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("listen for SIGHUP")?;
     let service = start(settings).await?;
+    #[cfg(unix)]
+    let reloads = tokio::spawn(rules::reload_on_hangup(service.state.clone(), hangup));
     let server =
         crate::http::server(listener, service.state.clone()).context("start the HTTP server")?;
-    ready();
+    ready(&service.state);
     let handle = server.handle();
     let server = tokio::spawn(server);
     shutdown.await;
     tracing::info!("stopping: intake closed, finishing in-flight work");
     handle.stop(true).await;
     let _ = server.await;
+    #[cfg(unix)]
+    {
+        reloads.abort();
+        let _ = reloads.await;
+    }
     service.drain().await
 }

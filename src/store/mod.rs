@@ -9,8 +9,10 @@
 
 mod cache;
 pub mod chain;
+mod deadline;
 mod engine;
 mod log_row;
+mod open;
 mod opening;
 pub mod outbox;
 pub mod postgres;
@@ -23,16 +25,17 @@ pub(crate) mod tests;
 mod types;
 
 pub use chain::{VerifyReport, verify_log};
+pub use deadline::Deadline;
+pub use open::{open, open_read_only};
 pub(crate) use rows::enum_name;
 pub use types::JsonText;
 
 use crate::domain::{
-    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, CompanyId, Event, IncidentId,
-    IncidentStatus, Lift, LiftId, LiftRef, Unit, UnitId, UnitKind,
+    Alarm, AlarmId, CompanyId, Event, Fix, IncidentId, IncidentStatus, Lift, LiftId, LiftRef, Unit,
+    UnitId, UnitKind,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// What can go wrong in the store. Callers branch on the first two; the rest is reported.
 #[derive(Debug, thiserror::Error)]
@@ -49,30 +52,13 @@ pub enum StoreError {
     /// A stored row could not be read back (bad JSON, bad value).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database did not answer within a request's deadline (see [`Deadline`]); the call
+    /// may still commit later.
+    #[error("the database did not answer within {}", humantime::format_duration(*.0))]
+    TimedOut(std::time::Duration),
 }
 
-/// An alarm as intake hands it to the inbox (the inbox gives it its id).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewAlarm {
-    /// Where it came from.
-    pub channel: Channel,
-    /// The source's id; (channel, source_alarm_id) is unique in the inbox.
-    pub source_alarm_id: String,
-    /// How the source named the lift.
-    pub lift_ref: LiftRef,
-    /// What it reports.
-    pub kind: AlarmKind,
-    /// New or cleared.
-    pub status: AlarmStatus,
-    /// Facts about the people inside.
-    pub flags: AlarmFlags,
-    /// Floor, if reported.
-    pub floor: Option<String>,
-    /// Free text.
-    pub description: String,
-    /// When it happened, by the source's clock.
-    pub occurred_at: DateTime<Utc>,
-}
+pub use crate::domain::NewAlarm;
 
 /// The inbox's answer: the committed alarm, whether it was already there, and its incident once
 /// the desk has taken it.
@@ -273,6 +259,12 @@ pub trait Store: Send + Sync + 'static {
     async fn lifts(&self, after: Option<LiftId>, limit: i64) -> Result<Vec<Lift>, StoreError>;
     /// Every unit.
     async fn units(&self) -> Result<Vec<Unit>, StoreError>;
+    /// Keeps the newest of these live fixes of each unit, in one transaction: a fix older than
+    /// the one stored changes nothing. Written behind the desk (`service::positions`).
+    async fn put_fixes(&self, fixes: &[(UnitId, Fix)]) -> Result<(), StoreError>;
+    /// The last live fix of every unit that reported one, in unit order (what a restart pages
+    /// from).
+    async fn fixes(&self) -> Result<Vec<(UnitId, Fix)>, StoreError>;
     /// Every company.
     async fn companies(&self) -> Result<Vec<Company>, StoreError>;
     /// Number of lifts.
@@ -368,23 +360,4 @@ pub trait Store: Send + Sync + 'static {
         status: u16,
         body: &str,
     ) -> Result<(), StoreError>;
-}
-
-/// Opens the store a database URL names (`postgres://…` or `sqlite:…`), creating the database
-/// file for SQLite, and applies the migrations.
-pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    use anyhow::Context;
-    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let s = postgres::PgStore::connect(url)
-            .await
-            .context("open the PostgreSQL store")?;
-        Ok(Arc::new(s))
-    } else if url.starts_with("sqlite:") {
-        let s = sqlite::SqliteStore::connect(url)
-            .await
-            .context("open the SQLite store")?;
-        Ok(Arc::new(s))
-    } else {
-        anyhow::bail!("database URL must start with postgres:// or sqlite: (got {url:?})")
-    }
 }

@@ -41,7 +41,48 @@ impl PgStore {
     /// Connects with explicit options (tests point these at a fresh database) and applies the
     /// migrations.
     pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
+        let pool = Self::pool_options().connect_with(options).await?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(sqlx::Error::Migrate(Box::new(e))))?;
+        Self::on(pool).await
+    }
+
+    /// Connects for reading only, as a verifier does: every session is read-only
+    /// (`default_transaction_read_only`), nothing is migrated, and a role that may only
+    /// `SELECT` is enough. `Ok(None)` when the database has no event log (it was never
+    /// migrated).
+    pub async fn connect_read_only(url: &str) -> Result<Option<Self>, StoreError> {
+        let options =
+            PgConnectOptions::from_str(url)?.options([("default_transaction_read_only", "on")]);
+        let pool = Self::pool_options().connect_with(options).await?;
+        let migrated: bool = sqlx::query_scalar("SELECT to_regclass('events') IS NOT NULL")
+            .fetch_one(&pool)
+            .await?;
+        if !migrated {
+            pool.close().await;
+            return Ok(None);
+        }
+        Self::on(pool).await.map(Some)
+    }
+
+    /// The store on a connected (and migrated) pool.
+    async fn on(pool: PgPool) -> Result<Self, StoreError> {
+        let head: Option<(i64, String)> = sqlx::query_as(super::sql::LOG_HEAD)
+            .fetch_optional(&pool)
+            .await?;
+        Ok(PgStore {
+            pool,
+            head: Arc::new(Mutex::new(Head::Known(head))),
+            known: Arc::default(),
+            tokens: Arc::default(),
+        })
+    }
+
+    /// The pool every connection of this store comes from (writing or read-only alike).
+    fn pool_options() -> PgPoolOptions {
+        PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             // sqlx pings every idle connection before handing it out: a round trip in front of
             // every statement on the alarm path. A connection used within the last second has
@@ -59,21 +100,6 @@ impl PgStore {
                     Ok(true)
                 })
             })
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Database(sqlx::Error::Migrate(Box::new(e))))?;
-        let head: Option<(i64, String)> = sqlx::query_as(super::sql::LOG_HEAD)
-            .fetch_optional(&pool)
-            .await?;
-        Ok(PgStore {
-            pool,
-            head: Arc::new(Mutex::new(Head::Known(head))),
-            known: Arc::default(),
-            tokens: Arc::default(),
-        })
     }
 
     /// Takes the head this store knows, leaving it unknown until [`Self::remember_head`].

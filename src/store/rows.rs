@@ -138,6 +138,8 @@ pub struct UnitRow {
     pub fix_lon: Option<f64>,
     pub fix_taken: Option<Ts>,
     pub contact_plan: Option<String>,
+    pub base_lat: Option<f64>,
+    pub base_lon: Option<f64>,
 }
 
 impl UnitRow {
@@ -155,6 +157,8 @@ impl UnitRow {
             fix_lon: u.fix.map(|f| f.at.lon),
             fix_taken: u.fix.map(|f| Ts(f.taken)),
             contact_plan: u.contact_plan.clone(),
+            base_lat: u.base.map(|b| b.lat),
+            base_lon: u.base.map(|b| b.lon),
         })
     }
 
@@ -167,6 +171,10 @@ impl UnitRow {
             }),
             _ => None,
         };
+        let base = match (self.base_lat, self.base_lon) {
+            (Some(lat), Some(lon)) => Some(LatLon::parse(lat, lon).map_err(corrupt)?),
+            _ => None,
+        };
         Ok(Unit {
             id: UnitId(self.id),
             name: self.name,
@@ -176,6 +184,7 @@ impl UnitRow {
             phone: opt(self.phone, PhoneNumber::parse)?,
             on_duty: self.on_duty,
             fix,
+            base,
             contact_plan: self.contact_plan,
         })
     }

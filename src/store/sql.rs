@@ -24,7 +24,7 @@ macro_rules! lift_columns {
 macro_rules! unit_columns {
     () => {
         "id, name, kind, company, skills, phone, on_duty, fix_lat, fix_lon, fix_taken, \
-         contact_plan"
+         contact_plan, base_lat, base_lon"
     };
 }
 /// Columns of `incidents`, in `rows::IncidentDbRow` order.
@@ -167,7 +167,8 @@ pub const UPSERT_UNITS_TAIL: &str = " ON CONFLICT (id) DO UPDATE SET name = excl
      kind = excluded.kind, company = excluded.company, skills = excluded.skills, \
      phone = excluded.phone, on_duty = excluded.on_duty, fix_lat = excluded.fix_lat, \
      fix_lon = excluded.fix_lon, fix_taken = excluded.fix_taken, \
-     contact_plan = excluded.contact_plan";
+     contact_plan = excluded.contact_plan, base_lat = excluded.base_lat, \
+     base_lon = excluded.base_lon";
 pub const LIFT_BY_ID: &str = concat!("SELECT ", lift_columns!(), " FROM lifts WHERE id = $1");
 pub const LIFT_BY_RESCUE_CODE: &str = concat!(
     "SELECT ",
@@ -221,6 +222,12 @@ pub const LIFT_COUNT: &str = "SELECT COUNT(*) FROM lifts";
 pub const LIFT_ID_BY_RESCUE_CODE: &str = "SELECT id FROM lifts WHERE rescue_code = $1";
 pub const LIFT_ID_BY_REGISTRATION_CODE: &str = "SELECT id FROM lifts WHERE registration_code = $1";
 pub const UNITS: &str = concat!("SELECT ", unit_columns!(), " FROM units ORDER BY id");
+// Live fixes, written behind the desk. A fix older than the one stored (a batch that lost a
+// race, a phone replaying its queue) changes nothing.
+pub const PUT_FIXES: &str = "INSERT INTO unit_fixes (unit_id, lat, lon, taken) ";
+pub const PUT_FIXES_TAIL: &str = " ON CONFLICT (unit_id) DO UPDATE SET lat = excluded.lat, \
+     lon = excluded.lon, taken = excluded.taken WHERE unit_fixes.taken < excluded.taken";
+pub const FIXES: &str = "SELECT unit_id, lat, lon, taken FROM unit_fixes ORDER BY unit_id";
 pub const COMPANIES: &str = "SELECT id, name, kind FROM companies ORDER BY id";
 
 // Tokens and idempotency keys.

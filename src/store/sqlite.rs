@@ -59,6 +59,33 @@ impl SqliteStore {
         })
     }
 
+    /// Opens an existing database file read-only (`mode=ro`), as a verifier does: nothing is
+    /// created, migrated or written, and a file its user may only read is enough. `Ok(None)`
+    /// when the file has no event log (it was never migrated).
+    pub async fn connect_read_only(url: &str) -> Result<Option<Self>, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .read_only(true)
+            .create_if_missing(false)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await?;
+        let migrated: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events')",
+        )
+        .fetch_one(&pool)
+        .await?;
+        if !migrated {
+            pool.close().await;
+            return Ok(None);
+        }
+        Ok(Some(SqliteStore {
+            pool,
+            tokens: Default::default(),
+        }))
+    }
+
     /// The connection pool (for operations tooling and tests).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool

@@ -164,6 +164,31 @@ impl Browser {
         r["value"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// An attribute of the element matching `css` (`None` if none or unset).
+    pub async fn attribute(&self, css: &str, name: &str) -> Option<String> {
+        let e = self.find(css).await?;
+        let r = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{e}/attribute/{name}"),
+                None,
+            )
+            .await;
+        r["value"].as_str().map(str::to_owned)
+    }
+
+    /// Runs a script in the page and returns its value (a returned promise is awaited).
+    pub async fn execute(&self, script: &str) -> Value {
+        let r = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({"script": script, "args": []})),
+            )
+            .await;
+        r["value"].clone()
+    }
+
     /// Ends the session and the driver.
     pub async fn quit(mut self) {
         self.call(reqwest::Method::DELETE, "", None).await;

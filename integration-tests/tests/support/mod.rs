@@ -102,7 +102,7 @@ pub fn settings(url: &str, rules: &str) -> Settings {
     Settings {
         listen: "127.0.0.1:0".into(),
         database_url: url.into(),
-        rules_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(rules),
+        rules_dir: Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(rules)),
         seed_demo: false,
         intake_wait_ms: 3_000,
         ..Settings::default()
@@ -120,7 +120,14 @@ pub struct Server {
 impl Server {
     /// Starts `liftrescue::service::run` on a port-0 listener.
     pub async fn start(settings: Settings) -> Server {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        Server::start_at(settings, "127.0.0.1:0").await
+    }
+
+    /// Starts the server on `addr`: again where a stopped one listened (`base` without
+    /// `http://`), so a page left open on it finds it back.
+    pub async fn start_at(settings: Settings, addr: &str) -> Server {
+        let listener =
+            std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
         let base = format!("http://{}", listener.local_addr().expect("local address"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(liftrescue::service::run(settings, listener, async move {

@@ -9,6 +9,8 @@ pub struct ServeProcess {
     pub child: Child,
     /// `http://127.0.0.1:PORT`
     pub base: String,
+    /// The line it announced itself with (address, database, rules).
+    pub announced: String,
 }
 
 /// Runs `liftrescue ARGS` with `env` and waits for it; (exit code, stdout, stderr).
@@ -29,11 +31,16 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String)
 impl ServeProcess {
     /// Starts `liftrescue serve` on port 0 and reads the address it prints.
     pub fn start(env: &[(&str, &str)]) -> ServeProcess {
+        Self::start_in(concat!(env!("CARGO_MANIFEST_DIR"), "/.."), env)
+    }
+
+    /// [`ServeProcess::start`] with `dir` as the working folder.
+    pub fn start_in(dir: impl AsRef<std::path::Path>, env: &[(&str, &str)]) -> ServeProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cli-under-test"))
             .arg("serve")
             .env("LIFTRESCUE_LISTEN", "127.0.0.1:0")
             .envs(env.iter().copied())
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .current_dir(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -51,13 +58,32 @@ impl ServeProcess {
             .find(|w| w.starts_with("http://"))
             .unwrap_or_else(|| panic!("no address in {first:?}"))
             .to_owned();
-        ServeProcess { child, base }
+        ServeProcess {
+            child,
+            base,
+            announced: first,
+        }
     }
 
     /// SIGKILL: no drain, no goodbye.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL the server");
         let _ = self.child.wait();
+    }
+
+    /// SIGHUP (what `systemctl reload` sends), without waiting for anything.
+    pub fn hangup(&self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .expect("send SIGHUP");
+        assert!(sent.success(), "kill -HUP {pid} failed");
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// SIGTERM, then the exit code.

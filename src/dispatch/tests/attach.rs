@@ -18,7 +18,7 @@ const UNKNOWN_PHONE: &str = "02363001234";
 fn unknown_phone_alarm(w: &mut World, source_id: &str) -> Vec<Event> {
     let alarm = Alarm {
         id: AlarmId(w.log.len() as i64 + 100),
-        channel: Channel::CabinPhone,
+        channel: AlarmSource::CabinPhone,
         source_alarm_id: source_id.into(),
         lift_ref: LiftRef::Phone(PhoneNumber::parse(UNKNOWN_PHONE).unwrap()),
         kind: AlarmKind::PassengerAlarm,
@@ -114,7 +114,7 @@ fn an_unknown_cabin_phone_alarm_gets_its_lift_from_the_operator_and_runs_the_cit
 
     // Alarms for that lift join it now, and so do further calls from the unknown phone.
     let iot = w.alarm_with(
-        Channel::Iot,
+        AlarmSource::Iot,
         Some(l.clone()),
         AlarmFlags::default(),
         AlarmStatus::New,

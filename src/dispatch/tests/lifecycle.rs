@@ -92,7 +92,7 @@ fn a_cabin_phone_call_and_an_iot_alarm_for_one_lift_are_one_incident_and_cleared
     let mut w = World::new();
     let id = w.entrapment();
     let joined = w.alarm_with(
-        Channel::Iot,
+        AlarmSource::Iot,
         Some(lift(1, Some(1))),
         AlarmFlags::default(),
         AlarmStatus::New,
@@ -100,7 +100,7 @@ fn a_cabin_phone_call_and_an_iot_alarm_for_one_lift_are_one_incident_and_cleared
     assert_eq!(kinds(&joined), ["alarm_joined"]);
     assert_eq!(joined[0].incident, Some(id));
     let cleared = w.alarm_with(
-        Channel::Iot,
+        AlarmSource::Iot,
         Some(lift(1, Some(1))),
         AlarmFlags::default(),
         AlarmStatus::Cleared,
@@ -121,7 +121,7 @@ fn an_alarm_long_after_the_release_opens_a_new_incident_but_a_late_duplicate_joi
     w.crew(M_NEAR, id, CrewAction::Released).unwrap();
     w.now += TimeDelta::minutes(9);
     let late = w.alarm_with(
-        Channel::Iot,
+        AlarmSource::Iot,
         Some(lift(1, Some(1))),
         AlarmFlags::default(),
         AlarmStatus::New,
@@ -133,7 +133,7 @@ fn an_alarm_long_after_the_release_opens_a_new_incident_but_a_late_duplicate_joi
     );
     w.now += TimeDelta::minutes(2);
     let again = w.alarm_with(
-        Channel::CabinPhone,
+        AlarmSource::CabinPhone,
         Some(lift(1, Some(1))),
         AlarmFlags::default(),
         AlarmStatus::New,
@@ -151,7 +151,7 @@ fn a_joining_alarm_reporting_a_child_alone_starts_fire_rescue_at_once() {
         ..AlarmFlags::default()
     };
     let events = w.alarm_with(
-        Channel::Hotline,
+        AlarmSource::Hotline,
         Some(lift(1, Some(1))),
         flags,
         AlarmStatus::New,
@@ -161,7 +161,7 @@ fn a_joining_alarm_reporting_a_child_alone_starts_fire_rescue_at_once() {
     assert!(events[1].reason.contains("child_alone"));
     // The same flag again starts nothing more.
     let again = w.alarm_with(
-        Channel::Iot,
+        AlarmSource::Iot,
         Some(lift(1, Some(1))),
         flags,
         AlarmStatus::New,
@@ -174,7 +174,7 @@ fn a_joining_alarm_reporting_a_child_alone_starts_fire_rescue_at_once() {
 fn an_alarm_for_an_unknown_lift_is_kept_and_asks_the_operator() {
     let mut w = World::new();
     let events = w.alarm_with(
-        Channel::CabinPhone,
+        AlarmSource::CabinPhone,
         None,
         AlarmFlags::default(),
         AlarmStatus::New,
@@ -190,7 +190,7 @@ fn an_alarm_for_an_unknown_lift_is_kept_and_asks_the_operator() {
     );
     // A second call from the same unknown reference joins it rather than opening another.
     let again = w.alarm_with(
-        Channel::CabinPhone,
+        AlarmSource::CabinPhone,
         None,
         AlarmFlags::default(),
         AlarmStatus::New,

@@ -147,6 +147,7 @@ pub fn unit(
         skills: vec![],
         phone: None,
         contact_plan: None,
+        base: None,
         on_duty,
         fix: Some(Fix {
             at: offset(YUZHONG, east, north),
@@ -220,7 +221,7 @@ impl World {
 
     pub fn alarm_with(
         &mut self,
-        channel: Channel,
+        channel: AlarmSource,
         lift: Option<Lift>,
         flags: AlarmFlags,
         status: AlarmStatus,
@@ -253,7 +254,7 @@ impl World {
     /// An entrapment alarm from the cabin phone of lift 1; returns the incident id.
     pub fn entrapment(&mut self) -> IncidentId {
         self.alarm_with(
-            Channel::CabinPhone,
+            AlarmSource::CabinPhone,
             Some(lift(1, Some(1))),
             AlarmFlags::default(),
             AlarmStatus::New,

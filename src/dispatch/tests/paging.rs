@@ -131,7 +131,7 @@ fn an_acknowledgement_stops_paging_that_track_and_makes_the_unit_busy() {
     assert_eq!(later[0].step.as_deref(), Some("property"));
     // A second incident on another lift of the same company cannot page the busy M_NEAR.
     w.alarm_with(
-        Channel::Iot,
+        AlarmSource::Iot,
         Some(lift(2, Some(1))),
         AlarmFlags::default(),
         AlarmStatus::New,
@@ -235,7 +235,7 @@ fn an_ill_passenger_sends_fire_rescue_at_once_in_parallel() {
         ..AlarmFlags::default()
     };
     let events = w.alarm_with(
-        Channel::Hotline,
+        AlarmSource::Hotline,
         Some(lift(1, Some(1))),
         flags,
         AlarmStatus::New,
@@ -254,7 +254,7 @@ fn an_ill_passenger_sends_fire_rescue_at_once_in_parallel() {
 fn a_lift_with_no_maintenance_unit_goes_to_mutual_aid_and_fire_at_once() {
     let mut w = World::new();
     let events = w.alarm_with(
-        Channel::Iot,
+        AlarmSource::Iot,
         Some(lift(3, None)),
         AlarmFlags::default(),
         AlarmStatus::New,
@@ -374,11 +374,17 @@ fn a_batch_of_alarms_is_decided_in_order_as_if_one_by_one() {
     let (one, two) = (lift(1, Some(1)), lift(2, Some(1)));
     let alarms = vec![
         (
-            alarm(1, &one, Channel::CabinPhone),
+            alarm(1, &one, AlarmSource::CabinPhone),
             Some(Box::new(one.clone())),
         ),
-        (alarm(2, &one, Channel::Iot), Some(Box::new(one.clone()))),
-        (alarm(3, &two, Channel::Iot), Some(Box::new(two.clone()))),
+        (
+            alarm(2, &one, AlarmSource::Iot),
+            Some(Box::new(one.clone())),
+        ),
+        (
+            alarm(3, &two, AlarmSource::Iot),
+            Some(Box::new(two.clone())),
+        ),
     ];
     let events = w.run(Command::Alarms { alarms });
     let opened: Vec<_> = events

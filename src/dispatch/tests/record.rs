@@ -20,7 +20,7 @@ fn rebuilding_from_the_log_gives_the_same_incidents_units_and_deadlines() {
         ..AlarmFlags::default()
     };
     w.alarm_with(
-        Channel::Hotline,
+        AlarmSource::Hotline,
         Some(lift(2, Some(2))),
         flags,
         AlarmStatus::New,
@@ -79,7 +79,7 @@ fn a_rules_edit_does_not_change_an_incident_in_flight() {
     );
     // A new incident on another lift runs on the new rules.
     w.alarm_with(
-        Channel::Iot,
+        AlarmSource::Iot,
         Some(lift(2, Some(1))),
         AlarmFlags::default(),
         AlarmStatus::New,

@@ -1,7 +1,7 @@
 //! `POST /api/v1/intake/iot/{source}`: an IoT platform posts a signed batch of events.
 //!
 //! No bearer token: the source authenticates with an HMAC-SHA256 signature over the exact body
-//! bytes and a timestamp ([`crate::intake::iot::signature`]), using the per-source secret of
+//! bytes and a timestamp ([`crate::signing`]), using the per-source secret of
 //! `intake.sources.{source}`. The steps, in order:
 //!
 //! 1. An unconfigured source is 404 `unknown_source`.
@@ -26,7 +26,7 @@
 //! whole batch; what was already committed comes back as duplicates.
 
 use crate::config::SourceSettings;
-use crate::domain::{AlarmId, Channel, IncidentId};
+use crate::domain::{AlarmId, AlarmSource, IncidentId};
 use crate::http::error::ApiError;
 use crate::http::intake::FlagsIn;
 use crate::intake::iot::{Decoded, IotError, MAX_BATCH_BYTES, decode_batch};
@@ -41,7 +41,7 @@ use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 
-pub use crate::intake::iot::signature::{SIGNATURE, TIMESTAMP};
+pub use crate::signing::{SIGNATURE, TIMESTAMP};
 
 /// A batch as the platform posts it (documentation only: the handler reads the raw bytes,
 /// checks the signature, then decodes with [`decode_batch`]; `Deserialize` is derived only so
@@ -312,7 +312,7 @@ async fn accept(
     let receipt = state.inbox.accept(&alarm, now).await?;
     state
         .metrics
-        .alarm_received(Channel::Iot, receipt.duplicate);
+        .alarm_received(AlarmSource::Iot, receipt.duplicate);
     Ok(EventResult::Accepted {
         index,
         alarm_id: receipt.alarm.id,

@@ -23,7 +23,7 @@
 //! log lines are the record.
 
 use crate::dispatch::{Command, EquipmentReport};
-use crate::domain::{AlarmId, Channel, IncidentId, PhoneNumber};
+use crate::domain::{AlarmId, AlarmSource, IncidentId, PhoneNumber};
 use crate::domain::{Equipment, LiftRef};
 use crate::http::body::JsonBody;
 use crate::http::error::ApiError;
@@ -174,7 +174,7 @@ pub async fn post_phone(
     let receipt = state.inbox.accept(&alarm, now).await?;
     state
         .metrics
-        .alarm_received(Channel::CabinPhone, receipt.duplicate);
+        .alarm_received(AlarmSource::CabinPhone, receipt.duplicate);
     Ok(HttpResponse::Accepted().json(PhoneCallAnswer::Alarm {
         kind,
         alarm_id: receipt.alarm.id,

@@ -11,7 +11,7 @@ pub struct Answer {
     pub why: &'static str,
 }
 
-pub(super) const fn answer(status: u16, why: &'static str) -> Answer {
+pub const fn answer(status: u16, why: &'static str) -> Answer {
     Answer { status, why }
 }
 
@@ -26,6 +26,11 @@ pub const BLANK_TEXT: Answer = answer(422, "A required text is blank.");
 pub const CONFLICT: Answer = answer(
     409,
     "A uniqueness rule refused the write (a code or number another record already has).",
+);
+/// 422: two fields of a record contradict each other.
+pub const CONFLICTING_FIELDS: Answer = answer(
+    422,
+    "Two fields contradict each other (a lift flagged as having no maintenance unit names one).",
 );
 /// 422: the lift reference parsed but names no registered lift.
 pub const UNKNOWN_LIFT: Answer = answer(422, "No registered lift has that reference.");

@@ -25,7 +25,14 @@ async fn a_crew_cannot_see_or_act_on_another_units_assignment() {
     for action in ["accept", "en-route", "on-scene", "released"] {
         let path = format!("/api/v1/crew/incidents/{}/{action}", id.0);
         let (status, body) = app.send(crew_post(&path, &other, action)).await;
-        assert_error(status, &body, StatusCode::NOT_FOUND, "not_found", None);
+        assert_error(status, &body, StatusCode::FORBIDDEN, "not_paged", None);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not paged for this incident"),
+            "{body}"
+        );
     }
     let (status, body) = app
         .send(get(&format!("/api/v1/incidents/{}", id.0), &other))

@@ -4,7 +4,7 @@ use super::*;
 use crate::config::{Settings, SourceSettings};
 use crate::domain::{DeviceId, PhoneNumber};
 use crate::http::machine::iot::{SIGNATURE, TIMESTAMP};
-use crate::intake::iot::signature::sign;
+use crate::signing::sign;
 use serde_json::json;
 
 const SECRET: &str = "acme secret";

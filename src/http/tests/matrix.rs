@@ -8,7 +8,8 @@ fn request(r: &RouteSpec) -> TestRequest {
     let path = r
         .path
         .replace("{id}", "999999")
-        .replace("{source}", "nosuch");
+        .replace("{source}", "nosuch")
+        .replace("{file}", "crew.js");
     let req = match r.verb {
         Verb::Get => TestRequest::get(),
         Verb::Post => TestRequest::post(),

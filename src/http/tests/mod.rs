@@ -91,6 +91,7 @@ impl Harness {
             clock: Clock::starting_at(t0()),
             machine: Arc::default(),
             paging,
+            rules: crate::rules::RulesSource::BuiltIn,
         };
         let mut h = Harness {
             state,

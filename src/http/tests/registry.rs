@@ -71,7 +71,7 @@ async fn lifts_are_listed_found_by_code_and_replaced_by_admins() {
         &body,
         StatusCode::BAD_REQUEST,
         "invalid_field",
-        Some("[0].position"),
+        Some("[0].position.lat"),
     );
     assert_eq!(h.state.store.lift_count().await.unwrap(), 3);
 }
@@ -249,9 +249,86 @@ async fn a_unit_keeps_its_own_contact_plan_and_a_bad_one_is_refused_naming_it() 
     );
 }
 
-/// `GET /api/v1/units`, as a list.
+/// `GET /api/v1/units`, as a list, without the fixes' ages (they grow between two reads).
 async fn units(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
     let (status, body) = app.send(get("/api/v1/units", token)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    body.as_array().cloned().unwrap_or_default()
+    let mut list = body.as_array().cloned().unwrap_or_default();
+    for u in &mut list {
+        assert!(u.get("fix_age_s").is_some(), "{u}");
+        u.as_object_mut().map(|o| o.remove("fix_age_s"));
+    }
+    list
+}
+
+#[actix_web::test]
+async fn a_units_base_is_stored_and_shown_and_a_bad_one_is_refused_naming_it() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let admin = &h.tokens[&Role::Admin];
+    let mut unit = crate::dispatch::tests::unit(
+        UnitId(80),
+        crate::domain::UnitKind::FireRescue,
+        9001,
+        0.0,
+        50.0,
+        true,
+        0,
+    );
+    let before = units(&app, admin).await;
+    unit.base = Some(crate::domain::LatLon {
+        lat: 29.5,
+        lon: 190.0,
+    });
+    let req = with_token(TestRequest::put().uri("/api/v1/units"), admin).set_json(vec![&unit]);
+    let (status, body) = app.send(req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "[0].base", "{body}");
+    assert_eq!(units(&app, admin).await, before, "nothing stored");
+    unit.base = Some(crate::domain::LatLon {
+        lat: 29.5571,
+        lon: 106.5782,
+    });
+    let req = with_token(TestRequest::put().uri("/api/v1/units"), admin).set_json(vec![&unit]);
+    let (status, body) = app.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let after = units(&app, admin).await;
+    let stored = after.iter().find(|u| u["id"] == 80).expect("stored");
+    assert_eq!(stored["base"], json!({"lat": 29.5571, "lon": 106.5782}));
+}
+
+#[actix_web::test]
+async fn a_unit_the_import_would_refuse_is_refused_with_the_imports_words() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let admin = &h.tokens[&Role::Admin];
+    let before = units(&app, admin).await;
+    let mut unit = crate::dispatch::tests::unit(
+        UnitId(77),
+        crate::domain::UnitKind::Maintainer,
+        1,
+        0.0,
+        50.0,
+        true,
+        0,
+    );
+    unit.name = "  ".into();
+    let csv = "id,name,kind,company\n77,,maintainer,1\n";
+    let import = crate::registry::parse_units(csv).unwrap_err();
+    let req = with_token(TestRequest::put().uri("/api/v1/units"), admin).set_json(vec![unit]);
+    let (status, body) = app.send(req).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "invalid_field",
+        Some("[0].name"),
+    );
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert_eq!(
+        (import[0].field.as_str(), import[0].why.as_str()),
+        ("name", "is required")
+    );
+    assert!(message.ends_with(&import[0].why), "{message}");
+    assert_eq!(units(&app, admin).await, before, "nothing stored");
 }

@@ -17,7 +17,7 @@ fn the_nearest_available_units_come_first_with_haversine_distances() {
         r.chosen[0].eta_secs,
         travel.eta_secs(Maintainer, r.chosen[0].distance_m)
     );
-    assert_eq!(r.chosen[0].fix_taken, t(0));
+    assert_eq!(r.chosen[0].fix_taken, Some(t(0)));
     assert!(r.passed_over.is_empty());
     assert_eq!(r.unavailable, 0);
 }

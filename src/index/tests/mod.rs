@@ -1,6 +1,7 @@
 //! Tests of the index: each filter, live updates, and a property test against a brute-force
 //! haversine scan. Shared helpers and the brute-force reference live here.
 
+mod bases;
 mod filters;
 mod property;
 mod updates;
@@ -44,6 +45,7 @@ fn unit(kind: UnitKind, company: i64, place: LatLon) -> Entry {
         company: CompanyId(company),
         available: true,
         fix: Some(fix(place, 0)),
+        base: None,
     }
 }
 
@@ -51,6 +53,7 @@ fn travel() -> TravelModel {
     TravelModel {
         detour_factor: 1.4,
         speed_kmh: [(Maintainer, 25.0), (PropertyStaff, 5.0), (FireRescue, 35.0)].into(),
+        base_turnout_secs: 60,
     }
 }
 
@@ -92,8 +95,9 @@ fn index_of(units: Vec<Entry>) -> UnitIndex {
     index
 }
 
-/// The reference: sort every matching unit by (haversine distance, id) and apply the filters
-/// in order, as the first brute-force version of the index did; `passed_over` capped.
+/// The reference: place every matching unit at its fresh fix, else at its base, else at its
+/// stale fix; sort by (haversine distance, id) and apply the filters in order, as the first
+/// brute-force version of the index did; `passed_over` capped.
 fn brute_force(units: &BTreeMap<UnitId, Entry>, q: &Query<'_>) -> Ranking {
     let mut r = Ranking::default();
     let mut all = Vec::new();
@@ -101,36 +105,50 @@ fn brute_force(units: &BTreeMap<UnitId, Entry>, q: &Query<'_>) -> Ranking {
         if e.kind != q.kind || q.company.is_some_and(|c| c != e.company) {
             continue;
         }
-        match (e.available, e.fix) {
-            (true, Some(f)) => all.push((q.at.distance_m(f.at), *id, f)),
-            _ => r.unavailable += 1,
+        let stale = |f: &Fix| q.fresh_since.is_some_and(|t| f.taken < t);
+        let taken = e.fix.map(|f| f.taken);
+        let at = match (e.available, e.fix, e.base) {
+            (false, _, _) | (true, None, None) => None,
+            (true, Some(f), _) if !stale(&f) => Some((f.at, false)),
+            (true, _, Some(base)) => Some((base, true)),
+            (true, Some(f), None) => Some((f.at, false)),
+        };
+        match at {
+            Some((at, from_base)) => all.push((q.at.distance_m(at), *id, taken, from_base)),
+            None => r.unavailable += 1,
         }
     }
     all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    for (d, unit, fix) in all {
+    for (d, unit, taken, from_base) in all {
         if r.chosen.len() >= q.k {
             break;
         }
+        let stale = taken
+            .filter(|_| !from_base)
+            .filter(|t| q.fresh_since.is_some_and(|s| *t < s));
         let why = if q.max_distance_m.is_some_and(|m| d > m) {
             Some(PassReason::BeyondRadius)
-        } else if q.fresh_since.is_some_and(|t| fix.taken < t) {
-            Some(PassReason::StalePosition {
-                fix_taken: fix.taken,
-            })
+        } else if let Some(fix_taken) = stale {
+            Some(PassReason::StalePosition { fix_taken })
         } else if (q.exclude)(unit) {
             Some(PassReason::Excluded)
         } else {
             None
         };
         let Some(why) = why else {
-            let eta_secs = q.travel.eta_secs(q.kind, d);
-            let (fix_taken, why) = (fix.taken, String::new());
+            let turnout = if from_base {
+                q.travel.base_turnout_secs
+            } else {
+                0
+            };
+            let eta_secs = q.travel.eta_secs(q.kind, d) + turnout;
             r.chosen.push(Candidate {
                 unit,
                 distance_m: d,
                 eta_secs,
-                fix_taken,
-                why,
+                fix_taken: taken,
+                from_base,
+                why: String::new(),
             });
             continue;
         };
@@ -138,6 +156,7 @@ fn brute_force(units: &BTreeMap<UnitId, Entry>, q: &Query<'_>) -> Ranking {
         r.passed_over.push(PassedOver {
             unit,
             distance_m: d,
+            from_base,
             why,
         });
         if beyond {

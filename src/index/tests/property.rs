@@ -42,12 +42,14 @@ fn entry() -> impl Strategy<Value = Entry> {
         0..4i64,
         available,
         prop::option::weighted(0.9, a_fix()),
+        prop::option::weighted(0.3, place()),
     )
-        .prop_map(|(kind, company, available, fix)| Entry {
+        .prop_map(|(kind, company, available, fix, base)| Entry {
             kind,
             company: CompanyId(company),
             available,
             fix,
+            base,
         })
 }
 

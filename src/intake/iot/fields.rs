@@ -1,9 +1,9 @@
 //! One event object checked field by field; each function names the field it refuses.
 
 use super::{Decoded, FUTURE_SLACK, IotError, MAX_EVIDENCE};
-use crate::domain::{AlarmFlags, AlarmStatus, Channel, DeviceId, LiftRef};
+use crate::domain::NewAlarm;
+use crate::domain::{AlarmFlags, AlarmSource, AlarmStatus, DeviceId, LiftRef};
 use crate::intake::codes::CodeMap;
-use crate::store::NewAlarm;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -55,7 +55,7 @@ pub(super) fn event(
     let classified = codes.kind(code);
     Ok(Decoded {
         alarm: NewAlarm {
-            channel: Channel::Iot,
+            channel: AlarmSource::Iot,
             source_alarm_id,
             lift_ref: LiftRef::Device(device),
             kind: classified.kind,

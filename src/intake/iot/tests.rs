@@ -1,7 +1,7 @@
 //! The event payload and the batch: every field's refusals, and no bytes panic the decoders.
 
 use super::*;
-use crate::domain::{AlarmFlags, AlarmKind, AlarmStatus, Channel, LiftRef};
+use crate::domain::{AlarmFlags, AlarmKind, AlarmSource, AlarmStatus, LiftRef};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -37,7 +37,7 @@ fn a_full_event_becomes_an_iot_alarm_for_the_topics_device() {
         "occurred_at":"2026-01-01T08:00:00+08:00","evidence":["https://cdn.example.com/a.jpg"],
         "flags":{"person_ill":false,"child_alone":true},"description":"between floors 30 s"}"#;
     let d = decode_event(&device(), payload, &common(), now()).unwrap();
-    assert_eq!(d.alarm.channel, Channel::Iot);
+    assert_eq!(d.alarm.channel, AlarmSource::Iot);
     assert_eq!(d.alarm.source_alarm_id, "CQ-00017-0001");
     assert_eq!(d.alarm.lift_ref, LiftRef::Device(device()));
     assert_eq!(d.alarm.kind, AlarmKind::EntrapmentBetweenFloors);

@@ -22,12 +22,21 @@ fn event(alarm_id: &str, code: u32) -> Vec<u8> {
 struct Sink {
     committed: Mutex<Vec<NewAlarm>>,
     down: bool,
+    /// Commits that time out before the store answers again.
+    silent_for: Mutex<u32>,
 }
 
 impl AlarmSink for Sink {
     async fn commit(&self, alarm: &NewAlarm, _now: DateTime<Utc>) -> Result<bool, StoreError> {
         if self.down {
             return Err(StoreError::Corrupt("database is down".into()));
+        }
+        {
+            let mut silent = self.silent_for.lock().unwrap();
+            if *silent > 0 {
+                *silent -= 1;
+                return Err(StoreError::TimedOut(std::time::Duration::from_secs(5)));
+            }
         }
         let mut committed = self.committed.lock().unwrap();
         let duplicate = committed
@@ -197,4 +206,35 @@ async fn two_terminals_counting_from_one_are_two_alarms_not_a_duplicate() {
     };
     assert!(!dup(&first) && !dup(&second), "{first:?} {second:?}");
     assert!(dup(&again), "{again:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_alarm_the_store_did_not_take_is_tried_again_and_acked_only_once_committed() {
+    let sink = Sink {
+        silent_for: Mutex::new(3),
+        ..Sink::default()
+    };
+    let message = classify(
+        "site/a",
+        "site/a/t1/events",
+        &event("e9", 8),
+        &common(),
+        now(),
+    );
+    let started = tokio::time::Instant::now();
+    let outcome = process_until_taken(message, &sink, now(), "site/a/t1/events").await;
+    assert!(
+        matches!(
+            outcome,
+            Outcome::Accepted {
+                duplicate: false,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert!(outcome.ack());
+    assert_eq!(sink.committed.lock().unwrap().len(), 1);
+    // Three failures: waits of 1, 2 and 4 s before the tries after them.
+    assert_eq!(started.elapsed(), std::time::Duration::from_secs(7));
 }

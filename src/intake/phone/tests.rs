@@ -122,7 +122,7 @@ fn an_alarm_call_becomes_a_passenger_alarm_named_by_the_caller_id() {
     let msg = decode(Protocol::Auto, "18123456782D").unwrap();
     let caller = PhoneNumber::parse("023-6380 0001").unwrap();
     let a = to_alarm(&msg, &caller, "pbx-call-77", true, at()).unwrap();
-    assert_eq!(a.channel, Channel::CabinPhone);
+    assert_eq!(a.channel, AlarmSource::CabinPhone);
     assert_eq!(a.source_alarm_id, "pbx-call-77");
     assert_eq!(a.lift_ref, LiftRef::Phone(caller));
     assert_eq!(

@@ -5,6 +5,7 @@ use crate::domain::{
     AdminCode, CompanyId, DeviceId, LatLon, Lift, LiftFlags, LiftId, PhoneNumber, RegistrationCode,
     RescueCode,
 };
+use crate::registry::check::{self, CoordSystem};
 use chrono::NaiveDate;
 
 const KNOWN: [&str; 18] = [
@@ -71,8 +72,10 @@ fn lift(row: &mut Row) -> Option<Lift> {
         no_maintenance_unit: row.flag("no_maintenance_unit"),
         no_repair_fund: row.flag("no_repair_fund"),
     };
-    if flags.no_maintenance_unit && matches!(maintainer, Some(Some(_))) {
-        row.fail("no_maintenance_unit", "is true but a maintainer is named");
+    if let Some(maintainer) = maintainer
+        && let Err(p) = check::maintenance(flags, maintainer.map(CompanyId))
+    {
+        row.problem(p);
     }
     let registration_code = registration_code?;
     Some(Lift {
@@ -93,20 +96,17 @@ fn lift(row: &mut Row) -> Option<Lift> {
     })
 }
 
-/// `lat`, `lon` and `coord_system`, as a WGS-84 position.
+/// `lat`, `lon` and `coord_system`, as a WGS-84 position (`registry::check::position`).
 fn position(row: &mut Row) -> Option<LatLon> {
     let lat = row.required("lat", parse_degrees);
     let lon = row.required("lon", parse_degrees);
-    let gcj02 = row.optional("coord_system", |s| match s.to_ascii_lowercase().as_str() {
-        "wgs84" => Ok(false),
-        "gcj02" => Ok(true),
-        _ => Err(format!("{s:?} is not wgs84 or gcj02")),
-    });
-    let checked = row.coordinates(lat?, lon?)?;
-    Some(match gcj02? {
-        Some(true) => LatLon::from_gcj02(checked),
-        _ => checked,
-    })
+    let system = row.optional("coord_system", CoordSystem::parse);
+    let wgs84 = row.checked(check::position(
+        lat?,
+        lon?,
+        system.flatten().unwrap_or_default(),
+    ));
+    system.and(wgs84)
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {

@@ -10,10 +10,10 @@ id,rescue_code,registration_code,district,cabin_phone,device_id,address,building
 ";
 
 const UNITS: &str = "\
-name,id,kind,company,skills,phone,on_duty,lat,lon,fix_taken,contact_plan
-Wang Wei (Otis #12),12,maintainer,7, traction ; hydraulic ;,13900000012,true,29.55,106.57,2026-11-29T08:00:00+08:00,
-Jiefangbei Fire Station,3,fire_rescue,9001,,,,,,,\"voice:0s,sms:60s,repeat:120s\"
-Property desk,5,property_staff,1001,,,no,29.556,106.568,,
+name,id,kind,company,skills,phone,on_duty,lat,lon,fix_taken,contact_plan,base_lat,base_lon
+Wang Wei (Otis #12),12,maintainer,7, traction ; hydraulic ;,13900000012,true,29.55,106.57,2026-11-29T08:00:00+08:00,,,
+Jiefangbei Fire Station,3,fire_rescue,9001,,,,,,,\"voice:0s,sms:60s,repeat:120s\",29.5571,106.5782
+Property desk,5,property_staff,1001,,,no,29.556,106.568,,,,
 ";
 
 fn messages(errors: &[RowError]) -> Vec<String> {
@@ -164,7 +164,15 @@ fn a_good_unit_register_parses_every_column() {
     );
     assert_eq!(fix.taken.to_rfc3339(), "2026-11-29T00:00:00+00:00");
     assert_eq!(wang.contact_plan, None, "its kind's plan");
+    assert_eq!(wang.base, None);
     let station = &units[1];
+    assert_eq!(
+        station.base,
+        Some(LatLon {
+            lat: 29.5571,
+            lon: 106.5782
+        })
+    );
     assert_eq!(
         (station.on_duty, station.fix, station.skills.len()),
         (false, None, 0)
@@ -184,10 +192,10 @@ fn a_good_unit_register_parses_every_column() {
 #[test]
 fn every_bad_value_of_every_unit_row_is_reported() {
     let text = "\
-id,name,kind,company,phone,on_duty,lat,lon,fix_taken,contact_plan
-0,,plumber,x,12,perhaps,29.5,,yesterday,fax:0s
-2,B,maintainer,1,,,,,2026-11-29T08:00:00Z,
-2,C,maintainer,1,,,,106.5,,
+id,name,kind,company,phone,on_duty,lat,lon,fix_taken,contact_plan,base_lat,base_lon
+0,,plumber,x,12,perhaps,29.5,,yesterday,fax:0s,,
+2,B,maintainer,1,,,,,2026-11-29T08:00:00Z,,29.5,
+2,C,maintainer,1,,,,106.5,,,91,106.5
 ";
     let m = messages(&parse_units(text).unwrap_err());
     let expect = [
@@ -200,7 +208,9 @@ id,name,kind,company,phone,on_duty,lat,lon,fix_taken,contact_plan
         "line 2, field fix_taken: \"yesterday\" is not an RFC 3339 time",
         "line 2, field contact_plan: unknown channel \"fax\": expected push, sms, voice or webhook",
         "line 3, field fix_taken: is given without lat and lon",
+        "line 3, field base_lon: is required with base_lat",
         "line 4, field lat: is required with lon",
+        "line 4, field base_lat: latitude 91 is outside -90..=90",
         "line 4, field id: 2 is also on line 3",
     ];
     assert_eq!(m, expect);

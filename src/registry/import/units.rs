@@ -1,10 +1,11 @@
 //! Rows of the unit register (columns: see `registry::import`).
 
 use super::{Row, RowError, Seen, canon_id, parse_bool, parse_degrees, parse_id, read};
-use crate::domain::{CompanyId, Fix, PhoneNumber, Unit, UnitId, UnitKind};
+use crate::domain::{CompanyId, CoordError, Fix, LatLon, PhoneNumber, Unit, UnitId, UnitKind};
+use crate::registry::check;
 use chrono::{DateTime, Utc};
 
-const KNOWN: [&str; 11] = [
+const KNOWN: [&str; 13] = [
     "id",
     "name",
     "kind",
@@ -15,6 +16,8 @@ const KNOWN: [&str; 11] = [
     "lat",
     "lon",
     "fix_taken",
+    "base_lat",
+    "base_lon",
     "contact_plan",
 ];
 const REQUIRED: [&str; 4] = ["id", "name", "kind", "company"];
@@ -46,8 +49,11 @@ fn unit(row: &mut Row) -> Option<Unit> {
     let phone = row.optional("phone", PhoneNumber::parse);
     let on_duty = row.optional("on_duty", parse_bool);
     let fix = fix(row);
+    let base = base(row);
     let contact_plan = row.optional("contact_plan", |s| {
-        crate::paging::policy::ContactPlan::parse(s).map(|_| s.to_owned())
+        check::contact_plan(Some(s))
+            .map(|()| s.to_owned())
+            .map_err(|p| p.why)
     });
     Some(Unit {
         id: UnitId(id?),
@@ -58,6 +64,7 @@ fn unit(row: &mut Row) -> Option<Unit> {
         phone: phone?,
         on_duty: on_duty?.unwrap_or(false),
         fix: fix?,
+        base: base?,
         contact_plan: contact_plan?,
     })
 }
@@ -89,7 +96,37 @@ fn fix(row: &mut Row) -> Option<Option<Fix>> {
         row.fail(field, why);
         return None;
     };
-    let at = row.coordinates(lat, lon)?;
+    let at = row.checked(check::position(lat, lon, check::CoordSystem::Wgs84))?;
     let taken = taken.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     Some(Some(Fix { at, taken }))
+}
+
+/// `base_lat` and `base_lon`: where the unit is paged from when it has no fresh fix (a fire
+/// station, the building, a depot); both or neither.
+fn base(row: &mut Row) -> Option<Option<LatLon>> {
+    let lat = row.optional("base_lat", parse_degrees)?;
+    let lon = row.optional("base_lon", parse_degrees)?;
+    let (lat, lon) = match (lat, lon) {
+        (Some(lat), Some(lon)) => (lat, lon),
+        (None, None) => return Some(None),
+        (Some(_), None) => {
+            row.fail("base_lon", "is required with base_lat");
+            return None;
+        }
+        (None, Some(_)) => {
+            row.fail("base_lat", "is required with base_lon");
+            return None;
+        }
+    };
+    match LatLon::parse(lat, lon) {
+        Ok(at) => Some(Some(at)),
+        Err(e) => {
+            let field = match e {
+                CoordError::Latitude(_) => "base_lat",
+                CoordError::Longitude(_) => "base_lon",
+            };
+            row.fail(field, e);
+            None
+        }
+    }
 }

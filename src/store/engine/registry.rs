@@ -1,4 +1,5 @@
-//! Registry writes and lookups, for one engine (see `engine` for why a macro).
+//! Registry writes and lookups, and units' last live fixes, for one engine (see `engine` for
+//! why a macro).
 //!
 //! Puts are multi-row upserts of [`CHUNK`](super::CHUNK) rows in one transaction, so importing
 //! a city's register is a few hundred statements, and a put either lands whole or not at all.
@@ -137,10 +138,42 @@ macro_rules! registry_ops {
                                 .push_bind(r.fix_lat)
                                 .push_bind(r.fix_lon)
                                 .push_bind(r.fix_taken)
-                                .push_bind(&r.contact_plan);
+                                .push_bind(&r.contact_plan)
+                                .push_bind(r.base_lat)
+                                .push_bind(r.base_lon);
                         });
                         qb.push(sql::UPSERT_UNITS_TAIL);
                         qb.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                /// Keeps the newest of these live fixes of each unit, in one transaction.
+                pub(crate) async fn put_fixes_tx(
+                    &self,
+                    fixes: &[($crate::domain::UnitId, $crate::domain::Fix)],
+                ) -> Result<(), StoreError> {
+                    // One row per unit (an upsert may not touch a row twice), its newest fix.
+                    let mut newest = BTreeMap::new();
+                    for (unit, fix) in fixes {
+                        let e = newest.entry(unit.0).or_insert(*fix);
+                        if fix.taken > e.taken {
+                            *e = *fix;
+                        }
+                    }
+                    let rows: Vec<(i64, $crate::domain::Fix)> = newest.into_iter().collect();
+                    let mut tx = self.pool.begin_with($begin).await?;
+                    for chunk in rows.chunks(CHUNK) {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(sql::PUT_FIXES);
+                        q.push_values(chunk, |mut b, (id, fix)| {
+                            b.push_bind(*id)
+                                .push_bind(fix.at.lat)
+                                .push_bind(fix.at.lon)
+                                .push_bind($crate::store::types::Ts(fix.taken));
+                        });
+                        q.push(sql::PUT_FIXES_TAIL);
+                        q.build().execute(&mut *tx).await?;
                     }
                     tx.commit().await?;
                     Ok(())

@@ -209,6 +209,24 @@ macro_rules! store_trait {
                     decode_all(rows, UnitRow::decode)
                 }
 
+                async fn put_fixes(
+                    &self,
+                    fixes: &[(UnitId, $crate::domain::Fix)],
+                ) -> Result<(), StoreError> {
+                    self.put_fixes_tx(fixes).await
+                }
+
+                async fn fixes(&self) -> Result<Vec<(UnitId, $crate::domain::Fix)>, StoreError> {
+                    let rows: Vec<(i64, f64, f64, Ts)> =
+                        sqlx::query_as(sql::FIXES).fetch_all(&self.pool).await?;
+                    rows.into_iter()
+                        .map(|(id, lat, lon, taken)| {
+                            let at = $crate::domain::LatLon::parse(lat, lon).map_err(corrupt)?;
+                            Ok((UnitId(id), $crate::domain::Fix { at, taken: taken.0 }))
+                        })
+                        .collect()
+                }
+
                 async fn companies(&self) -> Result<Vec<Company>, StoreError> {
                     let rows: Vec<CompanyRow> =
                         sqlx::query_as(sql::COMPANIES).fetch_all(&self.pool).await?;

@@ -2,7 +2,9 @@
 
 use super::conformance;
 use super::scenarios::full_rescue;
-use crate::domain::{AlarmFlags, AlarmId, AlarmKind, AlarmStatus, Channel, IncidentId, LiftRef};
+use crate::domain::{
+    AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, IncidentId, LiftRef,
+};
 use crate::store::NewAlarm;
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -10,7 +12,7 @@ pub(super) fn t(secs: i64) -> DateTime<Utc> {
     crate::dispatch::tests::t0() + TimeDelta::microseconds(secs * 1_000_000 + 123_456)
 }
 
-pub(super) fn alarm(channel: Channel, source: &str) -> NewAlarm {
+pub(super) fn alarm(channel: AlarmSource, source: &str) -> NewAlarm {
     NewAlarm {
         channel,
         source_alarm_id: source.into(),
@@ -38,7 +40,7 @@ conformance!(
         for (i, r) in unregistered().into_iter().enumerate() {
             let a = NewAlarm {
                 lift_ref: r.clone(),
-                ..alarm(Channel::Iot, &format!("N-{i}"))
+                ..alarm(AlarmSource::Iot, &format!("N-{i}"))
             };
             assert_eq!(
                 s.insert_alarm_for_lift(&a, t(1)).await.unwrap(),
@@ -51,7 +53,7 @@ conformance!(
         for (i, r) in references(&lift).into_iter().enumerate() {
             let a = NewAlarm {
                 lift_ref: r.clone(),
-                ..alarm(Channel::Iot, &format!("A-{i}"))
+                ..alarm(AlarmSource::Iot, &format!("A-{i}"))
             };
             let (receipt, found) = s
                 .insert_alarm_for_lift(&a, t(i as i64))
@@ -73,7 +75,7 @@ conformance!(
             .insert_alarm_for_lift(
                 &NewAlarm {
                     lift_ref: LiftRef::RescueCode(lift.rescue_code.clone()),
-                    ..alarm(Channel::Iot, "A-0")
+                    ..alarm(AlarmSource::Iot, "A-0")
                 },
                 t(9),
             )
@@ -90,7 +92,7 @@ conformance!(
             .insert_alarm_for_lift(
                 &NewAlarm {
                     lift_ref: LiftRef::Id(LiftId(6)),
-                    ..alarm(Channel::Iot, "B-1")
+                    ..alarm(AlarmSource::Iot, "B-1")
                 },
                 t(10),
             )
@@ -106,14 +108,14 @@ conformance!(
 conformance!(the_same_source_alarm_twice_is_one_alarm, |db| {
     let s = db.store();
     let first = s
-        .insert_alarm(&alarm(Channel::Iot, "A-1"), t(1))
+        .insert_alarm(&alarm(AlarmSource::Iot, "A-1"), t(1))
         .await
         .unwrap();
     assert!(!first.duplicate);
     assert_eq!(first.alarm.received_at, t(1), "kept to the microsecond");
     assert!(first.alarm.flags.child_alone);
     let again = s
-        .insert_alarm(&alarm(Channel::Iot, "A-1"), t(2))
+        .insert_alarm(&alarm(AlarmSource::Iot, "A-1"), t(2))
         .await
         .unwrap();
     assert!(again.duplicate);
@@ -123,7 +125,7 @@ conformance!(the_same_source_alarm_twice_is_one_alarm, |db| {
     );
     assert_eq!(again.incident, None);
     let other_channel = s
-        .insert_alarm(&alarm(Channel::CabinPhone, "A-1"), t(3))
+        .insert_alarm(&alarm(AlarmSource::CabinPhone, "A-1"), t(3))
         .await
         .unwrap();
     assert!(!other_channel.duplicate);
@@ -144,7 +146,7 @@ conformance!(
         let receipt = s.insert_alarm(opening, opening.occurred_at).await.unwrap();
         assert_eq!(receipt.alarm.id, AlarmId(1));
         for (i, source) in ["B-2", "B-3"].into_iter().enumerate() {
-            s.insert_alarm(&alarm(Channel::Hotline, source), t(i as i64))
+            s.insert_alarm(&alarm(AlarmSource::Hotline, source), t(i as i64))
                 .await
                 .unwrap();
         }

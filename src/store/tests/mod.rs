@@ -7,6 +7,7 @@
 //! test ends, passed or failed.
 
 mod access;
+mod fixes;
 mod inbox;
 mod log;
 mod open;

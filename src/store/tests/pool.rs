@@ -3,7 +3,7 @@
 use super::TestDb;
 use super::inbox::{alarm, t};
 use super::registry::full_lift;
-use crate::domain::{Channel, LiftRef};
+use crate::domain::{AlarmSource, LiftRef};
 use crate::store::NewAlarm;
 use crate::store::postgres::PING_IF_IDLE;
 use std::time::Duration;
@@ -48,7 +48,7 @@ async fn alarms_arriving_just_after_the_server_closed_every_connection_are_commi
     assert!(closed >= 2, "the pool held several connections: {closed}");
     let resolved = NewAlarm {
         lift_ref: LiftRef::Id(lift.id),
-        ..alarm(Channel::Iot, "after-restart-1")
+        ..alarm(AlarmSource::Iot, "after-restart-1")
     };
     let (receipt, found) = s
         .insert_alarm_for_lift(&resolved, t(1))
@@ -61,7 +61,7 @@ async fn alarms_arriving_just_after_the_server_closed_every_connection_are_commi
     let closed = db.close_connections_server_side().await.unwrap_or_default();
     assert!(closed >= 1, "{closed}");
     let plain = s
-        .insert_alarm(&alarm(Channel::Iot, "after-restart-2"), t(2))
+        .insert_alarm(&alarm(AlarmSource::Iot, "after-restart-2"), t(2))
         .await
         .expect("committed on a new connection");
     assert!(!plain.duplicate);

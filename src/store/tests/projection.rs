@@ -227,13 +227,13 @@ conformance!(
 );
 
 conformance!(open_incidents_waiting_for_the_operator_come_first, |db| {
-    use crate::domain::{AlarmFlags, AlarmStatus, Channel};
+    use crate::domain::{AlarmFlags, AlarmSource, AlarmStatus};
     let s = db.store();
     let mut story = crate::store::tests::scenarios::Story::new();
     // An older alarm whose lift nobody can identify, then a newer ordinary entrapment.
     story.run(|w| {
         w.alarm_with(
-            Channel::CabinPhone,
+            AlarmSource::CabinPhone,
             None,
             AlarmFlags::default(),
             AlarmStatus::New,

@@ -69,7 +69,7 @@ pub fn bare_lift(id: i64) -> Lift {
     }
 }
 
-fn units() -> Vec<Unit> {
+pub fn units() -> Vec<Unit> {
     let taken = crate::dispatch::tests::t0() + TimeDelta::microseconds(654_321);
     let wang = Unit {
         contact_plan: Some("push:0s,sms:30s,voice:60s,repeat:90s".into()),
@@ -84,6 +84,7 @@ fn units() -> Vec<Unit> {
             at: LatLon::parse(29.55, 106.57).unwrap(),
             taken,
         }),
+        base: None,
     };
     let station = Unit {
         id: UnitId(3),
@@ -94,6 +95,7 @@ fn units() -> Vec<Unit> {
         phone: None,
         on_duty: false,
         fix: None,
+        base: Some(LatLon::parse(29.5571, 106.5782).unwrap()),
         contact_plan: None,
     };
     vec![wang, station]

@@ -5,7 +5,7 @@
 use crate::dispatch::tests::{M_NEAR, World, lift, paged};
 use crate::dispatch::{CrewAction, OperatorAction};
 use crate::domain::{
-    AlarmFlags, AlarmStatus, Channel, Event, EventKind, IncidentId, IncidentStatus,
+    AlarmFlags, AlarmSource, AlarmStatus, Event, EventKind, IncidentId, IncidentStatus,
 };
 use crate::store::NewAlarm;
 use chrono::TimeDelta;
@@ -152,7 +152,7 @@ pub fn district() -> Story {
 pub fn alarm(w: &mut World, lift_id: i64, maintainer: Option<i64>) {
     let l = lift(lift_id, maintainer);
     w.alarm_with(
-        Channel::Iot,
+        AlarmSource::Iot,
         Some(l),
         AlarmFlags::default(),
         AlarmStatus::New,

@@ -1,9 +1,11 @@
-//! The rules as the dispatch core uses them: checked, resolved, immutable.
+//! The rules as the dispatch core uses them: checked, resolved, immutable. Loading and
+//! checking them is the `rules` module's; the model is vocabulary, because the log's events carry
+//! a chain snapshot and a rules version.
 //!
 //! A [`ChainSnapshot`] is copied onto each incident when it opens (it is part of the
 //! `IncidentOpened` event), so editing `dispatch-rules/` never changes an incident in flight.
 
-use crate::domain::UnitKind;
+use super::UnitKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -196,13 +198,19 @@ impl Chain {
     }
 }
 
-/// Travel-time model: straight-line distance × detour factor ÷ speed of the unit's kind.
+/// Travel-time model: straight-line distance × detour factor ÷ speed of the unit's kind (plus
+/// the turnout from a base).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TravelModel {
     /// Road distance ÷ straight-line distance (≥ 1).
     pub detour_factor: f64,
     /// Average speed in km/h for each unit kind.
     pub speed_kmh: BTreeMap<UnitKind, f64>,
+    /// Seconds added to the travel time of a unit paged from its base (no fresh fix): a crew
+    /// at its station or depot still has to get ready and out, one on the move does not.
+    /// Absent from snapshots made before bases: none.
+    #[serde(default)]
+    pub base_turnout_secs: u32,
 }
 
 impl TravelModel {

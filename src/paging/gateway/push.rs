@@ -5,6 +5,9 @@
 //! unit's assignments itself (RFC 8030 allows an empty push), so no page text has to be
 //! encrypted to the browser's key, and nothing about the incident sits at the push service.
 
+use super::{Gateways, SendResult, classify, permanent, retryable, transport};
+use crate::paging::policy::Outcome;
+use crate::store::outbox::Message;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -125,6 +128,74 @@ fn private_host(u: &url::Url) -> bool {
     }
 }
 
+impl Gateways {
+    pub(super) async fn push(&self, m: &Message, now: DateTime<Utc>) -> SendResult {
+        let Some((vapid, ttl)) = &self.push else {
+            return permanent("no push gateway is configured".into());
+        };
+        let endpoints = match self.store.push_subscriptions(m.unit).await {
+            Ok(e) => e,
+            Err(e) => return retryable(format!("push subscriptions unreadable: {e}")),
+        };
+        if endpoints.is_empty() {
+            return permanent(format!("unit {} has no push subscription", m.unit.0));
+        }
+        // Every phone of the unit: sent when any push service took it.
+        let mut sent = None;
+        let mut last = permanent("no push service answered".into());
+        for endpoint in endpoints {
+            let auth = match vapid.authorization(&endpoint, now) {
+                Ok(a) => a,
+                Err(e) => {
+                    last = permanent(e.to_string());
+                    continue;
+                }
+            };
+            let answer = self
+                .client
+                .post(&endpoint)
+                .header(reqwest::header::AUTHORIZATION, auth)
+                .header("TTL", ttl.to_string())
+                .header("Urgency", "high")
+                .header("Topic", topic(&m.dedupe_key))
+                .header(reqwest::header::CONTENT_LENGTH, "0")
+                .send()
+                .await;
+            let r = match answer {
+                Ok(r) => {
+                    let status = r.status();
+                    if status.as_u16() == 404 || status.as_u16() == 410 {
+                        // The browser unsubscribed: forget it (RFC 8030 §7.3).
+                        let _ = self.store.delete_push_subscription(&endpoint).await;
+                    }
+                    let answer = r.bytes().await.unwrap_or_default();
+                    SendResult {
+                        outcome: classify(status, &answer, Outcome::Sent),
+                        gateway_ref: None,
+                    }
+                }
+                Err(e) => transport(e),
+            };
+            if r.outcome == Outcome::Sent {
+                sent = Some(r);
+            } else {
+                last = r;
+            }
+        }
+        sent.unwrap_or(last)
+    }
+}
+
+/// A push `Topic` (at most 32 base64url characters), one per page: a repeat of the page
+/// replaces an earlier push the phone has not fetched yet.
+fn topic(key: &str) -> String {
+    use sha2::Digest;
+    let page = crate::paging::policy::AttemptKey::parse(key)
+        .map_or_else(|| key.to_owned(), |k| k.page.dedupe_key());
+    let digest = sha2::Sha256::digest(page.as_bytes());
+    hex::encode(&digest[..16])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +279,13 @@ mod tests {
             v.authorization("not a url", Utc::now()),
             Err(VapidError::BadEndpoint(_))
         ));
+    }
+
+    #[test]
+    fn a_push_topic_is_short_and_stable() {
+        let t = topic("12:l1:7:1:push:3");
+        assert_eq!(t.len(), 32);
+        assert_eq!(t, topic("12:l1:7:1:push:4"), "one topic per page");
+        assert_ne!(t, topic("12:l1:7:2:push:1"));
     }
 }

@@ -1,7 +1,10 @@
-//! Webhook signatures of IoT platforms: HMAC-SHA256 with a per-source secret over the
-//! timestamp and the body.
+//! HMAC-SHA256 signatures over a timestamp and a body: the one scheme for every signed request
+//! that crosses the centre's edge. IoT platforms sign their alarm batches
+//! (`POST /api/v1/intake/iot/{source}`, a secret per source), notification gateways sign their
+//! receipts (`POST /api/v1/notify/receipts/{channel}`, the channel's receipt secret), and the
+//! webhook gateway signs the pages it posts (`[notify.webhook] secret`).
 //!
-//! The platform sends the time it signed (epoch seconds) and the signature, e.g. in headers:
+//! The sender sends the time it signed (epoch seconds) and the signature, e.g. in headers:
 //!
 //! ```text
 //! X-Liftrescue-Timestamp: 1767225600
