@@ -428,6 +428,7 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
+pub mod reload;
 mod rules;
 pub use rules::RulesSwap;
 

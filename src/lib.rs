@@ -3,15 +3,20 @@
 //! # Layout
 //!
 //! The flow is intake → durable inbox → single-writer dispatch desk → event log → outbox and
-//! live feed. This crate holds:
+//! live feed. The ground floor ([`domain`]) imports nothing of the crate; the pure layers
+//! ([`rules`], [`index`], [`dispatch`], the decoders of [`intake`], [`paging::policy`]) stand
+//! on it; the adapters ([`store`], [`http`], the MQTT intake, the gateways) and the running
+//! parts ([`inbox`], [`desk`], [`paging`], [`service`]) stand on those. [`service`] wires the
+//! rest and starts [`http`]; nothing below it imports it.
 //!
 //! - [`domain`]: the vocabulary. Lift identities (rescue code, registration code, cabin phone,
-//!   device id) with `parse` constructors, WGS-84 / GCJ-02 coordinates, units, alarms, incidents
-//!   and the events the log stores. Pure.
+//!   device id) with `parse` constructors, WGS-84 / GCJ-02 coordinates, units with their bases,
+//!   alarms as intake makes them (`NewAlarm`) and as committed, the rules' model and the chain
+//!   snapshot each incident keeps, the answer of a unit search, and the events the log stores.
+//!   Pure.
 //! - [`rules`]: `dispatch-rules/` TOML files, strictly parsed and checked (errors name file, line
-//!   and key), the rules version (content hash) and the chain snapshot each incident keeps; the
-//!   shipped folder is also built into the binary. Pure apart from reading a folder
-//!   ([`rules::RuleSet::load_dir`]) and writing the built-in files out.
+//!   and key), the rules version (content hash); the shipped folder is also built into the
+//!   binary. Pure apart from reading a folder and writing the built-in files out.
 //! - [`index`]: the nearest-unit index, an `rstar` R-tree over a local metric projection,
 //!   partitioned by unit kind and company so a selective filter never walks the whole tree;
 //!   answers carry distance, ETA and why each unit was chosen or passed over; a unit without a
@@ -19,13 +24,15 @@
 //! - [`dispatch`]: the dispatch core. `decide(&state, command, now) -> events` and
 //!   `apply(&mut state, &event)`, the escalation state machine with its deadlines. Pure: no
 //!   I/O, no clock reads.
-//! - [`intake`]: the pure decoding layer of alarm intake: cabin-phone DTMF protocols (P100,
-//!   CPC), per-source fault-code maps, the IoT event payload, MQTT topics and webhook
-//!   signatures, each turned into a `NewAlarm` or an error naming the fault. Pure.
+//! - [`intake`]: the pure decoders of alarm intake: cabin-phone DTMF protocols (P100, CPC),
+//!   per-source fault-code maps, the IoT event payload (one shaping for MQTT and HTTP), MQTT
+//!   topics, each turned into a `NewAlarm` or an error naming the fault; and the MQTT adapter.
+//! - [`signing`]: the one HMAC-SHA256 scheme of signed requests (IoT intake, delivery receipts,
+//!   the webhook gateway).
+//! - [`inbox`]: the durable inbox: an alarm is answered only once committed; the pump feeds the
+//!   desk in order.
 //! - [`desk`]: the single-writer tokio loop that feeds commands and due deadlines into the core
-//!   and hands the resulting events on.
-//! - [`demo`]: a deterministic synthetic region (Yuzhong-sized by default) for the demo,
-//!   benchmarks and tests.
+//!   and hands the resulting events on; reloading the rules goes through it.
 //! - [`paging`]: the outbox end to end. [`paging::policy`] is the pure part: page text (SMS
 //!   within two segments, voice, push; Chinese by default), contact plans and "ring until
 //!   reached", the delivery state machine with backoff, per-channel rate limits. Around it, on
@@ -33,16 +40,22 @@
 //!   the first messages sent straight from the desk's append, the retry worker, one file per
 //!   gateway (SMS / voice, webhook, Web Push), receipts, and the reporter that puts every
 //!   outcome on the incident's timeline.
-//! - [`store`]: the durable store on PostgreSQL or SQLite: inbox, hash-chained log, registry.
-//! - [`registry`]: CSV import of the lift and unit registers, and seeding the demo region.
-//! - [`service`]: the running service: wiring store, rules, desk, inbox pump and HTTP server;
-//!   recovery at start, reloading the rules (SIGHUP or the API), draining stop. [`config`] is its one typed settings tree and
-//!   [`telemetry`] its logging.
-//! - [`http`]: the HTTP API (actix-web): intake, operator, crew (and the crew page for phones),
-//!   investigator, paging receipts, registry and ops routes, bearer tokens with roles, one
-//!   JSON error shape, the OpenAPI document.
-//! - [`cli`]: the command line (`serve`, `demo`, `rules check`, `migrate`, `verify-log`,
-//!   `import`, `seed-demo`, `token create`).
+//! - [`store`]: the durable store on PostgreSQL or SQLite behind one interface: inbox,
+//!   hash-chained log, projections, outbox, registry, last fixes, tokens; a deadline on every
+//!   call from a request path.
+//! - [`registry`]: CSV import of the lift and unit registers and the checks the admin API
+//!   shares with it, and seeding the demo region.
+//! - [`demo`]: a deterministic synthetic region (Yuzhong-sized by default) for the demo,
+//!   benchmarks and tests.
+//! - [`http`]: the HTTP API (actix-web) and the pages it serves: intake, operator, crew (and
+//!   the crew page for phones), investigator, paging receipts, registry and ops routes, bearer
+//!   tokens with roles, one JSON error shape, the OpenAPI document; [`http::AppState`] is what
+//!   every handler gets.
+//! - [`service`]: the running service: wiring store, rules, desk, inbox pump, paging, the
+//!   position writer and the HTTP server; recovery at start, reloads on SIGHUP, draining stop.
+//!   [`config`] is its one typed settings tree and [`telemetry`] its logging and metrics.
+//! - [`cli`]: the command line (`serve`, `demo`, `rules check` / `export`, `migrate`,
+//!   `verify-log`, `import`, `seed-demo`, `token create`, `vapid-keys`).
 
 pub mod cli;
 pub mod config;
@@ -51,6 +64,7 @@ pub mod desk;
 pub mod dispatch;
 pub mod domain;
 pub mod http;
+pub mod inbox;
 pub mod index;
 pub mod intake;
 pub mod paging;

@@ -89,7 +89,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     // Announced once the service is up (a bad rules folder or an unreachable database fails
     // first, without it). Written, not `println!`: a closed stdout (a supervisor that stopped
     // reading) must not take the dispatcher down.
-    let announce = move |state: &crate::service::AppState| {
+    let announce = move |state: &crate::http::AppState| {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(

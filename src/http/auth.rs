@@ -8,7 +8,7 @@
 
 use super::error::ApiError;
 use crate::domain::UnitId;
-use crate::service::AppState;
+use crate::http::AppState;
 use crate::store::Role;
 use actix_web::body::BoxBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};

@@ -8,7 +8,7 @@
 //! text before the error position is valid JSON, so a small scanner suffices.
 
 use super::error::ApiError;
-use crate::service::AppState;
+use crate::http::AppState;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev, web};
 use serde::de::DeserializeOwned;

@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::operator::{EventsOut, FaultCauseIn, ReasonIn, fault, submit};
 use crate::dispatch::{Command, CrewAction};
 use crate::domain::{Fix, IncidentId, LatLon, UnitId};
-use crate::service::AppState;
+use crate::http::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError, web};

@@ -18,7 +18,7 @@
 use super::error::ApiError;
 use crate::dispatch::IncidentView;
 use crate::domain::LatLon;
-use crate::service::AppState;
+use crate::http::AppState;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 

@@ -3,7 +3,7 @@
 //! test call reported. Equipment faults open no incident; this is where a person sees them.
 
 use super::error::ApiError;
-use crate::service::AppState;
+use crate::http::AppState;
 use actix_web::{HttpResponse, web};
 
 /// `GET /api/v1/equipment`: equipment with a fault, longest-standing first.

@@ -14,7 +14,7 @@ use crate::domain::{
     AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, DeviceId, IncidentId, LiftId,
     LiftRef, PhoneNumber, RegistrationCode, RescueCode,
 };
-use crate::service::AppState;
+use crate::http::AppState;
 use crate::store::{NewAlarm, Role};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, TimeDelta, Utc};

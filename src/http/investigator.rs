@@ -7,7 +7,7 @@
 
 use super::error::ApiError;
 use crate::domain::{Actor, Event, EventKind, IncidentId};
-use crate::service::AppState;
+use crate::http::AppState;
 use crate::store::StoredEvent;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};

@@ -1,6 +1,6 @@
 //! Alarm intake from machines: IoT platforms posting signed batches ([`iot`]) and the telephony
 //! gateway posting cabin-phone calls ([`phone`]). Both decode with the pure decoders of
-//! [`crate::intake`] and commit through [`Inbox::accept`](crate::service::Inbox::accept), like
+//! [`crate::intake`] and commit through [`Inbox::accept`](crate::inbox::Inbox::accept), like
 //! every other source.
 //!
 //! # Never dropped
@@ -15,7 +15,7 @@
 //! Machine intake keeps two things between requests: the per-source rate-limit buckets
 //! ([`super::rate`]) and each source's code map, loaded once. They must be shared by every
 //! worker of the server (a bucket per worker would multiply the limit), so one
-//! [`MachineIntake`] lives in [`AppState`](crate::service::AppState).
+//! [`MachineIntake`] lives in [`AppState`](crate::http::AppState).
 
 pub mod iot;
 pub mod phone;

@@ -36,10 +36,12 @@ pub mod rate;
 pub mod registry;
 pub mod routes;
 pub mod rules;
+mod state;
+
+pub use state::AppState;
 #[cfg(test)]
 mod tests;
 
-use crate::service::AppState;
 use actix_web::{App, HttpRequest, HttpServer, middleware, web};
 use error::ApiError;
 

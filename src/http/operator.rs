@@ -11,7 +11,7 @@ use crate::domain::{
     AlarmId, AlarmKind, AlarmSource, AlarmStatus, Event, IncidentId, LiftRef, PhoneNumber,
     RescueCode, UnitId,
 };
-use crate::service::AppState;
+use crate::http::AppState;
 use crate::store::{IncidentRow, NewAlarm};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};

@@ -1,7 +1,7 @@
 //! Operations endpoints, no token: liveness, readiness, Prometheus metrics.
 
 use super::error::ApiError;
-use crate::service::AppState;
+use crate::http::AppState;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use std::time::Duration;

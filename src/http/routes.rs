@@ -331,7 +331,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Post, "/api/v1/tokens", ADMIN, "Issue a bearer token (the secret is shown once).", |r| r.to(registry::create_token))
         .tag("registry").takes(One(schema::<registry::TokenIn>())).gives(201, One(schema::<registry::TokenOut>())).answers(&[UNKNOWN_UNIT]),
     route(Post, "/api/v1/rules/reload", ADMIN, "Read the dispatch rules again from their folder: new incidents follow a new version, open ones keep theirs; rules with errors are refused, all listed, and the running rules stay.", |r| r.to(rules::reload))
-        .tag("ops").gives(200, One(schema::<crate::service::rules::Reloaded>())).answers(rules::RELOAD_ERRORS),
+        .tag("ops").gives(200, One(schema::<crate::desk::reload::Reloaded>())).answers(rules::RELOAD_ERRORS),
 ];
 
 /// Registers every route of [`ROUTES`], grouped by path, each protected route wrapped in

@@ -1,11 +1,11 @@
 //! `POST /api/v1/rules/reload` (admin): read the dispatch rules again from where the service
-//! started them (see [`crate::service::rules`]).
+//! started them (see [`crate::desk::reload`]).
 
 use super::auth::Caller;
 use super::error::ApiError;
 use super::routes::{Answer, answer};
-use crate::service::AppState;
-use crate::service::rules::{ReloadError, Reloaded};
+use crate::desk::reload::{ReloadError, Reloaded};
+use crate::http::AppState;
 use actix_web::web;
 
 /// The errors this route answers beyond the usual ones, for the OpenAPI document.
@@ -27,7 +27,7 @@ pub async fn reload(
     } else {
         caller.label
     };
-    match crate::service::rules::reload(&state, &by).await {
+    match crate::desk::reload::reload(&state.desk, &state.rules, &by).await {
         Ok(r) => {
             tracing::info!(rules = %r.source, from = %r.from, to = %r.to, by, "{}", r.message);
             Ok(web::Json(r))

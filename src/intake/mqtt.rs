@@ -54,7 +54,7 @@ use crate::desk::Clock;
 use crate::dispatch::EquipmentReport;
 use crate::domain::DeviceId;
 use crate::domain::NewAlarm;
-use crate::service::Inbox;
+use crate::inbox::Inbox;
 use crate::store::StoreError;
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};

@@ -8,46 +8,21 @@
 //! Stop (SIGTERM): the HTTP server stops taking requests and finishes those in flight, the
 //! pump stops, the desk finishes every command it took, then [`run`] returns.
 
-pub mod inbox;
-pub mod metrics;
 pub mod positions;
-pub mod rules;
 
 use crate::config::Settings;
 use crate::desk::{self, Clock, DeskHandle, EventSink};
 use crate::dispatch::{DeskState, apply};
 use crate::domain::{Event, IncidentId};
+use crate::http::AppState;
+use crate::inbox::{self, Inbox};
 use crate::rules::RuleSet;
 use crate::store::Store;
+use crate::telemetry::Metrics;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-pub use inbox::Inbox;
-pub use metrics::Metrics;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// What every request handler gets.
-#[derive(Clone)]
-pub struct AppState {
-    /// The durable store.
-    pub store: Arc<dyn Store>,
-    /// The dispatch desk.
-    pub desk: DeskHandle,
-    /// Alarm intake's way into the inbox.
-    pub inbox: Inbox,
-    /// Counters for `/metrics`.
-    pub metrics: Arc<Metrics>,
-    /// The settings in force.
-    pub settings: Arc<Settings>,
-    /// The desk's clock (request handlers stamp receipts with it).
-    pub clock: Clock,
-    /// Machine intake's rate-limit buckets and code maps, shared by every HTTP worker.
-    pub machine: Arc<crate::http::machine::MachineIntake>,
-    /// Paging delivery (receipts, push keys).
-    pub paging: crate::paging::Paging,
-    /// Where the rules are read at start and on a reload ([`rules::reload`]).
-    pub rules: crate::rules::RulesSource,
-}
 
 /// The desk's event sink: the store's log, and the persisted pending deadlines.
 ///
@@ -57,7 +32,7 @@ pub struct AppState {
 ///
 /// Once paging runs ([`StoreSink::paging`]), each append also writes the first messages of the
 /// pages it sends for incidents it opens, and puts them on the wire as soon as it commits
-/// (`delivery::first`).
+/// (`paging::first`).
 pub struct StoreSink {
     store: Arc<dyn Store>,
     deadlines: tokio::sync::mpsc::UnboundedSender<Vec<(IncidentId, Option<DateTime<Utc>>)>>,
@@ -224,7 +199,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     // The rules and the intake and paging settings first: a bad one stops the start with
     // nothing written.
     let source = crate::rules::RulesSource::choose(settings.rules_dir.as_deref());
-    let rules = rules::load_at_start(&source)?;
+    let rules = crate::desk::reload::load_at_start(&source)?;
     crate::intake::mqtt::check(&settings.intake)?;
     crate::paging::check(&settings.notify)?;
     let store = crate::store::open(&settings.database_url).await?;
@@ -395,7 +370,11 @@ pub async fn run_announced(
         .context("listen for SIGHUP")?;
     let service = start(settings).await?;
     #[cfg(unix)]
-    let reloads = tokio::spawn(rules::reload_on_hangup(service.state.clone(), hangup));
+    let reloads = tokio::spawn(crate::desk::reload::reload_on_hangup(
+        service.state.desk.clone(),
+        service.state.rules.clone(),
+        hangup,
+    ));
     let server =
         crate::http::server(listener, service.state.clone()).context("start the HTTP server")?;
     ready(&service.state);

@@ -27,11 +27,11 @@
 
 use crate::config::SourceSettings;
 use crate::domain::{AlarmId, AlarmSource, IncidentId};
+use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::intake::FlagsIn;
 use crate::intake::iot::{Decoded, IotError, MAX_BATCH_BYTES, decode_batch};
 use crate::intake::{SignatureError, verify_signature};
-use crate::service::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};

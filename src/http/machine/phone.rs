@@ -25,10 +25,10 @@
 use crate::dispatch::{Command, EquipmentReport};
 use crate::domain::{AlarmId, AlarmSource, IncidentId, PhoneNumber};
 use crate::domain::{Equipment, LiftRef};
+use crate::http::AppState;
 use crate::http::body::JsonBody;
 use crate::http::error::ApiError;
 use crate::intake::phone::{self, CallKind, PhoneFault, PhoneMessage, Protocol};
-use crate::service::AppState;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};

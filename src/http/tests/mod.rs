@@ -14,8 +14,10 @@ mod statuses;
 use crate::desk::{self, Clock, EventSink};
 use crate::dispatch::tests::{World, lift, t0};
 use crate::domain::{CompanyId, Event, IncidentId, UnitId, UnitKind};
-use crate::service::{AppState, Inbox, Metrics};
+use crate::http::AppState;
+use crate::inbox::Inbox;
 use crate::store::{Company, Role, Store};
+use crate::telemetry::Metrics;
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
@@ -74,7 +76,7 @@ impl Harness {
         store.put_companies(&companies()).await.unwrap();
         let (desk, _task) = desk::spawn(world.state, Sink(store.clone()), Clock::starting_at(t0()));
         let inbox = Inbox::new(store.clone(), Duration::from_secs(2));
-        tokio::spawn(crate::service::inbox::pump(inbox.clone(), desk.clone()));
+        tokio::spawn(crate::inbox::pump(inbox.clone(), desk.clone()));
         let (paging, _tasks) = crate::paging::spawn(
             &settings.notify,
             store.clone(),

@@ -8,8 +8,7 @@
 //! and swaps them; open incidents keep the chain they snapshotted when they opened. The same
 //! version again (always so for the built-in rules) changes nothing and logs nothing.
 
-use super::AppState;
-use crate::desk::{DeskError, RulesSwap};
+use super::{DeskError, DeskHandle, RulesSwap};
 use crate::domain::EventKind;
 use crate::rules::{RuleSet, RulesError, RulesSource};
 use std::sync::Arc;
@@ -79,8 +78,12 @@ pub enum ReloadError {
 /// Reads and checks the rules from the service's source again and, when sound and of a new
 /// version, has the desk record the reload and run them for new incidents. `by` is who asked
 /// (`signal`, or the admin token's label).
-pub async fn reload(state: &AppState, by: &str) -> Result<Reloaded, ReloadError> {
-    let source = state.rules.clone();
+pub async fn reload(
+    desk: &DeskHandle,
+    source: &RulesSource,
+    by: &str,
+) -> Result<Reloaded, ReloadError> {
+    let source = source.clone();
     let reading = source.clone();
     let loaded = tokio::task::spawn_blocking(move || reading.load())
         .await
@@ -102,7 +105,7 @@ pub async fn reload(state: &AppState, by: &str) -> Result<Reloaded, ReloadError>
         source: source.to_string(),
         by: by.to_owned(),
     };
-    let events = state.desk.swap_rules(swap).await?;
+    let events = desk.swap_rules(swap).await?;
     let from = events.iter().find_map(|e| match &e.kind {
         EventKind::RulesReloaded { from, .. } => Some(from.clone()),
         _ => None,
@@ -147,9 +150,13 @@ pub async fn reload(state: &AppState, by: &str) -> Result<Reloaded, ReloadError>
 /// Reloads the rules on every `SIGHUP` until aborted; the outcome is logged (there is nobody
 /// else to tell).
 #[cfg(unix)]
-pub async fn reload_on_hangup(state: AppState, mut hangup: tokio::signal::unix::Signal) {
+pub async fn reload_on_hangup(
+    desk: DeskHandle,
+    source: RulesSource,
+    mut hangup: tokio::signal::unix::Signal,
+) {
     while hangup.recv().await.is_some() {
-        match reload(&state, "signal").await {
+        match reload(&desk, &source, "signal").await {
             Ok(r) => tracing::info!(
                 rules = %r.source,
                 from = %r.from,

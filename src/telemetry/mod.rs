@@ -4,6 +4,10 @@
 //! quiet unless `TEST_LOG` is set. Lines are coloured only when standard error is a terminal
 //! (and `NO_COLOR` is not set): files, pipes and journald get plain text.
 
+pub mod metrics;
+
+pub use metrics::Metrics;
+
 use crate::config::LogFormat;
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
