@@ -7,7 +7,7 @@
 //! publishes its first alarm until the incident appears, which the inbox's dedupe makes
 //! harmless (the same alarm id is one alarm).
 
-use crate::support::{Server, eventually, fresh_database, seeded, settings};
+use crate::support::{Server, eventually, fresh_database, seeded, settings, signed_post};
 use liftrescue::config::Settings;
 use liftrescue::domain::{Alarm, DeviceId, EventKind, Lift};
 use liftrescue::store::{IncidentFilter, IncidentRow, Store};
@@ -321,19 +321,10 @@ async fn the_same_event_over_mqtt_and_from_an_http_platform_stores_the_same_alar
         first_alarm_of(t.store.as_ref(), t.lifts[0].id).await
     })
     .await;
-    let body = serde_json::json!({ "events": [event(&t.device(1))] }).to_string();
-    let ts = chrono::Utc::now().timestamp().to_string();
-    let sig = liftrescue::signing::sign(secret.as_bytes(), &ts, body.as_bytes()).unwrap();
-    let answer = reqwest::Client::new()
-        .post(format!("{}/api/v1/intake/iot/acme", server.base))
-        .header("Content-Type", "application/json")
-        .header("X-Liftrescue-Timestamp", ts)
-        .header("X-Liftrescue-Signature", format!("sha256={sig}"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
+    let body = serde_json::json!({ "events": [event(&t.device(1))] });
+    let (status, answer) =
+        signed_post(&server.base, "/api/v1/intake/iot/acme", secret, &body).await;
+    assert_eq!(status, 200, "{answer}");
     let stored_http = eventually(10, || first_alarm_of(t.store.as_ref(), t.lifts[1].id)).await;
 
     assert_eq!(

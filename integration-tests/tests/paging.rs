@@ -3,6 +3,7 @@
 
 use crate::support::gateway::{Answer, Gateway};
 use crate::support::process::ServeProcess;
+use crate::support::signed_post;
 use crate::support::{
     Api, Server, engines, eventually, fresh_database, lift_where, seeded, settings, token,
 };
@@ -138,22 +139,6 @@ impl Scene {
 /// The unit a message id names (`{incident}:{step}:{unit}:{page_no}:{channel}:{n}`).
 fn unit_of(message: &str) -> i64 {
     liftrescue::paging::policy::AttemptKey::parse(message).map_or(-1, |k| k.page.unit.0)
-}
-
-async fn signed_post(base: &str, path: &str, secret: &str, body: &Value) -> (u16, Value) {
-    let body = body.to_string();
-    let ts = chrono::Utc::now().timestamp().to_string();
-    let sig = liftrescue::signing::sign(secret.as_bytes(), &ts, body.as_bytes()).unwrap();
-    let r = reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .header("Content-Type", "application/json")
-        .header("X-Liftrescue-Timestamp", ts)
-        .header("X-Liftrescue-Signature", format!("sha256={sig}"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,7 @@ use super::operator::{EventsOut, FaultCauseIn, ReasonIn, fault, submit};
 use crate::dispatch::{Command, CrewAction};
 use crate::domain::{Fix, IncidentId, LatLon, UnitId};
 use crate::http::AppState;
+use crate::registry::check::CoordSystem;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError, web};
@@ -29,17 +30,6 @@ pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 pub struct AcceptIn {
     /// The crew's own estimate of the travel time, seconds.
     pub eta_secs: Option<u32>,
-}
-
-/// Which coordinate system a position is in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CoordSystem {
-    /// GPS (default).
-    #[default]
-    Wgs84,
-    /// Chinese web maps ("Mars" coordinates); converted to WGS-84.
-    Gcj02,
 }
 
 /// Going on or off duty.

@@ -268,3 +268,29 @@ pub async fn cabin_phone_alarm(gateway: &Api, caller: &str, call_id: &str) -> i6
         .as_i64()
         .unwrap_or_else(|| panic!("no incident id: {body}"))
 }
+
+/// POSTs `body` signed with `secret` as IoT platforms and notification gateways sign
+/// (`liftrescue::signing`); (status, JSON answer).
+pub async fn signed_post(
+    base: &str,
+    path: &str,
+    secret: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let body = body.to_string();
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let sig = liftrescue::signing::sign(secret.as_bytes(), &ts, body.as_bytes()).unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("Content-Type", "application/json")
+        .header("X-Liftrescue-Timestamp", ts)
+        .header("X-Liftrescue-Signature", format!("sha256={sig}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (
+        r.status().as_u16(),
+        r.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
