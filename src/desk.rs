@@ -184,14 +184,23 @@ pub struct DeskHandle {
 }
 
 impl DeskHandle {
-    /// Submits a command and waits for its events (or why it was refused).
-    pub async fn submit(&self, command: Command) -> Result<Vec<Event>, DeskError> {
+    /// Sends the desk an input carrying a reply slot and waits for the reply; a desk that has
+    /// stopped (or drops the slot) is [`DeskError::Stopped`].
+    async fn ask<T>(
+        &self,
+        input: impl FnOnce(oneshot::Sender<T>) -> Input,
+    ) -> Result<T, DeskError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Input::Command(command, reply))
+            .send(input(reply))
             .await
             .map_err(|_| DeskError::Stopped)?;
-        rx.await.map_err(|_| DeskError::Stopped)?
+        rx.await.map_err(|_| DeskError::Stopped)
+    }
+
+    /// Submits a command and waits for its events (or why it was refused).
+    pub async fn submit(&self, command: Command) -> Result<Vec<Event>, DeskError> {
+        self.ask(|reply| Input::Command(command, reply)).await?
     }
     /// Sends a position update without waiting.
     pub async fn position(&self, unit: UnitId, fix: Fix) -> Result<(), DeskError> {
@@ -202,39 +211,19 @@ impl DeskHandle {
     }
     /// The console's view of an incident, if the desk holds it.
     pub async fn view(&self, id: IncidentId) -> Result<Option<IncidentView>, DeskError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Input::View(id, reply))
-            .await
-            .map_err(|_| DeskError::Stopped)?;
-        rx.await.map_err(|_| DeskError::Stopped)
+        self.ask(|reply| Input::View(id, reply)).await
     }
     /// Counts for the board and `/metrics`.
     pub async fn stats(&self) -> Result<DeskStats, DeskError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Input::Stats(reply))
-            .await
-            .map_err(|_| DeskError::Stopped)?;
-        rx.await.map_err(|_| DeskError::Stopped)
+        self.ask(Input::Stats).await
     }
     /// The incidents a unit is paged for or assigned to, for the crew's phone.
     pub async fn assignments(&self, unit: UnitId) -> Result<Vec<IncidentView>, DeskError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Input::Assignments(unit, reply))
-            .await
-            .map_err(|_| DeskError::Stopped)?;
-        rx.await.map_err(|_| DeskError::Stopped)
+        self.ask(|reply| Input::Assignments(unit, reply)).await
     }
     /// Supervised equipment with a fault, longest-standing first.
     pub async fn equipment_faults(&self) -> Result<Vec<EquipmentFault>, DeskError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Input::EquipmentFaults(reply))
-            .await
-            .map_err(|_| DeskError::Stopped)?;
-        rx.await.map_err(|_| DeskError::Stopped)
+        self.ask(Input::EquipmentFaults).await
     }
     /// Puts equipment under supervision from now (known equipment keeps its history).
     pub async fn watch(
@@ -248,12 +237,7 @@ impl DeskHandle {
     }
     /// The live fixes the desk pages from: `unit`'s, or every unit's that has one.
     pub async fn fixes(&self, unit: Option<UnitId>) -> Result<Vec<(UnitId, Fix)>, DeskError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Input::Fixes(unit, reply))
-            .await
-            .map_err(|_| DeskError::Stopped)?;
-        rx.await.map_err(|_| DeskError::Stopped)
+        self.ask(|reply| Input::Fixes(unit, reply)).await
     }
     /// Hands registry edits of units to the desk.
     pub async fn register_units(&self, units: Vec<Unit>) -> Result<(), DeskError> {

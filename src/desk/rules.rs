@@ -3,7 +3,6 @@
 use super::{Desk, DeskError, DeskHandle, EventSink, Input};
 use crate::dispatch::apply;
 use crate::domain::Event;
-use tokio::sync::oneshot;
 
 /// New rules for the desk, with where they were read and who asked, for the record.
 #[derive(Debug)]
@@ -21,12 +20,7 @@ impl DeskHandle {
     /// the `rules_reloaded` event is appended first, then the rules are swapped; open incidents
     /// keep the chain they snapshotted. No events (and no swap) when the version is the same.
     pub async fn swap_rules(&self, swap: RulesSwap) -> Result<Vec<Event>, DeskError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Input::Rules(swap, reply))
-            .await
-            .map_err(|_| DeskError::Stopped)?;
-        rx.await.map_err(|_| DeskError::Stopped)?
+        self.ask(|reply| Input::Rules(swap, reply)).await?
     }
 }
 
