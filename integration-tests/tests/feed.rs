@@ -204,6 +204,11 @@ async fn the_feed_refuses_bad_ids_and_other_roles_with_json_errors() {
         (400, &Value::from("ids")),
         "{body}"
     );
-    drop(feed);
-    server.stop().await;
+    // Stopping the server ends the stream at once rather than waiting for the console to go.
+    let stopping = tokio::spawn(server.stop());
+    feed.until_end(10).await;
+    tokio::time::timeout(std::time::Duration::from_secs(10), stopping)
+        .await
+        .expect("the server stops with a console connected")
+        .unwrap();
 }

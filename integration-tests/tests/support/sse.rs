@@ -83,6 +83,19 @@ impl Feed {
         }
     }
 
+    /// Reads until the server ends the stream (frames meanwhile are dropped), waiting at most
+    /// `secs` seconds.
+    pub async fn until_end(&mut self, secs: u64) {
+        let end = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            match tokio::time::timeout_at(end, self.response.chunk()).await {
+                Err(_) => panic!("the feed did not end within {secs} s"),
+                Ok(Ok(Some(_))) => {}
+                Ok(_) => return,
+            }
+        }
+    }
+
     fn take(&mut self) -> Option<Frame> {
         let end = self.buffer.find("\n\n")?;
         let block: String = self.buffer.drain(..end + 2).collect();
