@@ -7,9 +7,10 @@
 //! failed append changes nothing and is reported to the caller. When every handle is dropped
 //! the desk finishes what it took and returns its state.
 
-use crate::dispatch::{Command, DeskState, IncidentView, Rejection, apply, decide, incident_view};
+use crate::dispatch::{Command, DeskState, IncidentView, Rejection, decide, incident_view};
 use crate::domain::{Equipment, Event, Fix, IncidentId, IncidentStatus, LiftId, Unit, UnitId};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -18,8 +19,10 @@ const RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Where decided events go before they count: the event log.
 pub trait EventSink: Send {
-    /// Appends events durably, in order; `Err` means none of them count.
-    fn append(&mut self, events: &[Event]) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Appends events durably, in order, and answers their log sequences; `Err` means none of
+    /// them count.
+    fn append(&mut self, events: &[Event])
+    -> impl Future<Output = anyhow::Result<Vec<i64>>> + Send;
 
     /// Persists the next pending deadline of each incident the last append touched (`None`:
     /// none pending). Deadlines are derived from the log, so these rows are a durable,
@@ -44,9 +47,10 @@ pub struct MemoryLog {
 }
 
 impl EventSink for MemoryLog {
-    async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
+    async fn append(&mut self, events: &[Event]) -> anyhow::Result<Vec<i64>> {
+        let first = self.events.len() as i64 + 1;
         self.events.extend_from_slice(events);
-        Ok(())
+        Ok((first..first + events.len() as i64).collect())
     }
 }
 
@@ -117,6 +121,9 @@ pub enum Input {
     Rules(RulesSwap, oneshot::Sender<Result<Vec<Event>, DeskError>>),
     /// The live fixes the desk holds: one unit's, or every unit's.
     Fixes(Option<UnitId>, oneshot::Sender<Vec<(UnitId, Fix)>>),
+    /// The console's board: the open incidents, or the named ones, and the log sequence they
+    /// stand at.
+    Board(Option<Vec<IncidentId>>, oneshot::Sender<Board>),
 }
 
 /// A piece of alarm equipment with a fault, for the operator's list.
@@ -181,6 +188,7 @@ impl DeskStats {
 pub struct DeskHandle {
     tx: mpsc::Sender<Input>,
     feed: broadcast::Sender<Event>,
+    live: broadcast::Sender<Arc<Committed>>,
 }
 
 impl DeskHandle {
@@ -250,6 +258,16 @@ impl DeskHandle {
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.feed.subscribe()
     }
+    /// The console feed: each committed event with its log sequence and its incident's board
+    /// row after the step. Rows are made only while someone subscribes.
+    pub fn subscribe_committed(&self) -> broadcast::Receiver<Arc<Committed>> {
+        self.live.subscribe()
+    }
+    /// The open incidents (or the named ones, in any state) as board rows, with the log
+    /// sequence they stand at.
+    pub async fn board(&self, ids: Option<Vec<IncidentId>>) -> Result<Board, DeskError> {
+        self.ask(|reply| Input::Board(ids, reply)).await
+    }
 }
 
 /// Starts a desk on the current tokio runtime; the join handle yields the final state and sink.
@@ -260,15 +278,17 @@ pub fn spawn<S: EventSink + 'static>(
 ) -> (DeskHandle, tokio::task::JoinHandle<(DeskState, S)>) {
     let (tx, rx) = mpsc::channel(1024);
     let (feed, _) = broadcast::channel(4096);
+    let (live, _) = broadcast::channel(LIVE_CAPACITY);
     let desk = Desk {
         state,
         sink,
         clock,
         feed: feed.clone(),
+        live: live.clone(),
         retry_at: Instant::now(),
         persisted: Default::default(),
     };
-    (DeskHandle { tx, feed }, tokio::spawn(desk.run(rx)))
+    (DeskHandle { tx, feed, live }, tokio::spawn(desk.run(rx)))
 }
 
 struct Desk<S> {
@@ -276,6 +296,7 @@ struct Desk<S> {
     sink: S,
     clock: Clock,
     feed: broadcast::Sender<Event>,
+    live: broadcast::Sender<Arc<Committed>>,
     retry_at: Instant,
     /// The next deadline of each incident as last persisted since the start (`None`: none
     /// pending), so a command that moves no deadline (a delivery report, a note) writes none.
@@ -313,6 +334,9 @@ impl<S: EventSink> Desk<S> {
                 }
                 Some(Input::Fixes(unit, reply)) => {
                     let _ = reply.send(self.state.fixes(unit));
+                }
+                Some(Input::Board(ids, reply)) => {
+                    let _ = reply.send(self.board(ids));
                 }
                 Some(Input::Command(cmd, reply)) => {
                     let _ = reply.send(self.step(cmd).await);
@@ -375,14 +399,8 @@ impl<S: EventSink> Desk<S> {
         if events.is_empty() {
             return Ok(events);
         }
-        self.sink
-            .append(&events)
-            .await
-            .map_err(|e| DeskError::Log(format!("{e:#}")))?;
-        for e in &events {
-            apply(&mut self.state, e);
-            let _ = self.feed.send(e.clone());
-        }
+        let seqs = self.append(&events).await?;
+        self.applied(&events, seqs);
         let mut touched: Vec<IncidentId> = events.iter().filter_map(|e| e.incident).collect();
         touched.dedup();
         touched.sort();
@@ -412,8 +430,10 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
+mod live;
 pub mod reload;
 mod rules;
+pub use live::{Board, Committed, LIVE_CAPACITY};
 pub use rules::RulesSwap;
 
 #[cfg(test)]

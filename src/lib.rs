@@ -63,6 +63,7 @@ pub mod demo;
 pub mod desk;
 pub mod dispatch;
 pub mod domain;
+pub mod feed;
 pub mod http;
 pub mod inbox;
 pub mod index;

@@ -1,7 +1,6 @@
 //! Swapping the desk's rules: ordered with every other command, recorded before it counts.
 
 use super::{Desk, DeskError, DeskHandle, EventSink, Input};
-use crate::dispatch::apply;
 use crate::domain::Event;
 
 /// New rules for the desk, with where they were read and who asked, for the record.
@@ -34,15 +33,9 @@ impl<S: EventSink> Desk<S> {
         if events.is_empty() {
             return Ok(events);
         }
-        self.sink
-            .append(&events)
-            .await
-            .map_err(|e| DeskError::Log(format!("{e:#}")))?;
+        let seqs = self.append(&events).await?;
         self.state.rules = swap.rules;
-        for e in &events {
-            apply(&mut self.state, e);
-            let _ = self.feed.send(e.clone());
-        }
+        self.applied(&events, seqs);
         Ok(events)
     }
 }

@@ -94,7 +94,7 @@ async fn a_refused_command_changes_nothing_and_reaches_no_log() {
 struct Refusing(Arc<std::sync::atomic::AtomicBool>, MemoryLog);
 
 impl EventSink for Refusing {
-    async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
+    async fn append(&mut self, events: &[Event]) -> anyhow::Result<Vec<i64>> {
         if self.0.load(std::sync::atomic::Ordering::SeqCst) {
             anyhow::bail!("disk full");
         }
@@ -185,7 +185,7 @@ async fn swapped_rules_serve_new_incidents_while_an_open_one_keeps_its_snapshot(
 struct KeepsFixes(MemoryLog, Vec<(UnitId, Fix)>);
 
 impl EventSink for KeepsFixes {
-    async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
+    async fn append(&mut self, events: &[Event]) -> anyhow::Result<Vec<i64>> {
         self.0.append(events).await
     }
 

@@ -40,7 +40,7 @@ pub mod view;
 pub use incident::{Incident, Page, PageState, Track};
 pub use reload::rules_reloaded;
 pub use state::{DeskState, EquipmentState, UnitState, apply};
-pub use view::{IncidentView, incident_view};
+pub use view::{IncidentView, board_row, incident_view};
 
 use crate::domain::{Alarm, Equipment, IncidentId, IncidentStatus, Lift, LiftId, LiftRef, UnitId};
 use chrono::{DateTime, Utc};

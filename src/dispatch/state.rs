@@ -56,6 +56,8 @@ pub struct DeskState {
     pub index: UnitIndex,
     /// Supervised alarm equipment (terminals, cabin phones) and its health.
     pub equipment: HashMap<Equipment, EquipmentState>,
+    /// The log sequence of the last event applied (0: none, or a log in memory).
+    pub log_seq: i64,
     open_by_key: HashMap<CorrelationKey, IncidentId>,
     holds: HashMap<IncidentId, BTreeSet<UnitId>>,
     due: BTreeSet<(DateTime<Utc>, IncidentId)>,
@@ -72,6 +74,7 @@ impl DeskState {
             units: HashMap::new(),
             index: UnitIndex::new(origin),
             equipment: HashMap::new(),
+            log_seq: 0,
             open_by_key: HashMap::new(),
             holds: HashMap::new(),
             due: BTreeSet::new(),

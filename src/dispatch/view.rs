@@ -52,10 +52,25 @@ pub struct StepView {
 pub struct ClockView {
     /// What: "ack unit 12", "arrive (contracted) warning", "confirm breach" ….
     pub what: String,
+    /// Which clock: `acknowledge`, `arrive`, `release` or `confirm`.
+    pub kind: String,
+    /// `warning` (the clock turns amber when it passes) or `breach` (red).
+    pub phase: String,
+    /// The step it runs for (none for the incident-wide confirm clock).
+    pub step: Option<String>,
     /// When it falls due.
     pub due: DateTime<Utc>,
     /// Seconds left (negative: overdue, about to fire).
     pub seconds_left: i64,
+}
+
+/// A deadline whose breach has fired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BreachView {
+    /// What: "arrive (contracted)", "confirm release" ….
+    pub what: String,
+    /// Which clock: `arrive`, `release` or `confirm`.
+    pub kind: String,
 }
 
 /// The console's view of one incident.
@@ -75,6 +90,11 @@ pub struct IncidentView {
     pub rules_version: String,
     /// Number of alarms on it.
     pub alarms: usize,
+    /// What the latest alarm reported: `entrapment_at_landing`, `entrapment_between_floors`,
+    /// `passenger_alarm` or `fault`.
+    pub kind: String,
+    /// The highest response level started (0: none yet).
+    pub level: u8,
     /// Flags reported so far.
     pub flags: Vec<String>,
     /// The floor the car stands at, as the latest alarm that named one reported it.
@@ -87,17 +107,28 @@ pub struct IncidentView {
     pub steps: Vec<StepView>,
     /// Running SLA clocks, earliest first.
     pub clocks: Vec<ClockView>,
+    /// Deadlines breached so far.
+    pub breaches: Vec<BreachView>,
     /// The nearest available maintainers and fire/rescue units not yet paged here, for a
     /// one-key override.
     pub candidates: Vec<Candidate>,
 }
 
-/// The console's view of an incident at `now`, if the desk holds it.
+/// The console's view of an incident at `now`, if the desk holds it, with the units that would
+/// be paged next.
 pub fn incident_view(
     state: &DeskState,
     id: IncidentId,
     now: DateTime<Utc>,
 ) -> Option<IncidentView> {
+    let mut view = board_row(state, id, now)?;
+    view.candidates = candidates(state, state.incidents.get(&id)?, now);
+    Some(view)
+}
+
+/// The board's row of an incident: its view without the candidates (no index search, so the
+/// desk can give one for every change cheaply).
+pub fn board_row(state: &DeskState, id: IncidentId, now: DateTime<Utc>) -> Option<IncidentView> {
     let i = state.incidents.get(&id)?;
     let steps = i
         .track_order
@@ -111,10 +142,16 @@ pub fn incident_view(
             arrived_at: t.arrived_at,
             pages: t.pages.iter().map(|p| page_view(state, p)).collect(),
         });
-    let clocks = due_items(i).into_iter().map(|d| ClockView {
-        what: clock_label(&d.what),
-        due: d.at,
-        seconds_left: (d.at - now).num_seconds(),
+    let clocks = due_items(i).into_iter().map(|d| {
+        let (kind, phase, step) = clock_parts(&d.what);
+        ClockView {
+            what: clock_label(&d.what),
+            kind: kind.to_owned(),
+            phase: phase.to_owned(),
+            step,
+            due: d.at,
+            seconds_left: (d.at - now).num_seconds(),
+        }
     });
     Some(IncidentView {
         id,
@@ -124,14 +161,66 @@ pub fn incident_view(
         chain: i.chain.chain.name.clone(),
         rules_version: i.chain.rules_version.0.clone(),
         alarms: i.alarms.len(),
+        kind: i
+            .alarms
+            .last()
+            .map(|a| a.kind.rule_name().to_owned())
+            .unwrap_or_default(),
+        level: i.tracks.values().map(|t| t.step.level).max().unwrap_or(0),
         flags: i.flags.names().iter().map(|s| s.to_string()).collect(),
         floor: i.alarms.iter().rev().find_map(|a| a.floor.clone()),
         needs_operator: i.needs_operator.clone(),
         released_at: i.released_at,
         steps: steps.collect(),
         clocks: clocks.collect(),
-        candidates: candidates(state, i, now),
+        breaches: breaches(i),
+        candidates: vec![],
     })
+}
+
+/// The clock's kind, phase and step.
+fn clock_parts(what: &DueWhat) -> (&'static str, &'static str, Option<String>) {
+    match what {
+        DueWhat::Ack { step, .. } => ("acknowledge", "breach", Some(step.clone())),
+        DueWhat::Deadline { step, kind, breach } => {
+            let phase = if *breach { "breach" } else { "warning" };
+            (deadline_kind(kind), phase, step.clone())
+        }
+    }
+}
+
+fn deadline_kind(kind: &crate::domain::DeadlineKind) -> &'static str {
+    match kind {
+        crate::domain::DeadlineKind::Arrive(_) => "arrive",
+        crate::domain::DeadlineKind::Release(_) => "release",
+        crate::domain::DeadlineKind::Confirm => "confirm",
+    }
+}
+
+/// The breaches fired so far, steps in start order, then the confirm deadline.
+fn breaches(i: &Incident) -> Vec<BreachView> {
+    let steps = i
+        .track_order
+        .iter()
+        .filter_map(|s| i.tracks.get(s))
+        .flat_map(|t| t.fired.iter().filter(|(_, breach)| *breach))
+        .map(|(kind, _)| BreachView {
+            what: deadline_label(kind),
+            kind: deadline_kind(kind).to_owned(),
+        });
+    let confirm = i.confirm_fired.1.then(|| BreachView {
+        what: deadline_label(&crate::domain::DeadlineKind::Confirm),
+        kind: "confirm".to_owned(),
+    });
+    steps.chain(confirm).collect()
+}
+
+fn deadline_label(kind: &crate::domain::DeadlineKind) -> String {
+    match kind {
+        crate::domain::DeadlineKind::Arrive(s) => format!("arrive ({s})"),
+        crate::domain::DeadlineKind::Release(s) => format!("release ({s})"),
+        crate::domain::DeadlineKind::Confirm => "confirm release".to_owned(),
+    }
 }
 
 fn page_view(state: &DeskState, p: &super::incident::Page) -> PageView {
@@ -162,11 +251,7 @@ fn clock_label(what: &DueWhat) -> String {
         DueWhat::Ack { step, unit } => format!("acknowledge ({step}, {unit})"),
         DueWhat::Deadline { kind, breach, .. } => {
             let phase = if *breach { "breach" } else { "warning" };
-            match kind {
-                crate::domain::DeadlineKind::Arrive(s) => format!("arrive ({s}) {phase}"),
-                crate::domain::DeadlineKind::Release(s) => format!("release ({s}) {phase}"),
-                crate::domain::DeadlineKind::Confirm => format!("confirm release {phase}"),
-            }
+            format!("{} {phase}", deadline_label(kind))
         }
     }
 }

@@ -187,12 +187,15 @@ mod tests {
             chain: "standard".into(),
             rules_version: "v".into(),
             alarms: 1,
+            kind: "entrapment_between_floors".into(),
+            level: 1,
             flags: vec!["person_ill".into()],
             floor: Some("12".into()),
             needs_operator: None,
             released_at: None,
             steps: vec![],
             clocks: vec![],
+            breaches: vec![],
             candidates: vec![],
         }
     }

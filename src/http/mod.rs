@@ -25,6 +25,7 @@ pub mod crew_page;
 pub mod docs_page;
 pub mod equipment;
 pub mod error;
+pub mod feed;
 pub mod intake;
 pub mod investigator;
 pub mod machine;

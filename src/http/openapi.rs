@@ -260,6 +260,7 @@ fn content(p: Payload, schemas: &mut Schemas) -> Option<(&'static str, utoipa::o
         Payload::Json => Some(("application/json", ContentBuilder::new().build())),
         Payload::Text => Some(("text/plain", ContentBuilder::new().build())),
         Payload::Html => Some(("text/html", ContentBuilder::new().build())),
+        Payload::EventStream => Some(("text/event-stream", ContentBuilder::new().build())),
         Payload::JavaScript => Some(("text/javascript", ContentBuilder::new().build())),
         // Its other type, `text/css`, is added by `responses`.
         Payload::Asset => Some(("text/javascript", ContentBuilder::new().build())),

@@ -33,8 +33,8 @@ pub use answers::*;
 use super::auth::authorize;
 use super::error::ApiError;
 use super::{
-    console_page, crew, crew_page, equipment, intake, investigator, machine, operator, ops, paging,
-    registry, rules,
+    console_page, crew, crew_page, equipment, feed, intake, investigator, machine, operator, ops,
+    paging, registry, rules,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -111,6 +111,8 @@ pub enum Payload {
     Text,
     /// An HTML page.
     Html,
+    /// A stream of Server-Sent Events (the live feed).
+    EventStream,
     /// A script (the crew page's service worker).
     JavaScript,
     /// One of the crew page's files: a stylesheet or a script module, by its name.
@@ -273,6 +275,10 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Post, "/api/v1/incidents/{id}/false-alarm", OPERATOR, "Mark the incident a false alarm, with a reason.", |r| r.to(operator::false_alarm))
         .tag("operator").takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
+    route(Get, "/api/v1/board", REVIEW, "The console's board: the open incidents (or the named ones, in any state) as rows with their pages, SLA clocks and breaches, and the log sequence they stand at (follow `/api/v1/feed` from it).", |r| r.to(feed::board))
+        .tag("operator").query(params::<feed::BoardQuery>).gives(200, One(schema::<crate::desk::Board>())),
+    route(Get, "/api/v1/feed", REVIEW, "The live feed (Server-Sent Events): every committed event in log order, its log sequence as the event id. Send `Last-Event-ID` to resume after an event (served from the log; more than 20,000 behind gets a `reset` to reload the board). Frames: `hello`, `log` (event and its incident's board row), `rows` (after a replay), `reset`, and `: ping` every 10 s. 400 when `Last-Event-ID` is not a sequence in the log.", |r| r.to(feed::feed))
+        .tag("operator").gives(200, Payload::EventStream),
     route(Get, "/api/v1/equipment", REVIEW, "Alarm equipment with a fault: terminals offline, cabin-phone line faults, faults a test call reported.", |r| r.to(equipment::faults))
         .tag("operator").gives(200, Many(schema::<crate::desk::EquipmentFault>())),
     route(Get, "/api/v1/incidents/{id}/timeline", REVIEW, "Every stored event of an incident, in order, hash-chained.", |r| r.to(investigator::timeline))

@@ -29,4 +29,6 @@ pub struct AppState {
     pub paging: crate::paging::Paging,
     /// Where the rules are read at start and on a reload ([`crate::desk::reload`]).
     pub rules: crate::rules::RulesSource,
+    /// What the consoles' live feed follows.
+    pub feed: Arc<dyn crate::feed::FeedSource>,
 }

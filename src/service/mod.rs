@@ -102,21 +102,22 @@ async fn write_deadlines(
 }
 
 impl EventSink for StoreSink {
-    async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
+    async fn append(&mut self, events: &[Event]) -> anyhow::Result<Vec<i64>> {
         let paging = self.paging.get().and_then(|p| p.upgrade());
         let first = paging
             .as_ref()
             .map(|p| p.first_messages(events))
             .unwrap_or_default();
         if first.is_empty() {
-            self.store
+            let rows = self
+                .store
                 .append(events)
                 .await
                 .context("append to the event log")?;
-            return Ok(());
+            return Ok(rows.iter().map(|r| r.seq).collect());
         }
         let messages: Vec<_> = first.iter().map(|(m, _)| m.clone()).collect();
-        let (_, made) = self
+        let (rows, made) = self
             .store
             .append_paging(events, &messages)
             .await
@@ -124,7 +125,7 @@ impl EventSink for StoreSink {
         if let Some(p) = paging {
             p.send_first(made, first);
         }
-        Ok(())
+        Ok(rows.iter().map(|r| r.seq).collect())
     }
 
     async fn deadlines(
@@ -160,6 +161,8 @@ pub async fn recover(
     settings: &Settings,
 ) -> anyhow::Result<DeskState> {
     let mut state = DeskState::new(Arc::new(rules), settings.region_centre);
+    // Read first: only this desk appends, so whatever it loads below is at or before it.
+    state.log_seq = store.log_head().await.context("read the log's head")?;
     for unit in store.units().await.context("load units")? {
         state.add_unit(unit);
     }
@@ -244,6 +247,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
         desk.clone(),
         settings.intake.phone_test_interval_hours,
     ));
+    let feed = Arc::new(crate::feed::LocalFeed::new(desk.clone(), requests.clone()));
     let state = AppState {
         store: requests,
         desk,
@@ -254,6 +258,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
         machine: Arc::default(),
         paging,
         rules: source,
+        feed,
     };
     Ok(Service {
         state,

@@ -131,6 +131,10 @@ impl Store for Deadline {
         self.within(self.inner.log_page(after, limit)).await
     }
 
+    async fn log_head(&self) -> Result<i64, StoreError> {
+        self.within(self.inner.log_head()).await
+    }
+
     async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<IncidentRow>, StoreError> {
         self.within(self.inner.incidents(filter)).await
     }

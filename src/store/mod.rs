@@ -241,6 +241,8 @@ pub trait Store: Send + Sync + 'static {
     async fn timeline(&self, id: IncidentId) -> Result<Vec<StoredEvent>, StoreError>;
     /// Log rows with `seq > after`, in order, at most `limit`.
     async fn log_page(&self, after: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The sequence of the log's last row (0: the log is empty).
+    async fn log_head(&self) -> Result<i64, StoreError>;
     /// The incidents projection, filtered: open incidents whose lift could not be resolved
     /// first (only a person can move them on), then newest first.
     async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<IncidentRow>, StoreError>;

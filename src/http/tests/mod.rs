@@ -46,9 +46,9 @@ pub const LIFT1_CODE: &str = "035301";
 struct Sink(Arc<dyn Store>);
 
 impl EventSink for Sink {
-    async fn append(&mut self, events: &[Event]) -> anyhow::Result<()> {
-        self.0.append(events).await?;
-        Ok(())
+    async fn append(&mut self, events: &[Event]) -> anyhow::Result<Vec<i64>> {
+        let rows = self.0.append(events).await?;
+        Ok(rows.iter().map(|r| r.seq).collect())
     }
 }
 
@@ -84,6 +84,7 @@ impl Harness {
             Clock::starting_at(t0()),
         )
         .unwrap();
+        let feed = Arc::new(crate::feed::LocalFeed::new(desk.clone(), store.clone()));
         let state = AppState {
             store,
             desk,
@@ -94,6 +95,7 @@ impl Harness {
             machine: Arc::default(),
             paging,
             rules: crate::rules::RulesSource::BuiltIn,
+            feed,
         };
         let mut h = Harness {
             state,

@@ -156,6 +156,13 @@ macro_rules! store_trait {
                     decode_all(rows, LogRow::decode)
                 }
 
+                async fn log_head(&self) -> Result<i64, StoreError> {
+                    let head: Option<(i64, String)> = sqlx::query_as(sql::LOG_HEAD)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    Ok(head.map_or(0, |(seq, _)| seq))
+                }
+
                 async fn incidents(
                     &self,
                     filter: &IncidentFilter,

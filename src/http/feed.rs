@@ -1,0 +1,324 @@
+//! The console's board and live feed (roles `operator` and `investigator`).
+//!
+//! A console loads `GET /api/v1/board` (the open incidents as rows, and the log sequence they
+//! stand at), then follows `GET /api/v1/feed` from that sequence: a Server-Sent Events stream
+//! of every committed event in log order, each with its log sequence as the event `id`, so a
+//! reconnect with `Last-Event-ID` resumes exactly after the last event it got. Frames:
+//!
+//! - `event: hello` — first, `{"seq": head, "at": server time}` (the console corrects its
+//!   clock for countdowns with `at`);
+//! - `event: log`, `id: N` — `{"seq", "event", "row"}`: the event as the log holds it and,
+//!   while live, its incident's board row after the step (`null` when replayed from the log);
+//! - `event: rows` — `{"seq", "rows"}`: after a replay, the current rows of the incidents it
+//!   touched;
+//! - `event: reset` — `{"seq", "reason"}`: the console is more than [`REPLAY_MAX`] events
+//!   behind; reload the board and follow from its sequence;
+//! - `: ping` comments every [`PING_EVERY`], so silence means a lost connection.
+//!
+//! A slow console never slows the desk: the desk's broadcast does not wait, and a console that
+//! fell out of it catches up from the log.
+
+use super::error::ApiError;
+use crate::desk::{Board, Committed};
+use crate::domain::IncidentId;
+use crate::feed::{FeedError, FeedSource};
+use crate::http::AppState;
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+/// The most events a reconnecting console is replayed; further behind, it reloads the board.
+pub const REPLAY_MAX: i64 = 20_000;
+/// How often an idle stream says it is alive.
+pub const PING_EVERY: Duration = Duration::from_secs(10);
+/// Log rows read per page while replaying.
+const REPLAY_PAGE: i64 = 500;
+/// Frames a stream holds for a console that reads slowly before it falls back to the log.
+const FRAMES_QUEUED: usize = 256;
+/// Most incident ids one board request may name.
+const IDS_MAX: usize = 500;
+
+/// `GET /api/v1/board` query.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BoardQuery {
+    /// Only these incidents, in any state (comma-separated ids, at most 500).
+    #[param(value_type = Option<String>, pattern = "^[0-9]+(,[0-9]+)*$")]
+    pub ids: Option<String>,
+}
+
+impl BoardQuery {
+    fn ids(&self) -> Result<Option<Vec<IncidentId>>, ApiError> {
+        let Some(text) = self.ids.as_deref() else {
+            return Ok(None);
+        };
+        let ids: Vec<IncidentId> = text
+            .split(',')
+            .map(|s| match s.trim().parse::<i64>() {
+                Ok(n) if n >= 1 => Ok(IncidentId(n)),
+                _ => Err(ApiError::invalid(
+                    "ids",
+                    format!("`{s}` is not an incident id (a whole number from 1)"),
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        if ids.len() > IDS_MAX {
+            return Err(ApiError::invalid(
+                "ids",
+                format!("at most {IDS_MAX} incidents at once ({} given)", ids.len()),
+            ));
+        }
+        Ok(Some(ids))
+    }
+}
+
+/// `GET /api/v1/board`: the open incidents (or the named ones) as board rows.
+pub async fn board(
+    state: web::Data<AppState>,
+    query: web::Query<BoardQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ids = query.ids()?;
+    let board = within(&state, state.feed.board(ids)).await?;
+    Ok(HttpResponse::Ok().json(board))
+}
+
+/// `GET /api/v1/feed`: the live feed, from `Last-Event-ID` when given.
+pub async fn feed(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let after = last_event_id(&req)?;
+    let source = state.feed.clone();
+    // Subscribe before reading the head: whatever commits after the head arrives live.
+    let live = source.subscribe();
+    let head = within(&state, source.head()).await?;
+    if let Some(after) = after
+        && after > head
+    {
+        return Err(bad_id(format!(
+            "event {after} is not in the log (the log ends at {head})"
+        )));
+    }
+    let (tx, rx) = mpsc::channel(FRAMES_QUEUED);
+    tokio::spawn(async move {
+        let stream = Stream {
+            source,
+            tx,
+            last: after.unwrap_or(head),
+        };
+        if let Err(e) = stream.run(head, live).await {
+            tracing::debug!(error = %e, "a console feed ended");
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        // Not compressed: a compressor would hold frames back until its buffer fills.
+        .insert_header(actix_web::http::header::ContentEncoding::Identity)
+        .body(Frames(rx)))
+}
+
+fn last_event_id(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(value) = req.headers().get("Last-Event-ID") else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    match text.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(Some(n)),
+        _ => Err(bad_id(format!(
+            "`{}` is not an event id (a log sequence, a whole number from 0)",
+            text.chars().take(40).collect::<String>()
+        ))),
+    }
+}
+
+fn bad_id(message: String) -> ApiError {
+    ApiError::BadHeader {
+        header: "Last-Event-ID",
+        message,
+    }
+}
+
+async fn within<T>(
+    state: &AppState,
+    call: impl Future<Output = Result<T, FeedError>>,
+) -> Result<T, ApiError> {
+    let limit = state.settings.store.request_timeout;
+    match tokio::time::timeout(limit, call).await {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(FeedError::Store(e))) => Err(e.into()),
+        Ok(Err(FeedError::Desk(e))) => Err(e.into()),
+        Err(_) => Err(crate::store::StoreError::TimedOut(limit).into()),
+    }
+}
+
+/// Why a stream stopped.
+#[derive(Debug, thiserror::Error)]
+enum Stop {
+    #[error("the console went away")]
+    Gone,
+    #[error(transparent)]
+    Feed(#[from] FeedError),
+}
+
+/// One console's stream.
+struct Stream {
+    source: Arc<dyn FeedSource>,
+    tx: mpsc::Sender<Bytes>,
+    /// The last sequence the console has.
+    last: i64,
+}
+
+#[derive(Serialize)]
+struct Hello {
+    seq: i64,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Serialize)]
+struct LogFrame<'a> {
+    seq: i64,
+    event: &'a crate::domain::Event,
+    row: &'a Option<crate::dispatch::IncidentView>,
+}
+
+#[derive(Serialize)]
+struct Rows {
+    seq: i64,
+    rows: Vec<crate::dispatch::IncidentView>,
+}
+
+#[derive(Serialize)]
+struct Reset {
+    seq: i64,
+    reason: String,
+}
+
+impl Stream {
+    async fn run(
+        mut self,
+        head: i64,
+        mut live: tokio::sync::broadcast::Receiver<Arc<Committed>>,
+    ) -> Result<(), Stop> {
+        let now = chrono::Utc::now();
+        self.send("hello", None, &Hello { seq: head, at: now })
+            .await?;
+        if head - self.last > REPLAY_MAX {
+            let reason = format!(
+                "{} events missed, more than the {REPLAY_MAX} a console is replayed: reload the board",
+                head - self.last
+            );
+            self.send("reset", None, &Reset { seq: head, reason })
+                .await?;
+            self.last = head;
+        } else {
+            self.replay(head).await?;
+        }
+        let mut ping = tokio::time::interval(PING_EVERY);
+        ping.tick().await;
+        loop {
+            tokio::select! {
+                item = live.recv() => match item {
+                    Ok(c) if c.seq <= self.last => {}
+                    Ok(c) => {
+                        if c.seq > self.last + 1 {
+                            self.replay(c.seq - 1).await?;
+                        }
+                        self.log(&c).await?;
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        let head = self.source.head().await?;
+                        self.replay(head).await?;
+                    }
+                    Err(RecvError::Closed) => return Ok(()),
+                },
+                _ = ping.tick() => self.frame(Bytes::from_static(b": ping\n\n")).await?,
+                _ = self.tx.closed() => return Err(Stop::Gone),
+            }
+        }
+    }
+
+    /// Sends the log's events after `self.last` up to `until`, then the touched rows.
+    async fn replay(&mut self, until: i64) -> Result<(), Stop> {
+        let mut touched = BTreeSet::new();
+        while self.last < until {
+            let page = self
+                .source
+                .since(self.last, REPLAY_PAGE.min(until - self.last))
+                .await?;
+            if page.is_empty() {
+                break;
+            }
+            for c in &page {
+                touched.extend(c.event.incident);
+                self.log(c).await?;
+            }
+        }
+        if !touched.is_empty() {
+            let Board { seq, incidents, .. } = self
+                .source
+                .board(Some(touched.into_iter().collect()))
+                .await?;
+            self.send(
+                "rows",
+                None,
+                &Rows {
+                    seq,
+                    rows: incidents,
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn log(&mut self, c: &Committed) -> Result<(), Stop> {
+        let frame = LogFrame {
+            seq: c.seq,
+            event: &c.event,
+            row: &c.row,
+        };
+        self.send("log", Some(c.seq), &frame).await?;
+        self.last = c.seq;
+        Ok(())
+    }
+
+    async fn send(&self, event: &str, id: Option<i64>, data: &impl Serialize) -> Result<(), Stop> {
+        let json = serde_json::to_string(data).map_err(|_| Stop::Gone)?;
+        let mut text = String::with_capacity(json.len() + 32);
+        if let Some(id) = id {
+            text.push_str(&format!("id: {id}\n"));
+        }
+        text.push_str(&format!("event: {event}\ndata: {json}\n\n"));
+        self.frame(Bytes::from(text)).await
+    }
+
+    async fn frame(&self, bytes: Bytes) -> Result<(), Stop> {
+        self.tx.send(bytes).await.map_err(|_| Stop::Gone)
+    }
+}
+
+/// The response body: frames as the stream makes them; dropped when the console goes.
+struct Frames(mpsc::Receiver<Bytes>);
+
+impl MessageBody for Frames {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        self.0.poll_recv(cx).map(|b| b.map(Ok))
+    }
+}
