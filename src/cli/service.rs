@@ -99,7 +99,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         );
         let _ = writeln!(
             out,
-            "API: http://{addr}/api/v1/docs   get a token: liftrescue token create --role operator"
+            "console: http://{addr}/console   API: http://{addr}/api/v1/docs   get a token: liftrescue token create --role operator"
         );
         let _ = out.flush();
     };

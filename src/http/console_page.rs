@@ -290,6 +290,7 @@ mod tests {
                 .unwrap_or(i18n.len());
             i18n[start..end]
                 .lines()
+                .skip(1)
                 .filter_map(|l| l.trim().split_once(": "))
                 .map(|(k, _)| k.trim_matches('"').to_owned())
                 .collect()

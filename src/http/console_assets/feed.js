@@ -19,6 +19,8 @@ export function follow(seq, on) {
   let controller = null;
   let heard = Date.now();
   let failures = 0;
+  // For tests and anyone looking: connections made, failed attempts in a row, replays caught up.
+  const seen = (window.__consoleFeed = { connects: 0, failures: 0, replays: 0, last: seq });
 
   const watchdog = setInterval(() => {
     if (controller && Date.now() - heard > SILENCE_MS) controller.abort();
@@ -85,11 +87,14 @@ export function follow(seq, on) {
     }
     if (event === "hello") {
       failures = 0;
+      seen.connects += 1;
+      seen.failures = 0;
       on.up();
       on.hello(body);
     } else if (event === "log") {
       on.log(body);
     } else if (event === "rows") {
+      seen.replays += 1;
       on.rows(body);
     } else if (event === "reset") {
       last = await on.reset(body);
@@ -97,7 +102,7 @@ export function follow(seq, on) {
       return;
     }
     if (id !== null && /^\d+$/.test(id)) last = Number(id);
-    else if (typeof body.seq === "number" && event !== "hello") last = Math.max(last, body.seq);
+    seen.last = last;
   }
 
   (async () => {
@@ -121,6 +126,7 @@ export function follow(seq, on) {
       }
       const wait = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)];
       failures += 1;
+      seen.failures = failures;
       await new Promise((r) => setTimeout(r, wait * (0.8 + Math.random() * 0.4)));
     }
   })();
