@@ -103,6 +103,21 @@ impl Console {
             .unwrap_or_else(|| panic!("no incident: {body}"))
     }
 
+    /// A rescue code no lift in the region has.
+    pub async fn unregistered_code(&self) -> String {
+        for n in 0..100 {
+            let code = format!("{:06}", 999_999 - n);
+            let (s, _) = self
+                .op
+                .get(&format!("/api/v1/lifts/lookup?rescue_code={code}"))
+                .await;
+            if s == 404 {
+                return code;
+            }
+        }
+        panic!("every code tried is registered");
+    }
+
     /// The kinds of the incident's stored events, in order.
     pub async fn kinds(&self, incident: i64) -> Vec<String> {
         let (_, t) = self

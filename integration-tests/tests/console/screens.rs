@@ -31,10 +31,11 @@ async fn busy(c: &Console) -> i64 {
         assert_eq!(s, 202, "{body}");
         last = body["incident_id"].as_i64().unwrap();
     }
+    let code = c.unregistered_code().await;
     let (s, body) =
         c.op.post(
             "/api/v1/incidents",
-            json!({"rescue_code": "000009", "kind": "entrapment_between_floors"}),
+            json!({"rescue_code": code, "kind": "entrapment_between_floors"}),
         )
         .await;
     assert_eq!(s, 201, "{body}");

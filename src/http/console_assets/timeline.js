@@ -48,7 +48,11 @@ function detail(k, names) {
     case "lift_attached":
       return k.lift ? `${k.lift.rescue_code} · ${k.lift.address}` : "";
     case "incident_opened":
-      return k.alarm?.kind ? t(`kind.${typeof k.alarm.kind === "string" ? k.alarm.kind : "fault"}`) : "";
+    case "alarm_joined": {
+      const kind = k.alarm?.kind;
+      const name = typeof kind === "string" ? kind : kind?.kind;
+      return name ? t(`kind.${name}`) + (kind?.detail ? ` (${kind.detail})` : "") : "";
+    }
     default:
       return "";
   }
