@@ -8,6 +8,15 @@ use serde_json::json;
 
 const OUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/screenshots");
 
+/// Writes a screenshot, made small with `pngquant` (256 colours) when it is installed.
+fn save(name: &str, png: Vec<u8>) {
+    let path = format!("{OUT}/{name}");
+    std::fs::write(&path, png).unwrap();
+    let _ = std::process::Command::new("pngquant")
+        .args(["--force", "--ext", ".png", "--quality", "60-95", &path])
+        .status();
+}
+
 /// A busy board: incidents on several lifts, one of them unresolved, some past their
 /// deadlines, one with the incident view open.
 async fn busy(c: &Console) -> i64 {
@@ -52,6 +61,7 @@ async fn console_screenshots_for_the_readme() {
         else {
             return;
         };
+        c.browser.viewport(w, h).await;
         c.sign_in().await;
         let open = busy(&c).await;
         c.until(
@@ -65,8 +75,10 @@ async fn console_screenshots_for_the_readme() {
                 c.browser.click("#app header .lang").await;
                 c.until(3, "document.documentElement.lang === 'en'").await;
             }
-            let png = c.browser.screenshot().await;
-            std::fs::write(format!("{OUT}/console-{w}x{h}-{lang}.png"), png).unwrap();
+            save(
+                &format!("console-{w}x{h}-{lang}.png"),
+                c.browser.screenshot().await,
+            );
         }
         c.browser.click(&format!("#row-{open}")).await;
         c.until(
@@ -74,8 +86,10 @@ async fn console_screenshots_for_the_readme() {
             "document.querySelectorAll('#inc-timeline li.ev').length >= 2",
         )
         .await;
-        let png = c.browser.screenshot().await;
-        std::fs::write(format!("{OUT}/console-{w}x{h}-en-incident.png"), png).unwrap();
+        save(
+            &format!("console-{w}x{h}-en-incident.png"),
+            c.browser.screenshot().await,
+        );
         c.browser.click("#app header .lang").await;
         c.end().await;
     }

@@ -170,6 +170,20 @@ impl Browser {
         .await;
     }
 
+    /// Sizes the window so that the page itself gets `width` × `height` pixels.
+    pub async fn viewport(&self, width: u32, height: u32) {
+        let chrome = self
+            .execute("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];")
+            .await;
+        let extra = |i: usize| chrome[i].as_u64().unwrap_or(0) as u32;
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width + extra(0), "height": height + extra(1)})),
+        )
+        .await;
+    }
+
     /// A PNG of the window.
     pub async fn screenshot(&self) -> Vec<u8> {
         use base64::Engine;

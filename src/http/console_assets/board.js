@@ -21,6 +21,7 @@ let tbody = null;
 let emptyView = null;
 let scheduled = false;
 let onOpen = () => {};
+let onPhase = () => {};
 
 /** The server's time now (the browser's clock corrected by the feed's hello). */
 export function serverNow() {
@@ -33,11 +34,13 @@ export function setServerTime(at) {
   if (!Number.isNaN(server)) offsetMs = server - Date.now();
 }
 
-/** Wires the board to its table body; `open(id)` opens an incident. */
-export function setup(body, empty, open) {
+/** Wires the board to its table body; `open(id)` opens an incident; `phase()` is called when
+ * a row changes colour. */
+export function setup(body, empty, open, phase) {
   tbody = body;
   emptyView = empty;
   onOpen = open;
+  onPhase = phase;
   tbody.addEventListener("click", (e) => {
     const tr = e.target.closest("tr[data-id]");
     if (tr) {
@@ -180,8 +183,9 @@ export function clockPhase(entry, kind, now) {
   return early ? "amber" : "ok";
 }
 
+/** An unresolved lift first (only the operator can move it on), then level 3, then the rest. */
 function urgency(r) {
-  const top = r.lift === null || r.lift === undefined || (r.level || 0) >= 3 ? 0 : 1;
+  const top = r.lift === null || r.lift === undefined ? 0 : (r.level || 0) >= 3 ? 1 : 2;
   let nearest = Infinity;
   for (const c of r.clocks || []) nearest = Math.min(nearest, Date.parse(c.due));
   return [top, nearest, r.id];
@@ -279,6 +283,7 @@ function countdown(ms) {
 export function tick() {
   if (!tbody) return;
   const now = serverNow();
+  let changed = false;
   for (const tr of tbody.children) {
     const entry = entries.get(Number(tr.dataset.id));
     if (!entry) continue;
@@ -293,8 +298,10 @@ export function tick() {
     if ((entry.row.breaches || []).length) worst = "red";
     tr.classList.toggle("red", worst === "red");
     tr.classList.toggle("amber", worst === "amber");
+    if (tr.dataset.phase !== worst) changed = true;
     tr.dataset.phase = worst;
   }
+  if (changed) onPhase();
 }
 
 /** The time of an ISO timestamp, for labels. */

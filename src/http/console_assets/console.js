@@ -233,7 +233,7 @@ function theme(next) {
 function boot() {
   theme(localStorage.getItem("liftrescue.console.theme") || "dark");
   setLang(lang());
-  board.setup($("board-rows"), $("board-empty"), (id) => incident.open(id));
+  board.setup($("board-rows"), $("board-empty"), (id) => incident.open(id), redrawMapSoon);
   incident.setup(
     $("incident"),
     () => units,

@@ -43,8 +43,6 @@ function detail(k, names) {
       return k.why;
     case "no_candidate":
       return k.why;
-    case "step_started":
-      return k.step?.id ? t("step", { step: k.step.id }) : "";
     case "lift_attached":
       return k.lift ? `${k.lift.rescue_code} · ${k.lift.address}` : "";
     case "incident_opened":
@@ -83,7 +81,8 @@ export function timelineHtml(entries, names) {
   }
   const first = entries.length ? dateTime(entries[0].at) : "";
   const lines = items.map(({ e, k, deliveries }) => {
-    const what = detail(k, names);
+    const said = detail(k, names);
+    const what = said && said !== e.reason && !(e.reason || "").includes(said) ? said : "";
     const why = e.reason ? `<div class="why">${esc(e.reason)}</div>` : "";
     const step = e.step ? `<span class="step">${esc(t("step", { step: e.step }))}</span>` : "";
     const folded = deliveries.length ? `<ul class="deliveries">${deliveries.map(deliveryHtml).join("")}</ul>` : "";
