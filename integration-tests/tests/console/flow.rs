@@ -108,6 +108,7 @@ async fn a_breach_turns_the_row_amber_then_red_and_sounds_the_breach_alarm() {
     c.until(10, &format!("{row}.classList.contains('red')"))
         .await;
     c.until(5, "document.body.dataset.alarm === 'breach'").await;
+    c.until(5, "window.__consoleMap.red === 1").await;
     let played = c
         .browser
         .execute("return window.__consoleSound.map(s => s.kind);")
@@ -301,8 +302,21 @@ async fn the_language_switch_changes_every_visible_string() {
     c.sign_in().await;
     let lift = c.lift().await;
     let id = c.alarm(&lift, "lang-1").await;
-    b.click(&format!("#row-{id}")).await;
+    // J selects the first row, Enter opens it; T switches the theme.
+    c.until(3, &format!("document.getElementById('row-{id}')"))
+        .await;
+    let key =
+        |k: &str| format!("document.dispatchEvent(new KeyboardEvent('keydown', {{key: '{k}'}}));");
+    b.execute(&key("j")).await;
+    c.until(
+        2,
+        &format!("document.getElementById('row-{id}').classList.contains('selected')"),
+    )
+    .await;
+    b.execute(&key("Enter")).await;
     shown(&c, "unit_paged").await;
+    b.execute(&key("t")).await;
+    c.until(2, "document.body.dataset.theme === 'light'").await;
     assert_eq!(b.text("#app h1").await, "电梯困人救援 · 值班台");
     b.click("#app header .lang").await;
     c.until(3, "document.documentElement.lang === 'en'").await;

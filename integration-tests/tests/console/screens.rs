@@ -69,6 +69,7 @@ async fn console_screenshots_for_the_readme() {
             "document.querySelectorAll('#board-rows tr.red').length >= 3",
         )
         .await;
+        c.until(5, "window.__consoleMap.red >= 3").await;
         c.browser.click("#ack-sound").await;
         for lang in ["zh", "en"] {
             if lang == "en" {

@@ -48,9 +48,11 @@ export function drawIncidents(rows, selected, phaseOf) {
   if (!map) return;
   incidents.clearLayers();
   let n = 0;
+  let red = 0;
   for (const r of rows) {
     if (!r.lift) continue;
     const phase = phaseOf(r.id);
+    if (phase === "red") red++;
     const colour = phase === "red" ? "#e5484d" : phase === "amber" ? "#f5a524" : "#3e9b4f";
     L.circleMarker(display(r.lift.position.lat, r.lift.position.lon), {
       radius: r.id === selected ? 11 : 7,
@@ -64,6 +66,7 @@ export function drawIncidents(rows, selected, phaseOf) {
     n++;
   }
   window.__consoleMap.incidents = n;
+  window.__consoleMap.red = red;
 }
 
 /** Where a unit is: its newest fix, else its base. */
