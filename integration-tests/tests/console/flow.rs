@@ -272,6 +272,17 @@ async fn the_hotline_form_opens_an_incident_from_a_rescue_code_in_two_keystrokes
     assert!(b.text(&format!("#row-{id}")).await.contains("儿童独自被困"));
     c.until(3, "document.body.dataset.alarm === 'unresolved'")
         .await;
+
+    // A line fault reaches the equipment panel from the feed.
+    assert!(b.text("#equipment-list").await.contains("无设备故障"));
+    let phone = c.line_fault().await;
+    c.until(
+        5,
+        &format!(
+            "document.getElementById('equipment-list').textContent.includes('轿厢电话 {phone}')"
+        ),
+    )
+    .await;
     c.end().await;
 }
 

@@ -103,6 +103,19 @@ impl Console {
             .unwrap_or_else(|| panic!("no incident: {body}"))
     }
 
+    /// A garbled packet from a lift's cabin phone: a line fault on the equipment panel. The
+    /// phone's number.
+    pub async fn line_fault(&self) -> String {
+        let lifts = self.store.lifts(None, 50).await.unwrap();
+        let lift = lifts.iter().find(|l| l.cabin_phone.is_some()).unwrap();
+        let caller = lift.cabin_phone.as_ref().unwrap().as_str().to_owned();
+        let call = json!({"caller": caller, "call_id": "garbled-1", "digits": "18123456782E",
+                          "protocol": "P100"});
+        let (status, body) = self.intake.post("/api/v1/intake/phone", call).await;
+        assert_eq!(status, 422, "{body}");
+        caller
+    }
+
     /// A rescue code no lift in the region has.
     pub async fn unregistered_code(&self) -> String {
         for n in 0..100 {

@@ -40,6 +40,7 @@ async fn busy(c: &Console) -> i64 {
         assert_eq!(s, 202, "{body}");
         last = body["incident_id"].as_i64().unwrap();
     }
+    c.line_fault().await;
     let code = c.unregistered_code().await;
     let (s, body) =
         c.op.post(
