@@ -170,30 +170,16 @@ fn padded(outline: &[LatLon], margin_m: f64) -> Vec<LatLon> {
     let m_per_deg_lon = 111_320.0 * centre.lat.to_radians().cos().max(0.01);
     if outline.len() < 3 {
         let (dlat, dlon) = (margin_m / m_per_deg_lat, margin_m / m_per_deg_lon);
-        let (lo, hi) = outline.iter().fold((centre, centre), |(lo, hi), p| {
-            let lo = LatLon {
-                lat: lo.lat.min(p.lat),
-                lon: lo.lon.min(p.lon),
-            };
-            let hi = LatLon {
-                lat: hi.lat.max(p.lat),
-                lon: hi.lon.max(p.lon),
-            };
-            (lo, hi)
-        });
-        return [
-            (lo.lat, lo.lon),
-            (lo.lat, hi.lon),
-            (hi.lat, hi.lon),
-            (hi.lat, lo.lon),
-        ]
-        .into_iter()
-        .map(|(a, b)| LatLon { lat: a, lon: b })
-        .map(|p| LatLon {
-            lat: p.lat + (p.lat - centre.lat).signum() * dlat,
-            lon: p.lon + (p.lon - centre.lon).signum() * dlon,
-        })
-        .collect();
+        let lats = outline.iter().map(|p| p.lat);
+        let lons = outline.iter().map(|p| p.lon);
+        let south = lats.clone().fold(f64::INFINITY, f64::min) - dlat;
+        let north = lats.fold(f64::NEG_INFINITY, f64::max) + dlat;
+        let west = lons.clone().fold(f64::INFINITY, f64::min) - dlon;
+        let east = lons.fold(f64::NEG_INFINITY, f64::max) + dlon;
+        return [(south, west), (south, east), (north, east), (north, west)]
+            .into_iter()
+            .map(|(lat, lon)| LatLon { lat, lon })
+            .collect();
     }
     outline
         .iter()
@@ -248,7 +234,14 @@ mod tests {
         assert!(padded(&hull(vec![]), 500.0).is_empty());
         let one = padded(&hull(vec![p(29.55, 106.57)]), 500.0);
         assert_eq!(one.len(), 4);
-        assert!(one.iter().all(|c| c.distance_m(p(29.55, 106.57)) > 600.0));
+        for (i, c) in one.iter().enumerate() {
+            let d = c.distance_m(p(29.55, 106.57));
+            assert!((650.0..760.0).contains(&d), "a corner {d} m off");
+            assert!(
+                one[i + 1..].iter().all(|o| o.distance_m(*c) > 900.0),
+                "{one:?}"
+            );
+        }
     }
 
     #[test]
