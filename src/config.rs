@@ -20,6 +20,59 @@ pub enum LogFormat {
     Json,
 }
 
+/// The coordinate system a map tile service draws in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TilesCrs {
+    /// GPS coordinates (OpenStreetMap and most services outside China).
+    #[default]
+    Wgs84,
+    /// China's offset system (AMap, Tencent, Tianditu's Chinese styles): the console converts
+    /// every WGS-84 position before drawing it.
+    Gcj02,
+}
+
+/// The operator's console (`/console`): the map's tiles and the outline of the region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// Tile URL template, `http(s)://…{z}/{x}/{y}…` (`{s}` for subdomains allowed). Unset (the
+    /// default): no tiles, the map draws the region's outline on a plain background.
+    #[serde(deserialize_with = "tiles_url")]
+    pub tiles_url: Option<String>,
+    /// What the tiles draw in: `"wgs84"` (default) or `"gcj02"`.
+    pub tiles_crs: TilesCrs,
+    /// The attribution the tile service requires, shown on the map.
+    pub attribution: String,
+    /// Margin around the lifts' outline on the blank map, metres.
+    pub outline_padding_m: f64,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            tiles_url: None,
+            tiles_crs: TilesCrs::Wgs84,
+            attribution: String::new(),
+            outline_padding_m: 800.0,
+        }
+    }
+}
+
+fn tiles_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let url = Option::<String>::deserialize(d)?.filter(|u| !u.trim().is_empty());
+    if let Some(u) = &url {
+        let web = u.starts_with("https://") || u.starts_with("http://");
+        let xyz = ["{z}", "{x}", "{y}"].iter().all(|p| u.contains(p));
+        if !web || !xyz {
+            return Err(serde::de::Error::custom(format!(
+                "{u:?} is not a tile URL template: http(s)://… with {{z}}, {{x}} and {{y}}"
+            )));
+        }
+    }
+    Ok(url)
+}
+
 /// One machine source of alarms posting over HTTP (an IoT platform).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -162,6 +215,8 @@ pub struct Settings {
     pub notify: crate::paging::NotifySettings,
     /// The store on request paths: the deadline of a request's database calls.
     pub store: StoreSettings,
+    /// The operator's console: map tiles.
+    pub console: ConsoleSettings,
 }
 
 impl Default for Settings {
@@ -178,6 +233,7 @@ impl Default for Settings {
             intake: IntakeSettings::default(),
             notify: crate::paging::NotifySettings::default(),
             store: StoreSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -196,6 +252,7 @@ impl fmt::Debug for Settings {
             .field("intake", &self.intake)
             .field("notify", &self.notify)
             .field("store", &self.store)
+            .field("console", &self.console)
             .finish()
     }
 }
@@ -293,6 +350,35 @@ mod tests {
             std::fs::write(&file, format!("[store]\nrequest_timeout = {bad}\n")).unwrap();
             let e = Settings::load(Some(&file)).unwrap_err().to_string();
             assert!(e.contains("request_timeout"), "{e}");
+        }
+    }
+
+    #[test]
+    fn console_tiles_are_checked_when_read() {
+        let dir = std::env::temp_dir().join(format!("lr-config-console-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let s = Settings::default();
+        assert_eq!(s.console.tiles_url, None, "no tiles unless configured");
+        assert_eq!(s.console.tiles_crs, TilesCrs::Wgs84);
+        let good = dir.join("good.toml");
+        let url = "https://webrd0{s}.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}&style=8";
+        std::fs::write(
+            &good,
+            format!("[console]\ntiles_url = \"{url}\"\ntiles_crs = \"gcj02\"\nattribution = \"© AMap\"\n"),
+        )
+        .unwrap();
+        let s = Settings::load(Some(&good)).unwrap();
+        assert_eq!(s.console.tiles_url.as_deref(), Some(url));
+        assert_eq!(s.console.tiles_crs, TilesCrs::Gcj02);
+        for (bad, names) in [
+            ("tiles_crs = \"bd09\"", "bd09"),
+            ("tiles_url = \"ftp://tiles/{z}/{x}/{y}.png\"", "tile URL"),
+            ("tiles_url = \"https://tiles/{z}/{x}.png\"", "tile URL"),
+        ] {
+            let file = dir.join("bad.toml");
+            std::fs::write(&file, format!("[console]\n{bad}\n")).unwrap();
+            let e = Settings::load(Some(&file)).unwrap_err().to_string();
+            assert!(e.contains(names), "{bad}: {e}");
         }
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod console_page;
 pub mod crew;
 pub mod crew_page;
 pub mod docs_page;

@@ -33,8 +33,8 @@ pub use answers::*;
 use super::auth::authorize;
 use super::error::ApiError;
 use super::{
-    crew, crew_page, equipment, feed, intake, investigator, machine, operator, ops, paging,
-    registry, rules,
+    console_page, crew, crew_page, equipment, feed, intake, investigator, machine, operator, ops,
+    paging, registry, rules,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -320,6 +320,12 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("crew").takes(One(schema::<crew::PositionIn>())).gives(202, One(schema::<ops::Health>())),
     route(Post, "/api/v1/crew/duty", CREW, "Go on or off duty; going off hands unfinished assignments to the next unit.", |r| r.to(crew::duty))
         .tag("crew").keyed().takes(One(schema::<crew::DutyIn>())).gives(200, EVENTS).answers(&[UNIT_GONE]),
+    route(Get, "/console", PUBLIC, "The operator's console: live board, map, incident view, hotline intake (asks for the operator token; it stays in the browser).", |r| r.to(console_page::page))
+        .tag("operator").gives(200, Payload::Html),
+    route(Get, "/console/assets/{file}", PUBLIC, "The console's stylesheets and script modules, and the vendored map library (Leaflet 1.9.4).", |r| r.to(console_page::asset))
+        .tag("operator").gives(200, Payload::Asset),
+    route(Get, "/api/v1/console/settings", REVIEW, "How the console draws its map: the configured tile source and the region's outline (WGS-84).", |r| r.to(console_page::settings))
+        .tag("operator").gives(200, One(schema::<console_page::ConsoleSettingsOut>())),
     route(Get, "/api/v1/lifts", REGISTRY, "Lifts, page by page in id order.", |r| r.to(registry::lifts))
         .tag("registry").query(params::<registry::LiftsQuery>).gives(200, Many(schema::<crate::domain::Lift>())),
     route(Put, "/api/v1/lifts", ADMIN, "Insert or replace lifts.", |r| r.to(registry::put_lifts))

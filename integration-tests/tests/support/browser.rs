@@ -22,6 +22,11 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium session, or `None` (with a notice) when
     /// `LIFTRESCUE_TEST_CHROMEDRIVER` is unset.
     pub async fn start() -> Option<Browser> {
+        Self::start_sized(420, 900).await
+    }
+
+    /// [`Browser::start`] with a window of `width` × `height` pixels.
+    pub async fn start_sized(width: u32, height: u32) -> Option<Browser> {
         let driver =
             liftrescue::telemetry::test_service("browser", "LIFTRESCUE_TEST_CHROMEDRIVER")?;
         let port = {
@@ -53,7 +58,7 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": binary, "args": [
                 "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=420,900"
+                format!("--window-size={width},{height}")
             ]}
         }}});
         let r: Value = client
@@ -151,6 +156,42 @@ impl Browser {
             Some(json!({ "text": text })),
         )
         .await;
+    }
+
+    /// Sends keys (WebDriver key codes such as `\u{E007}` for Enter) to the element matching
+    /// `css`, without clearing it first.
+    pub async fn press(&self, css: &str, keys: &str) {
+        let e = self.wait_for(css, 10).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({ "text": keys })),
+        )
+        .await;
+    }
+
+    /// Sizes the window so that the page itself gets `width` × `height` pixels.
+    pub async fn viewport(&self, width: u32, height: u32) {
+        let chrome = self
+            .execute("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];")
+            .await;
+        let extra = |i: usize| chrome[i].as_u64().unwrap_or(0) as u32;
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width + extra(0), "height": height + extra(1)})),
+        )
+        .await;
+    }
+
+    /// A PNG of the window.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine;
+        let r = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let data = r["value"].as_str().expect("a screenshot");
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .expect("base64 PNG")
     }
 
     /// The visible text of the element matching `css` (empty if none).

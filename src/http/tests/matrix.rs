@@ -9,7 +9,14 @@ fn request(r: &RouteSpec) -> TestRequest {
         .path
         .replace("{id}", "999999")
         .replace("{source}", "nosuch")
-        .replace("{file}", "crew.js");
+        .replace(
+            "{file}",
+            if r.path.starts_with("/console") {
+                "console.js"
+            } else {
+                "crew.js"
+            },
+        );
     let req = match r.verb {
         Verb::Get => TestRequest::get(),
         Verb::Post => TestRequest::post(),
