@@ -430,6 +430,7 @@ async fn storm(url: &str, broker: &str, run: &StormRun) -> (f64, f64) {
     let with_device: Vec<_> = lifts.iter().filter(|l| l.device_id.is_some()).collect();
     let (total, secs) = (run.total, run.secs);
     let (load_before, cpu_before) = (feed::loadavg(), feed::cpu_secs());
+    let consoles_before = console::console_cpu_secs();
     let mut tick = tokio::time::interval(Duration::from_micros(secs * 1_000_000 / total));
     let mut tasks = Vec::new();
     let mut published = 0usize;
@@ -475,6 +476,7 @@ async fn storm(url: &str, broker: &str, run: &StormRun) -> (f64, f64) {
     }
     let sent_for = started.elapsed().as_secs_f64();
     let (load_after, cpu) = (feed::loadavg(), feed::cpu_secs() - cpu_before);
+    let consoles_cpu = console::console_cpu_secs() - consoles_before;
     let mut accepted_http = 0usize;
     for t in tasks {
         if t.await.unwrap_or(false) {
@@ -580,7 +582,7 @@ async fn storm(url: &str, broker: &str, run: &StormRun) -> (f64, f64) {
         published
     );
     println!(
-        "  load average {load_before} before, {load_after} after the sending; this process used {cpu:.1} s of CPU while sending ({:.0} % of one core)",
+        "  load average {load_before} before, {load_after} after the sending; this process used {cpu:.1} s of CPU while sending ({:.0} % of one core), of which the consoles {consoles_cpu:.1} s",
         100.0 * cpu / sent_for
     );
     println!(

@@ -4,6 +4,11 @@
 //! as the console page does (rows by incident, a row applied when its sequence is newer,
 //! closed / cancelled / false alarms off the board, `rows` after a replay, a reload on
 //! `reset`) and notes when each incident's `incident_opened` frame arrived.
+//!
+//! The consoles run on a runtime of their own (threads named `bench-console`), not on the one
+//! the in-process server's desk runs on: a console is a browser on another machine, and fifty
+//! of them reading on the desk's runtime would queue the desk behind their parsing. They
+//! still share the machine's cores; [`console_cpu_secs`] tells how much they took.
 #![allow(dead_code)] // each benchmark uses its own subset
 
 use chrono::{DateTime, Utc};
@@ -11,6 +16,40 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The runtime the consoles run on (two threads, made at first use, kept to the end).
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("bench-console")
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// CPU seconds the consoles' threads have used (user + system).
+pub fn console_cpu_secs() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return f64::NAN;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .filter(|stat| stat.contains("(bench-console)"))
+        .map(|stat| {
+            let after = stat.rsplit_once(')').map_or("", |(_, a)| a);
+            let f: Vec<f64> = after
+                .split_whitespace()
+                .map(|x| x.parse().unwrap_or(0.0))
+                .collect();
+            // utime and stime (fields 14 and 15), clock ticks of 1/100 s.
+            (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+        })
+        .sum()
+}
 
 /// The operator token the consoles sign in with.
 pub const OPERATOR: &str = "bench-operator-token";
@@ -143,9 +182,17 @@ pub async fn board(base: &str, client: &reqwest::Client) -> (i64, BTreeMap<i64, 
 }
 
 impl Console {
-    /// Loads the board, opens the feed from its sequence (its own connection), and follows it;
-    /// returns once the `hello` frame arrived.
+    /// Loads the board, opens the feed from its sequence (its own connection), and follows it
+    /// on the consoles' runtime; returns once the `hello` frame arrived.
     pub async fn connect(base: &str) -> Console {
+        runtime()
+            .spawn(Self::open(base.to_owned()))
+            .await
+            .unwrap_or_else(|e| panic!("console: {e}"))
+    }
+
+    async fn open(base: String) -> Console {
+        let base = base.as_str();
         let client = reqwest::Client::new();
         let seen = Arc::new(Mutex::new(Seen::default()));
         let (seq, rows) = board(base, &client).await;
@@ -197,6 +244,7 @@ async fn follow(
 ) {
     let mut hello = Some(hello);
     let mut buf: Vec<u8> = Vec::new();
+    let mut scanned: usize = 0;
     loop {
         let chunk = match response.chunk().await {
             Ok(Some(c)) => c,
@@ -216,9 +264,13 @@ async fn follow(
         {
             let mut s = lock(&seen);
             s.bytes += chunk.len() as u64;
-            while let Some(end) = buf[start..].windows(2).position(|w| w == b"\n\n") {
-                let frame = &buf[start..start + end];
-                start += end + 2;
+            // Frames end with an empty line; search only what came new (and its last byte
+            // before).
+            let mut from = scanned.saturating_sub(1);
+            while let Some(end) = find_blank(&buf[from..]) {
+                let frame = &buf[start..from + end];
+                start = from + end + 2;
+                from = start;
                 match on_frame(&mut s, frame, arrived) {
                     Some("hello") => {
                         if let Some(h) = hello.take() {
@@ -231,6 +283,7 @@ async fn follow(
             }
         }
         buf.drain(..start);
+        scanned = buf.len();
         if reload {
             let (seq, rows) = board(&base, &client).await;
             let mut s = lock(&seen);
@@ -238,6 +291,19 @@ async fn follow(
             s.rows = rows.into_iter().map(|(id, st)| (id, (seq, st))).collect();
         }
     }
+}
+
+/// Where the first "\n\n" starts.
+fn find_blank(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(n) = bytes[at..].iter().position(|b| *b == b'\n') {
+        let i = at + n;
+        if bytes.get(i + 1) == Some(&b'\n') {
+            return Some(i);
+        }
+        at = i + 1;
+    }
+    None
 }
 
 /// Applies one frame; its event name.
