@@ -19,16 +19,19 @@
 //!    logged), incidents and whether every one has a logged decision (a page, or "no
 //!    candidate" / "needs the operator" with the reason), decision latency p50/p99 (inbox
 //!    commit → first decision, server clock), SMS on the wire, and what the operator sees.
+//! 3. `feed` (not run by default; `benches/paging/feed.rs`): the console's live feed. Alarm →
+//!    visible on a connected console at 10 and 200 alarms/s beside alarm → first SMS, and the
+//!    storm twice, with no console and with 50 consoles (boards checked against the server's).
 //!
 //! `LIFTRESCUE_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres
 //! LIFTRESCUE_BENCH_MQTT_URL=mqtt://127.0.0.1:1883 cargo bench --bench paging`;
-//! `LIFTRESCUE_BENCH_PARTS=wire` (or `storm`) runs one part. Skips with a notice without
-//! PostgreSQL; the storm needs the broker too.
+//! `LIFTRESCUE_BENCH_PARTS=wire` (or `storm`, or `feed`) runs one part (default `wire,storm`).
+//! Skips with a notice without PostgreSQL; the storms need the broker too.
 
-#[path = "support/db.rs"]
-mod db;
 #[path = "support/console.rs"]
 mod console;
+#[path = "support/db.rs"]
+mod db;
 #[path = "paging/feed.rs"]
 mod feed;
 #[path = "support/load.rs"]
