@@ -15,6 +15,9 @@
 //!   behind; reload the board and follow from its sequence;
 //! - `: ping` comments every [`PING_EVERY`], so silence means a lost connection.
 //!
+//! When the node stops, every stream ends at once (the consoles reconnect); a stop does not
+//! wait for them.
+//!
 //! A slow console never slows the desk: the desk's broadcast does not wait, and a console that
 //! fell out of it catches up from the log.
 
@@ -279,8 +282,13 @@ impl Stream {
         }
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
+        let mut closing = self.source.closing();
         loop {
+            if *closing.borrow_and_update() {
+                return Ok(());
+            }
             tokio::select! {
+                _ = closing.changed() => {}
                 item = live.recv() => match item {
                     Ok(c) if c.seq <= self.last => {}
                     Ok(c) => {
