@@ -73,11 +73,7 @@ impl FeedSource for LocalFeed {
         let rows = self.store.log_page(after, limit).await?;
         Ok(rows
             .into_iter()
-            .map(|r| Committed {
-                seq: r.seq,
-                event: r.event,
-                row: None,
-            })
+            .map(|r| Committed::new(r.seq, r.event, None))
             .collect())
     }
 

@@ -23,6 +23,21 @@ pub struct Committed {
     /// Its incident's board row after the step, on the step's last event of that incident
     /// (`None` on the others, and for events without an incident).
     pub row: Option<IncidentView>,
+    /// Its frame on the wire, made by the first console stream that sends it and shared by
+    /// every other (serializing per console was most of the feed's cost with 50 consoles).
+    pub wire: std::sync::OnceLock<bytes::Bytes>,
+}
+
+impl Committed {
+    /// An event at `seq`, with its row when there is one.
+    pub fn new(seq: i64, event: Event, row: Option<IncidentView>) -> Self {
+        Committed {
+            seq,
+            event,
+            row,
+            wire: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 /// The console's board at one log position.
@@ -77,11 +92,9 @@ impl<S: EventSink> Desk<S> {
                 .incident
                 .filter(|_| last_of_incident)
                 .and_then(|id| board_row(&self.state, id, now));
-            let _ = self.live.send(Arc::new(Committed {
-                seq,
-                event: e.clone(),
-                row,
-            }));
+            let _ = self
+                .live
+                .send(Arc::new(Committed::new(seq, e.clone(), row)));
         }
     }
 

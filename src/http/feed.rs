@@ -31,9 +31,8 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -49,33 +48,13 @@ const REPLAY_PAGE: i64 = 500;
 const FRAMES_QUEUED: usize = 256;
 /// Most incident ids one board request may name.
 const IDS_MAX: usize = 500;
-/// Live frames kept made for the consoles that have not sent them yet.
-const MADE_KEPT: usize = 512;
-
-/// The live frames made lately, shared by every console's stream, so each committed event is
-/// serialized once however many consoles follow it (with 50 consoles, serializing per console
-/// was most of the feed's cost). Keyed by the desk's `Arc`, held here, so its address cannot
-/// be reused while it is kept.
-static MADE: Mutex<VecDeque<(Arc<Committed>, Bytes)>> = Mutex::new(VecDeque::new());
-
-/// The `log` frame of a live event: made by the first stream that needs it, shared after.
-fn live_frame(c: &Arc<Committed>) -> Result<Bytes, Stop> {
-    let made = |m: &VecDeque<(Arc<Committed>, Bytes)>| {
-        m.iter()
-            .rev()
-            .find(|(k, _)| Arc::ptr_eq(k, c))
-            .map(|(_, b)| b.clone())
-    };
-    if let Some(b) = made(&MADE.lock().unwrap_or_else(|p| p.into_inner())) {
-        return Ok(b);
+/// The `log` frame of a live event: made by the first stream that sends it, shared after.
+fn live_frame(c: &Committed) -> Result<Bytes, Stop> {
+    if let Some(b) = c.wire.get() {
+        return Ok(b.clone());
     }
     let b = log_frame(c)?;
-    let mut m = MADE.lock().unwrap_or_else(|p| p.into_inner());
-    if m.len() >= MADE_KEPT {
-        m.pop_front();
-    }
-    m.push_back((c.clone(), b.clone()));
-    Ok(b)
+    Ok(c.wire.get_or_init(|| b).clone())
 }
 
 /// The `log` frame of an event: its sequence as the id, the event and its row.
@@ -383,19 +362,16 @@ mod tests {
     use crate::domain::{Actor, Event, EventKind};
 
     fn committed(seq: i64) -> Arc<Committed> {
-        Arc::new(Committed {
-            seq,
-            event: Event {
-                incident: Some(IncidentId(7)),
-                at: chrono::Utc::now(),
-                actor: Actor::System,
-                step: None,
-                rules_version: None,
-                reason: "a \"quoted\" reason".into(),
-                kind: EventKind::ReleaseConfirmed,
-            },
-            row: None,
-        })
+        let event = Event {
+            incident: Some(IncidentId(7)),
+            at: chrono::Utc::now(),
+            actor: Actor::System,
+            step: None,
+            rules_version: None,
+            reason: "a \"quoted\" reason".into(),
+            kind: EventKind::ReleaseConfirmed,
+        };
+        Arc::new(Committed::new(seq, event, None))
     }
 
     #[test]
@@ -405,8 +381,7 @@ mod tests {
         let again = live_frame(&a).unwrap_or_else(|_| panic!("frame"));
         // The same bytes, not a second serialization.
         assert_eq!(first.as_ptr(), again.as_ptr());
-        // Another event (even with the same sequence: another server in this process) gets
-        // its own frame.
+        // Another event (even with the same sequence) gets its own frame.
         let other = live_frame(&b).unwrap_or_else(|_| panic!("frame"));
         assert_ne!(first.as_ptr(), other.as_ptr());
         let text = std::str::from_utf8(&first).unwrap_or_default();

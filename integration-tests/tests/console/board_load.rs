@@ -32,8 +32,14 @@ async fn board_load() {
         .await
         .unwrap();
     let server = Server::start(settings(&url, "integration-tests/fixtures/console-rules")).await;
-    let op = Api::new(&server.base, &token(store.as_ref(), Role::Operator, None).await);
-    let intake = Api::new(&server.base, &token(store.as_ref(), Role::Integration, None).await);
+    let op = Api::new(
+        &server.base,
+        &token(store.as_ref(), Role::Operator, None).await,
+    );
+    let intake = Api::new(
+        &server.base,
+        &token(store.as_ref(), Role::Integration, None).await,
+    );
     let lifts = store.lifts(None, (OPEN + UPDATES) as i64).await.unwrap();
     for (n, lift) in lifts.iter().take(OPEN).enumerate() {
         let body = json!({"source_alarm_id": format!("load-{n}"), "lift": {"id": lift.id.0},
@@ -78,7 +84,10 @@ async fn board_load() {
     c.until(10, "document.body.dataset.feed === 'up'").await;
     let mut applies = vec![];
     for (n, lift) in lifts.iter().skip(OPEN).take(UPDATES).enumerate() {
-        let renders = c.browser.execute("return window.__consoleBoard.renders").await;
+        let renders = c
+            .browser
+            .execute("return window.__consoleBoard.renders")
+            .await;
         let body = json!({"source_alarm_id": format!("update-{n}"), "lift": {"id": lift.id.0},
                           "kind": "entrapment_at_landing"});
         let (s, _) = c.intake.post("/api/v1/alarms", body).await;
