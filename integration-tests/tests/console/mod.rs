@@ -4,6 +4,7 @@
 
 mod flow;
 mod outage;
+mod perf;
 mod screens;
 
 use crate::support::browser::Browser;
