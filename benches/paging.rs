@@ -19,14 +19,21 @@
 //!    logged), incidents and whether every one has a logged decision (a page, or "no
 //!    candidate" / "needs the operator" with the reason), decision latency p50/p99 (inbox
 //!    commit → first decision, server clock), SMS on the wire, and what the operator sees.
+//! 3. `feed` (not run by default; `benches/paging/feed.rs`): the console's live feed. Alarm →
+//!    visible on a connected console at 10 and 200 alarms/s beside alarm → first SMS, and the
+//!    storm twice, with no console and with 50 consoles (boards checked against the server's).
 //!
 //! `LIFTRESCUE_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres
 //! LIFTRESCUE_BENCH_MQTT_URL=mqtt://127.0.0.1:1883 cargo bench --bench paging`;
-//! `LIFTRESCUE_BENCH_PARTS=wire` (or `storm`) runs one part. Skips with a notice without
-//! PostgreSQL; the storm needs the broker too.
+//! `LIFTRESCUE_BENCH_PARTS=wire` (or `storm`, or `feed`) runs one part (default `wire,storm`).
+//! Skips with a notice without PostgreSQL; the storms need the broker too.
 
+#[path = "support/console.rs"]
+mod console;
 #[path = "support/db.rs"]
 mod db;
+#[path = "paging/feed.rs"]
+mod feed;
 #[path = "support/load.rs"]
 mod load;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -187,6 +194,54 @@ async fn paced_floor(
     sorted(v)
 }
 
+/// Waits until the stand-in's first SMS for the `started` incidents stop arriving and returns
+/// when each arrived. Most incidents of a surge find every unit busy and page nobody, so
+/// "every incident's SMS arrived" never comes: waits until the arrivals stop (two quiet
+/// seconds; the stand-in answers at once, so a first SMS is never held back longer), at most
+/// 30 s. A paged incident whose SMS never arrived shows in the printout ("N of them paged on
+/// the wire").
+async fn settle(
+    arrivals: &Arrivals,
+    started: &HashMap<i64, Instant>,
+) -> HashMap<i64, (Instant, DateTime<Utc>)> {
+    let arrived = |a: &Arrivals| {
+        a.first
+            .lock()
+            .map(|f| started.keys().filter(|i| f.contains_key(i)).count())
+            .unwrap_or(0)
+    };
+    let (wait_until, quiet) = (
+        Instant::now() + Duration::from_secs(30),
+        Duration::from_secs(2),
+    );
+    let (mut seen, mut since) = (arrived(arrivals), Instant::now());
+    while seen < started.len() && since.elapsed() < quiet && Instant::now() < wait_until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = arrived(arrivals);
+        if now != seen {
+            (seen, since) = (now, Instant::now());
+        }
+    }
+    arrivals.first.lock().map(|f| f.clone()).unwrap_or_default()
+}
+
+/// Each started incident's request → first SMS at the stand-in, milliseconds, sorted.
+fn sms_latency(
+    first: &HashMap<i64, (Instant, DateTime<Utc>)>,
+    started: &HashMap<i64, Instant>,
+) -> Vec<f64> {
+    sorted(
+        started
+            .iter()
+            .filter_map(|(i, t)| {
+                first
+                    .get(i)
+                    .map(|a| a.0.duration_since(*t).as_secs_f64() * 1000.0)
+            })
+            .collect(),
+    )
+}
+
 async fn wire(url: &str) {
     let (store, lifts) = region(url).await;
     let arrivals = Arc::new(Arrivals::default());
@@ -213,39 +268,8 @@ async fn wire(url: &str) {
             None => failed += 1,
         }
     }
-    let arrived = |a: &Arrivals| {
-        a.first
-            .lock()
-            .map(|f| started.keys().filter(|i| f.contains_key(i)).count())
-            .unwrap_or(0)
-    };
-    // Most incidents of the surge find every unit busy and page nobody, so "every incident's
-    // SMS arrived" never comes: wait until the arrivals stop (two quiet seconds; the stand-in
-    // answers at once, so a first SMS is never held back longer), at most 30 s. A paged
-    // incident whose SMS never arrived shows in the printout ("N of them paged on the wire").
-    let (wait_until, quiet) = (
-        Instant::now() + Duration::from_secs(30),
-        Duration::from_secs(2),
-    );
-    let (mut seen, mut since) = (arrived(&arrivals), Instant::now());
-    while seen < started.len() && since.elapsed() < quiet && Instant::now() < wait_until {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = arrived(&arrivals);
-        if now != seen {
-            (seen, since) = (now, Instant::now());
-        }
-    }
-    let first = arrivals.first.lock().map(|f| f.clone()).unwrap_or_default();
-    let latency = sorted(
-        started
-            .iter()
-            .filter_map(|(i, t)| {
-                first
-                    .get(i)
-                    .map(|a| a.0.duration_since(*t).as_secs_f64() * 1000.0)
-            })
-            .collect(),
-    );
+    let first = settle(&arrivals, &started).await;
+    let latency = sms_latency(&first, &started);
     let mut rec = record(store.as_ref()).await;
     rec.opened.retain(|i, _| started.contains_key(&i.0));
     rec.first_page.retain(|i, _| started.contains_key(&i.0));
@@ -368,7 +392,27 @@ fn own_id(source: &str) -> String {
     source.split_once('/').map_or(source, |(_, a)| a).to_owned()
 }
 
-async fn storm(url: &str, broker: &str) {
+/// A storm's size and what watches it.
+struct StormRun {
+    /// Alarms, and the seconds they are sent over.
+    total: u64,
+    secs: u64,
+    /// Consoles following the feed through it (0: none).
+    consoles: usize,
+}
+
+impl Default for StormRun {
+    fn default() -> Self {
+        StormRun {
+            total: 10_000,
+            secs: 60,
+            consoles: 0,
+        }
+    }
+}
+
+/// The storm's decision latency, p50 and p99, milliseconds.
+async fn storm(url: &str, broker: &str, run: &StormRun) -> (f64, f64) {
     let (store, lifts) = region(url).await;
     let arrivals = Arc::new(Arrivals::default());
     let gw = gateway(arrivals.clone());
@@ -383,10 +427,13 @@ async fn storm(url: &str, broker: &str) {
         .unwrap_or_else(|e| panic!("{e:#}"));
     let (base, http) = serve(&service);
     let client = reqwest::Client::new();
+    let consoles = feed::consoles(store.as_ref(), &base, run.consoles).await;
     let mqtt = publisher(broker, &id);
     tokio::time::sleep(Duration::from_secs(1)).await; // the intake's subscription settles
     let with_device: Vec<_> = lifts.iter().filter(|l| l.device_id.is_some()).collect();
-    let (total, secs) = (10_000u64, 60u64);
+    let (total, secs) = (run.total, run.secs);
+    let (load_before, cpu_before) = (feed::loadavg(), feed::cpu_secs());
+    let consoles_before = console::console_cpu_secs();
     let mut tick = tokio::time::interval(Duration::from_micros(secs * 1_000_000 / total));
     let mut tasks = Vec::new();
     let mut published = 0usize;
@@ -431,6 +478,8 @@ async fn storm(url: &str, broker: &str) {
         }
     }
     let sent_for = started.elapsed().as_secs_f64();
+    let (load_after, cpu) = (feed::loadavg(), feed::cpu_secs() - cpu_before);
+    let consoles_cpu = console::console_cpu_secs() - consoles_before;
     let mut accepted_http = 0usize;
     for t in tasks {
         if t.await.unwrap_or(false) {
@@ -492,6 +541,8 @@ async fn storm(url: &str, broker: &str) {
         (needs, breached, top)
     };
     let sms_on_wire = arrivals.total.load(std::sync::atomic::Ordering::Relaxed);
+    let watched = feed::watched(&base, &consoles, &rec.opened).await;
+    drop(consoles); // their streams end, so the server stops at once
     http.stop(true).await;
     drop(mqtt);
     let _ = service.drain().await;
@@ -525,9 +576,17 @@ async fn storm(url: &str, broker: &str) {
         .filter(|a| a.starts_with("storm-"))
         .count();
     println!(
-        "storm/postgres: {total} alarms over {sent_for:.1} s ({} HTTP, {} MQTT), log complete after {drained_after:.1} s",
+        "storm/postgres{}: {total} alarms over {sent_for:.1} s ({} HTTP, {} MQTT), log complete after {drained_after:.1} s",
+        match run.consoles {
+            0 => String::new(),
+            n => format!(" with {n} consoles on the feed"),
+        },
         total.div_ceil(2),
         published
+    );
+    println!(
+        "  load average {load_before} before, {load_after} after the sending; this process used {cpu:.1} s of CPU while sending ({:.0} % of one core), of which the consoles {consoles_cpu:.1} s",
+        100.0 * cpu / sent_for
     );
     println!(
         "  HTTP 202: {accepted_http}; committed to the inbox: {committed}; in the log: {logged_storm}; lost: {}",
@@ -573,6 +632,10 @@ async fn storm(url: &str, broker: &str) {
             t.needs_operator
         );
     }
+    if let Some(w) = watched {
+        w.print();
+    }
+    (pct(&latency, 0.5), pct(&latency, 0.99))
 }
 
 fn main() {
@@ -595,9 +658,15 @@ fn main() {
             match std::env::var("LIFTRESCUE_BENCH_MQTT_URL")
                 .or_else(|_| std::env::var("LIFTRESCUE_TEST_MQTT_URL"))
             {
-                Ok(broker) => storm(&fresh_pg(&admin, "lr_bench_storm").await, &broker).await,
+                Ok(broker) => {
+                    let url = fresh_pg(&admin, "lr_bench_storm").await;
+                    storm(&url, &broker, &StormRun::default()).await;
+                }
                 Err(_) => println!("storm skipped: set LIFTRESCUE_BENCH_MQTT_URL"),
             }
+        }
+        if parts.contains("feed") {
+            feed::part(&admin).await;
         }
     });
 }

@@ -73,13 +73,22 @@ impl Clock {
     pub fn system() -> Self {
         Self::starting_at(Utc::now())
     }
-    /// The current time.
+    /// The current time, to the microsecond: what the log keeps, so an event the desk
+    /// publishes reads the same as when it is read back from the log.
     pub fn now(&self) -> DateTime<Utc> {
+        use chrono::DurationRound;
+        let now = self.precise();
+        now.duration_trunc(chrono::TimeDelta::microseconds(1))
+            .unwrap_or(now)
+    }
+    fn precise(&self) -> DateTime<Utc> {
         let elapsed = Instant::now().saturating_duration_since(self.base_instant);
         self.base_time + chrono::TimeDelta::from_std(elapsed).unwrap_or(chrono::TimeDelta::MAX)
     }
+    /// When `t` comes: from the precise time, so that at that instant [`now`](Self::now)
+    /// reads `t` or later (deadlines fall on whole microseconds).
     fn instant_of(&self, t: DateTime<Utc>) -> Instant {
-        let ahead = (t - self.now()).to_std().unwrap_or_default();
+        let ahead = (t - self.precise()).to_std().unwrap_or_default();
         Instant::now() + ahead
     }
 }

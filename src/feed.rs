@@ -9,7 +9,7 @@ use crate::desk::{Board, Committed, DeskError, DeskHandle};
 use crate::domain::IncidentId;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// Why the feed could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -34,18 +34,28 @@ pub trait FeedSource: Send + Sync {
     async fn since(&self, after: i64, limit: i64) -> Result<Vec<Committed>, FeedError>;
     /// The board: the open incidents (or the named ones) as rows, at a log sequence.
     async fn board(&self, ids: Option<Vec<IncidentId>>) -> Result<Board, FeedError>;
+    /// Becomes `true` when the node stops: every stream ends, so the consoles reconnect
+    /// (elsewhere, or here after the restart) instead of holding the stop up.
+    fn closing(&self) -> watch::Receiver<bool>;
+    /// Ends every stream (the node is stopping).
+    fn close(&self);
 }
 
 /// The feed of this node's own desk.
 pub struct LocalFeed {
     desk: DeskHandle,
     store: Arc<dyn Store>,
+    closing: watch::Sender<bool>,
 }
 
 impl LocalFeed {
     /// Follows `desk`, reading missed events from `store`'s log.
     pub fn new(desk: DeskHandle, store: Arc<dyn Store>) -> Self {
-        LocalFeed { desk, store }
+        LocalFeed {
+            desk,
+            store,
+            closing: watch::Sender::new(false),
+        }
     }
 }
 
@@ -73,5 +83,13 @@ impl FeedSource for LocalFeed {
 
     async fn board(&self, ids: Option<Vec<IncidentId>>) -> Result<Board, FeedError> {
         Ok(self.desk.board(ids).await?)
+    }
+
+    fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    fn close(&self) {
+        self.closing.send_replace(true);
     }
 }

@@ -9,6 +9,7 @@ mod crew_page;
 mod demo;
 mod equipment;
 mod faults;
+mod feed;
 mod http_flow;
 mod mqtt;
 mod operations;

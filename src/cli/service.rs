@@ -99,7 +99,11 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         );
         let _ = writeln!(
             out,
-            "console: http://{addr}/console   API: http://{addr}/api/v1/docs   get a token: liftrescue token create --role operator"
+            "console: http://{addr}/console   crew page: http://{addr}/crew   API: http://{addr}/api/v1/docs"
+        );
+        let _ = writeln!(
+            out,
+            "sign in with a token: liftrescue token create --role operator"
         );
         let _ = out.flush();
     };

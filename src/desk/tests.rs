@@ -213,3 +213,43 @@ async fn the_desk_hands_on_the_fixes_it_takes_and_shows_them_but_not_older_or_un
     let (_, sink) = task.await.unwrap();
     assert_eq!(sink.1, [(M_NEAR, at(10))]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_console_feed_numbers_each_event_and_carries_the_row_after_the_step() {
+    let world = World::new();
+    let (desk, task) = spawn(world.state, MemoryLog::default(), Clock::starting_at(t0()));
+    // Nobody watches: the board still answers, at the log's position.
+    let first = desk.submit(alarm_for(1, 1)).await.unwrap();
+    assert_eq!(desk.board(None).await.unwrap().seq, first.len() as i64);
+    let mut live = desk.subscribe_committed();
+    let second = desk.submit(alarm_for(2, 2)).await.unwrap();
+    let mut got = vec![];
+    for _ in &second {
+        got.push(live.recv().await.unwrap());
+    }
+    let seqs: Vec<i64> = got.iter().map(|c| c.seq).collect();
+    let from = first.len() as i64 + 1;
+    assert_eq!(seqs, (from..from + second.len() as i64).collect::<Vec<_>>());
+    assert_eq!(
+        got.iter().map(|c| c.event.clone()).collect::<Vec<_>>(),
+        second
+    );
+    // One row, on the step's last event, showing the incident as the step left it.
+    let rows: Vec<_> = got.iter().filter_map(|c| c.row.as_ref()).collect();
+    assert_eq!(rows.len(), 1);
+    assert!(got.last().unwrap().row.is_some());
+    let board = desk.board(None).await.unwrap();
+    assert_eq!(board.seq, *seqs.last().unwrap());
+    assert_eq!(board.incidents.len(), 2, "both open, newest first");
+    assert_eq!(board.incidents[0].id, rows[0].id);
+    assert_eq!(board.incidents[0].steps, rows[0].steps);
+    assert!(
+        rows[0].candidates.is_empty(),
+        "rows leave the candidates to the detail"
+    );
+    // The named incidents only.
+    let named = desk.board(Some(vec![rows[0].id])).await.unwrap();
+    assert_eq!(named.incidents.len(), 1);
+    drop((desk, live));
+    task.await.unwrap();
+}

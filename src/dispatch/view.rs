@@ -305,13 +305,55 @@ mod tests {
             .find(|c| c.what.starts_with("acknowledge (contracted"))
             .unwrap();
         assert_eq!(ack.seconds_left, 120);
-        assert!(
-            v.clocks
-                .iter()
-                .any(|c| c.what == "arrive (contracted) warning")
+        assert_eq!(
+            (ack.kind.as_str(), ack.phase.as_str()),
+            ("acknowledge", "breach")
         );
+        let arrive = v
+            .clocks
+            .iter()
+            .find(|c| c.what == "arrive (contracted) warning")
+            .unwrap();
+        assert_eq!(
+            (arrive.kind.as_str(), arrive.phase.as_str()),
+            ("arrive", "warning")
+        );
+        assert_eq!(arrive.step.as_deref(), Some("contracted"));
+        assert_eq!(v.level, 1, "the contracted maintainer's level");
+        assert!(v.breaches.is_empty());
+        assert!(!v.kind.is_empty());
         // The nearest maintainer not yet paged here is the other company's, 300 m away.
         assert_eq!(v.candidates.first().map(|c| c.unit), Some(M_OTHER_CO));
         assert!(v.candidates.iter().all(|c| c.unit != M_NEAR));
+    }
+
+    #[test]
+    fn a_breached_deadline_is_listed_and_its_clock_is_gone() {
+        use crate::dispatch::CrewAction;
+        let mut w = World::new();
+        let id = w.entrapment();
+        w.crew(M_NEAR, id, CrewAction::Accept { eta_secs: None })
+            .unwrap();
+        w.crew(M_NEAR, id, CrewAction::OnScene).unwrap();
+        w.crew(M_NEAR, id, CrewAction::Released).unwrap();
+        let v = incident_view(&w.state, id, w.now).unwrap();
+        assert!(v.breaches.is_empty());
+        let confirm: Vec<_> = v.clocks.iter().filter(|c| c.kind == "confirm").collect();
+        assert_eq!(confirm.len(), 2, "warning and breach: {:?}", v.clocks);
+        // Nobody calls back: the confirmation breaches.
+        w.advance(600);
+        let v = incident_view(&w.state, id, w.now).unwrap();
+        assert_eq!(
+            v.breaches,
+            [BreachView {
+                what: "confirm release".into(),
+                kind: "confirm".into()
+            }]
+        );
+        assert!(
+            !v.clocks.iter().any(|c| c.kind == "confirm"),
+            "{:?}",
+            v.clocks
+        );
     }
 }

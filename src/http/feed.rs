@@ -15,6 +15,9 @@
 //!   behind; reload the board and follow from its sequence;
 //! - `: ping` comments every [`PING_EVERY`], so silence means a lost connection.
 //!
+//! When the node stops, every stream ends at once (the consoles reconnect); a stop does not
+//! wait for them.
+//!
 //! A slow console never slows the desk: the desk's broadcast does not wait, and a console that
 //! fell out of it catches up from the log.
 
@@ -28,8 +31,9 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -45,6 +49,61 @@ const REPLAY_PAGE: i64 = 500;
 const FRAMES_QUEUED: usize = 256;
 /// Most incident ids one board request may name.
 const IDS_MAX: usize = 500;
+/// Live frames kept made for the consoles that have not sent them yet.
+const MADE_KEPT: usize = 512;
+
+/// The live frames made lately, shared by every console's stream, so each committed event is
+/// serialized once however many consoles follow it (with 50 consoles, serializing per console
+/// was most of the feed's cost). Keyed by the desk's `Arc`, held here, so its address cannot
+/// be reused while it is kept.
+static MADE: Mutex<VecDeque<(Arc<Committed>, Bytes)>> = Mutex::new(VecDeque::new());
+
+/// The `log` frame of a live event: made by the first stream that needs it, shared after.
+fn live_frame(c: &Arc<Committed>) -> Result<Bytes, Stop> {
+    let made = |m: &VecDeque<(Arc<Committed>, Bytes)>| {
+        m.iter()
+            .rev()
+            .find(|(k, _)| Arc::ptr_eq(k, c))
+            .map(|(_, b)| b.clone())
+    };
+    if let Some(b) = made(&MADE.lock().unwrap_or_else(|p| p.into_inner())) {
+        return Ok(b);
+    }
+    let b = log_frame(c)?;
+    let mut m = MADE.lock().unwrap_or_else(|p| p.into_inner());
+    if m.len() >= MADE_KEPT {
+        m.pop_front();
+    }
+    m.push_back((c.clone(), b.clone()));
+    Ok(b)
+}
+
+/// The `log` frame of an event: its sequence as the id, the event and its row.
+fn log_frame(c: &Committed) -> Result<Bytes, Stop> {
+    let data = LogFrame {
+        seq: c.seq,
+        event: &c.event,
+        row: &c.row,
+    };
+    frame_bytes("log", Some(c.seq), &data)
+}
+
+/// One SSE frame.
+fn frame_bytes(event: &str, id: Option<i64>, data: &impl Serialize) -> Result<Bytes, Stop> {
+    let json = serde_json::to_string(data).map_err(|_| Stop::Gone)?;
+    let mut text = String::with_capacity(json.len() + 40);
+    if let Some(id) = id {
+        text.push_str("id: ");
+        text.push_str(&id.to_string());
+        text.push('\n');
+    }
+    text.push_str("event: ");
+    text.push_str(event);
+    text.push_str("\ndata: ");
+    text.push_str(&json);
+    text.push_str("\n\n");
+    Ok(Bytes::from(text))
+}
 
 /// `GET /api/v1/board` query.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -223,15 +282,21 @@ impl Stream {
         }
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
+        let mut closing = self.source.closing();
         loop {
+            if *closing.borrow_and_update() {
+                return Ok(());
+            }
             tokio::select! {
+                _ = closing.changed() => {}
                 item = live.recv() => match item {
                     Ok(c) if c.seq <= self.last => {}
                     Ok(c) => {
                         if c.seq > self.last + 1 {
                             self.replay(c.seq - 1).await?;
                         }
-                        self.log(&c).await?;
+                        self.frame(live_frame(&c)?).await?;
+                        self.last = c.seq;
                     }
                     Err(RecvError::Lagged(_)) => {
                         let head = self.source.head().await?;
@@ -280,24 +345,13 @@ impl Stream {
     }
 
     async fn log(&mut self, c: &Committed) -> Result<(), Stop> {
-        let frame = LogFrame {
-            seq: c.seq,
-            event: &c.event,
-            row: &c.row,
-        };
-        self.send("log", Some(c.seq), &frame).await?;
+        self.frame(log_frame(c)?).await?;
         self.last = c.seq;
         Ok(())
     }
 
     async fn send(&self, event: &str, id: Option<i64>, data: &impl Serialize) -> Result<(), Stop> {
-        let json = serde_json::to_string(data).map_err(|_| Stop::Gone)?;
-        let mut text = String::with_capacity(json.len() + 32);
-        if let Some(id) = id {
-            text.push_str(&format!("id: {id}\n"));
-        }
-        text.push_str(&format!("event: {event}\ndata: {json}\n\n"));
-        self.frame(Bytes::from(text)).await
+        self.frame(frame_bytes(event, id, data)?).await
     }
 
     async fn frame(&self, bytes: Bytes) -> Result<(), Stop> {
@@ -320,5 +374,47 @@ impl MessageBody for Frames {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         self.0.poll_recv(cx).map(|b| b.map(Ok))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Actor, Event, EventKind};
+
+    fn committed(seq: i64) -> Arc<Committed> {
+        Arc::new(Committed {
+            seq,
+            event: Event {
+                incident: Some(IncidentId(7)),
+                at: chrono::Utc::now(),
+                actor: Actor::System,
+                step: None,
+                rules_version: None,
+                reason: "a \"quoted\" reason".into(),
+                kind: EventKind::ReleaseConfirmed,
+            },
+            row: None,
+        })
+    }
+
+    #[test]
+    fn a_live_frame_is_made_once_and_shared() {
+        let (a, b) = (committed(41), committed(41));
+        let first = live_frame(&a).unwrap_or_else(|_| panic!("frame"));
+        let again = live_frame(&a).unwrap_or_else(|_| panic!("frame"));
+        // The same bytes, not a second serialization.
+        assert_eq!(first.as_ptr(), again.as_ptr());
+        // Another event (even with the same sequence: another server in this process) gets
+        // its own frame.
+        let other = live_frame(&b).unwrap_or_else(|_| panic!("frame"));
+        assert_ne!(first.as_ptr(), other.as_ptr());
+        let text = std::str::from_utf8(&first).unwrap_or_default();
+        assert!(
+            text.starts_with("id: 41\nevent: log\ndata: {\"seq\":41,"),
+            "{text}"
+        );
+        assert!(text.ends_with(",\"row\":null}\n\n"), "{text}");
+        assert_eq!(first, log_frame(&a).unwrap_or_else(|_| panic!("frame")));
     }
 }

@@ -387,6 +387,7 @@ pub async fn run_announced(
     let server = tokio::spawn(server);
     shutdown.await;
     tracing::info!("stopping: intake closed, finishing in-flight work");
+    service.state.feed.close();
     handle.stop(true).await;
     let _ = server.await;
     #[cfg(unix)]

@@ -2,9 +2,9 @@
 //! live board and its countdowns, the breach alarm, the incident view's actions, the hotline
 //! form, an outage and its catch-up, the language switch, and the README's screenshots.
 
+mod board_load;
 mod flow;
 mod outage;
-mod perf;
 mod screens;
 
 use crate::support::browser::Browser;

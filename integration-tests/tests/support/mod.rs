@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod gateway;
 pub mod process;
+pub mod sse;
 
 use liftrescue::config::Settings;
 use liftrescue::demo::RegionSpec;

@@ -208,7 +208,13 @@ function matches(r) {
   return hay.toLowerCase().includes(filterText);
 }
 
+// What the board costs, for the benchmark and anyone looking: draws made, the last draw's
+// time, and the last update's time from the row's arrival to the board drawn (ms).
+const cost = (window.__consoleBoard = { renders: 0, renderMs: 0, applyMs: 0 });
+let pendingSince = null;
+
 function schedule() {
+  if (pendingSince === null) pendingSince = performance.now();
   if (scheduled) return;
   scheduled = true;
   requestAnimationFrame(() => {
@@ -220,6 +226,7 @@ function schedule() {
 /** Draws the board again (after a language switch). */
 export function render() {
   if (!tbody) return;
+  const start = performance.now();
   const list = [...entries.values()].filter((e) => matches(e.row)).sort((a, b) => compare(a.row, b.row));
   // A row's HTML is made again only when its row changed (or the language did).
   const html = list.map((e) => (e.html && e.lang === lang() ? e.html : Object.assign(e, { html: rowHtml(e.row), lang: lang() }).html));
@@ -239,6 +246,11 @@ export function render() {
   emptyView.hidden = list.length > 0;
   if (selected !== null) select(selected);
   tick();
+  const done = performance.now();
+  cost.renders += 1;
+  cost.renderMs = done - start;
+  if (pendingSince !== null) cost.applyMs = done - pendingSince;
+  pendingSince = null;
 }
 
 /** Changes a node's text only when it differs (a write forces the browser to lay out again). */

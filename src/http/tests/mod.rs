@@ -137,7 +137,15 @@ impl Harness {
                 let res = call_service(&*service, req.to_request()).await;
                 let status = res.status();
                 let headers = res.headers().clone();
-                let body = read_body(res).await;
+                let stream = headers
+                    .get("content-type")
+                    .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+                // A stream never ends: its first frame stands for the body.
+                let body = if stream {
+                    first_chunk(res).await
+                } else {
+                    read_body(res).await
+                };
                 Reply {
                     status,
                     headers,
@@ -174,6 +182,16 @@ impl Harness {
     pub async fn crew_token(&self, unit: UnitId) -> String {
         self.token(Role::Crew, Some(unit)).await
     }
+}
+
+/// The first chunk of a streamed body.
+async fn first_chunk(res: actix_web::dev::ServiceResponse) -> Bytes {
+    use actix_web::body::MessageBody;
+    let mut body = Box::pin(res.into_body());
+    std::future::poll_fn(|cx| body.as_mut().poll_next(cx))
+        .await
+        .and_then(Result::ok)
+        .unwrap_or_default()
 }
 
 /// An answer.
