@@ -4,6 +4,7 @@
 //! tests print a notice and skip.
 
 use serde_json::{Value, json};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -33,7 +34,9 @@ impl Browser {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             l.local_addr().expect("its address").port()
         };
+        // Its own process group, so that the browser it starts ends with it (see Drop).
         let child = Command::new(&driver)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -238,8 +241,13 @@ impl Browser {
     }
 }
 
+/// A test that fails half-way must not leave its browser running: the whole process group
+/// (chromedriver and the Chromium it started) is killed.
 impl Drop for Browser {
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

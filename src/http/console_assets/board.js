@@ -3,7 +3,7 @@
 // countdowns that tick every second, amber after the rules' warning and red at the breach.
 // It holds only what the server's board holds: a row leaves when its incident ends, so the
 // board does not grow over a shift.
-import { t, clockTime } from "./i18n.js";
+import { t, lang, clockTime } from "./i18n.js";
 
 const ENDED = new Set(["closed", "cancelled", "false_alarm"]);
 const GONE_PAGES = new Set(["declined", "missed", "cancelled"]);
@@ -17,6 +17,8 @@ let offsetMs = 0;
 let filterText = "";
 let selected = null;
 let order = [];
+/** The HTML of each row as drawn, in board order. */
+let drawn = [];
 let tbody = null;
 let emptyView = null;
 let scheduled = false;
@@ -99,6 +101,7 @@ export function apply(r, seq) {
   if (held) noteFiredWarnings(entry, r);
   entry.row = r;
   entry.seq = seq;
+  entry.html = null;
   entry.breaches = new Set(keys);
   if (!held && entries.size >= MAX_ROWS) return { ignored: true };
   entries.set(r.id, entry);
@@ -224,9 +227,22 @@ function schedule() {
 export function render() {
   if (!tbody) return;
   const start = performance.now();
-  const list = rows().filter(matches).sort(compare);
-  order = list.map((r) => r.id);
-  tbody.innerHTML = list.map(rowHtml).join("");
+  const list = [...entries.values()].filter((e) => matches(e.row)).sort((a, b) => compare(a.row, b.row));
+  // A row's HTML is made again only when its row changed (or the language did).
+  const html = list.map((e) => (e.html && e.lang === lang() ? e.html : Object.assign(e, { html: rowHtml(e.row), lang: lang() }).html));
+  const same = list.length === order.length && list.every((e, i) => e.row.id === order[i]);
+  order = list.map((e) => e.row.id);
+  if (same) {
+    // The same rows in the same order: replace only the rows that changed (a change to one
+    // incident touches one row, not a thousand).
+    const trs = tbody.children;
+    html.forEach((h, i) => {
+      if (drawn[i] !== h) trs[i].outerHTML = h;
+    });
+  } else {
+    tbody.innerHTML = html.join("");
+  }
+  drawn = html;
   emptyView.hidden = list.length > 0;
   if (selected !== null) select(selected);
   tick();
@@ -235,6 +251,11 @@ export function render() {
   cost.renderMs = done - start;
   if (pendingSince !== null) cost.applyMs = done - pendingSince;
   pendingSince = null;
+}
+
+/** Changes a node's text only when it differs (a write forces the browser to lay out again). */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 export const esc = (s) =>
@@ -303,15 +324,18 @@ export function tick() {
     for (const span of tr.querySelectorAll(".clock")) {
       const phase = clockPhase(entry, span.dataset.kind, now);
       const due = span.dataset.due ? Date.parse(span.dataset.due) : null;
-      span.querySelector(".left").textContent = due === null ? "!" : countdown(due - now);
-      span.className = `clock ${phase}`;
+      setText(span.querySelector(".left"), due === null ? "!" : countdown(due - now));
+      const cls = `clock ${phase}`;
+      if (span.className !== cls) span.className = cls;
       if (phase === "red" || (phase === "amber" && worst === "ok")) worst = phase;
     }
     if ((entry.row.breaches || []).length) worst = "red";
-    tr.classList.toggle("red", worst === "red");
-    tr.classList.toggle("amber", worst === "amber");
-    if (tr.dataset.phase !== worst) changed = true;
-    tr.dataset.phase = worst;
+    if (tr.dataset.phase !== worst) {
+      changed = true;
+      tr.classList.toggle("red", worst === "red");
+      tr.classList.toggle("amber", worst === "amber");
+      tr.dataset.phase = worst;
+    }
   }
   if (changed) onPhase();
 }
