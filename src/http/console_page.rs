@@ -11,6 +11,7 @@
 //! hull of every registered lift, with a margin) for the blank map when no tiles are set.
 
 use super::error::ApiError;
+use super::page_assets::{Asset, CSS, HTML, JS, fresh, serve};
 use crate::config::TilesCrs;
 use crate::domain::LatLon;
 use crate::http::AppState;
@@ -20,11 +21,8 @@ use serde::Serialize;
 /// The page shell, for `/console`.
 const PAGE: &str = include_str!("console_assets/index.html");
 
-const JS: &str = "text/javascript; charset=utf-8";
-const CSS: &str = "text/css; charset=utf-8";
-
 /// The page's assets by file name: content type and body.
-const ASSETS: &[(&str, &str, &str)] = &[
+const ASSETS: &[Asset] = &[
     (
         "console.css",
         CSS,
@@ -69,24 +67,12 @@ const ASSETS: &[(&str, &str, &str)] = &[
 
 /// `GET /console`: the console page.
 pub async fn page() -> HttpResponse {
-    fresh("text/html; charset=utf-8", PAGE)
+    fresh(HTML, PAGE)
 }
 
 /// `GET /console/assets/{file}`: a stylesheet or script of the page.
 pub async fn asset(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let (_, kind, body) = ASSETS
-        .iter()
-        .find(|(name, _, _)| *name == file.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("console asset {file}")))?;
-    Ok(fresh(kind, body))
-}
-
-/// Revalidated on every load, so a new release reaches the screens with the next reload.
-fn fresh(kind: &str, body: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(kind.to_owned())
-        .insert_header(("Cache-Control", "no-cache"))
-        .body(body)
+    serve(ASSETS, "console", &file)
 }
 
 /// How the console draws its map.

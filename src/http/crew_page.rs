@@ -16,6 +16,7 @@
 //! keeps the page shell, so the page opens with no signal at all.
 
 use super::error::ApiError;
+use super::page_assets::{Asset, CSS, HTML, JS, fresh, serve};
 use crate::dispatch::IncidentView;
 use crate::domain::LatLon;
 use crate::http::AppState;
@@ -29,19 +30,13 @@ const PAGE: &str = include_str!("crew_assets/index.html");
 const SERVICE_WORKER: &str = include_str!("crew_assets/sw.js");
 
 /// The page's assets by file name: content type and body.
-const ASSETS: &[(&str, &str, &str)] = &[
-    (
-        "crew.css",
-        "text/css; charset=utf-8",
-        include_str!("crew_assets/crew.css"),
-    ),
+const ASSETS: &[Asset] = &[
+    ("crew.css", CSS, include_str!("crew_assets/crew.css")),
     ("crew.js", JS, include_str!("crew_assets/crew.js")),
     ("i18n.js", JS, include_str!("crew_assets/i18n.js")),
     ("queue.js", JS, include_str!("crew_assets/queue.js")),
     ("site.js", JS, include_str!("crew_assets/site.js")),
 ];
-
-const JS: &str = "text/javascript; charset=utf-8";
 
 /// `GET /crew/{id}`: the crew page on one incident. The id must be one an incident could have
 /// (a whole number from 1); anything else is 404 like any path that names nothing.
@@ -54,7 +49,7 @@ pub async fn page_for(id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
 
 /// `GET /crew`: the crew page.
 pub async fn page() -> HttpResponse {
-    fresh("text/html; charset=utf-8", PAGE)
+    fresh(HTML, PAGE)
 }
 
 /// `GET /crew/sw.js`: the page's service worker.
@@ -64,20 +59,7 @@ pub async fn service_worker() -> HttpResponse {
 
 /// `GET /crew/assets/{file}`: a stylesheet or script module of the page.
 pub async fn asset(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let (_, kind, body) = ASSETS
-        .iter()
-        .find(|(name, _, _)| *name == file.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("crew page asset {file}")))?;
-    Ok(fresh(kind, body))
-}
-
-/// Revalidated on every load when online (the service worker serves its copy when offline),
-/// so a new release reaches the phones at once.
-fn fresh(kind: &str, body: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(kind.to_owned())
-        .insert_header(("Cache-Control", "no-cache"))
-        .body(body)
+    serve(ASSETS, "crew page", &file)
 }
 
 /// Who a crew token is, and where the desk has it.

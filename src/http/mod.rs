@@ -32,6 +32,7 @@ pub mod machine;
 pub mod openapi;
 pub mod operator;
 pub mod ops;
+pub mod page_assets;
 pub mod paging;
 pub mod query;
 pub mod rate;
