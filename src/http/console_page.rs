@@ -232,26 +232,8 @@ mod tests {
 
     #[test]
     fn every_asset_the_page_names_is_served() {
-        let named = std::iter::once(PAGE)
-            .chain(ASSETS.iter().map(|(_, _, body)| *body))
-            .flat_map(|text| text.split("/console/assets/").skip(1))
-            .map(|rest| rest.split(['"', '\'', '`', ')']).next().unwrap_or_default());
-        for name in named {
-            assert!(
-                ASSETS.iter().any(|(n, _, _)| *n == name),
-                "{name} is named but not served"
-            );
-        }
-        let imported = ASSETS
-            .iter()
-            .flat_map(|(_, _, body)| body.split("from \"./").skip(1))
-            .map(|rest| rest.split('"').next().unwrap_or_default());
-        for name in imported {
-            assert!(
-                ASSETS.iter().any(|(n, _, _)| *n == name),
-                "{name} is imported but not served"
-            );
-        }
+        let missing = super::super::page_assets::unserved(ASSETS, &[PAGE], "/console/assets/");
+        assert!(missing.is_empty(), "named but not served: {missing:?}");
     }
 
     #[test]

@@ -216,32 +216,14 @@ mod tests {
 
     #[test]
     fn every_asset_the_page_names_is_served_and_kept_for_offline_use() {
-        let named = [PAGE, SERVICE_WORKER]
-            .into_iter()
-            .chain(ASSETS.iter().map(|(_, _, body)| *body))
-            .flat_map(|text| text.split("/crew/assets/").skip(1))
-            .map(|rest| rest.split(['"', '\'', '`', ')']).next().unwrap_or_default());
-        for name in named {
-            assert!(
-                ASSETS.iter().any(|(n, _, _)| *n == name),
-                "{name} is named but not served"
-            );
-        }
+        let missing =
+            super::super::page_assets::unserved(ASSETS, &[PAGE, SERVICE_WORKER], "/crew/assets/");
+        assert!(missing.is_empty(), "named but not served: {missing:?}");
         for (name, _, _) in ASSETS {
             let path = format!("\"/crew/assets/{name}\"");
             assert!(
                 SERVICE_WORKER.contains(&path),
                 "the service worker does not keep {name}"
-            );
-        }
-        let imported = ASSETS
-            .iter()
-            .flat_map(|(_, _, body)| body.split("from \"./").skip(1))
-            .map(|rest| rest.split('"').next().unwrap_or_default());
-        for name in imported {
-            assert!(
-                ASSETS.iter().any(|(n, _, _)| *n == name),
-                "{name} is imported but not served"
             );
         }
     }

@@ -31,3 +31,40 @@ pub fn fresh(kind: &str, body: &'static str) -> HttpResponse {
         .insert_header(("Cache-Control", "no-cache"))
         .body(body)
 }
+
+/// The files `texts` name under `folder` (`/crew/assets/`) or import as modules
+/// (`from "./x.js"`) that `assets` does not serve: empty when the page is whole.
+pub fn unserved(assets: &[Asset], texts: &[&str], folder: &str) -> Vec<String> {
+    let bodies = || {
+        texts
+            .iter()
+            .copied()
+            .chain(assets.iter().map(|(_, _, b)| *b))
+    };
+    let named = bodies()
+        .flat_map(|text| text.split(folder).skip(1))
+        .map(|rest| rest.split(['"', '\'', '`', ')']).next().unwrap_or_default());
+    let imported = bodies()
+        .flat_map(|text| text.split("from \"./").skip(1))
+        .map(|rest| rest.split('"').next().unwrap_or_default());
+    named
+        .chain(imported)
+        .filter(|name| !assets.iter().any(|(n, _, _)| n == name))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_file_named_or_imported_but_not_served_is_listed() {
+        let assets = [("a.js", super::JS, "import { x } from \"./b.js\";")];
+        let page = "<script src=\"/p/assets/a.js\"></script><link href=\"/p/assets/c.css\">";
+        assert_eq!(
+            super::unserved(&assets, &[page], "/p/assets/"),
+            ["c.css", "b.js"]
+        );
+        let whole = [("a.js", super::JS, ""), ("c.css", super::CSS, "")];
+        assert!(super::unserved(&whole, &[page], "/p/assets/").is_empty());
+    }
+}
