@@ -17,8 +17,6 @@ let offsetMs = 0;
 let filterText = "";
 let selected = null;
 let order = [];
-/** The HTML of each row as drawn, in board order. */
-let drawn = [];
 let tbody = null;
 let emptyView = null;
 let scheduled = false;
@@ -101,7 +99,6 @@ export function apply(r, seq) {
   if (held) noteFiredWarnings(entry, r);
   entry.row = r;
   entry.seq = seq;
-  entry.html = null;
   entry.breaches = new Set(keys);
   if (!held && entries.size >= MAX_ROWS) return { ignored: true };
   entries.set(r.id, entry);
@@ -195,8 +192,10 @@ function urgency(r) {
 }
 
 function compare(a, b) {
-  const x = urgency(a);
-  const y = urgency(b);
+  return compareKeys(urgency(a), urgency(b));
+}
+
+function compareKeys(x, y) {
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
   return 0;
 }
@@ -227,30 +226,57 @@ function schedule() {
 export function render() {
   if (!tbody) return;
   const start = performance.now();
-  const list = [...entries.values()].filter((e) => matches(e.row)).sort((a, b) => compare(a.row, b.row));
-  // A row's HTML is made again only when its row changed (or the language did).
-  const html = list.map((e) => (e.html && e.lang === lang() ? e.html : Object.assign(e, { html: rowHtml(e.row), lang: lang() }).html));
-  const same = list.length === order.length && list.every((e, i) => e.row.id === order[i]);
+  // Each row's urgency once per draw, not once per comparison.
+  const list = [...entries.values()]
+    .filter((e) => matches(e.row))
+    .map((e) => [urgency(e.row), e])
+    .sort((a, b) => compareKeys(a[0], b[0]))
+    .map(([, e]) => e);
   order = list.map((e) => e.row.id);
-  if (same) {
-    // The same rows in the same order: replace only the rows that changed (a change to one
-    // incident touches one row, not a thousand).
-    const trs = tbody.children;
-    html.forEach((h, i) => {
-      if (drawn[i] !== h) trs[i].outerHTML = h;
-    });
-  } else {
-    tbody.innerHTML = html.join("");
+  // Keyed by incident: a row's element is made again only when its row changed (or the
+  // language did), and the others stay where they are or move; a change to one incident, or a
+  // new one, touches one row, not a thousand.
+  const listed = new Set(order);
+  for (const tr of [...tbody.children]) {
+    const e = entries.get(Number(tr.dataset.id));
+    if (!listed.has(Number(tr.dataset.id)) || !e || e.el !== tr) tr.remove();
   }
-  drawn = html;
+  let cursor = tbody.firstElementChild;
+  const now = serverNow();
+  let recoloured = false;
+  for (const e of list) {
+    const fresh = stale(e);
+    // The element about to be replaced is no place to insert before.
+    if (fresh && cursor && cursor === e.el) cursor = cursor.nextElementSibling;
+    const tr = rowElement(e);
+    if (tr === cursor) cursor = cursor.nextElementSibling;
+    else tbody.insertBefore(tr, cursor);
+    // Rows drawn anew get their countdowns now; the others keep ticking every second.
+    if (fresh) recoloured = tickRow(tr, now) || recoloured;
+  }
   emptyView.hidden = list.length > 0;
   if (selected !== null) select(selected);
-  tick();
+  if (recoloured) onPhase();
   const done = performance.now();
   cost.renders += 1;
   cost.renderMs = done - start;
   if (pendingSince !== null) cost.applyMs = done - pendingSince;
   pendingSince = null;
+}
+
+/** Whether the row's element is missing, or older than its row or the language. */
+const stale = (e) => !e.el || e.drawnRow !== e.row || e.lang !== lang();
+
+/** The row's element, made again when its row or the language changed since it was drawn. */
+function rowElement(e) {
+  if (!stale(e)) return e.el;
+  if (e.el) e.el.remove();
+  const holder = document.createElement("tbody");
+  holder.innerHTML = rowHtml(e.row);
+  e.el = holder.firstElementChild;
+  e.drawnRow = e.row;
+  e.lang = lang();
+  return e.el;
 }
 
 /** Changes a node's text only when it differs (a write forces the browser to lay out again). */
@@ -317,27 +343,29 @@ export function tick() {
   if (!tbody) return;
   const now = serverNow();
   let changed = false;
-  for (const tr of tbody.children) {
-    const entry = entries.get(Number(tr.dataset.id));
-    if (!entry) continue;
-    let worst = "ok";
-    for (const span of tr.querySelectorAll(".clock")) {
-      const phase = clockPhase(entry, span.dataset.kind, now);
-      const due = span.dataset.due ? Date.parse(span.dataset.due) : null;
-      setText(span.querySelector(".left"), due === null ? "!" : countdown(due - now));
-      const cls = `clock ${phase}`;
-      if (span.className !== cls) span.className = cls;
-      if (phase === "red" || (phase === "amber" && worst === "ok")) worst = phase;
-    }
-    if ((entry.row.breaches || []).length) worst = "red";
-    if (tr.dataset.phase !== worst) {
-      changed = true;
-      tr.classList.toggle("red", worst === "red");
-      tr.classList.toggle("amber", worst === "amber");
-      tr.dataset.phase = worst;
-    }
-  }
+  for (const tr of tbody.children) changed = tickRow(tr, now) || changed;
   if (changed) onPhase();
+}
+
+/** One row's countdowns and colour at `now`; whether its colour changed. */
+function tickRow(tr, now) {
+  const entry = entries.get(Number(tr.dataset.id));
+  if (!entry) return false;
+  let worst = "ok";
+  for (const span of tr.querySelectorAll(".clock")) {
+    const phase = clockPhase(entry, span.dataset.kind, now);
+    const due = span.dataset.due ? Date.parse(span.dataset.due) : null;
+    setText(span.querySelector(".left"), due === null ? "!" : countdown(due - now));
+    const cls = `clock ${phase}`;
+    if (span.className !== cls) span.className = cls;
+    if (phase === "red" || (phase === "amber" && worst === "ok")) worst = phase;
+  }
+  if ((entry.row.breaches || []).length) worst = "red";
+  if (tr.dataset.phase === worst) return false;
+  tr.classList.toggle("red", worst === "red");
+  tr.classList.toggle("amber", worst === "amber");
+  tr.dataset.phase = worst;
+  return true;
 }
 
 /** The time of an ISO timestamp, for labels. */
