@@ -71,15 +71,38 @@ async fn board_load() {
     let mut loads = vec![];
     for _ in 0..5 {
         c.browser.goto(&format!("{}/console", c.base)).await;
-        let ms = c
+        let ms: f64 = c
             .until(
                 30,
                 &format!(
                     "document.querySelectorAll('#board tr[data-id]').length >= {open} && performance.now()"
                 ),
             )
+            .await
+            .as_f64()
+            .unwrap();
+        loads.push(ms);
+        // Where the load went: the page's own files, then the board's answer.
+        let parts = c
+            .browser
+            .execute(
+                "const nav = performance.getEntriesByType('navigation')[0]; \
+                 const board = performance.getEntriesByType('resource') \
+                   .filter((r) => r.name.endsWith('/api/v1/board'))[0]; \
+                 return [nav.domContentLoadedEventEnd, board ? board.startTime : 0, \
+                         board ? board.responseEnd : 0, board ? board.transferSize : 0, \
+                         window.__consoleBoard.renderMs, window.__consoleBoard.renders];",
+            )
             .await;
-        loads.push(ms.as_f64().unwrap());
+        println!(
+            "{engine}: load {ms:.0} ms: page ready {:.0} ms, board asked at {:.0} ms and answered at {:.0} ms ({} bytes), drawn in {:.0} ms ({} draws)",
+            parts[0].as_f64().unwrap_or(0.0),
+            parts[1].as_f64().unwrap_or(0.0),
+            parts[2].as_f64().unwrap_or(0.0),
+            parts[3],
+            parts[4].as_f64().unwrap_or(0.0),
+            parts[5]
+        );
     }
     c.until(10, "document.body.dataset.feed === 'up'").await;
     let mut applies = vec![];

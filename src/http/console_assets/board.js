@@ -10,6 +10,8 @@ const GONE_PAGES = new Set(["declined", "missed", "cancelled"]);
 export const CLOCK_KINDS = ["acknowledge", "arrive", "release", "confirm"];
 /** A bound well above any real board, should a server ever send more. */
 const MAX_ROWS = 5000;
+/** More rows than this to draw anew, and the board is drawn in one go. */
+const BULK = 50;
 
 /** id → { row, seq, warned: Set of clock kinds, breaches: Set of breach keys } */
 const entries = new Map();
@@ -236,14 +238,25 @@ export function render() {
   // Keyed by incident: a row's element is made again only when its row changed (or the
   // language did), and the others stay where they are or move; a change to one incident, or a
   // new one, touches one row, not a thousand.
+  const now = serverNow();
+  let recoloured = false;
+  if (list.filter(stale).length > BULK) {
+    // Most rows new (the first draw, a language switch): one parse of the whole board.
+    tbody.innerHTML = list.map((e) => rowHtml(e.row)).join("");
+    list.forEach((e, i) => {
+      e.el = tbody.children[i];
+      e.drawnRow = e.row;
+      e.lang = lang();
+      recoloured = tickRow(e.el, now) || recoloured;
+    });
+    return drawn(list, start, recoloured);
+  }
   const listed = new Set(order);
   for (const tr of [...tbody.children]) {
     const e = entries.get(Number(tr.dataset.id));
     if (!listed.has(Number(tr.dataset.id)) || !e || e.el !== tr) tr.remove();
   }
   let cursor = tbody.firstElementChild;
-  const now = serverNow();
-  let recoloured = false;
   for (const e of list) {
     const fresh = stale(e);
     // The element about to be replaced is no place to insert before.
@@ -254,6 +267,11 @@ export function render() {
     // Rows drawn anew get their countdowns now; the others keep ticking every second.
     if (fresh) recoloured = tickRow(tr, now) || recoloured;
   }
+  drawn(list, start, recoloured);
+}
+
+/** After a draw: the empty notice, the selection, the colours, the cost. */
+function drawn(list, start, recoloured) {
   emptyView.hidden = list.length > 0;
   if (selected !== null) select(selected);
   if (recoloured) onPhase();
