@@ -57,34 +57,25 @@ type Timed = (DateTime<Utc>, Seen);
 
 /// Every IoT alarm that reached the log, by source alarm id.
 async fn logged(store: &dyn Store) -> HashMap<String, Seen> {
-    let (mut after, mut seen) = (0, HashMap::new());
-    loop {
-        let page = store
-            .log_page(after, 10_000)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let Some(last) = page.last() else {
-            return seen;
-        };
-        after = last.seq;
-        for row in page {
-            if let EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm } =
-                row.event.kind
-                && alarm.channel == AlarmSource::Iot
-            {
-                let (received, logged) = (alarm.received_at, row.event.at);
-                // Logged as `device/alarm_id`; the publisher knows the alarm id.
-                let own = alarm
-                    .source_alarm_id
-                    .split_once('/')
-                    .map(|(_, a)| a.to_owned());
-                seen.insert(
-                    own.unwrap_or(alarm.source_alarm_id),
-                    Seen { received, logged },
-                );
-            }
+    let mut seen = HashMap::new();
+    for event in load::whole_log(store).await {
+        if let EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm } =
+            event.kind
+            && alarm.channel == AlarmSource::Iot
+        {
+            let (received, logged) = (alarm.received_at, event.at);
+            // Logged as `device/alarm_id`; the publisher knows the alarm id.
+            let own = alarm
+                .source_alarm_id
+                .split_once('/')
+                .map(|(_, a)| a.to_owned());
+            seen.insert(
+                own.unwrap_or(alarm.source_alarm_id),
+                Seen { received, logged },
+            );
         }
     }
+    seen
 }
 
 /// Waits until `want` alarms are in the log, or the log stops growing for 15 s.

@@ -43,7 +43,9 @@ use liftrescue::config::Settings;
 use liftrescue::domain::{EventKind, IncidentId};
 use liftrescue::paging::settings::HttpGatewaySettings;
 use liftrescue::store::{IncidentFilter, Store};
-use load::{TOKEN, bare_commit_latencies, pct, post_alarms, publisher, seeded_region, sorted};
+use load::{
+    TOKEN, bare_commit_latencies, pct, post_alarms, publisher, seeded_region, sorted, whole_log,
+};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -343,49 +345,41 @@ struct Record {
 
 async fn record(store: &dyn Store) -> Record {
     let mut r = Record::default();
-    let mut after = 0;
-    loop {
-        let page = store
-            .log_page(after, 10_000)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let Some(last) = page.last() else { return r };
-        after = last.seq;
-        for row in page {
-            let Some(id) = row.event.incident else {
-                continue;
-            };
-            let at = row.event.at;
-            let decision = match &row.event.kind {
-                EventKind::IncidentOpened { alarm, .. } => {
-                    r.opened.insert(id, alarm.received_at);
-                    r.alarms.insert(own_id(&alarm.source_alarm_id));
-                    None
-                }
-                EventKind::AlarmJoined { alarm } => {
-                    r.alarms.insert(own_id(&alarm.source_alarm_id));
-                    None
-                }
-                EventKind::UnitPaged { .. } => {
-                    r.pages += 1;
-                    r.first_page.entry(id).or_insert(at);
-                    Some(PAGED)
-                }
-                EventKind::NoCandidate { .. } | EventKind::StepExhausted { .. } => {
-                    Some("no candidate (escalated, reason logged)")
-                }
-                EventKind::NeedsOperator { .. } => Some("handed to the operator (reason logged)"),
-                EventKind::Delivery { .. } => {
-                    r.deliveries += 1;
-                    None
-                }
-                _ => None,
-            };
-            if let Some(what) = decision {
-                r.decided.entry(id).or_insert((at, what));
+    for event in whole_log(store).await {
+        let Some(id) = event.incident else {
+            continue;
+        };
+        let at = event.at;
+        let decision = match &event.kind {
+            EventKind::IncidentOpened { alarm, .. } => {
+                r.opened.insert(id, alarm.received_at);
+                r.alarms.insert(own_id(&alarm.source_alarm_id));
+                None
             }
+            EventKind::AlarmJoined { alarm } => {
+                r.alarms.insert(own_id(&alarm.source_alarm_id));
+                None
+            }
+            EventKind::UnitPaged { .. } => {
+                r.pages += 1;
+                r.first_page.entry(id).or_insert(at);
+                Some(PAGED)
+            }
+            EventKind::NoCandidate { .. } | EventKind::StepExhausted { .. } => {
+                Some("no candidate (escalated, reason logged)")
+            }
+            EventKind::NeedsOperator { .. } => Some("handed to the operator (reason logged)"),
+            EventKind::Delivery { .. } => {
+                r.deliveries += 1;
+                None
+            }
+            _ => None,
+        };
+        if let Some(what) = decision {
+            r.decided.entry(id).or_insert((at, what));
         }
     }
+    r
 }
 
 fn own_id(source: &str) -> String {

@@ -240,32 +240,19 @@ async fn latency(url: &str) {
 /// For every incident: its first alarm's inbox time to its first page, milliseconds.
 async fn decided_latencies(store: &dyn Store) -> Vec<f64> {
     let mut v = Vec::new();
-    let mut after = 0;
     let mut opened: std::collections::HashMap<IncidentId, DateTime<Utc>> = Default::default();
-    loop {
-        let page = store
-            .log_page(after, 10_000)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for row in page {
-            match (&row.event.kind, row.event.incident) {
-                (EventKind::IncidentOpened { alarm, .. }, Some(id)) => {
-                    opened.insert(id, alarm.received_at);
-                }
-                (EventKind::UnitPaged { .. }, Some(id)) => {
-                    if let Some(received) = opened.remove(&id) {
-                        v.push(
-                            (row.event.at - received)
-                                .num_microseconds()
-                                .unwrap_or_default() as f64
-                                / 1000.0,
-                        );
-                    }
-                }
-                _ => {}
+    for event in load::whole_log(store).await {
+        match (&event.kind, event.incident) {
+            (EventKind::IncidentOpened { alarm, .. }, Some(id)) => {
+                opened.insert(id, alarm.received_at);
             }
+            (EventKind::UnitPaged { .. }, Some(id)) => {
+                if let Some(received) = opened.remove(&id) {
+                    let ms = (event.at - received).num_microseconds().unwrap_or_default();
+                    v.push(ms as f64 / 1000.0);
+                }
+            }
+            _ => {}
         }
     }
     v.sort_by(f64::total_cmp);

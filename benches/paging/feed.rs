@@ -18,7 +18,7 @@
 //! `LIFTRESCUE_BENCH_STORM_SECS` (60) size the second part.
 
 use super::console::{self, BoardCheck, Console, lock};
-use super::load::{Posted, pct, post_alarms, sorted};
+use super::load::{Posted, pct, post_alarms, sorted, whole_log};
 use super::{Arrivals, StormRun, db::fresh_pg};
 use chrono::{DateTime, Utc};
 use liftrescue::domain::{EventKind, IncidentId};
@@ -147,22 +147,12 @@ fn ms(d: chrono::TimeDelta) -> f64 {
 /// decision time.
 async fn opened_times(store: &dyn Store) -> HashMap<i64, (DateTime<Utc>, DateTime<Utc>)> {
     let mut out = HashMap::new();
-    let mut after = 0;
-    loop {
-        let page = store
-            .log_page(after, 10_000)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let Some(last) = page.last() else { return out };
-        after = last.seq;
-        for row in page {
-            if let (Some(id), EventKind::IncidentOpened { alarm, .. }) =
-                (row.event.incident, &row.event.kind)
-            {
-                out.insert(id.0, (alarm.received_at, row.event.at));
-            }
+    for event in whole_log(store).await {
+        if let (Some(id), EventKind::IncidentOpened { alarm, .. }) = (event.incident, &event.kind) {
+            out.insert(id.0, (alarm.received_at, event.at));
         }
     }
+    out
 }
 
 /// The first part: alarm → visible on a console at each rate.

@@ -150,3 +150,19 @@ pub async fn post_alarms(
     }
     out
 }
+
+/// Every event of the log, in order (read a page at a time).
+pub async fn whole_log(store: &dyn liftrescue::store::Store) -> Vec<liftrescue::domain::Event> {
+    let (mut after, mut events) = (0, Vec::new());
+    loop {
+        let page = store
+            .log_page(after, 10_000)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let Some(last) = page.last() else {
+            return events;
+        };
+        after = last.seq;
+        events.extend(page.into_iter().map(|row| row.event));
+    }
+}
