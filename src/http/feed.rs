@@ -90,7 +90,7 @@ fn frame_bytes(event: &str, id: Option<i64>, data: &impl Serialize) -> Result<By
 #[into_params(parameter_in = Query)]
 pub struct BoardQuery {
     /// Only these incidents, in any state (comma-separated ids, at most 500).
-    #[param(value_type = Option<String>, pattern = "^[0-9]+(,[0-9]+)*$")]
+    #[param(value_type = Option<String>, pattern = "^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17}){0,499}$")]
     pub ids: Option<String>,
 }
 
