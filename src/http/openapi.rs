@@ -160,6 +160,9 @@ fn responses(mut op: OperationBuilder, r: &RouteSpec, schemas: &mut Schemas) -> 
         if matches!(r.response, Payload::Asset) {
             ok = ok.content("text/css", ContentBuilder::new().build());
         }
+        if matches!(r.response, Payload::Export) {
+            ok = ok.content("application/x-ndjson", ContentBuilder::new().build());
+        }
         ok.build()
     };
     op = op.response(r.status.to_string(), success(r.summary, schemas));
@@ -264,6 +267,8 @@ fn content(p: Payload, schemas: &mut Schemas) -> Option<(&'static str, utoipa::o
         Payload::JavaScript => Some(("text/javascript", ContentBuilder::new().build())),
         // Its other type, `text/css`, is added by `responses`.
         Payload::Asset => Some(("text/javascript", ContentBuilder::new().build())),
+        // Its other type, `application/x-ndjson`, is added by `responses`.
+        Payload::Export => Some(("text/csv", ContentBuilder::new().build())),
     }
 }
 

@@ -33,8 +33,8 @@ pub use answers::*;
 use super::auth::authorize;
 use super::error::ApiError;
 use super::{
-    console_page, crew, crew_page, equipment, feed, intake, investigator, machine, operator, ops,
-    paging, registry, rules,
+    console_page, crew, crew_page, equipment, export, feed, intake, investigator, machine,
+    operator, ops, paging, proof, registry, rules,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -117,6 +117,8 @@ pub enum Payload {
     JavaScript,
     /// One of the crew page's files: a stylesheet or a script module, by its name.
     Asset,
+    /// A download: CSV or JSON Lines, streamed.
+    Export,
 }
 
 /// Query parameters, as utoipa describes them.
@@ -166,6 +168,7 @@ const REVIEW: &[Role] = &[Role::Operator, Role::Investigator];
 const CREW: &[Role] = &[Role::Crew];
 const REGISTRY: &[Role] = &[Role::Operator, Role::Investigator, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
+const BUREAU: &[Role] = &[Role::Investigator, Role::Admin];
 
 const fn route(
     verb: Verb,
@@ -283,6 +286,12 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").gives(200, Many(schema::<crate::desk::EquipmentFault>())),
     route(Get, "/api/v1/incidents/{id}/timeline", REVIEW, "Every stored event of an incident, in order, hash-chained.", |r| r.to(investigator::timeline))
         .tag("investigator").gives(200, Many(schema::<investigator::TimelineEntry>())),
+    route(Get, "/api/v1/log/verify", BUREAU, "Walk the event log's hash chain from genesis: ok, rows checked, the head, and when broken the first bad row and what differs.", |r| r.to(proof::verify))
+        .tag("investigator").gives(200, One(schema::<proof::VerifyOut>())),
+    route(Get, "/api/v1/log/seals", BUREAU, "The daily seals, newest first: each names the row sealed and its hash, to keep outside the system and check with `liftrescue verify-log --seal FILE`.", |r| r.to(proof::seals))
+        .tag("investigator").query(params::<proof::SealsQuery>).gives(200, Many(schema::<crate::store::seals::Seal>())),
+    route(Get, "/api/v1/export", BUREAU, "A period's events or incidents, streamed as CSV or JSON Lines, every row with the hashes it came from (`liftrescue export` writes both with a manifest).", |r| r.to(export::export))
+        .tag("investigator").query(params::<export::ExportQuery>).gives(200, Payload::Export),
     route(Get, "/api/v1/incidents/{id}/messages", REVIEW, "Every message of the incident's pages: channel, status, attempts, last error, the gateway's id.", |r| r.to(paging::messages))
         .tag("operator").gives(200, Many(schema::<paging::MessageOut>())),
     // PUBLIC: no bearer token; the channel's receipt secret signs it (see http::paging).
