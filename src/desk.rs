@@ -461,4 +461,6 @@ pub use live::{Board, Committed, LIVE_CAPACITY};
 pub use rules::RulesSwap;
 
 #[cfg(test)]
+mod seal_tests;
+#[cfg(test)]
 mod tests;

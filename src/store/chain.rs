@@ -143,10 +143,26 @@ impl Verifier {
             _ => return Err(broken("its columns disagree with its body".into())),
         }
         self.check_incident_seq(row).map_err(broken)?;
+        self.check_seal(row).map_err(broken)?;
         self.last_seq = row.seq;
         self.last_hash.clone_from(&row.hash);
         self.rows += 1;
         Ok(())
+    }
+
+    /// A daily seal names the row just before it, with that row's hash (the desk, the single
+    /// writer, reads the head and appends the seal in one step).
+    fn check_seal(&self, row: &StoredEvent) -> Result<(), String> {
+        match &row.event.kind {
+            crate::domain::EventKind::LogSealed {
+                sealed_seq,
+                sealed_hash,
+                ..
+            } if *sealed_seq != self.last_seq || *sealed_hash != self.last_hash => Err(format!(
+                "the seal names row {sealed_seq} with another hash than the row before it"
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn check_incident_seq(&mut self, row: &StoredEvent) -> Result<(), String> {
