@@ -39,6 +39,7 @@ pub mod proof;
 pub mod query;
 pub mod rate;
 pub mod registry;
+pub mod review;
 pub mod routes;
 pub mod rules;
 mod state;

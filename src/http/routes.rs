@@ -34,7 +34,7 @@ use super::auth::authorize;
 use super::error::ApiError;
 use super::{
     console_page, crew, crew_page, equipment, export, feed, intake, investigator, machine,
-    operator, ops, paging, proof, registry, rules,
+    operator, ops, paging, proof, registry, review, rules,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -292,6 +292,10 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("investigator").query(params::<proof::SealsQuery>).gives(200, Many(schema::<crate::store::seals::Seal>())),
     route(Get, "/api/v1/export", BUREAU, "A period's events or incidents, streamed as CSV or JSON Lines, every row with the hashes it came from (`liftrescue export` writes both with a manifest).", |r| r.to(export::export))
         .tag("investigator").query(params::<export::ExportQuery>).gives(200, Payload::Export),
+    route(Get, "/api/v1/review/incidents", REVIEW, "The investigators' incident search over the review index (facts folded from the log): by period (dates are China days), district, street, company, lift (any code), unit, level, outcome, breached deadline, channel; paged and sorted. `indexed_to` is the log row the answer covers.", |r| r.to(review::search))
+        .tag("investigator").query(params::<crate::review::search::SearchParams>).gives(200, One(schema::<review::SearchOut>())),
+    route(Get, "/api/v1/stats", REVIEW, "The 96333 measures over a period (default: this month), for the whole and per group (company, lift, street, unit kind, month): alarms, entrapments, people trapped, false alarms, response and arrival times with the shares within 3 minutes and within the arrival limit, rescue time, breaches by kind, fire/rescue involvement; every definition is in the answer.", |r| r.to(review::stats))
+        .tag("investigator").query(params::<review::StatsQuery>).gives(200, One(schema::<review::StatsOut>())),
     route(Get, "/api/v1/incidents/{id}/messages", REVIEW, "Every message of the incident's pages: channel, status, attempts, last error, the gateway's id.", |r| r.to(paging::messages))
         .tag("operator").gives(200, Many(schema::<paging::MessageOut>())),
     // PUBLIC: no bearer token; the channel's receipt secret signs it (see http::paging).
