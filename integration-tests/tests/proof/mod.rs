@@ -35,6 +35,7 @@ pub async fn history(store: &dyn Store, at: chrono::DateTime<chrono::Utc>, n: i6
             flags: AlarmFlags::default(),
             floor: None,
             description: String::new(),
+            trapped: None,
             occurred_at: at,
             received_at: at,
         };
