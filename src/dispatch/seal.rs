@@ -69,7 +69,7 @@ impl Sealing {
         if self.last_day.is_some_and(|d| d >= day) {
             return None;
         }
-        if !self.log_since.is_some_and(|t| t <= due) {
+        if self.log_since.is_none_or(|t| t > due) {
             return None;
         }
         Some(SealDue { day, due })
