@@ -56,6 +56,16 @@ async fn sealed_log(engine: &str) -> (String, Value, liftrescue::config::Setting
     assert_eq!(status, 200, "{verdict}");
     assert_eq!(verdict["ok"], true, "{verdict}");
     assert!(verdict["head_seq"].as_i64().unwrap() > seals[0]["seal_seq"].as_i64().unwrap());
+    // Paged newest first: nothing before the first seal; bad paging is refused.
+    let before = seals[0]["seal_seq"].as_i64().unwrap();
+    let (status, older) = bureau
+        .get(&format!("/api/v1/log/seals?before={before}"))
+        .await;
+    assert_eq!((status, older), (200, json!([])));
+    for bad in ["before=0", "limit=0", "limit=1001", "after=3"] {
+        let (status, body) = bureau.get(&format!("/api/v1/log/seals?{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
     // Others may not read proof.
     let operator = Api::new(
         &server.base,
