@@ -1,10 +1,12 @@
 //! The command line: `serve` (the dispatcher), `demo`, `rules check` and `rules export`, and
-//! the operations commands (`migrate`, `verify-log`, `import`, `seed-demo`, `token create`).
+//! the operations commands (`migrate`, `verify-log`, `replay`, `import`, `seed-demo`,
+//! `token create`).
 //!
 //! Each subcommand is a variant of [`Command`]; adding one means adding a variant (its doc
 //! comment is its `--help` text) and one arm in [`Cli::run`]. Subcommands return an
 //! [`ExitCode`] rather than exiting, so the process ends in one place and tests can call them.
 
+mod replay;
 mod service;
 
 use crate::rules::{RulesError, RulesSource};
@@ -47,6 +49,21 @@ pub enum Command {
     /// database is opened read-only and never migrated: a role or a file that may only be read
     /// is enough.
     VerifyLog(ConfigArg),
+    /// Replay one incident: its recorded inputs (alarms, crew and operator actions, deadline
+    /// ticks, duty changes, the positions its searches saw) run through the dispatch core under
+    /// its own rules snapshot, compared with its recorded decisions. Exit 0 when identical, 1
+    /// naming the first recorded event that differs and how, 2 when it cannot be replayed (no
+    /// such incident, recorded before decisions kept their inputs, the database unreadable).
+    /// The database is opened read-only.
+    Replay {
+        /// The incident's id.
+        incident: i64,
+        /// Print the answer as JSON (as `GET /api/v1/incidents/{id}/replay` gives it).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Import a registry CSV file: every row is checked, and if any is bad nothing is imported.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -163,6 +180,11 @@ impl Cli {
                     ExitCode::FAILURE
                 }
             },
+            Command::Replay {
+                incident,
+                json,
+                config,
+            } => replay::run(incident, json, &config),
             other => service::run(other),
         }
     }

@@ -283,6 +283,8 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").gives(200, Many(schema::<crate::desk::EquipmentFault>())),
     route(Get, "/api/v1/incidents/{id}/timeline", REVIEW, "Every stored event of an incident, in order, hash-chained.", |r| r.to(investigator::timeline))
         .tag("investigator").gives(200, Many(schema::<investigator::TimelineEntry>())),
+    route(Get, "/api/v1/incidents/{id}/replay", REVIEW, "The incident's decisions made again by the dispatch core from its recorded inputs (alarms, crew and operator actions, deadline ticks, duty changes, the positions its searches saw) under its own rules snapshot, compared with the record: `identical`, or the first recorded event that differs and how. Incidents recorded before decisions kept their inputs answer `not_replayable`.", |r| r.to(investigator::replay))
+        .tag("investigator").gives(200, One(schema::<crate::dispatch::replay::Replay>())),
     route(Get, "/api/v1/incidents/{id}/messages", REVIEW, "Every message of the incident's pages: channel, status, attempts, last error, the gateway's id.", |r| r.to(paging::messages))
         .tag("operator").gives(200, Many(schema::<paging::MessageOut>())),
     // PUBLIC: no bearer token; the channel's receipt secret signs it (see http::paging).

@@ -17,6 +17,7 @@ mod opening;
 pub mod outbox;
 pub mod postgres;
 mod projection;
+mod replay;
 mod rows;
 mod sql;
 pub mod sqlite;
@@ -27,6 +28,7 @@ mod types;
 pub use chain::{VerifyReport, verify_log};
 pub use deadline::Deadline;
 pub use open::{open, open_read_only};
+pub use replay::replay_incident;
 pub(crate) use rows::enum_name;
 pub use types::JsonText;
 
@@ -241,6 +243,9 @@ pub trait Store: Send + Sync + 'static {
     async fn timeline(&self, id: IncidentId) -> Result<Vec<StoredEvent>, StoreError>;
     /// Log rows with `seq > after`, in order, at most `limit`.
     async fn log_page(&self, after: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The `unit_duty` rows (units going on or off duty) with `after < seq < before`, in
+    /// order: what a replay of an incident needs beside its own events.
+    async fn duty_events(&self, after: i64, before: i64) -> Result<Vec<StoredEvent>, StoreError>;
     /// The sequence of the log's last row (0: the log is empty).
     async fn log_head(&self) -> Result<i64, StoreError>;
     /// The incidents projection, filtered: open incidents whose lift could not be resolved
