@@ -62,7 +62,10 @@ fn print(replay: &Replay, json: bool) {
     println!("{}", replay.words());
     if let Some(d) = &replay.difference {
         for f in &d.fields {
-            println!("  {}: recorded {}, replayed {}", f.field, f.recorded, f.replayed);
+            println!(
+                "  {}: recorded {}, replayed {}",
+                f.field, f.recorded, f.replayed
+            );
         }
     }
 }

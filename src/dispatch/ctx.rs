@@ -9,8 +9,7 @@ use super::search::{Record, Source, UnitFacts};
 use super::state::DeskState;
 use crate::domain::chain::ChainSnapshot;
 use crate::domain::{
-    Actor, AdminCode, AlarmFlags, AlarmKind, Event, EventKind, IncidentId, LiftFlags, Seen,
-    UnitId,
+    Actor, AdminCode, AlarmFlags, AlarmKind, Event, EventKind, IncidentId, LiftFlags, Seen, UnitId,
 };
 use crate::index::Ranking;
 use crate::rules::{Step, Target};
@@ -270,7 +269,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// [`Ctx::exhaust`] after a search that found nobody, which goes on the record with it.
-    fn exhaust_seen(&mut self, id: IncidentId, step_id: &str, why: String, seen: Option<Box<Seen>>) {
+    fn exhaust_seen(
+        &mut self,
+        id: IncidentId,
+        step_id: &str,
+        why: String,
+        seen: Option<Box<Seen>>,
+    ) {
         let Some(t) = self.incident(id).and_then(|i| i.tracks.get(step_id)) else {
             return;
         };
@@ -349,7 +354,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// The `k` nearest units the step may page, and what the search saw.
-    fn search(&mut self, id: IncidentId, step_id: &str, k: usize) -> Result<(Ranking, Seen), String> {
+    fn search(
+        &mut self,
+        id: IncidentId,
+        step_id: &str,
+        k: usize,
+    ) -> Result<(Ranking, Seen), String> {
         if self.incident(id).is_none() {
             return Err("incident not found".into());
         }

@@ -314,9 +314,7 @@ fn run(ctx: &mut ctx::Ctx<'_>, command: Command) -> Result<(), Rejection> {
             equipment,
             report,
         } => equipment::on_report(ctx, lift, equipment, report),
-        Command::CheckLines { max_silence_secs } => {
-            equipment::check_lines(ctx, max_silence_secs)
-        }
+        Command::CheckLines { max_silence_secs } => equipment::check_lines(ctx, max_silence_secs),
         Command::Deliveries { reports } => delivery::on_reports(ctx, reports),
     }
     Ok(())

@@ -147,11 +147,7 @@ fn assign(
     if from_base {
         eta_secs = eta_secs.saturating_add(i.chain.travel.base_turnout_secs);
     }
-    let busy = us
-        .busy
-        .iter()
-        .map(|h| h.0.to_string())
-        .collect::<Vec<_>>();
+    let busy = us.busy.iter().map(|h| h.0.to_string()).collect::<Vec<_>>();
     let mut step = operator_step(unit, us.kind, ack);
     hand_clocks(&mut step, &i.chain.chain);
     let again = format!("{}#", step.id);

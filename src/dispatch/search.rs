@@ -61,7 +61,12 @@ impl UnitFacts {
             on_duty: us.unit.on_duty,
             fix: us.unit.fix,
             base: us.unit.base,
-            busy: us.held_by.iter().filter(|h| **h != incident).copied().collect(),
+            busy: us
+                .held_by
+                .iter()
+                .filter(|h| **h != incident)
+                .copied()
+                .collect(),
         })
     }
 

@@ -284,7 +284,12 @@ pub fn correlation_key(lift: Option<LiftId>, lift_ref: &LiftRef) -> CorrelationK
 /// event in order.
 pub fn apply(state: &mut DeskState, e: &Event) {
     match (&e.kind, e.incident) {
-        (EventKind::IncidentOpened { alarm, lift, chain, .. }, Some(id)) => {
+        (
+            EventKind::IncidentOpened {
+                alarm, lift, chain, ..
+            },
+            Some(id),
+        ) => {
             let incident = Incident::open(id, e.at, alarm, lift.as_deref(), chain);
             let key = correlation_key(lift.as_ref().map(|l| l.id), &alarm.lift_ref);
             state.open_by_key.insert(key, id);

@@ -5,8 +5,8 @@
 //! version. The dispatch core produces them; the log stores them; timelines, statistics and
 //! state after a restart are read back from them. Nothing here is ever edited once written.
 
-use super::alarm::{Alarm, AlarmSource};
 use super::alarm::LiftRef;
+use super::alarm::{Alarm, AlarmSource};
 use super::candidate::{Candidate, PassedOver, Seen};
 use super::chain::{ChainSnapshot, Party, RulesVersion, Step};
 use super::lift::{DeviceId, Lift, LiftId, PhoneNumber};

@@ -50,7 +50,12 @@ pub(super) fn differ(here: Option<&Logged>, made: &Event, input: &str) -> Differ
     } else {
         fields
             .iter()
-            .map(|f| format!("{}: recorded {}, replayed {}", f.field, f.recorded, f.replayed))
+            .map(|f| {
+                format!(
+                    "{}: recorded {}, replayed {}",
+                    f.field, f.recorded, f.replayed
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ")
     };
@@ -98,7 +103,10 @@ pub(super) fn refused(here: Option<&Logged>, input: &str, why: &str) -> Differen
 
 /// The fields of two events that differ, at most [`MAX_FIELDS`].
 pub(super) fn fields(recorded: &Event, replayed: &Event) -> Vec<FieldDiff> {
-    let (Ok(a), Ok(b)) = (serde_json::to_value(recorded), serde_json::to_value(replayed)) else {
+    let (Ok(a), Ok(b)) = (
+        serde_json::to_value(recorded),
+        serde_json::to_value(replayed),
+    ) else {
         return vec![];
     };
     let mut out = Vec::new();
@@ -124,14 +132,24 @@ fn walk(path: String, a: &Value, b: &Value, out: &mut Vec<FieldDiff>) {
             keys.dedup();
             for k in keys {
                 let (u, v) = (x.get(k), y.get(k));
-                walk(join(k), u.unwrap_or(&Value::Null), v.unwrap_or(&Value::Null), out);
+                walk(
+                    join(k),
+                    u.unwrap_or(&Value::Null),
+                    v.unwrap_or(&Value::Null),
+                    out,
+                );
             }
         }
         (Value::Array(x), Value::Array(y)) => {
             for i in 0..x.len().max(y.len()) {
                 let (u, v) = (x.get(i), y.get(i));
                 let k = i.to_string();
-                walk(join(&k), u.unwrap_or(&Value::Null), v.unwrap_or(&Value::Null), out);
+                walk(
+                    join(&k),
+                    u.unwrap_or(&Value::Null),
+                    v.unwrap_or(&Value::Null),
+                    out,
+                );
             }
         }
         _ => out.push(FieldDiff {

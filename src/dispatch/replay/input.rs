@@ -53,7 +53,12 @@ pub(super) fn command(
         action,
     };
     let command = match (&e.kind, &e.actor) {
-        (EventKind::IncidentOpened { alarm, lift, chain, .. }, _) => {
+        (
+            EventKind::IncidentOpened {
+                alarm, lift, chain, ..
+            },
+            _,
+        ) => {
             record.chain = Some((**chain).clone());
             Command::Alarm {
                 alarm: alarm.clone(),
@@ -135,7 +140,9 @@ pub(super) fn command(
         }
         (EventKind::StepStarted { .. }, Actor::Operator(user)) => {
             let unit = events.get(1).and_then(|l| match &l.event.kind {
-                EventKind::UnitPaged { candidate, seen, .. } => Some(
+                EventKind::UnitPaged {
+                    candidate, seen, ..
+                } => Some(
                     seen.as_ref()
                         .and_then(|s| s.units.first())
                         .map_or(candidate.unit, |u| u.unit),

@@ -143,7 +143,11 @@ pub fn replay(incident: IncidentId, log: &[Logged]) -> Replay {
     };
     let mut record = Record {
         chain: None,
-        seen: mine.iter().filter_map(|l| seen(&l.event)).cloned().collect(),
+        seen: mine
+            .iter()
+            .filter_map(|l| seen(&l.event))
+            .cloned()
+            .collect(),
     };
     let mut run = Run {
         incident,
@@ -243,11 +247,18 @@ fn replayable(mine: &[&Logged]) -> Result<(), String> {
     match &first.event.kind {
         EventKind::IncidentOpened { replay_format, .. } if *replay_format >= 1 => {}
         EventKind::IncidentOpened { .. } => {
-            return Err("recorded before inputs were kept (its events do not carry the \
+            return Err(
+                "recorded before inputs were kept (its events do not carry the \
                         positions its searches used)"
-                .into());
+                    .into(),
+            );
         }
-        _ => return Err(format!("its first event (seq {}) is not its opening", first.seq)),
+        _ => {
+            return Err(format!(
+                "its first event (seq {}) is not its opening",
+                first.seq
+            ));
+        }
     }
     let unlisted = mine
         .iter()

@@ -79,7 +79,10 @@ fn a_full_rescue_replays_identical() {
     assert!(r.inputs >= 10 && r.inputs < events, "{r:?}");
     assert_eq!(
         r.words(),
-        format!("{id}: replayed {events} decisions from {} inputs, identical", r.inputs)
+        format!(
+            "{id}: replayed {events} decisions from {} inputs, identical",
+            r.inputs
+        )
     );
 }
 
@@ -110,7 +113,11 @@ fn an_edited_candidate_distance_names_that_decision_and_the_field() {
     assert_eq!(d.fields[0].field, "kind.candidate.distance_m");
     assert_eq!(d.fields[0].recorded, serde_json::json!(120.0));
     assert_eq!(d.fields[0].replayed, serde_json::json!(was));
-    assert!(r.words().contains(&format!("seq {seq} (unit_paged)")), "{}", r.words());
+    assert!(
+        r.words().contains(&format!("seq {seq} (unit_paged)")),
+        "{}",
+        r.words()
+    );
 }
 
 #[test]
@@ -131,7 +138,11 @@ fn an_edited_paged_unit_names_that_decision() {
     assert_eq!(d.fields[0].field, "kind.candidate.unit");
     assert_eq!(d.fields[0].recorded, serde_json::json!(M_FAR.0));
     assert_eq!(d.fields[0].replayed, serde_json::json!(M_NEAR.0));
-    assert_eq!(r.decisions as i64, seq - 1, "opened and step_started before it");
+    assert_eq!(
+        r.decisions as i64,
+        seq - 1,
+        "opened and step_started before it"
+    );
 }
 
 #[test]
@@ -150,7 +161,9 @@ fn an_edited_recorded_position_moves_the_replayed_distance() {
     let d = replay(id, &log).difference.unwrap();
     assert_eq!(d.seq, Some(seq));
     assert!(
-        d.fields.iter().any(|f| f.field == "kind.candidate.distance_m"),
+        d.fields
+            .iter()
+            .any(|f| f.field == "kind.candidate.distance_m"),
         "{d:?}"
     );
 }
@@ -169,7 +182,8 @@ fn an_incident_recorded_before_inputs_were_kept_is_not_replayable_rather_than_di
     let r = replay(id, &log);
     assert!(!r.identical && r.difference.is_none());
     assert!(
-        r.words().contains("not replayable: recorded before inputs were kept"),
+        r.words()
+            .contains("not replayable: recorded before inputs were kept"),
         "{}",
         r.words()
     );
@@ -215,17 +229,24 @@ fn a_batch_where_another_incident_took_the_nearest_unit_replays_identical() {
     // Two lifts of company 1 at the same spot, in one batch: the first takes M_NEAR, so the
     // second passes it over as already paged, which only the desk knew.
     let (a, b) = (lift(1, Some(1)), lift(2, Some(1)));
-    let alarms = vec![(alarm(1, &a), Some(Box::new(a))), (alarm(2, &b), Some(Box::new(b)))];
+    let alarms = vec![
+        (alarm(1, &a), Some(Box::new(a))),
+        (alarm(2, &b), Some(Box::new(b))),
+    ];
     w.run(Command::Alarms { alarms });
     let log = logged(&w);
     let second = log.iter().filter_map(|l| l.event.incident).max().unwrap();
     let taken = log.iter().any(|l| match &l.event.kind {
-        EventKind::UnitPaged { seen: Some(s), .. } if l.event.incident == Some(second) => {
-            s.units.iter().any(|u| u.taken_elsewhere && u.unit == M_NEAR)
-        }
+        EventKind::UnitPaged { seen: Some(s), .. } if l.event.incident == Some(second) => s
+            .units
+            .iter()
+            .any(|u| u.taken_elsewhere && u.unit == M_NEAR),
         _ => false,
     });
-    assert!(taken, "the second incident's search records M_NEAR as taken elsewhere");
+    assert!(
+        taken,
+        "the second incident's search records M_NEAR as taken elsewhere"
+    );
     for r in replay_all(&log) {
         assert!(r.identical, "{}", r.words());
     }

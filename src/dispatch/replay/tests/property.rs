@@ -81,19 +81,35 @@ fn play(w: &mut World, act: Act) {
             Ok(vec![])
         }
         Act::Accept(n) => match holder(w, n) {
-            Some((u, id)) => w.crew(u, id, CrewAction::Accept { eta_secs: Some(600) }),
+            Some((u, id)) => w.crew(
+                u,
+                id,
+                CrewAction::Accept {
+                    eta_secs: Some(600),
+                },
+            ),
             None => Ok(vec![]),
         },
         Act::Decline(n) => match holder(w, n) {
-            Some((u, id)) => w.crew(u, id, CrewAction::Decline { reason: "busy".into() }),
+            Some((u, id)) => w.crew(
+                u,
+                id,
+                CrewAction::Decline {
+                    reason: "busy".into(),
+                },
+            ),
             None => Ok(vec![]),
         },
         Act::Progress(n) => match holder(w, n) {
-            Some((u, id)) => [CrewAction::EnRoute, CrewAction::OnScene, CrewAction::Released]
-                .into_iter()
-                .map(|a| w.crew(u, id, a))
-                .find(Result::is_ok)
-                .unwrap_or(Ok(vec![])),
+            Some((u, id)) => [
+                CrewAction::EnRoute,
+                CrewAction::OnScene,
+                CrewAction::Released,
+            ]
+            .into_iter()
+            .map(|a| w.crew(u, id, a))
+            .find(Result::is_ok)
+            .unwrap_or(Ok(vec![])),
             None => Ok(vec![]),
         },
         Act::Advance(secs) => Ok(w.advance(secs)),
@@ -111,13 +127,24 @@ fn play(w: &mut World, act: Act) {
             Ok(vec![])
         }
         Act::Note(n) => match incident(w, n) {
-            Some(id) => w.operator(id, OperatorAction::Note { text: "called".into() }),
+            Some(id) => w.operator(
+                id,
+                OperatorAction::Note {
+                    text: "called".into(),
+                },
+            ),
             None => Ok(vec![]),
         },
         Act::Assign(n, u) => match incident(w, n) {
             Some(id) => {
                 let reason = "by hand".into();
-                w.operator(id, OperatorAction::Assign { unit: UNITS[u], reason })
+                w.operator(
+                    id,
+                    OperatorAction::Assign {
+                        unit: UNITS[u],
+                        reason,
+                    },
+                )
             }
             None => Ok(vec![]),
         },
@@ -130,7 +157,12 @@ fn play(w: &mut World, act: Act) {
             None => Ok(vec![]),
         },
         Act::Cancel(n) => match incident(w, n) {
-            Some(id) => w.operator(id, OperatorAction::Cancel { reason: "dup".into() }),
+            Some(id) => w.operator(
+                id,
+                OperatorAction::Cancel {
+                    reason: "dup".into(),
+                },
+            ),
             None => Ok(vec![]),
         },
     };
