@@ -20,6 +20,11 @@
 //! - a unit going off duty or offline mid-assignment is replaced;
 //! - an incident opened with its lift unresolved asks the operator, who attaches the lift once
 //!   the caller has said which it is: the chain for that lift then runs as for a new incident.
+//!
+//! Each decision keeps on its first event what it read from outside its incident (`search`):
+//! the units a search saw, with their positions, or the unit an operator assigned. With the
+//! chain snapshot, that makes an incident's record enough to make its decisions again
+//! ([`replay`]) without today's registry, positions or rules.
 
 mod actions;
 mod alarm;

@@ -426,23 +426,5 @@ pub struct Event {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kind_names_are_the_json_type_tags() {
-        let kinds = [
-            EventKind::ReleaseConfirmed,
-            EventKind::Cancelled,
-            EventKind::Note { text: "x".into() },
-            EventKind::Declined { unit: UnitId(1) },
-            EventKind::Closed {
-                fault_cause_filed: false,
-            },
-        ];
-        for k in kinds {
-            let json = serde_json::to_value(&k).unwrap();
-            assert_eq!(json["type"], k.name());
-        }
-    }
-}
+#[path = "event_tests.rs"]
+mod tests;

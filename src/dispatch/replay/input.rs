@@ -13,10 +13,10 @@ use crate::domain::{Actor, CrewStatus, EventKind, IncidentId, LiftRef};
 
 /// The command a unit's `unit_duty` event records; the replay's desk is first put in the duty
 /// state it changed from (the record says it changed).
-pub(super) fn duty(state: &mut DeskState, l: &Logged) -> Result<Step, Difference> {
+pub(super) fn duty(state: &mut DeskState, l: &Logged) -> Result<Step, Box<Difference>> {
     let e = &l.event;
     let EventKind::UnitDuty { unit, on_duty } = &e.kind else {
-        return Err(super::diff::missing(Some(l), "a duty change"));
+        return Err(Box::new(super::diff::missing(Some(l), "a duty change")));
     };
     state.set_duty(*unit, !on_duty);
     let word = if *on_duty { "on duty" } else { "off duty" };

@@ -168,10 +168,10 @@ pub fn replay(incident: IncidentId, log: &[Logged]) -> Replay {
         };
         let step = match step {
             Ok(s) => s,
-            Err(d) => return run.differs(d),
+            Err(d) => return run.differs(*d),
         };
         if let Err(d) = run.decide(&mut state, &mut record, step, duty.is_none()) {
-            return run.differs(d);
+            return run.differs(*d);
         }
     }
     run.out.identical = true;
@@ -202,11 +202,11 @@ impl Run<'_> {
         record: &mut Record,
         step: Step,
         from_record: bool,
-    ) -> Result<(), Difference> {
+    ) -> Result<(), Box<Difference>> {
         self.out.inputs += 1;
         let made = super::decide_recorded(state, step.command, step.at, record).map_err(|r| {
             let here = self.mine.get(self.pos).copied();
-            diff::refused(here, &step.words, &r.to_string())
+            Box::new(diff::refused(here, &step.words, &r.to_string()))
         })?;
         for e in &made {
             apply(state, e);
@@ -217,13 +217,13 @@ impl Run<'_> {
             .collect();
         if made.is_empty() && from_record {
             let here = self.mine.get(self.pos).copied();
-            return Err(diff::missing(here, &step.words));
+            return Err(Box::new(diff::missing(here, &step.words)));
         }
         for e in made {
             let here = self.mine.get(self.pos).copied();
             match here {
                 Some(r) if r.event == *e => {}
-                _ => return Err(diff::differ(here, e, &step.words)),
+                _ => return Err(Box::new(diff::differ(here, e, &step.words))),
             }
             self.pos += 1;
             self.out.decisions += 1;
@@ -231,8 +231,8 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn unexplained(&self, here: &Logged) -> Difference {
-        diff::missing(Some(here), "the input before it")
+    fn unexplained(&self, here: &Logged) -> Box<Difference> {
+        Box::new(diff::missing(Some(here), "the input before it"))
     }
 
     fn differs(mut self, d: Difference) -> Replay {
