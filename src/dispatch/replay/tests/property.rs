@@ -8,6 +8,12 @@ use proptest::prelude::*;
 enum Act {
     /// An alarm for lift 1..=3 (lift 3 has no maintenance unit), possibly urgent.
     Alarm(i64, bool),
+    /// Alarms for two lifts decided as one batch.
+    Batch(i64, i64),
+    /// An alarm whose lift nobody could resolve, then (if `Some`) the operator attaches lift
+    /// 4 or 5 to the `n`-th incident.
+    Unresolved,
+    Attach(usize, i64),
     Accept(usize),
     Decline(usize),
     /// A crew's next step: en route, on scene, released.
@@ -33,6 +39,9 @@ fn act() -> impl Strategy<Value = Act> {
     let i = 0..8usize;
     prop_oneof![
         3 => (1..=3i64, prop::bool::weighted(0.2)).prop_map(|(l, u)| Act::Alarm(l, u)),
+        1 => (1..=3i64, 1..=3i64).prop_map(|(a, b)| Act::Batch(a, b)),
+        1 => Just(Act::Unresolved),
+        1 => (i.clone(), 4..=5i64).prop_map(|(n, l)| Act::Attach(n, l)),
         4 => i.clone().prop_map(Act::Accept),
         2 => i.clone().prop_map(Act::Decline),
         4 => i.clone().prop_map(Act::Progress),
@@ -67,6 +76,24 @@ fn holder(w: &World, n: usize) -> Option<(UnitId, IncidentId)> {
     (!held.is_empty()).then(|| held[n % held.len()])
 }
 
+/// A fresh hotline alarm naming its lift by `lift_ref`.
+fn alarm(w: &World, lift_ref: LiftRef, k: i64) -> Alarm {
+    let n = 1000 * (w.log.len() as i64 + 1) + k;
+    Alarm {
+        id: AlarmId(n),
+        channel: AlarmSource::Hotline,
+        source_alarm_id: format!("p-{n}-{}", lift_ref.value()),
+        lift_ref,
+        kind: AlarmKind::PassengerAlarm,
+        status: AlarmStatus::New,
+        flags: AlarmFlags::default(),
+        floor: None,
+        description: String::new(),
+        occurred_at: w.now,
+        received_at: w.now,
+    }
+}
+
 fn play(w: &mut World, act: Act) {
     // Refusals change nothing and are not recorded: a story may try anything.
     let _ = match act {
@@ -80,6 +107,33 @@ fn play(w: &mut World, act: Act) {
             w.alarm_with(AlarmSource::Iot, lift, flags, AlarmStatus::New);
             Ok(vec![])
         }
+        Act::Batch(a, b) => {
+            let alarms = [a, b]
+                .into_iter()
+                .enumerate()
+                .map(|(k, l)| {
+                    let lift = lift(l, (l != 3).then_some(l.min(2)));
+                    (
+                        alarm(w, LiftRef::RescueCode(lift.rescue_code.clone()), k as i64),
+                        Some(Box::new(lift)),
+                    )
+                })
+                .collect();
+            w.try_run(Command::Alarms { alarms })
+        }
+        Act::Unresolved => {
+            let alarm = alarm(w, LiftRef::Unparsed("somewhere on Minzu Road".into()), 0);
+            w.try_run(Command::Alarm { alarm, lift: None })
+        }
+        Act::Attach(n, l) => match incident(w, n) {
+            Some(id) => {
+                let lift = lift(l, Some(1));
+                let by = LiftRef::RescueCode(lift.rescue_code.clone());
+                let lift = Box::new(lift);
+                w.operator(id, OperatorAction::AttachLift { lift, by })
+            }
+            None => Ok(vec![]),
+        },
         Act::Accept(n) => match holder(w, n) {
             Some((u, id)) => w.crew(
                 u,
