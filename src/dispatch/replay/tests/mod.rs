@@ -223,6 +223,7 @@ fn a_batch_where_another_incident_took_the_nearest_unit_replays_identical() {
         flags: AlarmFlags::default(),
         floor: None,
         description: String::new(),
+        trapped: None,
         occurred_at: w.now,
         received_at: w.now,
     };
@@ -272,6 +273,7 @@ fn an_operator_assignment_and_an_attached_lift_replay_identical() {
         flags: AlarmFlags::default(),
         floor: None,
         description: String::new(),
+        trapped: None,
         occurred_at: w.now,
         received_at: w.now,
     };

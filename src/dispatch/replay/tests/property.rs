@@ -89,6 +89,7 @@ fn alarm(w: &World, lift_ref: LiftRef, k: i64) -> Alarm {
         flags: AlarmFlags::default(),
         floor: None,
         description: String::new(),
+        trapped: None,
         occurred_at: w.now,
         received_at: w.now,
     }
