@@ -22,8 +22,10 @@
 //!   answers carry distance, ETA and why each unit was chosen or passed over; a unit without a
 //!   fresh fix is placed at its base, if it has one. Pure.
 //! - [`dispatch`]: the dispatch core. `decide(&state, command, now) -> events` and
-//!   `apply(&mut state, &event)`, the escalation state machine with its deadlines. Pure: no
-//!   I/O, no clock reads.
+//!   `apply(&mut state, &event)`, the escalation state machine with its deadlines; each
+//!   decision keeps what it read from outside its incident (the units its searches saw), so
+//!   [`dispatch::replay`] can make an incident's decisions again from its record alone and
+//!   compare. Pure: no I/O, no clock reads.
 //! - [`intake`]: the pure decoders of alarm intake: cabin-phone DTMF protocols (P100, CPC),
 //!   per-source fault-code maps, the IoT event payload (one shaping for MQTT and HTTP), MQTT
 //!   topics, each turned into a `NewAlarm` or an error naming the fault; and the MQTT adapter.
@@ -57,7 +59,7 @@
 //!   position writer and the HTTP server; recovery at start, reloads on SIGHUP, draining stop.
 //!   [`config`] is its one typed settings tree and [`telemetry`] its logging and metrics.
 //! - [`cli`]: the command line (`serve`, `demo`, `rules check` / `export`, `migrate`,
-//!   `verify-log`, `import`, `seed-demo`, `token create`, `vapid-keys`).
+//!   `verify-log`, `replay`, `import`, `seed-demo`, `token create`, `vapid-keys`).
 
 pub mod cli;
 pub mod config;

@@ -16,6 +16,7 @@ mod operations;
 mod paging;
 mod positions;
 mod proof;
+mod replay;
 mod review;
 mod rules_cli;
 mod rules_reload;

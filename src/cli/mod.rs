@@ -1,6 +1,6 @@
 //! The command line: `serve` (the dispatcher), `demo`, `rules check` and `rules export`, and
-//! the operations commands (`migrate`, `verify-log`, `export`, `import`, `seed-demo`,
-//! `token create`).
+//! the operations commands (`migrate`, `verify-log`, `export`, `replay`, `import`,
+//! `seed-demo`, `token create`).
 //!
 //! Each subcommand is a variant of [`Command`]; adding one means adding a variant (its doc
 //! comment is its `--help` text) and one arm in [`Cli::run`]. Subcommands return an
@@ -8,6 +8,7 @@
 
 mod progress;
 mod proof;
+mod replay;
 mod service;
 
 use crate::rules::{RulesError, RulesSource};
@@ -75,6 +76,21 @@ pub enum Command {
         format: String,
         /// Where to write.
         out: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Replay one incident: its recorded inputs (alarms, crew and operator actions, deadline
+    /// ticks, duty changes, the positions its searches saw) run through the dispatch core under
+    /// its own rules snapshot, compared with its recorded decisions. Exit 0 when identical, 1
+    /// naming the first recorded event that differs and how, 2 when it cannot be replayed (no
+    /// such incident, recorded before decisions kept their inputs, the database unreadable).
+    /// The database is opened read-only.
+    Replay {
+        /// The incident's id.
+        incident: i64,
+        /// Print the answer as JSON (as `GET /api/v1/incidents/{id}/replay` gives it).
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -194,6 +210,11 @@ impl Cli {
                     ExitCode::FAILURE
                 }
             },
+            Command::Replay {
+                incident,
+                json,
+                config,
+            } => replay::run(incident, json, &config),
             other => service::run(other),
         }
     }

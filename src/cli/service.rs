@@ -74,7 +74,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             label,
             config,
         }) => token(&config, role, unit, &label).await,
-        Command::Demo { .. } | Command::Rules(_) | Command::VapidKeys => Ok(ExitCode::FAILURE),
+        Command::Demo { .. } | Command::Rules(_) | Command::VapidKeys | Command::Replay { .. } => {
+            Ok(ExitCode::FAILURE)
+        }
     }
 }
 

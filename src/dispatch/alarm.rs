@@ -73,10 +73,7 @@ fn open(ctx: &mut Ctx<'_>, key: super::state::CorrelationKey, alarm: Alarm, lift
         .as_ref()
         .map(|l| (Some(l.district), l.flags))
         .unwrap_or_default();
-    let chain = ctx
-        .state
-        .rules
-        .select(district, &alarm.kind, alarm.flags, lift_flags);
+    let chain = ctx.select_chain(district, &alarm.kind, alarm.flags, lift_flags);
     let start = chain.chain.start.clone();
     let reason = format!(
         "{} alarm (source id {}) {}: chain `{}` of rules `{}` version {}",
@@ -97,6 +94,7 @@ fn open(ctx: &mut Ctx<'_>, key: super::state::CorrelationKey, alarm: Alarm, lift
         alarm,
         lift: lift.map(Box::new),
         chain: Box::new(chain),
+        replay_format: crate::domain::event::REPLAY_FORMAT,
     };
     ctx.emit(Some(id), actor, None, reason, kind);
     if let Some(r) = unresolved {

@@ -52,9 +52,7 @@ pub(crate) fn attach(
     let kind = kind.unwrap_or(crate::domain::AlarmKind::PassengerAlarm);
     let was = format!("chain `{}` of rules `{}`", i.chain.chain.name, i.chain.file);
     let (flags, released) = (i.flags, i.released_at.is_some());
-    let chain = state
-        .rules
-        .select(Some(lift.district), &kind, flags, lift.flags);
+    let chain = ctx.select_chain(Some(lift.district), &kind, flags, lift.flags);
     let mut reason = format!(
         "operator {user} identified the lift from {by}: lift {} ({}); {}: chain `{}` of rules \
          `{}` version {} (while unresolved it ran {was})",
@@ -72,6 +70,7 @@ pub(crate) fn attach(
     let kind = EventKind::LiftAttached {
         lift: Box::new(lift),
         chain: Box::new(chain),
+        by: Some(by),
     };
     ctx.emit(Some(id), Actor::Operator(user.into()), None, reason, kind);
     if !released {

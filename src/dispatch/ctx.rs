@@ -4,10 +4,14 @@
 //! Every event is applied to the working copy as it is emitted, so later steps of the same
 //! decision see its effect (a unit paged by one step is not paged again by the next).
 
-use super::incident::{Incident, Track};
+use super::incident::Incident;
+use super::search::{Record, Source, UnitFacts};
 use super::state::DeskState;
-use crate::domain::{Actor, Event, EventKind, IncidentId, UnitId};
-use crate::index::{Query, Ranking};
+use crate::domain::chain::ChainSnapshot;
+use crate::domain::{
+    Actor, AdminCode, AlarmFlags, AlarmKind, Event, EventKind, IncidentId, LiftFlags, Seen, UnitId,
+};
+use crate::index::Ranking;
 use crate::rules::{Step, Target};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -23,6 +27,8 @@ pub(crate) struct Ctx<'a> {
     /// for one lift: the second joins the first).
     opened: HashMap<super::state::CorrelationKey, IncidentId>,
     next_incident: i64,
+    /// Where the rules' chain and the units' positions come from.
+    source: Source<'a>,
 }
 
 impl<'a> Ctx<'a> {
@@ -35,6 +41,38 @@ impl<'a> Ctx<'a> {
             taken: HashSet::new(),
             opened: HashMap::new(),
             next_incident: state.next_incident_id().0,
+            source: Source::Live,
+        }
+    }
+
+    /// A decision replayed from an incident's record: chains and searches are answered from
+    /// `record`, never from the desk's rules or index.
+    pub fn replaying(state: &'a DeskState, now: DateTime<Utc>, record: &'a mut Record) -> Self {
+        let mut ctx = Self::new(state, now);
+        ctx.source = Source::Recorded(record);
+        ctx
+    }
+
+    /// The chain the rules select for an incident's facts (a replay: the one it recorded).
+    pub fn select_chain(
+        &mut self,
+        district: Option<AdminCode>,
+        kind: &AlarmKind,
+        flags: AlarmFlags,
+        lift_flags: LiftFlags,
+    ) -> ChainSnapshot {
+        let recorded = match &mut self.source {
+            Source::Recorded(r) => r.chain.take(),
+            Source::Live => None,
+        };
+        recorded.unwrap_or_else(|| self.state.rules.select(district, kind, flags, lift_flags))
+    }
+
+    /// What the desk knows of a unit an operator assigns (a replay: what the page recorded).
+    pub fn unit_facts(&mut self, unit: UnitId, incident: IncidentId) -> Option<UnitFacts> {
+        match &mut self.source {
+            Source::Live => UnitFacts::live(self.state, unit, incident),
+            Source::Recorded(r) => UnitFacts::recorded(r, unit),
         }
     }
 
@@ -170,30 +208,32 @@ impl<'a> Ctx<'a> {
             }
             return;
         }
-        let ranking = match self.rank(id, step_id, need.min(left)) {
+        let (ranking, seen) = match self.search(id, step_id, need.min(left)) {
             Ok(r) => r,
-            Err(why) => return self.no_candidate(id, step_id, pending, why),
+            Err(why) => return self.no_candidate(id, step_id, pending, why, None),
         };
         if ranking.chosen.is_empty() {
-            let why = explain_empty(self.incident(id), step_id, &ranking);
-            return self.no_candidate(id, step_id, pending, why);
+            let why = super::search::explain_empty(self.incident(id), step_id, &ranking);
+            return self.no_candidate(id, step_id, pending, why, Some(seen));
         }
-        self.page(id, step_id, ranking);
+        self.page(id, step_id, ranking, seen);
     }
 
-    fn page(&mut self, id: IncidentId, step_id: &str, ranking: Ranking) {
+    fn page(&mut self, id: IncidentId, step_id: &str, ranking: Ranking, seen: Seen) {
         let Some(t) = self.incident(id).and_then(|i| i.tracks.get(step_id)) else {
             return;
         };
         let ack = t.step.acknowledge;
         let level = t.step.level;
         let mut passed = ranking.passed_over;
+        let mut seen = Some(Box::new(seen));
         for c in ranking.chosen {
             let reason = format!("level {level} step `{step_id}`: {}", c.why);
             let kind = EventKind::UnitPaged {
                 candidate: c,
                 passed_over: std::mem::take(&mut passed),
                 ack_due: self.now + ack.delta(),
+                seen: seen.take(),
             };
             self.sys(id, Some(step_id), reason, kind);
         }
@@ -203,20 +243,39 @@ impl<'a> Ctx<'a> {
     /// with none it is exhausted at once, and that one event carries the why (a `no_candidate`
     /// before it would repeat the same reason on the timeline, and be a row more to append for
     /// every step a surge skips).
-    fn no_candidate(&mut self, id: IncidentId, step_id: &str, pending: usize, why: String) {
+    fn no_candidate(
+        &mut self,
+        id: IncidentId,
+        step_id: &str,
+        pending: usize,
+        why: String,
+        seen: Option<Seen>,
+    ) {
+        let seen = seen.map(Box::new);
         if pending == 0 {
-            return self.exhaust(id, step_id, why);
+            return self.exhaust_seen(id, step_id, why, seen);
         }
         self.sys(
             id,
             Some(step_id),
             why.clone(),
-            EventKind::NoCandidate { why },
+            EventKind::NoCandidate { why, seen },
         );
     }
 
     /// Gives up on a step and starts its escalation, or asks for an operator.
     pub fn exhaust(&mut self, id: IncidentId, step_id: &str, why: String) {
+        self.exhaust_seen(id, step_id, why, None)
+    }
+
+    /// [`Ctx::exhaust`] after a search that found nobody, which goes on the record with it.
+    fn exhaust_seen(
+        &mut self,
+        id: IncidentId,
+        step_id: &str,
+        why: String,
+        seen: Option<Box<Seen>>,
+    ) {
         let Some(t) = self.incident(id).and_then(|i| i.tracks.get(step_id)) else {
             return;
         };
@@ -232,7 +291,10 @@ impl<'a> Ctx<'a> {
             id,
             Some(step_id),
             reason.clone(),
-            EventKind::StepExhausted { next: next.clone() },
+            EventKind::StepExhausted {
+                next: next.clone(),
+                seen,
+            },
         );
         match next {
             Some(n) => self.start_step(id, &n, format!("step `{step_id}` exhausted: {why}")),
@@ -291,77 +353,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn rank(&mut self, id: IncidentId, step_id: &str, k: usize) -> Result<Ranking, String> {
-        let taken = std::mem::take(&mut self.taken);
+    /// The `k` nearest units the step may page, and what the search saw.
+    fn search(
+        &mut self,
+        id: IncidentId,
+        step_id: &str,
+        k: usize,
+    ) -> Result<(Ranking, Seen), String> {
+        if self.incident(id).is_none() {
+            return Err("incident not found".into());
+        }
+        let i = self.work.get(&id).ok_or("incident not found")?;
         let (now, state) = (self.now, self.state);
-        let i = self.incident(id).ok_or("incident not found")?;
-        let result = rank_for(i, step_id, k, &taken, now, &state.index);
-        self.taken = taken;
-        result
+        super::search::search(i, step_id, k, &self.taken, now, state, &mut self.source)
     }
-}
-
-fn rank_for(
-    i: &Incident,
-    step_id: &str,
-    k: usize,
-    taken: &HashSet<UnitId>,
-    now: DateTime<Utc>,
-    index: &crate::index::UnitIndex,
-) -> Result<Ranking, String> {
-    let lift = i
-        .lift
-        .as_ref()
-        .ok_or("the lift is unresolved, so there is no position to rank from")?;
-    let t: &Track = i.tracks.get(step_id).ok_or("step not running")?;
-    let company = match t.step.page {
-        Target::ContractedMaintainer => Some(
-            lift.maintainer
-                .ok_or("the lift has no contracted maintenance company")?,
-        ),
-        Target::PropertyStaff => Some(
-            lift.use_unit
-                .ok_or("the lift has no use unit (property company) on record")?,
-        ),
-        Target::AnyMaintainer | Target::FireRescue => None,
-    };
-    let held_here: HashSet<UnitId> = i.held_units().collect();
-    let query = |repeat: bool| {
-        let exclude = |u: UnitId| {
-            taken.contains(&u) || held_here.contains(&u) || (!repeat && t.page_of(u).is_some())
-        };
-        index.nearest(&Query {
-            at: lift.position,
-            kind: t.step.page.unit_kind(),
-            company,
-            k,
-            max_distance_m: t.step.radius_m,
-            fresh_since: Some(now - i.chain.position_max_age.delta()),
-            exclude: &exclude,
-            travel: &i.chain.travel,
-        })
-    };
-    let first = query(false);
-    if first.chosen.is_empty() && t.step.repeat && !t.pages.is_empty() {
-        return Ok(query(true));
-    }
-    Ok(first)
-}
-
-fn explain_empty(i: Option<&Incident>, step_id: &str, r: &Ranking) -> String {
-    use crate::index::PassReason::*;
-    let count = |f: fn(&crate::index::PassReason) -> bool| {
-        r.passed_over.iter().filter(|p| f(&p.why)).count()
-    };
-    let target = i
-        .and_then(|i| i.tracks.get(step_id))
-        .map(|t| t.step.page.as_str())
-        .unwrap_or_default();
-    format!(
-        "no candidate for step `{step_id}` ({target}): {} unavailable (off duty, busy or no position), {} with a stale position, {} already paged, {} beyond the radius",
-        r.unavailable,
-        count(|w| matches!(w, StalePosition { .. })),
-        count(|w| matches!(w, Excluded)),
-        count(|w| matches!(w, BeyondRadius)),
-    )
 }

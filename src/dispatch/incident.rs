@@ -260,7 +260,7 @@ impl Incident {
             EventKind::Closed { .. } => self.end(IncidentStatus::Closed, e.at),
             EventKind::Cancelled => self.end(IncidentStatus::Cancelled, e.at),
             EventKind::FalseAlarm => self.end(IncidentStatus::FalseAlarm, e.at),
-            EventKind::LiftAttached { lift, chain } => self.attach(lift, chain),
+            EventKind::LiftAttached { lift, chain, .. } => self.attach(lift, chain),
             EventKind::Note { .. }
             | EventKind::PartiesNotified { .. }
             | EventKind::NoCandidate { .. }

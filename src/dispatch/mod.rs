@@ -20,6 +20,11 @@
 //! - a unit going off duty or offline mid-assignment is replaced;
 //! - an incident opened with its lift unresolved asks the operator, who attaches the lift once
 //!   the caller has said which it is: the chain for that lift then runs as for a new incident.
+//!
+//! Each decision keeps on its first event what it read from outside its incident (`search`):
+//! the units a search saw, with their positions, or the unit an operator assigned. With the
+//! chain snapshot, that makes an incident's record enough to make its decisions again
+//! ([`replay`]) without today's registry, positions or rules.
 
 mod actions;
 mod alarm;
@@ -32,6 +37,8 @@ pub mod incident;
 mod operator;
 mod reload;
 pub mod seal;
+pub mod replay;
+mod search;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -272,34 +279,49 @@ pub fn decide(
     now: DateTime<Utc>,
 ) -> Result<Vec<crate::domain::Event>, Rejection> {
     let mut ctx = ctx::Ctx::new(state, now);
+    run(&mut ctx, command)?;
+    Ok(ctx.events)
+}
+
+/// [`decide`] with the chains and searches answered from an incident's record (a replay).
+pub(crate) fn decide_recorded(
+    state: &DeskState,
+    command: Command,
+    now: DateTime<Utc>,
+    record: &mut search::Record,
+) -> Result<Vec<crate::domain::Event>, Rejection> {
+    let mut ctx = ctx::Ctx::replaying(state, now, record);
+    run(&mut ctx, command)?;
+    Ok(ctx.events)
+}
+
+fn run(ctx: &mut ctx::Ctx<'_>, command: Command) -> Result<(), Rejection> {
     match command {
-        Command::Alarm { alarm, lift } => alarm::on_alarm(&mut ctx, alarm, lift.map(|l| *l)),
+        Command::Alarm { alarm, lift } => alarm::on_alarm(ctx, alarm, lift.map(|l| *l)),
         Command::Alarms { alarms } => {
             for (a, lift) in alarms {
-                alarm::on_alarm(&mut ctx, a, lift.map(|l| *l));
+                alarm::on_alarm(ctx, a, lift.map(|l| *l));
             }
         }
         Command::Crew {
             unit,
             incident,
             action,
-        } => actions::on_crew(&mut ctx, unit, incident, action)?,
+        } => actions::on_crew(ctx, unit, incident, action)?,
         Command::Operator {
             user,
             incident,
             action,
-        } => operator::on_operator(&mut ctx, user, incident, action)?,
-        Command::UnitDuty { unit, on_duty, why } => actions::on_duty(&mut ctx, unit, on_duty, why)?,
-        Command::Tick => tick::on_tick(&mut ctx),
+        } => operator::on_operator(ctx, user, incident, action)?,
+        Command::UnitDuty { unit, on_duty, why } => actions::on_duty(ctx, unit, on_duty, why)?,
+        Command::Tick => tick::on_tick(ctx),
         Command::Equipment {
             lift,
             equipment,
             report,
-        } => equipment::on_report(&mut ctx, lift, equipment, report),
-        Command::CheckLines { max_silence_secs } => {
-            equipment::check_lines(&mut ctx, max_silence_secs)
-        }
-        Command::Deliveries { reports } => delivery::on_reports(&mut ctx, reports),
+        } => equipment::on_report(ctx, lift, equipment, report),
+        Command::CheckLines { max_silence_secs } => equipment::check_lines(ctx, max_silence_secs),
+        Command::Deliveries { reports } => delivery::on_reports(ctx, reports),
     }
-    Ok(ctx.events)
+    Ok(())
 }

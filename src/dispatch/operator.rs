@@ -110,11 +110,9 @@ fn assign(
     non_empty("reason", &reason)?;
     let now = ctx.now;
     let us = ctx
-        .state
-        .units
-        .get(&unit)
+        .unit_facts(unit, id)
         .ok_or(Rejection::UnknownUnit(unit))?;
-    if !us.unit.on_duty {
+    if !us.on_duty {
         return Err(out_of_order("assign", format!("{unit} is off duty")));
     }
     let i = open_incident(ctx, id)?;
@@ -138,27 +136,19 @@ fn assign(
     let ack = ack.unwrap_or(crate::rules::Dur(std::time::Duration::from_secs(180)));
     // Measured from its fix if fresh, else from its base if it has one (as the index would).
     let fresh_since = now - i.chain.position_max_age.delta();
-    let fresh = us.unit.fix.filter(|f| f.taken >= fresh_since);
-    let from_base = fresh.is_none() && us.unit.base.is_some();
-    let at = fresh
-        .map(|f| f.at)
-        .or(us.unit.base)
-        .or(us.unit.fix.map(|f| f.at));
+    let fresh = us.fix.filter(|f| f.taken >= fresh_since);
+    let from_base = fresh.is_none() && us.base.is_some();
+    let at = fresh.map(|f| f.at).or(us.base).or(us.fix.map(|f| f.at));
     let distance_m = match (at, i.lift.as_ref()) {
         (Some(at), Some(l)) => at.distance_m(l.position),
         _ => 0.0,
     };
-    let mut eta_secs = i.chain.travel.eta_secs(us.unit.kind, distance_m);
+    let mut eta_secs = i.chain.travel.eta_secs(us.kind, distance_m);
     if from_base {
         eta_secs = eta_secs.saturating_add(i.chain.travel.base_turnout_secs);
     }
-    let busy = us
-        .held_by
-        .iter()
-        .filter(|h| **h != id)
-        .map(|h| h.0.to_string())
-        .collect::<Vec<_>>();
-    let mut step = operator_step(unit, us.unit.kind, ack);
+    let busy = us.busy.iter().map(|h| h.0.to_string()).collect::<Vec<_>>();
+    let mut step = operator_step(unit, us.kind, ack);
     hand_clocks(&mut step, &i.chain.chain);
     let again = format!("{}#", step.id);
     let repeats = i
@@ -180,7 +170,7 @@ fn assign(
         unit,
         distance_m,
         eta_secs,
-        fix_taken: us.unit.fix.map(|f| f.taken),
+        fix_taken: us.fix.map(|f| f.taken),
         from_base,
         why,
     };
@@ -199,6 +189,7 @@ fn assign(
         candidate,
         passed_over: vec![],
         ack_due: ctx.now + ack.delta(),
+        seen: Some(Box::new(us.seen(unit))),
     };
     ctx.emit(
         Some(id),

@@ -168,6 +168,11 @@ impl DeskState {
         v
     }
 
+    /// Makes `id` the id of the next incident (a replay opens the incident it replays).
+    pub(crate) fn expect_incident(&mut self, id: IncidentId) {
+        self.next_incident = id.0;
+    }
+
     /// The id the next incident will get.
     pub fn next_incident_id(&self) -> IncidentId {
         IncidentId(self.next_incident)
@@ -259,7 +264,9 @@ impl DeskState {
         s
     }
 
-    fn set_duty(&mut self, id: UnitId, on_duty: bool) {
+    /// Sets a unit's duty state and its availability (the replay puts a unit in the state a
+    /// recorded duty change left).
+    pub(crate) fn set_duty(&mut self, id: UnitId, on_duty: bool) {
         if let Some(us) = self.units.get_mut(&id) {
             us.unit.on_duty = on_duty;
             let available = on_duty && us.held_by.is_empty();
@@ -283,7 +290,12 @@ pub fn apply(state: &mut DeskState, e: &Event) {
         seal.saw(e);
     }
     match (&e.kind, e.incident) {
-        (EventKind::IncidentOpened { alarm, lift, chain }, Some(id)) => {
+        (
+            EventKind::IncidentOpened {
+                alarm, lift, chain, ..
+            },
+            Some(id),
+        ) => {
             let incident = Incident::open(id, e.at, alarm, lift.as_deref(), chain);
             let key = correlation_key(lift.as_ref().map(|l| l.id), &alarm.lift_ref);
             state.open_by_key.insert(key, id);

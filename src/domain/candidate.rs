@@ -2,7 +2,8 @@
 //! distance, ETA and why, and those looked at and passed over. The index computes them; the
 //! events carry them.
 
-use super::UnitId;
+use super::event::IncidentId;
+use super::{CompanyId, Fix, LatLon, UnitId, UnitKind};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -53,4 +54,48 @@ pub struct PassedOver {
     pub from_base: bool,
     /// Why.
     pub why: PassReason,
+}
+
+/// What a decision to page read from outside its incident: the units a search's answer names
+/// (chosen and passed over) as the index held them then, or the unit an operator assigned as
+/// the desk knew it. Kept on the decision's first event so that replaying it never reads
+/// today's registry or positions (see `dispatch::replay`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Seen {
+    /// The units, in the answer's order (chosen nearest first, then those passed over).
+    pub units: Vec<SeenUnit>,
+    /// Units of the wanted kind (and company) that were off duty, busy or had no position.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unavailable: u32,
+    /// Units passed over beyond those the answer lists (it keeps the nearest 32); a decision
+    /// with any cannot be replayed exactly, since their positions were not kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unlisted: u32,
+}
+
+/// One unit as a decision saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SeenUnit {
+    /// Which unit.
+    pub unit: UnitId,
+    /// Its kind.
+    pub kind: UnitKind,
+    /// Its company.
+    pub company: CompanyId,
+    /// Its last live fix, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+    /// Its base, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<LatLon>,
+    /// Passed over because another incident paged it earlier in the same decision.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub taken_elsewhere: bool,
+    /// For an operator's assignment: the other incidents holding it then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub busy: Vec<IncidentId>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

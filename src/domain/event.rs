@@ -5,8 +5,9 @@
 //! version. The dispatch core produces them; the log stores them; timelines, statistics and
 //! state after a restart are read back from them. Nothing here is ever edited once written.
 
+use super::alarm::LiftRef;
 use super::alarm::{Alarm, AlarmSource};
-use super::candidate::{Candidate, PassedOver};
+use super::candidate::{Candidate, PassedOver, Seen};
 use super::chain::{ChainSnapshot, Party, RulesVersion, Step};
 use super::lift::{DeviceId, Lift, LiftId, PhoneNumber};
 use super::unit::UnitId;
@@ -164,6 +165,10 @@ pub enum EventKind {
         /// The chain that will run, with the rules version.
         #[schema(value_type = Object)]
         chain: Box<ChainSnapshot>,
+        /// What the incident's decisions keep of their inputs: absent (0) for incidents opened
+        /// before they kept any, which cannot be replayed; [`REPLAY_FORMAT`] since.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        replay_format: u16,
     },
     /// A further alarm for the same lift joined the incident (a "cleared" status is only logged).
     AlarmJoined {
@@ -184,16 +189,25 @@ pub enum EventKind {
         passed_over: Vec<PassedOver>,
         /// When the acknowledgement is due.
         ack_due: DateTime<Utc>,
+        /// What the search (or the operator's assignment) read, on the first page of a search.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seen: Option<Box<Seen>>,
     },
     /// A step found nobody to page.
     NoCandidate {
         /// Why, with counts.
         why: String,
+        /// What the search read.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seen: Option<Box<Seen>>,
     },
     /// A step gave up (out of candidates or pages, or its rule escalates).
     StepExhausted {
         /// The step started next, if the chain has one.
         next: Option<String>,
+        /// What the search that found nobody read, when that is why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seen: Option<Box<Seen>>,
     },
     /// Escalation has nowhere left to go, or the lift is unknown: a person must act.
     NeedsOperator {
@@ -327,6 +341,9 @@ pub enum EventKind {
         /// The chain that runs from here on, with the rules version.
         #[schema(value_type = Object)]
         chain: Box<ChainSnapshot>,
+        /// The reference the operator identified it by.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<LiftRef>,
     },
     /// The running rules were replaced (`SIGHUP` or `POST /api/v1/rules/reload`): incidents
     /// opened from here on use `to`; open incidents keep the chain they snapshotted. Not about
@@ -397,6 +414,14 @@ impl EventKind {
     }
 }
 
+/// The [`EventKind::IncidentOpened`] `replay_format` of incidents whose decisions keep their
+/// inputs (the units each search saw, the lift reference an operator attached by).
+pub const REPLAY_FORMAT: u16 = 1;
+
+fn is_zero(n: &u16) -> bool {
+    *n == 0
+}
+
 /// One entry of the record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
@@ -418,23 +443,5 @@ pub struct Event {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kind_names_are_the_json_type_tags() {
-        let kinds = [
-            EventKind::ReleaseConfirmed,
-            EventKind::Cancelled,
-            EventKind::Note { text: "x".into() },
-            EventKind::Declined { unit: UnitId(1) },
-            EventKind::Closed {
-                fault_cause_filed: false,
-            },
-        ];
-        for k in kinds {
-            let json = serde_json::to_value(&k).unwrap();
-            assert_eq!(json["type"], k.name());
-        }
-    }
-}
+#[path = "event_tests.rs"]
+mod tests;

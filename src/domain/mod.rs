@@ -36,6 +36,7 @@ pub mod unit;
 pub use alarm::{
     Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, LiftRef, NewAlarm, TRAPPED_MAX,
 };
+pub use candidate::{Seen, SeenUnit};
 pub use event::{
     Actor, CrewStatus, DeadlineKind, Equipment, Event, EventKind, IncidentId, IncidentStatus,
 };

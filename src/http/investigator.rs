@@ -107,3 +107,15 @@ pub async fn timeline(
     let entries: Vec<TimelineEntry> = rows.into_iter().map(TimelineEntry::from).collect();
     Ok(HttpResponse::Ok().json(entries))
 }
+
+/// `GET /api/v1/incidents/{id}/replay`: the incident's decisions made again by the pure core
+/// from its recorded inputs and compared with the record; 404 when the log has no event of it.
+pub async fn replay(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = IncidentId(id.into_inner());
+    let found = crate::store::replay_incident(state.store.as_ref(), id).await?;
+    let replay = found.ok_or_else(|| ApiError::NotFound(id.to_string()))?;
+    Ok(HttpResponse::Ok().json(replay))
+}

@@ -49,7 +49,7 @@ mod search;
 #[cfg(test)]
 mod tests;
 
-pub use crate::domain::candidate::{Candidate, PassReason, PassedOver};
+pub use crate::domain::candidate::{Candidate, PassReason, PassedOver, Seen, SeenUnit};
 use crate::domain::{CompanyId, Fix, LatLon, UnitId, UnitKind};
 use crate::rules::TravelModel;
 use chrono::{DateTime, Utc};
@@ -109,6 +109,9 @@ pub struct Ranking {
     pub passed_over: Vec<PassedOver>,
     /// Units matching kind and company that are off duty, busy or without a position or base.
     pub unavailable: usize,
+    /// Units passed over beyond the [`MAX_PASSED_OVER`] listed (0 nearly always).
+    #[serde(default)]
+    pub unlisted: usize,
 }
 
 /// The index of units and their live positions.

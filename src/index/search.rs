@@ -145,6 +145,7 @@ pub(super) fn rank(mut looked: Vec<Looked>, q: &Query<'_>, unavailable: usize) -
             break;
         }
     }
+    r.unlisted = passed - r.passed_over.len();
     r
 }
 

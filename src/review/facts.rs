@@ -267,8 +267,12 @@ impl IncidentFacts {
     /// The facts of an incident opened by `event` (an `incident_opened` row), or `None` for
     /// any other row.
     pub fn open(seq: i64, hash: &str, event: &Event) -> Option<Self> {
-        let (EventKind::IncidentOpened { alarm, lift, chain }, Some(id)) =
-            (&event.kind, event.incident)
+        let (
+            EventKind::IncidentOpened {
+                alarm, lift, chain, ..
+            },
+            Some(id),
+        ) = (&event.kind, event.incident)
         else {
             return None;
         };
@@ -371,7 +375,7 @@ impl IncidentFacts {
             EventKind::Closed { .. } => self.end(IncidentStatus::Closed, at),
             EventKind::Cancelled => self.end(IncidentStatus::Cancelled, at),
             EventKind::FalseAlarm => self.end(IncidentStatus::FalseAlarm, at),
-            EventKind::LiftAttached { lift, chain } => self.snapshot(chain, Some(lift)),
+            EventKind::LiftAttached { lift, chain, .. } => self.snapshot(chain, Some(lift)),
             _ => {}
         }
         self.derive();

@@ -169,6 +169,10 @@ impl Store for Deadline {
         self.within(self.inner.incident_heads(ids)).await
     }
 
+    async fn duty_events(&self, after: i64, before: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        self.within(self.inner.duty_events(after, before)).await
+    }
+
     async fn log_head(&self) -> Result<i64, StoreError> {
         self.within(self.inner.log_head()).await
     }

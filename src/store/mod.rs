@@ -17,6 +17,7 @@ mod opening;
 pub mod outbox;
 pub mod postgres;
 mod projection;
+mod replay;
 pub mod review;
 mod rows;
 pub mod seals;
@@ -29,6 +30,7 @@ mod types;
 pub use chain::{VerifyReport, verify_log};
 pub use deadline::Deadline;
 pub use open::{open, open_read_only};
+pub use replay::replay_incident;
 pub(crate) use rows::enum_name;
 pub use types::{JsonText, fixed_rfc3339};
 
@@ -270,6 +272,9 @@ pub trait Store: Send + Sync + 'static {
         &self,
         ids: &[IncidentId],
     ) -> Result<Vec<(IncidentId, i64, String)>, StoreError>;
+    /// The `unit_duty` rows (units going on or off duty) with `after < seq < before`, in
+    /// order: what a replay of an incident needs beside its own events.
+    async fn duty_events(&self, after: i64, before: i64) -> Result<Vec<StoredEvent>, StoreError>;
     /// The sequence of the log's last row (0: the log is empty).
     async fn log_head(&self) -> Result<i64, StoreError>;
     /// The incidents projection, filtered: open incidents whose lift could not be resolved

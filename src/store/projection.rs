@@ -340,7 +340,7 @@ pub fn apply(row: &mut IncidentRow, e: &Event) {
         EventKind::FalseAlarm => end(row, IncidentStatus::FalseAlarm),
         EventKind::DeadlineBreached { .. } => row.breached = true,
         EventKind::NeedsOperator { .. } => row.needs_operator = true,
-        EventKind::LiftAttached { lift, chain } => {
+        EventKind::LiftAttached { lift, chain, .. } => {
             row.lift = Some(lift.id);
             row.rescue_code = Some(lift.rescue_code.to_string());
             row.company = lift.maintainer;

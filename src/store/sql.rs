@@ -65,6 +65,12 @@ pub const LOG_PAGE: &str = concat!(
     log_columns!(),
     " FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
 );
+// A range of the primary key, filtered: an incident's span of the log, not the whole log.
+pub const DUTY_EVENTS: &str = concat!(
+    "SELECT ",
+    log_columns!(),
+    " FROM events WHERE seq > $1 AND seq < $2 AND kind = 'unit_duty' ORDER BY seq"
+);
 pub const TIMELINE: &str = concat!(
     "SELECT ",
     log_columns!(),

@@ -16,6 +16,7 @@ fn a_new_entrapment_pages_the_nearest_fresh_on_duty_contracted_maintainer_and_th
         candidate,
         passed_over,
         ack_due,
+        ..
     } = &events[2].kind
     else {
         panic!("{:?}", events[2])

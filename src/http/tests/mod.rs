@@ -9,6 +9,7 @@ mod flow;
 mod machine;
 mod matrix;
 mod registry;
+mod replay;
 mod statuses;
 
 use crate::desk::{self, Clock, EventSink};

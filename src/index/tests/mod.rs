@@ -163,6 +163,7 @@ fn brute_force(units: &BTreeMap<UnitId, Entry>, q: &Query<'_>) -> Ranking {
             break;
         }
     }
+    r.unlisted = r.passed_over.len().saturating_sub(MAX_PASSED_OVER);
     r.passed_over.truncate(MAX_PASSED_OVER);
     r
 }

@@ -173,4 +173,41 @@ proptest! {
             prop_assert_eq!(&without_why(bulk.nearest(&q)), &expected, "bulk-loaded, {:?}", a);
         }
     }
+
+    /// What replay relies on (`dispatch::search`): the units an answer names, alone in an
+    /// index (as a decision records them), give the same answer again, reasons and all.
+    #[test]
+    fn an_index_of_only_the_units_an_answer_names_answers_the_same(
+        units in prop::collection::vec((0..150i64, entry()), 0..150),
+        asks in prop::collection::vec(ask(), 1..6),
+    ) {
+        let model: BTreeMap<UnitId, Entry> =
+            units.into_iter().map(|(id, e)| (UnitId(id), e)).collect();
+        let index = UnitIndex::from_entries(YUZHONG, model.clone());
+        let travel = travel();
+        for a in asks {
+            let exclude = |id: UnitId| a.exclude.contains(&id.0);
+            let q = Query {
+                at: a.at,
+                kind: a.kind,
+                company: a.company.map(CompanyId),
+                k: a.k,
+                max_distance_m: a.max_distance_m,
+                fresh_since: a.fresh_since.map(t),
+                exclude: &exclude,
+                travel: &travel,
+            };
+            let answer = index.nearest(&q);
+            if answer.unlisted > 0 {
+                continue;
+            }
+            let named = answer.chosen.iter().map(|c| c.unit)
+                .chain(answer.passed_over.iter().map(|p| p.unit));
+            let kept = named.map(|u| (u, model[&u].clone()));
+            let alone = UnitIndex::from_entries(a.at, kept);
+            let mut again = alone.nearest(&q);
+            again.unavailable = answer.unavailable;
+            prop_assert_eq!(&again, &answer, "{:?}", a);
+        }
+    }
 }

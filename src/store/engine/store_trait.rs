@@ -195,6 +195,19 @@ macro_rules! store_trait {
                     self.incident_head_rows(ids).await
                 }
 
+                async fn duty_events(
+                    &self,
+                    after: i64,
+                    before: i64,
+                ) -> Result<Vec<StoredEvent>, StoreError> {
+                    let rows: Vec<LogRow> = sqlx::query_as(sql::DUTY_EVENTS)
+                        .bind(after)
+                        .bind(before)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    decode_all(rows, LogRow::decode)
+                }
+
                 async fn log_head(&self) -> Result<i64, StoreError> {
                     let head: Option<(i64, String)> = sqlx::query_as(sql::LOG_HEAD)
                         .fetch_optional(&self.pool)
