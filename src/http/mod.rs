@@ -34,6 +34,7 @@ pub mod operator;
 pub mod ops;
 pub mod page_assets;
 pub mod paging;
+pub mod quality;
 pub mod query;
 pub mod rate;
 pub mod registry;
