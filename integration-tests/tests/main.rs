@@ -15,6 +15,7 @@ mod mqtt;
 mod operations;
 mod paging;
 mod positions;
+mod quality;
 mod rules_cli;
 mod rules_reload;
 mod support;

@@ -81,8 +81,11 @@ impl RuleSet {
     /// rules or their version: the evaluation reads it itself ([`quality::QualityConfig`]).
     pub fn load_dir(dir: impl AsRef<std::path::Path>) -> Result<RuleSet, Vec<RulesError>> {
         let dir = dir.as_ref();
-        let rules = folder::read_dir(dir).and_then(|files| Self::parse_files(&files));
-        match (rules, quality::QualityConfig::load_dir(dir)) {
+        let files = folder::read_dir(dir)?;
+        match (
+            Self::parse_files(&files),
+            quality::QualityConfig::load_dir(dir),
+        ) {
             (Ok(set), Ok(_)) => Ok(set),
             (Ok(_), Err(q)) => Err(q),
             (Err(mut e), q) => {
