@@ -11,6 +11,8 @@ mod file;
 mod folder;
 pub mod quality;
 #[cfg(test)]
+mod quality_tests;
+#[cfg(test)]
 mod shipped_tests;
 mod source;
 #[cfg(test)]
