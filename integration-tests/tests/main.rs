@@ -18,6 +18,7 @@ mod positions;
 mod proof;
 mod replay;
 mod review;
+mod quality;
 mod rules_cli;
 mod rules_reload;
 mod support;

@@ -27,6 +27,8 @@ fn checking_the_shipped_rules_succeeds_and_prints_every_chain() {
         "acknowledge 3m",
         "arrive 30m (warning at 15m); breach: start fire",
         "arrive 1h (warning at 30m)",
+        "quality.toml (",
+        "grades A ≥ 90, B ≥ 75, C ≥ 60",
     ] {
         assert!(stdout.contains(needle), "{needle:?} not in\n{stdout}");
     }
@@ -52,6 +54,28 @@ fn checking_a_folder_with_a_bad_file_exits_1_and_names_file_line_and_key() {
     );
     assert!(stderr.contains(&expected), "{expected:?} not in\n{stderr}");
     assert!(stderr.contains("1 error in"), "{stderr}");
+}
+
+#[test]
+fn a_folder_whose_quality_file_has_an_unknown_key_fails_the_check_with_its_line() {
+    let dir = scratch("rules-cli-bad-quality");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dispatch-rules");
+    for name in ["other-areas.toml", "quality.toml"] {
+        std::fs::copy(shipped.join(name), dir.join(name)).unwrap();
+    }
+    let good = std::fs::read_to_string(dir.join("quality.toml")).unwrap();
+    let bad = good.replacen("[grades]\n", "[grades]\nbest = 99.0\n", 1);
+    let line = bad[..bad.find("best = 99.0").unwrap()]
+        .matches('\n')
+        .count()
+        + 1;
+    std::fs::write(dir.join("quality.toml"), bad).unwrap();
+
+    let out = liftrescue(&["rules", "check", dir.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    let expected = format!("{}:{line}: grades", dir.join("quality.toml").display());
+    assert!(stderr.contains(&expected), "{expected:?} not in\n{stderr}");
 }
 
 #[test]

@@ -255,6 +255,10 @@ fn rules_check(dir: Option<&Path>) -> ExitCode {
     match source.load() {
         Ok(set) => {
             print!("{}", set.summary());
+            // A folder's quality file was checked with it; the built-in one by its own test.
+            if let Ok(q) = crate::rules::quality::QualityConfig::load(&source) {
+                println!("{}", q.summary());
+            }
             ExitCode::SUCCESS
         }
         Err(errors) => report(&source, &errors),

@@ -36,6 +36,7 @@ pub mod ops;
 pub mod page_assets;
 pub mod paging;
 pub mod proof;
+pub mod quality;
 pub mod query;
 pub mod rate;
 pub mod registry;

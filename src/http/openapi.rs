@@ -134,7 +134,8 @@ fn parameters(r: &RouteSpec) -> Vec<Parameter> {
 }
 
 /// A path parameter's schema, by its name: `{id}` is a database id (an integer from 1),
-/// `{channel}` a paging channel that takes receipts, anything else a name.
+/// `{channel}` a paging channel that takes receipts, `{list}` a quality list, anything else a
+/// name.
 fn path_param_schema(name: &str) -> ObjectBuilder {
     match name {
         "id" => ObjectBuilder::new()
@@ -144,6 +145,9 @@ fn path_param_schema(name: &str) -> ObjectBuilder {
         "channel" => ObjectBuilder::new()
             .schema_type(Type::String)
             .enum_values(Some(["sms", "voice", "webhook"])),
+        "list" => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(crate::review::quality::lists::ListKind::NAMES)),
         _ => ObjectBuilder::new()
             .schema_type(Type::String)
             .pattern(Some("^[A-Za-z0-9_.-]{1,64}$")),
@@ -162,6 +166,9 @@ fn responses(mut op: OperationBuilder, r: &RouteSpec, schemas: &mut Schemas) -> 
         }
         if matches!(r.response, Payload::Export) {
             ok = ok.content("application/x-ndjson", ContentBuilder::new().build());
+        }
+        if matches!(r.response, Payload::OneOrCsv(_)) {
+            ok = ok.content("text/csv", ContentBuilder::new().build());
         }
         ok.build()
     };
@@ -255,7 +262,7 @@ fn content(p: Payload, schemas: &mut Schemas) -> Option<(&'static str, utoipa::o
     };
     match p {
         Payload::Empty => None,
-        Payload::One(s) => Some(json(named(s, schemas).into())),
+        Payload::One(s) | Payload::OneOrCsv(s) => Some(json(named(s, schemas).into())),
         Payload::Many(s) => {
             let array = ArrayBuilder::new().items(named(s, schemas)).build();
             Some(json(Schema::Array(array).into()))

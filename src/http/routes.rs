@@ -34,7 +34,7 @@ use super::auth::authorize;
 use super::error::ApiError;
 use super::{
     console_page, crew, crew_page, equipment, export, feed, intake, investigator, machine,
-    operator, ops, paging, proof, registry, review, rules,
+    operator, ops, paging, proof, quality, registry, review, rules,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -119,6 +119,8 @@ pub enum Payload {
     Asset,
     /// A download: CSV or JSON Lines, streamed.
     Export,
+    /// One JSON value of a schema, or the same rows as CSV (`format=csv`).
+    OneOrCsv(SchemaRef),
 }
 
 /// Query parameters, as utoipa describes them.
@@ -169,6 +171,7 @@ const CREW: &[Role] = &[Role::Crew];
 const REGISTRY: &[Role] = &[Role::Operator, Role::Investigator, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
 const BUREAU: &[Role] = &[Role::Investigator, Role::Admin];
+const QUALITY_CONFIG: &[Role] = &[Role::Operator, Role::Investigator, Role::Admin];
 
 const fn route(
     verb: Verb,
@@ -298,6 +301,14 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("investigator").query(params::<crate::review::search::SearchParams>).gives(200, One(schema::<review::SearchOut>())),
     route(Get, "/api/v1/stats", REVIEW, "The 96333 measures over a period (default: this month), for the whole and per group (company, lift, street, unit kind, month): alarms, entrapments, people trapped, false alarms, response and arrival times with the shares within 3 minutes and within the arrival limit, rescue time, breaches by kind, fire/rescue involvement; every definition is in the answer.", |r| r.to(review::stats))
         .tag("investigator").query(params::<review::StatsQuery>).gives(200, One(schema::<review::StatsOut>())),
+    route(Get, "/api/v1/quality/lifts", REVIEW, "The lift quality evaluation over a period (default: the last 365 days), worst first: entrapments, fault incidents, alarm-equipment faults, failures a year, service life, the 三无 flags, repeated fault causes, time since the last failure, the score by the formula of `quality.toml`, the grade (A–D) and its reasons in Chinese and English. 422 `bad_rules` when `quality.toml` has errors.", |r| r.to(quality::lifts))
+        .tag("investigator").query(params::<quality::LiftsQuery>).gives(200, One(schema::<quality::LiftsOut>())).answers(&[BAD_QUALITY]),
+    route(Get, "/api/v1/quality/lists/{list}", REVIEW, "One of the bureaus' lists over a period (default: the last 365 days): `safety_assessment` (§六.2), `sanwu` (§二.1), `disclosure` (lifts with high failure rates, §十二), `companies` (entrapments per lift maintained, §十二), `suspicious` (fault causes no machine supports; companies filing far more major causes than their peers; with the evidence). `format=csv` answers CSV (UTF-8 with a BOM, a header row). 404 for another name.", |r| r.to(quality::list))
+        .tag("investigator").query(params::<quality::ListQuery>).gives(200, Payload::OneOrCsv(schema::<quality::ListOut>())).answers(&[BAD_QUALITY]),
+    route(Get, "/api/v1/quality/config", QUALITY_CONFIG, "The quality evaluation's formula in force: the weights, grade floors and list thresholds of `quality.toml` in the rules folder (else the built-in one), read at each request: an edit of the file counts from the next one, and `rules check` / `rules reload` refuse a file with errors.", |r| r.to(quality::get_config))
+        .tag("investigator").gives(200, One(schema::<crate::rules::quality::QualityConfig>())).answers(&[BAD_QUALITY]),
+    route(Get, "/api/v1/lifts/{id}/history", REVIEW, "A lift's whole-life history from the log: every incident's facts, its failures, the fault causes filed, its alarm-equipment events, and the maintenance companies over time (from each incident's snapshot of the lift).", |r| r.to(quality::lift_history))
+        .tag("investigator").gives(200, One(schema::<crate::review::quality::history::History>())),
     route(Get, "/api/v1/incidents/{id}/messages", REVIEW, "Every message of the incident's pages: channel, status, attempts, last error, the gateway's id.", |r| r.to(paging::messages))
         .tag("operator").gives(200, Many(schema::<paging::MessageOut>())),
     // PUBLIC: no bearer token; the channel's receipt secret signs it (see http::paging).

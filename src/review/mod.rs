@@ -4,10 +4,13 @@
 //! - [`indexer`]: keeps the stored facts (`incident_facts`) and the lifts' equipment history in
 //!   step with the log, behind the desk, from a cursor.
 //! - [`stats`]: the 96333 platforms' measures over a period, grouped, from facts. Pure.
+//! - [`quality`]: the lift quality evaluation (score, grade, reasons), the bureaus' lists and a
+//!   lift's whole-life history. Pure.
 //! - [`search`]: the investigators' incident search: its query, checked.
 
 pub mod facts;
 pub mod indexer;
+pub mod quality;
 pub mod search;
 pub mod stats;
 

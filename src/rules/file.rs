@@ -184,7 +184,7 @@ impl<'a> Source<'a> {
 /// The dotted key a byte span sits under, found from the last table header before it and the
 /// key at the start of its line. Used only for errors serde reports (it has no key paths); it is
 /// exact for the layouts the README shows and a close approximation inside inline tables.
-fn key_at(text: &str, span: Range<usize>, message: &str) -> String {
+pub(super) fn key_at(text: &str, span: Range<usize>, message: &str) -> String {
     let mut start = span.start.min(text.len());
     while !text.is_char_boundary(start) {
         start -= 1;

@@ -22,8 +22,8 @@ fn folder_error(file: &str, key: &str, message: impl Into<String>) -> RulesError
     }
 }
 
-/// Reads every `*.toml` file directly in `dir`, sorted by name. Anything else (README.md,
-/// editor backups, sub-folders) is ignored and so is not part of the version. A folder that
+/// Reads every `*.toml` file directly in `dir` but `quality.toml`, sorted by name. Anything
+/// else (README.md, editor backups, sub-folders) is ignored and so is not part of the version. A folder that
 /// does not exist, is not a folder or holds no `*.toml` file is one error saying so.
 pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<RulesError>> {
     let shown = dir.display();
@@ -61,7 +61,8 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<RulesError>> {
             }
         };
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(".toml") || !entry.path().is_file() {
+        // `quality.toml` is the quality evaluation's, not a rules file (`super::quality`).
+        if !name.ends_with(".toml") || name == super::quality::FILE || !entry.path().is_file() {
             continue;
         }
         match std::fs::read_to_string(entry.path()) {

@@ -9,6 +9,9 @@ mod chain;
 mod check;
 mod file;
 mod folder;
+pub mod quality;
+#[cfg(test)]
+mod quality_tests;
 #[cfg(test)]
 mod shipped_tests;
 mod source;
@@ -74,8 +77,24 @@ pub struct RuleSet {
 impl RuleSet {
     /// Reads, parses and checks every `*.toml` file in `dir` (README.md and other files are
     /// ignored). All problems of the folder are returned, each naming file, line and key.
+    ///
+    /// The folder's `quality.toml`, if any, is checked too (its problems are reported with the
+    /// rest, so a reload refuses a folder whose quality file is broken) but is not part of the
+    /// rules or their version: the evaluation reads it itself ([`quality::QualityConfig`]).
     pub fn load_dir(dir: impl AsRef<std::path::Path>) -> Result<RuleSet, Vec<RulesError>> {
-        Self::parse_files(&folder::read_dir(dir.as_ref())?)
+        let dir = dir.as_ref();
+        let files = folder::read_dir(dir)?;
+        match (
+            Self::parse_files(&files),
+            quality::QualityConfig::load_dir(dir),
+        ) {
+            (Ok(set), Ok(_)) => Ok(set),
+            (Ok(_), Err(q)) => Err(q),
+            (Err(mut e), q) => {
+                e.extend(q.err().unwrap_or_default());
+                Err(e)
+            }
+        }
     }
 
     /// Parses and checks rules given as (file name, text) pairs, e.g. `("default.toml", "…")`.

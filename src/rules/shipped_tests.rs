@@ -119,6 +119,23 @@ fn selection_picks_urgent_entrapment_and_fault_chains() {
     assert_eq!(unmaintained.chain.start, ["mutual_aid", "property", "fire"]);
 }
 
+#[test]
+fn a_broken_quality_file_fails_the_folder_but_is_not_part_of_the_rules_version() {
+    let scratch = Scratch::copy_of_shipped("quality");
+    let before = scratch.version();
+    scratch.append("quality.toml", "\n[extra]\nx = 1\n");
+    let errors = RuleSet::load_dir(&scratch.0).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.file == "quality.toml" && e.line > 0),
+        "{errors:?}"
+    );
+    // Without it the built-in formula applies, and the rules' version never moved.
+    std::fs::remove_file(scratch.0.join("quality.toml")).unwrap();
+    assert_eq!(scratch.version(), before);
+}
+
 /// A scratch copy of the shipped folder, removed when dropped.
 struct Scratch(PathBuf);
 

@@ -22,7 +22,7 @@ impl RuleSet {
     pub fn built_in() -> Result<RuleSet, Vec<RulesError>> {
         let files: Vec<(String, String)> = BUILT_IN_FILES
             .iter()
-            .filter(|(name, _)| name.ends_with(".toml"))
+            .filter(|(name, _)| name.ends_with(".toml") && *name != super::quality::FILE)
             .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
             .collect();
         RuleSet::parse_files(&files)

@@ -80,6 +80,9 @@ pub trait ReviewStore: Send + Sync {
     async fn lift_events(&self, lift: LiftId, period: Period)
     -> Result<Vec<LiftEvent>, StoreError>;
 
+    /// Every lift's equipment faults (`equipment_fault` rows) in the period, oldest first.
+    async fn equipment_faults_in(&self, period: Period) -> Result<Vec<LiftEvent>, StoreError>;
+
     /// Every lift's equipment faults in the period: (lift, faults).
     async fn fault_counts(&self, period: Period) -> Result<Vec<(LiftId, i64)>, StoreError>;
 }

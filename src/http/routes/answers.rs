@@ -60,3 +60,8 @@ pub const NO_LIFT: Answer = answer(404, "No lift has that identifier.");
 pub const UNIT_GONE: Answer = answer(404, "This crew's unit is no longer registered.");
 /// 503 from readiness.
 pub const NOT_READY: Answer = answer(503, "The store or the desk does not answer.");
+/// 422: `quality.toml` in the rules folder has errors (every one in `error.errors`).
+pub const BAD_QUALITY: Answer = answer(
+    422,
+    "`quality.toml` in the rules folder has errors (each with its file, line and key).",
+);

@@ -176,3 +176,65 @@ async fn operator_actions_with_empty_or_missing_text_change_nothing() {
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found", None);
     assert_eq!(h.state.store.timeline(id).await.unwrap().len(), before);
 }
+
+#[actix_web::test]
+async fn bad_quality_queries_are_400_naming_the_parameter_and_an_unknown_list_is_404() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let token = &h.tokens[&Role::Investigator];
+    let cases = [
+        (
+            "/api/v1/quality/lifts?grade=E",
+            BAD,
+            "invalid_field",
+            Some("grade"),
+        ),
+        (
+            "/api/v1/quality/lifts?per_page=0",
+            BAD,
+            "invalid_field",
+            Some("per_page"),
+        ),
+        (
+            "/api/v1/quality/lifts?from=2026-13-01",
+            BAD,
+            "invalid_field",
+            Some("from"),
+        ),
+        (
+            "/api/v1/quality/lists/sanwu?format=xml",
+            BAD,
+            "invalid_field",
+            Some("format"),
+        ),
+        (
+            "/api/v1/quality/lists/sanwu?to=2020-01-01&from=2021-01-01",
+            BAD,
+            "invalid_field",
+            Some("to"),
+        ),
+        (
+            "/api/v1/quality/lists/nosuch",
+            StatusCode::NOT_FOUND,
+            "not_found",
+            None,
+        ),
+        (
+            "/api/v1/lifts/999999/history",
+            StatusCode::NOT_FOUND,
+            "not_found",
+            None,
+        ),
+    ];
+    for (uri, status, code, field) in cases {
+        let (got, body) = app
+            .send(with_token(TestRequest::get().uri(uri), token))
+            .await;
+        assert_error(got, &body, status, code, field);
+    }
+    // A good query answers: the harness's lift, no failures, grade A.
+    let req = with_token(TestRequest::get().uri("/api/v1/quality/lifts"), token);
+    let (got, body) = app.send(req).await;
+    assert_eq!(got, StatusCode::OK, "{body}");
+    assert_eq!(body["items"][0]["grade"], "A", "{body}");
+}

@@ -36,6 +36,19 @@ macro_rules! review_ops {
                 detail: String,
             }
 
+            impl LiftEventRow {
+                fn event(self) -> LiftEvent {
+                    LiftEvent {
+                        seq: self.seq,
+                        lift: LiftId(self.lift_id),
+                        at: self.at.0,
+                        kind: self.kind,
+                        equipment: self.equipment,
+                        detail: self.detail,
+                    }
+                }
+            }
+
             impl $store {
                 /// Adds the search's conditions (not its order or page) to `qb`.
                 fn push_search(qb: &mut sqlx::QueryBuilder<$db>, s: &Search) {
@@ -292,17 +305,22 @@ macro_rules! review_ops {
                     .bind(Ts(period.to))
                     .fetch_all(&self.pool)
                     .await?;
-                    Ok(rows
-                        .into_iter()
-                        .map(|r| LiftEvent {
-                            seq: r.seq,
-                            lift: LiftId(r.lift_id),
-                            at: r.at.0,
-                            kind: r.kind,
-                            equipment: r.equipment,
-                            detail: r.detail,
-                        })
-                        .collect())
+                    Ok(rows.into_iter().map(LiftEventRow::event).collect())
+                }
+
+                async fn equipment_faults_in(
+                    &self,
+                    period: Period,
+                ) -> Result<Vec<LiftEvent>, StoreError> {
+                    let rows: Vec<LiftEventRow> = sqlx::query_as(
+                        "SELECT seq, lift_id, at, kind, equipment, detail FROM lift_events \
+                         WHERE kind = 'equipment_fault' AND at >= $1 AND at < $2 ORDER BY seq",
+                    )
+                    .bind(Ts(period.from))
+                    .bind(Ts(period.to))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    Ok(rows.into_iter().map(LiftEventRow::event).collect())
                 }
 
                 async fn fault_counts(
