@@ -8,13 +8,17 @@ use crate::registry::history::{HistoryError, Progress, play_history};
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// Seeds the region; plays `history` when given. Exit 2, nothing written, when a history is
+/// Seeds the region; plays `history` when given, ending at `until` (default: now). Exit 2, nothing written, when a history is
 /// asked for and the log is not empty.
 pub(super) async fn seed_demo(
     settings: &Settings,
     spec: &RegionSpec,
     history: Option<&HistorySpec>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<ExitCode> {
+    if until.is_some_and(|t| t > chrono::Utc::now()) {
+        anyhow::bail!("--until is in the future: a history ends at the latest now");
+    }
     // The rules first: a bad rules folder stops the history with nothing written.
     let rules = match history {
         Some(_) => {
@@ -31,7 +35,7 @@ pub(super) async fn seed_demo(
             return Ok(ExitCode::from(2));
         }
     }
-    let end = chrono::Utc::now();
+    let end = until.unwrap_or_else(chrono::Utc::now);
     crate::registry::seed_demo(store.as_ref(), spec, end).await?;
     println!(
         "loaded the demo region: {} lifts, {} maintainers, {} fire/rescue units",

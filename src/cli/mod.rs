@@ -69,6 +69,10 @@ pub enum Command {
         /// Seed of the history's random choices (the same seed plays the same history).
         #[arg(long, default_value_t = 1, requires = "history")]
         seed: u64,
+        /// End the history at this moment (RFC 3339, e.g. 2026-12-01T00:00:00Z) instead of
+        /// now: with the same seed, the same log, hash for hash.
+        #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "history")]
+        until: Option<chrono::DateTime<chrono::Utc>>,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -126,6 +130,12 @@ pub enum TokenCommand {
         #[command(flatten)]
         config: ConfigArg,
     },
+}
+
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time ({e}), e.g. 2026-12-01T00:00:00Z"))
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

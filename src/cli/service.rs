@@ -52,6 +52,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             history,
             rate,
             seed,
+            until,
             config,
         } => {
             let spec = crate::demo::RegionSpec {
@@ -63,7 +64,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 seed,
                 rate_per_day: rate,
             });
-            super::history::seed_demo(&settings(&config)?, &spec, history.as_ref()).await
+            super::history::seed_demo(&settings(&config)?, &spec, history.as_ref(), until).await
         }
         Command::Token(TokenCommand::Create {
             role,
