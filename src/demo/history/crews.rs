@@ -72,7 +72,8 @@ pub fn reply(rng: &mut fastrand::Rng, kind: UnitKind, slow: f64) -> Reply {
                 return Reply::Silent;
             }
             let travel = 60.0 * rng.f64().mul_add(6.0, 2.0);
-            accept(rng, rng.i64(20..150), travel)
+            let after = rng.i64(20..150);
+            accept(rng, after, travel)
         }
         UnitKind::FireRescue => {
             let after = rng.i64(15..MAX_ACCEPT[0]);

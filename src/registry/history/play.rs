@@ -154,7 +154,7 @@ impl<'a> Player<'a> {
                         self.act(act).await?;
                     }
                 }
-                (None, None) => break,
+                _ => break,
             }
             let done = ((self.now - self.plan.start).num_days()).clamp(0, i64::from(days)) as u32;
             if done > day {
@@ -243,7 +243,7 @@ impl<'a> Player<'a> {
             .await
             .context("commit an alarm to the inbox")?
         else {
-            anyhow::bail!("lift {} of the plan is not in the registry", lift.id);
+            anyhow::bail!("lift {} of the plan is not in the registry", lift.id.0);
         };
         self.report.alarms += 1;
         let events = self
