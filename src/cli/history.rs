@@ -27,7 +27,10 @@ pub(super) async fn seed_demo(
         }
         None => None,
     };
-    let store = crate::store::open(&settings.database_url).await?;
+    let store = match history {
+        Some(_) => crate::store::open_for_bulk_load(&settings.database_url).await?,
+        None => crate::store::open(&settings.database_url).await?,
+    };
     if history.is_some() {
         let head = store.log_head().await?;
         if head > 0 {

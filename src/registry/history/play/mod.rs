@@ -1,9 +1,11 @@
 //! The world around the history's desk: a queue of simulated actions in time order, each
 //! submitted to the desk at its moment, and the desk's own deadlines fired as they fall due.
 
+mod respond;
+
 use super::{HistoryReport, Progress};
 use crate::demo::Region;
-use crate::demo::history::{FAULT_CAUSES, Outcome, Plan, crews};
+use crate::demo::history::{Outcome, Plan};
 use crate::desk::{ClockHand, DeskError, DeskHandle};
 use crate::dispatch::{Command, CrewAction, EquipmentReport, OperatorAction};
 use crate::domain::{
@@ -20,8 +22,10 @@ use std::sync::Arc;
 /// The operator the history's console actions are recorded under.
 const OPERATOR: &str = "demo-operator";
 
-/// Live fixes older than this are refreshed before the desk pages (crews keep reporting).
-const FIX_EVERY_SECS: i64 = 60;
+/// Live fixes older than this are refreshed before an alarm (crews keep reporting; the rules
+/// take fixes up to 5 minutes old as fresh, so the pages that follow in the next minutes are
+/// from fresh fixes too).
+const FIX_EVERY_SECS: i64 = 240;
 
 /// A simulated action.
 #[derive(Debug)]
@@ -139,7 +143,6 @@ impl<'a> Player<'a> {
             match (due, next) {
                 (Some(d), n) if n.is_none_or(|n| d <= n) => {
                     self.set(d);
-                    self.refresh_fixes().await?;
                     let events = self.submit(Command::Tick).await?;
                     if events.is_empty() {
                         anyhow::bail!("the deadline due at {d} did not fire");
@@ -345,127 +348,6 @@ impl<'a> Player<'a> {
             _ => {}
         }
         Ok(())
-    }
-
-    /// The first maintainer or fire/rescue crew on scene of a real entrapment frees them.
-    fn on_scene(&mut self, id: IncidentId, unit: UnitId) {
-        let rescuer = self
-            .kinds
-            .get(&unit)
-            .is_some_and(|k| *k != UnitKind::PropertyStaff);
-        let plan = self.plan;
-        let Some(case) = self.cases.get_mut(&id) else {
-            return;
-        };
-        if !rescuer
-            || case.releaser.is_some()
-            || plan.incidents[case.plan].outcome != Outcome::Rescue
-        {
-            return;
-        }
-        case.releaser = Some(unit);
-        let secs = crews::rescue_secs(&mut self.rng);
-        self.after(secs, Act::Crew(id, unit, CrewAction::Released));
-    }
-
-    /// Schedules what follows from the desk's events: answers to pages, the callback after a
-    /// release, the fault cause after the callback, the close after the cause.
-    fn react(&mut self, events: &[Event]) {
-        self.answer_pages(events);
-        for e in events {
-            let Some(id) = e.incident else { continue };
-            match &e.kind {
-                EventKind::CrewProgress {
-                    status: CrewStatus::Released,
-                    ..
-                } => {
-                    let secs = crews::callback_secs(&mut self.rng);
-                    let note = "callback: passengers out and unhurt".to_owned();
-                    self.after(
-                        secs,
-                        Act::Operator(id, OperatorAction::ConfirmRelease { note }),
-                    );
-                }
-                EventKind::ReleaseConfirmed => self.file_cause(id),
-                EventKind::FaultCauseFiled { .. } => {
-                    let secs = self.rng.i64(60..300);
-                    self.after(secs, Act::Operator(id, OperatorAction::Close));
-                }
-                EventKind::Closed { .. } | EventKind::Cancelled | EventKind::FalseAlarm => {
-                    if let Some(c) = self.cases.get_mut(&id) {
-                        c.ended = true;
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn file_cause(&mut self, id: IncidentId) {
-        let Some(case) = self.cases.get(&id) else {
-            return;
-        };
-        let cause = self.plan.incidents[case.plan].cause;
-        match (cause, case.releaser) {
-            (Some(c), Some(unit)) => {
-                let (code, text, _) = FAULT_CAUSES[c];
-                let action = CrewAction::FaultCause {
-                    code: code.into(),
-                    text: text.into(),
-                };
-                let secs = self.rng.i64(180..1500);
-                self.after(secs, Act::Crew(id, unit, action));
-            }
-            _ => {
-                let secs = self.rng.i64(60..300);
-                self.after(secs, Act::Operator(id, OperatorAction::Close));
-            }
-        }
-    }
-
-    /// Draws each paged unit's answer and schedules it.
-    fn answer_pages(&mut self, events: &[Event]) {
-        for e in events {
-            let (EventKind::UnitPaged { candidate, .. }, Some(id)) = (&e.kind, e.incident) else {
-                continue;
-            };
-            let unit = candidate.unit;
-            let Some(case) = self.cases.get(&id) else {
-                continue;
-            };
-            if case.travel.contains_key(&unit) {
-                continue; // answered already
-            }
-            let slow = self.plan.incidents[case.plan].slow;
-            let kind = self
-                .kinds
-                .get(&unit)
-                .copied()
-                .unwrap_or(UnitKind::Maintainer);
-            match crews::reply(&mut self.rng, kind, slow) {
-                crews::Reply::Accept { after, travel, eta } => {
-                    let action = CrewAction::Accept {
-                        eta_secs: Some(eta),
-                    };
-                    self.after(after, Act::Crew(id, unit, action));
-                    self.note_travel(id, unit, travel);
-                }
-                crews::Reply::Decline { after, reason } => {
-                    let action = CrewAction::Decline {
-                        reason: reason.into(),
-                    };
-                    self.after(after, Act::Crew(id, unit, action));
-                    self.note_travel(id, unit, 0);
-                }
-                crews::Reply::Silent => self.note_travel(id, unit, 0),
-            }
-        }
-    }
-
-    fn note_travel(&mut self, id: IncidentId, unit: UnitId, secs: i64) {
-        if let Some(c) = self.cases.get_mut(&id) {
-            c.travel.insert(unit, secs);
-        }
     }
 
     async fn fault(&mut self, n: usize, cleared: bool) -> anyhow::Result<()> {
