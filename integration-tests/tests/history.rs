@@ -217,7 +217,7 @@ async fn the_same_seed_plays_the_same_log_hash_for_hash_and_another_seed_another
         let url = fresh_database("sqlite").await;
         let env = [("LIFTRESCUE_DATABASE_URL", url.as_str())];
         let mut a = args(seed);
-        a[4] = "10";
+        a[4] = "5";
         let (code, out, err) = run(&a, &env);
         assert_eq!(code, Some(0), "{out}{err}");
         let store = liftrescue::store::open(&url).await.unwrap();
