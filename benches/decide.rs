@@ -34,6 +34,7 @@ fn alarm(lift: &Lift, n: i64) -> Command {
         kind: AlarmKind::EntrapmentBetweenFloors,
         status: AlarmStatus::New,
         flags: AlarmFlags::default(),
+        trapped: None,
         floor: None,
         description: String::new(),
         occurred_at: now(),

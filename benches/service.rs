@@ -60,6 +60,7 @@ fn rescue(
         kind: AlarmKind::EntrapmentAtLanding,
         status: AlarmStatus::New,
         flags: AlarmFlags::default(),
+        trapped: None,
         floor: None,
         description: String::new(),
         occurred_at: at,

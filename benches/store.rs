@@ -69,6 +69,7 @@ impl Decisions {
             kind: AlarmKind::EntrapmentBetweenFloors,
             status: AlarmStatus::New,
             flags: AlarmFlags::default(),
+            trapped: None,
             floor: None,
             description: String::new(),
             occurred_at: now(),

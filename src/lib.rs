@@ -70,6 +70,7 @@ pub mod index;
 pub mod intake;
 pub mod paging;
 pub mod registry;
+pub mod review;
 pub mod rules;
 pub mod service;
 pub mod signing;

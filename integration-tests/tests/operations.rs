@@ -81,6 +81,7 @@ async fn three_decisions(
             kind: AlarmKind::EntrapmentAtLanding,
             status: AlarmStatus::New,
             flags: AlarmFlags::default(),
+            trapped: None,
             floor: None,
             description: String::new(),
             occurred_at: now,

@@ -95,6 +95,18 @@ const STREETS: [&str; 8] = [
     "Daping Main Street",
 ];
 
+/// The street (街道) each of [`STREETS`] lies in.
+const SUBDISTRICTS: [&str; 8] = [
+    "解放碑街道",
+    "七星岗街道",
+    "解放碑街道",
+    "上清寺街道",
+    "朝天门街道",
+    "大溪沟街道",
+    "两路口街道",
+    "大坪街道",
+];
+
 /// Offsets `c` by (east, north) metres.
 pub fn offset(c: LatLon, east_m: f64, north_m: f64) -> LatLon {
     let lat = c.lat + north_m / 111_195.0;
@@ -238,6 +250,7 @@ fn lift(spec: &RegionSpec, rng: &mut fastrand::Rng, i: usize, district: AdminCod
             .unwrap_or_else(|_| unreachable!()),
         registration_code: RegistrationCode::parse(&reg).unwrap_or_else(|e| unreachable!("{e}")),
         district,
+        street: Some(SUBDISTRICTS[i % STREETS.len()].to_owned()),
         cabin_phone: PhoneNumber::parse(&format!("023{:08}", 60_000_000 + n)).ok(),
         device_id: (rng.f64() < 0.6)
             .then(|| DeviceId::parse(&format!("CQ-IOT-{n:06}")).ok())

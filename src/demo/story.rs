@@ -158,6 +158,7 @@ impl Sim {
             kind,
             status: AlarmStatus::New,
             flags,
+            trapped: None,
             floor: Some("12".into()),
             description: String::new(),
             occurred_at: self.now,

@@ -22,6 +22,7 @@ fn alarm_for(n: i64, lift_id: i64) -> Command {
         kind: AlarmKind::PassengerAlarm,
         status: AlarmStatus::New,
         flags: AlarmFlags::default(),
+        trapped: None,
         floor: None,
         description: String::new(),
         occurred_at: t0(),

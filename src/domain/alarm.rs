@@ -167,6 +167,9 @@ pub enum AlarmStatus {
     Cleared,
 }
 
+/// The most people an alarm may say are trapped (a large goods lift carries about 50).
+pub const TRAPPED_MAX: u16 = 99;
+
 /// An alarm as intake hands it to the inbox (the inbox gives it its id): what every intake
 /// decoder (cabin phone, IoT payload, operator) makes of what it received.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,6 +186,9 @@ pub struct NewAlarm {
     pub status: AlarmStatus,
     /// Facts about the people inside.
     pub flags: AlarmFlags,
+    /// How many people are trapped, when the source or the caller says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trapped: Option<u16>,
     /// Floor, if reported.
     pub floor: Option<String>,
     /// Free text.
@@ -208,6 +214,9 @@ pub struct Alarm {
     pub status: AlarmStatus,
     /// Facts about the people inside.
     pub flags: AlarmFlags,
+    /// How many people are trapped, when the source or the caller says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trapped: Option<u16>,
     /// Floor reported by the source, if any.
     pub floor: Option<String>,
     /// Free text from the source or the operator.

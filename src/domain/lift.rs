@@ -302,6 +302,10 @@ pub struct Lift {
     pub registration_code: RegistrationCode,
     /// District the lift stands in (selects the rules file).
     pub district: AdminCode,
+    /// The street (街道) or township within the district, as the registry names it; the
+    /// investigators' statistics group by it. Absent when the register does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
     /// Caller id of the cabin emergency phone, if known.
     pub cabin_phone: Option<PhoneNumber>,
     /// IoT terminal fitted to the lift, if any.

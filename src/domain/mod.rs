@@ -34,7 +34,7 @@ pub mod lift;
 pub mod unit;
 
 pub use alarm::{
-    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, LiftRef, NewAlarm,
+    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, LiftRef, NewAlarm, TRAPPED_MAX,
 };
 pub use event::{
     Actor, CrewStatus, DeadlineKind, Equipment, Event, EventKind, IncidentId, IncidentStatus,

@@ -217,6 +217,9 @@ pub struct AlarmIn {
     /// Facts about the people inside.
     #[serde(default)]
     pub flags: FlagsIn,
+    /// How many people are trapped, if known (1 to 99).
+    #[schema(minimum = 1, maximum = 99)]
+    pub trapped: Option<u16>,
     /// The floor, as the source reports it (at most 32 characters).
     #[schema(max_length = 32)]
     pub floor: Option<String>,
@@ -251,6 +254,17 @@ pub fn check_len(field: &str, text: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Checks an optional number of people trapped.
+pub fn check_trapped(trapped: Option<u16>) -> Result<(), ApiError> {
+    match trapped {
+        Some(n) if !(1..=crate::domain::TRAPPED_MAX).contains(&n) => Err(ApiError::invalid(
+            "trapped",
+            format!("from 1 to {} people (got {n})", crate::domain::TRAPPED_MAX),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks an optional floor label.
 pub fn check_floor(floor: &Option<String>) -> Result<(), ApiError> {
     floor
@@ -274,6 +288,7 @@ impl AlarmIn {
             ));
         }
         check_floor(&self.floor)?;
+        check_trapped(self.trapped)?;
         check_len("description", &self.description, DESCRIPTION_MAX)?;
         let occurred_at = self.occurred_at.unwrap_or(now);
         if occurred_at > now + FUTURE_SLACK {
@@ -293,6 +308,7 @@ impl AlarmIn {
             kind: self.kind.parse("kind")?,
             status: self.status,
             flags: self.flags.into(),
+            trapped: self.trapped,
             floor: self.floor,
             description: self.description,
             occurred_at,

@@ -37,6 +37,7 @@ pub mod paging;
 pub mod query;
 pub mod rate;
 pub mod registry;
+pub mod review;
 pub mod routes;
 pub mod rules;
 mod state;

@@ -47,6 +47,9 @@ pub struct HotlineIn {
     /// Facts about the people inside.
     #[serde(default)]
     pub flags: FlagsIn,
+    /// How many people are trapped, if the caller says (1 to 99).
+    #[schema(minimum = 1, maximum = 99)]
+    pub trapped: Option<u16>,
     /// The floor, if known (at most 32 characters).
     #[schema(max_length = 32)]
     pub floor: Option<String>,
@@ -171,6 +174,7 @@ impl HotlineIn {
             .transpose()
             .map_err(|e| ApiError::invalid("caller", e))?;
         check_floor(&self.floor)?;
+        super::intake::check_trapped(self.trapped)?;
         check_len("description", &self.description, DESCRIPTION_MAX)?;
         let kind = match self.kind {
             Some(k) => k.parse("kind")?,
@@ -189,6 +193,7 @@ impl HotlineIn {
             kind,
             status: AlarmStatus::New,
             flags: self.flags.into(),
+            trapped: self.trapped,
             floor: self.floor,
             description,
             occurred_at: now,

@@ -34,7 +34,7 @@ use super::auth::authorize;
 use super::error::ApiError;
 use super::{
     console_page, crew, crew_page, equipment, feed, intake, investigator, machine, operator, ops,
-    paging, registry, rules,
+    paging, registry, review, rules,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -283,6 +283,10 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").gives(200, Many(schema::<crate::desk::EquipmentFault>())),
     route(Get, "/api/v1/incidents/{id}/timeline", REVIEW, "Every stored event of an incident, in order, hash-chained.", |r| r.to(investigator::timeline))
         .tag("investigator").gives(200, Many(schema::<investigator::TimelineEntry>())),
+    route(Get, "/api/v1/review/incidents", REVIEW, "The investigators' incident search over the review index (facts folded from the log): by period (dates are China days), district, street, company, lift (any code), unit, level, outcome, breached deadline, channel; paged and sorted. `indexed_to` is the log row the answer covers.", |r| r.to(review::search))
+        .tag("investigator").query(params::<crate::review::search::SearchParams>).gives(200, One(schema::<review::SearchOut>())),
+    route(Get, "/api/v1/stats", REVIEW, "The 96333 measures over a period (default: this month), for the whole and per group (company, lift, street, unit kind, month): alarms, entrapments, people trapped, false alarms, response and arrival times with the shares within 3 minutes and within the arrival limit, rescue time, breaches by kind, fire/rescue involvement; every definition is in the answer.", |r| r.to(review::stats))
+        .tag("investigator").query(params::<review::StatsQuery>).gives(200, One(schema::<review::StatsOut>())),
     route(Get, "/api/v1/incidents/{id}/messages", REVIEW, "Every message of the incident's pages: channel, status, attempts, last error, the gateway's id.", |r| r.to(paging::messages))
         .tag("operator").gives(200, Many(schema::<paging::MessageOut>())),
     // PUBLIC: no bearer token; the channel's receipt secret signs it (see http::paging).

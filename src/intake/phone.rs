@@ -360,6 +360,7 @@ pub fn to_alarm(
         kind,
         status,
         flags: AlarmFlags::default(),
+        trapped: None,
         floor: None,
         description: format!(
             "cabin phone {what} ({}, phone lift id {}), voice {voice}",

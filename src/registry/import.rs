@@ -16,6 +16,7 @@
 //! | `district` | optional | GB/T 2260 code; default: the registration code's digits 5-10 |
 //! | `cabin_phone` | optional | caller id of the cabin emergency phone |
 //! | `device_id` | optional | IoT terminal id |
+//! | `street` | optional | the street (街道) or township, at most 64 characters |
 //! | `address` | required | street address |
 //! | `building` | optional | block / unit / car |
 //! | `lat`, `lon` | required | decimal degrees |
@@ -67,6 +68,7 @@ registration_code       required  the 20-digit registration code, unique
 district                optional  GB/T 2260 code (default: registration code digits 5-10)
 cabin_phone             optional  caller id of the cabin emergency phone
 device_id               optional  IoT terminal id
+street                  optional  the street (街道) or township, at most 64 characters
 address                 required  street address
 building                optional  block / unit / car
 lat, lon                required  decimal degrees

@@ -150,6 +150,7 @@ pub struct Service {
     pump_task: tokio::task::JoinHandle<()>,
     mqtt_task: Option<tokio::task::JoinHandle<()>>,
     lines_task: tokio::task::JoinHandle<()>,
+    review_task: tokio::task::JoinHandle<()>,
     paging_tasks: crate::paging::PagingTasks,
 }
 
@@ -242,6 +243,8 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     let (paging, paging_tasks) =
         crate::paging::spawn(&settings.notify, store.clone(), desk.clone(), clock)?;
     let _ = first_messages.set(paging.downgrade());
+    // The review index follows the log behind the desk (investigators' reads catch it up).
+    let review_task = tokio::spawn(crate::review::indexer::run(store.clone()));
     let lines_task = tokio::spawn(supervise_lines(
         store.clone(),
         desk.clone(),
@@ -266,6 +269,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
         pump_task,
         mqtt_task,
         lines_task,
+        review_task,
         paging_tasks,
     })
 }
@@ -333,6 +337,7 @@ impl Service {
             let _ = mqtt.await;
         }
         self.lines_task.abort();
+        self.review_task.abort();
         let _ = self.lines_task.await;
         self.pump_task.abort();
         let _ = self.pump_task.await;

@@ -57,6 +57,11 @@ impl Store for Deadline {
         self.inner.engine()
     }
 
+    fn review(&self) -> &dyn super::review::ReviewStore {
+        // Review reads are bounded by their handlers (they may read a year of facts).
+        self.inner.review()
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.within(self.inner.ping()).await
     }

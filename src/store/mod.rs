@@ -17,6 +17,7 @@ mod opening;
 pub mod outbox;
 pub mod postgres;
 mod projection;
+pub mod review;
 mod rows;
 mod sql;
 pub mod sqlite;
@@ -190,6 +191,9 @@ pub trait Store: Send + Sync + 'static {
     fn engine(&self) -> &'static str;
     /// Cheap round trip, for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The review tables (derived from the log; see [`review`]).
+    fn review(&self) -> &dyn review::ReviewStore;
 
     /// Commits an alarm to the inbox, or finds the earlier copy of the same (channel, source id).
     async fn insert_alarm(

@@ -66,6 +66,7 @@ pub struct LiftRow {
     pub no_property_management: bool,
     pub no_maintenance_unit: bool,
     pub no_repair_fund: bool,
+    pub street: Option<String>,
 }
 
 fn opt<T>(
@@ -96,6 +97,7 @@ impl LiftRow {
             no_property_management: l.flags.no_property_management,
             no_maintenance_unit: l.flags.no_maintenance_unit,
             no_repair_fund: l.flags.no_repair_fund,
+            street: l.street.clone(),
         }
     }
 
@@ -106,6 +108,7 @@ impl LiftRow {
             rescue_code: RescueCode::parse(&self.rescue_code).map_err(corrupt)?,
             registration_code: RegistrationCode::parse(&self.registration_code).map_err(corrupt)?,
             district: AdminCode::parse(&self.district).map_err(corrupt)?,
+            street: self.street,
             cabin_phone: opt(self.cabin_phone, PhoneNumber::parse)?,
             device_id: opt(self.device_id, DeviceId::parse)?,
             address: self.address,
@@ -277,6 +280,7 @@ pub fn stored_alarm(id: AlarmId, a: &NewAlarm, received_at: DateTime<Utc>) -> Al
         kind: a.kind.clone(),
         status: a.status,
         flags: a.flags,
+        trapped: a.trapped,
         floor: a.floor.clone(),
         description: a.description.clone(),
         occurred_at: a.occurred_at,

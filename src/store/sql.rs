@@ -17,7 +17,7 @@ macro_rules! lift_columns {
     () => {
         "id, rescue_code, registration_code, district, cabin_phone, device_id, address, \
          building, lat, lon, commissioned, use_unit, use_unit_phone, maintainer, \
-         no_property_management, no_maintenance_unit, no_repair_fund"
+         no_property_management, no_maintenance_unit, no_repair_fund, street"
     };
 }
 /// Columns of `units`, in `rows::UnitRow` order.
@@ -161,7 +161,8 @@ pub const UPSERT_LIFTS_TAIL: &str = " ON CONFLICT (id) DO UPDATE SET \
      use_unit = excluded.use_unit, use_unit_phone = excluded.use_unit_phone, \
      maintainer = excluded.maintainer, \
      no_property_management = excluded.no_property_management, \
-     no_maintenance_unit = excluded.no_maintenance_unit, no_repair_fund = excluded.no_repair_fund";
+     no_maintenance_unit = excluded.no_maintenance_unit, no_repair_fund = excluded.no_repair_fund, \
+     street = excluded.street";
 pub const UPSERT_UNITS: &str = concat!("INSERT INTO units (", unit_columns!(), ") ");
 pub const UPSERT_UNITS_TAIL: &str = " ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
      kind = excluded.kind, company = excluded.company, skills = excluded.skills, \

@@ -24,6 +24,7 @@ fn unknown_phone_alarm(w: &mut World, source_id: &str) -> Vec<Event> {
         kind: AlarmKind::PassengerAlarm,
         status: AlarmStatus::New,
         flags: AlarmFlags::default(),
+        trapped: None,
         floor: None,
         description: String::new(),
         occurred_at: w.now,

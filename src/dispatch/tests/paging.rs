@@ -366,6 +366,7 @@ fn a_batch_of_alarms_is_decided_in_order_as_if_one_by_one() {
         kind: AlarmKind::EntrapmentAtLanding,
         status: AlarmStatus::New,
         flags: AlarmFlags::default(),
+        trapped: None,
         floor: None,
         description: String::new(),
         occurred_at: t0(),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 /// The keys an event may carry.
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 10] = [
     "device_id",
     "alarm_id",
     "code",
@@ -18,6 +18,7 @@ const FIELDS: [&str; 9] = [
     "evidence",
     "flags",
     "description",
+    "trapped",
 ];
 /// Longest source alarm id, characters.
 const ALARM_ID_MAX: usize = 128;
@@ -52,6 +53,7 @@ pub(super) fn event(
     let evidence = take("evidence").map(evidence).transpose()?;
     let flags = take("flags").map(flags).transpose()?;
     let description = take("description").map(description).transpose()?;
+    let trapped = take("trapped").map(trapped).transpose()?;
     let classified = codes.kind(code);
     Ok(Decoded {
         alarm: NewAlarm {
@@ -61,6 +63,7 @@ pub(super) fn event(
             kind: classified.kind,
             status,
             flags: flags.unwrap_or_default(),
+            trapped,
             floor: floor.flatten(),
             description: description.unwrap_or_default(),
             occurred_at,
@@ -162,6 +165,19 @@ fn status(v: Value) -> Result<AlarmStatus, IotError> {
         _ => Err(bad(
             "status",
             format!("must be 0, 1, \"new\" or \"cleared\", found {v}"),
+        )),
+    }
+}
+
+fn trapped(v: Value) -> Result<u16, IotError> {
+    match v.as_u64() {
+        Some(n) if (1..=u64::from(crate::domain::TRAPPED_MAX)).contains(&n) => Ok(n as u16),
+        _ => Err(bad(
+            "trapped",
+            format!(
+                "must be a whole number of people from 1 to {}",
+                crate::domain::TRAPPED_MAX
+            ),
         )),
     }
 }

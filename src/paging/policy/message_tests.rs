@@ -15,6 +15,7 @@ fn lift(address: &str) -> Lift {
         rescue_code: RescueCode::parse("035302").unwrap(),
         registration_code: RegistrationCode::parse("31105001032019060001").unwrap(),
         district: AdminCode::parse("500103").unwrap(),
+        street: None,
         cabin_phone: None,
         device_id: None,
         address: address.to_owned(),

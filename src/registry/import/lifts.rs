@@ -8,7 +8,7 @@ use crate::domain::{
 use crate::registry::check::{self, CoordSystem};
 use chrono::NaiveDate;
 
-const KNOWN: [&str; 18] = [
+const KNOWN: [&str; 19] = [
     "id",
     "rescue_code",
     "registration_code",
@@ -27,7 +27,11 @@ const KNOWN: [&str; 18] = [
     "no_property_management",
     "no_maintenance_unit",
     "no_repair_fund",
+    "street",
 ];
+/// Longest street name, characters.
+const STREET_MAX: usize = 64;
+
 const REQUIRED: [&str; 6] = [
     "id",
     "rescue_code",
@@ -62,6 +66,13 @@ fn lift(row: &mut Row) -> Option<Lift> {
     let device_id = row.optional("device_id", DeviceId::parse);
     let address = row.required("address", |s| Ok::<_, String>(s.to_owned()));
     let building = row.text("building").unwrap_or_default().to_owned();
+    let street = row.optional("street", |s| {
+        if s.chars().count() > STREET_MAX {
+            Err(format!("at most {STREET_MAX} characters"))
+        } else {
+            Ok(s.to_owned())
+        }
+    });
     let position = position(row);
     let commissioned = row.optional("commissioned", parse_date);
     let use_unit = row.optional("use_unit", parse_id);
@@ -82,6 +93,7 @@ fn lift(row: &mut Row) -> Option<Lift> {
         id: LiftId(id?),
         rescue_code: rescue_code?,
         district: district?.unwrap_or_else(|| registration_code.admin_code()),
+        street: street?,
         registration_code,
         cabin_phone: cabin_phone?,
         device_id: device_id?,

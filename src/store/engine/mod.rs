@@ -24,12 +24,14 @@ mod append;
 mod outbox;
 mod queries;
 mod registry;
+mod review;
 mod store_trait;
 
 pub(crate) use append::append_ops;
 pub(crate) use outbox::outbox_ops;
 pub(crate) use queries::query_ops;
 pub(crate) use registry::registry_ops;
+pub(crate) use review::review_ops;
 pub(crate) use store_trait::store_trait;
 
 use super::StoreError;
@@ -132,6 +134,7 @@ macro_rules! impl_store {
         $crate::store::engine::append_ops!($store, $db, $begin, $begin_append);
         $crate::store::engine::registry_ops!($store, $db, $begin);
         $crate::store::engine::query_ops!($store, $db, $begin);
+        $crate::store::engine::review_ops!($store, $db, $begin);
         $crate::store::engine::outbox_ops!($store, $db, $engine, $begin);
         $crate::store::engine::store_trait!($store, $db, $engine, $begin);
     };

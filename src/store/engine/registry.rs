@@ -77,7 +77,8 @@ macro_rules! registry_ops {
                             .push_bind(r.maintainer)
                             .push_bind(r.no_property_management)
                             .push_bind(r.no_maintenance_unit)
-                            .push_bind(r.no_repair_fund);
+                            .push_bind(r.no_repair_fund)
+                            .push_bind(&r.street);
                     });
                     qb.push(sql::UPSERT_LIFTS_TAIL);
                     qb

@@ -33,6 +33,10 @@ macro_rules! store_trait {
                     $engine
                 }
 
+                fn review(&self) -> &dyn $crate::store::review::ReviewStore {
+                    self
+                }
+
                 async fn ping(&self) -> Result<(), StoreError> {
                     sqlx::query(sql::PING).execute(&self.pool).await?;
                     Ok(())

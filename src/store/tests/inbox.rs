@@ -23,6 +23,7 @@ pub(super) fn alarm(channel: AlarmSource, source: &str) -> NewAlarm {
             child_alone: true,
             ..AlarmFlags::default()
         },
+        trapped: None,
         floor: Some("B2".into()),
         description: "no answer on the cabin phone".into(),
         occurred_at: t(0),

@@ -15,6 +15,7 @@ pub fn full_lift(id: i64) -> Lift {
         rescue_code: RescueCode::parse(&format!("{:06}", 100 + id)).unwrap(),
         registration_code: RegistrationCode::parse(&format!("31105001032019060{id:03}")).unwrap(),
         district: AdminCode::parse("500103").unwrap(),
+        street: None,
         cabin_phone: Some(PhoneNumber::parse(&format!("023-6000-{id:04}")).unwrap()),
         device_id: Some(DeviceId::parse(&format!("CQ-IOT:{id}")).unwrap()),
         address: "88 Minzu Road, Jiefangbei".into(),

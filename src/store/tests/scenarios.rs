@@ -72,6 +72,7 @@ impl Story {
                 kind: a.kind,
                 status: a.status,
                 flags: a.flags,
+                trapped: None,
                 floor: a.floor,
                 description: a.description,
                 occurred_at: a.occurred_at,

@@ -1,0 +1,57 @@
+-- Review: what investigators search and count, derived from the event log.
+--
+-- A lift's street (街道), for searching and grouping; registers that do not say leave it NULL.
+ALTER TABLE lifts ADD COLUMN street TEXT;
+
+-- One row per incident: its facts folded from its events (`review::facts`), kept in step with
+-- the log by the review indexer from `review_cursor`. Derived data: it can be dropped and
+-- rebuilt from the log at any time; the columns are copies of `body` for searching.
+CREATE TABLE incident_facts (
+    id            INTEGER PRIMARY KEY,
+    opened_at     TEXT NOT NULL,
+    lift_id       INTEGER,
+    rescue_code   TEXT,
+    district      TEXT,
+    street        TEXT,
+    company_id    INTEGER,
+    channel       TEXT NOT NULL,
+    level         INTEGER NOT NULL,
+    outcome       TEXT NOT NULL,
+    entrapment    INTEGER NOT NULL,
+    breach_mask   INTEGER NOT NULL,
+    response_secs INTEGER,
+    arrival_secs  INTEGER,
+    rescue_secs   INTEGER,
+    last_seq      INTEGER NOT NULL,
+    body          TEXT NOT NULL
+) STRICT;
+CREATE INDEX incident_facts_opened ON incident_facts (opened_at, id);
+CREATE INDEX incident_facts_lift ON incident_facts (lift_id, opened_at);
+CREATE INDEX incident_facts_company ON incident_facts (company_id, opened_at);
+CREATE INDEX incident_facts_place ON incident_facts (district, street, opened_at);
+
+-- The units paged for each incident, for searching by unit.
+CREATE TABLE incident_units (
+    unit_id     INTEGER NOT NULL,
+    incident_id INTEGER NOT NULL,
+    PRIMARY KEY (unit_id, incident_id)
+) STRICT;
+
+-- Each lift's equipment events (faults and recoveries of its IoT terminal and cabin phone),
+-- by log row, for the lift's history and the quality evaluation.
+CREATE TABLE lift_events (
+    seq       INTEGER PRIMARY KEY,
+    lift_id   INTEGER NOT NULL,
+    at        TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    equipment TEXT NOT NULL,
+    detail    TEXT NOT NULL
+) STRICT;
+CREATE INDEX lift_events_lift ON lift_events (lift_id, at);
+
+-- How far the indexer has read the log.
+CREATE TABLE review_cursor (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+) STRICT;
+INSERT INTO review_cursor (id, seq) VALUES (1, 0);

@@ -1,0 +1,14 @@
+//! Review for the bureaus: what investigators read, all of it computed from the event log.
+//!
+//! - [`facts`]: one incident's facts folded from its events (the definitions of every measure).
+//! - [`indexer`]: keeps the stored facts (`incident_facts`) and the lifts' equipment history in
+//!   step with the log, behind the desk, from a cursor.
+//! - [`stats`]: the 96333 platforms' measures over a period, grouped, from facts. Pure.
+//! - [`search`]: the investigators' incident search: its query, checked.
+
+pub mod facts;
+pub mod indexer;
+pub mod search;
+pub mod stats;
+
+pub use facts::{BreachKind, IncidentFacts, Outcome, PagedUnit};
