@@ -61,7 +61,13 @@ pub(super) async fn seed_demo(
             );
         }
     };
-    match play_history(store, rules, spec, history, end, progress).await {
+    let played = play_history(store.clone(), rules, spec, history, end, progress).await;
+    if played.is_ok() {
+        // The review tables (search, statistics) read the log through their indexer: bring
+        // them up to date now rather than at the first review read.
+        crate::review::indexer::catch_up(store.as_ref()).await?;
+    }
+    match played {
         Ok(r) => {
             println!(
                 "played {} days of history (seed {}): {} incidents from {} alarms, {} events in the log, {} equipment reports, {} crew actions overtaken by events; {:.1} s",

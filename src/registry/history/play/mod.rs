@@ -233,6 +233,7 @@ impl<'a> Player<'a> {
             kind: p.kind.clone(),
             status: AlarmStatus::New,
             flags: p.flags,
+            trapped: p.trapped,
             floor: Some(p.floor.clone()),
             description: description(p.trapped),
             occurred_at: self.now - TimeDelta::seconds(self.rng.i64(2..40)),
