@@ -50,7 +50,7 @@ pub(super) async fn seed_demo(
     let started = Instant::now();
     let step = (history.days / 10).max(1);
     let progress = |p: Progress| {
-        if p.day % step == 0 || p.day == p.days {
+        if p.day.is_multiple_of(step) || p.day == p.days {
             eprintln!(
                 "history: day {}/{}: {} incidents, {} events ({:.1} s)",
                 p.day,
