@@ -10,6 +10,7 @@ mod demo;
 mod equipment;
 mod faults;
 mod feed;
+mod history;
 mod http_flow;
 mod mqtt;
 mod operations;

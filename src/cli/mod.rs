@@ -9,6 +9,7 @@
 mod progress;
 mod proof;
 mod replay;
+mod history;
 mod service;
 
 use crate::rules::{RulesError, RulesSource};
@@ -97,11 +98,28 @@ pub enum Command {
     /// Import a registry CSV file: every row is checked, and if any is bad nothing is imported.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Load the deterministic synthetic region (Yuzhong-sized by default) into the registry.
+    /// Load the deterministic synthetic region (Yuzhong-sized by default) into the registry;
+    /// with `--history DAYS`, also play DAYS days of incidents ending now through the dispatch
+    /// desk on a simulated clock, into the (empty) event log.
     SeedDemo {
         /// Number of lifts (Yuzhong has about 15,000; a city about 250,000).
         #[arg(long, default_value_t = 15_000)]
         lifts: usize,
+        /// Days of history to play, ending now (1–3650). The log must be empty: otherwise
+        /// nothing is written and the exit code is 2.
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+        history: Option<u32>,
+        /// Real entrapments a day over the region (default: 15 per 200,000 lifts, Chongqing
+        /// 96333's figure); false alarms and cancellations come on top. At most 2,000.
+        #[arg(long, value_name = "PER_DAY", value_parser = parse_rate, requires = "history")]
+        rate: Option<f64>,
+        /// Seed of the history's random choices (the same seed plays the same history).
+        #[arg(long, default_value_t = 1, requires = "history")]
+        seed: u64,
+        /// End the history at this moment (RFC 3339, e.g. 2026-12-01T00:00:00Z) instead of
+        /// now: with the same seed, the same log, hash for hash.
+        #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "history")]
+        until: Option<chrono::DateTime<chrono::Utc>>,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -159,6 +177,21 @@ pub enum TokenCommand {
         #[command(flatten)]
         config: ConfigArg,
     },
+}
+
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time ({e}), e.g. 2026-12-01T00:00:00Z"))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r <= 2_000.0 => Ok(r),
+        _ => Err(format!(
+            "{s:?} is not a rate: a number of entrapments a day above 0 and at most 2000"
+        )),
+    }
 }
 
 fn parse_role(s: &str) -> Result<crate::store::Role, String> {

@@ -55,18 +55,24 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Import(ImportCommand::Units { file, config }) => {
             import(&config, &file, false).await
         }
-        Command::SeedDemo { lifts, config } => {
-            let store = open(&config).await?;
+        Command::SeedDemo {
+            lifts,
+            history,
+            rate,
+            seed,
+            until,
+            config,
+        } => {
             let spec = crate::demo::RegionSpec {
                 lifts,
                 ..Default::default()
             };
-            crate::registry::seed_demo(store.as_ref(), &spec, chrono::Utc::now()).await?;
-            println!(
-                "loaded the demo region: {lifts} lifts, {} maintainers, {} fire/rescue units",
-                spec.maintainers, spec.fire_stations
-            );
-            Ok(ExitCode::SUCCESS)
+            let history = history.map(|days| crate::demo::history::HistorySpec {
+                days,
+                seed,
+                rate_per_day: rate,
+            });
+            super::history::seed_demo(&settings(&config)?, &spec, history.as_ref(), until).await
         }
         Command::Token(TokenCommand::Create {
             role,

@@ -11,6 +11,7 @@ use crate::domain::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub mod history;
 pub mod story;
 
 /// The centre of Yuzhong District, Chongqing (WGS-84).

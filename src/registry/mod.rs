@@ -1,5 +1,6 @@
 //! The registry's ways in: the lift and unit registers as CSV files ([`import`]), and the
-//! synthetic demo region ([`seed_demo`]). [`check`] holds the record checks the import and
+//! synthetic demo region ([`seed_demo`]) with, if asked, a history of incidents played through
+//! the desk ([`history`]). [`check`] holds the record checks the import and
 //! the admin API share.
 //!
 //! Both parse and check everything first and only then write, so a bad file writes nothing;
@@ -7,6 +8,7 @@
 //! file again replaces the rows it names).
 
 pub mod check;
+pub mod history;
 pub mod import;
 
 pub use import::{

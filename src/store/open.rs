@@ -59,3 +59,17 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
         anyhow::bail!("database URL must start with postgres:// or sqlite: (got {url:?})")
     }
 }
+
+/// [`open`] for a bulk load that may be repeated if it is cut short (`seed-demo --history`):
+/// on SQLite commits do not wait for the disk (`synchronous = NORMAL`); PostgreSQL is opened
+/// as usual.
+pub async fn open_for_bulk_load(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    use anyhow::Context;
+    if url.starts_with("sqlite:") {
+        let s = sqlite::SqliteStore::connect_for_bulk_load(url)
+            .await
+            .context("open the SQLite store")?;
+        return Ok(Arc::new(s));
+    }
+    open(url).await
+}

@@ -33,10 +33,24 @@ impl SqliteStore {
     /// Opens (creating if missing) the database `url` names (`sqlite:path/to/file.db`,
     /// `sqlite::memory:`) and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_synchronous(url, SqliteSynchronous::Full).await
+    }
+
+    /// [`Self::connect`] for a bulk load (`seed-demo --history`): `synchronous = NORMAL`, so a
+    /// commit does not wait for the disk. In WAL mode the file stays consistent; a power cut
+    /// may lose the last commits, which a seeding run would be repeated for anyway.
+    pub async fn connect_for_bulk_load(url: &str) -> Result<Self, StoreError> {
+        Self::connect_synchronous(url, SqliteSynchronous::Normal).await
+    }
+
+    async fn connect_synchronous(
+        url: &str,
+        synchronous: SqliteSynchronous,
+    ) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let pool = if url.contains(":memory:") || url.contains("mode=memory") {
