@@ -5,7 +5,9 @@ ALTER TABLE lifts ADD COLUMN street TEXT;
 
 -- One row per incident: its facts folded from its events (`review::facts`), kept in step with
 -- the log by the review indexer from `review_cursor`. Derived data: it can be dropped and
--- rebuilt from the log at any time; the columns are copies of `body` for searching.
+-- rebuilt from the log at any time. The columns are what a search filters and sorts on; the
+-- whole facts (JSON) are kept apart in `incident_fact_bodies`, so a search that walks many rows
+-- reads narrow ones and fetches bodies only for the page it answers.
 CREATE TABLE incident_facts (
     id            BIGINT PRIMARY KEY,
     opened_at     TIMESTAMPTZ NOT NULL,
@@ -22,13 +24,18 @@ CREATE TABLE incident_facts (
     response_secs BIGINT,
     arrival_secs  BIGINT,
     rescue_secs   BIGINT,
-    last_seq      BIGINT NOT NULL,
-    body          TEXT NOT NULL
+    last_seq      BIGINT NOT NULL
 );
 CREATE INDEX incident_facts_opened ON incident_facts (opened_at, id);
 CREATE INDEX incident_facts_lift ON incident_facts (lift_id, opened_at);
 CREATE INDEX incident_facts_company ON incident_facts (company_id, opened_at);
 CREATE INDEX incident_facts_place ON incident_facts (district, street, opened_at);
+
+-- Each incident's facts as JSON (`review::IncidentFacts`), by incident.
+CREATE TABLE incident_fact_bodies (
+    id   BIGINT PRIMARY KEY,
+    body TEXT NOT NULL
+);
 
 -- The units paged for each incident, for searching by unit.
 CREATE TABLE incident_units (

@@ -6,10 +6,10 @@
 //! comment is its `--help` text) and one arm in [`Cli::run`]. Subcommands return an
 //! [`ExitCode`] rather than exiting, so the process ends in one place and tests can call them.
 
+mod history;
 mod progress;
 mod proof;
 mod replay;
-mod history;
 mod service;
 
 use crate::rules::{RulesError, RulesSource};

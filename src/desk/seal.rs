@@ -13,9 +13,7 @@ impl<S: EventSink> Desk<S> {
     pub(super) fn seal_wake(&self) -> Option<Instant> {
         let seal = self.state.seal.as_ref()?;
         let at = seal.next_check(self.clock.now());
-        self.clock
-            .instant_of(at)
-            .map(|i| i.max(self.seal_retry_at))
+        self.clock.instant_of(at).map(|i| i.max(self.seal_retry_at))
     }
 
     /// Appends the seal owed now, if any. A failure is logged and retried later; the seal stays

@@ -36,8 +36,8 @@ mod equipment;
 pub mod incident;
 mod operator;
 mod reload;
-pub mod seal;
 pub mod replay;
+pub mod seal;
 mod search;
 pub mod state;
 #[cfg(test)]

@@ -116,6 +116,11 @@ impl SortKey {
         Self::NAMES.iter().position(|n| *n == s).map(|i| all[i])
     }
 
+    /// Whether its column may be empty (a time not yet known).
+    pub fn nullable(self) -> bool {
+        matches!(self, Self::Response | Self::Arrival | Self::Rescue)
+    }
+
     /// The column sorted on.
     pub fn column(self) -> &'static str {
         match self {

@@ -14,7 +14,7 @@ macro_rules! review_ops {
 
             const FACTS_COLUMNS: &str = "id, opened_at, lift_id, rescue_code, district, street, \
                  company_id, channel, level, outcome, entrapment, breach_mask, response_secs, \
-                 arrival_secs, rescue_secs, last_seq, body";
+                 arrival_secs, rescue_secs, last_seq";
 
             fn decode(bodies: Vec<(String,)>) -> Result<Vec<IncidentFacts>, StoreError> {
                 bodies
@@ -122,7 +122,7 @@ macro_rules! review_ops {
                     let mut out = Vec::with_capacity(ids.len());
                     for chunk in ids.chunks(500) {
                         let mut qb = sqlx::QueryBuilder::<$db>::new(
-                            "SELECT body FROM incident_facts WHERE id IN (",
+                            "SELECT body FROM incident_fact_bodies WHERE id IN (",
                         );
                         let mut list = qb.separated(", ");
                         for id in chunk {
@@ -176,7 +176,7 @@ macro_rules! review_ops {
                                     .map_err(|e| corrupt(format!("facts: {e}")))?,
                             );
                         }
-                        qb.push_values(chunk.iter().zip(bodies), |mut b, (f, body)| {
+                        qb.push_values(chunk, |mut b, f| {
                             b.push_bind(f.id.0)
                                 .push_bind(Ts(f.opened_at))
                                 .push_bind(f.lift.map(|l| l.0))
@@ -192,8 +192,7 @@ macro_rules! review_ops {
                                 .push_bind(f.response_secs)
                                 .push_bind(f.arrival_secs)
                                 .push_bind(f.rescue_secs)
-                                .push_bind(f.last_seq)
-                                .push_bind(body);
+                                .push_bind(f.last_seq);
                         });
                         qb.push(
                             " ON CONFLICT (id) DO UPDATE SET opened_at = excluded.opened_at, \
@@ -206,8 +205,16 @@ macro_rules! review_ops {
                              response_secs = excluded.response_secs, \
                              arrival_secs = excluded.arrival_secs, \
                              rescue_secs = excluded.rescue_secs, \
-                             last_seq = excluded.last_seq, body = excluded.body",
+                             last_seq = excluded.last_seq",
                         );
+                        qb.build().execute(&mut *tx).await?;
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO incident_fact_bodies (id, body) ",
+                        );
+                        qb.push_values(chunk.iter().zip(bodies), |mut b, (f, body)| {
+                            b.push_bind(f.id.0).push_bind(body);
+                        });
+                        qb.push(" ON CONFLICT (id) DO UPDATE SET body = excluded.body");
                         qb.build().execute(&mut *tx).await?;
                         let units: Vec<(i64, i64)> = chunk
                             .iter()
@@ -248,21 +255,29 @@ macro_rules! review_ops {
                         sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM incident_facts");
                     Self::push_search(&mut count, s);
                     let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT body FROM incident_facts");
+                    // The page's ids from the narrow rows (an index walk for the default
+                    // order), then only their bodies.
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id FROM incident_facts");
                     Self::push_search(&mut qb, s);
                     let dir = if s.desc { "DESC" } else { "ASC" };
-                    // NULL times (not yet accepted, arrived, released) sort last either way.
                     let col = s.sort.column();
-                    qb.push(format!(
-                        " ORDER BY ({col} IS NULL), {col} {dir}, id {dir} LIMIT "
-                    ))
-                    .push_bind(i64::from(s.per_page))
-                    .push(" OFFSET ")
-                    .push_bind(i64::from(s.page - 1) * i64::from(s.per_page));
-                    let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    // Times not yet known (not accepted, arrived, released) sort last.
+                    let nulls = if s.sort.nullable() { " NULLS LAST" } else { "" };
+                    qb.push(format!(" ORDER BY {col} {dir}{nulls}, id {dir} LIMIT "))
+                        .push_bind(i64::from(s.per_page))
+                        .push(" OFFSET ")
+                        .push_bind(i64::from(s.page - 1) * i64::from(s.per_page));
+                    let ids: Vec<i64> = qb.build_query_scalar().fetch_all(&self.pool).await?;
+                    let ids: Vec<IncidentId> = ids.into_iter().map(IncidentId).collect();
+                    let mut bodies: std::collections::HashMap<IncidentId, IncidentFacts> = self
+                        .stored_facts(&ids)
+                        .await?
+                        .into_iter()
+                        .map(|f| (f.id, f))
+                        .collect();
                     Ok(SearchPage {
                         total,
-                        items: decode(rows)?,
+                        items: ids.iter().filter_map(|id| bodies.remove(id)).collect(),
                     })
                 }
 
@@ -272,21 +287,22 @@ macro_rules! review_ops {
                     f: &FactsFilter,
                 ) -> Result<Vec<IncidentFacts>, StoreError> {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT body FROM incident_facts WHERE opened_at >= ",
+                        "SELECT b.body FROM incident_facts f \
+                         JOIN incident_fact_bodies b ON b.id = f.id WHERE f.opened_at >= ",
                     );
                     qb.push_bind(Ts(period.from))
-                        .push(" AND opened_at < ")
+                        .push(" AND f.opened_at < ")
                         .push_bind(Ts(period.to));
                     if let Some(c) = f.company {
-                        qb.push(" AND company_id = ").push_bind(c);
+                        qb.push(" AND f.company_id = ").push_bind(c);
                     }
                     if let Some(l) = f.lift {
-                        qb.push(" AND lift_id = ").push_bind(l.0);
+                        qb.push(" AND f.lift_id = ").push_bind(l.0);
                     }
                     if let Some(s) = &f.street {
-                        qb.push(" AND street = ").push_bind(s.clone());
+                        qb.push(" AND f.street = ").push_bind(s.clone());
                     }
-                    qb.push(" ORDER BY opened_at, id");
+                    qb.push(" ORDER BY f.opened_at, f.id");
                     let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&self.pool).await?;
                     decode(rows)
                 }
