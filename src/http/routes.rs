@@ -34,7 +34,7 @@ use super::auth::authorize;
 use super::error::ApiError;
 use super::{
     console_page, crew, crew_page, equipment, feed, intake, investigator, machine, operator, ops,
-    paging, registry, review, rules,
+    paging, registry, report, review, review_page, rules,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -117,6 +117,8 @@ pub enum Payload {
     JavaScript,
     /// One of the crew page's files: a stylesheet or a script module, by its name.
     Asset,
+    /// A document in the format asked for: an HTML page, JSON or CSV.
+    Document,
 }
 
 /// Query parameters, as utoipa describes them.
@@ -287,6 +289,8 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("investigator").query(params::<crate::review::search::SearchParams>).gives(200, One(schema::<review::SearchOut>())),
     route(Get, "/api/v1/stats", REVIEW, "The 96333 measures over a period (default: this month), for the whole and per group (company, lift, street, unit kind, month): alarms, entrapments, people trapped, false alarms, response and arrival times with the shares within 3 minutes and within the arrival limit, rescue time, breaches by kind, fire/rescue involvement; every definition is in the answer.", |r| r.to(review::stats))
         .tag("investigator").query(params::<review::StatsQuery>).gives(200, One(schema::<review::StatsOut>())),
+    route(Get, "/api/v1/incidents/{id}/report", REVIEW, "The incident report to read and print: the facts summary, the lift and its parties (as the incident recorded them), every alarm, every decision with its reason and rule step, every page's deliveries and messages, who arrived when, the SLA marks (due, met or late by), notes, the fault cause, closure, and the rules version and chain; every row with its log seq and hash, the incident's last hash and the log's head in the footer. `format=html` (default; print styles, A4), `json` or `csv` (one row per timeline entry); `lang=zh` (default) or `en`.", |r| r.to(report::report))
+        .tag("investigator").query(params::<report::ReportQuery>).gives(200, Payload::Document),
     route(Get, "/api/v1/incidents/{id}/messages", REVIEW, "Every message of the incident's pages: channel, status, attempts, last error, the gateway's id.", |r| r.to(paging::messages))
         .tag("operator").gives(200, Many(schema::<paging::MessageOut>())),
     // PUBLIC: no bearer token; the channel's receipt secret signs it (see http::paging).
@@ -328,6 +332,10 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").gives(200, Payload::Html),
     route(Get, "/console/assets/{file}", PUBLIC, "The console's stylesheets and script modules, and the vendored map library (Leaflet 1.9.4).", |r| r.to(console_page::asset))
         .tag("operator").gives(200, Payload::Asset),
+    route(Get, "/review", PUBLIC, "The investigators' review page: incident search and reports, statistics with charts, the lift quality evaluation, log proof and seals, exports and replay (asks for a token; it stays in the browser).", |r| r.to(review_page::page))
+        .tag("investigator").gives(200, Payload::Html),
+    route(Get, "/review/assets/{file}", PUBLIC, "The review page's stylesheet and script modules, and the vendored chart library.", |r| r.to(review_page::asset))
+        .tag("investigator").gives(200, Payload::Asset),
     route(Get, "/api/v1/console/settings", REVIEW, "How the console draws its map: the configured tile source and the region's outline (WGS-84).", |r| r.to(console_page::settings))
         .tag("operator").gives(200, One(schema::<console_page::ConsoleSettingsOut>())),
     route(Get, "/api/v1/lifts", REGISTRY, "Lifts, page by page in id order.", |r| r.to(registry::lifts))

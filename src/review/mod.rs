@@ -4,10 +4,19 @@
 //! - [`indexer`]: keeps the stored facts (`incident_facts`) and the lifts' equipment history in
 //!   step with the log, behind the desk, from a cursor.
 //! - [`stats`]: the 96333 platforms' measures over a period, grouped, from facts. Pure.
+//! - [`report`]: the incident report (facts, lift, alarms, decisions, pages, SLA marks, rules,
+//!   every row with its hash), rendered by [`report_html`] (print page, 中文/English) and
+//!   [`report_text`] (CSV). Pure.
 //! - [`search`]: the investigators' incident search: its query, checked.
 
 pub mod facts;
 pub mod indexer;
+pub mod report;
+pub mod report_html;
+#[cfg(test)]
+mod report_tests;
+pub mod report_text;
+pub mod report_words;
 pub mod search;
 pub mod stats;
 
