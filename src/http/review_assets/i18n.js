@@ -259,7 +259,7 @@ const STRINGS = {
     m_fire_rescue: "Fire/rescue",
     lists: "The bureaus' lists",
     "list.safety_assessment": "Lifts due for a safety assessment",
-    "list.sanwu": "三无 lifts (no property, maintainer or fund)",
+    "list.sanwu": "Lifts without property management, maintenance unit or repair fund",
     "list.disclosure": "Lifts with high failure rates (public)",
     "list.companies": "Companies with the most entrapments per lift",
     "list.suspicious": "Suspicious fault reports",
