@@ -521,3 +521,7 @@ pub fn fold<'a>(
     }
     Some(f)
 }
+
+#[cfg(test)]
+#[path = "facts_tests.rs"]
+mod tests;
