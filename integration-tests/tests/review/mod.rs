@@ -1,8 +1,9 @@
-//! Review for the bureaus, black-box: the incident report over HTTP on both engines, and the
-//! review page in a real browser.
+//! Review for the bureaus, black-box: the search and statistics and the incident report over
+//! HTTP on both engines, and the review page in a real browser.
 
 mod page;
 mod report;
+mod search;
 
 use crate::support::{Api, Server, fresh_database, seeded, settings, token};
 use liftrescue::domain::Lift;
