@@ -13,6 +13,7 @@ pub mod facts;
 pub mod indexer;
 pub mod report;
 pub mod report_html;
+pub mod report_sla;
 #[cfg(test)]
 mod report_tests;
 pub mod report_text;

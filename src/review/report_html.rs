@@ -41,18 +41,8 @@ fn dur(secs: Option<i64>, lang: Lang) -> String {
     }
 }
 
-const STYLE: &str = r#"
-body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2em;color:#111;font-size:13px}
-h1{font-size:20px;margin:0 0 .3em}h2{font-size:16px;border-bottom:2px solid #333;margin-top:1.6em}
-table{border-collapse:collapse;width:100%;margin:.5em 0}th,td{border:1px solid #999;padding:3px 5px;text-align:left;vertical-align:top}
-th{background:#eee}code.h{font-size:10px;word-break:break-all;color:#444}
-dl.facts{display:grid;grid-template-columns:max-content 1fr max-content 1fr;gap:2px 12px}dl.facts dt{font-weight:bold}dl.facts dd{margin:0}
-.late{color:#b00;font-weight:bold}.met{color:#070}.toolbar{margin-bottom:1em}
-footer{margin-top:2em;border-top:1px solid #333;padding-top:.5em;font-size:11px}
-@page{size:A4;margin:15mm}
-@media print{body{margin:0;font-size:10.5px}.toolbar,nav{display:none}section{break-before:page}section.first{break-before:auto}
-tr{break-inside:avoid}th{background:#eee!important;-webkit-print-color-adjust:exact;print-color-adjust:exact}}
-"#;
+/// The page's styles: screen and A4 print.
+const STYLE: &str = include_str!("report.css");
 
 struct Page<'a> {
     out: String,

@@ -186,12 +186,12 @@ fn find(
 }
 
 /// A word of the page; an unknown key prints as itself.
-pub fn word<'a>(lang: Lang, key: &'a str) -> &'a str {
+pub fn word(lang: Lang, key: &str) -> &str {
     find(WORDS, lang, key).unwrap_or(key)
 }
 
 /// An event kind's or alarm kind's name; an unknown one prints as itself.
-pub fn kind_label<'a>(lang: Lang, kind: &'a str) -> &'a str {
+pub fn kind_label(lang: Lang, kind: &str) -> &str {
     find(KINDS, lang, kind).unwrap_or(kind)
 }
 

@@ -185,7 +185,7 @@ async fn the_search_finds_incidents_by_every_filter_and_the_statistics_agree_wit
             .iter()
             .map(|i| i["id"].as_i64().unwrap())
             .collect();
-        let mut sorted = vec![a, b, c, d];
+        let mut sorted = [a, b, c, d];
         sorted.sort();
         assert_eq!(order, sorted[2..].to_vec(), "{engine}");
         let found = &search(format!("lift={code}")).await["items"][0];
