@@ -3,6 +3,10 @@
 //! Unknown keys are errors. With nothing set at all, liftrescue runs on an embedded SQLite file
 //! with the demo region, which is what the README's run command relies on.
 
+mod review;
+
+pub use review::ReviewSettings;
+
 use crate::domain::LatLon;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -217,6 +221,8 @@ pub struct Settings {
     pub store: StoreSettings,
     /// The operator's console: map tiles.
     pub console: ConsoleSettings,
+    /// Review: the daily seal of the event log.
+    pub review: ReviewSettings,
 }
 
 impl Default for Settings {
@@ -234,6 +240,7 @@ impl Default for Settings {
             notify: crate::paging::NotifySettings::default(),
             store: StoreSettings::default(),
             console: ConsoleSettings::default(),
+            review: ReviewSettings::default(),
         }
     }
 }
@@ -253,6 +260,7 @@ impl fmt::Debug for Settings {
             .field("notify", &self.notify)
             .field("store", &self.store)
             .field("console", &self.console)
+            .field("review", &self.review)
             .finish()
     }
 }

@@ -34,6 +34,12 @@ pub trait EventSink: Send {
         async { Ok(()) }
     }
 
+    /// The log's head: its last row's seq and hash (`None`: empty, or a log that cannot say),
+    /// for the daily seal.
+    fn head(&mut self) -> impl Future<Output = anyhow::Result<Option<(i64, String)>>> + Send {
+        async { Ok(None) }
+    }
+
     /// Keeps a live fix the desk took (newer than the one it held), so a restart pages from
     /// it. Must not wait: positions arrive every few seconds per crew.
     fn position(&mut self, _unit: UnitId, _fix: Fix) {}
@@ -295,6 +301,7 @@ pub fn spawn<S: EventSink + 'static>(
         feed: feed.clone(),
         live: live.clone(),
         retry_at: Instant::now(),
+        seal_retry_at: Instant::now(),
         persisted: Default::default(),
     };
     (DeskHandle { tx, feed, live }, tokio::spawn(desk.run(rx)))
@@ -307,6 +314,8 @@ struct Desk<S> {
     feed: broadcast::Sender<Event>,
     live: broadcast::Sender<Arc<Committed>>,
     retry_at: Instant,
+    /// Not before this does the desk try a seal that failed again.
+    seal_retry_at: Instant,
     /// The next deadline of each incident as last persisted since the start (`None`: none
     /// pending), so a command that moves no deadline (a delivery report, a note) writes none.
     persisted: std::collections::HashMap<IncidentId, Option<DateTime<Utc>>>,
@@ -317,8 +326,13 @@ impl<S: EventSink> Desk<S> {
         loop {
             let due = self.state.next_due().map(|t| self.clock.instant_of(t));
             let wake = due.map(|d| d.max(self.retry_at));
+            let seal_wake = self.seal_wake();
             let input = tokio::select! {
                 input = rx.recv() => input,
+                _ = sleep_until(seal_wake) => {
+                    self.seal().await;
+                    continue;
+                }
                 _ = sleep_until(wake) => {
                     match self.step(Command::Tick).await {
                         Ok(events) if !events.is_empty() => {}
@@ -442,8 +456,11 @@ async fn sleep_until(at: Option<Instant>) {
 mod live;
 pub mod reload;
 mod rules;
+mod seal;
 pub use live::{Board, Committed, LIVE_CAPACITY};
 pub use rules::RulesSwap;
 
+#[cfg(test)]
+mod seal_tests;
 #[cfg(test)]
 mod tests;

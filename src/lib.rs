@@ -47,6 +47,8 @@
 //!   shares with it, and seeding the demo region.
 //! - [`demo`]: a deterministic synthetic region (Yuzhong-sized by default) for the demo,
 //!   benchmarks and tests.
+//! - [`export`]: a period's incidents and events as CSV or JSON Lines, every row with the
+//!   hashes it came from, read page by page and written with a manifest (or streamed).
 //! - [`http`]: the HTTP API (actix-web) and the pages it serves: intake, operator, crew (and
 //!   the crew page for phones), investigator, paging receipts, registry and ops routes, bearer
 //!   tokens with roles, one JSON error shape, the OpenAPI document; [`http::AppState`] is what
@@ -63,6 +65,7 @@ pub mod demo;
 pub mod desk;
 pub mod dispatch;
 pub mod domain;
+pub mod export;
 pub mod feed;
 pub mod http;
 pub mod inbox;

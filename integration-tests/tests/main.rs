@@ -15,6 +15,7 @@ mod mqtt;
 mod operations;
 mod paging;
 mod positions;
+mod proof;
 mod review;
 mod rules_cli;
 mod rules_reload;

@@ -1,10 +1,13 @@
 //! The command line: `serve` (the dispatcher), `demo`, `rules check` and `rules export`, and
-//! the operations commands (`migrate`, `verify-log`, `import`, `seed-demo`, `token create`).
+//! the operations commands (`migrate`, `verify-log`, `export`, `import`, `seed-demo`,
+//! `token create`).
 //!
 //! Each subcommand is a variant of [`Command`]; adding one means adding a variant (its doc
 //! comment is its `--help` text) and one arm in [`Cli::run`]. Subcommands return an
 //! [`ExitCode`] rather than exiting, so the process ends in one place and tests can call them.
 
+mod progress;
+mod proof;
 mod service;
 
 use crate::rules::{RulesError, RulesSource};
@@ -45,8 +48,36 @@ pub enum Command {
     Migrate(ConfigArg),
     /// Walk the event log's hash chain; exit 1 naming the first row that does not match. The
     /// database is opened read-only and never migrated: a role or a file that may only be read
-    /// is enough.
-    VerifyLog(ConfigArg),
+    /// is enough. A progress line goes to stderr for a large log.
+    VerifyLog {
+        /// A kept daily seal (one seal object, or the array `GET /api/v1/log/seals` answers):
+        /// the chain must verify from genesis to each sealed row AND that row must still have
+        /// the kept hash, which a chain rewritten after the seal, however consistently, has not.
+        #[arg(long, value_name = "FILE")]
+        seal: Option<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Export a period's incidents and events with the hashes they came from: CSV into the
+    /// folder OUT (incidents.csv, events.csv, manifest.json), or JSON Lines into the file OUT
+    /// (ending in a manifest line). Streamed; a progress line goes to stderr. OUT must not
+    /// exist. Bad arguments exit 2 with nothing written.
+    Export {
+        /// The period's start: a date (its midnight, in `review.seal_utc_offset`: China time by
+        /// default) or an RFC 3339 time.
+        #[arg(long)]
+        from: String,
+        /// The period's end: a date (through its end) or an RFC 3339 time (excluded).
+        #[arg(long)]
+        to: String,
+        /// `csv` or `jsonl`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Where to write.
+        out: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Import a registry CSV file: every row is checked, and if any is bad nothing is imported.
     #[command(subcommand)]
     Import(ImportCommand),

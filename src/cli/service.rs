@@ -1,4 +1,4 @@
-//! The commands that talk to the database: `serve`, `migrate`, `verify-log`, `import`,
+//! The commands that talk to the database: `serve`, `migrate`, `verify-log`, `export`, `import`,
 //! `seed-demo`, `token create`. Each loads the settings, runs on its own tokio runtime, and
 //! returns an exit code; errors are printed once, here.
 
@@ -37,10 +37,18 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::VerifyLog(c) => {
-            let url = settings(&c)?.database_url;
-            verify_log(&crate::store::open_read_only(&url).await?).await
+        Command::VerifyLog { seal, config } => {
+            let url = settings(&config)?.database_url;
+            let store = crate::store::open_read_only(&url).await?;
+            super::proof::verify_log(&store, seal.as_deref()).await
         }
+        Command::Export {
+            from,
+            to,
+            format,
+            out,
+            config,
+        } => super::proof::export(&settings(&config)?, &from, &to, &format, &out).await,
         Command::Import(ImportCommand::Lifts { file, config }) => {
             import(&config, &file, true).await
         }
@@ -130,23 +138,6 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
-}
-
-async fn verify_log(store: &Arc<dyn Store>) -> anyhow::Result<ExitCode> {
-    let report = crate::store::chain::verify_log(store.as_ref()).await?;
-    match &report.broken {
-        None => {
-            println!(
-                "event log intact: {} rows, hash chain verified up to seq {}",
-                report.rows, report.last_seq
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Some(b) => {
-            eprintln!("event log BROKEN at seq {}: {}", b.seq, b.why);
-            Ok(ExitCode::FAILURE)
-        }
-    }
 }
 
 async fn import(c: &ConfigArg, file: &std::path::Path, lifts: bool) -> anyhow::Result<ExitCode> {

@@ -268,7 +268,8 @@ impl Incident {
             | EventKind::EquipmentFault { .. }
             | EventKind::EquipmentOk { .. }
             | EventKind::Delivery { .. }
-            | EventKind::RulesReloaded { .. } => {}
+            | EventKind::RulesReloaded { .. }
+            | EventKind::LogSealed { .. } => {}
         }
     }
 

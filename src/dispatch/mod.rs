@@ -31,6 +31,7 @@ mod equipment;
 pub mod incident;
 mod operator;
 mod reload;
+pub mod seal;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -58,6 +58,8 @@ pub struct DeskState {
     pub equipment: HashMap<Equipment, EquipmentState>,
     /// The log sequence of the last event applied (0: none, or a log in memory).
     pub log_seq: i64,
+    /// The daily seal's schedule and what the log says of it (`None`: the desk does not seal).
+    pub seal: Option<super::seal::Sealing>,
     open_by_key: HashMap<CorrelationKey, IncidentId>,
     holds: HashMap<IncidentId, BTreeSet<UnitId>>,
     due: BTreeSet<(DateTime<Utc>, IncidentId)>,
@@ -75,6 +77,7 @@ impl DeskState {
             index: UnitIndex::new(origin),
             equipment: HashMap::new(),
             log_seq: 0,
+            seal: None,
             open_by_key: HashMap::new(),
             holds: HashMap::new(),
             due: BTreeSet::new(),
@@ -276,6 +279,9 @@ pub fn correlation_key(lift: Option<LiftId>, lift_ref: &LiftRef) -> CorrelationK
 /// Applies one event to the desk. Pure and total: rebuilding from the log is applying every
 /// event in order.
 pub fn apply(state: &mut DeskState, e: &Event) {
+    if let Some(seal) = state.seal.as_mut() {
+        seal.saw(e);
+    }
     match (&e.kind, e.incident) {
         (EventKind::IncidentOpened { alarm, lift, chain }, Some(id)) => {
             let incident = Incident::open(id, e.at, alarm, lift.as_deref(), chain);

@@ -343,6 +343,22 @@ pub enum EventKind {
         /// Who asked: `signal` (SIGHUP), or the admin token's label.
         by: String,
     },
+    /// The daily seal: the head of the log as it stood just before this row, written by the
+    /// desk at the configured time (`review.seal_at`) so the bureau can keep the hash outside
+    /// the system. Not about an incident; replaying it changes no dispatch state.
+    LogSealed {
+        /// The day sealed: the local date (in `review.seal_utc_offset`) the seal time fell on.
+        #[schema(value_type = String, format = Date)]
+        day: chrono::NaiveDate,
+        /// The sequence of the row sealed (the log's head before this row).
+        sealed_seq: i64,
+        /// That row's hash.
+        sealed_hash: String,
+        /// When the seal was due.
+        due: DateTime<Utc>,
+        /// How late it was written, seconds (0: on time; more after the node was down).
+        late_secs: i64,
+    },
 }
 
 impl EventKind {
@@ -376,6 +392,7 @@ impl EventKind {
             Self::FalseAlarm => "false_alarm",
             Self::LiftAttached { .. } => "lift_attached",
             Self::RulesReloaded { .. } => "rules_reloaded",
+            Self::LogSealed { .. } => "log_sealed",
         }
     }
 }

@@ -33,8 +33,8 @@ pub use answers::*;
 use super::auth::authorize;
 use super::error::ApiError;
 use super::{
-    console_page, crew, crew_page, equipment, feed, intake, investigator, machine, operator, ops,
-    paging, registry, report, review, review_page, rules,
+    console_page, crew, crew_page, equipment, export, feed, intake, investigator, machine,
+    operator, ops, paging, proof, registry, report, review, review_page, rules,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -119,6 +119,8 @@ pub enum Payload {
     Asset,
     /// A document in the format asked for: an HTML page, JSON or CSV.
     Document,
+    /// A download: CSV or JSON Lines, streamed.
+    Export,
 }
 
 /// Query parameters, as utoipa describes them.
@@ -168,6 +170,7 @@ const REVIEW: &[Role] = &[Role::Operator, Role::Investigator];
 const CREW: &[Role] = &[Role::Crew];
 const REGISTRY: &[Role] = &[Role::Operator, Role::Investigator, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
+const BUREAU: &[Role] = &[Role::Investigator, Role::Admin];
 
 const fn route(
     verb: Verb,
@@ -285,6 +288,12 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").gives(200, Many(schema::<crate::desk::EquipmentFault>())),
     route(Get, "/api/v1/incidents/{id}/timeline", REVIEW, "Every stored event of an incident, in order, hash-chained.", |r| r.to(investigator::timeline))
         .tag("investigator").gives(200, Many(schema::<investigator::TimelineEntry>())),
+    route(Get, "/api/v1/log/verify", BUREAU, "Walk the event log's hash chain from genesis: ok, rows checked, the head, and when broken the first bad row and what differs.", |r| r.to(proof::verify))
+        .tag("investigator").gives(200, One(schema::<proof::VerifyOut>())),
+    route(Get, "/api/v1/log/seals", BUREAU, "The daily seals, newest first: each names the row sealed and its hash, to keep outside the system and check with `liftrescue verify-log --seal FILE`.", |r| r.to(proof::seals))
+        .tag("investigator").query(params::<proof::SealsQuery>).gives(200, Many(schema::<crate::store::seals::Seal>())),
+    route(Get, "/api/v1/export", BUREAU, "A period's events or incidents, streamed as CSV or JSON Lines, every row with the hashes it came from (`liftrescue export` writes both with a manifest).", |r| r.to(export::export))
+        .tag("investigator").query(params::<export::ExportQuery>).gives(200, Payload::Export),
     route(Get, "/api/v1/review/incidents", REVIEW, "The investigators' incident search over the review index (facts folded from the log): by period (dates are China days), district, street, company, lift (any code), unit, level, outcome, breached deadline, channel; paged and sorted. `indexed_to` is the log row the answer covers.", |r| r.to(review::search))
         .tag("investigator").query(params::<crate::review::search::SearchParams>).gives(200, One(schema::<review::SearchOut>())),
     route(Get, "/api/v1/stats", REVIEW, "The 96333 measures over a period (default: this month), for the whole and per group (company, lift, street, unit kind, month): alarms, entrapments, people trapped, false alarms, response and arrival times with the shares within 3 minutes and within the arrival limit, rescue time, breaches by kind, fire/rescue involvement; every definition is in the answer.", |r| r.to(review::stats))

@@ -155,6 +155,12 @@ pub fn detail(e: &Event) -> String {
             lift.rescue_code, lift.registration_code, chain.chain.name, chain.rules_version.0
         ),
         EventKind::RulesReloaded { from, to, .. } => format!("{} → {}", from.0, to.0),
+        EventKind::LogSealed {
+            day,
+            sealed_seq,
+            sealed_hash,
+            ..
+        } => format!("{day}: row {sealed_seq} {sealed_hash}"),
     }
 }
 

@@ -140,6 +140,19 @@ impl EventSink for StoreSink {
     fn position(&mut self, unit: crate::domain::UnitId, fix: crate::domain::Fix) {
         self.fixes.send(unit, fix);
     }
+
+    async fn head(&mut self) -> anyhow::Result<Option<(i64, String)>> {
+        let seq = self.store.log_head().await.context("read the log's head")?;
+        if seq == 0 {
+            return Ok(None);
+        }
+        let row = self
+            .store
+            .log_page(seq - 1, 1)
+            .await
+            .context("read the log's head")?;
+        Ok(row.into_iter().next().map(|r| (r.seq, r.hash)))
+    }
 }
 
 /// A started service, before or without HTTP.
@@ -177,6 +190,7 @@ pub async fn recover(
     for e in &events {
         apply(&mut state, e);
     }
+    state.seal = sealing(store, settings).await?;
     let equipment = store
         .equipment_events()
         .await
@@ -191,6 +205,34 @@ pub async fn recover(
         "desk rebuilt from the log"
     );
     Ok(state)
+}
+
+/// The daily seal as the log leaves it: the last day sealed and when the log began (`None`
+/// when sealing is off).
+async fn sealing(
+    store: &dyn Store,
+    settings: &Settings,
+) -> anyhow::Result<Option<crate::dispatch::seal::Sealing>> {
+    let Some(schedule) = settings.review.schedule() else {
+        return Ok(None);
+    };
+    let last = store
+        .seals(i64::MAX, 1)
+        .await
+        .context("read the last seal")?;
+    let last_day = last.iter().find_map(|r| match &r.event.kind {
+        crate::domain::EventKind::LogSealed { day, .. } => Some(*day),
+        _ => None,
+    });
+    let first = store
+        .log_page(0, 1)
+        .await
+        .context("read the log's first row")?;
+    Ok(Some(crate::dispatch::seal::Sealing {
+        schedule,
+        last_day,
+        log_since: first.first().map(|r| r.event.at),
+    }))
 }
 
 /// Opens the store, loads the rules, seeds if asked, recovers and starts the desk, the pump and

@@ -111,6 +111,11 @@ impl Verifier {
         self.last_seq
     }
 
+    /// The last checked row's hash ([`GENESIS`] before any).
+    pub fn last_hash(&self) -> &str {
+        &self.last_hash
+    }
+
     /// Checks the next row: it follows the previous one with no gap, names the previous row's
     /// hash, its own hash recomputes, its columns agree with its body, and its incident_seq
     /// counts its incident's rows.
@@ -138,10 +143,26 @@ impl Verifier {
             _ => return Err(broken("its columns disagree with its body".into())),
         }
         self.check_incident_seq(row).map_err(broken)?;
+        self.check_seal(row).map_err(broken)?;
         self.last_seq = row.seq;
         self.last_hash.clone_from(&row.hash);
         self.rows += 1;
         Ok(())
+    }
+
+    /// A daily seal names the row just before it, with that row's hash (the desk, the single
+    /// writer, reads the head and appends the seal in one step).
+    fn check_seal(&self, row: &StoredEvent) -> Result<(), String> {
+        match &row.event.kind {
+            crate::domain::EventKind::LogSealed {
+                sealed_seq,
+                sealed_hash,
+                ..
+            } if *sealed_seq != self.last_seq || *sealed_hash != self.last_hash => Err(format!(
+                "the seal names row {sealed_seq} with another hash than the row before it"
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn check_incident_seq(&mut self, row: &StoredEvent) -> Result<(), String> {
@@ -173,6 +194,8 @@ pub struct VerifyReport {
     pub rows: u64,
     /// The last row that checked out (0 for none).
     pub last_seq: i64,
+    /// Its hash ([`GENESIS`] for none).
+    pub last_hash: String,
     /// The first row that did not, if any.
     pub broken: Option<Broken>,
 }
@@ -189,8 +212,22 @@ impl VerifyReport {
 /// an event, its kind column names another event) is reported as broken too: the page is
 /// re-read one row at a time to find it.
 pub async fn verify_log(store: &dyn Store) -> anyhow::Result<VerifyReport> {
+    verify_log_with(store, None, |_, _| {}).await
+}
+
+/// [`verify_log`], stopping after row `until` if given, and calling `observe` with the
+/// verifier after each row that checked out (progress, kept seals).
+pub async fn verify_log_with(
+    store: &dyn Store,
+    until: Option<i64>,
+    mut observe: impl FnMut(&Verifier, &StoredEvent),
+) -> anyhow::Result<VerifyReport> {
     let mut v = Verifier::new();
+    let done = |v: &Verifier| until.is_some_and(|u| v.last_seq() >= u);
     let broken = loop {
+        if done(&v) {
+            break None;
+        }
         let page = match store.log_page(v.last_seq(), VERIFY_PAGE).await {
             Ok(page) => page,
             Err(StoreError::Corrupt(why)) => break Some(unreadable_row(store, &mut v, why).await?),
@@ -199,13 +236,25 @@ pub async fn verify_log(store: &dyn Store) -> anyhow::Result<VerifyReport> {
         if page.is_empty() {
             break None;
         }
-        if let Some(b) = page.iter().find_map(|r| v.check(r).err()) {
-            break Some(b);
+        let mut broken = None;
+        for row in &page {
+            if done(&v) {
+                break;
+            }
+            if let Err(b) = v.check(row) {
+                broken = Some(b);
+                break;
+            }
+            observe(&v, row);
+        }
+        if broken.is_some() {
+            break broken;
         }
     };
     Ok(VerifyReport {
         rows: v.rows(),
         last_seq: v.last_seq(),
+        last_hash: v.last_hash().to_owned(),
         broken,
     })
 }

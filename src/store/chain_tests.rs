@@ -148,3 +148,26 @@ fn a_log_that_does_not_start_at_genesis_is_caught() {
     let b = verify(&rows[1..]).unwrap_err();
     assert_eq!(b.seq, 1);
 }
+
+fn seal(sealed_seq: i64, sealed_hash: &str) -> Event {
+    let owed = crate::dispatch::seal::SealDue {
+        day: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        due: t0(),
+    };
+    crate::dispatch::seal::log_sealed(&owed, sealed_seq, sealed_hash, t0() + TimeDelta::seconds(9))
+}
+
+#[test]
+fn a_seal_must_name_the_row_before_it_with_that_rows_hash() {
+    let mut rows = log();
+    let head = rows.last().unwrap().clone();
+    let good = link(&head.hash, 6, None, seal(5, &head.hash)).unwrap();
+    rows.push(good);
+    assert_eq!(verify(&rows), Ok(()));
+    rows.pop();
+    let lying = link(&head.hash, 6, None, seal(5, GENESIS)).unwrap();
+    rows.push(lying);
+    let b = verify(&rows).unwrap_err();
+    assert_eq!(b.seq, 6);
+    assert!(b.why.contains("seal names row 5"), "{b}");
+}

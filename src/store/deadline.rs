@@ -136,6 +136,39 @@ impl Store for Deadline {
         self.within(self.inner.log_page(after, limit)).await
     }
 
+    async fn seals(&self, before: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        self.within(self.inner.seals(before, limit)).await
+    }
+
+    async fn log_period(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.within(self.inner.log_period(from, to, after, limit))
+            .await
+    }
+
+    async fn incidents_opened(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<IncidentRow>, StoreError> {
+        self.within(self.inner.incidents_opened(from, to, after, limit))
+            .await
+    }
+
+    async fn incident_heads(
+        &self,
+        ids: &[IncidentId],
+    ) -> Result<Vec<(IncidentId, i64, String)>, StoreError> {
+        self.within(self.inner.incident_heads(ids)).await
+    }
+
     async fn log_head(&self) -> Result<i64, StoreError> {
         self.within(self.inner.log_head()).await
     }

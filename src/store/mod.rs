@@ -19,6 +19,7 @@ pub mod postgres;
 mod projection;
 pub mod review;
 mod rows;
+pub mod seals;
 mod sql;
 pub mod sqlite;
 #[cfg(test)]
@@ -29,7 +30,7 @@ pub use chain::{VerifyReport, verify_log};
 pub use deadline::Deadline;
 pub use open::{open, open_read_only};
 pub(crate) use rows::enum_name;
-pub use types::JsonText;
+pub use types::{JsonText, fixed_rfc3339};
 
 use crate::domain::{
     Alarm, AlarmId, CompanyId, Event, Fix, IncidentId, IncidentStatus, Lift, LiftId, LiftRef, Unit,
@@ -245,6 +246,30 @@ pub trait Store: Send + Sync + 'static {
     async fn timeline(&self, id: IncidentId) -> Result<Vec<StoredEvent>, StoreError>;
     /// Log rows with `seq > after`, in order, at most `limit`.
     async fn log_page(&self, after: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The daily seals (`log_sealed` rows) with `seq < before`, newest first, at most `limit`.
+    async fn seals(&self, before: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Log rows whose time is in `[from, to)` with `seq > after`, in log order, at most
+    /// `limit`: a period read page by page.
+    async fn log_period(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Incidents opened in `[from, to)` with `id > after`, in id order, at most `limit`.
+    async fn incidents_opened(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<IncidentRow>, StoreError>;
+    /// The last log row (seq and hash) of each of these incidents that has one.
+    async fn incident_heads(
+        &self,
+        ids: &[IncidentId],
+    ) -> Result<Vec<(IncidentId, i64, String)>, StoreError>;
     /// The sequence of the log's last row (0: the log is empty).
     async fn log_head(&self) -> Result<i64, StoreError>;
     /// The incidents projection, filtered: open incidents whose lift could not be resolved

@@ -87,6 +87,31 @@ pub const EQUIPMENT_EVENTS: &str = concat!(
     " FROM events WHERE kind IN ('equipment_fault', 'equipment_ok') ORDER BY seq"
 );
 
+/// The daily seals (`log_sealed` rows) with `seq < $1`, newest first, at most `$2`.
+pub const SEALS: &str = concat!(
+    "SELECT ",
+    log_columns!(),
+    " FROM events WHERE kind = 'log_sealed' AND seq < $1 ORDER BY seq DESC LIMIT $2"
+);
+
+/// Log rows at or after `$1` and before `$2` with `seq > $3`, in order, at most `$4` (a
+/// period's export, page by page; the primary key orders the walk).
+pub const LOG_PERIOD: &str = concat!(
+    "SELECT ",
+    log_columns!(),
+    " FROM events WHERE at >= $1 AND at < $2 AND seq > $3 ORDER BY seq LIMIT $4"
+);
+/// Incidents opened at or after `$1` and before `$2` with `id > $3`, in id order, at most `$4`.
+pub const INCIDENTS_OPENED: &str = concat!(
+    "SELECT ",
+    incident_columns!(),
+    " FROM incidents WHERE opened_at >= $1 AND opened_at < $2 AND id > $3 ORDER BY id LIMIT $4"
+);
+/// The last log row of each incident named after it, `(v1, v2, …)` appended by the caller.
+pub const INCIDENT_HEADS_IN: &str = "SELECT e.incident_id, e.seq, e.hash FROM events e \
+     WHERE e.incident_seq = (SELECT MAX(l.incident_seq) FROM events l WHERE l.incident_id = e.incident_id) \
+     AND e.incident_id IN ";
+
 // Projections of the log, written in the append transaction.
 pub const INCIDENT: &str = concat!(
     "SELECT ",

@@ -122,6 +122,23 @@ async fn story(engine: &str, full: bool) {
     )
     .await;
 
+    // Proof: the log verified from the page, as the API says.
+    b.click("#tabs button[data-tab=proof]").await;
+    b.click("#verify").await;
+    until(
+        &b,
+        10,
+        "document.querySelector('#verify-result.ok') !== null",
+    )
+    .await;
+    let (_, verdict) = s.investigator.get("/api/v1/log/verify").await;
+    assert_eq!(verdict["ok"], true, "{verdict}");
+    let shown = b.text("#verify-result").await;
+    assert!(
+        shown.contains(verdict["verified_hash"].as_str().unwrap()),
+        "{shown}"
+    );
+
     // English: no label the page shows is left in Chinese.
     b.click("header button.lang").await;
     until(&b, 5, "document.documentElement.lang === 'en'").await;

@@ -90,13 +90,13 @@ async function verify() {
   out$.textContent = t("loading");
   try {
     const out = await get("/api/v1/log/verify");
-    const bad = out.first_bad ?? out.bad ?? null;
+    const bad = out.broken ?? null;
     if (out.ok === false || bad) {
       out$.className = "late";
       out$.textContent = t("verify_bad", { seq: bad?.seq ?? "?", why: bad?.why ?? bad?.reason ?? JSON.stringify(bad) });
     } else {
       out$.className = "ok";
-      out$.textContent = t("verify_ok", { rows: out.rows ?? out.checked ?? "?", hash: out.head_hash ?? out.hash ?? "" });
+      out$.textContent = t("verify_ok", { rows: out.rows_checked, hash: out.verified_hash });
     }
   } catch (e) {
     out$.className = "";
@@ -115,9 +115,9 @@ async function seals() {
       const hash = document.createElement("td");
       const code = document.createElement("code");
       code.className = "h";
-      code.textContent = s.hash ?? s.head_hash ?? "";
+      code.textContent = s.sealed_hash;
       hash.append(code);
-      tr.append(td(String(s.seq ?? s.head_seq ?? "")), td(s.at || s.sealed_at ? dateTime(s.at ?? s.sealed_at) : "—"), hash);
+      tr.append(td(s.day), td(String(s.sealed_seq)), td(dateTime(s.sealed_at)), hash);
       body.append(tr);
     }
   } catch (e) {

@@ -22,6 +22,7 @@
 
 mod append;
 mod outbox;
+mod proof;
 mod queries;
 mod registry;
 mod review;
@@ -29,6 +30,7 @@ mod store_trait;
 
 pub(crate) use append::append_ops;
 pub(crate) use outbox::outbox_ops;
+pub(crate) use proof::proof_ops;
 pub(crate) use queries::query_ops;
 pub(crate) use registry::registry_ops;
 pub(crate) use review::review_ops;
@@ -135,6 +137,7 @@ macro_rules! impl_store {
         $crate::store::engine::registry_ops!($store, $db, $begin);
         $crate::store::engine::query_ops!($store, $db, $begin);
         $crate::store::engine::review_ops!($store, $db, $begin);
+        $crate::store::engine::proof_ops!($store, $db);
         $crate::store::engine::outbox_ops!($store, $db, $engine, $begin);
         $crate::store::engine::store_trait!($store, $db, $engine, $begin);
     };

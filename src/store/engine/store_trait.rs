@@ -160,6 +160,41 @@ macro_rules! store_trait {
                     decode_all(rows, LogRow::decode)
                 }
 
+                async fn seals(
+                    &self,
+                    before: i64,
+                    limit: i64,
+                ) -> Result<Vec<StoredEvent>, StoreError> {
+                    self.seal_rows(before, limit).await
+                }
+
+                async fn log_period(
+                    &self,
+                    from: DateTime<Utc>,
+                    to: DateTime<Utc>,
+                    after: i64,
+                    limit: i64,
+                ) -> Result<Vec<StoredEvent>, StoreError> {
+                    self.log_period_rows(from, to, after, limit).await
+                }
+
+                async fn incidents_opened(
+                    &self,
+                    from: DateTime<Utc>,
+                    to: DateTime<Utc>,
+                    after: i64,
+                    limit: i64,
+                ) -> Result<Vec<IncidentRow>, StoreError> {
+                    self.incidents_opened_rows(from, to, after, limit).await
+                }
+
+                async fn incident_heads(
+                    &self,
+                    ids: &[IncidentId],
+                ) -> Result<Vec<(IncidentId, i64, String)>, StoreError> {
+                    self.incident_head_rows(ids).await
+                }
+
                 async fn log_head(&self) -> Result<i64, StoreError> {
                     let head: Option<(i64, String)> = sqlx::query_as(sql::LOG_HEAD)
                         .fetch_optional(&self.pool)
