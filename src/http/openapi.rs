@@ -164,6 +164,10 @@ fn responses(mut op: OperationBuilder, r: &RouteSpec, schemas: &mut Schemas) -> 
         if matches!(r.response, Payload::Asset) {
             ok = ok.content("text/css", ContentBuilder::new().build());
         }
+        if matches!(r.response, Payload::Document) {
+            ok = ok.content("text/html", ContentBuilder::new().build());
+            ok = ok.content("text/csv", ContentBuilder::new().build());
+        }
         if matches!(r.response, Payload::Export) {
             ok = ok.content("application/x-ndjson", ContentBuilder::new().build());
         }
@@ -274,6 +278,8 @@ fn content(p: Payload, schemas: &mut Schemas) -> Option<(&'static str, utoipa::o
         Payload::JavaScript => Some(("text/javascript", ContentBuilder::new().build())),
         // Its other type, `text/css`, is added by `responses`.
         Payload::Asset => Some(("text/javascript", ContentBuilder::new().build())),
+        // Its other types, `text/html` and `text/csv`, are added by `responses`.
+        Payload::Document => Some(("application/json", ContentBuilder::new().build())),
         // Its other type, `application/x-ndjson`, is added by `responses`.
         Payload::Export => Some(("text/csv", ContentBuilder::new().build())),
     }

@@ -34,7 +34,7 @@ use super::auth::authorize;
 use super::error::ApiError;
 use super::{
     console_page, crew, crew_page, equipment, export, feed, intake, investigator, machine,
-    operator, ops, paging, proof, quality, registry, review, rules,
+    operator, ops, paging, proof, quality, registry, report, review, review_page, rules,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -117,6 +117,8 @@ pub enum Payload {
     JavaScript,
     /// One of the crew page's files: a stylesheet or a script module, by its name.
     Asset,
+    /// A document in the format asked for: an HTML page, JSON or CSV.
+    Document,
     /// A download: CSV or JSON Lines, streamed.
     Export,
     /// One JSON value of a schema, or the same rows as CSV (`format=csv`).
@@ -309,6 +311,8 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("investigator").gives(200, One(schema::<crate::rules::quality::QualityConfig>())).answers(&[BAD_QUALITY]),
     route(Get, "/api/v1/lifts/{id}/history", REVIEW, "A lift's whole-life history from the log: every incident's facts, its failures, the fault causes filed, its alarm-equipment events, and the maintenance companies over time (from each incident's snapshot of the lift).", |r| r.to(quality::lift_history))
         .tag("investigator").gives(200, One(schema::<crate::review::quality::history::History>())),
+    route(Get, "/api/v1/incidents/{id}/report", REVIEW, "The incident report to read and print: the facts summary, the lift and its parties (as the incident recorded them), every alarm, every decision with its reason and rule step, every page's deliveries and messages, who arrived when, the SLA marks (due, met or late by), notes, the fault cause, closure, and the rules version and chain; every row with its log seq and hash, the incident's last hash and the log's head in the footer. `format=html` (default; print styles, A4), `json` or `csv` (one row per timeline entry); `lang=zh` (default) or `en`.", |r| r.to(report::report))
+        .tag("investigator").query(params::<report::ReportQuery>).gives(200, Payload::Document),
     route(Get, "/api/v1/incidents/{id}/messages", REVIEW, "Every message of the incident's pages: channel, status, attempts, last error, the gateway's id.", |r| r.to(paging::messages))
         .tag("operator").gives(200, Many(schema::<paging::MessageOut>())),
     // PUBLIC: no bearer token; the channel's receipt secret signs it (see http::paging).
@@ -350,6 +354,10 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").gives(200, Payload::Html),
     route(Get, "/console/assets/{file}", PUBLIC, "The console's stylesheets and script modules, and the vendored map library (Leaflet 1.9.4).", |r| r.to(console_page::asset))
         .tag("operator").gives(200, Payload::Asset),
+    route(Get, "/review", PUBLIC, "The investigators' review page: incident search and reports, statistics with charts, the lift quality evaluation, log proof and seals, exports and replay (asks for a token; it stays in the browser).", |r| r.to(review_page::page))
+        .tag("investigator").gives(200, Payload::Html),
+    route(Get, "/review/assets/{file}", PUBLIC, "The review page's stylesheet and script modules, and the vendored chart library.", |r| r.to(review_page::asset))
+        .tag("investigator").gives(200, Payload::Asset),
     route(Get, "/api/v1/console/settings", REVIEW, "How the console draws its map: the configured tile source and the region's outline (WGS-84).", |r| r.to(console_page::settings))
         .tag("operator").gives(200, One(schema::<console_page::ConsoleSettingsOut>())),
     route(Get, "/api/v1/lifts", REGISTRY, "Lifts, page by page in id order.", |r| r.to(registry::lifts))

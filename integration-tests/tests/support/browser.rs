@@ -233,6 +233,31 @@ impl Browser {
         r["value"].clone()
     }
 
+    /// The handles of the session's windows and tabs.
+    pub async fn windows(&self) -> Vec<String> {
+        let r = self
+            .call(reqwest::Method::GET, "/window/handles", None)
+            .await;
+        r["value"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|h| h.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Makes the window or tab `handle` the one the next commands act on.
+    pub async fn switch_to(&self, handle: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/window",
+            Some(json!({ "handle": handle })),
+        )
+        .await;
+    }
+
     /// Ends the session and the driver.
     pub async fn quit(mut self) {
         self.call(reqwest::Method::DELETE, "", None).await;

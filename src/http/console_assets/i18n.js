@@ -5,6 +5,7 @@ const STRINGS = {
   zh: {
     title: "电梯困人救援 · 值班台",
     switch_to: "English",
+    to_review: "调查复核",
     sign_in: "登录",
     sign_out: "退出",
     token_prompt: "请输入值班员令牌",
@@ -190,6 +191,7 @@ const STRINGS = {
   en: {
     title: "Lift rescue · operator console",
     switch_to: "中文",
+    to_review: "Review",
     sign_in: "Sign in",
     sign_out: "Sign out",
     token_prompt: "Operator token",

@@ -13,6 +13,8 @@ fn request(r: &RouteSpec) -> TestRequest {
             "{file}",
             if r.path.starts_with("/console") {
                 "console.js"
+            } else if r.path.starts_with("/review") {
+                "review.js"
             } else {
                 "crew.js"
             },
