@@ -88,7 +88,7 @@ fn timelines(rows: &[StoredEvent]) -> HashMap<IncidentId, Times> {
     out
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_month_of_history_goes_through_the_desk_into_a_log_that_verifies_with_the_published_shapes()
  {
     for engine in engines() {
@@ -121,6 +121,7 @@ async fn a_month_of_history_goes_through_the_desk_into_a_log_that_verifies_with_
         ] {
             assert!(names.contains(kind), "{engine}: no {kind} in {names:?}");
         }
+        crate::review::agree::stats_agree_with_the_log(engine, &url, store.as_ref(), &rows).await;
         let incidents = timelines(&rows);
         let closed: Vec<&Times> = incidents.values().filter(|t| t.closed.is_some()).collect();
         // 12 a day for 30 days (less the quiet last hours), Poisson noise included.

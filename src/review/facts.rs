@@ -9,9 +9,11 @@
 //!
 //! - **alarm time**: the first alarm's `received_at` (when the platform had it);
 //! - **response**: alarm time → the first `accepted`;
-//! - **arrival**: alarm time → the first crew `on_scene`;
-//! - **rescue**: the first `on_scene` → the passengers out (the first crew `released`, or the
-//!   operator's `release_confirmed` when no crew reported it);
+//! - **arrival**: alarm time → the first **rescuer** `on_scene` (a maintainer or fire/rescue
+//!   unit; property staff, who come to calm the passengers and keep the doors shut, are on the
+//!   record but do not count: the platforms measure when someone who can release them is there);
+//! - **rescue**: the first rescuer `on_scene` → the passengers out (the first crew `released`,
+//!   or the operator's `release_confirmed` when no crew reported it);
 //! - **arrival limit**: the `arrive` deadline of the chain's first starting step that has one,
 //!   from the incident's own rules snapshot (30 min in a districted city);
 //! - **entrapment**: an alarm of the incident reports a person trapped (at a landing, between
@@ -190,7 +192,7 @@ pub struct IncidentFacts {
     pub accepted_at: Option<DateTime<Utc>>,
     /// The kind of the first unit to accept.
     pub accepted_kind: Option<String>,
-    /// When the first unit was on scene.
+    /// When the first rescuer (maintainer or fire/rescue) was on scene.
     pub on_scene_at: Option<DateTime<Utc>>,
     /// When the passengers were out.
     pub released_at: Option<DateTime<Utc>>,
@@ -198,7 +200,7 @@ pub struct IncidentFacts {
     pub confirmed_at: Option<DateTime<Utc>>,
     /// Alarm → first acceptance, seconds.
     pub response_secs: Option<i64>,
-    /// Alarm → first on scene, seconds.
+    /// Alarm → first rescuer on scene, seconds.
     pub arrival_secs: Option<i64>,
     /// On scene → released, seconds.
     pub rescue_secs: Option<i64>,
@@ -462,9 +464,13 @@ impl IncidentFacts {
             CrewStatus::EnRoute => self.status = self.status.max(IncidentStatus::EnRoute),
             CrewStatus::OnScene => {
                 self.status = self.status.max(IncidentStatus::OnScene);
-                self.on_scene_at.get_or_insert(at);
-                if let Some(u) = self.units.iter_mut().find(|u| u.unit == unit) {
+                let paged = self.units.iter_mut().find(|u| u.unit == unit);
+                let rescuer = paged.as_ref().is_none_or(|u| u.kind != "property_staff");
+                if let Some(u) = paged {
                     u.on_scene_at.get_or_insert(at);
+                }
+                if rescuer {
+                    self.on_scene_at.get_or_insert(at);
                 }
             }
             CrewStatus::Released => {

@@ -33,7 +33,10 @@ fn rescue(w: &mut World) -> IncidentId {
     .unwrap();
     w.crew(PROPERTY, id, CrewAction::Accept { eta_secs: Some(60) })
         .unwrap();
-    w.advance(600);
+    // Property staff are there first: they calm the passengers, they do not release them.
+    w.advance(200);
+    w.crew(PROPERTY, id, CrewAction::OnScene).unwrap();
+    w.advance(400);
     w.crew(M_NEAR, id, CrewAction::OnScene).unwrap();
     w.advance(300);
     w.crew(M_NEAR, id, CrewAction::Released).unwrap();

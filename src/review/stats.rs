@@ -244,8 +244,8 @@ pub const DEFINITIONS: [(&str, &str, &str); 11] = [
     ),
     (
         "arrival",
-        "到达时间：首次报警 → 第一个救援单位到场。",
-        "Arrival time: the first alarm → the first unit on scene.",
+        "到达时间：首次报警 → 第一个救援人员（维保或消防，不含安抚乘客的物业人员）到场。",
+        "Arrival time: the first alarm → the first rescuer on scene (a maintainer or fire/rescue; property staff, who come to calm the passengers, do not count).",
     ),
     (
         "arrival_within_limit",
@@ -254,8 +254,8 @@ pub const DEFINITIONS: [(&str, &str, &str); 11] = [
     ),
     (
         "rescue",
-        "救援时间：第一个单位到场 → 乘客解困（救援人员报告解困，或调度员回访确认）。",
-        "Rescue time: the first unit on scene → the passengers out (reported by a crew, or confirmed by the operator's callback).",
+        "救援时间：第一个救援人员到场 → 乘客解困（救援人员报告解困，或调度员回访确认）。",
+        "Rescue time: the first rescuer on scene → the passengers out (reported by a crew, or confirmed by the operator's callback).",
     ),
     (
         "breaches",

@@ -1,6 +1,7 @@
 //! Review for the bureaus, black-box: the search and statistics and the incident report over
 //! HTTP on both engines, and the review page in a real browser.
 
+pub mod agree;
 mod page;
 mod report;
 mod search;

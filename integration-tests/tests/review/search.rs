@@ -64,7 +64,28 @@ fn from_timeline(
     let progress = |s: &'static str| {
         move |r: &Value| r["kind"] == "crew_progress" && r["body"]["kind"]["status"] == s
     };
-    let on_scene = first(&progress("on_scene"));
+    // Arrival counts rescuers (maintainers, fire/rescue), not property staff: a unit's kind is
+    // what its paging step pages.
+    let mut targets = std::collections::HashMap::new();
+    let mut unit_steps = std::collections::HashMap::new();
+    for r in rows {
+        let k = &r["body"]["kind"];
+        if r["kind"] == "step_started" {
+            targets.insert(k["step"]["id"].to_string(), k["step"]["page"].to_string());
+        }
+        if r["kind"] == "unit_paged" {
+            unit_steps.insert(
+                k["candidate"]["unit"].to_string(),
+                r["body"]["step"].to_string(),
+            );
+        }
+    }
+    let property = |r: &Value| {
+        let step = unit_steps.get(&r["body"]["kind"]["unit"].to_string());
+        step.and_then(|s| targets.get(s))
+            .is_some_and(|t| t == "\"property_staff\"")
+    };
+    let on_scene = first(&|r: &Value| progress("on_scene")(r) && !property(r));
     let released = first(&progress("released")).or(first(&|r| r["kind"] == "release_confirmed"));
     let trapped = rows
         .iter()
