@@ -21,6 +21,7 @@ const ASSETS: &[Asset] = &[
     ("search.js", JS, include_str!("review_assets/search.js")),
     ("stats.js", JS, include_str!("review_assets/stats.js")),
     ("more.js", JS, include_str!("review_assets/more.js")),
+    ("quality.js", JS, include_str!("review_assets/quality.js")),
     (
         "uplot-1.6.32.js",
         JS,

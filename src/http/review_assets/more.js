@@ -1,88 +1,16 @@
-// 电梯质量 Quality, 证明 Proof and 回放 Replay: thin views over routes built beside this page
-// (the quality evaluation and the bureaus' lists, log verification and daily seals, exports,
-// replay). Each reads its answer defensively: a route not served yet shows "not available".
+// 证明 Proof and 回放 Replay (电梯质量 Quality lives in quality.js): log verification and daily
+// seals, exports, and the replay of an incident (GET /api/v1/incidents/{id}/replay) in words.
 import { get, query, formValues, download } from "./api.js";
 import { t, dateTime } from "./i18n.js";
 
+export { initQuality } from "./quality.js";
+
 const $ = (id) => document.getElementById(id);
-const LISTS = ["safety_assessment", "sanwu", "disclosure", "companies", "suspicious"];
 
 function td(text) {
   const el = document.createElement("td");
   el.textContent = text ?? "—";
   return el;
-}
-
-async function loadQuality() {
-  const params = formValues($("quality-form"));
-  try {
-    const out = await get(`/api/v1/quality/lifts${query(params)}`);
-    const items = Array.isArray(out) ? out : out.items || [];
-    $("quality-summary").textContent = t("quality_count", { total: out.total ?? items.length });
-    const body = $("quality-rows");
-    body.replaceChildren();
-    for (const q of items) {
-      const tr = document.createElement("tr");
-      const lift = q.lift ?? q.lift_id ?? q.id;
-      const reasons = Array.isArray(q.reasons) ? q.reasons.join("; ") : q.reasons;
-      const hist = document.createElement("td");
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = t("col_history");
-      b.addEventListener("click", () => history(lift));
-      hist.append(b);
-      tr.append(td(`${q.rescue_code ?? ""} ${q.address ?? ""}`.trim() || String(lift)), td(q.grade), td(q.score?.toFixed ? q.score.toFixed(1) : q.score), td(reasons), hist);
-      body.append(tr);
-    }
-  } catch (e) {
-    $("quality-summary").textContent = t("quality_none", { why: e.message });
-  }
-}
-
-async function history(lift) {
-  try {
-    const out = await get(`/api/v1/lifts/${lift}/history`);
-    $("history-title").textContent = `${t("col_history")} #${lift}`;
-    $("history").textContent = JSON.stringify(out, null, 2);
-    $("history-pane").hidden = false;
-  } catch (e) {
-    $("history-title").textContent = t("unavailable", { why: e.message });
-    $("history-pane").hidden = false;
-  }
-}
-
-function lists() {
-  const ul = $("lists");
-  ul.replaceChildren();
-  for (const name of LISTS) {
-    const li = document.createElement("li");
-    const span = document.createElement("span");
-    span.dataset.t = `list.${name}`;
-    span.textContent = t(`list.${name}`);
-    li.append(span, " ");
-    for (const format of ["csv", "json"]) {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = format.toUpperCase();
-      b.addEventListener("click", () => {
-        const params = { ...formValues($("quality-form")), format };
-        delete params.grade;
-        download(`/api/v1/quality/lists/${name}${query(params)}`, `${name}.${format}`)
-          .catch((e) => { $("quality-summary").textContent = t("unavailable", { why: e.message }); });
-      });
-      li.append(b, " ");
-    }
-    ul.append(li);
-  }
-}
-
-/** Wires the quality tab. */
-export function initQuality() {
-  $("quality-form").addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    loadQuality();
-  });
-  lists();
 }
 
 async function verify() {
@@ -141,23 +69,59 @@ export function initProof() {
   seals();
 }
 
+let lastReplay = null;
+
+/** A recorded or replayed value, short. */
+function shown(v) {
+  return v === undefined ? "—" : JSON.stringify(v);
+}
+
+function renderReplay() {
+  const out$ = $("replay-result");
+  const list = $("replay-fields");
+  list.replaceChildren();
+  const out = lastReplay;
+  if (!out) return;
+  const d = out.difference;
+  if (out.identical) {
+    out$.className = "ok";
+    out$.textContent = t("replay_same", { id: out.incident, n: out.decisions, inputs: out.inputs });
+  } else if (out.not_replayable) {
+    out$.className = "late";
+    out$.textContent = t("replay_not", { id: out.incident, why: out.not_replayable });
+  } else if (d) {
+    out$.className = "late";
+    const where = d.seq == null
+      ? t("replay_after_end", { replayed: d.replayed_kind ?? "—" })
+      : t("replay_at", { seq: d.seq, kind: d.kind ?? "—", replayed: d.replayed_kind ?? t("replay_nothing") });
+    out$.textContent = t("replay_diff", { id: out.incident, n: out.decisions, where, input: d.input, summary: d.summary });
+    for (const f of d.fields) {
+      const li = document.createElement("li");
+      li.textContent = t("replay_field", { field: f.field, recorded: shown(f.recorded), replayed: shown(f.replayed) });
+      list.append(li);
+    }
+  }
+}
+
 async function replay(id) {
   const out$ = $("replay-result");
+  out$.className = "";
   out$.textContent = t("loading");
+  lastReplay = null;
+  $("replay-fields").replaceChildren();
   try {
-    const out = await get(`/api/v1/incidents/${id}/replay`);
-    const diff = out.first_difference ?? out.difference ?? null;
-    if (out.identical === false || diff) {
-      out$.className = "late";
-      out$.textContent = t("replay_diff", { seq: diff?.seq ?? "?", why: diff?.why ?? diff?.how ?? JSON.stringify(diff) });
-    } else {
-      out$.className = "ok";
-      out$.textContent = t("replay_same", { n: out.decisions ?? out.replayed ?? "?" });
-    }
+    lastReplay = await get(`/api/v1/incidents/${encodeURIComponent(id)}/replay`);
+    renderReplay();
   } catch (e) {
-    out$.className = "";
     out$.textContent = t("unavailable", { why: e.message });
   }
+}
+
+/** Opens the replay tab on an incident and replays it (from a search result's row). */
+export function replayIncident(id) {
+  $("replay-form").elements.id.value = id;
+  document.querySelector("#tabs button[data-tab=replay]").click();
+  replay(id);
 }
 
 /** Wires the replay tab. */
@@ -166,4 +130,5 @@ export function initReplay() {
     ev.preventDefault();
     replay(formValues($("replay-form")).id);
   });
+  document.addEventListener("langchange", renderReplay);
 }

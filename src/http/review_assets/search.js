@@ -3,6 +3,7 @@
 import { get, fetchOk, query, formValues } from "./api.js";
 import { t, dateTime, mmss } from "./i18n.js";
 import { notice } from "./review.js";
+import { replayIncident } from "./more.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { page: 1, per_page: 50, sort: "opened_at", order: "desc", last: null };
@@ -74,6 +75,15 @@ function render() {
       });
       open.append(b, " ");
     }
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "replay";
+    again.textContent = t("replay");
+    again.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      replayIncident(f.id);
+    });
+    open.append(again);
     const breaches = f.breaches.map((b) => t(`b.${b}`)).join(", ");
     tr.append(
       cell(String(f.id)), cell(dateTime(f.alarm_at)), cell(f.rescue_code), cell(f.address),
