@@ -1,6 +1,7 @@
 //! Review for the bureaus: what investigators read, all of it computed from the event log.
 //!
 //! - [`facts`]: one incident's facts folded from its events (the definitions of every measure).
+//! - [`outcome`]: how an incident ended and which deadlines it missed.
 //! - [`indexer`]: keeps the stored facts (`incident_facts`) and the lifts' equipment history in
 //!   step with the log, behind the desk, from a cursor.
 //! - [`stats`]: the 96333 platforms' measures over a period, grouped, from facts. Pure.
@@ -13,6 +14,7 @@
 
 pub mod facts;
 pub mod indexer;
+pub mod outcome;
 pub mod quality;
 pub mod report;
 pub mod report_html;
