@@ -7,7 +7,8 @@
   exact bytes sent, so the body is serialised here and passed as the request's data.
 - Rules a schema cannot state, kept in generated data so that "schema-valid" also means
   "valid": exactly one lift identifier in a lookup, a crew token names a unit (others do not),
-  a contact plan's channels appear once and in time order, a lift flagged as having no
+  a contact plan's channels appear once and in time order, a review period's bounds are dates
+  or RFC 3339 times in order, a lift flagged as having no
   maintenance unit names none, times are not in the future, and
   integers are written as integers. Each is a documented rule the server enforces with a 400
   naming the field; the hooks change generated data only as far as that rule needs.
@@ -92,9 +93,50 @@ def _plan_is_sound(plan):
     return True
 
 
+PERIOD_PATHS = {
+    "/api/v1/review/incidents",
+    "/api/v1/stats",
+    "/api/v1/quality/lifts",
+    "/api/v1/quality/lists/{list}",
+    "/api/v1/export",
+}
+
+
+def _bound(value, end):
+    """A period bound as the server reads it: a date (China time; as `to`, through its end) or
+    an RFC 3339 time with its offset; None when it is neither."""
+    if not isinstance(value, str):
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            d = datetime.date.fromisoformat(value)
+        except ValueError:
+            return None
+        t = datetime.datetime(d.year, d.month, d.day, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+        return t + datetime.timedelta(days=1) if end else t
+    rfc3339 = r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+    if not re.fullmatch(rfc3339, value):
+        return None
+    t = _parse_time(value)
+    return t if t is not None and t.tzinfo is not None else None
+
+
+def _sound_period(query):
+    """A period is a date or an RFC 3339 time each, `to` after `from`, at most 10 years: a
+    generated pair that is not gets a sound one (both bounds, so a default cannot contradict it)."""
+    if not any(query.get(k) is not None for k in ("from", "to")):
+        return query
+    f, t = _bound(query.get("from"), False), _bound(query.get("to"), True)
+    if f is None or t is None or not (f < t <= f + datetime.timedelta(days=3650)):
+        query = {**query, "from": "2026-01-01", "to": "2026-06-30"}
+    return query
+
+
 def _cross_field_rules(case):
     """Rules between fields that a schema cannot state, applied to the generated data."""
     path, body = case.operation.path, case.body
+    if path in PERIOD_PATHS and isinstance(case.query, dict):
+        case.query = _sound_period(case.query)
     if path == "/api/v1/lifts/lookup" and isinstance(case.query, dict):
         # Exactly one identifier: keep the first given, or look up by a rescue code.
         given = [k for k, v in case.query.items() if v is not None]
