@@ -49,6 +49,9 @@
 //!   shares with it, and seeding the demo region.
 //! - [`demo`]: a deterministic synthetic region (Yuzhong-sized by default) for the demo,
 //!   benchmarks and tests.
+//! - [`sim`]: `simulate storm`: a storm of entrapments on the demo region played through the
+//!   real desk on a simulated clock with simulated crews and operator, greedy dispatch against
+//!   storm mode, measured from the desk's log.
 //! - [`export`]: a period's incidents and events as CSV or JSON Lines, every row with the
 //!   hashes it came from, read page by page and written with a manifest (or streamed).
 //! - [`http`]: the HTTP API (actix-web) and the pages it serves: intake, operator, crew (and
@@ -59,7 +62,7 @@
 //!   position writer and the HTTP server; recovery at start, reloads on SIGHUP, draining stop.
 //!   [`config`] is its one typed settings tree and [`telemetry`] its logging and metrics.
 //! - [`cli`]: the command line (`serve`, `demo`, `rules check` / `export`, `migrate`,
-//!   `verify-log`, `replay`, `import`, `seed-demo`, `token create`, `vapid-keys`).
+//!   `verify-log`, `replay`, `import`, `seed-demo`, `token create`, `vapid-keys`, `simulate storm`).
 
 pub mod cli;
 pub mod config;
@@ -78,6 +81,7 @@ pub mod registry;
 pub mod review;
 pub mod rules;
 pub mod service;
+pub mod sim;
 pub mod signing;
 pub mod store;
 pub mod telemetry;

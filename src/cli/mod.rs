@@ -1,6 +1,6 @@
 //! The command line: `serve` (the dispatcher), `demo`, `rules check` and `rules export`, and
 //! the operations commands (`migrate`, `verify-log`, `export`, `replay`, `import`,
-//! `seed-demo`, `token create`).
+//! `seed-demo`, `token create`) and `simulate storm`.
 //!
 //! Each subcommand is a variant of [`Command`]; adding one means adding a variant (its doc
 //! comment is its `--help` text) and one arm in [`Cli::run`]. Subcommands return an
@@ -11,6 +11,7 @@ mod progress;
 mod proof;
 mod replay;
 mod service;
+mod simulate;
 
 use crate::rules::{RulesError, RulesSource};
 use clap::{Parser, Subcommand};
@@ -123,6 +124,10 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Simulate on the demo region through the dispatch desk (`simulate storm`: many people
+    /// trapped at once, greedy dispatch against storm mode).
+    #[command(subcommand)]
+    Simulate(simulate::SimulateCommand),
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -248,6 +253,7 @@ impl Cli {
                 json,
                 config,
             } => replay::run(incident, json, &config),
+            Command::Simulate(command) => simulate::run(command),
             other => service::run(other),
         }
     }

@@ -80,9 +80,11 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             label,
             config,
         }) => token(&config, role, unit, &label).await,
-        Command::Demo { .. } | Command::Rules(_) | Command::VapidKeys | Command::Replay { .. } => {
-            Ok(ExitCode::FAILURE)
-        }
+        Command::Demo { .. }
+        | Command::Rules(_)
+        | Command::VapidKeys
+        | Command::Replay { .. }
+        | Command::Simulate(_) => Ok(ExitCode::FAILURE),
     }
 }
 

@@ -1,0 +1,547 @@
+//! The world around the desk in a storm: a queue of simulated actions in time order, each
+//! submitted to the real desk ([`crate::desk::spawn`] on a [`Clock::simulated`]) at its moment,
+//! and the desk's own deadlines (escalations, breaches, storm solves) fired as they fall due.
+//!
+//! The driver keeps a mirror of the desk's state, folding in every event the desk answers with
+//! ([`apply`], as the desk itself does after its append), so the simulated operator sees what
+//! the console would (who is free, who waits) without asking the desk between decisions.
+
+use super::agents::{self, Answer};
+use super::crew::Crew;
+use super::metrics::{self, Metrics};
+use super::report::RunFacts;
+use super::scenario::Scenario;
+use super::{Mode, SimSpec, operator};
+use crate::demo::Region;
+use crate::desk::{self, Clock, ClockHand, DeskError, DeskHandle, MemoryLog};
+use crate::dispatch::{Command, CrewAction, DeskState, OperatorAction, apply};
+use crate::domain::{
+    Alarm, AlarmId, AlarmSource, AlarmStatus, CrewStatus, Event, EventKind, Fix, IncidentId,
+    LiftRef, UnitId,
+};
+use crate::rules::RuleSet;
+use anyhow::Context;
+use chrono::{DateTime, TimeDelta, Utc};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::sync::Arc;
+
+/// The user name the simulated operator acts under.
+const OPERATOR: &str = "sim-operator";
+
+/// How often crews on the move report their position (others every [`REPORT_IDLE_SECS`], so
+/// their fixes stay within the rules' 5 minutes of freshness).
+const REPORT_SECS: i64 = 60;
+const REPORT_IDLE_SECS: i64 = 240;
+
+/// A run that has not finished a day after the storm began is stopped and reported as is.
+const LIMIT_HOURS: i64 = 24;
+
+/// A simulated action.
+#[derive(Debug)]
+enum Act {
+    /// The alarm of planned entrapment `n`.
+    Alarm(usize),
+    /// A crew answering or reporting.
+    Crew(IncidentId, UnitId, CrewAction),
+    /// A crew reaching the lift of its trip `seq`.
+    Arrive(UnitId, u64),
+    /// A crew freeing the passengers at the end of its trip `seq`.
+    Release(UnitId, u64),
+    /// The operator acting.
+    Operator(IncidentId, OperatorAction),
+    /// Crews report their positions.
+    Positions,
+}
+
+/// What a run gives back.
+pub(super) struct Played {
+    pub metrics: Metrics,
+    pub facts: RunFacts,
+}
+
+/// Plays `scenario` on `region` through a desk running `rules`, and measures it.
+pub(super) async fn play(
+    region: &Region,
+    scenario: &Scenario,
+    spec: &SimSpec,
+    mode: Mode,
+    rules: RuleSet,
+) -> anyhow::Result<Played> {
+    let rules = Arc::new(rules);
+    let mut state = DeskState::new(rules.clone(), region.centre);
+    let mut mirror = DeskState::new(rules, region.centre);
+    for u in &region.units {
+        state.add_unit(u.clone());
+        mirror.add_unit(u.clone());
+    }
+    let (clock, hand) = Clock::simulated(spec.start);
+    let (handle, task) = desk::spawn(state, MemoryLog::default(), clock);
+    let mut world = World::new(handle, hand, mirror, region, scenario, spec, mode);
+    let played = world.run().await;
+    let (km, mut facts) = world.finish();
+    let (_, log) = task.await.context("the dispatch desk stopped")?;
+    played?;
+    let kinds = region.units.iter().map(|u| (u.id, u.kind)).collect();
+    let cases = metrics::cases(&log.events, &kinds);
+    facts.storms_declared = count(&log.events, "storm_declared");
+    facts.storm_solves = count(&log.events, "storm_solved");
+    facts.simulated_minutes = log
+        .events
+        .last()
+        .map(|e| (e.at - spec.start).num_seconds() as f64 / 60.0)
+        .unwrap_or(0.0);
+    Ok(Played {
+        metrics: metrics::metrics(&cases, km),
+        facts,
+    })
+}
+
+fn count(events: &[Event], kind: &str) -> usize {
+    events.iter().filter(|e| e.kind.name() == kind).count()
+}
+
+pub(super) struct World<'a> {
+    desk: Option<DeskHandle>,
+    hand: ClockHand,
+    now: DateTime<Utc>,
+    limit: DateTime<Utc>,
+    rng: fastrand::Rng,
+    queue: BinaryHeap<Reverse<(DateTime<Utc>, u64)>>,
+    acts: HashMap<u64, Act>,
+    next: u64,
+    mirror: DeskState,
+    crews: BTreeMap<UnitId, Crew>,
+    region: &'a Region,
+    scenario: &'a Scenario,
+    mode: Mode,
+    decline_share: f64,
+    /// The greedy operator's list: incidents that asked for a decision, oldest first.
+    waiting: Vec<IncidentId>,
+    /// The crew freeing each incident's passengers.
+    releaser: HashMap<IncidentId, UnitId>,
+    alarms_left: usize,
+    facts: RunFacts,
+}
+
+impl<'a> World<'a> {
+    fn new(
+        desk: DeskHandle,
+        hand: ClockHand,
+        mirror: DeskState,
+        region: &'a Region,
+        scenario: &'a Scenario,
+        spec: &SimSpec,
+        mode: Mode,
+    ) -> Self {
+        let crews = region
+            .units
+            .iter()
+            .filter_map(|u| {
+                let at = u.base.or(u.fix.map(|f| f.at))?;
+                let mut c = Crew::at_base(u.kind, at);
+                c.reported = u.fix.map(|f| f.taken);
+                Some((u.id, c))
+            })
+            .collect();
+        let mut w = World {
+            desk: Some(desk),
+            hand,
+            now: spec.start,
+            limit: spec.start + TimeDelta::hours(LIMIT_HOURS),
+            // Not the planning generator's sequence: the storm stays the same whatever the
+            // crews draw.
+            rng: fastrand::Rng::with_seed(spec.seed ^ 0x5107_C4E5),
+            queue: BinaryHeap::new(),
+            acts: HashMap::new(),
+            next: 0,
+            mirror,
+            crews,
+            region,
+            scenario,
+            mode,
+            decline_share: spec.decline_share,
+            waiting: Vec::new(),
+            releaser: HashMap::new(),
+            alarms_left: scenario.entrapments.len(),
+            facts: RunFacts::default(),
+        };
+        for (n, e) in scenario.entrapments.iter().enumerate() {
+            w.at(e.at, Act::Alarm(n));
+        }
+        w.at(spec.start + TimeDelta::seconds(REPORT_SECS), Act::Positions);
+        w
+    }
+
+    /// Kilometres driven and the run's facts; stops the desk.
+    fn finish(&mut self) -> (f64, RunFacts) {
+        self.desk = None;
+        let m: f64 = self.crews.values().map(|c| c.road_m).sum();
+        (m / 1000.0, std::mem::take(&mut self.facts))
+    }
+
+    fn at(&mut self, at: DateTime<Utc>, act: Act) {
+        self.next += 1;
+        self.queue.push(Reverse((at, self.next)));
+        self.acts.insert(self.next, act);
+    }
+
+    /// `secs` (and a fraction of a second) from now.
+    fn after(&mut self, secs: i64, act: Act) {
+        let jitter = TimeDelta::milliseconds(self.rng.i64(0..1000));
+        self.at(self.now + TimeDelta::seconds(secs) + jitter, act);
+    }
+
+    fn set(&mut self, t: DateTime<Utc>) {
+        self.now = t.max(self.now);
+        self.hand.set(self.now);
+    }
+
+    /// Plays everything: each action and each deadline at its moment, in time order
+    /// (a deadline before an action due at the same moment).
+    async fn run(&mut self) -> anyhow::Result<()> {
+        loop {
+            let due = self.mirror.next_due();
+            let next = self.queue.peek().map(|Reverse((t, _))| *t);
+            match (due, next) {
+                (Some(d), n) if n.is_none_or(|n| d <= n) => {
+                    self.set(d);
+                    let events = self.submit(Command::Tick).await?;
+                    if events.is_empty() && self.mirror.next_due() == Some(d) {
+                        anyhow::bail!("the deadline due at {d} did not fire");
+                    }
+                }
+                (_, Some(_)) => {
+                    let Some(Reverse((t, n))) = self.queue.pop() else {
+                        break;
+                    };
+                    self.set(t);
+                    if let Some(act) = self.acts.remove(&n) {
+                        self.act(act).await?;
+                    }
+                }
+                _ => break,
+            }
+            if self.mode == Mode::Greedy {
+                self.operate().await?;
+            }
+            if self.now > self.limit {
+                self.facts.stopped_at_limit = true;
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Submits a command; a refusal is counted and answers no events.
+    async fn submit(&mut self, command: Command) -> anyhow::Result<Vec<Event>> {
+        let desk = self.desk.as_ref().context("the desk has been stopped")?;
+        match desk.submit(command).await {
+            Ok(events) => {
+                self.facts.events += events.len();
+                self.react(&events);
+                Ok(events)
+            }
+            Err(DeskError::Rejected(_)) => {
+                self.facts.refused += 1;
+                Ok(Vec::new())
+            }
+            Err(e) => Err(anyhow::anyhow!("the dispatch desk: {e}")),
+        }
+    }
+
+    async fn act(&mut self, act: Act) -> anyhow::Result<()> {
+        match act {
+            Act::Alarm(n) => self.alarm(n).await,
+            Act::Crew(incident, unit, action) => {
+                let command = Command::Crew {
+                    unit,
+                    incident,
+                    action,
+                };
+                self.submit(command).await.map(drop)
+            }
+            Act::Arrive(unit, seq) => self.arrive(unit, seq).await,
+            Act::Release(unit, seq) => self.release(unit, seq).await,
+            Act::Operator(incident, action) => {
+                let command = Command::Operator {
+                    user: OPERATOR.into(),
+                    incident,
+                    action,
+                };
+                self.submit(command).await.map(drop)
+            }
+            Act::Positions => self.positions().await,
+        }
+    }
+
+    /// Submits entrapment `n`'s alarm as intake would, with its lift resolved.
+    async fn alarm(&mut self, n: usize) -> anyhow::Result<()> {
+        self.alarms_left = self.alarms_left.saturating_sub(1);
+        let e = &self.scenario.entrapments[n];
+        let lift = self.region.lifts[e.lift].clone();
+        let alarm = Alarm {
+            id: AlarmId(n as i64 + 1),
+            channel: AlarmSource::CabinPhone,
+            source_alarm_id: format!("sim-{n}"),
+            lift_ref: LiftRef::RescueCode(lift.rescue_code.clone()),
+            kind: e.kind.clone(),
+            status: AlarmStatus::New,
+            flags: e.flags,
+            trapped: Some(e.trapped),
+            floor: None,
+            description: String::new(),
+            occurred_at: self.now,
+            received_at: self.now,
+        };
+        let lift = Some(Box::new(lift));
+        self.submit(Command::Alarm { alarm, lift }).await.map(drop)
+    }
+
+    /// The crew reaches the lift; the first rescuer there frees the passengers.
+    async fn arrive(&mut self, unit: UnitId, seq: u64) -> anyhow::Result<()> {
+        let Some(crew) = self.crews.get_mut(&unit) else {
+            return Ok(());
+        };
+        if !crew.arrive(seq) {
+            return Ok(());
+        }
+        let Some(id) = crew.trip.as_ref().map(|t| t.incident) else {
+            return Ok(());
+        };
+        let action = CrewAction::OnScene;
+        let events = self.submit(Command::Crew {
+            unit,
+            incident: id,
+            action,
+        });
+        if events.await?.is_empty() {
+            self.stand_down(unit, id);
+            self.start_next(unit);
+            return Ok(());
+        }
+        self.appoint_releaser(id);
+        Ok(())
+    }
+
+    /// The crew reports the passengers out and is free at the lift for its next job.
+    async fn release(&mut self, unit: UnitId, seq: u64) -> anyhow::Result<()> {
+        let trip = self.crews.get(&unit).and_then(|c| c.trip.clone());
+        let Some(trip) = trip.filter(|t| t.seq == seq && t.on_scene) else {
+            return Ok(());
+        };
+        let action = CrewAction::Released;
+        self.submit(Command::Crew {
+            unit,
+            incident: trip.incident,
+            action,
+        })
+        .await?;
+        self.releaser.remove(&trip.incident);
+        if let Some(c) = self.crews.get_mut(&unit) {
+            c.stop(self.now);
+        }
+        self.start_next(unit);
+        Ok(())
+    }
+
+    /// If nobody is freeing `id`'s passengers yet, the first rescuer on scene starts to.
+    fn appoint_releaser(&mut self, id: IncidentId) {
+        let released = self
+            .mirror
+            .incidents
+            .get(&id)
+            .is_none_or(|i| i.released_at.is_some() || i.status.is_terminal());
+        if released || self.releaser.contains_key(&id) {
+            return;
+        }
+        let on_scene = self.crews.iter().find(|(_, c)| {
+            c.rescuer()
+                && c.trip
+                    .as_ref()
+                    .is_some_and(|t| t.incident == id && t.on_scene)
+        });
+        let Some((unit, seq)) = on_scene.and_then(|(u, c)| Some((*u, c.trip.as_ref()?.seq)))
+        else {
+            return;
+        };
+        self.releaser.insert(id, unit);
+        let secs = agents::on_site_secs(&mut self.rng);
+        self.after(secs, Act::Release(unit, seq));
+    }
+
+    /// Crews report where they are: those on the move every minute, the others often enough
+    /// that the desk keeps ranking them from where they stand.
+    async fn positions(&mut self) -> anyhow::Result<()> {
+        let now = self.now;
+        let mut fixes = Vec::new();
+        for (unit, c) in self.crews.iter_mut() {
+            let stale = c
+                .reported
+                .is_none_or(|t| (now - t).num_seconds() >= REPORT_IDLE_SECS);
+            if c.moving() || stale {
+                c.reported = Some(now);
+                fixes.push((*unit, Fix {
+                    at: c.position(now),
+                    taken: now,
+                }));
+            }
+        }
+        let desk = self.desk.as_ref().context("the desk has been stopped")?;
+        for (unit, fix) in fixes {
+            self.mirror.update_position(unit, fix);
+            desk.position(unit, fix)
+                .await
+                .map_err(|e| anyhow::anyhow!("the dispatch desk: {e}"))?;
+        }
+        let open = self
+            .mirror
+            .incidents
+            .values()
+            .any(|i| !i.status.is_terminal());
+        if open || self.alarms_left > 0 {
+            self.at(now + TimeDelta::seconds(REPORT_SECS), Act::Positions);
+        }
+        Ok(())
+    }
+
+    /// Greedy mode: the operator hands free rescuers to waiting incidents, first come first
+    /// served, until nobody waits or nobody is free.
+    async fn operate(&mut self) -> anyhow::Result<()> {
+        while let Some((id, unit)) =
+            operator::next(&mut self.waiting, &self.mirror, &self.crews, self.now)
+        {
+            let action = OperatorAction::Assign {
+                unit,
+                reason: operator::REASON.into(),
+            };
+            let command = Command::Operator {
+                user: OPERATOR.into(),
+                incident: id,
+                action,
+            };
+            if self.submit(command).await?.is_empty() {
+                self.waiting.retain(|w| *w != id); // refused: never loop on it
+            } else {
+                self.facts.operator_assignments += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Schedules what follows from the desk's events: answers to pages, crews starting their
+    /// next job or standing down, the callback after a release, the close after it; in greedy
+    /// mode, incidents asking for a decision join the operator's list.
+    fn react(&mut self, events: &[Event]) {
+        for e in events {
+            apply(&mut self.mirror, e);
+        }
+        let mut touched = BTreeSet::new();
+        for e in events {
+            let Some(id) = e.incident else { continue };
+            match &e.kind {
+                EventKind::UnitPaged { candidate, .. } => self.answer(id, candidate.unit),
+                EventKind::Accepted { unit, .. } => {
+                    if let Some(c) = self.crews.get_mut(unit) {
+                        c.jobs.push_back(id);
+                        touched.insert(*unit);
+                    }
+                }
+                EventKind::PageCancelled { unit }
+                | EventKind::Declined { unit }
+                | EventKind::AckMissed { unit, .. } => {
+                    self.stand_down(*unit, id);
+                    touched.insert(*unit);
+                }
+                EventKind::CrewProgress {
+                    status: CrewStatus::Released,
+                    ..
+                } => {
+                    let secs = agents::callback_secs(&mut self.rng);
+                    let note = "simulated callback: passengers out and unhurt".to_owned();
+                    let action = OperatorAction::ConfirmRelease { note };
+                    self.after(secs, Act::Operator(id, action));
+                }
+                EventKind::ReleaseConfirmed => {
+                    let secs = self.rng.i64(60..300);
+                    self.after(secs, Act::Operator(id, OperatorAction::Close));
+                }
+                EventKind::NeedsOperator { .. } if self.mode == Mode::Greedy => {
+                    if !self.waiting.contains(&id) {
+                        self.waiting.push(id);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for unit in touched {
+            self.start_next(unit);
+        }
+    }
+
+    /// The paged crew's answer, drawn now and given after its delay.
+    fn answer(&mut self, id: IncidentId, unit: UnitId) {
+        let Some(kind) = self.crews.get(&unit).map(|c| c.kind) else {
+            return;
+        };
+        let eta = self.eta(id, unit);
+        match agents::answer(&mut self.rng, kind, self.decline_share) {
+            Answer::Accept { after } => {
+                let action = CrewAction::Accept { eta_secs: eta };
+                self.after(after, Act::Crew(id, unit, action));
+            }
+            Answer::Decline { after } => {
+                let reason = agents::DECLINE.to_owned();
+                self.after(after, Act::Crew(id, unit, CrewAction::Decline { reason }));
+            }
+        }
+    }
+
+    /// The ETA a crew gives: its drive from where it stands now (after its current job).
+    fn eta(&self, id: IncidentId, unit: UnitId) -> Option<u32> {
+        let c = self.crews.get(&unit)?;
+        let i = self.mirror.incidents.get(&id)?;
+        let to = i.lift.as_ref()?.position;
+        let from = c.trip.as_ref().map_or(c.at, |t| t.to);
+        let d = agents::drive(&i.chain.travel, c.kind, from, to, c.at_base);
+        u32::try_from(d.secs).ok()
+    }
+
+    /// The crew drops `id` (its page ended); a releaser stood down hands the release on.
+    fn stand_down(&mut self, unit: UnitId, id: IncidentId) {
+        let now = self.now;
+        if let Some(c) = self.crews.get_mut(&unit) {
+            c.stand_down(id, now);
+        }
+        if self.releaser.get(&id) == Some(&unit) {
+            self.releaser.remove(&id);
+            self.appoint_releaser(id);
+        }
+    }
+
+    /// A crew with no current trip starts its next accepted job still held by the desk.
+    fn start_next(&mut self, unit: UnitId) {
+        let now = self.now;
+        let Some(c) = self.crews.get_mut(&unit) else {
+            return;
+        };
+        if c.trip.is_some() {
+            return;
+        }
+        while let Some(id) = c.jobs.pop_front() {
+            let held = self.mirror.incidents.get(&id).filter(|i| {
+                !i.status.is_terminal() && i.page_of(unit).is_some_and(|p| p.holds_unit())
+            });
+            let Some(i) = held else { continue };
+            let Some(to) = i.lift.as_ref().map(|l| l.position) else {
+                continue;
+            };
+            let drive = agents::drive(&i.chain.travel, c.kind, c.at, to, c.at_base);
+            let seq = c.depart(id, to, drive, now);
+            let arrive = now + TimeDelta::seconds(drive.secs);
+            self.at(now, Act::Crew(id, unit, CrewAction::EnRoute));
+            self.at(arrive, Act::Arrive(unit, seq));
+            return;
+        }
+    }
+}
