@@ -81,7 +81,7 @@ pub mod registry;
 pub mod review;
 pub mod rules;
 pub mod service;
-pub mod sim;
 pub mod signing;
+pub mod sim;
 pub mod store;
 pub mod telemetry;

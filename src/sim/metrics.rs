@@ -106,7 +106,8 @@ pub struct Metrics {
 
 /// The figures of `cases`, with `crew_km` driven.
 pub fn metrics(cases: &[Case], crew_km: f64) -> Metrics {
-    let mins = |from: DateTime<Utc>, to: DateTime<Utc>| (to - from).num_milliseconds() as f64 / 60_000.0;
+    let mins =
+        |from: DateTime<Utc>, to: DateTime<Utc>| (to - from).num_milliseconds() as f64 / 60_000.0;
     let arrival: Vec<f64> = cases
         .iter()
         .filter_map(|c| c.arrived.map(|a| mins(c.opened, a)))

@@ -182,11 +182,27 @@ const ROWS: [Row; 14] = [
     ("alarm → release, p90 (min)", |m| m.release_p90_min, 1),
     ("alarm → release, longest (min)", |m| m.release_max_min, 1),
     ("special cases", |m| Some(m.special as f64), 0),
-    ("special: alarm → arrival, p90 (min)", |m| m.special_arrival_p90_min, 1),
-    ("special: alarm → arrival, longest (min)", |m| m.special_arrival_max_min, 1),
+    (
+        "special: alarm → arrival, p90 (min)",
+        |m| m.special_arrival_p90_min,
+        1,
+    ),
+    (
+        "special: alarm → arrival, longest (min)",
+        |m| m.special_arrival_max_min,
+        1,
+    ),
     ("crew km driven", |m| Some(m.crew_km), 0),
-    ("arrivals over 30 min (or none)", |m| Some(m.over_30_min as f64), 0),
-    ("special behind a later ordinary case", |m| Some(m.special_behind_ordinary as f64), 0),
+    (
+        "arrivals over 30 min (or none)",
+        |m| Some(m.over_30_min as f64),
+        0,
+    ),
+    (
+        "special behind a later ordinary case",
+        |m| Some(m.special_behind_ordinary as f64),
+        0,
+    ),
     ("not reached at all", |m| Some(m.not_arrived as f64), 0),
 ];
 

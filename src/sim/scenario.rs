@@ -86,7 +86,12 @@ pub fn parse_area(region: &Region, s: &str) -> Result<Area, String> {
         return Ok(Area::Street(s.to_owned()));
     }
     let digits = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    if digits && region.lifts.iter().any(|l| l.district.as_string().starts_with(s)) {
+    if digits
+        && region
+            .lifts
+            .iter()
+            .any(|l| l.district.as_string().starts_with(s))
+    {
         return Ok(Area::District(s.to_owned()));
     }
     let names: Vec<&str> = streets.keys().map(String::as_str).collect();

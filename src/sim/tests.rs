@@ -2,8 +2,8 @@ use super::metrics::{self, Case};
 use super::scenario::{self, Area};
 use super::*;
 use crate::domain::{
-    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, CrewStatus, Event,
-    EventKind, IncidentId, LiftRef, UnitId, UnitKind,
+    Alarm, AlarmFlags, AlarmId, AlarmKind, AlarmSource, AlarmStatus, CrewStatus, Event, EventKind,
+    IncidentId, LiftRef, UnitId, UnitKind,
 };
 use chrono::TimeDelta;
 use std::collections::HashMap;
@@ -28,21 +28,17 @@ async fn the_same_seed_plays_the_same_storm_and_every_entrapment_is_released() {
     let a = simulate(&spec, &[Mode::Greedy, Mode::Storm]).await.unwrap();
     let b = simulate(&spec, &[Mode::Greedy, Mode::Storm]).await.unwrap();
     assert_eq!(a, b);
-    let m = a.runs[0].metrics().expect("greedy runs on the built-in rules");
+    let m = a.runs[0]
+        .metrics()
+        .expect("greedy runs on the built-in rules");
     assert_eq!(m.entrapments, 30);
     assert_eq!(m.released, 30, "{m:?}");
     assert_eq!(m.not_arrived, 0);
     assert!(m.crew_km > 0.0);
     assert!(m.arrival_mean_min <= m.release_mean_min);
-    let other = simulate(
-        &SimSpec {
-            seed: 6,
-            ..small()
-        },
-        &[Mode::Greedy],
-    )
-    .await
-    .unwrap();
+    let other = simulate(&SimSpec { seed: 6, ..small() }, &[Mode::Greedy])
+        .await
+        .unwrap();
     assert_ne!(other.runs[0], a.runs[0], "another seed, another storm");
 }
 
@@ -59,15 +55,26 @@ fn a_storm_is_planned_on_distinct_lifts_of_its_area_within_its_minutes() {
     let Area::Street(street) = &s.area else {
         panic!("{:?}", s.area)
     };
-    assert_eq!(street, "解放碑街道", "two of the demo's eight roads lie in it");
+    assert_eq!(
+        street, "解放碑街道",
+        "two of the demo's eight roads lie in it"
+    );
     let mut lifts: Vec<usize> = s.entrapments.iter().map(|e| e.lift).collect();
     lifts.sort_unstable();
     lifts.dedup();
     assert_eq!(lifts.len(), 200);
-    assert!(s.entrapments.iter().all(|e| s.area.holds(&region.lifts[e.lift])));
+    assert!(
+        s.entrapments
+            .iter()
+            .all(|e| s.area.holds(&region.lifts[e.lift]))
+    );
     assert!(s.entrapments.windows(2).all(|w| w[0].at <= w[1].at));
     let end = spec.start + TimeDelta::minutes(2);
-    assert!(s.entrapments.iter().all(|e| e.at >= spec.start && e.at <= end));
+    assert!(
+        s.entrapments
+            .iter()
+            .all(|e| e.at >= spec.start && e.at <= end)
+    );
     let special = s.entrapments.iter().filter(|e| e.flags.any()).count();
     assert!((70..130).contains(&special), "{special}");
 
@@ -75,9 +82,16 @@ fn a_storm_is_planned_on_distinct_lifts_of_its_area_within_its_minutes() {
         entrapments: 2_000,
         ..small()
     };
-    assert!(scenario::plan(&region, &too_many).unwrap_err().contains("lifts"));
+    assert!(
+        scenario::plan(&region, &too_many)
+            .unwrap_err()
+            .contains("lifts")
+    );
     let err = scenario::parse_area(&region, "Atlantis").unwrap_err();
-    assert!(err.contains("解放碑街道") && err.contains("500103"), "{err}");
+    assert!(
+        err.contains("解放碑街道") && err.contains("500103"),
+        "{err}"
+    );
     assert_eq!(
         scenario::parse_area(&region, "500103"),
         Ok(Area::District("500103".into()))
@@ -139,7 +153,10 @@ fn the_figures_of_a_tiny_hand_made_run() {
     never[3].released = None;
     let m = metrics::metrics(&never, 0.0);
     assert_eq!((m.released, m.not_arrived, m.over_30_min), (3, 1, 2));
-    assert_eq!(m.special_behind_ordinary, 1, "case 4 opened after every ordinary one");
+    assert_eq!(
+        m.special_behind_ordinary, 1,
+        "case 4 opened after every ordinary one"
+    );
     assert_eq!(metrics::percentile(&[3.0, 1.0, 2.0], 0.5), Some(2.0));
     assert_eq!(metrics::percentile(&[], 0.9), None);
     assert_eq!(report::change(Some(20.0), Some(15.0)), "-25%");
@@ -196,8 +213,20 @@ fn cases_are_read_from_the_log_and_property_staff_do_not_count_as_arrival() {
                 replay_format: 0,
             },
         ),
-        ev(1.0, EventKind::Accepted { unit: staff, eta_secs: None }),
-        ev(2.0, EventKind::Accepted { unit: fitter, eta_secs: None }),
+        ev(
+            1.0,
+            EventKind::Accepted {
+                unit: staff,
+                eta_secs: None,
+            },
+        ),
+        ev(
+            2.0,
+            EventKind::Accepted {
+                unit: fitter,
+                eta_secs: None,
+            },
+        ),
         ev(4.0, progress(staff, CrewStatus::OnScene)),
         ev(9.0, progress(fitter, CrewStatus::OnScene)),
         ev(14.0, progress(fitter, CrewStatus::Released)),

@@ -1,0 +1,153 @@
+//! The world's answers to what the desk decided: each paged crew's answer, crews starting
+//! their next job or standing down, who frees the passengers, the operator's callback and close,
+//! and (greedy mode) incidents asking for a decision joining the operator's list.
+
+use super::{Act, World};
+use crate::dispatch::{CrewAction, OperatorAction, apply};
+use crate::domain::{CrewStatus, Event, EventKind, IncidentId, UnitId};
+use crate::sim::Mode;
+use crate::sim::agents::{self, Answer};
+use chrono::TimeDelta;
+use std::collections::BTreeSet;
+
+impl World<'_> {
+    /// Schedules what follows from the desk's events: answers to pages, crews starting their
+    /// next job or standing down, the callback after a release, the close after it; in greedy
+    /// mode, incidents asking for a decision join the operator's list.
+    pub(super) fn react(&mut self, events: &[Event]) {
+        for e in events {
+            apply(&mut self.mirror, e);
+        }
+        let mut touched = BTreeSet::new();
+        for e in events {
+            let Some(id) = e.incident else { continue };
+            match &e.kind {
+                EventKind::UnitPaged { candidate, .. } => self.answer(id, candidate.unit),
+                EventKind::Accepted { unit, .. } => {
+                    if let Some(c) = self.crews.get_mut(unit) {
+                        c.jobs.push_back(id);
+                        touched.insert(*unit);
+                    }
+                }
+                EventKind::PageCancelled { unit }
+                | EventKind::Declined { unit }
+                | EventKind::AckMissed { unit, .. } => {
+                    self.stand_down(*unit, id);
+                    touched.insert(*unit);
+                }
+                EventKind::CrewProgress {
+                    status: CrewStatus::Released,
+                    ..
+                } => {
+                    let secs = agents::callback_secs(&mut self.rng);
+                    let note = "simulated callback: passengers out and unhurt".to_owned();
+                    let action = OperatorAction::ConfirmRelease { note };
+                    self.after(secs, Act::Operator(id, action));
+                }
+                EventKind::ReleaseConfirmed => {
+                    let secs = self.rng.i64(60..300);
+                    self.after(secs, Act::Operator(id, OperatorAction::Close));
+                }
+                EventKind::NeedsOperator { .. }
+                    if self.mode == Mode::Greedy && !self.waiting.contains(&id) =>
+                {
+                    self.waiting.push(id);
+                }
+                _ => {}
+            }
+        }
+        for unit in touched {
+            self.start_next(unit);
+        }
+    }
+
+    /// The paged crew's answer, drawn now and given after its delay.
+    fn answer(&mut self, id: IncidentId, unit: UnitId) {
+        let Some(kind) = self.crews.get(&unit).map(|c| c.kind) else {
+            return;
+        };
+        let eta = self.eta(id, unit);
+        match agents::answer(&mut self.rng, kind, self.decline_share) {
+            Answer::Accept { after } => {
+                let action = CrewAction::Accept { eta_secs: eta };
+                self.after(after, Act::Crew(id, unit, action));
+            }
+            Answer::Decline { after } => {
+                let reason = agents::DECLINE.to_owned();
+                self.after(after, Act::Crew(id, unit, CrewAction::Decline { reason }));
+            }
+        }
+    }
+
+    /// The ETA a crew gives: its drive from where it stands now (after its current job).
+    fn eta(&self, id: IncidentId, unit: UnitId) -> Option<u32> {
+        let c = self.crews.get(&unit)?;
+        let i = self.mirror.incidents.get(&id)?;
+        let to = i.lift.as_ref()?.position;
+        let from = c.trip.as_ref().map_or(c.at, |t| t.to);
+        let d = agents::drive(&i.chain.travel, c.kind, from, to, c.at_base);
+        u32::try_from(d.secs).ok()
+    }
+
+    /// The crew drops `id` (its page ended); a releaser stood down hands the release on.
+    pub(super) fn stand_down(&mut self, unit: UnitId, id: IncidentId) {
+        let now = self.now;
+        if let Some(c) = self.crews.get_mut(&unit) {
+            c.stand_down(id, now);
+        }
+        if self.releaser.get(&id) == Some(&unit) {
+            self.releaser.remove(&id);
+            self.appoint_releaser(id);
+        }
+    }
+
+    /// A crew with no current trip starts its next accepted job still held by the desk.
+    pub(super) fn start_next(&mut self, unit: UnitId) {
+        let now = self.now;
+        let Some(c) = self.crews.get_mut(&unit) else {
+            return;
+        };
+        if c.trip.is_some() {
+            return;
+        }
+        while let Some(id) = c.jobs.pop_front() {
+            let held = self.mirror.incidents.get(&id).filter(|i| {
+                !i.status.is_terminal() && i.page_of(unit).is_some_and(|p| p.holds_unit())
+            });
+            let Some(i) = held else { continue };
+            let Some(to) = i.lift.as_ref().map(|l| l.position) else {
+                continue;
+            };
+            let drive = agents::drive(&i.chain.travel, c.kind, c.at, to, c.at_base);
+            let seq = c.depart(id, to, drive, now);
+            let arrive = now + TimeDelta::seconds(drive.secs);
+            self.at(now, Act::Crew(id, unit, CrewAction::EnRoute));
+            self.at(arrive, Act::Arrive(unit, seq));
+            return;
+        }
+    }
+
+    /// If nobody is freeing `id`'s passengers yet, the first rescuer on scene starts to.
+    pub(super) fn appoint_releaser(&mut self, id: IncidentId) {
+        let released = self
+            .mirror
+            .incidents
+            .get(&id)
+            .is_none_or(|i| i.released_at.is_some() || i.status.is_terminal());
+        if released || self.releaser.contains_key(&id) {
+            return;
+        }
+        let on_scene = self.crews.iter().find(|(_, c)| {
+            c.rescuer()
+                && c.trip
+                    .as_ref()
+                    .is_some_and(|t| t.incident == id && t.on_scene)
+        });
+        let Some((unit, seq)) = on_scene.and_then(|(u, c)| Some((*u, c.trip.as_ref()?.seq))) else {
+            return;
+        };
+        self.releaser.insert(id, unit);
+        let secs = agents::on_site_secs(&mut self.rng);
+        self.after(secs, Act::Release(unit, seq));
+    }
+}
