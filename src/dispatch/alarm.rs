@@ -97,6 +97,7 @@ fn open(ctx: &mut Ctx<'_>, key: super::state::CorrelationKey, alarm: Alarm, lift
         replay_format: crate::domain::event::REPLAY_FORMAT,
     };
     ctx.emit(Some(id), actor, None, reason, kind);
+    super::storm::on_opened(ctx, id);
     if let Some(r) = unresolved {
         let why = format!(
             "lift unresolved (received {r}): identify the lift with the caller and attach it, or assign a unit by hand"

@@ -29,6 +29,8 @@ pub(crate) struct Ctx<'a> {
     next_incident: i64,
     /// Where the rules' chain and the units' positions come from.
     source: Source<'a>,
+    /// Storms declared and ended, and entrapments opened, by this decision.
+    pub storm: super::storm::assign::Work,
 }
 
 impl<'a> Ctx<'a> {
@@ -42,6 +44,7 @@ impl<'a> Ctx<'a> {
             opened: HashMap::new(),
             next_incident: state.next_incident_id().0,
             source: Source::Live,
+            storm: Default::default(),
         }
     }
 
@@ -83,6 +86,78 @@ impl<'a> Ctx<'a> {
             self.work.insert(id, i);
         }
         self.work.get(&id)
+    }
+
+    /// An incident as this decision sees it, without taking a working copy.
+    pub fn peek(&self, id: IncidentId) -> Option<&Incident> {
+        self.work.get(&id).or_else(|| self.state.incidents.get(&id))
+    }
+
+    /// Every incident not ended, on the desk or opened by this decision.
+    pub fn open_ids(&self) -> Vec<IncidentId> {
+        let desk = self
+            .state
+            .incidents
+            .values()
+            .filter(|i| !i.status.is_terminal());
+        let mut ids: Vec<IncidentId> = desk.map(|i| i.id).collect();
+        ids.extend(
+            self.work
+                .keys()
+                .filter(|id| !self.state.incidents.contains_key(id)),
+        );
+        ids
+    }
+
+    /// Incidents this decision took a working copy of (touched or opened).
+    pub fn worked_ids(&self) -> Vec<IncidentId> {
+        self.work.keys().copied().collect()
+    }
+
+    /// Whether storm `n` is active for this decision.
+    pub fn storm_active(&self, n: u32) -> bool {
+        if self.storm.ended.contains(&n) {
+            return false;
+        }
+        self.storm.declared.iter().any(|(d, _)| *d == n)
+            || self
+                .state
+                .storm
+                .storms
+                .get(&n)
+                .is_some_and(|s| s.ended_at.is_none())
+    }
+
+    /// The active storm covering a lift, for this decision.
+    pub fn covering(&self, lift: &crate::domain::Lift) -> Option<u32> {
+        let ours = self.storm.declared.iter().find(|(_, a)| a.contains(lift));
+        let desk = || {
+            self.state
+                .storm
+                .active()
+                .find(|s| s.area.contains(lift) && !self.storm.ended.contains(&s.id))
+                .map(|s| s.id)
+        };
+        ours.map(|(n, _)| *n).or_else(desk)
+    }
+
+    /// In a storm, maintainers and fire/rescue come from the solve, not one at a time.
+    fn storm_defers(&self, id: IncidentId, step_id: &str) -> bool {
+        let Some(i) = self.peek(id) else { return false };
+        let target = i.tracks.get(step_id).map(|t| t.step.page);
+        let storm = i.storm.as_ref().map(|(n, _)| *n);
+        target.is_some_and(super::storm::solved_target)
+            && storm.is_some_and(|n| self.storm_active(n))
+    }
+
+    /// Units paged by this decision so far.
+    pub fn taken(&self) -> &HashSet<UnitId> {
+        &self.taken
+    }
+
+    /// Whether this decision replays a record (storm solves are not part of an incident's).
+    pub fn replaying_record(&self) -> bool {
+        matches!(self.source, Source::Recorded(_))
     }
 
     /// The id for an incident this decision opens.
@@ -182,6 +257,9 @@ impl<'a> Ctx<'a> {
 
     /// Pages as many units as the step still needs; exhausts it when nobody is left.
     pub fn fill(&mut self, id: IncidentId, step_id: &str) {
+        if self.storm_defers(id, step_id) {
+            return;
+        }
         let Some(i) = self.incident(id) else { return };
         if i.status.is_terminal() || i.released_at.is_some() {
             return;
@@ -234,6 +312,7 @@ impl<'a> Ctx<'a> {
                 passed_over: std::mem::take(&mut passed),
                 ack_due: self.now + ack.delta(),
                 seen: seen.take(),
+                queue: vec![],
             };
             self.sys(id, Some(step_id), reason, kind);
         }

@@ -141,6 +141,8 @@ pub struct Incident {
     pub needs_operator: Option<String>,
     /// When it ended (closed, cancelled, false alarm).
     pub ended_at: Option<DateTime<Utc>>,
+    /// The storm it was triaged in, and its triage (the latest).
+    pub storm: Option<(u32, crate::domain::storm::Triage)>,
 }
 
 impl Incident {
@@ -167,6 +169,7 @@ impl Incident {
             fault_cause: None,
             needs_operator: None,
             ended_at: None,
+            storm: None,
         }
     }
 
@@ -253,6 +256,12 @@ impl Incident {
             }
             EventKind::DeadlineWarning { deadline, .. } => self.fire(step, deadline, false),
             EventKind::DeadlineBreached { deadline, .. } => self.fire(step, deadline, true),
+            EventKind::StormDeclared { .. }
+            | EventKind::StormEnded { .. }
+            | EventKind::StormSolved { .. } => {}
+            EventKind::IncidentTriaged { storm, triage } => {
+                self.storm = Some((*storm, triage.clone()))
+            }
             EventKind::ReleaseConfirmed => self.advance(IncidentStatus::Confirmed),
             EventKind::FaultCauseFiled { code, text } => {
                 self.fault_cause = Some((code.clone(), text.clone()))

@@ -40,6 +40,8 @@ pub mod replay;
 pub mod seal;
 mod search;
 pub mod state;
+pub mod storm;
+mod storm_command;
 #[cfg(test)]
 pub(crate) mod tests;
 mod tick;
@@ -115,6 +117,25 @@ pub enum Command {
     CheckLines {
         /// The longest allowed gap between test calls, seconds (EN 81-28: 72 h).
         max_silence_secs: u64,
+    },
+    /// An operator declares a storm over an area (a blackout reported by the power company,
+    /// a district's many calls): its entrapments are triaged and assigned together.
+    DeclareStorm {
+        /// The operator's user name.
+        user: String,
+        /// Where.
+        area: crate::domain::storm::StormArea,
+        /// Why (required: it goes on the record).
+        reason: String,
+    },
+    /// An operator ends a storm: its waiting incidents are paged one at a time again.
+    EndStorm {
+        /// The operator's user name.
+        user: String,
+        /// Which storm.
+        storm: u32,
+        /// Why (required).
+        reason: String,
     },
     /// Puts what happened to pages' messages on the record (gateway answers, receipts).
     Deliveries {
@@ -267,6 +288,15 @@ pub enum Rejection {
         /// Where things stand.
         why: String,
     },
+    /// No such storm, or it has ended.
+    #[error("storm {0} does not exist or has ended")]
+    UnknownStorm(u32),
+    /// Storm mode is not in the rules (`storm.toml`).
+    #[error("storm mode is off: the rules have no storm.toml")]
+    NoStormRules,
+    /// An active storm already covers the area.
+    #[error("storm {0} already covers this area")]
+    StormCovers(u32),
     /// A required text field is empty.
     #[error("`{0}` must not be empty")]
     Empty(&'static str),
@@ -322,6 +352,15 @@ fn run(ctx: &mut ctx::Ctx<'_>, command: Command) -> Result<(), Rejection> {
         } => equipment::on_report(ctx, lift, equipment, report),
         Command::CheckLines { max_silence_secs } => equipment::check_lines(ctx, max_silence_secs),
         Command::Deliveries { reports } => delivery::on_reports(ctx, reports),
+        Command::DeclareStorm { user, area, reason } => {
+            storm_command::declare(ctx, user, area, reason)?
+        }
+        Command::EndStorm {
+            user,
+            storm,
+            reason,
+        } => storm_command::end(ctx, user, storm, reason)?,
     }
+    storm::assign::maybe_solve(ctx);
     Ok(())
 }

@@ -190,6 +190,7 @@ fn assign(
         passed_over: vec![],
         ack_due: ctx.now + ack.delta(),
         seen: Some(Box::new(us.seen(unit))),
+        queue: vec![],
     };
     ctx.emit(
         Some(id),

@@ -60,6 +60,8 @@ pub struct DeskState {
     pub log_seq: i64,
     /// The daily seal's schedule and what the log says of it (`None`: the desk does not seal).
     pub seal: Option<super::seal::Sealing>,
+    /// Storms, and what detection and the storm solve keep between decisions.
+    pub storm: super::storm::book::StormBook,
     open_by_key: HashMap<CorrelationKey, IncidentId>,
     holds: HashMap<IncidentId, BTreeSet<UnitId>>,
     due: BTreeSet<(DateTime<Utc>, IncidentId)>,
@@ -78,6 +80,7 @@ impl DeskState {
             equipment: HashMap::new(),
             log_seq: 0,
             seal: None,
+            storm: Default::default(),
             open_by_key: HashMap::new(),
             holds: HashMap::new(),
             due: BTreeSet::new(),
@@ -185,9 +188,12 @@ impl DeskState {
             .and_then(|id| self.incidents.get(id))
     }
 
-    /// When the earliest pending deadline of any incident is due.
+    /// When the earliest pending deadline of any incident is due, or the desk must act for a
+    /// storm (the solve is due, or a storm falls quiet).
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
-        self.due.first().map(|(t, _)| *t)
+        let deadline = self.due.first().map(|(t, _)| *t);
+        let storm = self.storm.next_due(self.rules.storm.as_deref());
+        deadline.into_iter().chain(storm).min()
     }
 
     /// When the incident's earliest pending deadline falls due.
@@ -229,8 +235,18 @@ impl DeskState {
                 }
                 let available = us.unit.on_duty && us.held_by.is_empty();
                 self.index.set_available(*u, available);
+                // A unit freed is news for a storm's solve.
+                self.storm.changed |= available && !self.storm.waiting.is_empty();
             }
         }
+        let book = &self.storm;
+        let waiting = self.incidents.get(&id).and_then(|i| {
+            super::storm::waiting(i, |n| {
+                book.storms.get(&n).is_some_and(|s| s.ended_at.is_none())
+            })
+            .cloned()
+        });
+        self.storm.set_waiting(id, waiting.as_ref());
         if !held.is_empty() {
             self.holds.insert(id, held);
         }
@@ -288,6 +304,18 @@ pub fn correlation_key(lift: Option<LiftId>, lift_ref: &LiftRef) -> CorrelationK
 pub fn apply(state: &mut DeskState, e: &Event) {
     if let Some(seal) = state.seal.as_mut() {
         seal.saw(e);
+    }
+    state.storm.apply(e, state.rules.storm.as_deref());
+    if let EventKind::StormEnded { storm, .. } = &e.kind {
+        let theirs: Vec<IncidentId> = state
+            .incidents
+            .values()
+            .filter(|i| i.storm.as_ref().is_some_and(|(s, _)| s == storm))
+            .map(|i| i.id)
+            .collect();
+        for id in theirs {
+            state.refresh(id);
+        }
     }
     match (&e.kind, e.incident) {
         (

@@ -24,6 +24,7 @@ pub(crate) fn on_tick(ctx: &mut Ctx<'_>) {
             fire(ctx, id, next);
         }
     }
+    super::storm::on_tick(ctx);
 }
 
 fn fire(ctx: &mut Ctx<'_>, id: IncidentId, due: Due) {

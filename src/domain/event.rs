@@ -192,6 +192,11 @@ pub enum EventKind {
         /// What the search (or the operator's assignment) read, on the first page of a search.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         seen: Option<Box<Seen>>,
+        /// In a storm, the cars this unit is given together, in the order it is to take them
+        /// (this incident among them); empty for a page of one.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[schema(value_type = Vec<i64>)]
+        queue: Vec<IncidentId>,
     },
     /// A step found nobody to page.
     NoCandidate {
@@ -360,6 +365,41 @@ pub enum EventKind {
         /// Who asked: `signal` (SIGHUP), or the admin token's label.
         by: String,
     },
+    /// A storm was declared: the desk triages the area's entrapments and assigns units to
+    /// them together until it ends. Not about one incident.
+    StormDeclared {
+        /// The storm's number (1, 2, … in the log).
+        storm: u32,
+        /// Where.
+        area: super::storm::StormArea,
+        /// What declared it.
+        trigger: super::storm::StormTrigger,
+    },
+    /// A storm ended: its incidents are paged one at a time again.
+    StormEnded {
+        /// The storm.
+        storm: u32,
+        /// What ended it.
+        why: super::storm::StormEnd,
+    },
+    /// An incident of a storm was given its place in the storm's order.
+    IncidentTriaged {
+        /// The storm.
+        storm: u32,
+        /// Its tier, score and reasons.
+        triage: super::storm::Triage,
+    },
+    /// The storm's global assignment ran: what it was given and what it chose, so it replays.
+    /// Not about one incident; the pages it led to follow on their incidents.
+    StormSolved {
+        /// The jobs waiting (one incident, or a building's cars for one crew), with the units
+        /// offered to each.
+        jobs: Vec<super::storm::SolveJob>,
+        /// The solve's horizon, seconds.
+        horizon_secs: u32,
+        /// What it chose.
+        assigned: Vec<super::storm::SolveChoice>,
+    },
     /// The daily seal: the head of the log as it stood just before this row, written by the
     /// desk at the configured time (`review.seal_at`) so the bureau can keep the hash outside
     /// the system. Not about an incident; replaying it changes no dispatch state.
@@ -410,6 +450,10 @@ impl EventKind {
             Self::LiftAttached { .. } => "lift_attached",
             Self::RulesReloaded { .. } => "rules_reloaded",
             Self::LogSealed { .. } => "log_sealed",
+            Self::StormDeclared { .. } => "storm_declared",
+            Self::StormEnded { .. } => "storm_ended",
+            Self::IncidentTriaged { .. } => "incident_triaged",
+            Self::StormSolved { .. } => "storm_solved",
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod chain;
 pub mod event;
 pub mod geo;
 pub mod lift;
+pub mod storm;
 pub mod unit;
 
 pub use alarm::{

@@ -393,6 +393,8 @@ impl From<Rejection> for ApiError {
             Rejection::OutOfOrder { .. } => Self::OutOfOrder(r.to_string()),
             Rejection::Ended(..) => Self::Ended(r.to_string()),
             Rejection::Empty(field) => Self::EmptyField(field.to_owned()),
+            Rejection::UnknownStorm(n) => Self::NotFound(format!("storm {n}")),
+            Rejection::NoStormRules | Rejection::StormCovers(_) => Self::OutOfOrder(r.to_string()),
         }
     }
 }

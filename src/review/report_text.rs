@@ -164,6 +164,17 @@ pub fn detail(e: &Event) -> String {
             sealed_hash,
             ..
         } => format!("{day}: row {sealed_seq} {sealed_hash}"),
+        EventKind::StormDeclared { storm, area, .. } => format!("storm {storm} over {area}"),
+        EventKind::StormEnded { storm, .. } => format!("storm {storm} ended"),
+        EventKind::IncidentTriaged { storm, triage } => format!(
+            "storm {storm}: tier {}, score {}: {}",
+            triage.tier,
+            triage.score,
+            triage.reasons.join("; ")
+        ),
+        EventKind::StormSolved { jobs, assigned, .. } => {
+            format!("{} jobs, {} assigned", jobs.len(), assigned.len())
+        }
     }
 }
 

@@ -116,7 +116,15 @@ pub fn parse_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RulesError
     let mut errors = Vec::new();
     let mut checked = Vec::new();
     let mut claims = Claims::default();
+    let mut storm = None;
     for (name, text) in sorted {
+        if name == super::storm::FILE {
+            match super::storm::parse(text) {
+                Ok(s) => storm = Some(Arc::new(s)),
+                Err(es) => errors.extend(es),
+            }
+            continue;
+        }
         let src = Source { name, text };
         match src.parse() {
             Err(e) => {
@@ -132,12 +140,17 @@ pub fn parse_files(files: &[(String, String)]) -> Result<RuleSet, Vec<RulesError
             }
         }
     }
-    errors.extend(claims.default_errors(files.is_empty()));
+    let rules_files = files
+        .iter()
+        .filter(|(n, _)| n != super::storm::FILE)
+        .count();
+    errors.extend(claims.default_errors(rules_files == 0));
     errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     if errors.is_empty() {
         Ok(RuleSet {
             version: version(files),
             files: checked,
+            storm,
         })
     } else {
         Err(errors)

@@ -17,6 +17,7 @@ mod shipped_tests;
 mod source;
 #[cfg(test)]
 mod source_tests;
+pub mod storm;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -72,6 +73,8 @@ pub struct RuleSet {
     pub version: RulesVersion,
     /// The files, sorted by name.
     pub files: Vec<Arc<RulesFile>>,
+    /// `storm.toml`, when the folder has one: storm mode runs only then.
+    pub storm: Option<Arc<crate::domain::storm::StormRules>>,
 }
 
 impl RuleSet {

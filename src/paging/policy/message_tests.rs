@@ -49,6 +49,7 @@ fn paged() -> Event {
             passed_over: vec![],
             ack_due: at(180),
             seen: None,
+            queue: vec![],
         },
     }
 }

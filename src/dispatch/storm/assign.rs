@@ -1,0 +1,426 @@
+//! The storm's global assignment: the waiting incidents and the free units, solved together.
+//!
+//! Each waiting incident wants a maintainer (its own company's until it has waited the rules'
+//! `mutual_aid_after`, then any, if its chain has a mutual-aid step) and/or a fire/rescue unit
+//! (when its chain started a fire/rescue step). Maintainer wants within `batch.walk_m` of one
+//! another with the same eligibility are batched, in triage order, into one job for one crew
+//! (at most `batch.max_queue` cars). Each job is offered its K nearest eligible units from the
+//! index; a unit already paged on any of its incidents is never offered again (it declined, or
+//! missed the page). The [`super::solve`] picks; the choice is logged whole (`storm_solved`)
+//! and each incident of a chosen job gets an ordinary page, with the queue on it.
+
+use super::super::ctx::Ctx;
+use super::solve::{Offer, Want, explain, solve};
+use super::{fire_want, maintainer_want, triage};
+use crate::domain::storm::{SolveChoice, SolveJob, StormArea, Triage};
+use crate::domain::{
+    Actor, CompanyId, EventKind, IncidentId, LatLon, Seen, SeenUnit, UnitId, UnitKind,
+};
+use crate::index::{Candidate, Query};
+use crate::rules::Target;
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+
+/// What one decision did to storms so far.
+#[derive(Debug, Default)]
+pub struct Work {
+    /// Storms declared, with their areas.
+    pub declared: Vec<(u32, StormArea)>,
+    /// Storms ended.
+    pub ended: Vec<u32>,
+    /// Entrapments opened, by area key.
+    pub opened: HashMap<String, usize>,
+}
+
+impl Work {
+    /// The number the next storm declared by this decision gets.
+    pub fn next_id(&self, state: &crate::dispatch::DeskState) -> u32 {
+        let ours = self.declared.iter().map(|(n, _)| n + 1).max();
+        ours.unwrap_or(1).max(state.storm.next_id())
+    }
+
+    /// Counts one more entrapment opened in an area by this decision; returns the count.
+    pub fn count_opened(&mut self, key: &str) -> usize {
+        let n = self.opened.entry(key.to_owned()).or_default();
+        *n += 1;
+        *n
+    }
+}
+
+/// One incident's want, before batching.
+struct Need {
+    incident: IncidentId,
+    step: String,
+    kind: UnitKind,
+    company: Option<CompanyId>,
+    at: LatLon,
+    triage: Triage,
+    opened: DateTime<Utc>,
+    /// Units already paged on the incident (never offered again).
+    paged: Vec<UnitId>,
+}
+
+/// A batch of needs for one crew.
+struct Job {
+    needs: Vec<Need>,
+}
+
+/// Runs the solve if it is due, and pages what it chose.
+pub(crate) fn maybe_solve(ctx: &mut Ctx<'_>) {
+    let Some(rules) = ctx.state.rules.storm.clone() else {
+        return;
+    };
+    if ctx.replaying_record() {
+        return;
+    }
+    let book = &ctx.state.storm;
+    let mut waiting: Vec<IncidentId> = book.waiting.iter().map(|(_, id)| *id).collect();
+    waiting.extend(ctx.worked_ids());
+    waiting.sort();
+    waiting.dedup();
+    let now = ctx.now;
+    let mut needs = Vec::new();
+    for id in waiting {
+        let Some(i) = ctx.peek(id) else { continue };
+        let storm = i.storm.as_ref().map(|(n, _)| *n);
+        if super::waiting(i, |n| ctx.storm_active(n)).is_none() || storm.is_none() {
+            continue;
+        }
+        let (Some(lift), t) = (i.lift.as_ref(), triage::triage(&rules, i, now)) else {
+            continue;
+        };
+        let paged: Vec<UnitId> = i
+            .tracks
+            .values()
+            .flat_map(|t| t.pages.iter().map(|p| p.unit))
+            .collect();
+        let has_mutual = i
+            .chain
+            .chain
+            .steps
+            .values()
+            .any(|s| s.page == Target::AnyMaintainer);
+        if let Some(step) = maintainer_want(i) {
+            let own_only = i.tracks[step].step.page == Target::ContractedMaintainer
+                && (now - i.opened_at < rules.mutual_aid_after.delta() || !has_mutual);
+            needs.push(Need {
+                incident: id,
+                step: step.to_owned(),
+                kind: UnitKind::Maintainer,
+                company: if own_only { lift.maintainer } else { None },
+                at: lift.position,
+                triage: t.clone(),
+                opened: i.opened_at,
+                paged: paged.clone(),
+            });
+        }
+        if let Some(step) = fire_want(i) {
+            needs.push(Need {
+                incident: id,
+                step: step.to_owned(),
+                kind: UnitKind::FireRescue,
+                company: None,
+                at: lift.position,
+                triage: t,
+                opened: i.opened_at,
+                paged,
+            });
+        }
+    }
+    let before: HashSet<IncidentId> = book.waiting.iter().map(|(_, id)| *id).collect();
+    let any_new = needs.iter().any(|n| !before.contains(&n.incident));
+    let due = match (needs.first(), book.last_solve) {
+        (None, _) => return,
+        (Some(_), None) => true,
+        (Some(_), Some(last)) => {
+            let special = needs.iter().any(|n| n.triage.tier == 0);
+            let gap = if book.changed || any_new || special {
+                super::book::CHANGED_GAP
+            } else {
+                rules.every.delta()
+            };
+            now >= last + gap
+        }
+    };
+    if !due {
+        return;
+    }
+    needs.sort_by(|a, b| {
+        triage::order((&a.triage, a.opened), (&b.triage, b.opened))
+            .then(a.incident.cmp(&b.incident))
+    });
+    let jobs = batch(needs, rules.batch_walk_m, rules.max_queue as usize);
+    run(ctx, &rules, jobs);
+}
+
+/// Groups needs into jobs: each job is seeded by the most urgent need left and takes the next
+/// ones of the same kind and eligibility within the walk, in order, up to the queue's length.
+fn batch(needs: Vec<Need>, walk_m: f64, max_queue: usize) -> Vec<Job> {
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut open: HashMap<(UnitKind, Option<CompanyId>), Vec<usize>> = HashMap::new();
+    for n in needs {
+        let key = (n.kind, n.company);
+        let fits = |j: &Job| {
+            walk_m > 0.0
+                && n.kind == UnitKind::Maintainer
+                && j.needs.len() < max_queue
+                && j.needs[0].at.distance_m(n.at) <= walk_m
+        };
+        let slot = open
+            .get(&key)
+            .and_then(|js| js.iter().copied().find(|j| fits(&jobs[*j])));
+        match slot {
+            Some(j) => jobs[j].needs.push(n),
+            None => {
+                open.entry(key).or_default().push(jobs.len());
+                jobs.push(Job { needs: vec![n] });
+            }
+        }
+    }
+    jobs
+}
+
+/// Offers, solves, logs and pages.
+fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Job>) {
+    let now = ctx.now;
+    let on_site = rules.on_site.0.as_secs() as u32;
+    let k = rules.candidates as usize;
+    let mut wants: Vec<Want> = Vec::with_capacity(jobs.len());
+    let mut found: Vec<HashMap<UnitId, Candidate>> = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        let seed = &job.needs[0];
+        let Some(i) = ctx.peek(seed.incident) else {
+            continue;
+        };
+        let excluded: HashSet<UnitId> = job
+            .needs
+            .iter()
+            .flat_map(|n| n.paged.iter().copied())
+            .collect();
+        let taken = ctx.taken();
+        let exclude = |u: UnitId| excluded.contains(&u) || taken.contains(&u);
+        let ranking = ctx.state.index.nearest(&Query {
+            at: seed.at,
+            kind: seed.kind,
+            company: seed.company,
+            k,
+            max_distance_m: None,
+            fresh_since: Some(now - i.chain.position_max_age.delta()),
+            exclude: &exclude,
+            travel: &i.chain.travel,
+        });
+        let weights: Vec<u32> = job
+            .needs
+            .iter()
+            .map(|n| triage::weight(&n.triage))
+            .collect();
+        let weight: u32 = weights.iter().sum::<u32>().max(1);
+        // The queue's wait: the k-th car waits for k rescues before it, weighted.
+        let queued: u64 = weights
+            .iter()
+            .enumerate()
+            .map(|(q, w)| u64::from(*w) * q as u64 * u64::from(on_site))
+            .sum();
+        let extra = u32::try_from(queued / u64::from(weight)).unwrap_or(u32::MAX);
+        let tier = job.needs.iter().map(|n| n.triage.tier).min().unwrap_or(1);
+        let offers = ranking
+            .chosen
+            .iter()
+            .map(|c| Offer {
+                unit: c.unit,
+                secs: c.eta_secs.saturating_add(extra),
+            })
+            .collect();
+        found.push(ranking.chosen.into_iter().map(|c| (c.unit, c)).collect());
+        wants.push(Want {
+            tier,
+            weight,
+            candidates: offers,
+        });
+    }
+    // Only jobs with an offer go to the solve (and on the record): the others cannot be
+    // assigned and change nothing for the rest.
+    let waiting: usize = jobs.iter().map(|j| j.needs.len()).sum();
+    let keep: Vec<bool> = wants.iter().map(|w| !w.candidates.is_empty()).collect();
+    let mut k = keep.iter();
+    let jobs: Vec<Job> = jobs
+        .into_iter()
+        .filter(|_| *k.next().unwrap_or(&false))
+        .collect();
+    let mut k = keep.iter();
+    found.retain(|_| *k.next().unwrap_or(&false));
+    wants.retain(|w| !w.candidates.is_empty());
+    let horizon = rules.horizon.0.as_secs() as u32;
+    let chosen = solve(&wants, horizon);
+    let record: Vec<SolveJob> = jobs
+        .iter()
+        .zip(&wants)
+        .map(|(j, w)| SolveJob {
+            incidents: j.needs.iter().map(|n| n.incident).collect(),
+            kind: j.needs[0].kind,
+            tier: w.tier,
+            weight: w.weight,
+            offers: w.candidates.iter().map(|o| (o.unit, o.secs)).collect(),
+        })
+        .collect();
+    let assigned: Vec<SolveChoice> = chosen.iter().map(choice).collect();
+    let reason = format!(
+        "storm solve: {} jobs ({waiting} waits) offered to free units, {} assigned",
+        record.len(),
+        assigned.len()
+    );
+    let kind = EventKind::StormSolved {
+        jobs: record,
+        horizon_secs: horizon,
+        assigned,
+    };
+    ctx.emit(None, Actor::System, None, reason, kind);
+    for a in &chosen {
+        let job = &jobs[a.want];
+        let why = explain(&wants, &chosen, a.want);
+        let Some(c) = found[a.want].get(&a.unit).cloned() else {
+            continue;
+        };
+        page_job(ctx, job, c, &why, on_site);
+    }
+}
+
+/// The record of one assignment.
+fn choice(a: &super::solve::Assignment) -> SolveChoice {
+    SolveChoice {
+        job: a.want as u32,
+        unit: a.unit,
+        secs: a.secs,
+        cost: a.cost,
+    }
+}
+
+/// Solves a logged `storm_solved` again from its recorded jobs: `Some(true)` when the same
+/// choice comes out, `None` for any other event.
+pub fn replay_solve(e: &crate::domain::Event) -> Option<bool> {
+    let EventKind::StormSolved {
+        jobs,
+        horizon_secs,
+        assigned,
+    } = &e.kind
+    else {
+        return None;
+    };
+    let wants: Vec<Want> = jobs
+        .iter()
+        .map(|j| Want {
+            tier: j.tier,
+            weight: j.weight,
+            candidates: j
+                .offers
+                .iter()
+                .map(|(unit, secs)| Offer {
+                    unit: *unit,
+                    secs: *secs,
+                })
+                .collect(),
+        })
+        .collect();
+    let again: Vec<SolveChoice> = solve(&wants, *horizon_secs).iter().map(choice).collect();
+    Some(&again == assigned)
+}
+
+/// Pages the chosen unit on each incident of the job, with the queue.
+fn page_job(ctx: &mut Ctx<'_>, job: &Job, c: Candidate, why: &str, on_site: u32) {
+    let queue: Vec<IncidentId> = if job.needs.len() > 1 {
+        job.needs.iter().map(|n| n.incident).collect()
+    } else {
+        vec![]
+    };
+    let seen = unit_seen(ctx, c.unit);
+    for (pos, n) in job.needs.iter().enumerate() {
+        let Some(step) = step_for(ctx, n, c.unit) else {
+            continue;
+        };
+        let Some(ack) = ctx
+            .peek(n.incident)
+            .and_then(|i| i.tracks.get(&step))
+            .map(|t| t.step.acknowledge)
+        else {
+            continue;
+        };
+        let storm = ctx
+            .peek(n.incident)
+            .and_then(|i| i.storm.as_ref())
+            .map(|(s, _)| *s)
+            .unwrap_or_default();
+        let mut reason = format!("storm {storm} assignment: {why}");
+        if !queue.is_empty() {
+            reason.push_str(&format!(
+                "; car {} of {} for this crew",
+                pos + 1,
+                queue.len()
+            ));
+        }
+        let candidate = Candidate {
+            eta_secs: c.eta_secs.saturating_add(pos as u32 * on_site),
+            why: reason.clone(),
+            ..c.clone()
+        };
+        let kind = EventKind::UnitPaged {
+            candidate,
+            passed_over: vec![],
+            ack_due: ctx.now + ack.delta(),
+            seen: seen.clone().map(Box::new),
+            queue: queue.clone(),
+        };
+        ctx.sys(n.incident, Some(&step), reason, kind);
+    }
+}
+
+/// The step a unit is paged on: the incident's waiting step, unless a maintainer of another
+/// company takes a contracted step, which goes on the chain's mutual-aid step (started now).
+fn step_for(ctx: &mut Ctx<'_>, n: &Need, unit: UnitId) -> Option<String> {
+    let company = ctx.state.units.get(&unit).map(|u| u.unit.company);
+    let i = ctx.peek(n.incident)?;
+    let t = i.tracks.get(&n.step)?;
+    let own = i.lift.as_ref().and_then(|l| l.maintainer) == company;
+    if t.step.page != Target::ContractedMaintainer || own {
+        return Some(n.step.clone());
+    }
+    let running = i.track_order.iter().find(|s| {
+        i.tracks
+            .get(*s)
+            .is_some_and(|t| t.step.page == Target::AnyMaintainer && !t.exhausted)
+    });
+    if let Some(s) = running {
+        return Some(s.clone());
+    }
+    let mutual = i
+        .chain
+        .chain
+        .steps
+        .values()
+        .find(|s| s.page == Target::AnyMaintainer)?
+        .id
+        .clone();
+    let why = format!(
+        "storm solve: a maintainer of another company takes the incident after {}",
+        "the rules' mutual-aid delay"
+    );
+    ctx.start_step(n.incident, &mutual, why);
+    Some(mutual)
+}
+
+/// What the desk knew of the unit, for the record.
+fn unit_seen(ctx: &Ctx<'_>, unit: UnitId) -> Option<Seen> {
+    let u = &ctx.state.units.get(&unit)?.unit;
+    Some(Seen {
+        units: vec![SeenUnit {
+            unit,
+            kind: u.kind,
+            company: u.company,
+            fix: u.fix,
+            base: u.base,
+            taken_elsewhere: false,
+            busy: vec![],
+        }],
+        unavailable: 0,
+        unlisted: 0,
+    })
+}

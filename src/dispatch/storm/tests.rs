@@ -1,0 +1,408 @@
+//! Storm scenarios: each reads as a story, with a controlled clock and no Tokio.
+
+use crate::demo::{YUZHONG, offset};
+use crate::dispatch::tests::{
+    FIRE_FAR, FIRE_NEAR, M_FAR, M_NEAR, M_OTHER_CO, M_STALE, PROPERTY, RULES, World, kinds, lift,
+    paged,
+};
+use crate::dispatch::{Command, CrewAction, Rejection, apply};
+use crate::domain::storm::{StormArea, StormTrigger};
+use crate::domain::*;
+use crate::rules::RuleSet;
+use std::sync::Arc;
+
+/// Storm rules with a small count, so three entrapments in one street declare a storm.
+const STORM: &str = r#"
+description = "test storm rules"
+[detect]
+entrapments = 3
+within = "2m"
+quiet = "10m"
+[solve]
+every = "5s"
+candidates = 4
+mutual_aid_after = "3m"
+on_site = "5m"
+horizon = "2h"
+[batch]
+walk_m = 100
+max_queue = 3
+[triage]
+special = ["person_ill", "child_alone", "smoke_or_water"]
+between_floors = 30
+per_minute_trapped = 1
+[[triage.place]]
+name = "hospital"
+words = ["医院", "hospital"]
+points = 20
+"#;
+
+fn storm_world() -> World {
+    let files = [
+        ("test.toml".to_owned(), RULES.to_owned()),
+        ("storm.toml".to_owned(), STORM.to_owned()),
+    ];
+    World::with_rules(Arc::new(RuleSet::parse_files(&files).expect("rules parse")))
+}
+
+/// A lift of company 1 on Jiefangbei street, `east`/`north` metres from the centre.
+fn street_lift(id: i64, east: f64, north: f64) -> Lift {
+    let mut l = lift(id, Some(1));
+    l.street = Some("Jiefangbei".into());
+    l.position = offset(YUZHONG, east, north);
+    l.address = format!("{id} Minzu Road");
+    l
+}
+
+fn jiefangbei() -> StormArea {
+    StormArea::Street {
+        district: AdminCode::parse("500103").unwrap(),
+        street: "Jiefangbei".into(),
+    }
+}
+
+fn alarm(w: &mut World, l: Lift, flags: AlarmFlags) -> (Vec<Event>, IncidentId) {
+    let events = w.alarm_with(AlarmSource::Iot, Some(l), flags, AlarmStatus::New);
+    let id = events.iter().find_map(|e| e.incident).expect("an incident");
+    (events, id)
+}
+
+fn ill() -> AlarmFlags {
+    AlarmFlags {
+        person_ill: true,
+        ..AlarmFlags::default()
+    }
+}
+
+fn off_duty(w: &mut World, units: &[UnitId]) {
+    for u in units {
+        w.run(Command::UnitDuty {
+            unit: *u,
+            on_duty: false,
+            why: "busy elsewhere in the blackout".into(),
+        });
+    }
+}
+
+fn on_duty(w: &mut World, u: UnitId) -> Vec<Event> {
+    w.run(Command::UnitDuty {
+        unit: u,
+        on_duty: true,
+        why: "back on duty".into(),
+    })
+}
+
+fn declare(w: &mut World) -> u32 {
+    let events = w.run(Command::DeclareStorm {
+        user: "op1".into(),
+        area: jiefangbei(),
+        reason: "State Grid reports a feeder down on Jiefangbei".into(),
+    });
+    match &events[0].kind {
+        EventKind::StormDeclared { storm, .. } => *storm,
+        k => panic!("expected storm_declared, got {}", k.name()),
+    }
+}
+
+/// Units paged for one incident in these events.
+fn paged_for(events: &[Event], id: IncidentId) -> Vec<UnitId> {
+    let mine: Vec<Event> = events
+        .iter()
+        .filter(|e| e.incident == Some(id))
+        .cloned()
+        .collect();
+    paged(&mine)
+}
+
+#[test]
+fn the_third_entrapment_in_a_street_within_two_minutes_declares_a_storm_and_triages_all_three() {
+    let mut w = storm_world();
+    let (e1, a) = alarm(&mut w, street_lift(11, 0.0, 0.0), AlarmFlags::default());
+    assert!(
+        paged(&e1).contains(&M_NEAR),
+        "before the storm: paged at once"
+    );
+    w.advance(30);
+    let (_, b) = alarm(&mut w, street_lift(12, 400.0, 0.0), AlarmFlags::default());
+    w.advance(30);
+    let (e3, c) = alarm(&mut w, street_lift(13, -400.0, 0.0), AlarmFlags::default());
+    let declared = e3
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::StormDeclared {
+                storm,
+                area,
+                trigger,
+            } => Some((*storm, area.clone(), trigger.clone())),
+            _ => None,
+        })
+        .expect("a storm is declared");
+    assert_eq!(declared.0, 1);
+    assert_eq!(declared.1, jiefangbei());
+    assert_eq!(
+        declared.2,
+        StormTrigger::Rule {
+            entrapments: 3,
+            within_secs: 120
+        }
+    );
+    for id in [a, b, c] {
+        let (storm, t) = w.incident(id).storm.clone().expect("triaged");
+        assert_eq!((storm, t.tier), (1, 1));
+    }
+    // The first two kept their pages (M_NEAR, M_FAR); the third waits for the solve, which
+    // found no free unit of its company (M_STALE's position is stale, mutual aid comes later).
+    assert!(kinds(&e3).contains(&"storm_solved"));
+    assert!(paged_for(&e3, c).is_empty(), "{:?}", paged_for(&e3, c));
+    assert!(w.state.storm.waiting.iter().any(|(_, id)| *id == c));
+    // M_NEAR frees up at the first lift: the next solve sends it to the third.
+    for action in [
+        CrewAction::Accept {
+            eta_secs: Some(300),
+        },
+        CrewAction::EnRoute,
+        CrewAction::OnScene,
+        CrewAction::Released,
+    ] {
+        w.crew(M_NEAR, a, action).unwrap();
+    }
+    let next = w.advance(1);
+    assert_eq!(paged_for(&next, c), vec![M_NEAR]);
+    assert!(w.state.storm.waiting.is_empty());
+}
+
+#[test]
+fn a_person_ill_gets_the_one_free_maintainer_before_an_earlier_ordinary_call() {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_NEAR, M_FAR, M_OTHER_CO, M_STALE]);
+    declare(&mut w);
+    let (e1, ordinary) = alarm(&mut w, street_lift(21, 0.0, 50.0), AlarmFlags::default());
+    assert_eq!(
+        paged_for(&e1, ordinary),
+        vec![PROPERTY],
+        "no maintainer free yet"
+    );
+    w.advance(60);
+    let (_, sick) = alarm(&mut w, street_lift(22, 3000.0, 0.0), ill());
+    assert_eq!(w.incident(sick).storm.as_ref().unwrap().1.tier, 0);
+    assert_eq!(w.incident(ordinary).storm.as_ref().unwrap().1.tier, 1);
+    // M_NEAR is nearer the ordinary call, but the ill passenger comes first.
+    let back = on_duty(&mut w, M_NEAR);
+    let events = [back, w.advance(1)].concat();
+    assert_eq!(paged_for(&events, sick).first(), Some(&M_NEAR));
+    assert!(!paged_for(&events, ordinary).contains(&M_NEAR));
+    let solved = events
+        .iter()
+        .find(|e| e.kind.name() == "storm_solved")
+        .expect("the solve ran");
+    assert!(solved.reason.contains("assigned"), "{}", solved.reason);
+}
+
+#[test]
+fn two_cars_in_one_building_go_to_one_crew_as_a_queue_in_priority_order() {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_NEAR, M_FAR, M_OTHER_CO, M_STALE]);
+    declare(&mut w);
+    let (_, first) = alarm(&mut w, street_lift(31, 0.0, 0.0), AlarmFlags::default());
+    w.advance(60);
+    let mut hospital = street_lift(32, 10.0, 0.0);
+    hospital.building = "Chongqing No. 5 Hospital, Car B".into();
+    let (_, second) = alarm(&mut w, hospital, AlarmFlags::default());
+    let events = [on_duty(&mut w, M_NEAR), w.advance(1)].concat();
+    let pages: Vec<(IncidentId, Vec<IncidentId>)> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::UnitPaged {
+                candidate, queue, ..
+            } if candidate.unit == M_NEAR => Some((e.incident.unwrap(), queue.clone())),
+            _ => None,
+        })
+        .collect();
+    // The hospital's car (+20) outranks the one trapped a minute longer (+1).
+    assert_eq!(
+        pages,
+        vec![(second, vec![second, first]), (first, vec![second, first])]
+    );
+    // The crew accepts both, releases the first, and is still held by the second.
+    for id in [second, first] {
+        w.crew(M_NEAR, id, CrewAction::Accept { eta_secs: None })
+            .unwrap();
+    }
+    for a in [
+        CrewAction::EnRoute,
+        CrewAction::OnScene,
+        CrewAction::Released,
+    ] {
+        w.crew(M_NEAR, second, a).unwrap();
+    }
+    assert!(w.state.units[&M_NEAR].held_by.contains(&first));
+}
+
+#[test]
+fn a_declined_assignment_waits_for_the_next_solve_which_never_offers_that_unit_again() {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
+    declare(&mut w);
+    let (e, id) = alarm(&mut w, street_lift(41, 0.0, 0.0), AlarmFlags::default());
+    assert!(paged_for(&e, id).contains(&M_NEAR));
+    let declined = w
+        .crew(
+            M_NEAR,
+            id,
+            CrewAction::Decline {
+                reason: "no tools for this model".into(),
+            },
+        )
+        .unwrap();
+    assert!(!paged_for(&declined, id).contains(&M_NEAR));
+    let events = [on_duty(&mut w, M_FAR), w.advance(1), w.advance(10)].concat();
+    let again = paged_for(&events, id);
+    assert_eq!(
+        again,
+        vec![M_FAR],
+        "the next solve sends M_FAR, never M_NEAR"
+    );
+}
+
+#[test]
+fn another_company_is_offered_only_after_the_mutual_aid_delay() {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_NEAR, M_FAR, M_STALE]);
+    declare(&mut w);
+    let (e, id) = alarm(&mut w, street_lift(51, 0.0, 0.0), AlarmFlags::default());
+    assert!(!paged_for(&e, id).contains(&M_OTHER_CO));
+    let mut events = vec![];
+    for _ in 0..12 {
+        events.extend(w.advance(10)); // two minutes
+    }
+    assert!(!paged_for(&events, id).contains(&M_OTHER_CO));
+    let mut later = vec![];
+    for _ in 0..8 {
+        later.extend(w.advance(10));
+    }
+    let page = later
+        .iter()
+        .find(|e| e.incident == Some(id) && e.kind.name() == "unit_paged")
+        .expect("mutual aid after 3 min");
+    assert_eq!(paged(std::slice::from_ref(page)), vec![M_OTHER_CO]);
+    assert_eq!(page.step.as_deref(), Some("mutual_aid"));
+}
+
+#[test]
+fn a_special_case_starts_fire_rescue_in_the_same_solve() {
+    let mut w = storm_world();
+    declare(&mut w);
+    let (e, id) = alarm(&mut w, street_lift(61, 0.0, 0.0), ill());
+    let units = paged_for(&e, id);
+    assert!(units.contains(&M_NEAR), "{units:?}");
+    assert!(units.contains(&FIRE_NEAR), "{units:?}");
+    assert!(!units.contains(&FIRE_FAR));
+}
+
+#[test]
+fn a_quiet_storm_ends_by_rule_and_its_waiting_incidents_are_paged_one_at_a_time_again() {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_NEAR, M_FAR, M_OTHER_CO, M_STALE]);
+    let storm = declare(&mut w);
+    let (_, id) = alarm(&mut w, street_lift(71, 0.0, 0.0), AlarmFlags::default());
+    let mut events = vec![];
+    for _ in 0..59 {
+        events.extend(w.advance(10));
+    }
+    assert!(!kinds(&events).contains(&"storm_ended"));
+    on_duty(&mut w, M_OTHER_CO);
+    // Mutual aid is open by now, so the solve takes M_OTHER_CO; reset to test the end alone.
+    let mut w2 = storm_world();
+    off_duty(&mut w2, &[M_NEAR, M_FAR, M_OTHER_CO, M_STALE]);
+    declare(&mut w2);
+    let (_, id2) = alarm(&mut w2, street_lift(72, 0.0, 0.0), AlarmFlags::default());
+    let mut ended = vec![];
+    for _ in 0..61 {
+        ended.extend(w2.advance(10));
+    }
+    let end = ended
+        .iter()
+        .find(|e| e.kind.name() == "storm_ended")
+        .expect("ends after 10 quiet minutes");
+    assert!(end.reason.contains("no new entrapment"), "{}", end.reason);
+    assert!(w2.state.storm.waiting.is_empty());
+    // Back to the chain: its contracted step had nobody, so it went on as the chain says.
+    let after: Vec<&str> = ended
+        .iter()
+        .skip_while(|e| e.kind.name() != "storm_ended")
+        .filter(|e| e.incident == Some(id2))
+        .map(|e| e.kind.name())
+        .collect();
+    assert!(after.contains(&"step_exhausted"), "{after:?}");
+    let _ = (storm, id);
+}
+
+#[test]
+fn operator_commands_are_checked_and_change_nothing_when_refused() {
+    let mut w = storm_world();
+    let empty = w.try_run(Command::DeclareStorm {
+        user: "op1".into(),
+        area: jiefangbei(),
+        reason: " ".into(),
+    });
+    assert_eq!(empty, Err(Rejection::Empty("reason")));
+    let storm = declare(&mut w);
+    let twice = w.try_run(Command::DeclareStorm {
+        user: "op1".into(),
+        area: jiefangbei(),
+        reason: "again".into(),
+    });
+    assert_eq!(twice, Err(Rejection::StormCovers(storm)));
+    let unknown = w.try_run(Command::EndStorm {
+        user: "op1".into(),
+        storm: 99,
+        reason: "power back".into(),
+    });
+    assert_eq!(unknown, Err(Rejection::UnknownStorm(99)));
+    let ended = w.run(Command::EndStorm {
+        user: "op1".into(),
+        storm,
+        reason: "power back on Jiefangbei".into(),
+    });
+    assert_eq!(kinds(&ended), vec!["storm_ended"]);
+    let mut plain = World::new();
+    let off = plain.try_run(Command::DeclareStorm {
+        user: "op1".into(),
+        area: jiefangbei(),
+        reason: "blackout".into(),
+    });
+    assert_eq!(off, Err(Rejection::NoStormRules));
+}
+
+#[test]
+fn every_logged_solve_replays_to_the_same_choice_and_the_log_rebuilds_the_storm_book() {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
+    declare(&mut w);
+    for n in 0..6 {
+        let flags = if n == 4 { ill() } else { AlarmFlags::default() };
+        alarm(&mut w, street_lift(80 + n, 200.0 * n as f64, 0.0), flags);
+        w.advance(20);
+    }
+    on_duty(&mut w, M_FAR);
+    w.advance(2);
+    let solves: Vec<&Event> = w
+        .log
+        .iter()
+        .filter(|e| e.kind.name() == "storm_solved")
+        .collect();
+    assert!(solves.len() >= 2);
+    for e in solves {
+        assert_eq!(super::assign::replay_solve(e), Some(true));
+    }
+    let mut rebuilt = crate::dispatch::DeskState::new(w.state.rules.clone(), YUZHONG);
+    for u in w.state.units.values() {
+        rebuilt.add_unit(u.unit.clone());
+    }
+    for e in &w.log {
+        apply(&mut rebuilt, e);
+    }
+    assert_eq!(rebuilt.storm.storms, w.state.storm.storms);
+    assert_eq!(rebuilt.storm.waiting, w.state.storm.waiting);
+    assert_eq!(rebuilt.storm.last_solve, w.state.storm.last_solve);
+}
