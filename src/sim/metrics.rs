@@ -2,7 +2,8 @@
 //!
 //! Times are from the incident's opening (the alarm's commit) to the first maintainer or
 //! fire/rescue crew on scene ("arrival": property staff reassure, they do not free anyone) and
-//! to the release. A case "got a unit" when the first rescuer accepted it. A special case (a
+//! to the release. A case "got a unit" when the desk paged (or the operator assigned) the first
+//! rescuer that accepted it: the desk's decision, not the crew's speed of answering. A special case (a
 //! person ill or a child alone) "waited behind an ordinary one" when an ordinary case of the
 //! same area that opened after it got a rescuer before it did (or got one while it never did).
 
@@ -25,7 +26,7 @@ pub struct Case {
     pub area: String,
     /// A person ill or a child alone.
     pub special: bool,
-    /// The first rescuer's acceptance.
+    /// When the first rescuer that accepted was paged.
     pub got_unit: Option<DateTime<Utc>>,
     /// The first rescuer on scene.
     pub arrived: Option<DateTime<Utc>>,
@@ -37,6 +38,7 @@ pub struct Case {
 pub fn cases(events: &[Event], kinds: &HashMap<UnitId, UnitKind>) -> Vec<Case> {
     let rescuer = |u: &UnitId| kinds.get(u).is_some_and(|k| *k != UnitKind::PropertyStaff);
     let mut by: BTreeMap<IncidentId, Case> = BTreeMap::new();
+    let mut paged: HashMap<(IncidentId, UnitId), DateTime<Utc>> = HashMap::new();
     for e in events {
         let Some(id) = e.incident else { continue };
         if let EventKind::IncidentOpened { alarm, lift, .. } = &e.kind {
@@ -56,8 +58,12 @@ pub fn cases(events: &[Event], kinds: &HashMap<UnitId, UnitKind>) -> Vec<Case> {
         }
         let Some(c) = by.get_mut(&id) else { continue };
         match &e.kind {
+            EventKind::UnitPaged { candidate, .. } => {
+                paged.insert((id, candidate.unit), e.at);
+            }
             EventKind::Accepted { unit, .. } if rescuer(unit) => {
-                c.got_unit = c.got_unit.or(Some(e.at));
+                let at = paged.get(&(id, *unit)).copied().unwrap_or(e.at);
+                c.got_unit = Some(c.got_unit.map_or(at, |g| g.min(at)));
             }
             EventKind::CrewProgress { unit, status } if rescuer(unit) => match status {
                 CrewStatus::OnScene => c.arrived = c.arrived.or(Some(e.at)),

@@ -12,7 +12,9 @@
 //!   simulated operator assigns the nearest free maintainer or fire/rescue unit to the incident
 //!   that asked first, as soon as one frees up (first come, first served: today's practice).
 //! - **storm** ([`Mode::Storm`]): the built-in rules with `storm.toml`; the desk declares the
-//!   storm and its solve assigns. The simulated operator only confirms releases and closes.
+//!   storm and its solve assigns. The simulated operator confirms releases and closes, and
+//!   assigns nothing while the storm lasts; incidents a storm leaves waiting when it ends are
+//!   back to today's practice, and the operator's again (counted in the run's facts).
 //!
 //! The pieces: [`scenario`] plans who is trapped where and when (pure); [`agents`] draws what
 //! crews take (pure); `world` is the driver around the desk: it submits each alarm, answers
@@ -40,7 +42,7 @@ use crate::rules::{BUILT_IN_FILES, RuleSet};
 use chrono::{DateTime, Utc};
 
 /// What the storm mode's rules file is called; a rule set without it has no storm mode.
-pub const STORM_FILE: &str = "storm.toml";
+pub const STORM_FILE: &str = crate::rules::storm::FILE;
 
 /// What `simulate storm` reports for a mode the rules cannot run.
 pub const STORM_MISSING: &str = "storm mode not in these rules";
@@ -126,14 +128,11 @@ pub fn rules_for(mode: Mode) -> Result<Option<RuleSet>, SimError> {
         .filter(|(name, _)| mode == Mode::Storm || *name != STORM_FILE)
         .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
         .collect();
-    if mode == Mode::Storm && !files.iter().any(|(n, _)| n == STORM_FILE) {
-        return Ok(None);
-    }
     let rules = RuleSet::parse_files(&files).map_err(|errors| {
         let first = errors.first().map(ToString::to_string).unwrap_or_default();
         SimError::Rules(first)
     })?;
-    Ok(Some(rules))
+    Ok((mode == Mode::Greedy || rules.storm.is_some()).then_some(rules))
 }
 
 /// Runs the storm once in each of `modes`, in order, and reports every run (a mode these
@@ -146,7 +145,7 @@ pub async fn simulate(spec: &SimSpec, modes: &[Mode]) -> Result<SimReport, SimEr
         let run = match rules_for(mode)? {
             Some(rules) => {
                 let version = rules.version.to_string();
-                let played = world::play(&region, &scenario, spec, mode, rules).await?;
+                let played = world::play(&region, &scenario, spec, rules).await?;
                 ModeRun::Ran {
                     mode,
                     rules_version: version,

@@ -1,7 +1,12 @@
-//! The greedy mode's operator: today's practice when the chains run out of units. The console
-//! lists the incidents that asked for a person's decision, oldest first; as soon as a
-//! maintainer or fire/rescue crew is free, the operator sends the nearest one to the incident
-//! that asked first (first come, first served), by hand (`OperatorAction::Assign`).
+//! The simulated operator's hand assignments: today's practice when the chains run out of
+//! units. The console lists the incidents that asked for a person's decision, oldest first; as
+//! soon as a maintainer or fire/rescue crew is free, the operator sends the nearest one to the
+//! incident that asked first (first come, first served), by hand (`OperatorAction::Assign`).
+//!
+//! An incident of an active storm waits for the storm's solve, not for the operator: in storm
+//! mode the operator assigns nothing while the storm lasts. Once a storm has ended, the
+//! incidents it left waiting are paged one at a time again, as on a normal day, and those that
+//! find nobody are the operator's again.
 
 use super::crew::Crew;
 use crate::dispatch::DeskState;
@@ -14,8 +19,9 @@ pub(super) const REASON: &str =
     "simulated operator: nearest free unit to the incident that asked first";
 
 /// The next hand assignment: the first incident of `waiting` still waiting for a rescuer and
-/// the nearest free rescuer to its lift. Incidents that no longer wait (released, ended, or
-/// holding a maintainer or fire/rescue page) leave the list. `None`: nobody waits, or no
+/// the nearest free rescuer to its lift. Incidents that no longer wait for the operator
+/// (released, ended, holding a maintainer or fire/rescue page, or in an active storm) leave
+/// the list; one asking again joins it again. `None`: nobody waits, or no
 /// rescuer is free.
 pub(super) fn next(
     waiting: &mut Vec<IncidentId>,
@@ -49,6 +55,16 @@ fn still_waiting(id: IncidentId, state: &DeskState, crews: &BTreeMap<UnitId, Cre
     };
     if i.status.is_terminal() || i.released_at.is_some() || i.lift.is_none() {
         return false;
+    }
+    let in_storm = i.storm.as_ref().is_some_and(|(n, _)| {
+        state
+            .storm
+            .storms
+            .get(n)
+            .is_some_and(|s| s.ended_at.is_none())
+    });
+    if in_storm {
+        return false; // the solve serves it
     }
     !i.held_units()
         .any(|u| crews.get(&u).is_some_and(Crew::rescuer))

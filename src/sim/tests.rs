@@ -99,11 +99,12 @@ fn a_storm_is_planned_on_distinct_lifts_of_its_area_within_its_minutes() {
 }
 
 #[test]
-fn greedy_rules_have_no_storm_file_and_a_storm_run_needs_one() {
+fn greedy_rules_have_no_storm_mode_and_the_shipped_rules_have_one() {
     let greedy = rules_for(Mode::Greedy).unwrap().unwrap();
-    assert!(!greedy.files.iter().any(|f| f.name == "storm"));
-    let shipped = BUILT_IN_FILES.iter().any(|(n, _)| *n == STORM_FILE);
-    assert_eq!(rules_for(Mode::Storm).unwrap().is_some(), shipped);
+    assert!(greedy.storm.is_none());
+    let storm = rules_for(Mode::Storm).unwrap().unwrap();
+    assert!(storm.storm.is_some());
+    assert_ne!(greedy.version, storm.version);
 }
 
 fn at(min: f64) -> chrono::DateTime<chrono::Utc> {
@@ -203,6 +204,20 @@ fn cases_are_read_from_the_log_and_property_staff_do_not_count_as_arrival() {
     };
     let (staff, fitter) = (UnitId(500), UnitId(3));
     let progress = |unit, status| EventKind::CrewProgress { unit, status };
+    let paged = |unit| EventKind::UnitPaged {
+        candidate: crate::index::Candidate {
+            unit,
+            distance_m: 900.0,
+            eta_secs: 180,
+            fix_taken: None,
+            from_base: true,
+            why: String::new(),
+        },
+        passed_over: vec![],
+        ack_due: at(3.5),
+        seen: None,
+        queue: vec![],
+    };
     let events = vec![
         ev(
             0.0,
@@ -213,6 +228,7 @@ fn cases_are_read_from_the_log_and_property_staff_do_not_count_as_arrival() {
                 replay_format: 0,
             },
         ),
+        ev(0.5, paged(fitter)),
         ev(
             1.0,
             EventKind::Accepted {
@@ -241,6 +257,7 @@ fn cases_are_read_from_the_log_and_property_staff_do_not_count_as_arrival() {
     assert_eq!(c[0].area, "解放碑街道");
     assert_eq!(
         (c[0].got_unit, c[0].arrived, c[0].released),
-        (Some(at(2.0)), Some(at(9.0)), Some(at(14.0)))
+        (Some(at(0.5)), Some(at(9.0)), Some(at(14.0))),
+        "a unit is got when paged, not when its crew answers"
     );
 }

@@ -10,7 +10,7 @@ use super::crew::Crew;
 use super::metrics::{self, Metrics};
 use super::report::RunFacts;
 use super::scenario::Scenario;
-use super::{Mode, SimSpec, operator};
+use super::{SimSpec, operator};
 
 mod respond;
 use crate::demo::Region;
@@ -65,7 +65,6 @@ pub(super) async fn play(
     region: &Region,
     scenario: &Scenario,
     spec: &SimSpec,
-    mode: Mode,
     rules: RuleSet,
 ) -> anyhow::Result<Played> {
     let rules = Arc::new(rules);
@@ -77,7 +76,7 @@ pub(super) async fn play(
     }
     let (clock, hand) = Clock::simulated(spec.start);
     let (handle, task) = desk::spawn(state, MemoryLog::default(), clock);
-    let mut world = World::new(handle, hand, mirror, region, scenario, spec, mode);
+    let mut world = World::new(handle, hand, mirror, region, scenario, spec);
     let played = world.run().await;
     let (km, mut facts) = world.finish();
     let (_, log) = task.await.context("the dispatch desk stopped")?;
@@ -101,6 +100,13 @@ fn count(events: &[Event], kind: &str) -> usize {
     events.iter().filter(|e| e.kind.name() == kind).count()
 }
 
+/// A crew's answer to a storm queue: the cars, when it answers, and whether it accepts.
+struct Batch {
+    queue: Vec<IncidentId>,
+    at: DateTime<Utc>,
+    accept: bool,
+}
+
 pub(super) struct World<'a> {
     desk: Option<DeskHandle>,
     hand: ClockHand,
@@ -114,12 +120,13 @@ pub(super) struct World<'a> {
     crews: BTreeMap<UnitId, Crew>,
     region: &'a Region,
     scenario: &'a Scenario,
-    mode: Mode,
     decline_share: f64,
-    /// The greedy operator's list: incidents that asked for a decision, oldest first.
+    /// The operator's list: incidents that asked for a decision, oldest first.
     waiting: Vec<IncidentId>,
     /// The crew freeing each incident's passengers.
     releaser: HashMap<IncidentId, UnitId>,
+    /// Each crew's last storm queue and its answer to it.
+    batches: HashMap<UnitId, Batch>,
     alarms_left: usize,
     facts: RunFacts,
 }
@@ -132,7 +139,6 @@ impl<'a> World<'a> {
         region: &'a Region,
         scenario: &'a Scenario,
         spec: &SimSpec,
-        mode: Mode,
     ) -> Self {
         let crews = region
             .units
@@ -159,10 +165,10 @@ impl<'a> World<'a> {
             crews,
             region,
             scenario,
-            mode,
             decline_share: spec.decline_share,
             waiting: Vec::new(),
             releaser: HashMap::new(),
+            batches: HashMap::new(),
             alarms_left: scenario.entrapments.len(),
             facts: RunFacts::default(),
         };
@@ -222,9 +228,7 @@ impl<'a> World<'a> {
                 }
                 _ => break,
             }
-            if self.mode == Mode::Greedy {
-                self.operate().await?;
-            }
+            self.operate().await?;
             if self.now > self.limit {
                 self.facts.stopped_at_limit = true;
                 break;
@@ -383,8 +387,8 @@ impl<'a> World<'a> {
         Ok(())
     }
 
-    /// Greedy mode: the operator hands free rescuers to waiting incidents, first come first
-    /// served, until nobody waits or nobody is free.
+    /// The operator hands free rescuers to incidents waiting for a person's decision (none in
+    /// an active storm), first come first served, until nobody waits or nobody is free.
     async fn operate(&mut self) -> anyhow::Result<()> {
         while let Some((id, unit)) =
             operator::next(&mut self.waiting, &self.mirror, &self.crews, self.now)

@@ -1,19 +1,18 @@
 //! The world's answers to what the desk decided: each paged crew's answer, crews starting
 //! their next job or standing down, who frees the passengers, the operator's callback and close,
-//! and (greedy mode) incidents asking for a decision joining the operator's list.
+//! and incidents asking for a decision joining the operator's list.
 
-use super::{Act, World};
+use super::{Act, Batch, World};
 use crate::dispatch::{CrewAction, OperatorAction, apply};
 use crate::domain::{CrewStatus, Event, EventKind, IncidentId, UnitId};
-use crate::sim::Mode;
 use crate::sim::agents::{self, Answer};
 use chrono::TimeDelta;
 use std::collections::BTreeSet;
 
 impl World<'_> {
     /// Schedules what follows from the desk's events: answers to pages, crews starting their
-    /// next job or standing down, the callback after a release, the close after it; in greedy
-    /// mode, incidents asking for a decision join the operator's list.
+    /// next job or standing down, the callback after a release, the close after it; incidents
+    /// asking for a decision join the operator's list.
     pub(super) fn react(&mut self, events: &[Event]) {
         for e in events {
             apply(&mut self.mirror, e);
@@ -22,13 +21,10 @@ impl World<'_> {
         for e in events {
             let Some(id) = e.incident else { continue };
             match &e.kind {
-                EventKind::UnitPaged { candidate, .. } => self.answer(id, candidate.unit),
-                EventKind::Accepted { unit, .. } => {
-                    if let Some(c) = self.crews.get_mut(unit) {
-                        c.jobs.push_back(id);
-                        touched.insert(*unit);
-                    }
-                }
+                EventKind::UnitPaged {
+                    candidate, queue, ..
+                } => self.answer(id, candidate.unit, queue),
+                EventKind::Accepted { unit, .. } => self.accepted(id, *unit, &mut touched),
                 EventKind::PageCancelled { unit }
                 | EventKind::Declined { unit }
                 | EventKind::AckMissed { unit, .. } => {
@@ -48,9 +44,7 @@ impl World<'_> {
                     let secs = self.rng.i64(60..300);
                     self.after(secs, Act::Operator(id, OperatorAction::Close));
                 }
-                EventKind::NeedsOperator { .. }
-                    if self.mode == Mode::Greedy && !self.waiting.contains(&id) =>
-                {
+                EventKind::NeedsOperator { .. } if !self.waiting.contains(&id) => {
                     self.waiting.push(id);
                 }
                 _ => {}
@@ -61,22 +55,51 @@ impl World<'_> {
         }
     }
 
-    /// The paged crew's answer, drawn now and given after its delay.
-    fn answer(&mut self, id: IncidentId, unit: UnitId) {
+    /// The paged crew's answer, drawn now and given after its delay. The cars of one storm
+    /// queue are answered together, the same way, in the queue's order.
+    fn answer(&mut self, id: IncidentId, unit: UnitId, queue: &[IncidentId]) {
         let Some(kind) = self.crews.get(&unit).map(|c| c.kind) else {
             return;
         };
         let eta = self.eta(id, unit);
-        match agents::answer(&mut self.rng, kind, self.decline_share) {
-            Answer::Accept { after } => {
-                let action = CrewAction::Accept { eta_secs: eta };
-                self.after(after, Act::Crew(id, unit, action));
+        let known = self.batches.get(&unit).filter(|b| b.queue == queue);
+        let (at, accept) = match known {
+            Some(b) if !queue.is_empty() => (b.at, b.accept),
+            _ => {
+                let (after, accept) = match agents::answer(&mut self.rng, kind, self.decline_share)
+                {
+                    Answer::Accept { after } => (after, true),
+                    Answer::Decline { after } => (after, false),
+                };
+                let jitter = TimeDelta::milliseconds(self.rng.i64(0..1000));
+                let at = self.now + TimeDelta::seconds(after) + jitter;
+                if !queue.is_empty() {
+                    let queue = queue.to_vec();
+                    self.batches.insert(unit, Batch { queue, at, accept });
+                }
+                (at, accept)
             }
-            Answer::Decline { after } => {
-                let reason = agents::DECLINE.to_owned();
-                self.after(after, Act::Crew(id, unit, CrewAction::Decline { reason }));
-            }
+        };
+        let action = if accept {
+            CrewAction::Accept { eta_secs: eta }
+        } else {
+            let reason = agents::DECLINE.to_owned();
+            CrewAction::Decline { reason }
+        };
+        self.at(at, Act::Crew(id, unit, action));
+    }
+
+    /// The crew takes the job; the cars of its storm queue in the queue's order.
+    fn accepted(&mut self, id: IncidentId, unit: UnitId, touched: &mut BTreeSet<UnitId>) {
+        let Some(c) = self.crews.get_mut(&unit) else {
+            return;
+        };
+        c.jobs.push_back(id);
+        if let Some(b) = self.batches.get(&unit).filter(|b| b.queue.contains(&id)) {
+            let place = |j: &IncidentId| b.queue.iter().position(|q| q == j);
+            c.jobs.make_contiguous().sort_by_key(place);
         }
+        touched.insert(unit);
     }
 
     /// The ETA a crew gives: its drive from where it stands now (after its current job).
