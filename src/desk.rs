@@ -100,6 +100,8 @@ pub enum Input {
     /// The console's board: the open incidents, or the named ones, and the log sequence they
     /// stand at.
     Board(Option<Vec<IncidentId>>, oneshot::Sender<Board>),
+    /// The storms the desk holds, with their incidents in priority order.
+    Storms(oneshot::Sender<crate::dispatch::storm::view::StormsView>),
 }
 
 /// A piece of alarm equipment with a fault, for the operator's list.
@@ -204,6 +206,10 @@ impl DeskHandle {
     /// The incidents a unit is paged for or assigned to, for the crew's phone.
     pub async fn assignments(&self, unit: UnitId) -> Result<Vec<IncidentView>, DeskError> {
         self.ask(|reply| Input::Assignments(unit, reply)).await
+    }
+    /// The storms the desk holds, newest first, with their open incidents in priority order.
+    pub async fn storms(&self) -> Result<crate::dispatch::storm::view::StormsView, DeskError> {
+        self.ask(Input::Storms).await
     }
     /// Supervised equipment with a fault, longest-standing first.
     pub async fn equipment_faults(&self) -> Result<Vec<EquipmentFault>, DeskError> {
@@ -330,6 +336,10 @@ impl<S: EventSink> Desk<S> {
                 }
                 Some(Input::Stats(reply)) => {
                     let _ = reply.send(DeskStats::of(&self.state));
+                }
+                Some(Input::Storms(reply)) => {
+                    let now = self.clock.now();
+                    let _ = reply.send(crate::dispatch::storm::view::storms_view(&self.state, now));
                 }
                 Some(Input::EquipmentFaults(reply)) => {
                     let faults =

@@ -41,6 +41,8 @@ pub struct Page {
     pub eta_secs: Option<u32>,
     /// Distance when paged, metres.
     pub distance_m: f64,
+    /// In a storm, the cars the unit was given together, in order (empty: this one alone).
+    pub queue: Vec<IncidentId>,
 }
 
 impl Page {
@@ -221,7 +223,10 @@ impl Incident {
                 );
             }
             EventKind::UnitPaged {
-                candidate, ack_due, ..
+                candidate,
+                ack_due,
+                queue,
+                ..
             } => {
                 if let Some(t) = self.tracks.get_mut(step) {
                     t.pages.push(Page {
@@ -231,6 +236,7 @@ impl Incident {
                         state: PageState::Pending,
                         eta_secs: None,
                         distance_m: candidate.distance_m,
+                        queue: queue.clone(),
                     });
                 }
                 self.advance(IncidentStatus::Dispatched);

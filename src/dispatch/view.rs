@@ -27,6 +27,24 @@ pub struct PageView {
     pub eta_secs: Option<u32>,
     /// Distance when paged, metres.
     pub distance_m: f64,
+    /// In a storm, the incidents this unit was given together, in the order it takes them
+    /// (this one among them); absent for a page of one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<i64>)]
+    pub queue: Vec<IncidentId>,
+}
+
+/// An incident's place in a storm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StormMark {
+    /// The storm's number.
+    pub storm: u32,
+    /// Whether that storm is still on.
+    pub active: bool,
+    /// Waiting for the storm's solve to give it a unit.
+    pub waiting: bool,
+    /// Its triage now: tier (0 special), score and reasons.
+    pub triage: crate::domain::storm::Triage,
 }
 
 /// One running step.
@@ -112,6 +130,9 @@ pub struct IncidentView {
     /// The nearest available maintainers and fire/rescue units not yet paged here, for a
     /// one-key override.
     pub candidates: Vec<Candidate>,
+    /// Its place in a storm, if it was triaged in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storm: Option<StormMark>,
 }
 
 /// The console's view of an incident at `now`, if the desk holds it, with the units that would
@@ -175,6 +196,7 @@ pub fn board_row(state: &DeskState, id: IncidentId, now: DateTime<Utc>) -> Optio
         clocks: clocks.collect(),
         breaches: breaches(i),
         candidates: vec![],
+        storm: crate::dispatch::storm::view::mark(state, i, now),
     })
 }
 
@@ -243,6 +265,7 @@ fn page_view(state: &DeskState, p: &super::incident::Page) -> PageView {
         ack_due: p.ack_due,
         eta_secs: p.eta_secs,
         distance_m: p.distance_m,
+        queue: p.queue.clone(),
     }
 }
 

@@ -18,6 +18,7 @@ pub enum StormArea {
         /// The district.
         district: AdminCode,
         /// The street's name.
+        #[schema(min_length = 1, max_length = 64)]
         street: String,
     },
     /// A whole district.

@@ -179,6 +179,7 @@ mod tests {
             clocks: vec![],
             breaches: vec![],
             candidates: vec![],
+            storm: None,
         }
     }
 

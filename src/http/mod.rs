@@ -46,6 +46,7 @@ pub mod review_page;
 pub mod routes;
 pub mod rules;
 mod state;
+pub mod storm;
 
 pub use state::AppState;
 #[cfg(test)]

@@ -245,6 +245,11 @@ fn text(field: &str, s: String) -> Result<String, ApiError> {
     Ok(s)
 }
 
+/// Checks a reason's length (a blank one is refused by the desk, as `blank_text`).
+pub fn check_reason(reason: &str) -> Result<(), ApiError> {
+    check_len("reason", reason, DESCRIPTION_MAX)
+}
+
 /// Checks a fault cause.
 pub fn fault(input: FaultCauseIn) -> Result<(String, String), ApiError> {
     check_len("code", &input.code, 64)?;

@@ -34,7 +34,7 @@ use super::auth::authorize;
 use super::error::ApiError;
 use super::{
     console_page, crew, crew_page, equipment, export, feed, intake, investigator, machine,
-    operator, ops, paging, proof, quality, registry, report, review, review_page, rules,
+    operator, ops, paging, proof, quality, registry, report, review, review_page, rules, storm,
 };
 use crate::store::Role;
 use actix_web::dev::ServiceRequest;
@@ -287,6 +287,12 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("operator").query(params::<feed::BoardQuery>).gives(200, One(schema::<crate::desk::Board>())),
     route(Get, "/api/v1/feed", REVIEW, "The live feed (Server-Sent Events): every committed event in log order, its log sequence as the event id. Send `Last-Event-ID` to resume after an event (served from the log; more than 20,000 behind gets a `reset` to reload the board). Frames: `hello`, `log` (event and its incident's board row), `rows` (after a replay), `reset`, and `: ping` every 10 s. 400 when `Last-Event-ID` is not a sequence in the log.", |r| r.to(feed::feed))
         .tag("operator").gives(200, Payload::EventStream),
+    route(Get, "/api/v1/storms", REVIEW, "Storm mode: the storms the desk holds, newest first, each with its area, trigger and open incidents grouped by street and building in priority order (tier 0 special cases first, then score), with each incident's triage now, its wait, the unit it has and that unit's queue.", |r| r.to(storm::list))
+        .tag("operator").gives(200, One(schema::<crate::dispatch::storm::view::StormsView>())),
+    route(Post, "/api/v1/storms", OPERATOR, "Declare a storm over an area (a street, a district or a radius) with a reason: its open entrapments are triaged and assigned together until it ends. 409 when storm mode is off (no storm.toml) or a storm already covers the same area.", |r| r.to(storm::declare))
+        .tag("operator").takes(One(schema::<storm::StormIn>())).gives(201, One(schema::<storm::StormDeclaredOut>())).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
+    route(Post, "/api/v1/storms/{id}/end", OPERATOR, "End a storm with a reason: its waiting incidents are paged one at a time again. 404 when no such storm is on.", |r| r.to(storm::end))
+        .tag("operator").takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Get, "/api/v1/equipment", REVIEW, "Alarm equipment with a fault: terminals offline, cabin-phone line faults, faults a test call reported.", |r| r.to(equipment::faults))
         .tag("operator").gives(200, Many(schema::<crate::desk::EquipmentFault>())),
     route(Get, "/api/v1/incidents/{id}/timeline", REVIEW, "Every stored event of an incident, in order, hash-chained.", |r| r.to(investigator::timeline))

@@ -181,3 +181,76 @@ fn int(
     }
     x
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../../dispatch-rules/storm.toml");
+
+    #[test]
+    fn the_shipped_file_parses_and_is_part_of_the_rules_and_their_version() {
+        let s = parse(SHIPPED).expect("shipped storm.toml");
+        assert_eq!((s.entrapments, s.within.0.as_secs()), (20, 120));
+        assert_eq!(s.special.len(), 3);
+        let set = crate::rules::RuleSet::built_in().unwrap();
+        assert_eq!(set.storm.as_deref(), Some(&s));
+        let files: Vec<(String, String)> = crate::rules::BUILT_IN_FILES
+            .iter()
+            .filter(|(n, _)| n.ends_with(".toml") && *n != crate::rules::quality::FILE)
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+            .collect();
+        let edited: Vec<(String, String)> = files
+            .iter()
+            .map(|(n, t)| match n.as_str() {
+                FILE => (n.clone(), t.replace("entrapments = 20", "entrapments = 30")),
+                _ => (n.clone(), t.clone()),
+            })
+            .collect();
+        let other = crate::rules::RuleSet::parse_files(&edited).unwrap();
+        assert_ne!(other.version, set.version, "storm.toml is in the version");
+        let without: Vec<(String, String)> = files.into_iter().filter(|(n, _)| n != FILE).collect();
+        assert!(
+            crate::rules::RuleSet::parse_files(&without)
+                .unwrap()
+                .storm
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line_and_key() {
+        let text = SHIPPED
+            .replace("entrapments = 20", "entrapments = 1")
+            .replace("within = \"2m\"", "within = \"soon\"")
+            .replace("candidates = 8", "candidates = 0")
+            .replace("walk_m = 150", "walk_m = -3.0")
+            .replace(
+                "special = [\"person_ill\", \"child_alone\", \"smoke_or_water\"]",
+                "special = [\"person_ill\", \"pregnant\"]",
+            );
+        let errors = parse(&text).unwrap_err();
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        for key in [
+            "detect.entrapments",
+            "detect.within",
+            "solve.candidates",
+            "batch.walk_m",
+            "triage.special[1]",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+        assert!(
+            errors.iter().all(|e| e.file == FILE && e.line > 0),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_by_name() {
+        let text = SHIPPED.replace("[batch]", "[batch]\nwalk_km = 1");
+        let errors = parse(&text).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.contains("walk_km"), "{errors:?}");
+    }
+}

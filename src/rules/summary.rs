@@ -14,8 +14,44 @@ impl Display for Summary<'_> {
             writeln!(f)?;
             write_file(f, file)?;
         }
-        Ok(())
+        writeln!(f)?;
+        match &self.0.storm {
+            Some(s) => write_storm(f, s),
+            None => writeln!(f, "storm mode: off (no storm.toml)"),
+        }
     }
+}
+
+fn write_storm(f: &mut Formatter<'_>, s: &crate::domain::storm::StormRules) -> fmt::Result {
+    writeln!(f, "storm.toml: {}", s.description)?;
+    writeln!(
+        f,
+        "  declared at {} entrapments in one street (or district) within {}; ends after {} quiet",
+        s.entrapments, s.within, s.quiet
+    )?;
+    writeln!(
+        f,
+        "  solve every {} (0.5 s after a change), {} nearest units each, other companies after {}, {} on site, horizon {}",
+        s.every, s.candidates, s.mutual_aid_after, s.on_site, s.horizon
+    )?;
+    writeln!(
+        f,
+        "  batch cars within {} m, at most {} per crew",
+        s.batch_walk_m, s.max_queue
+    )?;
+    let places: Vec<String> = s
+        .places
+        .iter()
+        .map(|p| format!("{} +{}", p.name, p.points))
+        .collect();
+    writeln!(
+        f,
+        "  triage: special ({}) first; between floors +{}, +{} a minute trapped, {}",
+        s.special.join(", "),
+        s.between_floors,
+        s.per_minute_trapped,
+        places.join(", ")
+    )
 }
 
 fn write_file(f: &mut Formatter<'_>, file: &RulesFile) -> fmt::Result {

@@ -272,8 +272,9 @@ pub trait Store: Send + Sync + 'static {
         &self,
         ids: &[IncidentId],
     ) -> Result<Vec<(IncidentId, i64, String)>, StoreError>;
-    /// The `unit_duty` rows (units going on or off duty) with `after < seq < before`, in
-    /// order: what a replay of an incident needs beside its own events.
+    /// The `unit_duty` rows (units going on or off duty) and `storm_solved` rows with
+    /// `after < seq < before`, in order: what a replay of an incident needs beside its own
+    /// events.
     async fn duty_events(&self, after: i64, before: i64) -> Result<Vec<StoredEvent>, StoreError>;
     /// The sequence of the log's last row (0: the log is empty).
     async fn log_head(&self) -> Result<i64, StoreError>;

@@ -69,7 +69,7 @@ pub const LOG_PAGE: &str = concat!(
 pub const DUTY_EVENTS: &str = concat!(
     "SELECT ",
     log_columns!(),
-    " FROM events WHERE seq > $1 AND seq < $2 AND kind = 'unit_duty' ORDER BY seq"
+    " FROM events WHERE seq > $1 AND seq < $2 AND kind IN ('unit_duty', 'storm_solved') ORDER BY seq"
 );
 pub const TIMELINE: &str = concat!(
     "SELECT ",

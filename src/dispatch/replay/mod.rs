@@ -128,6 +128,10 @@ pub fn replay(incident: IncidentId, log: &[Logged]) -> Replay {
         out.not_replayable = Some(why);
         return out;
     }
+    if let Some(why) = storm_solves(incident, &mine, log) {
+        out.not_replayable = Some(why);
+        return out;
+    }
     let units = units_of(&mine);
     let duties: Vec<&Logged> = log
         .iter()
@@ -271,6 +275,44 @@ fn replayable(mine: &[&Logged]) -> Result<(), String> {
         )),
         None => Ok(()),
     }
+}
+
+/// For an incident triaged in a storm: its storm pages came from solves over many incidents,
+/// which no replay of this incident alone can make again. Each solve that offered it a unit is
+/// solved again from its own record instead, and the answer says how that went.
+fn storm_solves(incident: IncidentId, mine: &[&Logged], log: &[Logged]) -> Option<String> {
+    let storm = mine.iter().find_map(|l| match &l.event.kind {
+        EventKind::IncidentTriaged { storm, .. } => Some(*storm),
+        _ => None,
+    })?;
+    let solves: Vec<&Logged> = log
+        .iter()
+        .filter(|l| match &l.event.kind {
+            EventKind::StormSolved { jobs, .. } => {
+                jobs.iter().any(|j| j.incidents.contains(&incident))
+            }
+            _ => false,
+        })
+        .collect();
+    let differ: Vec<String> = solves
+        .iter()
+        .filter(|l| super::storm::assign::replay_solve(&l.event) != Some(true))
+        .map(|l| l.seq.to_string())
+        .collect();
+    let verdict = if differ.is_empty() {
+        format!(
+            "the {} storm solves that offered it units each solve again to the recorded choice",
+            solves.len()
+        )
+    } else {
+        format!(
+            "storm solves at seq {} do NOT solve again to the recorded choice",
+            differ.join(", ")
+        )
+    };
+    Some(format!(
+        "decided together with storm {storm}: its units were assigned by the storm's global solves,          not by its own decisions alone; {verdict}"
+    ))
 }
 
 /// What a search or assignment recorded on this event.

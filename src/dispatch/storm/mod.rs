@@ -23,6 +23,7 @@ pub mod solve;
 #[cfg(test)]
 mod tests;
 pub mod triage;
+pub mod view;
 
 use super::ctx::Ctx;
 use super::incident::{Incident, Track};
