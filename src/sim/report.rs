@@ -213,11 +213,18 @@ fn cell(v: Option<f64>, digits: usize) -> String {
     }
 }
 
-/// The change from `a` to `b` in percent of `a`.
+/// The change from `a` to `b` in percent of `a` (a tenth of a percent below 10%).
 pub fn change(a: Option<f64>, b: Option<f64>) -> String {
     match (a, b) {
         (Some(a), Some(b)) if a == b => "0%".into(),
-        (Some(a), Some(b)) if a != 0.0 => format!("{:+.0}%", (b - a) / a * 100.0),
+        (Some(a), Some(b)) if a != 0.0 => {
+            let pct = (b - a) / a * 100.0;
+            if pct.abs() < 10.0 {
+                format!("{pct:+.1}%")
+            } else {
+                format!("{pct:+.0}%")
+            }
+        }
         _ => "–".into(),
     }
 }

@@ -161,6 +161,8 @@ fn the_figures_of_a_tiny_hand_made_run() {
     assert_eq!(metrics::percentile(&[3.0, 1.0, 2.0], 0.5), Some(2.0));
     assert_eq!(metrics::percentile(&[], 0.9), None);
     assert_eq!(report::change(Some(20.0), Some(15.0)), "-25%");
+    assert_eq!(report::change(Some(8.6), Some(8.5)), "-1.2%");
+    assert_eq!(report::change(Some(0.0), Some(8.0)), "–");
 }
 
 #[test]
