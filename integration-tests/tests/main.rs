@@ -22,4 +22,5 @@ mod replay;
 mod review;
 mod rules_cli;
 mod rules_reload;
+mod storm;
 mod support;

@@ -406,3 +406,38 @@ fn every_logged_solve_replays_to_the_same_choice_and_the_log_rebuilds_the_storm_
     assert_eq!(rebuilt.storm.waiting, w.state.storm.waiting);
     assert_eq!(rebuilt.storm.last_solve, w.state.storm.last_solve);
 }
+
+#[test]
+fn a_special_case_takes_a_unit_not_yet_accepted_from_an_ordinary_call_but_never_accepted_work() {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
+    declare(&mut w);
+    let (e, ordinary) = alarm(&mut w, street_lift(91, 0.0, 0.0), AlarmFlags::default());
+    assert_eq!(paged_for(&e, ordinary), vec![PROPERTY, M_NEAR]);
+    w.advance(5);
+    let (opened, sick) = alarm(&mut w, street_lift(92, 100.0, 0.0), ill());
+    let events = [opened, w.advance(1)].concat();
+    assert!(
+        paged_for(&events, sick).contains(&M_NEAR),
+        "{:?}",
+        kinds(&events)
+    );
+    let stood_down = events
+        .iter()
+        .find(|e| e.incident == Some(ordinary) && e.kind.name() == "page_cancelled")
+        .expect("the ordinary call's page is stood down");
+    assert!(
+        stood_down.reason.contains("special case"),
+        "{}",
+        stood_down.reason
+    );
+    assert!(w.state.storm.waiting.iter().any(|(_, id)| *id == ordinary));
+
+    // Accepted work stays: once M_NEAR accepts the special case, a second one waits.
+    w.crew(M_NEAR, sick, CrewAction::Accept { eta_secs: None })
+        .unwrap();
+    let (opened, second) = alarm(&mut w, street_lift(93, -100.0, 0.0), ill());
+    let later = [opened, w.advance(1), w.advance(5)].concat();
+    assert!(!paged_for(&later, second).contains(&M_NEAR));
+    assert!(w.state.units[&M_NEAR].held_by.contains(&sick));
+}
