@@ -74,6 +74,14 @@ pub(crate) fn maybe_solve(ctx: &mut Ctx<'_>) {
         return;
     }
     let book = &ctx.state.storm;
+    // Never twice within the short gap: the rest of this costs a pass over every waiting
+    // incident, which a burst of alarms must not pay on each of its batches.
+    if book
+        .last_solve
+        .is_some_and(|last| ctx.now < last + super::book::CHANGED_GAP)
+    {
+        return;
+    }
     let mut waiting: Vec<IncidentId> = book.waiting.iter().map(|(_, id)| *id).collect();
     waiting.extend(ctx.worked_ids());
     waiting.sort();

@@ -223,11 +223,18 @@ fn two_cars_in_one_building_go_to_one_crew_as_a_queue_in_priority_order() {
         pages,
         vec![(second, vec![second, first]), (first, vec![second, first])]
     );
-    // The crew accepts both, releases the first, and is still held by the second.
-    for id in [second, first] {
-        w.crew(M_NEAR, id, CrewAction::Accept { eta_secs: None })
-            .unwrap();
-    }
+    // One page, one answer: accepting the first car accepts the queue.
+    let accepted = w
+        .crew(M_NEAR, second, CrewAction::Accept { eta_secs: None })
+        .unwrap();
+    let on: Vec<Option<IncidentId>> = accepted
+        .iter()
+        .filter(|e| e.kind.name() == "accepted")
+        .map(|e| e.incident)
+        .collect();
+    assert_eq!(on, vec![Some(second), Some(first)]);
+    // It releases the first car and is still held by the second.
+
     for a in [
         CrewAction::EnRoute,
         CrewAction::OnScene,
