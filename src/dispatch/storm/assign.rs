@@ -12,7 +12,7 @@
 use super::super::ctx::Ctx;
 use super::solve::{Offer, Want, explain, solve};
 use super::{fire_want, maintainer_want, triage};
-use crate::domain::storm::{SolveChoice, SolveJob, StormArea, Triage};
+use crate::domain::storm::{SolveChoice, SolveJob, SolveOffer, StormArea, Triage};
 use crate::domain::{
     Actor, CompanyId, EventKind, IncidentId, LatLon, Seen, SeenUnit, UnitId, UnitKind,
 };
@@ -249,7 +249,14 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
             kind: j.needs[0].kind,
             tier: w.tier,
             weight: w.weight,
-            offers: w.candidates.iter().map(|o| (o.unit, o.secs)).collect(),
+            offers: w
+                .candidates
+                .iter()
+                .map(|o| SolveOffer {
+                    unit: o.unit,
+                    secs: o.secs,
+                })
+                .collect(),
         })
         .collect();
     let assigned: Vec<SolveChoice> = chosen.iter().map(choice).collect();
@@ -354,9 +361,9 @@ pub fn replay_solve(e: &crate::domain::Event) -> Option<bool> {
             candidates: j
                 .offers
                 .iter()
-                .map(|(unit, secs)| Offer {
-                    unit: *unit,
-                    secs: *secs,
+                .map(|o| Offer {
+                    unit: o.unit,
+                    secs: o.secs,
                 })
                 .collect(),
         })
