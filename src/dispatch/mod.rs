@@ -40,6 +40,7 @@ pub mod replay;
 pub mod seal;
 mod search;
 pub mod state;
+pub mod storm;
 #[cfg(test)]
 pub(crate) mod tests;
 mod tick;
