@@ -91,7 +91,12 @@ fn assert_valid(wants: &[Want], out: &[Assignment]) {
     assert_eq!(units.len(), out.len(), "a unit twice: {out:?}");
     for a in out {
         let w = &wants[a.want];
-        let shortest = w.candidates.iter().filter(|o| o.unit == a.unit).map(|o| o.secs).min();
+        let shortest = w
+            .candidates
+            .iter()
+            .filter(|o| o.unit == a.unit)
+            .map(|o| o.secs)
+            .min();
         assert_eq!(shortest, Some(a.secs), "not offered: {a:?}");
         assert_eq!(a.cost, cost(w.weight, a.secs));
     }
@@ -109,7 +114,11 @@ fn assert_tiers_hold(wants: &[Want], out: &[Assignment]) {
             let j = holder.get(&o.unit);
             assert!(j.is_some(), "want #{i} waits while {} is free", o.unit);
             let t = j.map(|&j| wants[j].tier);
-            assert!(t <= Some(w.tier), "want #{i} waits behind tier {t:?} for {}", o.unit);
+            assert!(
+                t <= Some(w.tier),
+                "want #{i} waits behind tier {t:?} for {}",
+                o.unit
+            );
         }
     }
 }
@@ -304,7 +313,11 @@ fn split_into_components_the_solve_equals_one_matrix_over_everything() {
         let mut chosen = vec![None; wants.len()];
         assert!(p.assign(&whole, &mut chosen));
         let secs: Vec<Option<u32>> = chosen.iter().map(|c| c.map(|o| o.secs)).collect();
-        assert_eq!(key_of(&wants, 600, &out), key(&wants, 600, &secs), "round {round}");
+        assert_eq!(
+            key_of(&wants, 600, &out),
+            key(&wants, 600, &secs),
+            "round {round}"
+        );
     }
 }
 
