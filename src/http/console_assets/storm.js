@@ -106,15 +106,21 @@ export function heard(type, incident, row) {
 /** Draws the view again (after a load or a language switch). */
 export function render() {
   if (!list) return;
-  const typed = {};
-  for (const input of list.querySelectorAll("input")) typed[input.id] = input.value;
-  const focused = document.activeElement?.id;
+  // The "end storm" controls stay the same nodes across draws: the operator may be typing.
+  const kept = new Map([...list.querySelectorAll(".end[data-storm]")].map((e) => [e.dataset.storm, e]));
+  const focused = document.activeElement;
   const storms = view.storms || [];
   list.innerHTML = storms.length
     ? storms.map(stormHtml).join("")
     : `<p class="small">${esc(t("storm_none"))}</p>`;
-  for (const [id, value] of Object.entries(typed)) if ($(id)) $(id).value = value;
-  if (focused && list.querySelector(`#${CSS.escape(focused)}`)) $(focused).focus();
+  for (const fresh of list.querySelectorAll(".end[data-storm]")) {
+    const old = kept.get(fresh.dataset.storm);
+    if (!old) continue;
+    old.querySelector("input").placeholder = t("storm_end_reason");
+    old.querySelector("button").textContent = t("storm_end");
+    fresh.replaceWith(old);
+  }
+  if (focused && list.contains(focused) && document.activeElement !== focused) focused.focus();
   const incidents = storms.flatMap((s) =>
     s.streets.flatMap((st) => st.buildings.flatMap((b) => b.incidents)),
   );
@@ -148,7 +154,7 @@ function stormHtml(s) {
   const ended = Boolean(s.ended_at);
   const end = ended
     ? `<b class="ended-at">${esc(t("storm_ended_at", { time: clockTime(s.ended_at) }))}</b>`
-    : `<span class="end"><input id="storm-end-reason-${s.id}" type="text" placeholder="${esc(t("storm_end_reason"))}">
+    : `<span class="end" data-storm="${s.id}"><input id="storm-end-reason-${s.id}" type="text" placeholder="${esc(t("storm_end_reason"))}">
 <button id="storm-end-${s.id}" type="button" data-end="${s.id}">${esc(t("storm_end"))}</button></span>`;
   return `<article class="storm ${ended ? "ended" : "active"}" id="storm-${s.id}" data-id="${s.id}">
 <header><h3>${esc(t("storm_title", { id: s.id }))}</h3>

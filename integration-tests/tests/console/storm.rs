@@ -1,0 +1,316 @@
+//! Storm mode on the console: an operator declares a storm over a street through the page,
+//! entrapments in that street come in, and the storm view shows them by street and building in
+//! the API's priority order (the special case first, with its reasons), the duty phone to call,
+//! the board's storm badges and the banner; the operator ends the storm from the page; the view
+//! speaks English on the switch. And a crew given two cars together sees its queue in order.
+
+use super::Console;
+use crate::support::token;
+use liftrescue::domain::Lift;
+use liftrescue::store::Role;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// The street the storm is declared over (a demo street, Yuzhong's).
+const STREET: &str = "解放碑街道";
+
+/// An entrapment alarm on `lift`; the incident it opened.
+async fn entrapment(c: &Console, lift: &Lift, source: &str, kind: &str, ill: bool) -> i64 {
+    let body = json!({"source_alarm_id": source, "lift": {"id": lift.id.0}, "kind": kind,
+                      "flags": {"person_ill": ill, "child_alone": false, "smoke_or_water": false}});
+    let (status, body) = c.intake.post("/api/v1/alarms", body).await;
+    assert_eq!(status, 202, "{body}");
+    body["incident_id"].as_i64().expect("an incident")
+}
+
+/// The incident ids of `GET /api/v1/storms`, storm by storm, in the order it gives them.
+fn api_ids(storms: &Value) -> Vec<i64> {
+    let mut ids = vec![];
+    for s in storms["storms"].as_array().into_iter().flatten() {
+        for st in s["streets"].as_array().into_iter().flatten() {
+            for b in st["buildings"].as_array().into_iter().flatten() {
+                for i in b["incidents"].as_array().into_iter().flatten() {
+                    ids.push(i["id"].as_i64().unwrap_or_default());
+                }
+            }
+        }
+    }
+    ids
+}
+
+/// The incident ids the page shows in its storm view, in order.
+async fn page_ids(c: &Console) -> Vec<i64> {
+    let v = c
+        .browser
+        .execute("return [...document.querySelectorAll('#storm-list li.storm-inc')].map(li => Number(li.dataset.id));")
+        .await;
+    serde_json::from_value(v).unwrap_or_default()
+}
+
+/// Waits until the page lists exactly what the API does, in the same order; that list.
+async fn same_as_api(c: &Console, want: usize) -> (Vec<i64>, Value) {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, storms) = c.op.get("/api/v1/storms").await;
+        assert_eq!(status, 200, "{storms}");
+        let (api, page) = (api_ids(&storms), page_ids(c).await);
+        if api.len() == want && api == page {
+            return (api, storms);
+        }
+        assert!(
+            Instant::now() < end,
+            "the page shows {page:?}, the API {api:?} (want {want})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_declares_a_storm_and_sees_its_entrapments_by_building_special_case_first() {
+    for engine in crate::support::engines() {
+        let Some(c) = Console::start(engine, "dispatch-rules", (1366, 768)).await else {
+            return;
+        };
+        let b = &c.browser;
+        c.sign_in().await;
+        b.click("#tab-storm").await;
+        c.until(5, "!document.getElementById('storm-pane').hidden")
+            .await;
+        c.until(5, "window.__consoleStorms.loads >= 1").await;
+        assert!(b.text("#storm-list").await.contains("暂无风暴"));
+
+        // Declared through the form, over a street of the demo region.
+        b.type_into("#storm-district", "500103").await;
+        b.type_into("#storm-street", STREET).await;
+        b.type_into("#storm-reason", "全区停电,测试").await;
+        b.click("#storm-declare").await;
+        let declared = "document.querySelector('#storm-list article.storm.active')";
+        c.until(5, declared).await;
+        let id = b
+            .execute(
+                "return Number(document.querySelector('#storm-list article.storm').dataset.id);",
+            )
+            .await
+            .as_i64()
+            .unwrap();
+        let head = b.text(&format!("#storm-{id} header")).await;
+        assert!(
+            head.contains(STREET) && head.contains("全区停电,测试"),
+            "{head}"
+        );
+        c.until(3, "!document.getElementById('storm-banner').hidden")
+            .await;
+        c.until(3, "window.__consoleSound.some(s => s.kind === 'storm')")
+            .await;
+        // The same street again: the API's refusal, in its words.
+        b.type_into("#storm-reason", "again").await;
+        b.click("#storm-declare").await;
+        c.until(
+            5,
+            "document.getElementById('storm-result').className === 'refused'",
+        )
+        .await;
+
+        // Entrapments in that street; the person ill at a landing, the others between floors.
+        let lifts: Vec<Lift> = c.store.lifts(None, 500).await.unwrap();
+        let street: Vec<&Lift> = lifts
+            .iter()
+            .filter(|l| l.street.as_deref() == Some(STREET) && l.maintainer.is_some())
+            .filter(|l| l.use_unit_phone.is_some())
+            .take(4)
+            .collect();
+        assert_eq!(street.len(), 4);
+        let mut opened = vec![];
+        for (n, l) in street.iter().enumerate() {
+            let (kind, ill) = match n {
+                0 => ("entrapment_between_floors", false),
+                1 => ("entrapment_at_landing", false),
+                2 => ("entrapment_at_landing", true),
+                _ => ("entrapment_between_floors", false),
+            };
+            opened.push(entrapment(&c, l, &format!("storm-{engine}-{n}"), kind, ill).await);
+        }
+        let ill = opened[2];
+        let (ids, storms) = same_as_api(&c, 4).await;
+        assert_eq!(ids[0], ill, "the special case first: {ids:?}");
+        let first = b.text(&format!("#storm-inc-{ill}")).await;
+        assert!(
+            first.contains("特殊") && first.contains("有人不适"),
+            "{first}"
+        );
+        assert!(
+            b.find(&format!("#storm-inc-{ill}.tier0 .badge.tier0"))
+                .await
+                .is_some()
+        );
+        // Grouped by building: the special case's address heads its building, with the duty phone.
+        let building = &storms["storms"][0]["streets"][0]["buildings"][0];
+        assert_eq!(building["address"], street[2].address.as_str());
+        let phone = street[2]
+            .use_unit_phone
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .to_owned();
+        let tel = c
+            .until(
+                3,
+                &format!(
+                    "document.querySelector('#storm-inc-{ill}').closest('.building').querySelector('a.duty')?.getAttribute('href')"
+                ),
+            )
+            .await;
+        assert_eq!(tel, json!(format!("tel:{phone}")));
+        let heading = b
+            .execute(&format!(
+                "return document.querySelector('#storm-inc-{ill}').closest('.building').querySelector('h5').textContent;"
+            ))
+            .await;
+        assert_eq!(heading, json!(street[2].address));
+        // The waiting time ticks with nothing arriving.
+        let waited = format!("document.querySelector('#storm-inc-{ill} .waited').textContent");
+        let before = c.until(3, &waited).await;
+        c.until(3, &format!("{waited} !== {before}")).await;
+        // The board's rows carry the storm, the tier and the score.
+        c.until(
+            5,
+            &format!("document.querySelector('#row-{ill} .storm-badge.tier0')"),
+        )
+        .await;
+
+        // A click opens the incident view.
+        b.click(&format!("#storm-inc-{ill} .code")).await;
+        c.until(5, "!document.getElementById('incident').hidden")
+            .await;
+        assert!(b.text("#inc-title").await.contains(&ill.to_string()));
+        b.click("#inc-close").await;
+
+        // English on the switch.
+        b.click("#app header .lang").await;
+        c.until(3, "document.documentElement.lang === 'en'").await;
+        assert_eq!(b.text("#tab-storm").await, "Storm mode / mass entrapment");
+        let first = b.text(&format!("#storm-inc-{ill}")).await;
+        assert!(first.contains("special case"), "{first}");
+        assert!(b.text("#storm-banner").await.starts_with("Storm mode"));
+
+        // Ended from the page, with a reason.
+        b.type_into(&format!("#storm-end-reason-{id}"), "power is back")
+            .await;
+        b.click(&format!("#storm-end-{id}")).await;
+        c.until(5, &format!("document.querySelector('#storm-{id}.ended')"))
+            .await;
+        assert!(
+            b.text(&format!("#storm-{id} header"))
+                .await
+                .contains("Ended")
+        );
+        c.until(3, "document.getElementById('storm-banner').hidden")
+            .await;
+        let (_, storms) = c.op.get("/api/v1/storms").await;
+        assert!(storms["storms"][0]["ended_at"].is_string(), "{storms}");
+        b.click("#app header .lang").await;
+        c.end().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crew_given_two_cars_together_sees_its_queue_in_order() {
+    let Some(c) = Console::start("sqlite", "dispatch-rules", (1366, 768)).await else {
+        return;
+    };
+    // Two lifts of one maintenance company within the rules' walk (150 m) of each other.
+    let lifts: Vec<Lift> = c.store.lifts(None, 500).await.unwrap();
+    let pair = lifts
+        .iter()
+        .flat_map(|a| lifts.iter().map(move |b| (a, b)))
+        .find(|(a, b)| {
+            a.id.0 < b.id.0
+                && a.maintainer.is_some()
+                && a.maintainer == b.maintainer
+                && a.position.distance_m(b.position) < 100.0
+        });
+    let Some((a, b)) = pair else {
+        panic!("the demo region has no two lifts of one company within 100 m");
+    };
+    let center = json!({"lat": (a.position.lat + b.position.lat) / 2.0,
+                        "lon": (a.position.lon + b.position.lon) / 2.0});
+    let (s, body) =
+        c.op.post(
+            "/api/v1/storms",
+            json!({"area": {"type": "radius", "center": center, "radius_m": 300.0},
+                   "reason": "blackout, test"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let first = entrapment(&c, a, "queue-a", "entrapment_between_floors", false).await;
+    let second = entrapment(&c, b, "queue-b", "entrapment_at_landing", false).await;
+    // The solve gives both cars to one crew, in order.
+    let end = Instant::now() + Duration::from_secs(15);
+    let (unit, queue) = loop {
+        let (_, storms) = c.op.get("/api/v1/storms").await;
+        let incs: Vec<&Value> = storms["storms"][0]["streets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s["buildings"].as_array().into_iter().flatten())
+            .flat_map(|b| b["incidents"].as_array().into_iter().flatten())
+            .collect();
+        let queued = incs
+            .iter()
+            .find(|i| i["queue"].as_array().is_some_and(|q| q.len() == 2));
+        if let Some(i) = queued {
+            let q: Vec<i64> = serde_json::from_value(i["queue"].clone()).unwrap();
+            break (i["unit"].as_i64().unwrap(), q);
+        }
+        assert!(Instant::now() < end, "no queue of two: {storms}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut both = queue.clone();
+    both.sort();
+    assert_eq!(both, {
+        let mut v = vec![first, second];
+        v.sort();
+        v
+    });
+    // The console's storm view shows the queue.
+    c.sign_in().await;
+    c.browser.click("#tab-storm").await;
+    c.until(
+        5,
+        &format!(
+            "document.querySelector('#storm-inc-{} .queue')?.textContent.includes('第 1/2 辆')",
+            queue[0]
+        ),
+    )
+    .await;
+
+    // The crew's page lists the two cars in the queue's order, each with its place.
+    let secret = token(c.store.as_ref(), Role::Crew, Some(unit)).await;
+    c.browser
+        .goto(&format!("{}/crew#token={secret}", c.base))
+        .await;
+    let k1 = format!("#queue-{}", queue[0]);
+    let k2 = format!("#queue-{}", queue[1]);
+    c.browser.wait_for(&k2, 15).await;
+    assert!(c.browser.text(&k1).await.contains("1/2"));
+    assert!(c.browser.text(&k2).await.contains("2/2"));
+    let order = c
+        .browser
+        .execute("return [...document.querySelectorAll('#list .card')].map(c => c.id);")
+        .await;
+    assert_eq!(
+        order,
+        json!([
+            format!("incident-{}", queue[0]),
+            format!("incident-{}", queue[1])
+        ])
+    );
+    // One tap per action, as ever.
+    assert!(
+        c.browser
+            .find(&format!("#accept-{}", queue[0]))
+            .await
+            .is_some()
+    );
+    c.end().await;
+}
