@@ -8,7 +8,7 @@
 // For tests and anyone looking: `window.__consoleStorms` counts the loads and lists the
 // incident ids shown, in order.
 import { get } from "./api.js";
-import { t, clockTime } from "./i18n.js";
+import { t, lang, clockTime } from "./i18n.js";
 import { esc, serverNow } from "./board.js";
 import * as sound from "./sound.js";
 import * as form from "./storm_form.js";
@@ -28,6 +28,7 @@ let timer = null;
 let loading = false;
 let again = false;
 let inStorm = new Set();
+let drawn = "";
 const seen = (window.__consoleStorms = { loads: 0, ids: [], active: 0 });
 const $ = (id) => document.getElementById(id);
 
@@ -103,9 +104,19 @@ export function heard(type, incident, row) {
   if (STORM_EVENTS.has(type) || inStorm.has(incident) || row?.storm) soon();
 }
 
-/** Draws the view again (after a load or a language switch). */
+/** Draws the view again (after a load or a language switch); when only the waiting times
+ * changed, it keeps the nodes (a click or a tap in progress lands) and sets the times. */
 export function render() {
   if (!list) return;
+  const key = lang() + JSON.stringify(view, (k, v) => (k === "waiting_secs" ? undefined : v));
+  if (key === drawn) {
+    const secs = new Map(everyIncident().map((i) => [i.id, i.waiting_secs]));
+    for (const li of list.querySelectorAll("li.storm-inc")) {
+      li.querySelector(".waited").dataset.secs = Number(secs.get(Number(li.dataset.id))) || 0;
+    }
+    return tick();
+  }
+  drawn = key;
   // The "end storm" controls stay the same nodes across draws: the operator may be typing.
   const kept = new Map([...list.querySelectorAll(".end[data-storm]")].map((e) => [e.dataset.storm, e]));
   const focused = document.activeElement;
@@ -121,13 +132,18 @@ export function render() {
     fresh.replaceWith(old);
   }
   if (focused && list.contains(focused) && document.activeElement !== focused) focused.focus();
-  const incidents = storms.flatMap((s) =>
-    s.streets.flatMap((st) => st.buildings.flatMap((b) => b.incidents)),
-  );
+  const incidents = everyIncident();
   inStorm = new Set(incidents.map((i) => i.id));
   seen.ids = incidents.map((i) => i.id);
   banner(storms.filter((s) => !s.ended_at));
   tick();
+}
+
+/** The view's incidents, storm by storm, in order. */
+function everyIncident() {
+  return (view.storms || []).flatMap((s) =>
+    s.streets.flatMap((st) => st.buildings.flatMap((b) => b.incidents)),
+  );
 }
 
 function banner(active) {
