@@ -260,7 +260,7 @@ async fn a_crew_given_two_cars_together_sees_its_queue_in_order() {
         !pairs.is_empty(),
         "the demo region has two lifts of one company within 140 m"
     );
-    let district = serde_json::to_value(&lifts[0].district).unwrap();
+    let district = serde_json::to_value(lifts[0].district).unwrap();
     let (s, body) =
         c.op.post(
             "/api/v1/storms",
