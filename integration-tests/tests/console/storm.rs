@@ -6,7 +6,7 @@
 
 use super::Console;
 use crate::support::token;
-use liftrescue::domain::Lift;
+use liftrescue::domain::{LatLon, Lift};
 use liftrescue::store::Role;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -231,6 +231,33 @@ async fn an_operator_declares_a_storm_and_sees_its_entrapments_by_building_speci
             .await;
         let (_, storms) = c.op.get("/api/v1/storms").await;
         assert!(storms["storms"][0]["ended_at"].is_string(), "{storms}");
+
+        // A radius around the map's centre (the region's middle), from the same form.
+        b.execute(
+            "const k = document.getElementById('storm-kind'); k.value = 'radius'; \
+             k.dispatchEvent(new Event('change')); return true;",
+        )
+        .await;
+        c.until(2, "document.getElementById('storm-street').hidden")
+            .await;
+        b.type_into("#storm-radius", "2000").await;
+        b.type_into("#storm-reason", "substation down").await;
+        b.click("#storm-declare").await;
+        c.until(
+            5,
+            "document.querySelectorAll('#storm-list article.storm.active').length === 1",
+        )
+        .await;
+        let (_, storms) = c.op.get("/api/v1/storms").await;
+        let area = &storms["storms"][0]["area"];
+        assert_eq!(area["type"], "radius", "{storms}");
+        assert_eq!(area["radius_m"], 2000.0, "{storms}");
+        let lat = area["center"]["lat"].as_f64().unwrap();
+        let lon = area["center"]["lon"].as_f64().unwrap();
+        let inside = lifts
+            .iter()
+            .any(|l| l.position.distance_m(LatLon { lat, lon }) < 3000.0);
+        assert!(inside, "the centre {lat}, {lon} is in the region");
         b.click("#app header .lang").await;
         c.end().await;
     }
