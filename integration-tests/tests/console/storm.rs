@@ -229,6 +229,11 @@ async fn an_operator_declares_a_storm_and_sees_its_entrapments_by_building_speci
         );
         c.until(3, "document.getElementById('storm-banner').hidden")
             .await;
+        c.until(
+            5,
+            &format!("document.querySelector('#row-{ill} .storm-badge.ended')"),
+        )
+        .await;
         let (_, storms) = c.op.get("/api/v1/storms").await;
         assert!(storms["storms"][0]["ended_at"].is_string(), "{storms}");
 

@@ -126,6 +126,10 @@ const handlers = {
     if (kind.type === "equipment_fault" || kind.type === "equipment_ok") equipment.refresh();
     if (ev.incident) incident.touched(ev.incident);
     storm.heard(kind.type, ev.incident, d.row);
+    // A storm's end names no incident: its rows are fetched again to lose their storm badge.
+    if (kind.type === "storm_ended") {
+      for (const r of board.rows()) if (r.storm?.storm === kind.storm) wait(r.id);
+    }
   },
   rows(d) {
     updated();
