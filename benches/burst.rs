@@ -98,15 +98,18 @@ async fn warm_up(
 }
 
 /// Waits until the inbox holds `sent` burst alarms and none is pending, or nothing changes
-/// for 20 s; seconds waited.
+/// for 20 s; seconds until the last change.
 async fn drain(store: &dyn Store, db: &str, sent: usize) -> f64 {
     let started = Instant::now();
     let (mut last, mut still) = ((0, -1), Instant::now());
     loop {
         let n = committed(db, "%burst-%").await + committed(db, "%ill-%").await;
         let depth = store.inbox_depth().await.unwrap_or(-1);
-        if (n as usize >= sent && depth == 0) || still.elapsed() > Duration::from_secs(20) {
+        if n as usize >= sent && depth == 0 {
             return started.elapsed().as_secs_f64();
+        }
+        if still.elapsed() > Duration::from_secs(20) {
+            return (still - started).as_secs_f64();
         }
         if (n, depth) != last {
             (last, still) = ((n, depth), Instant::now());
