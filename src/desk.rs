@@ -14,6 +14,9 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
+/// Events the desk's own followers (paging, metrics) may fall behind by.
+const FEED_CAPACITY: usize = 32_768;
+
 /// How long the desk waits before retrying deadlines whose tick failed.
 const RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -259,7 +262,9 @@ pub fn spawn<S: EventSink + 'static>(
     clock: Clock,
 ) -> (DeskHandle, tokio::task::JoinHandle<(DeskState, S)>) {
     let (tx, rx) = mpsc::channel(1024);
-    let (feed, _) = broadcast::channel(4096);
+    // Room for the events of a few steps of a burst (a batch of alarms logs about a dozen
+    // events per incident it opens), so paging and metrics do not fall behind.
+    let (feed, _) = broadcast::channel(FEED_CAPACITY);
     let (live, _) = broadcast::channel(LIVE_CAPACITY);
     let desk = Desk {
         state,
@@ -389,12 +394,23 @@ impl<S: EventSink> Desk<S> {
 
     /// One command: decide, append, apply, publish.
     async fn step(&mut self, cmd: Command) -> Result<Vec<Event>, DeskError> {
+        let started = std::time::Instant::now();
         let events = decide(&self.state, cmd, self.clock.now())?;
         if events.is_empty() {
             return Ok(events);
         }
+        let decided = started.elapsed();
         let seqs = self.append(&events).await?;
+        let appended = started.elapsed();
         self.applied(&events, seqs);
+        // Where a step's time goes, for load tests (`LIFTRESCUE_LOG=liftrescue::desk=debug`).
+        tracing::debug!(
+            events = events.len(),
+            decide_us = decided.as_micros() as u64,
+            append_us = (appended - decided).as_micros() as u64,
+            apply_us = (started.elapsed() - appended).as_micros() as u64,
+            "desk step"
+        );
         let mut touched: Vec<IncidentId> = events.iter().filter_map(|e| e.incident).collect();
         touched.dedup();
         touched.sort();

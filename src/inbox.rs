@@ -13,48 +13,55 @@
 //! the pump also reads the inbox for pending rows at start, every idle second and whenever a
 //! handover could not be made (the queue is full, the desk refused a batch), which covers
 //! alarms committed by another node and anything not handed over. An alarm that arrives both
-//! ways is fed once.
+//! ways is fed once. The pump takes urgent alarms (a person ill, a child alone, smoke or
+//! water) ahead of the handover queue, with their lift's earlier alarms ([`handover`]).
+
+mod answers;
+mod group;
+mod handover;
 
 use crate::desk::{DeskError, DeskHandle};
 use crate::dispatch::Command;
-use crate::domain::{Alarm, AlarmId, EventKind, IncidentId, Lift, LiftRef};
+use crate::domain::{Alarm, AlarmId, EventKind, Lift, LiftRef};
 use crate::store::{InboxReceipt, NewAlarm, Store, StoreError};
+use answers::Answers;
 use chrono::{DateTime, Utc};
+use handover::{Handed, Handover};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::Notify;
 
-/// A committed alarm with its lift as the registry resolved it (`None`: no such lift).
-type Handed = (Alarm, Option<Lift>);
-
-/// Most alarms waiting in the handover queue; past it, intake leaves them to the inbox read.
-const HANDOVER_CAP: usize = 4_096;
+/// Most alarms waiting in the handover queue; past it, intake leaves them to the inbox read
+/// (which takes them in commit order only). A burst of 5,000 a second fits for seconds.
+const HANDOVER_CAP: usize = 32_768;
 
 /// Intake's side of the inbox.
 #[derive(Clone)]
 pub struct Inbox {
     store: Arc<dyn Store>,
     wake: Arc<Notify>,
-    processed: broadcast::Sender<(AlarmId, IncidentId)>,
+    answers: Arc<Answers>,
     wait: Duration,
-    handed: Arc<Mutex<VecDeque<Handed>>>,
+    handed: Arc<Mutex<Handover>>,
     /// Something was committed that was not handed over: the pump reads the inbox.
     read: Arc<AtomicBool>,
+    /// The group committer's queue ([`group`]).
+    group: group::Queue,
 }
 
 impl Inbox {
     /// An inbox over `store`; `accept` waits up to `wait` for the incident id.
     pub fn new(store: Arc<dyn Store>, wait: Duration) -> Self {
-        let (processed, _) = broadcast::channel(1024);
         Inbox {
             store,
             wake: Arc::new(Notify::new()),
-            processed,
+            answers: Arc::default(),
             wait,
             handed: Arc::default(),
             read: Arc::new(AtomicBool::new(true)),
+            group: group::Queue::default(),
         }
     }
 
@@ -69,23 +76,21 @@ impl Inbox {
         Ok(self.insert(alarm, now).await?.0)
     }
 
-    /// Commits the alarm with its lift resolved, then hands both to the pump; whether the lift
-    /// was found. In one statement on PostgreSQL when the lift is registered
-    /// ([`Store::insert_alarm_for_lift`]); when it is not, the alarm is committed all the same,
-    /// unresolved (the operator identifies the lift), in a second statement.
+    /// Commits the alarm with its lift resolved (in a group commit with the alarms arriving
+    /// meanwhile, see [`group`]), then hands both to the pump; whether the lift was found. An
+    /// alarm whose lift is not registered is committed all the same, unresolved (the operator
+    /// identifies the lift).
     async fn insert(
         &self,
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<(InboxReceipt, bool), StoreError> {
-        if let Some(receipt) = self.insert_for_lift(alarm, now).await? {
-            return Ok((receipt, true));
+        match self.commit_grouped(alarm, now, false).await? {
+            Some((receipt, lift)) => Ok((receipt, lift.is_some())),
+            None => Err(StoreError::Conflict(
+                "the inbox refused an alarm it must take".into(),
+            )),
         }
-        let receipt = self.store.insert_alarm(alarm, now).await?;
-        if self.first_copy(&receipt) {
-            self.hand_over(receipt.alarm.clone(), None);
-        }
-        Ok((receipt, false))
     }
 
     /// Commits the alarm only if its lift is registered, and hands both to the pump; `None`,
@@ -95,13 +100,10 @@ impl Inbox {
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<Option<InboxReceipt>, StoreError> {
-        let Some((receipt, lift)) = self.store.insert_alarm_for_lift(alarm, now).await? else {
-            return Ok(None);
-        };
-        if self.first_copy(&receipt) {
-            self.hand_over(receipt.alarm.clone(), Some(lift));
-        }
-        Ok(Some(receipt))
+        Ok(self
+            .commit_grouped(alarm, now, true)
+            .await?
+            .map(|(receipt, _)| receipt))
     }
 
     /// Whether `receipt` is a new alarm, to hand over; a copy of one not yet processed wakes
@@ -122,9 +124,7 @@ impl Inbox {
     fn hand_over(&self, alarm: Alarm, lift: Option<Lift>) {
         let handed = {
             let mut q = self.handed.lock().unwrap_or_else(|p| p.into_inner());
-            (q.len() < HANDOVER_CAP)
-                .then(|| q.push_back((alarm, lift)))
-                .is_some()
+            q.push((alarm, lift), HANDOVER_CAP)
         };
         if !handed {
             self.read.store(true, Ordering::Release);
@@ -150,9 +150,8 @@ impl Inbox {
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<(InboxReceipt, bool), StoreError> {
-        let done = self.processed.subscribe();
         let (receipt, found) = self.insert(alarm, now).await?;
-        Ok((self.incident_of(receipt, done).await?, found))
+        Ok((self.incident_of(receipt).await?, found))
     }
 
     /// [`Self::accept`] for an alarm whose lift must be in the registry, found as the alarm
@@ -163,40 +162,24 @@ impl Inbox {
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<Option<InboxReceipt>, StoreError> {
-        let done = self.processed.subscribe();
         let Some(receipt) = self.insert_for_lift(alarm, now).await? else {
             return Ok(None);
         };
-        self.incident_of(receipt, done).await.map(Some)
+        self.incident_of(receipt).await.map(Some)
     }
 
-    /// Waits a little for the incident a committed alarm opens or joins (`done` subscribed
-    /// before the commit, so the desk's answer cannot be missed).
-    async fn incident_of(
-        &self,
-        mut receipt: InboxReceipt,
-        mut done: broadcast::Receiver<(AlarmId, IncidentId)>,
-    ) -> Result<InboxReceipt, StoreError> {
+    /// Waits a little for the incident a committed alarm opens or joins (an answer that came
+    /// before the wait began is kept for it, see [`answers`]).
+    async fn incident_of(&self, mut receipt: InboxReceipt) -> Result<InboxReceipt, StoreError> {
         if receipt.incident.is_some() {
             return Ok(receipt);
         }
         let id = receipt.alarm.id;
-        let waited = tokio::time::timeout(self.wait, async {
-            loop {
-                match done.recv().await {
-                    Ok((a, incident)) if a == id => return Some(incident),
-                    Ok(_) => continue,
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        })
-        .await;
-        receipt.incident = match waited {
-            Ok(Some(incident)) => Some(incident),
-            // Processed before we subscribed, or still queued: ask the store. The alarm is
-            // committed whatever this read says: a failed read answers without the incident
-            // rather than turning an accepted alarm into an error.
+        receipt.incident = match self.answers.wait(id, self.wait).await {
+            Some(incident) => Some(incident),
+            // Answered to another request for the same alarm, or still queued: ask the store.
+            // The alarm is committed whatever this read says: a failed read answers without
+            // the incident rather than turning an accepted alarm into an error.
             _ => match self.store.alarm_incident(id).await {
                 Ok(incident) => incident,
                 Err(e) => {
@@ -209,8 +192,10 @@ impl Inbox {
     }
 }
 
-/// How many inbox rows the pump takes per round.
-const BATCH: i64 = 256;
+/// How many alarms the pump hands the desk at most in one command (and inbox rows it reads
+/// per round). A step's time grows with its batch; this many keep a step within a few hundred
+/// milliseconds, so an urgent alarm taken ahead of the queue waits for one step at most.
+const BATCH: i64 = 1024;
 
 /// Feeds alarms to the desk until it stops: those handed over as they come, and pending rows
 /// of the inbox at start, every idle second and when a handover was missed.
@@ -219,8 +204,7 @@ pub async fn pump(inbox: Inbox, desk: DeskHandle) {
     loop {
         let handed: Vec<Handed> = {
             let mut q = inbox.handed.lock().unwrap_or_else(|p| p.into_inner());
-            let n = q.len().min(BATCH as usize);
-            q.drain(..n).collect()
+            q.take(BATCH as usize)
         };
         let round = if !handed.is_empty() {
             feed(&inbox, &desk, &mut fed, handed).await
@@ -343,7 +327,14 @@ async fn feed(
         return Ok(());
     }
     let ids: Vec<AlarmId> = alarms.iter().map(|(a, _)| a.id).collect();
-    let events = match desk.submit(Command::Alarms { alarms }).await {
+    let started = std::time::Instant::now();
+    let submitted = desk.submit(Command::Alarms { alarms }).await;
+    tracing::debug!(
+        alarms = ids.len(),
+        took_us = started.elapsed().as_micros() as u64,
+        "inbox pump: a batch decided"
+    );
+    let events = match submitted {
         Ok(events) => events,
         Err(DeskError::Stopped) => return Err(PumpError::Stopped),
         // The log refused: the alarms stay pending and are read again.
@@ -352,14 +343,14 @@ async fn feed(
             return Err(PumpError::Retry(e.to_string()));
         }
     };
-    for e in &events {
-        if let (
-            EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm },
-            Some(incident),
-        ) = (&e.kind, e.incident)
-        {
-            let _ = inbox.processed.send((alarm.id, incident));
-        }
-    }
+    inbox
+        .answers
+        .answer(events.iter().filter_map(|e| match (&e.kind, e.incident) {
+            (
+                EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm },
+                Some(incident),
+            ) => Some((alarm.id, incident)),
+            _ => None,
+        }));
     Ok(())
 }

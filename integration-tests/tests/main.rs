@@ -23,4 +23,5 @@ mod review;
 mod rules_cli;
 mod rules_reload;
 mod simulate;
+mod storm;
 mod support;

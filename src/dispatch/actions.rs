@@ -39,6 +39,36 @@ pub(crate) fn on_crew(
     id: IncidentId,
     action: CrewAction,
 ) -> Result<(), Rejection> {
+    // A storm gives one crew several cars as one page: its answer is for all of them.
+    let queue = match &action {
+        CrewAction::Accept { .. } | CrewAction::Decline { .. } => ctx
+            .incident(id)
+            .and_then(|i| i.page_of(unit))
+            .filter(|p| p.state == PageState::Pending)
+            .map(|p| p.queue.clone())
+            .unwrap_or_default(),
+        _ => vec![],
+    };
+    on_crew_one(ctx, unit, id, action.clone())?;
+    for other in queue.into_iter().filter(|q| *q != id) {
+        let pending = ctx
+            .incident(other)
+            .and_then(|i| i.page_of(unit))
+            .is_some_and(|p| p.state == PageState::Pending && p.queue.contains(&id));
+        if pending {
+            // Checked like the first; one that no longer fits is left as it stands.
+            let _ = on_crew_one(ctx, unit, other, action.clone());
+        }
+    }
+    Ok(())
+}
+
+fn on_crew_one(
+    ctx: &mut Ctx<'_>,
+    unit: UnitId,
+    id: IncidentId,
+    action: CrewAction,
+) -> Result<(), Rejection> {
     let i = open_incident(ctx, id)?;
     let t = i.track_of(unit).ok_or(Rejection::NotPaged(unit, id))?;
     let (step, page) = (t.step.id.clone(), t.page_of(unit).map(|p| p.state));

@@ -194,9 +194,18 @@ pub struct SolveJob {
     pub tier: u8,
     /// Priority weight (10 + the triage score, summed over the batch).
     pub weight: u32,
-    /// Offered units and their weighted seconds to arrival (travel, plus the queue's wait).
-    #[schema(value_type = Vec<Object>)]
-    pub offers: Vec<(super::UnitId, u32)>,
+    /// Offered units and their seconds to arrival (travel, plus the queue's weighted wait).
+    pub offers: Vec<SolveOffer>,
+}
+
+/// A unit offered to a job of a solve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SolveOffer {
+    /// The unit.
+    #[schema(value_type = i64)]
+    pub unit: super::UnitId,
+    /// Its seconds to arrival.
+    pub secs: u32,
 }
 
 /// What a solve chose for one job.

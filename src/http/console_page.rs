@@ -48,6 +48,17 @@ const ASSETS: &[Asset] = &[
     ("keys.js", JS, include_str!("console_assets/keys.js")),
     ("map.js", JS, include_str!("console_assets/map.js")),
     ("sound.js", JS, include_str!("console_assets/sound.js")),
+    ("storm.js", JS, include_str!("console_assets/storm.js")),
+    (
+        "storm_form.js",
+        JS,
+        include_str!("console_assets/storm_form.js"),
+    ),
+    (
+        "storm_i18n.js",
+        JS,
+        include_str!("console_assets/storm_i18n.js"),
+    ),
     (
         "timeline.js",
         JS,
@@ -238,11 +249,14 @@ mod tests {
 
     #[test]
     fn every_text_exists_in_both_languages() {
-        let i18n = ASSETS
-            .iter()
-            .find(|(n, _, _)| *n == "i18n.js")
-            .map(|a| a.2)
-            .unwrap_or("");
+        let file = |name: &str| {
+            ASSETS
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map(|a| a.2)
+                .unwrap_or("")
+        };
+        let i18n = file("i18n.js");
         let table = |from: &str, to: &str| -> Vec<String> {
             let start = i18n.find(from).unwrap_or(0);
             let end = i18n[start..]
@@ -260,5 +274,29 @@ mod tests {
         let en = table("  en: {", "\n};");
         assert!(zh.len() > 100, "{}", zh.len());
         assert_eq!(zh, en, "the same keys, in the same order");
+        let storm = file("storm_i18n.js");
+        let table = |from: &str, to: &str| -> Vec<String> {
+            let start = storm.find(from).unwrap_or(0);
+            let end = storm[start..].find(to).map_or(storm.len(), |e| start + e);
+            storm[start..end]
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.trim().split_once(": "))
+                .map(|(k, _)| k.trim_matches('"').to_owned())
+                .collect()
+        };
+        let (zh, en) = (table("  zh: {", "  en: {"), table("  en: {", "\n};"));
+        assert!(zh.len() > 30, "the storm view's texts: {}", zh.len());
+        assert_eq!(zh, en, "the storm view: the same keys, in the same order");
+        let clash: Vec<&String> = zh
+            .iter()
+            .filter(|k| {
+                i18n.contains(&format!("\n    {k}: ")) || i18n.contains(&format!("\n    \"{k}\": "))
+            })
+            .collect();
+        assert!(
+            clash.is_empty(),
+            "storm texts that replace console texts: {clash:?}"
+        );
     }
 }

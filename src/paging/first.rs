@@ -48,6 +48,10 @@ impl Paging {
                     levels.insert((id, step.id.as_str()), step.level);
                     continue;
                 }
+                // A storm queue's later cars are on its first car's page.
+                EventKind::UnitPaged { queue, .. } if queue.first().is_some_and(|f| *f != id) => {
+                    continue;
+                }
                 EventKind::UnitPaged {
                     candidate, ack_due, ..
                 } => (candidate, *ack_due),

@@ -84,6 +84,13 @@ impl Store for Deadline {
             .await
     }
 
+    async fn insert_alarms(
+        &self,
+        batch: &[(&NewAlarm, DateTime<Utc>, bool)],
+    ) -> Result<Vec<Option<(InboxReceipt, Option<Lift>)>>, StoreError> {
+        self.within(self.inner.insert_alarms(batch)).await
+    }
+
     async fn pending_alarms(&self, limit: i64) -> Result<Vec<Alarm>, StoreError> {
         self.within(self.inner.pending_alarms(limit)).await
     }

@@ -213,6 +213,14 @@ pub trait Store: Send + Sync + 'static {
         alarm: &NewAlarm,
         received_at: DateTime<Utc>,
     ) -> Result<Option<(InboxReceipt, Lift)>, StoreError>;
+    /// Commits several alarms in one transaction (group commit under load): for each, in
+    /// order, `(alarm, received at, lift required)`, its receipt and the lift its reference
+    /// names (`None`: none), or `None` with nothing written when the lift is required and not
+    /// registered. All or nothing: an error writes none of them.
+    async fn insert_alarms(
+        &self,
+        batch: &[(&NewAlarm, DateTime<Utc>, bool)],
+    ) -> Result<Vec<Option<(InboxReceipt, Option<Lift>)>>, StoreError>;
     /// Alarms the desk has not processed yet, oldest first.
     async fn pending_alarms(&self, limit: i64) -> Result<Vec<Alarm>, StoreError>;
     /// Number of alarms waiting in the inbox.

@@ -117,6 +117,11 @@ impl PgStore {
         *self.head.lock().unwrap_or_else(|p| p.into_inner()) = Head::Known(head);
     }
 
+    /// PostgreSQL queues writers itself (row locks, the log's table lock): no line in process.
+    pub(crate) async fn write_gate(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        None
+    }
+
     /// The connection pool (for operations tooling and tests).
     pub fn pool(&self) -> &PgPool {
         &self.pool

@@ -246,6 +246,10 @@ fn side_effects(ctx: &mut Context, w: &mut Writes, row: &StoredEvent) -> Result<
         (EventKind::Closed { .. } | EventKind::Cancelled | EventKind::FalseAlarm, Some(id)) => {
             end_pages(w, id, None, "cancelled", row)
         }
+        // A storm's queue is one page to the crew, sent for its first car (the crew's answer
+        // is for all of them); the other cars' pages ring with it.
+        (EventKind::UnitPaged { queue, .. }, Some(id))
+            if queue.first().is_some_and(|f| *f != id) => {}
         (
             EventKind::UnitPaged {
                 candidate, ack_due, ..

@@ -50,6 +50,11 @@ pub const FIND_ALARM: &str = "SELECT id, body, received_at, incident_id FROM ala
 pub const PENDING_ALARMS: &str = "SELECT id, body, received_at, incident_id FROM alarms WHERE processed_at IS NULL \
      ORDER BY id LIMIT $1";
 pub const INBOX_DEPTH: &str = "SELECT COUNT(*) FROM alarms WHERE processed_at IS NULL";
+/// The head of a multi-row inbox INSERT; the rows follow as `VALUES (…), (…)`, then
+/// [`ON_ALARM_CONFLICT`].
+pub const INSERT_ALARMS: &str = "INSERT INTO alarms (channel, source_alarm_id, body, received_at) ";
+pub const ON_ALARM_CONFLICT: &str = " ON CONFLICT (channel, source_alarm_id) DO NOTHING \
+     RETURNING id, channel, source_alarm_id";
 pub const ALARM_INCIDENT: &str = "SELECT incident_id FROM alarms WHERE id = $1";
 // The first decision that takes an alarm keeps it.
 // Marks alarms processed: the caller appends the time, the CASE of incidents and the ids.
@@ -223,6 +228,31 @@ pub const LIFT_BY_DEVICE: &str = concat!(
     lift_columns!(),
     " FROM lifts WHERE device_id = $1 ORDER BY id LIMIT 1"
 );
+/// The lifts some references of one kind name (id, rescue code, registration code, cabin
+/// phone, terminal): the list follows as `((…), (…))`.
+pub const LIFTS_WHERE: [&str; 5] = [
+    concat!("SELECT ", lift_columns!(), " FROM lifts WHERE id IN "),
+    concat!(
+        "SELECT ",
+        lift_columns!(),
+        " FROM lifts WHERE rescue_code IN "
+    ),
+    concat!(
+        "SELECT ",
+        lift_columns!(),
+        " FROM lifts WHERE registration_code IN "
+    ),
+    concat!(
+        "SELECT ",
+        lift_columns!(),
+        " FROM lifts WHERE cabin_phone IN "
+    ),
+    concat!(
+        "SELECT ",
+        lift_columns!(),
+        " FROM lifts WHERE device_id IN "
+    ),
+];
 /// PostgreSQL: finds the lift (`WHERE` the given condition on `$1`) and, only if there is one,
 /// inserts the alarm (`$2`..`$5` as in [`INSERT_ALARM`]); one row, the lift's columns and the
 /// new alarm's id (null: a copy was there), or no row and nothing written.

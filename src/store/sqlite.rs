@@ -27,6 +27,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Tokens lately found (see `store::cache`).
     pub(crate) tokens: std::sync::Arc<super::cache::Tokens>,
+    /// This process's writers, in line (see [`SqliteStore::write_gate`]).
+    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -70,6 +72,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             tokens: Default::default(),
+            gate: Default::default(),
         })
     }
 
@@ -97,6 +100,7 @@ impl SqliteStore {
         Ok(Some(SqliteStore {
             pool,
             tokens: Default::default(),
+            gate: Default::default(),
         }))
     }
 
@@ -127,6 +131,15 @@ impl SqliteStore {
         };
         let receipt = self.insert_alarm_row(alarm, received_at).await?;
         Ok(Some((receipt, lift)))
+    }
+
+    /// Held by every write transaction of the alarm path (inbox, log, deadlines, outbox, review
+    /// index). SQLite has one writer; one that finds the database locked waits in its busy
+    /// handler, which sleeps and tries again (up to 100 ms a sleep), so under load writers
+    /// lost tens of milliseconds after the lock was free. In this line the next writer starts
+    /// as soon as the one before commits, in the order they came.
+    pub(crate) async fn write_gate(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        Some(self.gate.clone().lock_owned().await)
     }
 
     /// Nothing to forget (see [`Self::append_opening`]).

@@ -1,11 +1,13 @@
 //! The operator's console in a real browser (headless Chromium over WebDriver): sign-in, the
 //! live board and its countdowns, the breach alarm, the incident view's actions, the hotline
-//! form, an outage and its catch-up, the language switch, and the README's screenshots.
+//! form, an outage and its catch-up, the language switch, the storm view, and the README's
+//! screenshots.
 
 mod board_load;
 mod flow;
 mod outage;
 mod screens;
+mod storm;
 
 use crate::support::browser::Browser;
 use crate::support::{Api, Server, fresh_database, lift_where, seeded, settings, token};

@@ -12,7 +12,7 @@
 use super::super::ctx::Ctx;
 use super::solve::{Offer, Want, explain, solve};
 use super::{fire_want, maintainer_want, triage};
-use crate::domain::storm::{SolveChoice, SolveJob, StormArea, Triage};
+use crate::domain::storm::{SolveChoice, SolveJob, SolveOffer, StormArea, Triage};
 use crate::domain::{
     Actor, CompanyId, EventKind, IncidentId, LatLon, Seen, SeenUnit, UnitId, UnitKind,
 };
@@ -74,6 +74,14 @@ pub(crate) fn maybe_solve(ctx: &mut Ctx<'_>) {
         return;
     }
     let book = &ctx.state.storm;
+    // Never twice within the short gap: the rest of this costs a pass over every waiting
+    // incident, which a burst of alarms must not pay on each of its batches.
+    if book
+        .last_solve
+        .is_some_and(|last| ctx.now < last + super::book::CHANGED_GAP)
+    {
+        return;
+    }
     let mut waiting: Vec<IncidentId> = book.waiting.iter().map(|(_, id)| *id).collect();
     waiting.extend(ctx.worked_ids());
     waiting.sort();
@@ -182,33 +190,15 @@ fn batch(needs: Vec<Need>, walk_m: f64, max_queue: usize) -> Vec<Job> {
 
 /// Offers, solves, logs and pages.
 fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Job>) {
-    let now = ctx.now;
     let on_site = rules.on_site.0.as_secs() as u32;
     let k = rules.candidates as usize;
     let mut wants: Vec<Want> = Vec::with_capacity(jobs.len());
     let mut found: Vec<HashMap<UnitId, Candidate>> = Vec::with_capacity(jobs.len());
+    let mut preempted: HashSet<UnitId> = HashSet::new();
     for job in &jobs {
-        let seed = &job.needs[0];
-        let Some(i) = ctx.peek(seed.incident) else {
-            continue;
-        };
-        let excluded: HashSet<UnitId> = job
-            .needs
-            .iter()
-            .flat_map(|n| n.paged.iter().copied())
-            .collect();
-        let taken = ctx.taken();
-        let exclude = |u: UnitId| excluded.contains(&u) || taken.contains(&u);
-        let ranking = ctx.state.index.nearest(&Query {
-            at: seed.at,
-            kind: seed.kind,
-            company: seed.company,
-            k,
-            max_distance_m: None,
-            fresh_since: Some(now - i.chain.position_max_age.delta()),
-            exclude: &exclude,
-            travel: &i.chain.travel,
-        });
+        let chosen = offered(ctx, job, k);
+        preempted.extend(chosen.iter().filter(|c| c.1).map(|c| c.0.unit));
+        let chosen: Vec<Candidate> = chosen.into_iter().map(|c| c.0).collect();
         let weights: Vec<u32> = job
             .needs
             .iter()
@@ -223,15 +213,14 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
             .sum();
         let extra = u32::try_from(queued / u64::from(weight)).unwrap_or(u32::MAX);
         let tier = job.needs.iter().map(|n| n.triage.tier).min().unwrap_or(1);
-        let offers = ranking
-            .chosen
+        let offers = chosen
             .iter()
             .map(|c| Offer {
                 unit: c.unit,
                 secs: c.eta_secs.saturating_add(extra),
             })
             .collect();
-        found.push(ranking.chosen.into_iter().map(|c| (c.unit, c)).collect());
+        found.push(chosen.into_iter().map(|c| (c.unit, c)).collect());
         wants.push(Want {
             tier,
             weight,
@@ -260,7 +249,14 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
             kind: j.needs[0].kind,
             tier: w.tier,
             weight: w.weight,
-            offers: w.candidates.iter().map(|o| (o.unit, o.secs)).collect(),
+            offers: w
+                .candidates
+                .iter()
+                .map(|o| SolveOffer {
+                    unit: o.unit,
+                    secs: o.secs,
+                })
+                .collect(),
         })
         .collect();
     let assigned: Vec<SolveChoice> = chosen.iter().map(choice).collect();
@@ -281,8 +277,59 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
         let Some(c) = found[a.want].get(&a.unit).cloned() else {
             continue;
         };
+        if preempted.contains(&a.unit) {
+            let storm = ctx
+                .peek(job.needs[0].incident)
+                .and_then(|i| i.storm.as_ref())
+                .map_or(0, |(s, _)| *s);
+            super::preempt::take(ctx, a.unit, job.needs[0].incident, storm);
+        }
         page_job(ctx, job, c, &why, on_site);
     }
+}
+
+/// The units offered to a job: its K nearest free eligible units, and for a special case the
+/// nearest units only pending on ordinary incidents (marked `true`), K in all, nearest first.
+fn offered(ctx: &Ctx<'_>, job: &Job, k: usize) -> Vec<(Candidate, bool)> {
+    let seed = &job.needs[0];
+    let Some(i) = ctx.peek(seed.incident) else {
+        return vec![];
+    };
+    let excluded: HashSet<UnitId> = job
+        .needs
+        .iter()
+        .flat_map(|n| n.paged.iter().copied())
+        .collect();
+    let taken = ctx.taken();
+    let exclude = |u: UnitId| excluded.contains(&u) || taken.contains(&u);
+    let fresh_since = ctx.now - i.chain.position_max_age.delta();
+    let ranking = ctx.state.index.nearest(&Query {
+        at: seed.at,
+        kind: seed.kind,
+        company: seed.company,
+        k,
+        max_distance_m: None,
+        fresh_since: Some(fresh_since),
+        exclude: &exclude,
+        travel: &i.chain.travel,
+    });
+    let mut all: Vec<(Candidate, bool)> = ranking.chosen.into_iter().map(|c| (c, false)).collect();
+    if seed.triage.tier == 0 {
+        let extra = super::preempt::candidates(
+            ctx,
+            seed.kind,
+            seed.company,
+            seed.at,
+            fresh_since,
+            &i.chain.travel,
+            &exclude,
+            k,
+        );
+        all.extend(extra.into_iter().map(|c| (c, true)));
+        all.sort_by_key(|(c, _)| (c.eta_secs, c.unit));
+        all.truncate(k);
+    }
+    all
 }
 
 /// The record of one assignment.
@@ -314,9 +361,9 @@ pub fn replay_solve(e: &crate::domain::Event) -> Option<bool> {
             candidates: j
                 .offers
                 .iter()
-                .map(|(unit, secs)| Offer {
-                    unit: *unit,
-                    secs: *secs,
+                .map(|o| Offer {
+                    unit: o.unit,
+                    secs: o.secs,
                 })
                 .collect(),
         })

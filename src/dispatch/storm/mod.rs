@@ -19,6 +19,7 @@
 
 pub mod assign;
 pub mod book;
+mod preempt;
 pub mod solve;
 #[cfg(test)]
 mod tests;

@@ -223,11 +223,18 @@ fn two_cars_in_one_building_go_to_one_crew_as_a_queue_in_priority_order() {
         pages,
         vec![(second, vec![second, first]), (first, vec![second, first])]
     );
-    // The crew accepts both, releases the first, and is still held by the second.
-    for id in [second, first] {
-        w.crew(M_NEAR, id, CrewAction::Accept { eta_secs: None })
-            .unwrap();
-    }
+    // One page, one answer: accepting the first car accepts the queue.
+    let accepted = w
+        .crew(M_NEAR, second, CrewAction::Accept { eta_secs: None })
+        .unwrap();
+    let on: Vec<Option<IncidentId>> = accepted
+        .iter()
+        .filter(|e| e.kind.name() == "accepted")
+        .map(|e| e.incident)
+        .collect();
+    assert_eq!(on, vec![Some(second), Some(first)]);
+    // It releases the first car and is still held by the second.
+
     for a in [
         CrewAction::EnRoute,
         CrewAction::OnScene,
@@ -405,4 +412,39 @@ fn every_logged_solve_replays_to_the_same_choice_and_the_log_rebuilds_the_storm_
     assert_eq!(rebuilt.storm.storms, w.state.storm.storms);
     assert_eq!(rebuilt.storm.waiting, w.state.storm.waiting);
     assert_eq!(rebuilt.storm.last_solve, w.state.storm.last_solve);
+}
+
+#[test]
+fn a_special_case_takes_a_unit_not_yet_accepted_from_an_ordinary_call_but_never_accepted_work() {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
+    declare(&mut w);
+    let (e, ordinary) = alarm(&mut w, street_lift(91, 0.0, 0.0), AlarmFlags::default());
+    assert_eq!(paged_for(&e, ordinary), vec![PROPERTY, M_NEAR]);
+    w.advance(5);
+    let (opened, sick) = alarm(&mut w, street_lift(92, 100.0, 0.0), ill());
+    let events = [opened, w.advance(1)].concat();
+    assert!(
+        paged_for(&events, sick).contains(&M_NEAR),
+        "{:?}",
+        kinds(&events)
+    );
+    let stood_down = events
+        .iter()
+        .find(|e| e.incident == Some(ordinary) && e.kind.name() == "page_cancelled")
+        .expect("the ordinary call's page is stood down");
+    assert!(
+        stood_down.reason.contains("special case"),
+        "{}",
+        stood_down.reason
+    );
+    assert!(w.state.storm.waiting.iter().any(|(_, id)| *id == ordinary));
+
+    // Accepted work stays: once M_NEAR accepts the special case, a second one waits.
+    w.crew(M_NEAR, sick, CrewAction::Accept { eta_secs: None })
+        .unwrap();
+    let (opened, second) = alarm(&mut w, street_lift(93, -100.0, 0.0), ill());
+    let later = [opened, w.advance(1), w.advance(5)].concat();
+    assert!(!paged_for(&later, second).contains(&M_NEAR));
+    assert!(w.state.units[&M_NEAR].held_by.contains(&sick));
 }

@@ -315,16 +315,26 @@ function rowHtml(r) {
     .map((f) => `<span class="badge flag">${esc(t(`flag.${f}`))}</span>`)
     .join(" ");
   const kind = r.kind ? esc(t(`kind.${r.kind}`)) : "";
+  const storm = r.storm ? ` ${stormBadge(r.storm)}` : "";
   const clocks = CLOCK_KINDS.map((k) => clockHtml(r, k)).join("");
   return `<tr id="row-${r.id}" data-id="${r.id}" tabindex="-1">
 <td class="num">${r.id}</td>
 <td class="code">${l ? esc(l.rescue_code) : "—"}</td>
 <td>${where}</td>
-<td>${kind}${floor}<br>${flags}</td>
+<td>${kind}${floor}<br>${flags}${storm}</td>
 <td class="level">${r.level ? esc(t("level_n", { n: r.level })) : "—"}</td>
 <td class="units">${unitsHtml(r)}</td>
 <td class="state">${esc(t(`status.${r.status}`))}</td>
 <td class="clocks">${clocks}</td></tr>`;
+}
+
+/** A row in a storm: its storm, tier and whether it waits for the storm's solve. */
+function stormBadge(s) {
+  const tier = s.triage?.tier === 0 ? 0 : 1;
+  const parts = [t("storm_badge", { id: s.storm }), t(`tier.${tier}`), t("storm_score", { score: s.triage?.score ?? 0 })];
+  if (s.waiting) parts.push(t("storm_badge_waiting"));
+  const cls = `badge storm-badge tier${tier}${s.active ? "" : " ended"}`;
+  return `<span class="${cls}" title="${esc((s.triage?.reasons || []).join(" · "))}">${esc(parts.join(" · "))}</span>`;
 }
 
 function unitsHtml(r) {

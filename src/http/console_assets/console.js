@@ -12,6 +12,7 @@ import * as incident from "./incident.js";
 import * as keys from "./keys.js";
 import * as map from "./map.js";
 import * as sound from "./sound.js";
+import * as storm from "./storm.js";
 
 const $ = (id) => document.getElementById(id);
 const ENDED = { closed: "closed", cancelled: "cancelled", false_alarm: "false_alarm" };
@@ -124,6 +125,11 @@ const handlers = {
     if (kind.type === "deadline_breached") sound.raise("breach");
     if (kind.type === "equipment_fault" || kind.type === "equipment_ok") equipment.refresh();
     if (ev.incident) incident.touched(ev.incident);
+    storm.heard(kind.type, ev.incident, d.row);
+    // A storm's end names no incident: its rows are fetched again to lose their storm badge.
+    if (kind.type === "storm_ended") {
+      for (const r of board.rows()) if (r.storm?.storm === kind.storm) wait(r.id);
+    }
   },
   rows(d) {
     updated();
@@ -131,11 +137,13 @@ const handlers = {
       waiting.delete(r.id);
       applyRow(r, d.seq);
       incident.touched(r.id);
+      if (r.storm) storm.soon();
     }
   },
   async reset() {
     const b = await api.get("/api/v1/board");
     updated();
+    storm.soon();
     return loadBoard(b);
   },
   up() {
@@ -197,6 +205,7 @@ async function start(b) {
     $("notice").textContent = e.message;
   }
   equipment.refresh();
+  storm.refresh();
   pollUnits();
   clearInterval(unitTimer);
   unitTimer = setInterval(pollUnits, 5000);
@@ -209,6 +218,7 @@ function relabel() {
   board.render();
   incident.render();
   equipment.render();
+  storm.render();
   if (!feedUp && !$("app").hidden) banner();
   if (lastUpdate) $("last-update").textContent = t("last_update", { time: clockTime(lastUpdate) });
   alarms(sound.pendingAlarms());
@@ -248,6 +258,10 @@ function boot() {
     }
   });
   equipment.setup($("equipment-list"));
+  storm.setup((id) => {
+    board.select(id);
+    incident.open(id);
+  });
   sound.setup($("sound-blocked"));
   sound.onChange(alarms);
   api.whenSignedOut(() => showSignIn(t("token_wrong")));

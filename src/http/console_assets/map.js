@@ -127,3 +127,18 @@ export function drawCandidates(lift, list, known) {
 export function resized() {
   if (map) map.invalidateSize();
 }
+
+/** The map's centre in WGS-84 `{lat, lon}` (null before the map is set up). GCJ-02 tiles are
+ * undone by fixed-point iteration: the offset varies slowly, so three rounds are exact to a
+ * few centimetres. */
+export function centre() {
+  if (!map) return null;
+  const c = map.getCenter();
+  let [lat, lon] = [c.lat, c.lng];
+  for (let n = 0; gcj && n < 3; n++) {
+    const [glat, glon] = wgs84ToGcj02(lat, lon);
+    lat += c.lat - glat;
+    lon += c.lng - glon;
+  }
+  return { lat, lon };
+}

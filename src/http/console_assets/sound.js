@@ -1,5 +1,5 @@
 // The audible alert: Web Audio oscillators, a distinct pattern for a new incident, a breached
-// deadline and a lift nobody could identify, repeated every few seconds until the operator
+// deadline, a lift nobody could identify and a storm declared, repeated every few seconds until the operator
 // acknowledges on screen. Browsers keep audio suspended until the first click: the console
 // shows that and asks for the click.
 //
@@ -11,9 +11,10 @@ const PATTERNS = {
   breach: [[880, 0.18, 0.06], [660, 0.18, 0.06], [880, 0.18, 0.06], [660, 0.18, 0.06]],
   unresolved: [[520, 0.5, 0.15], [520, 0.5, 0.15]],
   new: [[740, 0.12, 0.08], [988, 0.2, 0]],
+  storm: [[440, 0.25, 0.08], [554, 0.25, 0.08], [659, 0.25, 0.08], [880, 0.4, 0]],
 };
 /** Which sounds when several are pending. */
-const PRIORITY = ["breach", "unresolved", "new"];
+const PRIORITY = ["breach", "storm", "unresolved", "new"];
 const REPEAT_MS = 3000;
 const LOG_MAX = 50;
 
@@ -91,7 +92,7 @@ function sound() {
   play(kind);
 }
 
-/** Raises an alarm ("new", "breach", "unresolved"); it repeats until acknowledged. */
+/** Raises an alarm ("new", "breach", "unresolved", "storm"); it repeats until acknowledged. */
 export function raise(kind) {
   const before = loudest();
   pending.add(kind);

@@ -114,7 +114,7 @@ function showWaiting() {
 // Redraws only what changed: a refresh keeps every node whose content is the same (a button,
 // the ETA being typed), so nothing is swapped from under the crew's finger.
 function render() {
-  const shown = views.filter((v) => !want || String(v.id) === want);
+  const shown = inQueueOrder(views.filter((v) => !want || String(v.id) === want));
   const fresh = shown.map(card);
   if (shown.length === 0) {
     const empty = el("p", {}, want ? t("not_mine", { id: want }) : t("no_pages"));
@@ -135,6 +135,16 @@ function render() {
     }));
     return o;
   }));
+}
+
+/** The views with the cars given together (a storm's queue) in the order the crew takes them,
+ * the queue where its first car would stand; the rest as the server sent them. */
+function inQueueOrder(list) {
+  const head = (v) => (ownPage(v)?.queue || [])[0] ?? v.id;
+  const at = (v) => Math.max(0, (ownPage(v)?.queue || []).indexOf(v.id));
+  const first = new Map();
+  list.forEach((v, n) => first.has(head(v)) || first.set(head(v), n));
+  return [...list].sort((a, b) => first.get(head(a)) - first.get(head(b)) || at(a) - at(b));
 }
 
 function keyed(parent) {
@@ -165,6 +175,11 @@ function card(v) {
   for (const f of v.flags || []) flags.appendChild(el("span", { class: "flag" }, t("flag." + f)));
   add("flags", flags);
   add("incident", el("div", {}, t("incident", { id: v.id, status: t("status." + v.status) })));
+  const queue = (page && page.queue) || [];
+  if (queue.length > 1) {
+    const k = queue.indexOf(v.id) + 1;
+    add("queue", el("div", { class: "queue", id: "queue-" + v.id }, t("queue", { k, n: queue.length })));
+  }
   if (site) add("links", links(v.id, site, v.lift ? v.lift.rescue_code : ""));
   if (page) {
     add("state", el("div", { id: "state-" + v.id }, t("mine", { state: t("state." + state) })));

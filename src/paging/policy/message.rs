@@ -106,11 +106,24 @@ impl PageFacts {
         ack_url_base: &str,
     ) -> Option<PageFacts> {
         let EventKind::UnitPaged {
-            candidate, ack_due, ..
+            candidate,
+            ack_due,
+            queue,
+            ..
         } = &event.kind
         else {
             return None;
         };
+        // A storm queue's page names the other cars, so one page serves them all.
+        let others: Vec<String> = queue
+            .iter()
+            .filter(|q| Some(**q) != event.incident)
+            .map(|q| q.0.to_string())
+            .collect();
+        let mut building = lift.building.trim().to_owned();
+        if !others.is_empty() {
+            building = format!("{building} [+{} #{}]", others.len(), others.join(" #"));
+        }
         let incident = event.incident?;
         let kind = match kind {
             AlarmKind::Fault(name) => AlarmKind::Fault(name.chars().take(MAX_FAULT).collect()),
@@ -121,7 +134,7 @@ impl PageFacts {
             unit: candidate.unit,
             rescue_code: lift.rescue_code.clone(),
             address: lift.address.trim().to_owned(),
-            building: lift.building.trim().to_owned(),
+            building,
             floor: floor
                 .map(|f| f.trim().chars().take(MAX_FLOOR).collect::<String>())
                 .filter(|f| !f.is_empty()),

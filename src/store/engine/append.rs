@@ -44,6 +44,8 @@ macro_rules! append_ops {
                     }
                     // Until this commits, the head is not known (it may not commit).
                     self.forget_head();
+                    // SQLite: queued behind this process's other writers (see `write_gate`).
+                    let _gate = self.write_gate().await;
                     let mut tx = self.pool.begin_with($begin_append).await?;
                     let head: Option<(i64, String)> = sqlx::query_as(sql::LOG_HEAD)
                         .fetch_optional(&mut *tx)
@@ -346,6 +348,7 @@ macro_rules! append_ops {
                     &self,
                     due: &[(IncidentId, Option<DateTime<Utc>>)],
                 ) -> Result<(), StoreError> {
+                    let _gate = self.write_gate().await;
                     let mut tx = self.pool.begin_with($begin).await?;
                     // An incident appears once (its latest value wins), then one statement
                     // per chunk for the set ones and one for the cleared ones.

@@ -21,6 +21,7 @@
 //! and its violation is reported as [`StoreError::ChainForked`](super::StoreError::ChainForked).
 
 mod append;
+mod inbox;
 mod outbox;
 mod proof;
 mod queries;
@@ -29,6 +30,7 @@ mod review;
 mod store_trait;
 
 pub(crate) use append::append_ops;
+pub(crate) use inbox::inbox_ops;
 pub(crate) use outbox::outbox_ops;
 pub(crate) use proof::proof_ops;
 pub(crate) use queries::query_ops;
@@ -136,6 +138,7 @@ macro_rules! impl_store {
         $crate::store::engine::append_ops!($store, $db, $begin, $begin_append);
         $crate::store::engine::registry_ops!($store, $db, $begin);
         $crate::store::engine::query_ops!($store, $db, $begin);
+        $crate::store::engine::inbox_ops!($store, $db, $begin);
         $crate::store::engine::review_ops!($store, $db, $begin);
         $crate::store::engine::proof_ops!($store, $db);
         $crate::store::engine::outbox_ops!($store, $db, $engine, $begin);

@@ -65,6 +65,7 @@ macro_rules! outbox_ops {
                     &self,
                     new: &[NewMessage],
                 ) -> Result<Vec<Message>, StoreError> {
+                    let _gate = self.write_gate().await;
                     let mut tx = self.pool.begin_with($begin).await?;
                     let mut made = Vec::new();
                     for m in new {
@@ -111,6 +112,7 @@ macro_rules! outbox_ops {
                     } else {
                         sql::CLAIM_SQLITE
                     };
+                    let _gate = self.write_gate().await;
                     let mut tx = self.pool.begin_with($begin).await?;
                     let rows: Vec<MessageRow> = sqlx::query_as(claim)
                         .bind(Ts(now))
@@ -128,6 +130,7 @@ macro_rules! outbox_ops {
                     c: &MessageChange,
                     reached_by: Option<(i64, Channel)>,
                 ) -> Result<bool, StoreError> {
+                    let _gate = self.write_gate().await;
                     let mut tx = self.pool.begin_with($begin).await?;
                     let done = sqlx::query(sql::CHANGE_MESSAGE)
                         .bind(c.id)
@@ -169,6 +172,7 @@ macro_rules! outbox_ops {
                     now: DateTime<Utc>,
                     why: &str,
                 ) -> Result<Vec<Message>, StoreError> {
+                    let _gate = self.write_gate().await;
                     let mut tx = self.pool.begin_with($begin).await?;
                     let rows: Vec<MessageRow> = sqlx::query_as(sql::EXPIRE_SENDS)
                         .bind(Ts(now))

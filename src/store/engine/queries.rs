@@ -24,6 +24,7 @@ macro_rules! query_ops {
                     // The column keeps microseconds: the receipt says what a reader will see.
                     let received_at = $crate::store::types::micros(received_at);
                     let channel = enum_name(&a.channel);
+                    let gate = self.write_gate().await;
                     let id: Option<i64> = sqlx::query_scalar(sql::INSERT_ALARM)
                         .bind(&channel)
                         .bind(&a.source_alarm_id)
@@ -31,6 +32,7 @@ macro_rules! query_ops {
                         .bind(Ts(received_at))
                         .fetch_optional(&self.pool)
                         .await?;
+                    drop(gate);
                     self.inbox_receipt(a, id, received_at).await
                 }
 

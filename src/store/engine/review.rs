@@ -143,6 +143,7 @@ macro_rules! review_ops {
                     from: i64,
                     cursor: i64,
                 ) -> Result<(), StoreError> {
+                    let _gate = self.write_gate().await;
                     let mut tx = self.pool.begin_with($begin).await?;
                     let moved = sqlx::query(
                         "UPDATE review_cursor SET seq = $1 WHERE id = 1 AND seq = $2",

@@ -68,6 +68,17 @@ macro_rules! store_trait {
                     .await
                 }
 
+                async fn insert_alarms(
+                    &self,
+                    batch: &[(&NewAlarm, DateTime<Utc>, bool)],
+                ) -> Result<Vec<Option<(InboxReceipt, Option<Lift>)>>, StoreError> {
+                    $crate::store::engine::again_if_connection_lost(
+                        $crate::store::engine::INBOX_ATTEMPTS,
+                        || self.insert_alarms_tx(batch),
+                    )
+                    .await
+                }
+
                 async fn pending_alarms(&self, limit: i64) -> Result<Vec<Alarm>, StoreError> {
                     let rows: Vec<AlarmRow> = sqlx::query_as(sql::PENDING_ALARMS)
                         .bind(limit.max(0))

@@ -173,3 +173,75 @@ conformance!(
         );
     }
 );
+
+conformance!(
+    a_group_of_alarms_commits_in_one_go_as_each_would_on_its_own,
+    |db| {
+        use crate::domain::LiftId;
+        use crate::store::tests::registry::{bare_lift, full_lift, references, unregistered};
+        let s = db.store();
+        let (lift, other) = (full_lift(5), bare_lift(6));
+        s.put_lifts(&[lift.clone(), other.clone()]).await.unwrap();
+        let earlier = s
+            .insert_alarm(&alarm(AlarmSource::Iot, "E-1"), t(0))
+            .await
+            .unwrap();
+        // Every kind of reference to lift 5, lift 6 by id, an unknown lift required and not,
+        // a repeat within the group and a repeat of the alarm committed before.
+        let with = |r: LiftRef, id: &str| NewAlarm {
+            lift_ref: r,
+            ..alarm(AlarmSource::Iot, id)
+        };
+        let mut group: Vec<(NewAlarm, bool)> = references(&lift)
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (with(r, &format!("G-{i}")), true))
+            .collect();
+        let unknown = unregistered()[0].clone();
+        group.extend([
+            (with(LiftRef::Id(LiftId(6)), "G-6"), true),
+            (with(unknown.clone(), "G-7"), true),
+            (with(unknown.clone(), "G-8"), false),
+            (with(LiftRef::Id(LiftId(6)), "G-6"), true),
+            (alarm(AlarmSource::Iot, "E-1"), false),
+        ]);
+        let batch: Vec<_> = group.iter().map(|(a, req)| (a, t(3), *req)).collect();
+        let out = s.insert_alarms(&batch).await.unwrap();
+        assert_eq!(out.len(), group.len());
+        for (i, o) in out[..5].iter().enumerate() {
+            let (receipt, found) = o.clone().unwrap();
+            assert_eq!(found.as_ref(), Some(&lift), "reference {i}");
+            assert!(!receipt.duplicate);
+            assert_eq!(receipt.alarm.received_at, t(3));
+        }
+        let (six, found) = out[5].clone().unwrap();
+        assert_eq!(found, Some(other));
+        assert!(
+            out[6].is_none(),
+            "an unknown lift, required: nothing written"
+        );
+        let (unresolved, found) = out[7].clone().unwrap();
+        assert_eq!((found, unresolved.duplicate), (None, false));
+        let (repeat, _) = out[8].clone().unwrap();
+        assert!(repeat.duplicate);
+        assert_eq!(repeat.alarm, six.alarm, "the first copy of the group");
+        let (again, _) = out[9].clone().unwrap();
+        assert!(again.duplicate);
+        assert_eq!(again.alarm, earlier.alarm, "the copy committed before");
+        let pending = s.pending_alarms(20).await.unwrap();
+        assert_eq!(
+            pending.len(),
+            1 + 5 + 1 + 1,
+            "each alarm once, none for the refused one"
+        );
+        let ids: Vec<_> = pending.iter().map(|a| a.id.0).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "in commit order");
+        assert_eq!(
+            pending[1..7]
+                .iter()
+                .map(|a| a.source_alarm_id.as_str())
+                .collect::<Vec<_>>(),
+            ["G-0", "G-1", "G-2", "G-3", "G-4", "G-6"]
+        );
+    }
+);
