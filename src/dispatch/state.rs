@@ -241,12 +241,13 @@ impl DeskState {
         }
         let book = &self.storm;
         let waiting = self.incidents.get(&id).and_then(|i| {
-            super::storm::waiting(i, |n| {
+            let t = super::storm::waiting(i, |n| {
                 book.storms.get(&n).is_some_and(|s| s.ended_at.is_none())
-            })
-            .cloned()
+            })?;
+            Some((i.storm.as_ref()?.0, t.clone()))
         });
-        self.storm.set_waiting(id, waiting.as_ref());
+        self.storm
+            .set_waiting(id, waiting.as_ref().map(|(s, t)| (*s, t)));
         if !held.is_empty() {
             self.holds.insert(id, held);
         }
@@ -287,6 +288,8 @@ impl DeskState {
             us.unit.on_duty = on_duty;
             let available = on_duty && us.held_by.is_empty();
             self.index.set_available(id, available);
+            // A unit back on duty is news for a storm's solve.
+            self.storm.changed |= available && !self.storm.waiting.is_empty();
         }
     }
 }

@@ -109,8 +109,11 @@ pub(crate) fn maybe_solve(ctx: &mut Ctx<'_>) {
             .values()
             .any(|s| s.page == Target::AnyMaintainer);
         if let Some(step) = maintainer_want(i) {
+            // A special case takes any maintainer at once; others wait for their own company
+            // for the rules' mutual-aid delay.
             let own_only = i.tracks[step].step.page == Target::ContractedMaintainer
-                && (now - i.opened_at < rules.mutual_aid_after.delta() || !has_mutual);
+                && (!has_mutual
+                    || (t.tier > 0 && now - i.opened_at < rules.mutual_aid_after.delta()));
             needs.push(Need {
                 incident: id,
                 step: step.to_owned(),

@@ -39,6 +39,9 @@ pub struct StormBook {
     /// Incidents of active storms that wait for a unit, by tier.
     pub waiting: BTreeSet<(u8, IncidentId)>,
     tier_of: HashMap<IncidentId, u8>,
+    /// Waiting incidents by storm.
+    waiting_in: HashMap<u32, usize>,
+    storm_of: HashMap<IncidentId, u32>,
     /// When the solve last ran.
     pub last_solve: Option<DateTime<Utc>>,
     /// Something changed since the last solve (a new waiting incident, a unit freed).
@@ -86,9 +89,15 @@ impl StormBook {
         let rules = rules?;
         let quiet = self
             .active()
+            .filter(|s| !self.has_waiting(s.id))
             .map(|s| s.last_entrapment + rules.quiet.delta())
             .min();
         [quiet, self.solve_due(rules)].into_iter().flatten().min()
+    }
+
+    /// Whether any incident of the storm waits for a unit (a storm does not end then).
+    pub fn has_waiting(&self, storm: u32) -> bool {
+        self.waiting_in.get(&storm).is_some_and(|n| *n > 0)
     }
 
     /// When the solve is next due: never while nobody waits; at once (after the short gap)
@@ -156,17 +165,24 @@ impl StormBook {
     }
 
     /// Records whether an incident waits for the solve (after each of its events).
-    pub fn set_waiting(&mut self, id: IncidentId, waiting: Option<&Triage>) {
+    pub fn set_waiting(&mut self, id: IncidentId, waiting: Option<(u32, &Triage)>) {
         let had = self.tier_of.get(&id).map(|t| (*t, id));
-        let now = waiting.map(|t| (t.tier, id));
+        let now = waiting.map(|(_, t)| (t.tier, id));
         if had != now {
             if let Some(h) = had {
                 self.waiting.remove(&h);
                 self.tier_of.remove(&id);
+                if let Some(s) = self.storm_of.remove(&id)
+                    && let Some(n) = self.waiting_in.get_mut(&s)
+                {
+                    *n = n.saturating_sub(1);
+                }
             }
-            if let Some(n) = now {
+            if let (Some(n), Some((storm, _))) = (now, waiting) {
                 self.waiting.insert(n);
                 self.tier_of.insert(id, n.0);
+                self.storm_of.insert(id, storm);
+                *self.waiting_in.entry(storm).or_default() += 1;
                 self.changed = true;
             }
         }

@@ -3,8 +3,8 @@
 //!
 //! - **Declared** by the rules (`storm.toml`: so many new entrapments in one street, or district
 //!   without streets, within so long) or by an operator with a reason; **ended** when no new
-//!   entrapment opened in the area for the rules' `quiet` time, or by an operator. Both are
-//!   events with their trigger.
+//!   entrapment opened in the area for the rules' `quiet` time and none of its incidents still
+//!   waits for a unit, or by an operator. Both are events with their trigger.
 //! - **Triage** ([`triage`]): every open entrapment in the area gets a tier and score with
 //!   reasons (`incident_triaged`), on declaration and as each new one opens.
 //! - While an incident is in an active storm its maintainer and fire/rescue steps do not page
@@ -211,6 +211,7 @@ pub(crate) fn on_tick(ctx: &mut Ctx<'_>) {
         .storm
         .active()
         .filter(|s| s.last_entrapment + rules.quiet.delta() <= ctx.now)
+        .filter(|s| !ctx.state.storm.has_waiting(s.id))
         .map(|s| s.id)
         .collect();
     for storm in quiet {
@@ -218,7 +219,7 @@ pub(crate) fn on_tick(ctx: &mut Ctx<'_>) {
             quiet_secs: rules.quiet.0.as_secs(),
         };
         let reason = format!(
-            "storm {storm}: no new entrapment in its area for {}: storm mode ends, waiting incidents are paged one at a time",
+            "storm {storm}: no new entrapment in its area for {} and none of its incidents waits for a unit: storm mode ends",
             rules.quiet
         );
         end(ctx, storm, why, Actor::System, reason);

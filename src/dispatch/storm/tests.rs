@@ -301,47 +301,54 @@ fn a_special_case_starts_fire_rescue_in_the_same_solve() {
     declare(&mut w);
     let (e, id) = alarm(&mut w, street_lift(61, 0.0, 0.0), ill());
     let units = paged_for(&e, id);
-    assert!(units.contains(&M_NEAR), "{units:?}");
+    // The nearest maintainer of any company (a special case does not wait for its own).
+    assert!(units.contains(&M_OTHER_CO), "{units:?}");
     assert!(units.contains(&FIRE_NEAR), "{units:?}");
     assert!(!units.contains(&FIRE_FAR));
 }
 
 #[test]
-fn a_quiet_storm_ends_by_rule_and_its_waiting_incidents_are_paged_one_at_a_time_again() {
+fn a_storm_ends_by_rule_once_quiet_and_nobody_in_it_waits_then_alarms_are_paged_one_at_a_time() {
     let mut w = storm_world();
     off_duty(&mut w, &[M_NEAR, M_FAR, M_OTHER_CO, M_STALE]);
     let storm = declare(&mut w);
     let (_, id) = alarm(&mut w, street_lift(71, 0.0, 0.0), AlarmFlags::default());
+    // Ten quiet minutes pass, but the incident still waits: the storm goes on.
     let mut events = vec![];
-    for _ in 0..59 {
+    for _ in 0..66 {
         events.extend(w.advance(10));
     }
     assert!(!kinds(&events).contains(&"storm_ended"));
-    on_duty(&mut w, M_OTHER_CO);
-    // Mutual aid is open by now, so the solve takes M_OTHER_CO; reset to test the end alone.
-    let mut w2 = storm_world();
-    off_duty(&mut w2, &[M_NEAR, M_FAR, M_OTHER_CO, M_STALE]);
-    declare(&mut w2);
-    let (_, id2) = alarm(&mut w2, street_lift(72, 0.0, 0.0), AlarmFlags::default());
-    let mut ended = vec![];
-    for _ in 0..61 {
-        ended.extend(w2.advance(10));
-    }
-    let end = ended
+    assert!(w.state.storm.has_waiting(storm));
+    // A crew comes back; the solve sends it, nobody waits, and the storm ends.
+    let back = [on_duty(&mut w, M_NEAR), w.advance(1), w.advance(1)].concat();
+    assert_eq!(paged_for(&back, id), vec![M_NEAR]);
+    let end = back
         .iter()
         .find(|e| e.kind.name() == "storm_ended")
-        .expect("ends after 10 quiet minutes");
-    assert!(end.reason.contains("no new entrapment"), "{}", end.reason);
-    assert!(w2.state.storm.waiting.is_empty());
-    // Back to the chain: its contracted step had nobody, so it went on as the chain says.
-    let after: Vec<&str> = ended
-        .iter()
-        .skip_while(|e| e.kind.name() != "storm_ended")
-        .filter(|e| e.incident == Some(id2))
-        .map(|e| e.kind.name())
-        .collect();
-    assert!(after.contains(&"step_exhausted"), "{after:?}");
-    let _ = (storm, id);
+        .expect("ends once nobody waits");
+    assert!(
+        end.reason.contains("none of its incidents waits"),
+        "{}",
+        end.reason
+    );
+    // A new entrapment in the street is paged at once again, without triage.
+    let (e, next) = alarm(&mut w, street_lift(72, 10.0, 0.0), AlarmFlags::default());
+    assert!(!kinds(&e).contains(&"incident_triaged"));
+    assert!(w.incident(next).storm.is_none());
+}
+
+#[test]
+fn a_special_case_may_take_another_companys_maintainer_at_once() {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_NEAR, M_FAR, M_STALE]);
+    declare(&mut w);
+    let (e, id) = alarm(&mut w, street_lift(73, 0.0, 0.0), ill());
+    assert!(
+        paged_for(&e, id).contains(&M_OTHER_CO),
+        "{:?}",
+        paged_for(&e, id)
+    );
 }
 
 #[test]
