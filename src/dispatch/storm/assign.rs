@@ -291,10 +291,19 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
     }
 }
 
+/// How many times the rules' K a special case is offered (at most 64 units).
+const SPECIAL_OFFERS: usize = 8;
+
 /// The units offered to a job: its K nearest free eligible units, and for a special case the
-/// nearest units only pending on ordinary incidents (marked `true`), K in all, nearest first.
+/// nearest units only pending on ordinary incidents (marked `true`), nearest first.
 fn offered(ctx: &Ctx<'_>, job: &Job, k: usize) -> Vec<(Candidate, bool)> {
     let seed = &job.needs[0];
+    // A special case is offered eight times as many units, so an ordinary case is never given
+    // a unit merely because it lay beyond the special case's K nearest.
+    let k = match seed.triage.tier {
+        0 => k.saturating_mul(SPECIAL_OFFERS).min(64),
+        _ => k,
+    };
     let Some(i) = ctx.peek(seed.incident) else {
         return vec![];
     };
