@@ -26,6 +26,19 @@ async fn until(b: &Browser, secs: u64, script: &str) -> Value {
     }
 }
 
+/// Whether a script returns `true` within `secs` (polled every 50 ms).
+async fn within(b: &Browser, secs: u64, script: &str) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    let body = format!("return ({script});");
+    while Instant::now() < end {
+        if b.execute(&body).await == json!(true) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
 async fn story(engine: &str, full: bool) {
     let Some(b) = Browser::start_sized(1400, 1000).await else {
         return;
@@ -291,7 +304,15 @@ async fn the_quality_tab_grades_an_old_failing_lift_and_the_replay_tab_finds_its
     b.click("#search-form button[type=submit]").await;
     let result = format!("#results-rows tr[data-id='{id}']");
     b.wait_for(&result, 10).await;
-    b.click(&format!("{result} button.replay")).await;
+    // The results may be drawn again (the search catches the index up) between finding the row
+    // and the click; a click on the row it replaced does nothing, so click again.
+    let opened = format!("document.querySelector('#replay-form input[name=id]').value === '{id}'");
+    for _ in 0..3 {
+        b.click(&format!("{result} button.replay")).await;
+        if within(&b, 5, &opened).await {
+            break;
+        }
+    }
     until(
         &b,
         15,
