@@ -3,8 +3,10 @@
 //! Unknown keys are errors. With nothing set at all, liftrescue runs on an embedded SQLite file
 //! with the demo region, which is what the README's run command relies on.
 
+mod cluster;
 mod review;
 
+pub use cluster::ClusterSettings;
 pub use review::ReviewSettings;
 
 use crate::domain::LatLon;
@@ -171,7 +173,7 @@ impl Default for StoreSettings {
 }
 
 /// Durations written as text (`"5s"`, `"1500ms"`, `"1m"`), read with `humantime`.
-mod duration_text {
+pub(crate) mod duration_text {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
 
@@ -223,6 +225,11 @@ pub struct Settings {
     pub console: ConsoleSettings,
     /// Review: the daily seal of the event log.
     pub review: ReviewSettings,
+    /// Redis, carrying the live feed between nodes (`redis://127.0.0.1:6379`). Unset: each
+    /// node's feed reads the log (the one SQLite node reads its own commits).
+    pub redis_url: Option<String>,
+    /// Several nodes on one PostgreSQL: this node's name, its region, the desk lease.
+    pub cluster: ClusterSettings,
 }
 
 impl Default for Settings {
@@ -241,6 +248,8 @@ impl Default for Settings {
             store: StoreSettings::default(),
             console: ConsoleSettings::default(),
             review: ReviewSettings::default(),
+            redis_url: None,
+            cluster: ClusterSettings::default(),
         }
     }
 }
@@ -261,6 +270,8 @@ impl fmt::Debug for Settings {
             .field("store", &self.store)
             .field("console", &self.console)
             .field("review", &self.review)
+            .field("redis_url", &self.redis_url.as_deref().map(redact))
+            .field("cluster", &self.cluster)
             .finish()
     }
 }

@@ -35,6 +35,19 @@ pub struct Metrics {
     lateness_ms_sum: AtomicU64,
     lateness_ms_max: AtomicU64,
     rejected_commands: AtomicU64,
+    cluster: Cluster,
+}
+
+/// What a node of a cluster reports: its desk role per region, lease changes, Redis.
+#[derive(Debug, Default)]
+struct Cluster {
+    holder: std::sync::Mutex<std::collections::BTreeMap<String, bool>>,
+    lease_acquired: AtomicU64,
+    lease_lost: AtomicU64,
+    /// 0: no Redis configured; 1: up; 2: down.
+    redis: std::sync::atomic::AtomicU8,
+    redis_publish_failures: AtomicU64,
+    feed_log_reads: AtomicU64,
 }
 
 impl Metrics {
@@ -45,6 +58,42 @@ impl Metrics {
         } else if let Some(i) = CHANNELS.iter().position(|c| *c == channel) {
             self.alarms[i].fetch_add(1, Relaxed);
         }
+    }
+
+    /// This node now holds (`true`) or stands by for (`false`) the desk of `region`.
+    pub fn desk_role(&self, region: &str, holder: bool) {
+        let mut h = self
+            .cluster
+            .holder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        h.insert(region.to_owned(), holder);
+    }
+
+    /// The desk lease was taken (`true`) or lost (`false`) by this node.
+    pub fn lease_changed(&self, acquired: bool) {
+        let c = if acquired {
+            &self.cluster.lease_acquired
+        } else {
+            &self.cluster.lease_lost
+        };
+        c.fetch_add(1, Relaxed);
+    }
+
+    /// Redis answered (`true`) or did not (`false`).
+    pub fn redis_up(&self, up: bool) {
+        self.cluster.redis.store(if up { 1 } else { 2 }, Relaxed);
+    }
+
+    /// A committed event could not be published to Redis (the feed reads the log instead).
+    pub fn redis_publish_failed(&self) {
+        self.cluster.redis_publish_failures.fetch_add(1, Relaxed);
+    }
+
+    /// The live feed read committed events from the log (Redis down, or the reader further
+    /// behind than the stream holds).
+    pub fn feed_read_log(&self) {
+        self.cluster.feed_log_reads.fetch_add(1, Relaxed);
     }
 
     /// A command was refused by the dispatch core.
@@ -147,6 +196,62 @@ impl Metrics {
             &[(
                 String::new(),
                 self.lateness_ms_max.load(Relaxed) as f64 / 1000.0,
+            )],
+        );
+        let roles: Vec<(String, f64)> = self
+            .cluster
+            .holder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(r, h)| (format!("{{region=\"{r}\"}}"), if *h { 1.0 } else { 0.0 }))
+            .collect();
+        line(
+            "1 while this node holds the region's dispatch desk, 0 while it stands by.",
+            "liftrescue_desk_holder",
+            "gauge",
+            &roles,
+        );
+        line(
+            "Desk leases this node took.",
+            "liftrescue_lease_acquired_total",
+            "counter",
+            &[(
+                String::new(),
+                self.cluster.lease_acquired.load(Relaxed) as f64,
+            )],
+        );
+        line(
+            "Desk leases this node lost (fenced, expired, or handed over).",
+            "liftrescue_lease_lost_total",
+            "counter",
+            &[(String::new(), self.cluster.lease_lost.load(Relaxed) as f64)],
+        );
+        let redis = self.cluster.redis.load(Relaxed);
+        if redis != 0 {
+            line(
+                "1 while Redis answers, 0 while it does not (the feed reads the log meanwhile).",
+                "liftrescue_redis_up",
+                "gauge",
+                &[(String::new(), if redis == 1 { 1.0 } else { 0.0 })],
+            );
+        }
+        line(
+            "Committed events that could not be published to Redis.",
+            "liftrescue_redis_publish_failures_total",
+            "counter",
+            &[(
+                String::new(),
+                self.cluster.redis_publish_failures.load(Relaxed) as f64,
+            )],
+        );
+        line(
+            "Times the live feed read committed events from the log instead of Redis.",
+            "liftrescue_feed_log_reads_total",
+            "counter",
+            &[(
+                String::new(),
+                self.cluster.feed_log_reads.load(Relaxed) as f64,
             )],
         );
         if let Some(d) = desk {
