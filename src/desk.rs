@@ -180,7 +180,7 @@ pub struct DeskHandle {
     tx: mpsc::Sender<Input>,
     feed: broadcast::Sender<Event>,
     live: broadcast::Sender<Arc<Committed>>,
-    fenced: Arc<tokio::sync::Notify>,
+    fenced: tokio::sync::watch::Receiver<u64>,
 }
 
 impl DeskHandle {
@@ -274,9 +274,9 @@ impl DeskHandle {
         self.ask(|reply| Input::Demote(Box::new(state), follower, reply))
             .await
     }
-    /// Notified when the log refuses the desk's append because another node holds the lease:
-    /// the desk has stood down and waits to be made a standby.
-    pub fn fenced(&self) -> Arc<tokio::sync::Notify> {
+    /// Counts the times the log refused the desk's append because another node held the
+    /// lease: each time the desk has stood down and waits to be made a standby.
+    pub fn fenced(&self) -> tokio::sync::watch::Receiver<u64> {
         self.fenced.clone()
     }
 }
@@ -313,9 +313,9 @@ pub fn spawn_as<S: EventSink + 'static>(
         persisted: Default::default(),
         follower,
         fenced: false,
-        fence_alarm: Arc::default(),
+        fence_alarm: tokio::sync::watch::Sender::new(0),
     };
-    let fenced = desk.fence_alarm.clone();
+    let fenced = desk.fence_alarm.subscribe();
     let handle = DeskHandle {
         tx,
         feed,
@@ -341,8 +341,8 @@ struct Desk<S> {
     follower: Option<Follower>,
     /// The log refused an append: another node holds the lease. Nothing more is decided here.
     fenced: bool,
-    /// Told when the desk finds itself fenced.
-    fence_alarm: Arc<tokio::sync::Notify>,
+    /// Counts the times the desk found itself fenced.
+    fence_alarm: tokio::sync::watch::Sender<u64>,
 }
 
 impl<S: EventSink> Desk<S> {

@@ -9,7 +9,7 @@ use super::{Role, RoleState};
 use crate::telemetry::Metrics;
 use chrono::Utc;
 use std::sync::Arc;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// What changes when the node's role does (the service's side).
@@ -29,7 +29,7 @@ pub async fn run(
     lease: Lease,
     roles: Arc<dyn Roles>,
     mut holding: bool,
-    fenced: Arc<Notify>,
+    mut fenced: watch::Receiver<u64>,
     state: watch::Sender<RoleState>,
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
@@ -49,8 +49,10 @@ pub async fn run(
         }
         let wait = if holding {
             let lost = tokio::select! {
-                _ = fenced.notified() => Some("the log fenced the desk"),
-                _ = tokio::time::sleep(ttl / 4) => match lease.renew().await {
+                Ok(()) = fenced.changed() => Some("the log fenced the desk"),
+                // A database out of reach may not even answer with an error: a renewal is given
+                // half a lease.
+                _ = tokio::time::sleep(ttl / 4) => match within(ttl / 2, lease.renew()).await {
                     Ok(true) => { renewed = Instant::now(); None }
                     Ok(false) => Some("another node took the lease"),
                     Err(e) if renewed.elapsed() >= ttl => {
@@ -80,9 +82,12 @@ pub async fn run(
             }
             continue;
         } else {
-            match lease.try_acquire().await {
+            match within(ttl / 2, lease.try_acquire()).await {
                 Ok(Some(epoch)) => match roles.promote().await {
                     Ok(()) => {
+                        // A refusal from before (the desk stood down then) is not about this
+                        // holding.
+                        fenced.borrow_and_update();
                         tracing::info!(epoch, region, "took the desk lease: holding the desk");
                         metrics.lease_changed(true);
                         metrics.desk_role(&region, true);
@@ -113,4 +118,14 @@ pub async fn run(
             _ = stop.changed() => {}
         }
     }
+}
+
+/// `op`, or an error once `limit` has passed.
+async fn within<T>(
+    limit: std::time::Duration,
+    op: impl Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    tokio::time::timeout(limit, op)
+        .await
+        .unwrap_or(Err(sqlx::Error::PoolTimedOut))
 }

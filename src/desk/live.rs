@@ -66,7 +66,7 @@ impl<S: EventSink> Desk<S> {
                     // decided here, and have the service make this desk a standby.
                     tracing::error!(error = %format!("{e:#}"), "the log fenced this desk: standing down");
                     self.fenced = true;
-                    self.fence_alarm.notify_one();
+                    self.fence_alarm.send_modify(|n| *n += 1);
                 }
                 return Err(DeskError::Log(format!("{e:#}")));
             }
