@@ -12,6 +12,7 @@ mod proof;
 mod replay;
 mod service;
 mod simulate;
+mod status;
 
 use crate::rules::{RulesError, RulesSource};
 use clap::{Parser, Subcommand};
@@ -58,6 +59,16 @@ pub enum Command {
         /// the kept hash, which a chain rewritten after the seal, however consistently, has not.
         #[arg(long, value_name = "FILE")]
         seal: Option<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Print the cluster: who holds each region's desk and since when, the nodes seen in the
+    /// last minute with their role and how far each is behind the log, the inbox's depth. Exit
+    /// 1 when a region's lease has lapsed (no node holds its desk). Read-only.
+    Status {
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         config: ConfigArg,
     },

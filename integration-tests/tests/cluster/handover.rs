@@ -34,6 +34,27 @@ async fn sigterm_of_the_holder_hands_the_desk_over_without_waiting_for_the_lease
     assert_eq!(a.terminate(), Some(0), "the holder drains and exits 0");
     wait_role(&b.base, "holder", 10).await;
     let second = post(b.base.clone(), "h2").await;
+    // `liftrescue status` shows b holding the desk and b as the holder among the nodes.
+    let (code, out, err) = crate::support::process::run(&["status"], &scene.cli_env());
+    assert_eq!(code, Some(0), "{out}{err}");
+    let holds = out
+        .lines()
+        .find(|l| l.contains("held by"))
+        .unwrap_or_default();
+    assert!(
+        holds.contains("default") && holds.contains("held by b/"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("b/") && l.contains("holder")),
+        "{out}"
+    );
+    let (code, out, _) = crate::support::process::run(&["status", "--json"], &scene.cli_env());
+    assert_eq!(code, Some(0));
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["leases"][0]["node"], "b", "{out}");
+    assert_eq!(status["leases"][0]["expired"], false, "{out}");
     for id in [first, second] {
         eventually(10, || async {
             scene.store.alarm_incident(id).await.unwrap()
