@@ -83,7 +83,12 @@ pub fn run(file: &Path, config: &ConfigArg) -> ExitCode {
 pub async fn backup_sqlite(url: &str, out: &Path) -> anyhow::Result<Copied> {
     let source = url
         .strip_prefix("sqlite:")
-        .map(|r| r.trim_start_matches("//").split('?').next().unwrap_or_default())
+        .map(|r| {
+            r.trim_start_matches("//")
+                .split('?')
+                .next()
+                .unwrap_or_default()
+        })
         .filter(|p| !p.is_empty() && !p.contains(":memory:"))
         .with_context(|| format!("{url:?} is not an SQLite database file"))?;
     anyhow::ensure!(
@@ -93,7 +98,9 @@ pub async fn backup_sqlite(url: &str, out: &Path) -> anyhow::Result<Copied> {
     let out_text = out
         .to_str()
         .with_context(|| format!("{} is not a UTF-8 path", out.display()))?;
-    let mut conn = read_only(url).await.context("open the database read-only")?;
+    let mut conn = read_only(url)
+        .await
+        .context("open the database read-only")?;
     let copy = sqlx::query("VACUUM INTO ?")
         .bind(out_text)
         .execute(&mut conn)

@@ -69,7 +69,11 @@ async fn a_backup_taken_while_the_server_writes_verifies_and_is_never_overwritte
     let (code, _, err) = tokio::task::block_in_place(|| run(&["backup", &copy_text], &env));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("exists"), "{err}");
-    assert_eq!(std::fs::read(&copy).unwrap(), before, "the backup was not touched");
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        before,
+        "the backup was not touched"
+    );
     server.terminate();
 }
 
@@ -84,6 +88,9 @@ fn a_backup_of_postgresql_is_refused_naming_pg_dump() {
     )];
     let (code, _, err) = run(&["backup", &out], &env);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("pg_dump -Fc") && err.contains("verify-log"), "{err}");
+    assert!(
+        err.contains("pg_dump -Fc") && err.contains("verify-log"),
+        "{err}"
+    );
     assert!(!std::path::Path::new(&out).exists(), "nothing written");
 }

@@ -49,7 +49,7 @@ fn commands(markdown: &str) -> Vec<Vec<String>> {
         let w = words(line.trim_start_matches("$ "));
         let start = w
             .iter()
-            .position(|x| !(x.contains('=') && !x.starts_with('-')))
+            .position(|x| !x.contains('=') || x.starts_with('-'))
             .unwrap_or(w.len());
         if w.get(start).is_some_and(|x| x == "liftrescue") {
             out.push(w[start..].to_vec());
@@ -102,12 +102,18 @@ fn the_extractor_finds_commands_after_assignments_and_only_in_code_blocks() {
 #[test]
 fn every_runbook_is_linked_from_the_index_and_has_numbered_steps() {
     let index = read("ops/runbooks/README.md");
-    for doc in documents().iter().filter(|d| d.starts_with("ops/runbooks/")) {
+    for doc in documents()
+        .iter()
+        .filter(|d| d.starts_with("ops/runbooks/"))
+    {
         let name = doc.trim_start_matches("ops/runbooks/");
         if name == "README.md" {
             continue;
         }
-        assert!(index.contains(&format!("({name})")), "{name} not in the index");
+        assert!(
+            index.contains(&format!("({name})")),
+            "{name} not in the index"
+        );
         assert!(read(doc).contains("\n1. "), "{name} has no numbered steps");
     }
 }

@@ -7,6 +7,9 @@ use clap::Parser;
 use liftrescue::config::Settings;
 use std::collections::BTreeMap;
 
+/// `(NAME, value)` pairs.
+type Vars = Vec<(String, String)>;
+
 const UNITS: [&str; 2] = ["liftrescue.service", "liftrescue@.service"];
 
 /// `[Service]` (and other sections') `key=value` lines, in order.
@@ -35,7 +38,10 @@ fn value<'a>(keys: &'a [(String, String, String)], key: &str) -> Option<&'a str>
 
 fn seconds(v: &str) -> f64 {
     let (n, unit) = v.split_at(v.find(|c: char| c.is_alphabetic()).unwrap_or(v.len()));
-    let n: f64 = n.trim().parse().unwrap_or_else(|_| panic!("{v} is not a time"));
+    let n: f64 = n
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{v} is not a time"));
     n * match unit {
         "" | "s" => 1.0,
         "min" => 60.0,
@@ -52,7 +58,8 @@ fn the_units_run_serve_hardened_and_restart_on_failure() {
             assert_eq!(value(&k, key), Some(want), "{name}: {key}");
         };
         assert!(
-            value(&k, "User").is_some_and(|u| u != "root") || value(&k, "DynamicUser") == Some("yes"),
+            value(&k, "User").is_some_and(|u| u != "root")
+                || value(&k, "DynamicUser") == Some("yes"),
             "{name}: its own user"
         );
         has("ProtectSystem", "strict");
@@ -62,25 +69,40 @@ fn the_units_run_serve_hardened_and_restart_on_failure() {
         has("CapabilityBoundingSet", "");
         has("Restart", "on-failure");
         assert!(value(&k, "StateDirectory").is_some_and(|d| d.starts_with("liftrescue")));
-        assert!(value(&k, "EnvironmentFile").is_some(), "{name}: EnvironmentFile");
-        let nofile: u64 = value(&k, "LimitNOFILE").expect("LimitNOFILE").parse().unwrap();
+        assert!(
+            value(&k, "EnvironmentFile").is_some(),
+            "{name}: EnvironmentFile"
+        );
+        let nofile: u64 = value(&k, "LimitNOFILE")
+            .expect("LimitNOFILE")
+            .parse()
+            .unwrap();
         assert!(nofile >= 16_384, "{name}: LimitNOFILE {nofile}");
         let restart = seconds(value(&k, "RestartSec").expect("RestartSec"));
-        assert!((1.0..=30.0).contains(&restart), "{name}: RestartSec {restart}");
+        assert!(
+            (1.0..=30.0).contains(&restart),
+            "{name}: RestartSec {restart}"
+        );
         // The drain: actix's 30 s grace for open requests, then the desk and the lease.
         let stop = seconds(value(&k, "TimeoutStopSec").expect("TimeoutStopSec"));
-        assert!(stop > 30.0, "{name}: TimeoutStopSec {stop} is shorter than the drain");
+        assert!(
+            stop > 30.0,
+            "{name}: TimeoutStopSec {stop} is shorter than the drain"
+        );
         let exec = value(&k, "ExecStart").expect("ExecStart");
         let mut args: Vec<&str> = exec.split_whitespace().collect();
         args[0] = "liftrescue";
         let cli = liftrescue::cli::Cli::try_parse_from(&args).expect("ExecStart parses");
-        assert!(matches!(cli.command, liftrescue::cli::Command::Serve(_)), "{exec}");
+        assert!(
+            matches!(cli.command, liftrescue::cli::Command::Serve(_)),
+            "{exec}"
+        );
     }
 }
 
 /// `LIFTRESCUE_…=value` assignments in a unit (`Environment=`) or an environment file:
 /// (active, commented out).
-fn assignments(text: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn assignments(text: &str) -> (Vars, Vars) {
     let (mut active, mut commented) = (Vec::new(), Vec::new());
     for line in text.lines().map(str::trim) {
         let line = line.strip_prefix("Environment=").unwrap_or(line);
@@ -88,7 +110,10 @@ fn assignments(text: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
             Some(rest) => (&mut commented, rest.trim()),
             None => (&mut active, line),
         };
-        if let Some((k, v)) = line.split_once('=').filter(|(k, _)| k.starts_with("LIFTRESCUE_")) {
+        if let Some((k, v)) = line
+            .split_once('=')
+            .filter(|(k, _)| k.starts_with("LIFTRESCUE_"))
+        {
             target.push((k.to_owned(), v.trim_matches('"').to_owned()));
         }
     }
@@ -118,7 +143,11 @@ fn as_toml(vars: &[(String, String)]) -> String {
     tables
         .iter()
         .map(|(t, lines)| {
-            let head = if t.is_empty() { String::new() } else { format!("[{t}]\n") };
+            let head = if t.is_empty() {
+                String::new()
+            } else {
+                format!("[{t}]\n")
+            };
             format!("{head}{}\n", lines.join("\n"))
         })
         .collect()
@@ -141,9 +170,17 @@ fn every_variable_the_units_and_environment_files_set_is_a_setting() {
         units.extend(active.into_iter().chain(commented));
     }
     let (single, alternatives) = file("liftrescue.env.example");
-    let all: Vec<_> = units.iter().chain(&single).chain(&alternatives).cloned().collect();
+    let all: Vec<_> = units
+        .iter()
+        .chain(&single)
+        .chain(&alternatives)
+        .cloned()
+        .collect();
     let s = load("single", &all);
-    assert!(s.database_url.starts_with("postgres://"), "the alternative was read");
+    assert!(
+        s.database_url.starts_with("postgres://"),
+        "the alternative was read"
+    );
     let s = load("single", &[units.clone(), single].concat());
     assert_eq!(s.database_url, "sqlite:/var/lib/liftrescue/liftrescue.db");
     assert!(!s.seed_demo);
@@ -152,7 +189,14 @@ fn every_variable_the_units_and_environment_files_set_is_a_setting() {
     let mut listens = Vec::new();
     for node in ["a", "b"] {
         let (own, own_alt) = file(&format!("node-{node}.env.example"));
-        let vars = [units.clone(), shared.clone(), shared_alt.clone(), own, own_alt].concat();
+        let vars = [
+            units.clone(),
+            shared.clone(),
+            shared_alt.clone(),
+            own,
+            own_alt,
+        ]
+        .concat();
         let s = load(node, &vars);
         assert_eq!(s.cluster.node, node);
         assert!(s.redis_url.is_some() && s.database_url.starts_with("postgres://"));
@@ -183,9 +227,15 @@ fn systemd_analyze_finds_nothing_wrong_with_the_units() {
         .join(format!("units-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut paths = Vec::new();
-    for (name, as_name) in [UNITS[0], UNITS[1]].iter().zip(["liftrescue.service", "liftrescue@a.service"]) {
+    for (name, as_name) in [UNITS[0], UNITS[1]]
+        .iter()
+        .zip(["liftrescue.service", "liftrescue@a.service"])
+    {
         let text = std::fs::read_to_string(repo_file(&format!("ops/systemd/{name}"))).unwrap();
-        let text = text.replace("/usr/local/bin/liftrescue", env!("CARGO_BIN_EXE_cli-under-test"));
+        let text = text.replace(
+            "/usr/local/bin/liftrescue",
+            env!("CARGO_BIN_EXE_cli-under-test"),
+        );
         let path = dir.join(as_name);
         std::fs::write(&path, text).unwrap();
         paths.push(path);
@@ -197,5 +247,8 @@ fn systemd_analyze_finds_nothing_wrong_with_the_units() {
         .expect("run systemd-analyze");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(!err.contains("Unknown") && !err.contains("ignoring"), "{err}");
+    assert!(
+        !err.contains("Unknown") && !err.contains("ignoring"),
+        "{err}"
+    );
 }

@@ -171,9 +171,7 @@ impl Metrics {
                 self.breaches[deadline_index(deadline)].fetch_add(1, Relaxed);
                 Some(*due)
             }
-            EventKind::AckMissed { due, .. } | EventKind::DeadlineWarning { due, .. } => {
-                Some(*due)
-            }
+            EventKind::AckMissed { due, .. } | EventKind::DeadlineWarning { due, .. } => Some(*due),
             _ => None,
         };
         if let Some(due) = due {

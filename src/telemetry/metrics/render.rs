@@ -52,8 +52,20 @@ impl Metrics {
                 .map(|(s, n)| (format!("{{status=\"{}\"}}", s.as_str()), *n as f64))
                 .collect();
             let o = &mut out;
-            family(o, "Incidents held by the desk, by status.", "liftrescue_incidents", "gauge", &by_status);
-            family(o, "Units on duty and free.", "liftrescue_units_available", "gauge", &one(d.units_available as f64));
+            family(
+                o,
+                "Incidents held by the desk, by status.",
+                "liftrescue_incidents",
+                "gauge",
+                &by_status,
+            );
+            family(
+                o,
+                "Units on duty and free.",
+                "liftrescue_units_available",
+                "gauge",
+                &one(d.units_available as f64),
+            );
             family(
                 o,
                 "Supervised alarm equipment (terminals, cabin-phone lines) with a fault.",
@@ -63,18 +75,54 @@ impl Metrics {
             );
         }
         if let Some(depth) = inbox_depth {
-            family(&mut out, "Alarms committed but not yet dispatched.", "liftrescue_inbox_depth", "gauge", &one(depth as f64));
+            family(
+                &mut out,
+                "Alarms committed but not yet dispatched.",
+                "liftrescue_inbox_depth",
+                "gauge",
+                &one(depth as f64),
+            );
         }
         out
     }
 
     fn render_dispatch(&self, o: &mut String) {
         let names = CHANNELS.iter().map(|c| channel_name(*c));
-        family(o, "Alarms committed to the inbox, by channel.", "liftrescue_alarms_total", "counter", &by("channel", names, &self.alarms));
-        family(o, "Alarms received again with a known (channel, source id).", "liftrescue_alarm_duplicates_total", "counter", &count(&self.duplicates));
-        family(o, "Incidents opened.", "liftrescue_incidents_opened_total", "counter", &count(&self.incidents_opened));
-        family(o, "Pages decided.", "liftrescue_pages_total", "counter", &count(&self.pages));
-        family(o, "Commands refused by the dispatch core.", "liftrescue_commands_rejected_total", "counter", &count(&self.rejected_commands));
+        family(
+            o,
+            "Alarms committed to the inbox, by channel.",
+            "liftrescue_alarms_total",
+            "counter",
+            &by("channel", names, &self.alarms),
+        );
+        family(
+            o,
+            "Alarms received again with a known (channel, source id).",
+            "liftrescue_alarm_duplicates_total",
+            "counter",
+            &count(&self.duplicates),
+        );
+        family(
+            o,
+            "Incidents opened.",
+            "liftrescue_incidents_opened_total",
+            "counter",
+            &count(&self.incidents_opened),
+        );
+        family(
+            o,
+            "Pages decided.",
+            "liftrescue_pages_total",
+            "counter",
+            &count(&self.pages),
+        );
+        family(
+            o,
+            "Commands refused by the dispatch core.",
+            "liftrescue_commands_rejected_total",
+            "counter",
+            &count(&self.rejected_commands),
+        );
         family(
             o,
             "Deadlines fired (missed acknowledgements, warnings, breaches).",
@@ -130,7 +178,13 @@ impl Metrics {
             "gauge",
             &roles,
         );
-        family(o, "Desk leases this node took.", "liftrescue_lease_acquired_total", "counter", &count(&c.lease_acquired));
+        family(
+            o,
+            "Desk leases this node took.",
+            "liftrescue_lease_acquired_total",
+            "counter",
+            &count(&c.lease_acquired),
+        );
         family(
             o,
             "Desk leases this node lost (fenced, expired, or handed over).",

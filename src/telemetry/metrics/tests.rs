@@ -18,7 +18,12 @@ fn event(kind: EventKind, late_ms: i64) -> (Event, chrono::DateTime<Utc>) {
 }
 
 fn breach(late_ms: i64) -> Event {
-    let (mut e, due) = event(EventKind::Note { text: String::new() }, late_ms);
+    let (mut e, due) = event(
+        EventKind::Note {
+            text: String::new(),
+        },
+        late_ms,
+    );
     e.kind = EventKind::DeadlineBreached {
         deadline: DeadlineKind::Arrive("first".into()),
         due,
@@ -115,7 +120,11 @@ fn counters_end_in_total_and_every_sample_belongs_to_a_typed_family() {
             .unwrap_or(name);
         assert!(families.contains_key(family), "{l} has no TYPE line");
     }
-    for want in ["liftrescue_desk_holder", "liftrescue_redis_up", "liftrescue_inbox_depth"] {
+    for want in [
+        "liftrescue_desk_holder",
+        "liftrescue_redis_up",
+        "liftrescue_inbox_depth",
+    ] {
         assert!(families.contains_key(want), "{want} missing");
     }
 }
