@@ -67,8 +67,8 @@ pub struct Metrics {
 /// Paging messages by channel (indexed as [`Channel::ALL`]): what the gateways answered.
 #[derive(Debug, Default)]
 struct Messages {
-    sent: [AtomicU64; 4],
-    failed: [AtomicU64; 4],
+    sent: [AtomicU64; Channel::ALL.len()],
+    failed: [AtomicU64; Channel::ALL.len()],
 }
 
 /// What a node of a cluster reports: its desk role per region, lease changes, Redis.

@@ -16,6 +16,13 @@ fn family(out: &mut String, help: &str, name: &str, kind: &str, samples: &[(Stri
     }
 }
 
+/// A label value as the text format writes it (a region's name comes from the settings).
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
 /// A sample without labels.
 fn one(v: f64) -> [(String, f64); 1] {
     [(String::new(), v)]
@@ -169,7 +176,10 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .map(|(r, h)| (format!("{{region=\"{r}\"}}"), if *h { 1.0 } else { 0.0 }))
+            .map(|(r, h)| {
+                let r = escape(r);
+                (format!("{{region=\"{r}\"}}"), if *h { 1.0 } else { 0.0 })
+            })
             .collect();
         family(
             o,

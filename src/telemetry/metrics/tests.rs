@@ -128,3 +128,12 @@ fn counters_end_in_total_and_every_sample_belongs_to_a_typed_family() {
         assert!(families.contains_key(want), "{want} missing");
     }
 }
+
+#[test]
+fn a_region_name_is_escaped_in_its_label() {
+    let m = Metrics::default();
+    m.desk_role("jiang\"su\\1", false);
+    let text = m.render(None, None);
+    let want = r#"liftrescue_desk_holder{region="jiang\"su\\1"} 0"#;
+    assert!(text.lines().any(|l| l == want), "{text}");
+}
