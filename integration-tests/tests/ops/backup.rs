@@ -1,6 +1,6 @@
 //! `liftrescue backup FILE`, through the real binary: an online copy of a running server's
 //! SQLite database that `verify-log` passes, never written over an existing file; refused on
-//! PostgreSQL with the way to do it there.
+//! PostgreSQL with the way to do it there. A server started on the copy has the incidents.
 
 use crate::support::process::{ServeProcess, run};
 use crate::support::{Api, eventually, fresh_database, seeded, token};
@@ -74,6 +74,22 @@ async fn a_backup_taken_while_the_server_writes_verifies_and_is_never_overwritte
         before,
         "the backup was not touched"
     );
+    server.terminate();
+
+    // Restored: a server started on the copy recovers the incidents from its log.
+    let restored = liftrescue::store::open(&copy_url).await.unwrap();
+    let operator = token(restored.as_ref(), Role::Operator, None).await;
+    let copy_env = [
+        ("LIFTRESCUE_DATABASE_URL", copy_url.as_str()),
+        ("LIFTRESCUE_SEED_DEMO", "false"),
+    ];
+    let server = ServeProcess::start(&copy_env);
+    let api = Api::new(&server.base, &operator);
+    for id in &alarms {
+        let incident = restored.alarm_incident(*id).await.unwrap().unwrap();
+        let (status, body) = api.get(&format!("/api/v1/incidents/{}", incident.0)).await;
+        assert_eq!(status, 200, "{body}");
+    }
     server.terminate();
 }
 
