@@ -31,15 +31,21 @@ async fn a_backup_taken_while_the_server_writes_verifies_and_is_never_overwritte
         eventually(10, || async { store.alarm_incident(*id).await.unwrap() }).await;
     }
 
-    // Back up while alarms keep coming in.
+    // Back up while alarms keep coming in: the writer runs until the backup is done.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let api = Api::new(&server.base, &secret);
-        let lifts = lifts.clone();
+        let (lifts, done) = (lifts.clone(), done.clone());
         tokio::spawn(async move {
-            for (n, lift) in lifts.iter().enumerate().skip(3) {
+            let mut n = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let lift = &lifts[3 + n % (lifts.len() - 3)];
                 let alarm = json!({"source_alarm_id": format!("w{n}"), "lift": {"id": lift.id.0}, "kind": "passenger_alarm"});
-                api.post("/api/v1/alarms", alarm).await;
+                let (status, body) = api.post("/api/v1/alarms", alarm).await;
+                assert_eq!(status, 202, "{body}");
+                n += 1;
             }
+            n
         })
     };
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -48,7 +54,9 @@ async fn a_backup_taken_while_the_server_writes_verifies_and_is_never_overwritte
     let (code, out, err) = tokio::task::block_in_place(|| run(&["backup", &copy_text], &env));
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("events"), "{out}");
-    writer.await.unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.unwrap();
+    assert!(written >= 2, "alarms came in during the backup: {written}");
     assert!(server.running(), "the server kept running");
 
     let copy_url = format!("sqlite:{copy_text}");
