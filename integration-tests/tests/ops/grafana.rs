@@ -53,6 +53,51 @@ fn every_dashboard_query_names_a_metric_the_server_exports() {
     }
 }
 
+/// Every query is PromQL that Prometheus parses (Grafana's `$__rate_interval` as `5m`), where
+/// promtool is installed (`.ci/run` installs it before the tests).
+#[test]
+fn every_dashboard_query_parses_as_promql() {
+    if std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("promtool is not installed: the dashboard's queries not parsed");
+        return;
+    }
+    let dashboard: Value =
+        serde_json::from_str(&read("ops/grafana/liftrescue.json")).expect("the dashboard is JSON");
+    let mut rules = String::from("groups:\n  - name: dashboard\n    rules:\n");
+    for (n, p) in panels(&dashboard).iter().enumerate() {
+        for t in p["targets"].as_array().into_iter().flatten() {
+            let expr = t["expr"]
+                .as_str()
+                .unwrap()
+                .replace("$__rate_interval", "5m");
+            let expr = serde_json::to_string(&expr).unwrap();
+            rules.push_str(&format!(
+                "      - record: dashboard:q{n}\n        expr: {expr}\n"
+            ));
+        }
+    }
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{}-dashboard-rules.yml",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&file, &rules).unwrap();
+    let out = std::process::Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(&file)
+        .output()
+        .expect("run promtool");
+    assert!(
+        out.status.success(),
+        "{}{}\n{rules}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn a_name_the_server_does_not_export_is_caught() {
     let families = exported_families();
