@@ -39,3 +39,30 @@ fn every_alert_links_a_runbook_that_exists_and_uses_exported_metrics() {
         );
     }
 }
+
+/// `alerts_test.yml` has, for every alert, a case where it fires and one where it stays quiet.
+#[test]
+fn every_alert_has_a_firing_and_a_quiet_unit_test() {
+    let rules = read("ops/prometheus/alerts.yml");
+    let tests = read("ops/prometheus/alerts_test.yml");
+    let lines: Vec<&str> = tests.lines().map(str::trim).collect();
+    let mut cases: std::collections::BTreeMap<&str, (bool, bool)> = Default::default();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(name) = line.strip_prefix("alertname:") {
+            let quiet = lines.get(i + 1) == Some(&"exp_alerts: []");
+            let c = cases.entry(name.trim()).or_default();
+            if quiet { c.1 = true } else { c.0 = true }
+        }
+    }
+    for name in rules
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- alert:"))
+    {
+        let name = name.trim();
+        assert_eq!(
+            cases.get(name),
+            Some(&(true, true)),
+            "{name}: (fires, quiet) cases"
+        );
+    }
+}
