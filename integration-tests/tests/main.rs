@@ -2,6 +2,7 @@
 
 mod attach_lift;
 mod cli;
+mod cluster;
 mod console;
 mod crash;
 mod crew_offline;
