@@ -99,7 +99,8 @@ pub enum Command {
     },
     /// Copy an SQLite database into the new file FILE, online (a server may be running on it)
     /// and consistent (one snapshot), then check the copy. FILE must not exist. On PostgreSQL
-    /// it refuses: use `pg_dump -Fc` (see ops/runbooks/restore-from-backup.md).
+    /// it refuses: use `pg_dump -Fc` (see ops/runbooks/restore-from-backup.md). A refusal
+    /// exits 2 with nothing written.
     Backup {
         /// The new file to write the copy to.
         file: PathBuf,
