@@ -15,6 +15,7 @@ mod history;
 mod http_flow;
 mod mqtt;
 mod operations;
+mod ops;
 mod paging;
 mod positions;
 mod proof;

@@ -1,11 +1,12 @@
 //! The command line: `serve` (the dispatcher), `demo`, `rules check` and `rules export`, and
-//! the operations commands (`migrate`, `verify-log`, `export`, `replay`, `import`,
+//! the operations commands (`migrate`, `verify-log`, `backup`, `export`, `replay`, `import`,
 //! `seed-demo`, `token create`) and `simulate storm`.
 //!
 //! Each subcommand is a variant of [`Command`]; adding one means adding a variant (its doc
 //! comment is its `--help` text) and one arm in [`Cli::run`]. Subcommands return an
 //! [`ExitCode`] rather than exiting, so the process ends in one place and tests can call them.
 
+mod backup;
 mod history;
 mod progress;
 mod proof;
@@ -104,6 +105,16 @@ pub enum Command {
         /// Print the answer as JSON (as `GET /api/v1/incidents/{id}/replay` gives it).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Copy an SQLite database into the new file FILE, online (a server may be running on it)
+    /// and consistent (one snapshot), then check the copy. FILE must not exist. On PostgreSQL
+    /// it refuses: use `pg_dump -Fc` (see ops/runbooks/restore-from-backup.md). A refusal
+    /// exits 2 with nothing written.
+    Backup {
+        /// The new file to write the copy to.
+        file: PathBuf,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -265,6 +276,7 @@ impl Cli {
                 config,
             } => replay::run(incident, json, &config),
             Command::Simulate(command) => simulate::run(command),
+            Command::Backup { file, config } => backup::run(&file, &config),
             other => service::run(other),
         }
     }

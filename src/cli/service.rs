@@ -98,6 +98,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         | Command::Rules(_)
         | Command::VapidKeys
         | Command::Replay { .. }
+        | Command::Backup { .. }
         | Command::Simulate(_) => Ok(ExitCode::FAILURE),
     }
 }
