@@ -33,6 +33,15 @@
 //! sequence once, in order, with no gap: it never delivers a sequence at or below the last one,
 //! and fills every hole from the log before going on.
 //!
+//! A dead Redis is noticed at once (the connection breaks); a hung one after the response
+//! timeout (2 s), a connect that does not answer after 500 ms: a reader never waits on Redis
+//! longer than that before it reads the log.
+//!
+//! The stream must be this log's: after restoring the database from a backup, delete the
+//! region's key (or flush Redis), or readers would take the old log's entries for the new
+//! one's. A reader that meets an entry beyond the log's head (the clearest sign of that) does
+//! not deliver it: it warns once and follows the log meanwhile.
+//!
 //! Redis going away is reported once (a warning and `liftrescue_redis_up 0`), and once again
 //! when it answers (`liftrescue_redis_up 1`), not per event.
 //!
@@ -66,6 +75,12 @@ pub const LOG_POLL: Duration = Duration::from_millis(150);
 pub const RETRY: Duration = Duration::from_secs(1);
 /// How often an idle reader compares with the log's head.
 pub const HEAD_CHECK: Duration = Duration::from_secs(1);
+/// How long connecting to Redis may take (it is on the same network: a slow connect is a
+/// dead or unreachable server, and a reader polls the log meanwhile).
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long a command may wait for its answer: a blocking `XREAD` and then some. A server that
+/// hangs (stopped, not dead) is given up after this long.
+const RESPONSE_TIMEOUT: Duration = Duration::from_millis(2_000);
 /// Entries asked for in one `XREAD`, and rows in one log page.
 const PAGE: usize = 1_000;
 /// Events a reader may have delivered that its receiver has not taken yet.
@@ -117,7 +132,7 @@ impl Fanout {
                 anyhow::Ok(RedisTarget {
                     client,
                     key: stream_key(region),
-                    health: Arc::new(Health::new(metrics.clone())),
+                    health: Arc::new(Health::new(metrics.clone(), region)),
                 })
             })
             .transpose()?;
@@ -209,8 +224,8 @@ impl RedisTarget {
     /// reader or the publisher: the response timeout outlasts a blocking `XREAD`).
     async fn connect(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
         let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(RETRY))
-            .set_response_timeout(Some(BLOCK + Duration::from_millis(1_500)));
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT));
         let mut conn = self
             .client
             .get_multiplexed_async_connection_with_config(&config)
@@ -277,13 +292,15 @@ struct Health {
     /// 0 not known yet, 1 up, 2 down.
     state: AtomicU8,
     metrics: Arc<Metrics>,
+    region: String,
 }
 
 impl Health {
-    fn new(metrics: Arc<Metrics>) -> Self {
+    fn new(metrics: Arc<Metrics>, region: &str) -> Self {
         Health {
             state: AtomicU8::new(0),
             metrics,
+            region: region.to_owned(),
         }
     }
 
@@ -294,7 +311,10 @@ impl Health {
             self.metrics.redis_up(true);
         }
         if was == 2 {
-            tracing::info!("Redis answers again: the live feed follows the stream");
+            tracing::info!(
+                region = %self.region,
+                "Redis answers again: the live feed follows the stream"
+            );
         }
     }
 
@@ -303,6 +323,7 @@ impl Health {
         if self.state.swap(2, Ordering::Relaxed) != 2 {
             self.metrics.redis_up(false);
             tracing::warn!(
+                region = %self.region,
                 %error,
                 "Redis does not answer: the live feed reads the event log until it does"
             );
