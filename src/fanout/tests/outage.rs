@@ -54,6 +54,15 @@ impl RedisServer {
         }
     }
 
+    /// Sends it a signal (`STOP`: it hangs, its connections open; `CONT`: it goes on).
+    fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status();
+        assert!(status.unwrap().success(), "kill -{name} {pid}");
+    }
+
     /// SIGKILL, and waits until it is gone.
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -177,4 +186,50 @@ conformance!(a_redis_outage_mid_stream_loses_and_doubles_nothing, |db| {
     holder.close();
     standby.close();
     assert_eq!(rest(rx).await, [] as [i64; 0], "and nothing more");
+});
+
+conformance!(a_hung_redis_is_given_up_and_the_log_read_meanwhile, |db| {
+    if test_redis().is_none() {
+        return;
+    }
+    let server = RedisServer::start().await;
+    let region = region();
+    let holder_store = node_store(db).await;
+    let start = |store| Fanout::start(Some(&server.url()), &region, store, Arc::default());
+    let holder = start(holder_store.clone()).unwrap();
+    let standby = start(node_store(db).await).unwrap();
+    let (mut rx, sources) = standby.follow_counted(0);
+    let mut log = Vec::new();
+    let mut pace = tokio::time::interval(Duration::from_millis(20));
+    for _ in 0..5 {
+        pace.tick().await;
+        one_event(&*holder_store, &holder, &mut rx, &mut log).await;
+    }
+
+    // Stopped, not dead: connections stay open and nothing answers. The reader gives Redis
+    // up after its response timeout and reads the log; the publisher's XADDs wait in the
+    // server's socket and may land when it goes on, behind what the reader already has.
+    server.signal("STOP");
+    let (stream, from_log) = counts(&sources);
+    for _ in 0..10 {
+        pace.tick().await;
+        one_event(&*holder_store, &holder, &mut rx, &mut log).await;
+    }
+    assert_eq!(counts(&sources), (stream, from_log + 10));
+
+    server.signal("CONT");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while counts(&sources).0 == stream {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never back on the stream"
+        );
+        pace.tick().await;
+        one_event(&*holder_store, &holder, &mut rx, &mut log).await;
+    }
+    let seqs: Vec<i64> = log.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(seqs, (1..=log.len() as i64).collect::<Vec<_>>());
+    holder.close();
+    standby.close();
+    assert_eq!(rest(rx).await, [] as [i64; 0], "nothing twice");
 });
