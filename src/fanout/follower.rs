@@ -170,14 +170,16 @@ impl Follower {
             if seq <= self.last {
                 continue;
             }
-            if seq > self.last + 1 {
-                n += self.read_log(seq - 1).await?;
-                if self.last < seq - 1 {
+            // The log gives what the stream lacks before this entry, and the entry itself when
+            // it would not parse (skipping it would only make the next read answer it again).
+            let from_log = if event.is_some() { seq - 1 } else { seq };
+            if from_log > self.last {
+                n += self.read_log(from_log).await?;
+                if self.last < from_log {
                     self.stream_ahead(seq);
                     break;
                 }
             }
-            // An entry that would not parse is left for the log (the next hole or head check).
             if let Some(event) = event {
                 self.deliver(seq, event, false).await?;
                 n += 1;
@@ -267,7 +269,8 @@ impl Follower {
 }
 
 /// The stream's entries as (sequence, event); an entry whose event would not parse is kept as
-/// `None` (its sequence still counts), one whose id is not `{seq}-0` is dropped.
+/// `None` (the reader takes that sequence from the log), one whose id is not `{seq}-…` is
+/// dropped.
 fn entries(reply: Option<StreamReadReply>) -> Vec<(i64, Option<Event>)> {
     let ids = reply.into_iter().flat_map(|r| r.keys).flat_map(|k| k.ids);
     ids.filter_map(|entry| {

@@ -106,3 +106,29 @@ conformance!(
         remove(&mut conn, &region).await;
     }
 );
+
+conformance!(an_entry_that_would_not_parse_is_read_from_the_log, |db| {
+    let Some(url) = test_redis() else { return };
+    let store = node_store(db).await;
+    let region = region();
+    let fanout = Fanout::start(Some(&url), &region, store.clone(), Arc::default()).unwrap();
+    let events = commit(&*store, 3).await;
+    fanout.publish(&events[0..2]);
+    let mut conn = raw(&url).await;
+    stream_holds(&mut conn, &region, 2).await;
+    // The last entry, so no later one reveals it as a hole.
+    redis::cmd("XADD")
+        .arg(stream_key(&region))
+        .arg("3-0")
+        .arg(crate::fanout::FIELD)
+        .arg("{not an event")
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+    let (mut rx, sources) = fanout.follow_counted(0);
+    assert_eq!(take(&mut rx, 3).await, events);
+    assert_eq!(counts(&sources), (2, 1), "the third from the log");
+    fanout.close();
+    assert_eq!(rest(rx).await, [] as [i64; 0]);
+    remove(&mut conn, &region).await;
+});
