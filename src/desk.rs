@@ -75,6 +75,12 @@ pub enum DeskError {
     /// The desk has stopped.
     #[error("the dispatch desk is not running")]
     Stopped,
+    /// This node does not hold the desk (it lost the lease) and cannot forward the command.
+    #[error("this node does not hold the dispatch desk")]
+    Standby,
+    /// The holder, on another node, refused the command; nothing changed.
+    #[error(transparent)]
+    Remote(#[from] RemoteRejection),
 }
 
 /// What the desk's channel carries.
@@ -105,6 +111,10 @@ pub enum Input {
     Board(Option<Vec<IncidentId>>, oneshot::Sender<Board>),
     /// The storms the desk holds, with their incidents in priority order.
     Storms(oneshot::Sender<crate::dispatch::storm::view::StormsView>),
+    /// Decide from now on, with this state (rebuilt from the log after taking the lease).
+    Promote(Box<DeskState>, oneshot::Sender<()>),
+    /// Stand by from now on: mirror this state (rebuilt from the log) and follow the log.
+    Demote(Box<DeskState>, Follower, oneshot::Sender<()>),
 }
 
 /// A piece of alarm equipment with a fault, for the operator's list.
@@ -170,6 +180,7 @@ pub struct DeskHandle {
     tx: mpsc::Sender<Input>,
     feed: broadcast::Sender<Event>,
     live: broadcast::Sender<Arc<Committed>>,
+    fenced: tokio::sync::watch::Receiver<u64>,
 }
 
 impl DeskHandle {
@@ -253,6 +264,21 @@ impl DeskHandle {
     pub async fn board(&self, ids: Option<Vec<IncidentId>>) -> Result<Board, DeskError> {
         self.ask(|reply| Input::Board(ids, reply)).await
     }
+    /// Makes the desk decide with `state` (its node took the lease and rebuilt from the log).
+    pub async fn promote(&self, state: DeskState) -> Result<(), DeskError> {
+        self.ask(|reply| Input::Promote(Box::new(state), reply))
+            .await
+    }
+    /// Makes the desk a standby's mirror of `state`, following the log.
+    pub async fn demote(&self, state: DeskState, follower: Follower) -> Result<(), DeskError> {
+        self.ask(|reply| Input::Demote(Box::new(state), follower, reply))
+            .await
+    }
+    /// Counts the times the log refused the desk's append because another node held the
+    /// lease: each time the desk has stood down and waits to be made a standby.
+    pub fn fenced(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.fenced.clone()
+    }
 }
 
 /// Starts a desk on the current tokio runtime; the join handle yields the final state and sink.
@@ -260,6 +286,16 @@ pub fn spawn<S: EventSink + 'static>(
     state: DeskState,
     sink: S,
     clock: Clock,
+) -> (DeskHandle, tokio::task::JoinHandle<(DeskState, S)>) {
+    spawn_as(state, sink, clock, None)
+}
+
+/// [`spawn`], standing by (mirroring `state` and following the log) when `follower` is given.
+pub fn spawn_as<S: EventSink + 'static>(
+    state: DeskState,
+    sink: S,
+    clock: Clock,
+    follower: Option<Follower>,
 ) -> (DeskHandle, tokio::task::JoinHandle<(DeskState, S)>) {
     let (tx, rx) = mpsc::channel(1024);
     // Room for the events of a few steps of a burst (a batch of alarms logs about a dozen
@@ -275,8 +311,18 @@ pub fn spawn<S: EventSink + 'static>(
         retry_at: Instant::now(),
         seal_retry_at: Instant::now(),
         persisted: Default::default(),
+        follower,
+        fenced: false,
+        fence_alarm: tokio::sync::watch::Sender::new(0),
     };
-    (DeskHandle { tx, feed, live }, tokio::spawn(desk.run(rx)))
+    let fenced = desk.fence_alarm.subscribe();
+    let handle = DeskHandle {
+        tx,
+        feed,
+        live,
+        fenced,
+    };
+    (handle, tokio::spawn(desk.run(rx)))
 }
 
 struct Desk<S> {
@@ -291,16 +337,29 @@ struct Desk<S> {
     /// The next deadline of each incident as last persisted since the start (`None`: none
     /// pending), so a command that moves no deadline (a delivery report, a note) writes none.
     persisted: std::collections::HashMap<IncidentId, Option<DateTime<Utc>>>,
+    /// Standing by: what it follows and where commands go (`None`: it decides).
+    follower: Option<Follower>,
+    /// The log refused an append: another node holds the lease. Nothing more is decided here.
+    fenced: bool,
+    /// Counts the times the desk found itself fenced.
+    fence_alarm: tokio::sync::watch::Sender<u64>,
 }
 
 impl<S: EventSink> Desk<S> {
     async fn run(mut self, mut rx: mpsc::Receiver<Input>) -> (DeskState, S) {
         loop {
-            let due = self.state.next_due().and_then(|t| self.clock.instant_of(t));
+            let decides = self.decides();
+            let due = (self.state.next_due())
+                .filter(|_| decides)
+                .and_then(|t| self.clock.instant_of(t));
             let wake = due.map(|d| d.max(self.retry_at));
-            let seal_wake = self.seal_wake();
+            let seal_wake = self.seal_wake().filter(|_| decides);
             let input = tokio::select! {
                 input = rx.recv() => input,
+                Some(followed) = self.next_followed() => {
+                    self.follow(followed);
+                    continue;
+                }
                 _ = sleep_until(seal_wake) => {
                     self.seal().await;
                     continue;
@@ -323,9 +382,20 @@ impl<S: EventSink> Desk<S> {
             match input {
                 None => return (self.state, self.sink),
                 Some(Input::Position(unit, fix)) => {
-                    if self.state.update_position(unit, fix) {
+                    if let Some(f) = &self.follower {
+                        f.forward.position(unit, fix);
+                        self.state.update_position(unit, fix);
+                    } else if self.state.update_position(unit, fix) {
                         self.sink.position(unit, fix);
                     }
+                }
+                Some(Input::Promote(state, reply)) => {
+                    self.promote(*state);
+                    let _ = reply.send(());
+                }
+                Some(Input::Demote(state, follower, reply)) => {
+                    self.demote(*state, follower);
+                    let _ = reply.send(());
                 }
                 Some(Input::Fixes(unit, reply)) => {
                     let _ = reply.send(self.state.fixes(unit));
@@ -333,9 +403,10 @@ impl<S: EventSink> Desk<S> {
                 Some(Input::Board(ids, reply)) => {
                     let _ = reply.send(self.board(ids));
                 }
-                Some(Input::Command(cmd, reply)) => {
+                Some(Input::Command(cmd, reply)) if self.decides() => {
                     let _ = reply.send(self.step(cmd).await);
                 }
+                Some(Input::Command(cmd, reply)) => self.forward(cmd, reply),
                 Some(Input::View(id, reply)) => {
                     let _ = reply.send(incident_view(&self.state, id, self.clock.now()));
                 }
@@ -366,10 +437,17 @@ impl<S: EventSink> Desk<S> {
                         self.state.watch(e, lift, now);
                     }
                 }
-                Some(Input::Rules(swap, reply)) => {
+                Some(Input::Rules(swap, reply)) if self.decides() => {
                     let _ = reply.send(self.swap_rules(swap).await);
                 }
+                // A standby takes the rules again from their source when it takes the desk.
+                Some(Input::Rules(_, reply)) => {
+                    let _ = reply.send(Ok(Vec::new()));
+                }
                 Some(Input::Units(units)) => {
+                    if let Some(f) = &self.follower {
+                        f.forward.units(units.clone());
+                    }
                     for unit in units {
                         self.state.register_unit(unit);
                     }
@@ -402,7 +480,7 @@ impl<S: EventSink> Desk<S> {
         let decided = started.elapsed();
         let seqs = self.append(&events).await?;
         let appended = started.elapsed();
-        self.applied(&events, seqs);
+        self.publish(&events, seqs, true);
         // Where a step's time goes, for load tests (`LIFTRESCUE_LOG=liftrescue::desk=debug`).
         tracing::debug!(
             events = events.len(),
@@ -441,11 +519,13 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 mod clock;
+mod follower;
 mod live;
 pub mod reload;
 mod rules;
 mod seal;
 pub use clock::{Clock, ClockHand};
+pub use follower::{Follower, Forward, Forwarded, RemoteRejection};
 pub use live::{Board, Committed, LIVE_CAPACITY};
 pub use rules::RulesSwap;
 

@@ -49,6 +49,11 @@ pub struct Inbox {
     read: Arc<AtomicBool>,
     /// The group committer's queue ([`group`]).
     group: group::Queue,
+    /// Another node holds the desk: committed alarms are left to its pump (which reads the
+    /// inbox), and a caller's wait for the incident reads the store.
+    standby: Arc<AtomicBool>,
+    /// Told after a standby commits alarms, so the holder reads the inbox at once.
+    committed_elsewhere: Arc<std::sync::OnceLock<Arc<dyn Fn() + Send + Sync>>>,
 }
 
 impl Inbox {
@@ -62,7 +67,33 @@ impl Inbox {
             handed: Arc::default(),
             read: Arc::new(AtomicBool::new(true)),
             group: group::Queue::default(),
+            standby: Arc::default(),
+            committed_elsewhere: Arc::default(),
         }
+    }
+
+    /// Switches between holding the desk (`false`: alarms are handed to this node's pump) and
+    /// standing by (`true`). On taking the desk the pump starts from the inbox's pending rows:
+    /// whatever was handed over before may have been dispatched by the previous holder.
+    pub fn set_standby(&self, standby: bool) {
+        self.standby.store(standby, Ordering::Release);
+        if !standby {
+            let mut q = self.handed.lock().unwrap_or_else(|p| p.into_inner());
+            q.take(usize::MAX);
+            self.read.store(true, Ordering::Release);
+            self.wake.notify_one();
+        }
+    }
+
+    /// What a standby calls after committing alarms (to wake the holder's pump).
+    pub fn on_standby_commit(&self, hook: Arc<dyn Fn() + Send + Sync>) {
+        let _ = self.committed_elsewhere.set(hook);
+    }
+
+    /// Has the pump read the inbox (alarms committed by another node, as its notice says).
+    pub fn read_soon(&self) {
+        self.read.store(true, Ordering::Release);
+        self.wake.notify_one();
     }
 
     /// Commits an alarm and hands it to the pump, without waiting for the desk: for sources
@@ -122,6 +153,12 @@ impl Inbox {
     /// Queues a committed alarm with its lift for the pump, or, when the queue is full, has the
     /// pump read the inbox.
     fn hand_over(&self, alarm: Alarm, lift: Option<Lift>) {
+        if self.standby.load(Ordering::Acquire) {
+            if let Some(hook) = self.committed_elsewhere.get() {
+                hook();
+            }
+            return;
+        }
         let handed = {
             let mut q = self.handed.lock().unwrap_or_else(|p| p.into_inner());
             q.push((alarm, lift), HANDOVER_CAP)
@@ -175,6 +212,10 @@ impl Inbox {
             return Ok(receipt);
         }
         let id = receipt.alarm.id;
+        if self.standby.load(Ordering::Acquire) {
+            receipt.incident = self.incident_from_store(id).await;
+            return Ok(receipt);
+        }
         receipt.incident = match self.answers.wait(id, self.wait).await {
             Some(incident) => Some(incident),
             // Answered to another request for the same alarm, or still queued: ask the store.
@@ -191,6 +232,29 @@ impl Inbox {
         Ok(receipt)
     }
 }
+
+impl Inbox {
+    /// A standby's wait for the incident its committed alarm opens or joins on the holder:
+    /// the store, read every [`STANDBY_LOOK`] up to the wait.
+    async fn incident_from_store(&self, id: AlarmId) -> Option<crate::domain::IncidentId> {
+        let until = tokio::time::Instant::now() + self.wait;
+        loop {
+            match self.store.alarm_incident(id).await {
+                Ok(Some(incident)) => return Some(incident),
+                Ok(None) if tokio::time::Instant::now() < until => {}
+                Ok(None) => return None,
+                Err(e) => {
+                    tracing::warn!(error = %e, alarm = id.0, "alarm committed; its incident could not be read");
+                    return None;
+                }
+            }
+            tokio::time::sleep(STANDBY_LOOK).await;
+        }
+    }
+}
+
+/// How often a standby looks for the incident of an alarm it committed.
+const STANDBY_LOOK: Duration = Duration::from_millis(50);
 
 /// How many alarms the pump hands the desk at most in one command (and inbox rows it reads
 /// per round). A step's time grows with its batch; this many keep a step within a few hundred

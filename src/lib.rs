@@ -34,7 +34,11 @@
 //! - [`inbox`]: the durable inbox: an alarm is answered only once committed; the pump feeds the
 //!   desk in order.
 //! - [`desk`]: the single-writer tokio loop that feeds commands and due deadlines into the core
-//!   and hands the resulting events on; reloading the rules goes through it.
+//!   and hands the resulting events on; reloading the rules goes through it. On a standby it
+//!   mirrors the holder's desk from the log and forwards commands.
+//! - [`cluster`]: several nodes on one PostgreSQL: the desk lease with its fence on the log,
+//!   the role loop (promote on takeover, stand down when fenced), commands forwarded from
+//!   standbys to the holder through the database.
 //! - [`paging`]: the outbox end to end. [`paging::policy`] is the pure part: page text (SMS
 //!   within two segments, voice, push; Chinese by default), contact plans and "ring until
 //!   reached", the delivery state machine with backoff, per-channel rate limits. Around it, on
@@ -69,6 +73,7 @@
 //!   `verify-log`, `replay`, `import`, `seed-demo`, `token create`, `vapid-keys`, `simulate storm`).
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod desk;

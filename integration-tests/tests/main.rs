@@ -2,6 +2,7 @@
 
 mod attach_lift;
 mod cli;
+mod cluster;
 mod console;
 mod crash;
 mod crew_offline;
@@ -14,6 +15,7 @@ mod history;
 mod http_flow;
 mod mqtt;
 mod operations;
+mod ops;
 mod paging;
 mod positions;
 mod proof;

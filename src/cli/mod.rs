@@ -1,17 +1,19 @@
 //! The command line: `serve` (the dispatcher), `demo`, `rules check` and `rules export`, and
-//! the operations commands (`migrate`, `verify-log`, `export`, `replay`, `import`,
+//! the operations commands (`migrate`, `verify-log`, `backup`, `export`, `replay`, `import`,
 //! `seed-demo`, `token create`) and `simulate storm`.
 //!
 //! Each subcommand is a variant of [`Command`]; adding one means adding a variant (its doc
 //! comment is its `--help` text) and one arm in [`Cli::run`]. Subcommands return an
 //! [`ExitCode`] rather than exiting, so the process ends in one place and tests can call them.
 
+mod backup;
 mod history;
 mod progress;
 mod proof;
 mod replay;
 mod service;
 mod simulate;
+mod status;
 
 use crate::rules::{RulesError, RulesSource};
 use clap::{Parser, Subcommand};
@@ -61,6 +63,16 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Print the cluster: who holds each region's desk and since when, the nodes seen in the
+    /// last minute with their role and how far each is behind the log, the inbox's depth. Exit
+    /// 1 when a region's lease has lapsed (no node holds its desk). Read-only.
+    Status {
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Export a period's incidents and events with the hashes they came from: CSV into the
     /// folder OUT (incidents.csv, events.csv, manifest.json), or JSON Lines into the file OUT
     /// (ending in a manifest line). Streamed; a progress line goes to stderr. OUT must not
@@ -93,6 +105,16 @@ pub enum Command {
         /// Print the answer as JSON (as `GET /api/v1/incidents/{id}/replay` gives it).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Copy an SQLite database into the new file FILE, online (a server may be running on it)
+    /// and consistent (one snapshot), then check the copy. FILE must not exist. On PostgreSQL
+    /// it refuses: use `pg_dump -Fc` (see ops/runbooks/restore-from-backup.md). A refusal
+    /// exits 2 with nothing written.
+    Backup {
+        /// The new file to write the copy to.
+        file: PathBuf,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -254,6 +276,7 @@ impl Cli {
                 config,
             } => replay::run(incident, json, &config),
             Command::Simulate(command) => simulate::run(command),
+            Command::Backup { file, config } => backup::run(&file, &config),
             other => service::run(other),
         }
     }

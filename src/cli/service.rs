@@ -42,6 +42,20 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let store = crate::store::open_read_only(&url).await?;
             super::proof::verify_log(&store, seal.as_deref()).await
         }
+        Command::Status { json, config } => {
+            let url = settings(&config)?.database_url;
+            let status = super::status::read(&url).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{}", super::status::render(&status, chrono::Utc::now()));
+            }
+            Ok(if super::status::healthy(&status) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Export {
             from,
             to,
@@ -84,6 +98,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         | Command::Rules(_)
         | Command::VapidKeys
         | Command::Replay { .. }
+        | Command::Backup { .. }
         | Command::Simulate(_) => Ok(ExitCode::FAILURE),
     }
 }

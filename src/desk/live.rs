@@ -54,11 +54,23 @@ pub struct Board {
 impl<S: EventSink> Desk<S> {
     /// Appends a step's events to the log; nothing of them counts until this succeeds.
     pub(super) async fn append(&mut self, events: &[Event]) -> Result<Vec<i64>, DeskError> {
-        let seqs = self
-            .sink
-            .append(events)
-            .await
-            .map_err(|e| DeskError::Log(format!("{e:#}")))?;
+        let seqs = match self.sink.append(events).await {
+            Ok(seqs) => seqs,
+            Err(e) => {
+                let fenced = e.chain().any(|c| {
+                    c.downcast_ref::<crate::store::StoreError>()
+                        .is_some_and(|s| s.fenced())
+                });
+                if fenced && !self.fenced {
+                    // Another node holds the lease: stand down now, before anything else is
+                    // decided here, and have the service make this desk a standby.
+                    tracing::error!(error = %format!("{e:#}"), "the log fenced this desk: standing down");
+                    self.fenced = true;
+                    self.fence_alarm.send_modify(|n| *n += 1);
+                }
+                return Err(DeskError::Log(format!("{e:#}")));
+            }
+        };
         if seqs.len() != events.len() {
             return Err(DeskError::Log(format!(
                 "the log answered {} sequences for {} events",
@@ -69,11 +81,15 @@ impl<S: EventSink> Desk<S> {
         Ok(seqs)
     }
 
-    /// Applies appended events to the state and publishes them.
-    pub(super) fn applied(&mut self, events: &[Event], seqs: Vec<i64>) {
+    /// Applies committed events to the state and publishes them: on the console feed, and
+    /// (`own`: this desk appended them) to the desk's own followers (paging, metrics); a
+    /// standby's mirror leaves those to the holder.
+    pub(super) fn publish(&mut self, events: &[Event], seqs: Vec<i64>, own: bool) {
         for e in events {
             apply(&mut self.state, e);
-            let _ = self.feed.send(e.clone());
+            if own {
+                let _ = self.feed.send(e.clone());
+            }
         }
         if let Some(&last) = seqs.last() {
             self.state.log_seq = last;

@@ -35,7 +35,7 @@ impl<S: EventSink> Desk<S> {
         }
         let seqs = self.append(&events).await?;
         self.state.rules = swap.rules;
-        self.applied(&events, seqs);
+        self.publish(&events, seqs, true);
         Ok(events)
     }
 }

@@ -36,7 +36,7 @@ impl<S: EventSink> Desk<S> {
         let event = crate::dispatch::seal::log_sealed(&owed, seq, &hash, now);
         let events = [event];
         let seqs = self.append(&events).await?;
-        self.applied(&events, seqs);
+        self.publish(&events, seqs, true);
         tracing::info!(day = %owed.day, sealed_seq = seq, "event log sealed");
         Ok(())
     }

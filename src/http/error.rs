@@ -379,6 +379,17 @@ impl From<DeskError> for ApiError {
                 tracing::error!("the dispatch desk is not running");
                 Self::Unavailable
             }
+            DeskError::Standby => {
+                tracing::warn!("this node stood down from the desk; the command was not taken");
+                Self::Unavailable
+            }
+            DeskError::Remote(r) => match r.kind.as_str() {
+                "unknown_incident" | "unknown_unit" | "unknown_storm" => Self::NotFound(r.subject),
+                "not_paged" => Self::NotPaged(r.subject),
+                "ended" => Self::Ended(r.message),
+                "empty" => Self::EmptyField(r.subject),
+                _ => Self::OutOfOrder(r.message),
+            },
         }
     }
 }

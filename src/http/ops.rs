@@ -1,4 +1,5 @@
-//! Operations endpoints, no token: liveness, readiness, Prometheus metrics.
+//! Operations endpoints, no token: liveness, readiness (with the node's role), Prometheus
+//! metrics.
 
 use super::error::ApiError;
 use crate::http::AppState;
@@ -16,6 +17,24 @@ pub struct Health {
     pub status: &'static str,
 }
 
+/// Readiness, with the node's part in its region's desk.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    /// `ok`.
+    pub status: &'static str,
+    /// `holder` (it decides), `standby` (it mirrors the holder and forwards commands) or
+    /// `single` (one node on SQLite).
+    pub role: crate::cluster::Role,
+    /// The region.
+    pub region: String,
+    /// This node process (`name/suffix`; empty for a single node).
+    pub node: String,
+    /// Since when it has had this role: for a holder, when it took the lease.
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// How long it has had this role, seconds (for a holder, the lease's age).
+    pub age_secs: f64,
+}
+
 /// `GET /healthz`: the process is up and answering.
 pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
@@ -23,7 +42,7 @@ pub async fn healthz() -> web::Json<Health> {
 
 /// `GET /readyz`: 200 when the store and the desk both answer within two seconds, otherwise
 /// 503 naming the one that did not.
-pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
+pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Ready>, ApiError> {
     let store = matches!(
         tokio::time::timeout(PROBE, state.store.ping()).await,
         Ok(Ok(()))
@@ -38,7 +57,15 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
         .map(|(name, _)| name)
         .collect();
     if failed.is_empty() {
-        Ok(web::Json(Health { status: "ok" }))
+        let role = state.role.borrow().clone();
+        Ok(web::Json(Ready {
+            status: "ok",
+            role: role.role,
+            region: role.region,
+            node: role.instance,
+            since: role.since,
+            age_secs: (chrono::Utc::now() - role.since).num_milliseconds().max(0) as f64 / 1000.0,
+        }))
     } else {
         tracing::warn!(failed = ?failed, "not ready");
         Err(ApiError::NotReady(format!(

@@ -246,8 +246,8 @@ const EVENTS: Payload = One(schema::<operator::EventsOut>());
 pub static ROUTES: &[RouteSpec] = &[
     route(Get, "/healthz", PUBLIC, "Liveness: the process answers.", |r| r.to(ops::healthz))
         .tag("ops").gives(200, One(schema::<ops::Health>())),
-    route(Get, "/readyz", PUBLIC, "Readiness: the store and the desk answer.", |r| r.to(ops::readyz))
-        .tag("ops").answers(&[NOT_READY]).gives(200, One(schema::<ops::Health>())),
+    route(Get, "/readyz", PUBLIC, "Readiness: the store and the desk answer; the node's role (holder, standby or single) and since when.", |r| r.to(ops::readyz))
+        .tag("ops").answers(&[NOT_READY]).gives(200, One(schema::<ops::Ready>())),
     route(Get, "/metrics", PUBLIC, "Prometheus metrics.", |r| r.to(ops::metrics))
         .tag("ops").gives(200, Payload::Text),
     route(Get, "/api/v1/openapi.json", PUBLIC, "This API as an OpenAPI document.", |r| r.to(super::openapi::json))

@@ -31,4 +31,6 @@ pub struct AppState {
     pub rules: crate::rules::RulesSource,
     /// What the consoles' live feed follows.
     pub feed: Arc<dyn crate::feed::FeedSource>,
+    /// This node's part in its region's desk (holder, standby, or the single node).
+    pub role: tokio::sync::watch::Receiver<crate::cluster::RoleState>,
 }

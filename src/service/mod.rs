@@ -8,6 +8,7 @@
 //! Stop (SIGTERM): the HTTP server stops taking requests and finishes those in flight, the
 //! pump stops, the desk finishes every command it took, then [`run`] returns.
 
+pub mod cluster;
 pub mod positions;
 
 use crate::config::Settings;
@@ -15,7 +16,7 @@ use crate::desk::{self, Clock, DeskHandle, EventSink};
 use crate::dispatch::{DeskState, apply};
 use crate::domain::{Event, IncidentId};
 use crate::http::AppState;
-use crate::inbox::{self, Inbox};
+use crate::inbox::Inbox;
 use crate::rules::RuleSet;
 use crate::store::Store;
 use crate::telemetry::Metrics;
@@ -160,11 +161,14 @@ pub struct Service {
     /// Handles for request handlers.
     pub state: AppState,
     desk_task: tokio::task::JoinHandle<(DeskState, StoreSink)>,
-    pump_task: tokio::task::JoinHandle<()>,
     mqtt_task: Option<tokio::task::JoinHandle<()>>,
-    lines_task: tokio::task::JoinHandle<()>,
-    review_task: tokio::task::JoinHandle<()>,
     paging_tasks: crate::paging::PagingTasks,
+    roles: Arc<cluster::ServiceRoles>,
+    /// The role loop (a cluster's node) and how to stop it.
+    role_task: Option<(
+        tokio::task::JoinHandle<bool>,
+        tokio::sync::watch::Sender<bool>,
+    )>,
 }
 
 /// Rebuilds the desk: units from the registry and their last live fixes (the newer of the two
@@ -248,8 +252,25 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     let rules = crate::desk::reload::load_at_start(&source)?;
     crate::intake::mqtt::check(&settings.intake)?;
     crate::paging::check(&settings.notify)?;
-    let store = crate::store::open(&settings.database_url).await?;
-    if settings.seed_demo && store.lift_count().await? == 0 {
+    let postgres = settings.database_url.starts_with("postgres:")
+        || settings.database_url.starts_with("postgresql:");
+    let (store, cluster): (Arc<dyn Store>, Option<Arc<cluster::Cluster>>) = if postgres {
+        let (c, store) = cluster::Cluster::connect(&settings, &settings.database_url).await?;
+        (Arc::new(store), Some(Arc::new(c)))
+    } else {
+        (crate::store::open(&settings.database_url).await?, None)
+    };
+    // A node of a cluster starts as the holder if it can take the lease now, else as a standby.
+    let holding = match &cluster {
+        Some(c) => c
+            .lease
+            .try_acquire()
+            .await
+            .context("try for the desk lease")?
+            .is_some(),
+        None => true,
+    };
+    if holding && settings.seed_demo && store.lift_count().await? == 0 {
         let spec = crate::demo::RegionSpec::default();
         crate::registry::seed_demo(store.as_ref(), &spec, Utc::now())
             .await
@@ -263,7 +284,11 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     let clock = Clock::system();
     let sink = StoreSink::new(store.clone());
     let first_messages = sink.paging();
-    let (desk, desk_task) = desk::spawn(state, sink, clock);
+    let follower = match (&cluster, holding) {
+        (Some(c), false) => Some(c.follower(store.clone(), state.log_seq)),
+        _ => None,
+    };
+    let (desk, desk_task) = desk::spawn_as(state, sink, clock, follower);
     let metrics = Arc::new(Metrics::default());
     tokio::spawn(count_events(desk.subscribe(), metrics.clone()));
     // Request paths (HTTP, alarm intake, MQTT) wait for the database at most
@@ -276,7 +301,10 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
         requests.clone(),
         Duration::from_millis(settings.intake_wait_ms),
     );
-    let pump_task = tokio::spawn(inbox::pump(inbox.clone(), desk.clone()));
+    if let Some(c) = &cluster {
+        inbox.on_standby_commit(crate::cluster::forward::inbox_notice(c.pool.clone()));
+    }
+    inbox.set_standby(!holding);
     let record = crate::intake::mqtt::Recorder {
         store: requests.clone(),
         desk: desk.clone(),
@@ -285,34 +313,76 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     let (paging, paging_tasks) =
         crate::paging::spawn(&settings.notify, store.clone(), desk.clone(), clock)?;
     let _ = first_messages.set(paging.downgrade());
-    // The review index follows the log behind the desk (investigators' reads catch it up).
-    let review_task = tokio::spawn(crate::review::indexer::run(store.clone()));
-    let lines_task = tokio::spawn(supervise_lines(
-        store.clone(),
-        desk.clone(),
-        settings.intake.phone_test_interval_hours,
-    ));
     let feed = Arc::new(crate::feed::LocalFeed::new(desk.clone(), requests.clone()));
+    let settings = Arc::new(settings);
+    let parts = cluster::Parts {
+        store: store.clone(),
+        desk: desk.clone(),
+        inbox: inbox.clone(),
+        settings: settings.clone(),
+        cluster: cluster.clone(),
+    };
+    let roles = Arc::new(cluster::ServiceRoles {
+        tasks: tokio::sync::Mutex::new(holding.then(|| cluster::HolderTasks::start(&parts))),
+        parts,
+        rules: source.clone(),
+        started: Utc::now(),
+        seq: Default::default(),
+    });
+    let region = settings.cluster.region.clone();
+    let (role, role_task) = match &cluster {
+        Some(c) => {
+            let (tx, rx) = tokio::sync::watch::channel(crate::cluster::RoleState {
+                role: if holding {
+                    crate::cluster::Role::Holder
+                } else {
+                    crate::cluster::Role::Standby
+                },
+                since: Utc::now(),
+                region: region.clone(),
+                instance: c.node.instance.clone(),
+            });
+            metrics.desk_role(&region, holding);
+            if holding {
+                metrics.lease_changed(true);
+            }
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let task = tokio::spawn(crate::cluster::role::run(
+                c.lease.clone(),
+                roles.clone(),
+                holding,
+                desk.fenced(),
+                tx,
+                metrics.clone(),
+                stop_rx,
+            ));
+            (rx, Some((task, stop_tx)))
+        }
+        None => (
+            tokio::sync::watch::channel(crate::cluster::RoleState::single(&region)).1,
+            None,
+        ),
+    };
     let state = AppState {
         store: requests,
         desk,
         inbox,
         metrics,
-        settings: Arc::new(settings),
+        settings,
         clock,
         machine: Arc::default(),
         paging,
         rules: source,
         feed,
+        role,
     };
     Ok(Service {
         state,
         desk_task,
-        pump_task,
         mqtt_task,
-        lines_task,
-        review_task,
         paging_tasks,
+        roles,
+        role_task,
     })
 }
 
@@ -378,16 +448,31 @@ impl Service {
             mqtt.abort(); // unacknowledged messages are delivered again to the next session
             let _ = mqtt.await;
         }
-        self.lines_task.abort();
-        self.review_task.abort();
-        let _ = self.lines_task.await;
-        self.pump_task.abort();
-        let _ = self.pump_task.await;
+        // No promotion or standing down while stopping; whether the lease is still held.
+        let holding = match self.role_task {
+            Some((task, stop)) => {
+                let _ = stop.send(true);
+                task.await.unwrap_or(false)
+            }
+            None => false,
+        };
+        if let Some(tasks) = self.roles.tasks.lock().await.take() {
+            tasks.stop().await;
+        }
         self.paging_tasks.stop().await;
+        let cluster = self.roles.parts.cluster.clone();
+        drop(self.roles);
         drop(self.state);
         let (state, sink) = self.desk_task.await.context("the desk task failed")?;
         sink.finish().await;
         tracing::info!(incidents = state.incidents.len(), "desk drained");
+        // The desk has appended its last: hand the lease over now rather than let it lapse.
+        if let (Some(c), true) = (cluster, holding) {
+            match c.lease.release().await {
+                Ok(()) => tracing::info!("desk lease released"),
+                Err(e) => tracing::warn!(error = %e, "the desk lease was not released; it lapses"),
+            }
+        }
         Ok(())
     }
 }

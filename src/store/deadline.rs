@@ -66,6 +66,10 @@ impl Store for Deadline {
         self.within(self.inner.ping()).await
     }
 
+    fn writer_changed(&self) {
+        self.inner.writer_changed();
+    }
+
     async fn insert_alarm(
         &self,
         alarm: &NewAlarm,

@@ -62,6 +62,18 @@ pub enum StoreError {
     TimedOut(std::time::Duration),
 }
 
+impl StoreError {
+    /// Whether the log refused an append because this process does not hold its region's
+    /// desk lease (another node took over: `migrations/postgres/0012_cluster.sql`).
+    pub fn fenced(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(d))
+            if d.code().as_deref() == Some(FENCED))
+    }
+}
+
+/// The SQLSTATE of the log's fence.
+pub const FENCED: &str = "LR409";
+
 pub use crate::domain::NewAlarm;
 
 /// The inbox's answer: the committed alarm, whether it was already there, and its incident once
@@ -194,6 +206,9 @@ pub trait Store: Send + Sync + 'static {
     fn engine(&self) -> &'static str;
     /// Cheap round trip, for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Another writer may have appended since this store last did (this node took the desk
+    /// over): forget what it remembers of its own appends (the head, open incidents).
+    fn writer_changed(&self);
 
     /// The review tables (derived from the log; see [`review`]).
     fn review(&self) -> &dyn review::ReviewStore;

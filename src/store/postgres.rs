@@ -38,6 +38,21 @@ impl PgStore {
         Self::connect_with(PgConnectOptions::from_str(url)?).await
     }
 
+    /// Connects as a node process of a cluster (see `crate::cluster`): every connection says
+    /// which process it is and its region, so the log's fence knows whether it holds the desk
+    /// lease; a transaction left idle (a paused process) is ended by the server after 5 s, so it
+    /// cannot hold the lease row's lock and stop a takeover.
+    pub async fn connect_node(url: &str, node: &crate::cluster::Node) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)?
+            .application_name(&node.instance)
+            .options([
+                ("liftrescue.node", node.instance.as_str()),
+                ("liftrescue.region", node.region.as_str()),
+                ("idle_in_transaction_session_timeout", "5s"),
+            ]);
+        Self::connect_with(options).await
+    }
+
     /// Connects with explicit options (tests point these at a fresh database) and applies the
     /// migrations.
     pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
@@ -110,6 +125,13 @@ impl PgStore {
     /// Forgets the head (an append is under way that may not commit).
     pub(crate) fn forget_head(&self) {
         self.take_head();
+    }
+
+    /// Forgets the head and the open incidents this store last wrote (another writer may have
+    /// appended since).
+    pub(crate) fn forget_writes(&self) {
+        self.forget_head();
+        *self.known.lock().unwrap_or_else(|p| p.into_inner()) = Known::default();
     }
 
     /// Records the head an append committed.

@@ -145,6 +145,9 @@ impl SqliteStore {
     /// Nothing to forget (see [`Self::append_opening`]).
     pub(crate) fn forget_head(&self) {}
 
+    /// Nothing to forget: one node, one writer.
+    pub(crate) fn forget_writes(&self) {}
+
     /// Nothing to remember (see [`Self::append_opening`]).
     pub(crate) fn remember_append(&self, _: Option<(i64, String)>, _: &super::projection::Writes) {}
 }

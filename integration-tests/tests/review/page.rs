@@ -70,7 +70,8 @@ async fn story(engine: &str, full: bool) {
         .to_owned();
     let home = b.windows().await[0].clone();
     b.click(&format!("{row} button.report-zh")).await;
-    let end = Instant::now() + Duration::from_secs(10);
+    // A new window can take a while to open on a loaded machine.
+    let end = Instant::now() + Duration::from_secs(30);
     let tab = loop {
         let w = b.windows().await;
         if let Some(t) = w.iter().find(|h| **h != home) {

@@ -207,6 +207,28 @@ impl Api {
         self.send(reqwest::Method::POST, path, body).await
     }
 
+    /// POST JSON with the given idempotency key (a phone retrying the same tap).
+    pub async fn post_keyed(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        key: &str,
+    ) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        (
+            r.status().as_u16(),
+            r.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// PUT JSON to a path; the status and the JSON body.
     pub async fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         self.send(reqwest::Method::PUT, path, body).await

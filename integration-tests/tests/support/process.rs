@@ -86,6 +86,16 @@ impl ServeProcess {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Sends a signal (`STOP`, `CONT`, …) without waiting for anything.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([format!("-{name}").as_str(), &pid])
+            .status()
+            .expect("send a signal");
+        assert!(sent.success(), "kill -{name} {pid}");
+    }
+
     /// SIGTERM, then the exit code.
     pub fn terminate(mut self) -> Option<i32> {
         let pid = self.child.id().to_string();

@@ -97,6 +97,7 @@ impl Harness {
             paging,
             rules: crate::rules::RulesSource::BuiltIn,
             feed,
+            role: tokio::sync::watch::channel(crate::cluster::RoleState::single("default")).1,
         };
         let mut h = Harness {
             state,

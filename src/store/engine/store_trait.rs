@@ -37,6 +37,10 @@ macro_rules! store_trait {
                     self
                 }
 
+                fn writer_changed(&self) {
+                    self.forget_writes();
+                }
+
                 async fn ping(&self) -> Result<(), StoreError> {
                     sqlx::query(sql::PING).execute(&self.pool).await?;
                     Ok(())

@@ -1,0 +1,169 @@
+//! The fence: a node process appends to the log only while it holds its region's lease. At the
+//! store, and as processes: a holder paused (SIGSTOP) until a standby took over finds its next
+//! append refused when it wakes (SIGCONT), stands down, and nothing fires twice.
+
+use super::{Scene, fired_once, log_verifies, role, wait_role};
+use crate::support::{Api, eventually, token};
+use liftrescue::cluster::Node;
+use liftrescue::cluster::lease::Lease;
+use liftrescue::domain::{Actor, Event, EventKind, IncidentId};
+use liftrescue::store::postgres::PgStore;
+use liftrescue::store::{Role, Store};
+use serde_json::json;
+use std::time::Duration;
+
+fn note(text: &str) -> Event {
+    Event {
+        incident: None::<IncidentId>,
+        at: chrono::Utc::now(),
+        actor: Actor::System,
+        step: None,
+        rules_version: None,
+        reason: text.into(),
+        kind: EventKind::Note { text: text.into() },
+    }
+}
+
+fn node(name: &str) -> Node {
+    Node::new(&liftrescue::config::ClusterSettings {
+        node: name.into(),
+        ..Default::default()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_lease_holder_appends_and_a_takeover_fences_the_old_one() {
+    let Some(scene) = Scene::new().await else {
+        return;
+    };
+    let (a, b) = (node("a"), node("b"));
+    let sa = PgStore::connect_node(&scene.url, &a).await.unwrap();
+    let sb = PgStore::connect_node(&scene.url, &b).await.unwrap();
+    let pool = sqlx::PgPool::connect(&scene.url).await.unwrap();
+    let la = Lease::new(pool.clone(), a.clone(), Duration::from_secs(60));
+    let lb = Lease::new(pool.clone(), b.clone(), Duration::from_secs(60));
+
+    // Nobody holds the lease: a node may not append.
+    let e = sa.append(&[note("before any lease")]).await.unwrap_err();
+    assert!(e.fenced(), "{e}");
+    assert_eq!(la.try_acquire().await.unwrap(), Some(1));
+    assert_eq!(lb.try_acquire().await.unwrap(), None, "held and not lapsed");
+    sa.append(&[note("a holds")]).await.unwrap();
+    let e = sb.append(&[note("b does not")]).await.unwrap_err();
+    assert!(e.fenced(), "{e}");
+
+    // a's lease lapses (as it would while a is paused); b takes it; a is fenced from then on.
+    sqlx::query("UPDATE desk_leases SET expires_at = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(lb.try_acquire().await.unwrap(), Some(2));
+    assert!(
+        !la.renew().await.unwrap(),
+        "a's renewal finds the lease gone"
+    );
+    sb.writer_changed();
+    sb.append(&[note("b holds")]).await.unwrap();
+    let e = sa.append(&[note("a woke up")]).await.unwrap_err();
+    assert!(e.fenced(), "{e}");
+    // A process restarted under b's name takes b's lease at once (its predecessor is gone).
+    let b2 = node("b");
+    let lb2 = Lease::new(pool.clone(), b2.clone(), Duration::from_secs(60));
+    assert_eq!(lb2.try_acquire().await.unwrap(), Some(3));
+    assert!(
+        sb.append(&[note("old b")]).await.unwrap_err().fenced(),
+        "the earlier process of the same name is fenced"
+    );
+
+    // A connection that names no node (the command line's loaders) is not fenced.
+    let plain = PgStore::connect(&scene.url).await.unwrap();
+    plain.writer_changed();
+    plain.append(&[note("a loader")]).await.unwrap();
+    let texts: Vec<String> = scene
+        .events()
+        .await
+        .into_iter()
+        .map(|e| e.event.reason)
+        .collect();
+    assert_eq!(texts, ["a holds", "b holds", "a loader"]);
+    log_verifies(&scene);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_holder_is_fenced_when_it_wakes_and_stands_down() {
+    let Some(scene) = Scene::new().await else {
+        return;
+    };
+    let a = scene.node("a", &[]);
+    wait_role(&a.base, "holder", 10).await;
+    let b = scene.node("b", &[]);
+    wait_role(&b.base, "standby", 10).await;
+    let store = scene.store.as_ref();
+    let intake = token(store, Role::Integration, None).await;
+    let lifts: Vec<_> = store.lifts(None, 100).await.unwrap();
+    for (n, lift) in lifts
+        .iter()
+        .filter(|l| l.maintainer.is_some())
+        .take(5)
+        .enumerate()
+    {
+        let (status, body) = Api::new(&a.base, &intake)
+            .post("/api/v1/alarms", json!({"source_alarm_id": format!("p{n}"), "lift": {"id": lift.id.0}, "kind": "entrapment_at_landing"}))
+            .await;
+        assert_eq!(status, 202, "{body}");
+    }
+    // Pages are out with 2-second acknowledgement deadlines; a stops before they fall due.
+    eventually(10, || async {
+        let paged = scene
+            .events()
+            .await
+            .iter()
+            .any(|e| matches!(e.event.kind, EventKind::UnitPaged { .. }));
+        paged.then_some(())
+    })
+    .await;
+    a.signal("STOP");
+    wait_role(&b.base, "holder", 15).await;
+    // b fires the deadlines that fell due meanwhile; then a wakes up with the same deadlines
+    // overdue in its memory.
+    eventually(10, || async {
+        let fired = scene
+            .events()
+            .await
+            .iter()
+            .any(|e| matches!(e.event.kind, EventKind::AckMissed { .. }));
+        fired.then_some(())
+    })
+    .await;
+    a.signal("CONT");
+    wait_role(&a.base, "standby", 10).await;
+    assert_eq!(role(&b.base).await, "holder");
+    // An operator's note on a (now a standby) is decided by b.
+    let operator = token(store, Role::Operator, None).await;
+    let incident = scene
+        .events()
+        .await
+        .iter()
+        .find_map(|e| e.event.incident)
+        .unwrap();
+    let (status, body) = Api::new(&a.base, &operator)
+        .post(
+            &format!("/api/v1/incidents/{}/notes", incident.0),
+            json!({"text": "after the pause"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, metrics) = metrics(&a.base).await;
+    assert!(
+        metrics.contains("liftrescue_lease_lost_total 1"),
+        "{metrics}"
+    );
+    fired_once(&scene.events().await);
+    drop((a, b));
+    log_verifies(&scene);
+}
+
+async fn metrics(base: &str) -> (u16, String) {
+    let r = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}

@@ -1,0 +1,305 @@
+//! Commands a standby takes, decided by the holder: the standby writes a `desk_commands` row
+//! and waits for its answer; the holder's [`serve`] takes waiting rows (`FOR UPDATE SKIP
+//! LOCKED`, so a row is taken once however many nodes look), submits each to its desk and
+//! writes the answer. PostgreSQL's `NOTIFY` wakes both sides ([`Wakes`]); each also looks every
+//! [`POLL`] in case a notification was lost with a connection.
+//!
+//! A row taken by a holder that died before answering is taken again by the next holder.
+
+use super::Node;
+use crate::desk::{DeskError, DeskHandle, Forward, Forwarded, RemoteRejection};
+use crate::dispatch::Command;
+use crate::domain::{Event, Fix, Unit, UnitId};
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The longest either side waits without looking at the table.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Rows taken per round.
+const BATCH: i64 = 100;
+
+/// Answered rows older than this are deleted by the holder.
+const KEEP: &str = "10 minutes";
+
+/// What a standby asks of the holder.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Request {
+    Command { command: Command },
+    Position { unit: UnitId, fix: Fix },
+    Units { units: Vec<Unit> },
+}
+
+/// What the holder answers.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Answer {
+    Events(Vec<Event>),
+    Rejected(RemoteRejection),
+    Failed(String),
+    Done,
+}
+
+impl Answer {
+    fn of(outcome: Result<Vec<Event>, DeskError>) -> Self {
+        match outcome {
+            Ok(events) => Answer::Events(events),
+            Err(DeskError::Rejected(r)) => Answer::Rejected((&r).into()),
+            Err(DeskError::Remote(r)) => Answer::Rejected(r),
+            Err(e) => Answer::Failed(e.to_string()),
+        }
+    }
+
+    fn outcome(self) -> Result<Vec<Event>, DeskError> {
+        match self {
+            Answer::Events(events) => Ok(events),
+            Answer::Rejected(r) => Err(DeskError::Remote(r)),
+            Answer::Failed(why) => Err(DeskError::Log(format!("the holder: {why}"))),
+            Answer::Done => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Wakes for forwarded commands (the holder) and their answers (the standbys).
+#[derive(Debug, Default)]
+pub struct Wakes {
+    /// A command was written for this node's region.
+    pub commands: Notify,
+    /// Some command was answered.
+    pub answers: Notify,
+    /// A standby committed alarms to the inbox.
+    pub inbox: Notify,
+}
+
+impl Wakes {
+    /// Listens on PostgreSQL's notifications until the pool closes (reconnecting as needed).
+    pub fn listen(pool: PgPool, region: String) -> Arc<Wakes> {
+        let wakes = Arc::new(Wakes::default());
+        let w = wakes.clone();
+        tokio::spawn(async move {
+            loop {
+                let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(l) => l,
+                    Err(_) if pool.is_closed() => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for forwarded commands; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                if let Err(e) = listener
+                    .listen_all([
+                        "liftrescue_commands",
+                        "liftrescue_answers",
+                        "liftrescue_inbox",
+                    ])
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot listen for forwarded commands; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+                loop {
+                    match listener.recv().await {
+                        Ok(n) if n.channel() == "liftrescue_answers" => w.answers.notify_waiters(),
+                        Ok(n) if n.channel() == "liftrescue_inbox" => w.inbox.notify_one(),
+                        Ok(n) if n.payload() == region => {
+                            w.commands.notify_one();
+                        }
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+                // Whatever was notified while reconnecting is found by the next look.
+                w.answers.notify_waiters();
+                w.commands.notify_one();
+                w.inbox.notify_one();
+            }
+        });
+        wakes
+    }
+}
+
+/// Tells the holder that this standby committed alarms: `NOTIFY liftrescue_inbox`, at most
+/// once per [`INBOX_NOTICE`] however many alarms came meanwhile.
+pub fn inbox_notice(pool: PgPool) -> Arc<dyn Fn() + Send + Sync> {
+    let pending = Arc::new(Notify::new());
+    let p = pending.clone();
+    tokio::spawn(async move {
+        loop {
+            p.notified().await;
+            if let Err(e) = sqlx::query("NOTIFY liftrescue_inbox").execute(&pool).await {
+                if pool.is_closed() {
+                    return;
+                }
+                tracing::warn!(error = %e, "could not tell the holder of committed alarms");
+            }
+            tokio::time::sleep(INBOX_NOTICE).await;
+        }
+    });
+    Arc::new(move || pending.notify_one())
+}
+
+/// The shortest gap between two inbox notices of a standby.
+const INBOX_NOTICE: Duration = Duration::from_millis(20);
+
+/// A standby's door to the holder.
+#[derive(Debug, Clone)]
+pub struct Forwarder {
+    pool: PgPool,
+    node: Node,
+    wakes: Arc<Wakes>,
+    /// How long a caller waits for the holder's answer.
+    timeout: Duration,
+}
+
+impl Forwarder {
+    /// Forwards for `node` through `pool`, answering callers within `timeout`.
+    pub fn new(pool: PgPool, node: Node, wakes: Arc<Wakes>, timeout: Duration) -> Self {
+        Forwarder {
+            pool,
+            node,
+            wakes,
+            timeout,
+        }
+    }
+
+    async fn write(&self, request: &Request) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "INSERT INTO desk_commands (region, from_node, request) VALUES ($1, $2, $3) \
+             RETURNING id",
+        )
+        .bind(&self.node.region)
+        .bind(&self.node.instance)
+        .bind(sqlx::types::Json(request))
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// Writes `request` without waiting for its answer (a position, a registry edit).
+    fn send(&self, request: Request) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = me.write(&request).await {
+                tracing::warn!(error = %e, "could not forward to the desk's holder");
+            }
+        });
+    }
+
+    async fn ask(self, command: Command) -> Result<Vec<Event>, DeskError> {
+        let id = self
+            .write(&Request::Command { command })
+            .await
+            .map_err(|e| DeskError::Log(format!("could not forward to the desk's holder: {e}")))?;
+        let until = tokio::time::Instant::now() + self.timeout;
+        loop {
+            let woken = self.wakes.answers.notified();
+            let answer: Option<sqlx::types::Json<Answer>> = sqlx::query_scalar(
+                "SELECT answer FROM desk_commands WHERE id = $1 AND answered_at IS NOT NULL",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| DeskError::Log(format!("the holder's answer could not be read: {e}")))?;
+            if let Some(answer) = answer {
+                return answer.0.outcome();
+            }
+            let now = tokio::time::Instant::now();
+            if now >= until {
+                return Err(DeskError::Log(format!(
+                    "the desk's holder did not answer within {}",
+                    humantime::format_duration(self.timeout)
+                )));
+            }
+            let _ = tokio::time::timeout(POLL.min(until - now), woken).await;
+        }
+    }
+}
+
+impl Forward for Forwarder {
+    fn command(&self, command: Command) -> Forwarded {
+        Box::pin(self.clone().ask(command))
+    }
+
+    fn position(&self, unit: UnitId, fix: Fix) {
+        self.send(Request::Position { unit, fix });
+    }
+
+    fn units(&self, units: Vec<Unit>) {
+        self.send(Request::Units { units });
+    }
+}
+
+/// The holder's side: takes forwarded requests for its region, has its desk decide them and
+/// writes the answers, until aborted (the node stood down or stops).
+pub async fn serve(pool: PgPool, node: Node, desk: DeskHandle, wakes: Arc<Wakes>) {
+    let mut rounds: u64 = 0;
+    loop {
+        let woken = wakes.commands.notified();
+        match take(&pool, &node).await {
+            Ok(rows) if !rows.is_empty() => {
+                for (id, request) in rows {
+                    let answer = decide(&desk, request).await;
+                    if let Err(e) = sqlx::query(
+                        "UPDATE desk_commands SET answer = $2, answered_at = now() WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(sqlx::types::Json(&answer))
+                    .execute(&pool)
+                    .await
+                    {
+                        tracing::warn!(error = %e, id, "a forwarded command's answer was not written");
+                    }
+                }
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "forwarded commands not read"),
+        }
+        rounds += 1;
+        if rounds.is_multiple_of(240) {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM desk_commands WHERE answered_at < now() - interval '{KEEP}'"
+            )))
+            .execute(&pool)
+            .await;
+        }
+        let _ = tokio::time::timeout(POLL, woken).await;
+    }
+}
+
+/// Takes the waiting requests of the region: those nobody took, and those a holder took but
+/// did not answer (it died, or stood down).
+async fn take(pool: &PgPool, node: &Node) -> Result<Vec<(i64, Request)>, sqlx::Error> {
+    let rows: Vec<(i64, sqlx::types::Json<Request>)> = sqlx::query_as(
+        "UPDATE desk_commands SET taken_by = $2, taken_at = now() WHERE id IN ( \
+           SELECT id FROM desk_commands WHERE region = $1 AND answered_at IS NULL \
+             AND taken_by IS DISTINCT FROM $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, request",
+    )
+    .bind(&node.region)
+    .bind(&node.instance)
+    .bind(BATCH)
+    .fetch_all(pool)
+    .await?;
+    let mut rows: Vec<(i64, Request)> = rows.into_iter().map(|(id, r)| (id, r.0)).collect();
+    rows.sort_by_key(|(id, _)| *id);
+    Ok(rows)
+}
+
+async fn decide(desk: &DeskHandle, request: Request) -> Answer {
+    match request {
+        Request::Command { command } => Answer::of(desk.submit(command).await),
+        Request::Position { unit, fix } => match desk.position(unit, fix).await {
+            Ok(()) => Answer::Done,
+            Err(e) => Answer::Failed(e.to_string()),
+        },
+        Request::Units { units } => match desk.register_units(units).await {
+            Ok(()) => Answer::Done,
+            Err(e) => Answer::Failed(e.to_string()),
+        },
+    }
+}

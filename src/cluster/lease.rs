@@ -1,0 +1,113 @@
+//! The desk lease of a region: one row of `desk_leases`, taken when free or expired (or held
+//! by an earlier process of the same node name), renewed by its holder, released on a
+//! planned stop. Every time is PostgreSQL's `now()`, so the nodes' clocks do not matter.
+
+use super::Node;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// A node's handle on its region's lease.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pool: PgPool,
+    node: Node,
+    ttl: Duration,
+}
+
+/// A lease as stored.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct LeaseRow {
+    /// The region.
+    pub region: String,
+    /// The holding process.
+    pub holder: String,
+    /// Its node name.
+    pub node: String,
+    /// Takeovers so far.
+    pub epoch: i64,
+    /// When the holder took it.
+    pub acquired_at: DateTime<Utc>,
+    /// When the holder last renewed it.
+    pub renewed_at: DateTime<Utc>,
+    /// When it lapses without renewal.
+    pub expires_at: DateTime<Utc>,
+    /// Whether it had lapsed when read.
+    pub expired: bool,
+}
+
+/// Takes the lease if it is free, lapsed, or held by an earlier process of this node's name.
+const ACQUIRE: &str = "INSERT INTO desk_leases AS l \
+     (region, holder, node, epoch, acquired_at, renewed_at, expires_at) \
+     VALUES ($1, $2, $3, 1, now(), now(), now() + $4 * interval '1 millisecond') \
+     ON CONFLICT (region) DO UPDATE SET holder = EXCLUDED.holder, node = EXCLUDED.node, \
+       epoch = l.epoch + 1, acquired_at = now(), renewed_at = now(), \
+       expires_at = EXCLUDED.expires_at \
+     WHERE l.expires_at < now() OR l.node = EXCLUDED.node AND l.holder <> EXCLUDED.holder \
+     RETURNING epoch";
+
+const RENEW: &str = "UPDATE desk_leases SET renewed_at = now(), \
+     expires_at = now() + $3 * interval '1 millisecond' \
+     WHERE region = $1 AND holder = $2 RETURNING epoch";
+
+const RELEASE: &str = "UPDATE desk_leases SET expires_at = now() - interval '1 millisecond' \
+     WHERE region = $1 AND holder = $2";
+
+const LEASES: &str = "SELECT region, holder, node, epoch, acquired_at, renewed_at, expires_at, \
+     expires_at < now() AS expired FROM desk_leases ORDER BY region";
+
+impl Lease {
+    /// The lease of `node`'s region, on `pool` (a pool of its own: a busy store must not hold
+    /// up a renewal).
+    pub fn new(pool: PgPool, node: Node, ttl: Duration) -> Self {
+        Lease { pool, node, ttl }
+    }
+
+    /// The lease's time to live.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// The node this lease is for.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// Takes the lease if it can: its epoch, or `None` while another process holds it.
+    pub async fn try_acquire(&self) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(ACQUIRE)
+            .bind(&self.node.region)
+            .bind(&self.node.instance)
+            .bind(&self.node.name)
+            .bind(self.ttl.as_millis() as i64)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Extends the lease this process holds: `false` when it no longer holds it.
+    pub async fn renew(&self) -> Result<bool, sqlx::Error> {
+        let epoch: Option<i64> = sqlx::query_scalar(RENEW)
+            .bind(&self.node.region)
+            .bind(&self.node.instance)
+            .bind(self.ttl.as_millis() as i64)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(epoch.is_some())
+    }
+
+    /// Lets the lease lapse now (a planned stop, after the desk drained), so a standby takes it
+    /// at its next try.
+    pub async fn release(&self) -> Result<(), sqlx::Error> {
+        sqlx::query(RELEASE)
+            .bind(&self.node.region)
+            .bind(&self.node.instance)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Every region's lease.
+pub async fn leases(pool: &PgPool) -> Result<Vec<LeaseRow>, sqlx::Error> {
+    sqlx::query_as(LEASES).fetch_all(pool).await
+}
