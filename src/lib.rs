@@ -49,6 +49,10 @@
 //! - [`store`]: the durable store on PostgreSQL or SQLite behind one interface: inbox,
 //!   hash-chained log, projections, outbox, registry, last fixes, tokens; a deadline on every
 //!   call from a request path.
+//! - [`fanout`]: the Redis fan-out of the committed log between the nodes of a cluster: each
+//!   node publishes its commits to one Redis Stream per region (entry id = log sequence) and
+//!   follows everyone's from there, falling back to reading the log when Redis is away or a
+//!   reader is further behind than the stream holds; each event delivered once, in order.
 //! - [`registry`]: CSV import of the lift and unit registers and the checks the admin API
 //!   shares with it, and seeding the demo region.
 //! - [`demo`]: a deterministic synthetic region (Yuzhong-sized by default) for the demo,
@@ -76,6 +80,7 @@ pub mod desk;
 pub mod dispatch;
 pub mod domain;
 pub mod export;
+pub mod fanout;
 pub mod feed;
 pub mod http;
 pub mod inbox;
