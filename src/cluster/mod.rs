@@ -4,7 +4,8 @@
 //! Every `serve` node on PostgreSQL runs a desk. For its region exactly one node holds the
 //! **desk lease** ([`lease`]: a row in `desk_leases` renewed every quarter of its TTL, judged
 //! by PostgreSQL's clock) and decides; its desk appends to the log. The others **stand by**:
-//! their desk is a mirror that applies the log's committed events as they come ([`follow`]),
+//! their desk is a mirror that applies the log's committed events as they come (from Redis,
+//! or the log: [`crate::fanout`]),
 //! answers reads and feeds the consoles; commands taken by a standby go to the holder through
 //! the `desk_commands` table ([`forward`]) and the caller gets the holder's answer.
 //!
@@ -19,7 +20,6 @@
 //! that is stopped but not dead. A lease row expires by the database's clock whatever the
 //! holder's state, and the trigger makes the expiry binding.
 
-pub mod follow;
 pub mod forward;
 pub mod lease;
 pub mod role;

@@ -77,10 +77,11 @@ impl Cluster {
         ))
     }
 
-    /// What a standby's desk follows and where it forwards, from `after`.
-    pub fn follower(&self, store: Arc<dyn Store>, after: i64) -> Follower {
+    /// What a standby's desk follows (the committed events after `after`, from `fanout`) and
+    /// where it forwards.
+    pub fn follower(&self, fanout: &crate::fanout::Fanout, after: i64) -> Follower {
         Follower {
-            events: crate::cluster::follow::from_log(store, after),
+            events: fanout.follow(after),
             forward: Arc::new(self.forwarder.clone()),
         }
     }
@@ -99,6 +100,8 @@ pub struct Parts {
     pub settings: Arc<Settings>,
     /// The cluster, if any.
     pub cluster: Option<Arc<Cluster>>,
+    /// How the cluster's nodes share committed events (with a cluster).
+    pub fanout: Option<crate::fanout::Fanout>,
 }
 
 /// The tasks only the desk's holder runs: the inbox pump, line supervision, the review
@@ -200,9 +203,12 @@ impl Roles for ServiceRoles {
         }
         self.parts.inbox.set_standby(true);
         let state = self.rebuilt().await?;
-        let follower = self
-            .cluster()
-            .follower(self.parts.store.clone(), state.log_seq);
+        let fanout = self
+            .parts
+            .fanout
+            .as_ref()
+            .context("a cluster's node has a fan-out")?;
+        let follower = self.cluster().follower(fanout, state.log_seq);
         self.parts.desk.demote(state, follower).await?;
         Ok(())
     }

@@ -36,6 +36,8 @@ use std::time::Duration;
 /// (`paging::first`).
 pub struct StoreSink {
     store: Arc<dyn Store>,
+    /// Where committed events are published for the other nodes (a cluster's node).
+    fanout: Option<crate::fanout::Fanout>,
     deadlines: tokio::sync::mpsc::UnboundedSender<Vec<(IncidentId, Option<DateTime<Utc>>)>>,
     paging: Arc<std::sync::OnceLock<crate::paging::WeakPaging>>,
     fixes: positions::Fixes,
@@ -49,6 +51,7 @@ impl StoreSink {
         StoreSink {
             fixes: positions::Fixes::start(store.clone()),
             store,
+            fanout: None,
             deadlines: tx,
             paging: Arc::default(),
         }
@@ -57,6 +60,18 @@ impl StoreSink {
     /// Writes the live fixes still pending (the desk has stopped).
     pub async fn finish(self) {
         self.fixes.finish().await;
+    }
+
+    /// Publishes every committed event to `fanout` (never waiting for it) from now on.
+    pub fn publish_to(&mut self, fanout: crate::fanout::Fanout) {
+        self.fanout = Some(fanout);
+    }
+
+    fn published(&self, rows: &[crate::store::StoredEvent]) {
+        if let Some(f) = &self.fanout {
+            let events: Vec<(i64, Event)> = rows.iter().map(|r| (r.seq, r.event.clone())).collect();
+            f.publish(&events);
+        }
     }
 
     /// Where paging is set once it runs (it starts after the desk it reports to).
@@ -115,6 +130,7 @@ impl EventSink for StoreSink {
                 .append(events)
                 .await
                 .context("append to the event log")?;
+            self.published(&rows);
             return Ok(rows.iter().map(|r| r.seq).collect());
         }
         let messages: Vec<_> = first.iter().map(|(m, _)| m.clone()).collect();
@@ -123,6 +139,7 @@ impl EventSink for StoreSink {
             .append_paging(events, &messages)
             .await
             .context("append to the event log")?;
+        self.published(&rows);
         if let Some(p) = paging {
             p.send_first(made, first);
         }
@@ -282,14 +299,27 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     }
     let state = recover(store.as_ref(), rules, &settings).await?;
     let clock = Clock::system();
-    let sink = StoreSink::new(store.clone());
+    let mut sink = StoreSink::new(store.clone());
+    let metrics = Arc::new(Metrics::default());
+    // A cluster's nodes share committed events through Redis (or the log, without it).
+    let fanout = match &cluster {
+        Some(c) => Some(crate::fanout::Fanout::start(
+            settings.redis_url.as_deref(),
+            &c.node.region,
+            store.clone(),
+            metrics.clone(),
+        )?),
+        None => None,
+    };
+    if let Some(f) = &fanout {
+        sink.publish_to(f.clone());
+    }
     let first_messages = sink.paging();
     let follower = match (&cluster, holding) {
-        (Some(c), false) => Some(c.follower(store.clone(), state.log_seq)),
+        (Some(c), false) => fanout.as_ref().map(|f| c.follower(f, state.log_seq)),
         _ => None,
     };
     let (desk, desk_task) = desk::spawn_as(state, sink, clock, follower);
-    let metrics = Arc::new(Metrics::default());
     tokio::spawn(count_events(desk.subscribe(), metrics.clone()));
     // Request paths (HTTP, alarm intake, MQTT) wait for the database at most
     // `store.request_timeout`; the desk and paging use the store as it is (`store::Deadline`).
@@ -316,6 +346,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     let feed = Arc::new(crate::feed::LocalFeed::new(desk.clone(), requests.clone()));
     let settings = Arc::new(settings);
     let parts = cluster::Parts {
+        fanout: fanout.clone(),
         store: store.clone(),
         desk: desk.clone(),
         inbox: inbox.clone(),
@@ -461,11 +492,15 @@ impl Service {
         }
         self.paging_tasks.stop().await;
         let cluster = self.roles.parts.cluster.clone();
+        let fanout = self.roles.parts.fanout.clone();
         drop(self.roles);
         drop(self.state);
         let (state, sink) = self.desk_task.await.context("the desk task failed")?;
         sink.finish().await;
         tracing::info!(incidents = state.incidents.len(), "desk drained");
+        if let Some(f) = fanout {
+            f.close(); // after the desk's last publish
+        }
         // The desk has appended its last: hand the lease over now rather than let it lapse.
         if let (Some(c), true) = (cluster, holding) {
             match c.lease.release().await {

@@ -6,6 +6,7 @@ mod failover;
 mod fence;
 mod handover;
 mod partition;
+mod redis;
 
 use crate::support::process::ServeProcess;
 use crate::support::{fresh_database, seeded};
