@@ -23,89 +23,25 @@
 #[path = "support/db.rs"]
 mod db;
 
+#[path = "support/nodes.rs"]
+mod nodes;
+
 use liftrescue::domain::EventKind;
 use liftrescue::store::Store;
-use std::process::{Child, Command, Stdio};
+use nodes::{Node, pct, wait_role};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-struct Node {
-    name: &'static str,
-    child: Child,
-    base: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("free port: {e}"))
-}
-
 fn start(name: &'static str, db: &str, rules: &str, ttl: &str, log: &std::path::Path) -> Node {
-    let addr = format!("127.0.0.1:{}", free_port());
-    let out = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let child = Command::new(env!("CARGO_BIN_EXE_liftrescue"))
-        .arg("serve")
-        .env("LIFTRESCUE_DATABASE_URL", db)
-        .env("LIFTRESCUE_LISTEN", &addr)
-        .env("LIFTRESCUE_SEED_DEMO", "false")
-        .env("LIFTRESCUE_RULES_DIR", rules)
-        .env("LIFTRESCUE_CLUSTER__NODE", name)
-        .env("LIFTRESCUE_CLUSTER__LEASE_TTL", ttl)
-        .env("LIFTRESCUE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(out)
-        .spawn()
-        .unwrap_or_else(|e| panic!("start liftrescue: {e}"));
-    Node {
+    nodes::start(
         name,
-        child,
-        base: format!("http://{addr}"),
-    }
-}
-
-async fn role(http: &reqwest::Client, base: &str) -> String {
-    let r = http
-        .get(format!("{base}/readyz"))
-        .timeout(Duration::from_secs(1))
-        .send()
-        .await;
-    match r {
-        Ok(r) => r.json::<serde_json::Value>().await.ok(),
-        Err(_) => None,
-    }
-    .and_then(|v| v["role"].as_str().map(str::to_owned))
-    .unwrap_or_default()
-}
-
-async fn wait_role(http: &reqwest::Client, base: &str, want: &str) -> Duration {
-    let t0 = Instant::now();
-    while role(http, base).await != want {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "{base} never became {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    t0.elapsed()
-}
-
-fn signal(n: &Node, sig: &str) {
-    let _ = Command::new("kill")
-        .args([sig, &n.child.id().to_string()])
-        .status();
-}
-
-fn pct(v: &[f64], p: f64) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    let i = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
-    v[i]
+        db,
+        &[
+            ("LIFTRESCUE_RULES_DIR", rules),
+            ("LIFTRESCUE_CLUSTER__LEASE_TTL", ttl),
+        ],
+        log,
+    )
 }
 
 /// Deadlines that fell due in `(from, until]` and whether each has fired (its lateness).
@@ -203,7 +139,7 @@ async fn main() {
         let pending = pending_acks(store.as_ref()).await;
         let killed_at = chrono::Utc::now();
         let t0 = Instant::now();
-        signal(&holder, "-KILL");
+        holder.signal("-KILL");
         let _ = holder.child.wait();
         wait_role(&http, &standby.base, "holder").await;
         let took = t0.elapsed().as_secs_f64();
@@ -240,7 +176,7 @@ async fn main() {
     let mut handover = Vec::new();
     for round in 0..stops {
         let t0 = Instant::now();
-        signal(&holder, "-TERM");
+        holder.signal("-TERM");
         wait_role(&http, &standby.base, "holder").await;
         let gap = t0.elapsed().as_secs_f64();
         let _ = holder.child.wait();
@@ -277,10 +213,8 @@ async fn main() {
     show("SIGKILL → every overdue deadline fired", &fired);
     show("lateness of those deadlines", &late);
     show("SIGTERM → standby holds the desk", &handover);
-    signal(&holder, "-TERM");
-    signal(&standby, "-TERM");
-    let _ = holder.child.wait();
-    let _ = standby.child.wait();
+    holder.stop();
+    standby.stop();
 }
 
 /// The acknowledgement deadlines of pages still ringing.
