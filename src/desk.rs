@@ -27,6 +27,16 @@ pub trait EventSink: Send {
     fn append(&mut self, events: &[Event])
     -> impl Future<Output = anyhow::Result<Vec<i64>>> + Send;
 
+    /// [`append`](Self::append), also answering the command a standby forwarded (row `command`
+    /// of `desk_commands`) with these events, in the same transaction where the log can.
+    fn append_answering(
+        &mut self,
+        events: &[Event],
+        _command: i64,
+    ) -> impl Future<Output = anyhow::Result<Vec<i64>>> + Send {
+        self.append(events)
+    }
+
     /// Persists the next pending deadline of each incident the last append touched (`None`:
     /// none pending). Deadlines are derived from the log, so these rows are a durable,
     /// queryable copy; a failure here is logged, not fatal.
@@ -88,6 +98,9 @@ pub enum DeskError {
 pub enum Input {
     /// A command and where to send its outcome.
     Command(Command, oneshot::Sender<Result<Vec<Event>, DeskError>>),
+    /// A command a standby forwarded (its `desk_commands` row), answered with the events'
+    /// append.
+    Forwarded(Command, i64, oneshot::Sender<Result<Vec<Event>, DeskError>>),
     /// A live position (not logged; see [`DeskState::update_position`]).
     Position(UnitId, Fix),
     /// The console's view of an incident.
@@ -202,6 +215,16 @@ impl DeskHandle {
     pub async fn submit(&self, command: Command) -> Result<Vec<Event>, DeskError> {
         self.ask(|reply| Input::Command(command, reply)).await?
     }
+    /// Submits a command a standby forwarded (row `row` of `desk_commands`): when it appends
+    /// events, its answer is written with them.
+    pub async fn submit_forwarded(
+        &self,
+        command: Command,
+        row: i64,
+    ) -> Result<Vec<Event>, DeskError> {
+        self.ask(|reply| Input::Forwarded(command, row, reply))
+            .await?
+    }
     /// Sends a position update without waiting.
     pub async fn position(&self, unit: UnitId, fix: Fix) -> Result<(), DeskError> {
         self.tx
@@ -314,6 +337,7 @@ pub fn spawn_as<S: EventSink + 'static>(
         follower,
         fenced: false,
         fence_alarm: tokio::sync::watch::Sender::new(0),
+        answering: None,
     };
     let fenced = desk.fence_alarm.subscribe();
     let handle = DeskHandle {
@@ -343,6 +367,8 @@ struct Desk<S> {
     fenced: bool,
     /// Counts the times the desk found itself fenced.
     fence_alarm: tokio::sync::watch::Sender<u64>,
+    /// The forwarded command the step under way answers (its `desk_commands` row).
+    answering: Option<i64>,
 }
 
 impl<S: EventSink> Desk<S> {
@@ -407,6 +433,15 @@ impl<S: EventSink> Desk<S> {
                     let _ = reply.send(self.step(cmd).await);
                 }
                 Some(Input::Command(cmd, reply)) => self.forward(cmd, reply),
+                Some(Input::Forwarded(cmd, row, reply)) if self.decides() => {
+                    self.answering = Some(row);
+                    let _ = reply.send(self.step(cmd).await);
+                    self.answering = None;
+                }
+                // Forwarded to a desk that stood down: the next holder takes the row again.
+                Some(Input::Forwarded(_, _, reply)) => {
+                    let _ = reply.send(Err(DeskError::Standby));
+                }
                 Some(Input::View(id, reply)) => {
                     let _ = reply.send(incident_view(&self.state, id, self.clock.now()));
                 }

@@ -4,7 +4,9 @@
 //! writes the answer. PostgreSQL's `NOTIFY` wakes both sides ([`Wakes`]); each also looks every
 //! [`POLL`] in case a notification was lost with a connection.
 //!
-//! A row taken by a holder that died before answering is taken again by the next holder.
+//! A command that appends events is answered in the append's transaction (the answer counts
+//! exactly when its events do), so a holder that dies at any moment leaves it either decided
+//! and answered, or neither; a row taken but not answered is taken again by the next holder.
 
 use super::Node;
 use crate::desk::{DeskError, DeskHandle, Forward, Forwarded, RemoteRejection};
@@ -242,14 +244,17 @@ pub async fn serve(pool: PgPool, node: Node, desk: DeskHandle, wakes: Arc<Wakes>
         match take(&pool, &node).await {
             Ok(rows) if !rows.is_empty() => {
                 for (id, request) in rows {
-                    let answer = decide(&desk, request).await;
-                    if let Err(e) = sqlx::query(
-                        "UPDATE desk_commands SET answer = $2, answered_at = now() WHERE id = $1",
-                    )
-                    .bind(id)
-                    .bind(sqlx::types::Json(&answer))
-                    .execute(&pool)
-                    .await
+                    // A command whose events were appended was answered with them, in the
+                    // append's transaction; the rest are answered here (an answer already
+                    // written stays).
+                    let Some(answer) = decide(&desk, id, request).await else {
+                        continue;
+                    };
+                    if let Err(e) = sqlx::query(crate::store::sql::ANSWER_COMMAND)
+                        .bind(id)
+                        .bind(sqlx::types::Json(&answer))
+                        .execute(&pool)
+                        .await
                     {
                         tracing::warn!(error = %e, id, "a forwarded command's answer was not written");
                     }
@@ -290,9 +295,13 @@ async fn take(pool: &PgPool, node: &Node) -> Result<Vec<(i64, Request)>, sqlx::E
     Ok(rows)
 }
 
-async fn decide(desk: &DeskHandle, request: Request) -> Answer {
-    match request {
-        Request::Command { command } => Answer::of(desk.submit(command).await),
+/// Has the desk decide a request; the answer to write, `None` when the append wrote it.
+async fn decide(desk: &DeskHandle, id: i64, request: Request) -> Option<Answer> {
+    Some(match request {
+        Request::Command { command } => match desk.submit_forwarded(command, id).await {
+            Ok(events) if !events.is_empty() => return None,
+            outcome => Answer::of(outcome),
+        },
         Request::Position { unit, fix } => match desk.position(unit, fix).await {
             Ok(()) => Answer::Done,
             Err(e) => Answer::Failed(e.to_string()),
@@ -301,5 +310,5 @@ async fn decide(desk: &DeskHandle, request: Request) -> Answer {
             Ok(()) => Answer::Done,
             Err(e) => Answer::Failed(e.to_string()),
         },
-    }
+    })
 }

@@ -54,7 +54,11 @@ pub struct Board {
 impl<S: EventSink> Desk<S> {
     /// Appends a step's events to the log; nothing of them counts until this succeeds.
     pub(super) async fn append(&mut self, events: &[Event]) -> Result<Vec<i64>, DeskError> {
-        let seqs = match self.sink.append(events).await {
+        let appended = match self.answering.take() {
+            Some(row) => self.sink.append_answering(events, row).await,
+            None => self.sink.append(events).await,
+        };
+        let seqs = match appended {
             Ok(seqs) => seqs,
             Err(e) => {
                 let fenced = e.chain().any(|c| {

@@ -117,33 +117,41 @@ async fn write_deadlines(
     }
 }
 
-impl EventSink for StoreSink {
-    async fn append(&mut self, events: &[Event]) -> anyhow::Result<Vec<i64>> {
+impl StoreSink {
+    /// Appends `events` (with the first messages of the pages they send, once paging runs),
+    /// answering forwarded command `command` with them in the same transaction when given.
+    async fn append_for(&self, events: &[Event], command: Option<i64>) -> anyhow::Result<Vec<i64>> {
         let paging = self.paging.get().and_then(|p| p.upgrade());
         let first = paging
             .as_ref()
             .map(|p| p.first_messages(events))
             .unwrap_or_default();
-        if first.is_empty() {
-            let rows = self
-                .store
-                .append(events)
-                .await
-                .context("append to the event log")?;
-            self.published(&rows);
-            return Ok(rows.iter().map(|r| r.seq).collect());
-        }
         let messages: Vec<_> = first.iter().map(|(m, _)| m.clone()).collect();
-        let (rows, made) = self
-            .store
-            .append_paging(events, &messages)
-            .await
-            .context("append to the event log")?;
+        let (rows, made) = match command {
+            Some(row) => self.store.append_answering(events, &messages, row).await,
+            None if first.is_empty() => self.store.append(events).await.map(|r| (r, Vec::new())),
+            None => self.store.append_paging(events, &messages).await,
+        }
+        .context("append to the event log")?;
         self.published(&rows);
-        if let Some(p) = paging {
+        if let Some(p) = paging.filter(|_| !first.is_empty()) {
             p.send_first(made, first);
         }
         Ok(rows.iter().map(|r| r.seq).collect())
+    }
+}
+
+impl EventSink for StoreSink {
+    async fn append(&mut self, events: &[Event]) -> anyhow::Result<Vec<i64>> {
+        self.append_for(events, None).await
+    }
+
+    async fn append_answering(
+        &mut self,
+        events: &[Event],
+        command: i64,
+    ) -> anyhow::Result<Vec<i64>> {
+        self.append_for(events, Some(command)).await
     }
 
     async fn deadlines(

@@ -112,6 +112,15 @@ impl Store for Deadline {
         self.inner.append(events).await
     }
 
+    async fn append_answering(
+        &self,
+        events: &[Event],
+        first: &[super::outbox::PageMessage],
+        command: i64,
+    ) -> Result<(Vec<StoredEvent>, Vec<super::outbox::Message>), StoreError> {
+        self.inner.append_answering(events, first, command).await
+    }
+
     async fn append_paging(
         &self,
         events: &[Event],

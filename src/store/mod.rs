@@ -21,7 +21,7 @@ mod replay;
 pub mod review;
 mod rows;
 pub mod seals;
-mod sql;
+pub(crate) mod sql;
 pub mod sqlite;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -255,6 +255,15 @@ pub trait Store: Send + Sync + 'static {
         &self,
         events: &[Event],
         first: &[outbox::PageMessage],
+    ) -> Result<(Vec<StoredEvent>, Vec<outbox::Message>), StoreError>;
+    /// [`append_paging`](Self::append_paging), also marking the command a standby forwarded
+    /// (`desk_commands` row `command`, PostgreSQL) answered with these events, in the same
+    /// transaction.
+    async fn append_answering(
+        &self,
+        events: &[Event],
+        first: &[outbox::PageMessage],
+        command: i64,
     ) -> Result<(Vec<StoredEvent>, Vec<outbox::Message>), StoreError>;
     /// Replaces the persisted pending deadlines of these incidents (`None`: none pending).
     async fn set_deadlines(

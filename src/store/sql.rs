@@ -63,6 +63,11 @@ pub const MARK_ALARMS: &str = "UPDATE alarms SET processed_at = ";
 // The log. seq is assigned by the writer holding the log (see the adapters), never by a
 // sequence, so it has no gaps; the last row is the head the next row chains from.
 pub const LOG_HEAD: &str = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
+
+/// A command forwarded by a standby, answered (PostgreSQL only: `migrations/postgres/0012`);
+/// an answer already written stays.
+pub const ANSWER_COMMAND: &str = "UPDATE desk_commands SET answer = $2::jsonb, answered_at = now() \
+     WHERE id = $1 AND answered_at IS NULL";
 /// The head of a multi-row INSERT into the log; the rows follow as `VALUES (…), (…)`.
 pub const INSERT_EVENTS: &str = concat!("INSERT INTO events (", log_columns!(), ") ");
 pub const LOG_PAGE: &str = concat!(

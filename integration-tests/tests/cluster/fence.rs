@@ -167,3 +167,64 @@ async fn metrics(base: &str) -> (u16, String) {
     let r = reqwest::get(format!("{base}/metrics")).await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarded_command_is_answered_in_the_transaction_of_its_events() {
+    let Some(scene) = Scene::new().await else {
+        return;
+    };
+    let (a, b) = (node("a"), node("b"));
+    let sa = PgStore::connect_node(&scene.url, &a).await.unwrap();
+    let pool = sqlx::PgPool::connect(&scene.url).await.unwrap();
+    let la = Lease::new(pool.clone(), a.clone(), Duration::from_secs(60));
+    assert_eq!(la.try_acquire().await.unwrap(), Some(1));
+    let forwarded = || async {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO desk_commands (region, from_node, request) VALUES ('default', 'b', '{}') RETURNING id",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        id
+    };
+    let answer = |id: i64| {
+        let pool = pool.clone();
+        async move {
+            let a: Option<serde_json::Value> =
+                sqlx::query_scalar("SELECT answer FROM desk_commands WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            a
+        }
+    };
+    let first = forwarded().await;
+    sa.append_answering(&[note("decided")], &[], first)
+        .await
+        .unwrap();
+    let written = answer(first).await.expect("answered with its events");
+    assert_eq!(written["events"][0]["reason"], "decided", "{written}");
+
+    // A takeover fences a: its append fails, and the command stays unanswered for b to take.
+    let second = forwarded().await;
+    sqlx::query("UPDATE desk_leases SET expires_at = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let lb = Lease::new(pool.clone(), b, Duration::from_secs(60));
+    assert_eq!(lb.try_acquire().await.unwrap(), Some(2));
+    let e = sa
+        .append_answering(&[note("too late")], &[], second)
+        .await
+        .unwrap_err();
+    assert!(e.fenced(), "{e}");
+    assert_eq!(answer(second).await, None, "nothing answered");
+    let texts: Vec<String> = scene
+        .events()
+        .await
+        .into_iter()
+        .map(|e| e.event.reason)
+        .collect();
+    assert_eq!(texts, ["decided"]);
+}

@@ -35,11 +35,14 @@ macro_rules! append_ops {
                     &self,
                     events: &[Event],
                     first: &[PageMessage],
+                    answering: Option<i64>,
                 ) -> Result<(Vec<StoredEvent>, Vec<Message>), StoreError> {
                     if events.is_empty() {
                         return Ok((Vec::new(), Vec::new()));
                     }
-                    if let Some(done) = self.append_opening(events, first).await? {
+                    if answering.is_none()
+                        && let Some(done) = self.append_opening(events, first).await?
+                    {
                         return Ok(done);
                     }
                     // Until this commits, the head is not known (it may not commit).
@@ -53,9 +56,30 @@ macro_rules! append_ops {
                     let ctx = Self::load_context(&mut tx, head.clone(), events).await?;
                     let writes = projection::plan_paging(ctx, events, first)?;
                     let made = Self::write(&mut tx, &writes).await?;
+                    if let Some(command) = answering {
+                        Self::answer(&mut tx, command, &writes.rows).await?;
+                    }
                     tx.commit().await.map_err(classify)?;
                     self.remember_append(head, &writes);
                     Ok((writes.rows, made))
+                }
+
+                /// Marks a command forwarded by a standby (`desk_commands`, PostgreSQL) answered
+                /// with the events it produced, in the append's transaction: once they count, so
+                /// does the answer, and a holder taking over never decides it again.
+                async fn answer(
+                    tx: &mut Tx,
+                    command: i64,
+                    rows: &[StoredEvent],
+                ) -> Result<(), StoreError> {
+                    let events: Vec<&Event> = rows.iter().map(|r| &r.event).collect();
+                    let answer = serde_json::json!({ "events": events }).to_string();
+                    sqlx::query(sql::ANSWER_COMMAND)
+                        .bind(command)
+                        .bind(answer)
+                        .execute(&mut **tx)
+                        .await?;
+                    Ok(())
                 }
 
                 /// Appends `events` after the given head inside `tx`: what a second writer

@@ -109,7 +109,17 @@ macro_rules! store_trait {
                 }
 
                 async fn append(&self, events: &[Event]) -> Result<Vec<StoredEvent>, StoreError> {
-                    Ok(self.append_events(events, &[]).await?.0)
+                    Ok(self.append_events(events, &[], None).await?.0)
+                }
+
+                async fn append_answering(
+                    &self,
+                    events: &[Event],
+                    first: &[$crate::store::outbox::PageMessage],
+                    command: i64,
+                ) -> Result<(Vec<StoredEvent>, Vec<$crate::store::outbox::Message>), StoreError>
+                {
+                    self.append_events(events, first, Some(command)).await
                 }
 
                 async fn append_paging(
@@ -118,7 +128,7 @@ macro_rules! store_trait {
                     first: &[$crate::store::outbox::PageMessage],
                 ) -> Result<(Vec<StoredEvent>, Vec<$crate::store::outbox::Message>), StoreError>
                 {
-                    self.append_events(events, first).await
+                    self.append_events(events, first, None).await
                 }
 
                 async fn set_deadlines(
