@@ -126,6 +126,8 @@ pub enum Input {
     Storms(oneshot::Sender<crate::dispatch::storm::view::StormsView>),
     /// Decide from now on, with this state (rebuilt from the log after taking the lease).
     Promote(Box<DeskState>, oneshot::Sender<()>),
+    /// Stop deciding now (the lease is gone); a [`Input::Demote`] follows.
+    StandDown(oneshot::Sender<()>),
     /// Stand by from now on: mirror this state (rebuilt from the log) and follow the log.
     Demote(Box<DeskState>, Follower, oneshot::Sender<()>),
 }
@@ -292,6 +294,11 @@ impl DeskHandle {
         self.ask(|reply| Input::Promote(Box::new(state), reply))
             .await
     }
+    /// Makes the desk stop deciding at once (its node lost the lease); it refuses commands and
+    /// fires nothing until [`Self::demote`].
+    pub async fn stand_down(&self) -> Result<(), DeskError> {
+        self.ask(Input::StandDown).await
+    }
     /// Makes the desk a standby's mirror of `state`, following the log.
     pub async fn demote(&self, state: DeskState, follower: Follower) -> Result<(), DeskError> {
         self.ask(|reply| Input::Demote(Box::new(state), follower, reply))
@@ -419,6 +426,10 @@ impl<S: EventSink> Desk<S> {
                     self.promote(*state);
                     let _ = reply.send(());
                 }
+                Some(Input::StandDown(reply)) => {
+                    self.fenced = true;
+                    let _ = reply.send(());
+                }
                 Some(Input::Demote(state, follower, reply)) => {
                     self.demote(*state, follower);
                     let _ = reply.send(());
@@ -475,9 +486,10 @@ impl<S: EventSink> Desk<S> {
                 Some(Input::Rules(swap, reply)) if self.decides() => {
                     let _ = reply.send(self.swap_rules(swap).await);
                 }
-                // A standby takes the rules again from their source when it takes the desk.
+                // A standby reads the rules from their source when it takes the desk; a reload
+                // is for the holder (which logs it).
                 Some(Input::Rules(_, reply)) => {
-                    let _ = reply.send(Ok(Vec::new()));
+                    let _ = reply.send(Err(DeskError::Standby));
                 }
                 Some(Input::Units(units)) => {
                     if let Some(f) = &self.follower {

@@ -65,7 +65,7 @@ pub enum Command {
     },
     /// Print the cluster: who holds each region's desk and since when, the nodes seen in the
     /// last minute with their role and how far each is behind the log, the inbox's depth. Exit
-    /// 1 when a region's lease has lapsed (no node holds its desk). Read-only.
+    /// 1 on PostgreSQL when no node holds the desk (no lease taken, or one lapsed). Read-only.
     Status {
         /// Print it as JSON.
         #[arg(long)]

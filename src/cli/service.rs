@@ -48,7 +48,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
-                print!("{}", super::status::render(&status, chrono::Utc::now()));
+                print!("{}", super::status::render(&status));
             }
             Ok(if super::status::healthy(&status) {
                 ExitCode::SUCCESS

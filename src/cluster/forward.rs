@@ -23,6 +23,9 @@ const POLL: Duration = Duration::from_millis(250);
 /// Rows taken per round.
 const BATCH: i64 = 100;
 
+/// How often the holder deletes old answered rows.
+const CLEAN_EVERY: Duration = Duration::from_secs(60);
+
 /// Answered rows older than this are deleted by the holder.
 const KEEP: &str = "10 minutes";
 
@@ -199,24 +202,42 @@ impl Forwarder {
         let until = tokio::time::Instant::now() + self.timeout;
         loop {
             let woken = self.wakes.answers.notified();
+            // A failed look is looked again: the command may be done meanwhile.
             let answer: Option<sqlx::types::Json<Answer>> = sqlx::query_scalar(
                 "SELECT answer FROM desk_commands WHERE id = $1 AND answered_at IS NOT NULL",
             )
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(|e| DeskError::Log(format!("the holder's answer could not be read: {e}")))?;
+            .unwrap_or_else(|e| {
+                tracing::debug!(error = %e, id, "the holder's answer could not be read yet");
+                None
+            });
             if let Some(answer) = answer {
                 return answer.0.outcome();
             }
             let now = tokio::time::Instant::now();
             if now >= until {
-                return Err(DeskError::Log(format!(
-                    "the desk's holder did not answer within {}",
-                    humantime::format_duration(self.timeout)
-                )));
+                // Not taken yet: withdrawn, so it is never done behind the caller's back.
+                let withdrawn =
+                    sqlx::query("DELETE FROM desk_commands WHERE id = $1 AND taken_by IS NULL")
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await
+                        .is_ok_and(|r| r.rows_affected() == 1);
+                if withdrawn {
+                    return Err(DeskError::Log(format!(
+                        "the desk's holder did not take the command within {}; it was withdrawn, not done",
+                        humantime::format_duration(self.timeout)
+                    )));
+                }
+                if now >= until + self.timeout {
+                    return Err(DeskError::Log(
+                        "the desk's holder took the command but its answer did not come; look at the incident before repeating it".into(),
+                    ));
+                }
             }
-            let _ = tokio::time::timeout(POLL.min(until - now), woken).await;
+            let _ = tokio::time::timeout(POLL, woken).await;
         }
     }
 }
@@ -238,7 +259,15 @@ impl Forward for Forwarder {
 /// The holder's side: takes forwarded requests for its region, has its desk decide them and
 /// writes the answers, until aborted (the node stood down or stops).
 pub async fn serve(pool: PgPool, node: Node, desk: DeskHandle, wakes: Arc<Wakes>) {
-    let mut rounds: u64 = 0;
+    // Rows this process took before and did not answer (it stood down meanwhile) are taken
+    // again like anyone's.
+    let _ = sqlx::query(
+        "UPDATE desk_commands SET taken_by = NULL WHERE taken_by = $1 AND answered_at IS NULL",
+    )
+    .bind(&node.instance)
+    .execute(&pool)
+    .await;
+    let mut cleaned = tokio::time::Instant::now();
     loop {
         let woken = wakes.commands.notified();
         match take(&pool, &node).await {
@@ -247,8 +276,21 @@ pub async fn serve(pool: PgPool, node: Node, desk: DeskHandle, wakes: Arc<Wakes>
                     // A command whose events were appended was answered with them, in the
                     // append's transaction; the rest are answered here (an answer already
                     // written stays).
-                    let Some(answer) = decide(&desk, id, request).await else {
-                        continue;
+                    let answer = match decide(&desk, id, request).await {
+                        Decided::Answered => continue,
+                        Decided::Answer(answer) => answer,
+                        // The desk stood down or the log refused: nothing was done; the row
+                        // goes back for the holder (this node again, or the next).
+                        Decided::Untaken => {
+                            let _ = sqlx::query(
+                                "UPDATE desk_commands SET taken_by = NULL \
+                                 WHERE id = $1 AND answered_at IS NULL",
+                            )
+                            .bind(id)
+                            .execute(&pool)
+                            .await;
+                            continue;
+                        }
                     };
                     if let Err(e) = sqlx::query(crate::store::sql::ANSWER_COMMAND)
                         .bind(id)
@@ -264,8 +306,8 @@ pub async fn serve(pool: PgPool, node: Node, desk: DeskHandle, wakes: Arc<Wakes>
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "forwarded commands not read"),
         }
-        rounds += 1;
-        if rounds.is_multiple_of(240) {
+        if cleaned.elapsed() >= CLEAN_EVERY {
+            cleaned = tokio::time::Instant::now();
             let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM desk_commands WHERE answered_at < now() - interval '{KEEP}'"
             )))
@@ -276,13 +318,16 @@ pub async fn serve(pool: PgPool, node: Node, desk: DeskHandle, wakes: Arc<Wakes>
     }
 }
 
-/// Takes the waiting requests of the region: those nobody took, and those a holder took but
-/// did not answer (it died, or stood down).
+/// Takes the waiting requests of the region, while this process holds its lease: those
+/// nobody took, and those a holder took but did not answer (it died).
 async fn take(pool: &PgPool, node: &Node) -> Result<Vec<(i64, Request)>, sqlx::Error> {
     let rows: Vec<(i64, sqlx::types::Json<Request>)> = sqlx::query_as(
         "UPDATE desk_commands SET taken_by = $2, taken_at = now() WHERE id IN ( \
            SELECT id FROM desk_commands WHERE region = $1 AND answered_at IS NULL \
-             AND taken_by IS DISTINCT FROM $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             AND taken_by IS DISTINCT FROM $2 \
+             AND EXISTS (SELECT 1 FROM desk_leases l WHERE l.region = $1 \
+               AND l.holder = $2 AND l.expires_at > now()) \
+           ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
          RETURNING id, request",
     )
     .bind(&node.region)
@@ -295,11 +340,24 @@ async fn take(pool: &PgPool, node: &Node) -> Result<Vec<(i64, Request)>, sqlx::E
     Ok(rows)
 }
 
-/// Has the desk decide a request; the answer to write, `None` when the append wrote it.
-async fn decide(desk: &DeskHandle, id: i64, request: Request) -> Option<Answer> {
-    Some(match request {
+/// What became of a request.
+enum Decided {
+    /// Its events were appended with its answer.
+    Answered,
+    /// Its answer, to write.
+    Answer(Answer),
+    /// Nothing was done (the desk stood down, the log refused): to be taken again.
+    Untaken,
+}
+
+/// Has the desk decide a request.
+async fn decide(desk: &DeskHandle, id: i64, request: Request) -> Decided {
+    Decided::Answer(match request {
         Request::Command { command } => match desk.submit_forwarded(command, id).await {
-            Ok(events) if !events.is_empty() => return None,
+            Ok(events) if !events.is_empty() => return Decided::Answered,
+            Err(DeskError::Standby | DeskError::Log(_) | DeskError::Stopped) => {
+                return Decided::Untaken;
+            }
             outcome => Answer::of(outcome),
         },
         Request::Position { unit, fix } => match desk.position(unit, fix).await {

@@ -1,6 +1,6 @@
-//! The desk lease of a region: one row of `desk_leases`, taken when free or expired (or held
-//! by an earlier process of the same node name), renewed by its holder, released on a
-//! planned stop. Every time is PostgreSQL's `now()`, so the nodes' clocks do not matter.
+//! The desk lease of a region: one row of `desk_leases`, taken when free or lapsed, renewed by
+//! its holder, released on a planned stop. Every time is PostgreSQL's `now()`, so the nodes'
+//! clocks do not matter.
 
 use super::Node;
 use chrono::{DateTime, Utc};
@@ -34,16 +34,21 @@ pub struct LeaseRow {
     pub expires_at: DateTime<Utc>,
     /// Whether it had lapsed when read.
     pub expired: bool,
+    /// How long the holder has held it, seconds (the database's clock).
+    pub age_secs: f64,
+    /// Seconds until it lapses without renewal (negative: lapsed).
+    pub expires_in_secs: f64,
 }
 
-/// Takes the lease if it is free, lapsed, or held by an earlier process of this node's name.
+/// Takes the lease if it is free or lapsed (or already this process's: a try whose answer was
+/// lost).
 const ACQUIRE: &str = "INSERT INTO desk_leases AS l \
      (region, holder, node, epoch, acquired_at, renewed_at, expires_at) \
      VALUES ($1, $2, $3, 1, now(), now(), now() + $4 * interval '1 millisecond') \
      ON CONFLICT (region) DO UPDATE SET holder = EXCLUDED.holder, node = EXCLUDED.node, \
        epoch = l.epoch + 1, acquired_at = now(), renewed_at = now(), \
        expires_at = EXCLUDED.expires_at \
-     WHERE l.expires_at < now() OR l.node = EXCLUDED.node AND l.holder <> EXCLUDED.holder \
+     WHERE l.expires_at < now() OR l.holder = EXCLUDED.holder \
      RETURNING epoch";
 
 const RENEW: &str = "UPDATE desk_leases SET renewed_at = now(), \
@@ -54,7 +59,10 @@ const RELEASE: &str = "UPDATE desk_leases SET expires_at = now() - interval '1 m
      WHERE region = $1 AND holder = $2";
 
 const LEASES: &str = "SELECT region, holder, node, epoch, acquired_at, renewed_at, expires_at, \
-     expires_at < now() AS expired FROM desk_leases ORDER BY region";
+     expires_at < now() AS expired, \
+     extract(epoch FROM now() - acquired_at)::float8 AS age_secs, \
+     extract(epoch FROM expires_at - now())::float8 AS expires_in_secs \
+     FROM desk_leases ORDER BY region";
 
 impl Lease {
     /// The lease of `node`'s region, on `pool` (a pool of its own: a busy store must not hold
@@ -73,7 +81,9 @@ impl Lease {
         &self.node
     }
 
-    /// Takes the lease if it can: its epoch, or `None` while another process holds it.
+    /// Takes the lease if it can: its epoch, or `None` while another process holds it (a
+    /// restarted node waits for its previous process's lease to lapse like anyone: two live
+    /// processes under one name must never take the desk from each other).
     pub async fn try_acquire(&self) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(ACQUIRE)
             .bind(&self.node.region)
@@ -104,6 +114,29 @@ impl Lease {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+/// Renews the lease every quarter of its TTL until dropped: while a new holder rebuilds its
+/// desk, or a node starts up holding it, so the lease never lapses under a slow rebuild.
+pub struct Keeper(tokio::task::JoinHandle<()>);
+
+impl Lease {
+    /// Keeps renewing this lease until the [`Keeper`] is dropped.
+    pub fn keep(&self) -> Keeper {
+        let lease = self.clone();
+        Keeper(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease.ttl / 4).await;
+                let _ = tokio::time::timeout(lease.ttl / 2, lease.renew()).await;
+            }
+        }))
+    }
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -17,7 +17,9 @@ use tokio::time::Instant;
 pub trait Roles: Send + Sync {
     /// The lease was taken: rebuild the desk from the log and decide.
     async fn promote(&self) -> anyhow::Result<()>;
-    /// The lease is gone: stop deciding and mirror the holder.
+    /// The lease is gone: stop deciding at once (nothing that needs the database).
+    async fn stand_down(&self);
+    /// Then mirror the holder (rebuilt from the log).
     async fn demote(&self) -> anyhow::Result<()>;
     /// Reports the node in `cluster_nodes` (for `liftrescue status`).
     async fn heartbeat(&self, role: Role);
@@ -44,8 +46,7 @@ pub async fn run(
         }
         if beat.elapsed() >= ttl {
             beat = Instant::now();
-            let role = if holding { Role::Holder } else { Role::Standby };
-            roles.heartbeat(role).await;
+            heartbeat(&roles, holding, ttl);
         }
         let wait = if holding {
             let lost = tokio::select! {
@@ -68,9 +69,13 @@ pub async fn run(
                 metrics.lease_changed(false);
                 metrics.desk_role(&region, false);
                 holding = false;
+                roles.stand_down().await;
                 while let Err(e) = roles.demote().await {
                     tracing::error!(error = %format!("{e:#}"), "could not stand by yet; retrying");
-                    tokio::time::sleep(ttl / 4).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(ttl / 4) => {}
+                        _ = stop.changed() => return false,
+                    }
                 }
                 state.send_replace(RoleState {
                     role: Role::Standby,
@@ -78,16 +83,19 @@ pub async fn run(
                     region: region.clone(),
                     instance: lease.node().instance.clone(),
                 });
-                roles.heartbeat(Role::Standby).await;
+                heartbeat(&roles, false, ttl);
             }
             continue;
         } else {
             match within(ttl / 2, lease.try_acquire()).await {
-                Ok(Some(epoch)) => match roles.promote().await {
+                Ok(Some(epoch)) => match {
+                    // A refusal from before (the desk stood down then) is not about this
+                    // holding; the lease is renewed while the desk is rebuilt.
+                    fenced.borrow_and_update();
+                    let _keeper = lease.keep();
+                    roles.promote().await
+                } {
                     Ok(()) => {
-                        // A refusal from before (the desk stood down then) is not about this
-                        // holding.
-                        fenced.borrow_and_update();
                         tracing::info!(epoch, region, "took the desk lease: holding the desk");
                         metrics.lease_changed(true);
                         metrics.desk_role(&region, true);
@@ -99,7 +107,7 @@ pub async fn run(
                             region: region.clone(),
                             instance: lease.node().instance.clone(),
                         });
-                        roles.heartbeat(Role::Holder).await;
+                        heartbeat(&roles, true, ttl);
                         continue;
                     }
                     Err(e) => {
@@ -118,6 +126,17 @@ pub async fn run(
             _ = stop.changed() => {}
         }
     }
+}
+
+/// Reports the node without holding up the lease: on a task of its own, for at most a TTL.
+fn heartbeat(roles: &Arc<dyn Roles>, holding: bool, ttl: std::time::Duration) {
+    let (roles, role) = (
+        roles.clone(),
+        if holding { Role::Holder } else { Role::Standby },
+    );
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(ttl, roles.heartbeat(role)).await;
+    });
 }
 
 /// `op`, or an error once `limit` has passed.

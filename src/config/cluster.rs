@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClusterSettings {
-    /// This node's name, unique in the cluster (empty: the host's name). A node restarted
-    /// under the same name takes back its own lease at once, without waiting for it to expire.
+    /// This node's name, for `liftrescue status` and the logs (empty: the host's name). Each
+    /// process also gets a random suffix: two processes never pass for one.
     pub node: String,
     /// The region whose desk this node holds or stands by for.
     pub region: String,

@@ -46,15 +46,24 @@ impl Cluster {
         let ttl = settings.cluster.lease_ttl;
         let options: sqlx::postgres::PgConnectOptions = url.parse()?;
         // A statement that outlasts half a lease is abandoned and tried again, so a renewal
-        // never waits past the lease it renews.
+        // never waits past the lease it renews. The lease has a pool of its own: a busy
+        // forwarding or a storm of waiting callers never holds up a renewal or a takeover.
         let timeout = format!("{}ms", (ttl.as_millis() / 2).max(100));
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(4)
-            .connect_with(
-                options
-                    .application_name(&format!("{} (lease)", node.instance))
-                    .options([("statement_timeout", timeout.as_str())]),
-            )
+        let pool_of = |what: &str, size: u32| {
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(size)
+                .acquire_timeout(ttl / 2)
+                .connect_with(
+                    options
+                        .clone()
+                        .application_name(&format!("{} ({what})", node.instance))
+                        .options([("statement_timeout", timeout.as_str())]),
+                )
+        };
+        let lease_pool = pool_of("lease", 2)
+            .await
+            .context("connect the lease's pool")?;
+        let pool = pool_of("forwarding", 8)
             .await
             .context("connect the cluster's pool")?;
         let wakes = Wakes::listen(pool.clone(), node.region.clone());
@@ -64,7 +73,7 @@ impl Cluster {
             wakes.clone(),
             settings.store.request_timeout,
         );
-        let lease = Lease::new(pool.clone(), node.clone(), ttl);
+        let lease = Lease::new(lease_pool, node.clone(), ttl);
         Ok((
             Cluster {
                 node,
@@ -85,6 +94,29 @@ impl Cluster {
             forward: Arc::new(self.forwarder.clone()),
         }
     }
+}
+
+/// How many times a standby's mirror is rebuilt while the log moves under it.
+const MIRROR_TRIES: usize = 10;
+
+/// A mirror of the holder's desk, for a standby: [`recover`] reads the log's head, then the
+/// events; the holder appending in between would give the mirror events that its follow
+/// delivers again. So it is rebuilt until the head stood still across it.
+pub async fn mirror(
+    store: &dyn Store,
+    rules: &RulesSource,
+    settings: &Settings,
+) -> anyhow::Result<crate::dispatch::DeskState> {
+    for _ in 0..MIRROR_TRIES {
+        let state = recover(store, crate::desk::reload::load_at_start(rules)?, settings).await?;
+        if store.log_head().await? == state.log_seq {
+            return Ok(state);
+        }
+    }
+    tracing::warn!(
+        "the log kept moving while the mirror was rebuilt; it may show some events twice until this node holds the desk"
+    );
+    recover(store, crate::desk::reload::load_at_start(rules)?, settings).await
 }
 
 /// What the holder's tasks are made of.
@@ -181,6 +213,10 @@ impl ServiceRoles {
         let rules = crate::desk::reload::load_at_start(&self.rules)?;
         recover(self.parts.store.as_ref(), rules, &self.parts.settings).await
     }
+
+    async fn mirrored(&self) -> anyhow::Result<crate::dispatch::DeskState> {
+        mirror(self.parts.store.as_ref(), &self.rules, &self.parts.settings).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -197,12 +233,17 @@ impl Roles for ServiceRoles {
         Ok(())
     }
 
-    async fn demote(&self) -> anyhow::Result<()> {
+    async fn stand_down(&self) {
+        let _ = self.parts.desk.stand_down().await;
         if let Some(tasks) = self.tasks.lock().await.take() {
             tasks.stop().await;
         }
         self.parts.inbox.set_standby(true);
-        let state = self.rebuilt().await?;
+    }
+
+    async fn demote(&self) -> anyhow::Result<()> {
+        self.stand_down().await;
+        let state = self.mirrored().await?;
         let fanout = self
             .parts
             .fanout

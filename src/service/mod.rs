@@ -295,6 +295,8 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
             .is_some(),
         None => true,
     };
+    // Renewed while the node starts, until the role loop renews it.
+    let keeper = cluster.as_ref().filter(|_| holding).map(|c| c.lease.keep());
     if holding && settings.seed_demo && store.lift_count().await? == 0 {
         let spec = crate::demo::RegionSpec::default();
         crate::registry::seed_demo(store.as_ref(), &spec, Utc::now())
@@ -305,7 +307,10 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
             "registry was empty: loaded the demo region"
         );
     }
-    let state = recover(store.as_ref(), rules, &settings).await?;
+    let state = match &cluster {
+        Some(_) if !holding => cluster::mirror(store.as_ref(), &source, &settings).await?,
+        _ => recover(store.as_ref(), rules, &settings).await?,
+    };
     let clock = Clock::system();
     let mut sink = StoreSink::new(store.clone());
     let metrics = Arc::new(Metrics::default());
@@ -386,6 +391,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
                 metrics.lease_changed(true);
             }
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            drop(keeper);
             let task = tokio::spawn(crate::cluster::role::run(
                 c.lease.clone(),
                 roles.clone(),

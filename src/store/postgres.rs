@@ -40,15 +40,15 @@ impl PgStore {
 
     /// Connects as a node process of a cluster (see `crate::cluster`): every connection says
     /// which process it is and its region, so the log's fence knows whether it holds the desk
-    /// lease; a transaction left idle (a paused process) is ended by the server after 5 s, so it
-    /// cannot hold the lease row's lock and stop a takeover.
+    /// lease; a transaction left idle (a paused process) is ended by the server after 2 s, so it
+    /// cannot hold the lease row's lock and hold up a takeover for long.
     pub async fn connect_node(url: &str, node: &crate::cluster::Node) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?
             .application_name(&node.instance)
             .options([
                 ("liftrescue.node", node.instance.as_str()),
                 ("liftrescue.region", node.region.as_str()),
-                ("idle_in_transaction_session_timeout", "5s"),
+                ("idle_in_transaction_session_timeout", "2s"),
             ]);
         Self::connect_with(options).await
     }

@@ -72,14 +72,9 @@ async fn a_standby_takes_over_from_a_killed_holder_during_a_storm_and_nothing_is
         accepted.push(body["alarm_id"].as_i64().unwrap());
     }
     // The storm's solve pages units; then the holder dies.
-    eventually(20, || async {
-        let events = scene.events().await;
-        events
-            .iter()
-            .any(|e| matches!(e.event.kind, EventKind::UnitPaged { .. }))
-            .then_some(())
-    })
-    .await;
+    scene
+        .until(20, |k| matches!(k, EventKind::UnitPaged { .. }))
+        .await;
     a.kill();
     let killed = chrono::Utc::now();
     // Alarms keep coming, to the standbys, while nobody holds the desk.

@@ -3,7 +3,7 @@
 //! append refused when it wakes (SIGCONT), stands down, and nothing fires twice.
 
 use super::{Scene, fired_once, log_verifies, role, wait_role};
-use crate::support::{Api, eventually, token};
+use crate::support::{Api, token};
 use liftrescue::cluster::Node;
 use liftrescue::cluster::lease::Lease;
 use liftrescue::domain::{Actor, Event, EventKind, IncidentId};
@@ -66,15 +66,15 @@ async fn only_the_lease_holder_appends_and_a_takeover_fences_the_old_one() {
     sb.append(&[note("b holds")]).await.unwrap();
     let e = sa.append(&[note("a woke up")]).await.unwrap_err();
     assert!(e.fenced(), "{e}");
-    // A process restarted under b's name takes b's lease at once (its predecessor is gone).
+    // A second process under b's name does not take the lease from the live one.
     let b2 = node("b");
     let lb2 = Lease::new(pool.clone(), b2.clone(), Duration::from_secs(60));
-    assert_eq!(lb2.try_acquire().await.unwrap(), Some(3));
-    assert!(
-        sb.append(&[note("old b")]).await.unwrap_err().fenced(),
-        "the earlier process of the same name is fenced"
+    assert_eq!(lb2.try_acquire().await.unwrap(), None);
+    assert_eq!(
+        lb.try_acquire().await.unwrap(),
+        Some(3),
+        "asking again for one's own lease is answered yes"
     );
-
     // A connection that names no node (the command line's loaders) is not fenced.
     let plain = PgStore::connect(&scene.url).await.unwrap();
     plain.writer_changed();
@@ -99,42 +99,18 @@ async fn a_paused_holder_is_fenced_when_it_wakes_and_stands_down() {
     let b = scene.node("b", &[]);
     wait_role(&b.base, "standby", 10).await;
     let store = scene.store.as_ref();
-    let intake = token(store, Role::Integration, None).await;
-    let lifts: Vec<_> = store.lifts(None, 100).await.unwrap();
-    for (n, lift) in lifts
-        .iter()
-        .filter(|l| l.maintainer.is_some())
-        .take(5)
-        .enumerate()
-    {
-        let (status, body) = Api::new(&a.base, &intake)
-            .post("/api/v1/alarms", json!({"source_alarm_id": format!("p{n}"), "lift": {"id": lift.id.0}, "kind": "entrapment_at_landing"}))
-            .await;
-        assert_eq!(status, 202, "{body}");
-    }
+    scene.alarms(&a.base, "p", 5, "entrapment_at_landing").await;
     // Pages are out with 2-second acknowledgement deadlines; a stops before they fall due.
-    eventually(10, || async {
-        let paged = scene
-            .events()
-            .await
-            .iter()
-            .any(|e| matches!(e.event.kind, EventKind::UnitPaged { .. }));
-        paged.then_some(())
-    })
-    .await;
+    scene
+        .until(10, |k| matches!(k, EventKind::UnitPaged { .. }))
+        .await;
     a.signal("STOP");
     wait_role(&b.base, "holder", 15).await;
     // b fires the deadlines that fell due meanwhile; then a wakes up with the same deadlines
     // overdue in its memory.
-    eventually(10, || async {
-        let fired = scene
-            .events()
-            .await
-            .iter()
-            .any(|e| matches!(e.event.kind, EventKind::AckMissed { .. }));
-        fired.then_some(())
-    })
-    .await;
+    scene
+        .until(10, |k| matches!(k, EventKind::AckMissed { .. }))
+        .await;
     a.signal("CONT");
     wait_role(&a.base, "standby", 10).await;
     assert_eq!(role(&b.base).await, "holder");

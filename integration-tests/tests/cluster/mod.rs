@@ -11,7 +11,7 @@ mod redis;
 use crate::support::process::ServeProcess;
 use crate::support::{fresh_database, seeded};
 use liftrescue::domain::EventKind;
-use liftrescue::store::{Store, StoredEvent};
+use liftrescue::store::{Role, Store, StoredEvent};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -77,6 +77,39 @@ impl Scene {
             }
             out.extend(page);
         }
+    }
+
+    /// Posts an entrapment for each of the first `n` lifts with a maintainer to the node at
+    /// `base` (source ids `{prefix}0`, `{prefix}1` …); the alarm ids.
+    pub async fn alarms(&self, base: &str, prefix: &str, n: usize, kind: &str) -> Vec<i64> {
+        let intake = crate::support::token(self.store.as_ref(), Role::Integration, None).await;
+        let lifts = self.store.lifts(None, 300).await.unwrap();
+        let mut ids = Vec::new();
+        for (k, lift) in lifts
+            .iter()
+            .filter(|l| l.maintainer.is_some())
+            .take(n)
+            .enumerate()
+        {
+            let (status, body) = crate::support::Api::new(base, &intake)
+                .post("/api/v1/alarms", serde_json::json!({"source_alarm_id": format!("{prefix}{k}"), "lift": {"id": lift.id.0}, "kind": kind}))
+                .await;
+            assert_eq!(status, 202, "{body}");
+            ids.push(body["alarm_id"].as_i64().unwrap());
+        }
+        ids
+    }
+
+    /// Waits (at most `secs`) until the log has an event `want` accepts.
+    pub async fn until(&self, secs: u64, want: impl Fn(&EventKind) -> bool) {
+        crate::support::eventually(secs, || async {
+            self.events()
+                .await
+                .iter()
+                .any(|e| want(&e.event.kind))
+                .then_some(())
+        })
+        .await;
     }
 
     /// The shared settings as `liftrescue` command-line environment.

@@ -3,10 +3,7 @@
 //! the network comes back the old holder cannot append, stands down, and nothing fires twice.
 
 use super::{Scene, fired_once, log_verifies, wait_role};
-use crate::support::{Api, eventually, token};
 use liftrescue::domain::EventKind;
-use liftrescue::store::Role;
-use serde_json::json;
 use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -86,40 +83,16 @@ async fn a_holder_cut_off_from_the_database_is_replaced_and_stands_down_when_it_
     wait_role(&a.base, "holder", 10).await;
     let b = scene.node("b", &[]);
     wait_role(&b.base, "standby", 10).await;
-    let intake = token(scene.store.as_ref(), Role::Integration, None).await;
-    let lifts = scene.store.lifts(None, 50).await.unwrap();
-    for (n, lift) in lifts
-        .iter()
-        .filter(|l| l.maintainer.is_some())
-        .take(4)
-        .enumerate()
-    {
-        let (status, body) = Api::new(&a.base, &intake)
-            .post("/api/v1/alarms", json!({"source_alarm_id": format!("n{n}"), "lift": {"id": lift.id.0}, "kind": "entrapment_at_landing"}))
-            .await;
-        assert_eq!(status, 202, "{body}");
-    }
-    eventually(10, || async {
-        let paged = scene
-            .events()
-            .await
-            .iter()
-            .any(|e| matches!(e.event.kind, EventKind::UnitPaged { .. }));
-        paged.then_some(())
-    })
-    .await;
+    scene.alarms(&a.base, "n", 4, "entrapment_at_landing").await;
+    scene
+        .until(10, |k| matches!(k, EventKind::UnitPaged { .. }))
+        .await;
     proxy.cut();
     wait_role(&b.base, "holder", 20).await;
     // b decides meanwhile: the deadlines a left fire on b.
-    eventually(10, || async {
-        let fired = scene
-            .events()
-            .await
-            .iter()
-            .any(|e| matches!(e.event.kind, EventKind::AckMissed { .. }));
-        fired.then_some(())
-    })
-    .await;
+    scene
+        .until(10, |k| matches!(k, EventKind::AckMissed { .. }))
+        .await;
     proxy.heal();
     wait_role(&a.base, "standby", 30).await;
     wait_role(&b.base, "holder", 1).await;
