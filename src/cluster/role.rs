@@ -88,13 +88,7 @@ pub async fn run(
             continue;
         } else {
             match within(ttl / 2, lease.try_acquire()).await {
-                Ok(Some(epoch)) => match {
-                    // A refusal from before (the desk stood down then) is not about this
-                    // holding; the lease is renewed while the desk is rebuilt.
-                    fenced.borrow_and_update();
-                    let _keeper = lease.keep();
-                    roles.promote().await
-                } {
+                Ok(Some(epoch)) => match promote(&lease, &roles, &mut fenced).await {
                     Ok(()) => {
                         tracing::info!(epoch, region, "took the desk lease: holding the desk");
                         metrics.lease_changed(true);
@@ -126,6 +120,18 @@ pub async fn run(
             _ = stop.changed() => {}
         }
     }
+}
+
+/// Promotes the node that took the lease, renewing the lease while the desk is rebuilt. A
+/// refusal from before (the desk stood down then) is not about this holding.
+async fn promote(
+    lease: &Lease,
+    roles: &Arc<dyn Roles>,
+    fenced: &mut watch::Receiver<u64>,
+) -> anyhow::Result<()> {
+    fenced.borrow_and_update();
+    let _keeper = lease.keep();
+    roles.promote().await
 }
 
 /// Reports the node without holding up the lease: on a task of its own, for at most a TTL.
