@@ -53,6 +53,7 @@ impl Node {
 /// What this node does for its region's desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = NodeRole)]
 pub enum Role {
     /// The only node (SQLite): it holds the desk without a lease.
     Single,
