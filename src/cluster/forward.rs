@@ -289,6 +289,8 @@ pub async fn serve(pool: PgPool, node: Node, desk: DeskHandle, wakes: Arc<Wakes>
                             .bind(id)
                             .execute(&pool)
                             .await;
+                            // Not at once again: whatever refused it needs a moment.
+                            tokio::time::sleep(POLL).await;
                             continue;
                         }
                     };
