@@ -6,9 +6,12 @@
 //! and only after the append succeeded [`apply`]s them and publishes them on the live feed. A
 //! failed append changes nothing and is reported to the caller. When every handle is dropped
 //! the desk finishes what it took and returns its state.
+//!
+//! On a standby node the same task mirrors the holder's desk instead (see [`follower`]): it
+//! applies the committed events it follows, answers reads, and forwards commands.
 
 use crate::dispatch::{Command, DeskState, IncidentView, Rejection, decide, incident_view};
-use crate::domain::{Equipment, Event, Fix, IncidentId, IncidentStatus, LiftId, Unit, UnitId};
+use crate::domain::{Equipment, Event, Fix, IncidentId, LiftId, Unit, UnitId};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -132,63 +135,6 @@ pub enum Input {
     Demote(Box<DeskState>, Follower, oneshot::Sender<()>),
 }
 
-/// A piece of alarm equipment with a fault, for the operator's list.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
-pub struct EquipmentFault {
-    /// Which equipment.
-    pub equipment: Equipment,
-    /// Its lift, if known.
-    #[schema(value_type = Option<i64>)]
-    pub lift: Option<LiftId>,
-    /// What is wrong.
-    pub fault: String,
-    /// Since when.
-    pub since: DateTime<Utc>,
-    /// The last cabin-phone test call, if any.
-    pub last_test: Option<DateTime<Utc>>,
-}
-
-/// Counts the desk can give at any moment.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct DeskStats {
-    /// Incidents held, by status.
-    pub by_status: std::collections::BTreeMap<IncidentStatus, usize>,
-    /// Units held, and how many of them may be paged now.
-    pub units: usize,
-    /// Units on duty and free.
-    pub units_available: usize,
-    /// Supervised alarm equipment with a fault.
-    pub equipment_faults: usize,
-    /// The earliest pending deadline.
-    pub next_due: Option<DateTime<Utc>>,
-}
-
-impl DeskStats {
-    fn of(state: &DeskState) -> Self {
-        let mut by_status = std::collections::BTreeMap::new();
-        for i in state.incidents.values() {
-            *by_status.entry(i.status).or_insert(0) += 1;
-        }
-        let units_available = state
-            .units
-            .values()
-            .filter(|u| u.unit.on_duty && u.held_by.is_empty())
-            .count();
-        let equipment_faults = state
-            .equipment
-            .values()
-            .filter(|e| e.fault.is_some())
-            .count();
-        DeskStats {
-            by_status,
-            units: state.units.len(),
-            units_available,
-            equipment_faults,
-            next_due: state.next_due(),
-        }
-    }
-}
-
 /// A cloneable handle for submitting to a running desk.
 #[derive(Debug, Clone)]
 pub struct DeskHandle {
@@ -196,119 +142,6 @@ pub struct DeskHandle {
     feed: broadcast::Sender<Event>,
     live: broadcast::Sender<Arc<Committed>>,
     fenced: tokio::sync::watch::Receiver<u64>,
-}
-
-impl DeskHandle {
-    /// Sends the desk an input carrying a reply slot and waits for the reply; a desk that has
-    /// stopped (or drops the slot) is [`DeskError::Stopped`].
-    async fn ask<T>(
-        &self,
-        input: impl FnOnce(oneshot::Sender<T>) -> Input,
-    ) -> Result<T, DeskError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(input(reply))
-            .await
-            .map_err(|_| DeskError::Stopped)?;
-        rx.await.map_err(|_| DeskError::Stopped)
-    }
-
-    /// Submits a command and waits for its events (or why it was refused).
-    pub async fn submit(&self, command: Command) -> Result<Vec<Event>, DeskError> {
-        self.ask(|reply| Input::Command(command, reply)).await?
-    }
-    /// Submits a command a standby forwarded (row `row` of `desk_commands`): when it appends
-    /// events, its answer is written with them.
-    pub async fn submit_forwarded(
-        &self,
-        command: Command,
-        row: i64,
-    ) -> Result<Vec<Event>, DeskError> {
-        self.ask(|reply| Input::Forwarded(command, row, reply))
-            .await?
-    }
-    /// Sends a position update without waiting.
-    pub async fn position(&self, unit: UnitId, fix: Fix) -> Result<(), DeskError> {
-        self.tx
-            .send(Input::Position(unit, fix))
-            .await
-            .map_err(|_| DeskError::Stopped)
-    }
-    /// The console's view of an incident, if the desk holds it.
-    pub async fn view(&self, id: IncidentId) -> Result<Option<IncidentView>, DeskError> {
-        self.ask(|reply| Input::View(id, reply)).await
-    }
-    /// Counts for the board and `/metrics`.
-    pub async fn stats(&self) -> Result<DeskStats, DeskError> {
-        self.ask(Input::Stats).await
-    }
-    /// The incidents a unit is paged for or assigned to, for the crew's phone.
-    pub async fn assignments(&self, unit: UnitId) -> Result<Vec<IncidentView>, DeskError> {
-        self.ask(|reply| Input::Assignments(unit, reply)).await
-    }
-    /// The storms the desk holds, newest first, with their open incidents in priority order.
-    pub async fn storms(&self) -> Result<crate::dispatch::storm::view::StormsView, DeskError> {
-        self.ask(Input::Storms).await
-    }
-    /// Supervised equipment with a fault, longest-standing first.
-    pub async fn equipment_faults(&self) -> Result<Vec<EquipmentFault>, DeskError> {
-        self.ask(Input::EquipmentFaults).await
-    }
-    /// Puts equipment under supervision from now (known equipment keeps its history).
-    pub async fn watch(
-        &self,
-        equipment: Vec<(Equipment, Option<LiftId>)>,
-    ) -> Result<(), DeskError> {
-        self.tx
-            .send(Input::Watch(equipment))
-            .await
-            .map_err(|_| DeskError::Stopped)
-    }
-    /// The live fixes the desk pages from: `unit`'s, or every unit's that has one.
-    pub async fn fixes(&self, unit: Option<UnitId>) -> Result<Vec<(UnitId, Fix)>, DeskError> {
-        self.ask(|reply| Input::Fixes(unit, reply)).await
-    }
-    /// Hands registry edits of units to the desk.
-    pub async fn register_units(&self, units: Vec<Unit>) -> Result<(), DeskError> {
-        self.tx
-            .send(Input::Units(units))
-            .await
-            .map_err(|_| DeskError::Stopped)
-    }
-    /// The live feed of applied events.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.feed.subscribe()
-    }
-    /// The console feed: each committed event with its log sequence and its incident's board
-    /// row after the step. Rows are made only while someone subscribes.
-    pub fn subscribe_committed(&self) -> broadcast::Receiver<Arc<Committed>> {
-        self.live.subscribe()
-    }
-    /// The open incidents (or the named ones, in any state) as board rows, with the log
-    /// sequence they stand at.
-    pub async fn board(&self, ids: Option<Vec<IncidentId>>) -> Result<Board, DeskError> {
-        self.ask(|reply| Input::Board(ids, reply)).await
-    }
-    /// Makes the desk decide with `state` (its node took the lease and rebuilt from the log).
-    pub async fn promote(&self, state: DeskState) -> Result<(), DeskError> {
-        self.ask(|reply| Input::Promote(Box::new(state), reply))
-            .await
-    }
-    /// Makes the desk stop deciding at once (its node lost the lease); it refuses commands and
-    /// fires nothing until [`Self::demote`].
-    pub async fn stand_down(&self) -> Result<(), DeskError> {
-        self.ask(Input::StandDown).await
-    }
-    /// Makes the desk a standby's mirror of `state`, following the log.
-    pub async fn demote(&self, state: DeskState, follower: Follower) -> Result<(), DeskError> {
-        self.ask(|reply| Input::Demote(Box::new(state), follower, reply))
-            .await
-    }
-    /// Counts the times the log refused the desk's append because another node held the
-    /// lease: each time the desk has stood down and waits to be made a standby.
-    pub fn fenced(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.fenced.clone()
-    }
 }
 
 /// Starts a desk on the current tokio runtime; the join handle yields the final state and sink.
@@ -567,14 +400,17 @@ async fn sleep_until(at: Option<Instant>) {
 
 mod clock;
 mod follower;
+mod handle;
 mod live;
 pub mod reload;
 mod rules;
 mod seal;
+mod stats;
 pub use clock::{Clock, ClockHand};
 pub use follower::{Follower, Forward, Forwarded, RemoteRejection};
 pub use live::{Board, Committed, LIVE_CAPACITY};
 pub use rules::RulesSwap;
+pub use stats::{DeskStats, EquipmentFault};
 
 #[cfg(test)]
 mod seal_tests;
