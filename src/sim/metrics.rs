@@ -108,6 +108,8 @@ pub struct Metrics {
     /// Special cases that got a rescuer after an ordinary case of their area that opened
     /// after them.
     pub special_behind_ordinary: usize,
+    /// Those special cases, each with the first ordinary case that overtook it.
+    pub special_behind: Vec<Behind>,
 }
 
 /// The figures of `cases`, with `crew_km` driven.
@@ -143,6 +145,7 @@ pub fn metrics(cases: &[Case], crew_km: f64) -> Metrics {
         crew_km,
         over_30_min: not_arrived + arrival.iter().filter(|m| **m > ARRIVAL_LIMIT_MIN).count(),
         special_behind_ordinary: special_behind_ordinary(cases),
+        special_behind: special_behind(cases),
     }
 }
 
@@ -165,21 +168,49 @@ pub fn percentile(v: &[f64], p: f64) -> Option<f64> {
 /// Special cases that got a rescuer later than an ordinary case of the same area that opened
 /// after them (a case that never got one counts as getting one last).
 pub fn special_behind_ordinary(cases: &[Case]) -> usize {
-    let later = |a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>| match (a, b) {
-        (None, Some(_)) => true,
-        (Some(a), Some(b)) => a > b,
-        _ => false,
-    };
+    special_behind(cases).len()
+}
+
+/// A special case that got its rescuer after an ordinary case of its area that opened after it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Behind {
+    /// The special case.
+    pub special: IncidentId,
+    /// When it opened.
+    pub opened: DateTime<Utc>,
+    /// When its first accepting rescuer was paged (`None`: never).
+    pub got_unit: Option<DateTime<Utc>>,
+    /// The ordinary case that overtook it first (the earliest to get a rescuer).
+    pub ordinary: IncidentId,
+    /// When that one opened.
+    pub ordinary_opened: DateTime<Utc>,
+    /// When it got its rescuer.
+    pub ordinary_got_unit: DateTime<Utc>,
+}
+
+/// Each special case behind an ordinary one (see [`special_behind_ordinary`]), with the
+/// ordinary case that got a rescuer first, so a run's log can be followed case by case.
+pub fn special_behind(cases: &[Case]) -> Vec<Behind> {
+    let later = |a: Option<DateTime<Utc>>, b: DateTime<Utc>| a.is_none_or(|a| a > b);
     cases
         .iter()
         .filter(|s| s.special)
-        .filter(|s| {
-            cases.iter().any(|o| {
-                !o.special
-                    && o.area == s.area
-                    && o.opened > s.opened
-                    && later(s.got_unit, o.got_unit)
+        .filter_map(|s| {
+            let o = cases
+                .iter()
+                .filter(|o| !o.special && o.area == s.area && o.opened > s.opened)
+                .filter_map(|o| o.got_unit.map(|g| (g, o)))
+                .filter(|(g, _)| later(s.got_unit, *g))
+                .min_by_key(|(g, o)| (*g, o.id))?
+                .1;
+            Some(Behind {
+                special: s.id,
+                opened: s.opened,
+                got_unit: s.got_unit,
+                ordinary: o.id,
+                ordinary_opened: o.opened,
+                ordinary_got_unit: o.got_unit?,
             })
         })
-        .count()
+        .collect()
 }
