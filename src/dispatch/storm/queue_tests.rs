@@ -14,6 +14,14 @@ fn child() -> AlarmFlags {
     }
 }
 
+/// Lets `secs` pass, ten seconds at a time.
+fn wait(w: &mut crate::dispatch::tests::World, secs: i64) {
+    for _ in 0..secs / 10 {
+        w.advance(10);
+    }
+    w.advance(secs % 10);
+}
+
 #[test]
 fn an_ordinary_car_next_door_does_not_ride_on_a_crew_while_another_special_case_waits_for_it() {
     let mut w = storm_world();
@@ -26,7 +34,9 @@ fn an_ordinary_car_next_door_does_not_ride_on_a_crew_while_another_special_case_
     let (_, sick) = alarm(&mut w, street_lift(102, 0.0, 400.0), ill());
     w.advance(10);
     let (_, ordinary) = alarm(&mut w, street_lift(103, 10.0, 400.0), AlarmFlags::default());
-    w.advance(10);
+    // Three minutes on, the ordinary car may take any company's maintainer (mutual aid), as
+    // the special cases could at once: it could ride on the sick passenger's crew's queue.
+    wait(&mut w, 190);
     // M_NEAR comes back: the only maintainer free. It goes to the passenger taken ill next
     // door, but the ordinary car does not ride on its queue: the child still waits, and M_NEAR
     // could have gone to the child.
@@ -90,7 +100,8 @@ fn ordinary_cars_next_door_do_not_let_a_special_case_outbid_one_that_waited_long
         street_lift(114, 600.0, 510.0),
         AlarmFlags::default(),
     );
-    w.advance(5);
+    // Past the mutual-aid delay, the two cars are batched behind the sick passenger.
+    wait(&mut w, 181);
     // M_NEAR comes back, as near the one as the other: the child, trapped a minute longer,
     // comes first. The two cars behind the sick passenger add nothing to its claim.
     let events = [on_duty(&mut w, M_NEAR), w.advance(1)].concat();
@@ -110,7 +121,7 @@ fn ordinary_cars_next_door_do_not_let_a_special_case_outbid_one_that_waited_long
         .expect("the sick passenger's job was solved");
     assert_eq!(job.incidents, vec![sick, a, b], "one crew's queue");
     assert_eq!(
-        job.weight, 40,
-        "the sick passenger's weight alone: 10 + 30 between floors"
+        job.weight, 43,
+        "the sick passenger's weight alone: 10 + 30 between floors + 3 minutes trapped"
     );
 }
