@@ -145,6 +145,18 @@ fn the_figures_of_a_tiny_hand_made_run() {
     assert_eq!(m.crew_km, 12.5);
     // Case 2 (special, opened at 0) got its unit at 8; case 3 (ordinary, opened at 1) at 2.
     assert_eq!(m.special_behind_ordinary, 1);
+    assert_eq!(
+        m.special_behind,
+        vec![metrics::Behind {
+            special: IncidentId(2),
+            opened: at(0.0),
+            got_unit: Some(at(8.0)),
+            ordinary: IncidentId(3),
+            ordinary_opened: at(1.0),
+            ordinary_got_unit: at(2.0),
+        }],
+        "listed with the ordinary case that overtook it"
+    );
     let mut elsewhere = cases.clone();
     elsewhere[2].area = "七星岗街道".into();
     assert_eq!(metrics::special_behind_ordinary(&elsewhere), 0);
