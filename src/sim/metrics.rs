@@ -5,7 +5,10 @@
 //! to the release. A case "got a unit" when the desk paged (or the operator assigned) the first
 //! rescuer that accepted it: the desk's decision, not the crew's speed of answering. A special case (a
 //! person ill or a child alone) "waited behind an ordinary one" when an ordinary case of the
-//! same area that opened after it got a rescuer before it did (or got one while it never did).
+//! same area that opened after it got a rescuer before it did (or got one while it never did)
+//! at a moment the special case held no rescuer's page: the desk had left it waiting. A special
+//! case whose crew was paged first and then declined was not left behind by the desk, even if
+//! an ordinary case paged meanwhile kept its crew.
 
 use super::scenario::area_of;
 use crate::domain::{CrewStatus, Event, EventKind, IncidentId, UnitId, UnitKind};
@@ -28,6 +31,9 @@ pub struct Case {
     pub special: bool,
     /// When the first rescuer that accepted was paged.
     pub got_unit: Option<DateTime<Utc>>,
+    /// When a rescuer's page on it was live: from the page to its decline, missed
+    /// acknowledgement or stand-down (`None`: never ended).
+    pub held: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
     /// The first rescuer on scene.
     pub arrived: Option<DateTime<Utc>>,
     /// The passengers out.
@@ -39,6 +45,8 @@ pub fn cases(events: &[Event], kinds: &HashMap<UnitId, UnitKind>) -> Vec<Case> {
     let rescuer = |u: &UnitId| kinds.get(u).is_some_and(|k| *k != UnitKind::PropertyStaff);
     let mut by: BTreeMap<IncidentId, Case> = BTreeMap::new();
     let mut paged: HashMap<(IncidentId, UnitId), DateTime<Utc>> = HashMap::new();
+    // The live page of each (incident, rescuer): its index in the incident's `held`.
+    let mut live: HashMap<(IncidentId, UnitId), usize> = HashMap::new();
     for e in events {
         let Some(id) = e.incident else { continue };
         if let EventKind::IncidentOpened { alarm, lift, .. } = &e.kind {
@@ -50,6 +58,7 @@ pub fn cases(events: &[Event], kinds: &HashMap<UnitId, UnitKind>) -> Vec<Case> {
                     area: lift.as_deref().map(area_of).unwrap_or_default(),
                     special: alarm.flags.person_ill || alarm.flags.child_alone,
                     got_unit: None,
+                    held: Vec::new(),
                     arrived: None,
                     released: None,
                 },
@@ -60,6 +69,17 @@ pub fn cases(events: &[Event], kinds: &HashMap<UnitId, UnitKind>) -> Vec<Case> {
         match &e.kind {
             EventKind::UnitPaged { candidate, .. } => {
                 paged.insert((id, candidate.unit), e.at);
+                if rescuer(&candidate.unit) {
+                    c.held.push((e.at, None));
+                    live.insert((id, candidate.unit), c.held.len() - 1);
+                }
+            }
+            EventKind::Declined { unit }
+            | EventKind::AckMissed { unit, .. }
+            | EventKind::PageCancelled { unit } => {
+                if let Some(n) = live.remove(&(id, *unit)) {
+                    c.held[n].1 = Some(e.at);
+                }
             }
             EventKind::Accepted { unit, .. } if rescuer(unit) => {
                 let at = paged.get(&(id, *unit)).copied().unwrap_or(e.at);
@@ -166,7 +186,8 @@ pub fn percentile(v: &[f64], p: f64) -> Option<f64> {
 }
 
 /// Special cases that got a rescuer later than an ordinary case of the same area that opened
-/// after them (a case that never got one counts as getting one last).
+/// after them (a case that never got one counts as getting one last), when the ordinary case's
+/// rescuer was paged while the special case held no rescuer's page.
 pub fn special_behind_ordinary(cases: &[Case]) -> usize {
     special_behind(cases).len()
 }
@@ -200,7 +221,7 @@ pub fn special_behind(cases: &[Case]) -> Vec<Behind> {
                 .iter()
                 .filter(|o| !o.special && o.area == s.area && o.opened > s.opened)
                 .filter_map(|o| o.got_unit.map(|g| (g, o)))
-                .filter(|(g, _)| later(s.got_unit, *g))
+                .filter(|(g, _)| later(s.got_unit, *g) && !held_at(s, *g))
                 .min_by_key(|(g, o)| (*g, o.id))?
                 .1;
             Some(Behind {
@@ -213,4 +234,11 @@ pub fn special_behind(cases: &[Case]) -> Vec<Behind> {
             })
         })
         .collect()
+}
+
+/// Whether a rescuer's page on `c` was live at `t` (paged at or before it, not yet ended).
+fn held_at(c: &Case, t: DateTime<Utc>) -> bool {
+    c.held
+        .iter()
+        .any(|(from, to)| *from <= t && to.is_none_or(|to| t < to))
 }
