@@ -5,7 +5,10 @@
 //! to the release. A case "got a unit" when the desk paged (or the operator assigned) the first
 //! rescuer that accepted it: the desk's decision, not the crew's speed of answering. A special case (a
 //! person ill or a child alone) "waited behind an ordinary one" when an ordinary case of the
-//! same area that opened after it got a rescuer before it did (or got one while it never did).
+//! same area that opened after it got a rescuer before it did (or got one while it never did)
+//! at a moment the special case held no rescuer's page: the desk had left it waiting. A special
+//! case whose crew was paged first and then declined was not left behind by the desk, even if
+//! an ordinary case paged meanwhile kept its crew.
 
 use super::scenario::area_of;
 use crate::domain::{CrewStatus, Event, EventKind, IncidentId, UnitId, UnitKind};
@@ -28,6 +31,9 @@ pub struct Case {
     pub special: bool,
     /// When the first rescuer that accepted was paged.
     pub got_unit: Option<DateTime<Utc>>,
+    /// When a rescuer's page on it was live: from the page to its decline, missed
+    /// acknowledgement or stand-down (`None`: never ended).
+    pub held: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
     /// The first rescuer on scene.
     pub arrived: Option<DateTime<Utc>>,
     /// The passengers out.
@@ -39,6 +45,8 @@ pub fn cases(events: &[Event], kinds: &HashMap<UnitId, UnitKind>) -> Vec<Case> {
     let rescuer = |u: &UnitId| kinds.get(u).is_some_and(|k| *k != UnitKind::PropertyStaff);
     let mut by: BTreeMap<IncidentId, Case> = BTreeMap::new();
     let mut paged: HashMap<(IncidentId, UnitId), DateTime<Utc>> = HashMap::new();
+    // The live page of each (incident, rescuer): its index in the incident's `held`.
+    let mut live: HashMap<(IncidentId, UnitId), usize> = HashMap::new();
     for e in events {
         let Some(id) = e.incident else { continue };
         if let EventKind::IncidentOpened { alarm, lift, .. } = &e.kind {
@@ -50,6 +58,7 @@ pub fn cases(events: &[Event], kinds: &HashMap<UnitId, UnitKind>) -> Vec<Case> {
                     area: lift.as_deref().map(area_of).unwrap_or_default(),
                     special: alarm.flags.person_ill || alarm.flags.child_alone,
                     got_unit: None,
+                    held: Vec::new(),
                     arrived: None,
                     released: None,
                 },
@@ -60,6 +69,17 @@ pub fn cases(events: &[Event], kinds: &HashMap<UnitId, UnitKind>) -> Vec<Case> {
         match &e.kind {
             EventKind::UnitPaged { candidate, .. } => {
                 paged.insert((id, candidate.unit), e.at);
+                if rescuer(&candidate.unit) {
+                    c.held.push((e.at, None));
+                    live.insert((id, candidate.unit), c.held.len() - 1);
+                }
+            }
+            EventKind::Declined { unit }
+            | EventKind::AckMissed { unit, .. }
+            | EventKind::PageCancelled { unit } => {
+                if let Some(n) = live.remove(&(id, *unit)) {
+                    c.held[n].1 = Some(e.at);
+                }
             }
             EventKind::Accepted { unit, .. } if rescuer(unit) => {
                 let at = paged.get(&(id, *unit)).copied().unwrap_or(e.at);
@@ -108,6 +128,8 @@ pub struct Metrics {
     /// Special cases that got a rescuer after an ordinary case of their area that opened
     /// after them.
     pub special_behind_ordinary: usize,
+    /// Those special cases, each with the first ordinary case that overtook it.
+    pub special_behind: Vec<Behind>,
 }
 
 /// The figures of `cases`, with `crew_km` driven.
@@ -143,6 +165,7 @@ pub fn metrics(cases: &[Case], crew_km: f64) -> Metrics {
         crew_km,
         over_30_min: not_arrived + arrival.iter().filter(|m| **m > ARRIVAL_LIMIT_MIN).count(),
         special_behind_ordinary: special_behind_ordinary(cases),
+        special_behind: special_behind(cases),
     }
 }
 
@@ -163,23 +186,59 @@ pub fn percentile(v: &[f64], p: f64) -> Option<f64> {
 }
 
 /// Special cases that got a rescuer later than an ordinary case of the same area that opened
-/// after them (a case that never got one counts as getting one last).
+/// after them (a case that never got one counts as getting one last), when the ordinary case's
+/// rescuer was paged while the special case held no rescuer's page.
 pub fn special_behind_ordinary(cases: &[Case]) -> usize {
-    let later = |a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>| match (a, b) {
-        (None, Some(_)) => true,
-        (Some(a), Some(b)) => a > b,
-        _ => false,
-    };
+    special_behind(cases).len()
+}
+
+/// A special case that got its rescuer after an ordinary case of its area that opened after it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Behind {
+    /// The special case.
+    pub special: IncidentId,
+    /// When it opened.
+    pub opened: DateTime<Utc>,
+    /// When its first accepting rescuer was paged (`None`: never).
+    pub got_unit: Option<DateTime<Utc>>,
+    /// The ordinary case that overtook it first (the earliest to get a rescuer).
+    pub ordinary: IncidentId,
+    /// When that one opened.
+    pub ordinary_opened: DateTime<Utc>,
+    /// When it got its rescuer.
+    pub ordinary_got_unit: DateTime<Utc>,
+}
+
+/// Each special case behind an ordinary one (see [`special_behind_ordinary`]), with the
+/// ordinary case that got a rescuer first, so a run's log can be followed case by case.
+pub fn special_behind(cases: &[Case]) -> Vec<Behind> {
+    let later = |a: Option<DateTime<Utc>>, b: DateTime<Utc>| a.is_none_or(|a| a > b);
     cases
         .iter()
         .filter(|s| s.special)
-        .filter(|s| {
-            cases.iter().any(|o| {
-                !o.special
-                    && o.area == s.area
-                    && o.opened > s.opened
-                    && later(s.got_unit, o.got_unit)
+        .filter_map(|s| {
+            let o = cases
+                .iter()
+                .filter(|o| !o.special && o.area == s.area && o.opened > s.opened)
+                .filter_map(|o| o.got_unit.map(|g| (g, o)))
+                .filter(|(g, _)| later(s.got_unit, *g) && !held_at(s, *g))
+                .min_by_key(|(g, o)| (*g, o.id))?
+                .1;
+            Some(Behind {
+                special: s.id,
+                opened: s.opened,
+                got_unit: s.got_unit,
+                ordinary: o.id,
+                ordinary_opened: o.opened,
+                ordinary_got_unit: o.got_unit?,
             })
         })
-        .count()
+        .collect()
+}
+
+/// Whether a rescuer's page on `c` was live at `t` (paged at or before it, not yet ended).
+fn held_at(c: &Case, t: DateTime<Utc>) -> bool {
+    c.held
+        .iter()
+        .any(|(from, to)| *from <= t && to.is_none_or(|to| t < to))
 }

@@ -118,6 +118,7 @@ fn case(id: i64, opened: f64, special: bool, got: f64, arrived: f64, released: f
         area: "解放碑街道".into(),
         special,
         got_unit: Some(at(got)),
+        held: vec![(at(got), None)],
         arrived: Some(at(arrived)),
         released: Some(at(released)),
     }
@@ -145,11 +146,35 @@ fn the_figures_of_a_tiny_hand_made_run() {
     assert_eq!(m.crew_km, 12.5);
     // Case 2 (special, opened at 0) got its unit at 8; case 3 (ordinary, opened at 1) at 2.
     assert_eq!(m.special_behind_ordinary, 1);
+    assert_eq!(
+        m.special_behind,
+        vec![metrics::Behind {
+            special: IncidentId(2),
+            opened: at(0.0),
+            got_unit: Some(at(8.0)),
+            ordinary: IncidentId(3),
+            ordinary_opened: at(1.0),
+            ordinary_got_unit: at(2.0),
+        }],
+        "listed with the ordinary case that overtook it"
+    );
     let mut elsewhere = cases.clone();
     elsewhere[2].area = "七星岗街道".into();
     assert_eq!(metrics::special_behind_ordinary(&elsewhere), 0);
+    // Had case 2's first crew been paged at 0.5 and declined only at 3, the desk had not left
+    // it waiting when case 3 got its crew at 2: its crew had.
+    let mut declined = cases.clone();
+    declined[1].held.insert(0, (at(0.5), Some(at(3.0))));
+    assert_eq!(metrics::special_behind_ordinary(&declined), 0);
+    declined[1].held[0].1 = Some(at(1.5));
+    assert_eq!(
+        metrics::special_behind_ordinary(&declined),
+        1,
+        "declined at 1.5"
+    );
     let mut never = cases;
     never[3].got_unit = None;
+    never[3].held.clear();
     never[3].arrived = None;
     never[3].released = None;
     let m = metrics::metrics(&never, 0.0);
@@ -262,4 +287,5 @@ fn cases_are_read_from_the_log_and_property_staff_do_not_count_as_arrival() {
         (Some(at(0.5)), Some(at(9.0)), Some(at(14.0))),
         "a unit is got when paged, not when its crew answers"
     );
+    assert_eq!(c[0].held, vec![(at(0.5), None)], "the fitter's page, live");
 }

@@ -5,17 +5,17 @@
 //! (when its chain started a fire/rescue step). Maintainer wants within `batch.walk_m` of one
 //! another with the same eligibility are batched, in triage order, into one job for one crew
 //! (at most `batch.max_queue` cars). Each job is offered its K nearest eligible units from the
-//! index; a unit already paged on any of its incidents is never offered again (it declined, or
-//! missed the page). The [`super::solve`] picks; the choice is logged whole (`storm_solved`)
-//! and each incident of a chosen job gets an ordinary page, with the queue on it.
+//! index; a unit already paged on any of its cars of the job's tier is never offered again (it
+//! declined, or missed the page). A job's tier and weight are its most urgent cars': cars of a
+//! later tier riding on the queue buy it nothing. The [`super::solve`] picks; the choice is
+//! logged whole (`storm_solved`) and each car of a chosen job gets an ordinary page, with the
+//! queue on it, less the riders [`super::page`] keeps off while a more urgent job waits.
 
 use super::super::ctx::Ctx;
 use super::solve::{Offer, Want, explain, solve};
-use super::{fire_want, maintainer_want, triage};
+use super::{fire_want, maintainer_want, page, triage};
 use crate::domain::storm::{SolveChoice, SolveJob, SolveOffer, StormArea, Triage};
-use crate::domain::{
-    Actor, CompanyId, EventKind, IncidentId, LatLon, Seen, SeenUnit, UnitId, UnitKind,
-};
+use crate::domain::{Actor, CompanyId, EventKind, IncidentId, LatLon, UnitId, UnitKind};
 use crate::index::{Candidate, Query};
 use crate::rules::Target;
 use chrono::{DateTime, Utc};
@@ -48,21 +48,21 @@ impl Work {
 }
 
 /// One incident's want, before batching.
-struct Need {
-    incident: IncidentId,
-    step: String,
+pub(super) struct Need {
+    pub(super) incident: IncidentId,
+    pub(super) step: String,
     kind: UnitKind,
     company: Option<CompanyId>,
     at: LatLon,
-    triage: Triage,
+    pub(super) triage: Triage,
     opened: DateTime<Utc>,
-    /// Units already paged on the incident (never offered again).
-    paged: Vec<UnitId>,
+    /// Units already paged on the incident (never paged on it again).
+    pub(super) paged: Vec<UnitId>,
 }
 
-/// A batch of needs for one crew.
-struct Job {
-    needs: Vec<Need>,
+/// A batch of needs for one crew, in triage order.
+pub(super) struct Job {
+    pub(super) needs: Vec<Need>,
 }
 
 /// Runs the solve if it is due, and pages what it chose.
@@ -202,9 +202,15 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
         let chosen = offered(ctx, job, k);
         preempted.extend(chosen.iter().filter(|c| c.1).map(|c| c.0.unit));
         let chosen: Vec<Candidate> = chosen.into_iter().map(|c| c.0).collect();
+        // A job competes with the cars of its own tier only (the first ones: the needs are in
+        // triage order): cars of a later tier riding on the crew's queue buy it no priority
+        // over another job of that tier, or a special case with ordinary cars next door would
+        // outbid a special case that waited longer alone.
+        let tier = job.needs.iter().map(|n| n.triage.tier).min().unwrap_or(1);
         let weights: Vec<u32> = job
             .needs
             .iter()
+            .take_while(|n| n.triage.tier == tier)
             .map(|n| triage::weight(&n.triage))
             .collect();
         let weight: u32 = weights.iter().sum::<u32>().max(1);
@@ -215,7 +221,6 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
             .map(|(q, w)| u64::from(*w) * q as u64 * u64::from(on_site))
             .sum();
         let extra = u32::try_from(queued / u64::from(weight)).unwrap_or(u32::MAX);
-        let tier = job.needs.iter().map(|n| n.triage.tier).min().unwrap_or(1);
         let offers = chosen
             .iter()
             .map(|c| Offer {
@@ -263,18 +268,24 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
         })
         .collect();
     let assigned: Vec<SolveChoice> = chosen.iter().map(choice).collect();
-    let reason = format!(
+    let barred = page::barred(&wants, &chosen);
+    let queues: Vec<Vec<&Need>> = chosen
+        .iter()
+        .map(|a| page::queue(&jobs[a.want], a.unit, wants[a.want].tier, &barred))
+        .collect();
+    let mut reason = format!(
         "storm solve: {} jobs ({waiting} waits) offered to free units, {} assigned",
         record.len(),
         assigned.len()
     );
+    reason.push_str(&page::held_back(&jobs, &chosen, &queues));
     let kind = EventKind::StormSolved {
         jobs: record,
         horizon_secs: horizon,
         assigned,
     };
     ctx.emit(None, Actor::System, None, reason, kind);
-    for a in &chosen {
+    for (a, queue) in chosen.iter().zip(&queues) {
         let job = &jobs[a.want];
         let why = explain(&wants, &chosen, a.want);
         let Some(c) = found[a.want].get(&a.unit).cloned() else {
@@ -287,7 +298,7 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
                 .map_or(0, |(s, _)| *s);
             super::preempt::take(ctx, a.unit, job.needs[0].incident, storm);
         }
-        page_job(ctx, job, c, &why, on_site);
+        page::page_job(ctx, queue, c, &why, on_site);
     }
 }
 
@@ -307,9 +318,12 @@ fn offered(ctx: &Ctx<'_>, job: &Job, k: usize) -> Vec<(Candidate, bool)> {
     let Some(i) = ctx.peek(seed.incident) else {
         return vec![];
     };
+    // Units paged before on the job's cars of its own tier are not offered; one paged before
+    // on a car of a later tier riding on the queue is, and leaves that car off its queue.
     let excluded: HashSet<UnitId> = job
         .needs
         .iter()
+        .take_while(|n| n.triage.tier == seed.triage.tier)
         .flat_map(|n| n.paged.iter().copied())
         .collect();
     let taken = ctx.taken();
@@ -382,104 +396,4 @@ pub fn replay_solve(e: &crate::domain::Event) -> Option<bool> {
         .collect();
     let again: Vec<SolveChoice> = solve(&wants, *horizon_secs).iter().map(choice).collect();
     Some(&again == assigned)
-}
-
-/// Pages the chosen unit on each incident of the job, with the queue.
-fn page_job(ctx: &mut Ctx<'_>, job: &Job, c: Candidate, why: &str, on_site: u32) {
-    let queue: Vec<IncidentId> = if job.needs.len() > 1 {
-        job.needs.iter().map(|n| n.incident).collect()
-    } else {
-        vec![]
-    };
-    let seen = unit_seen(ctx, c.unit);
-    for (pos, n) in job.needs.iter().enumerate() {
-        let Some(step) = step_for(ctx, n, c.unit) else {
-            continue;
-        };
-        let Some(ack) = ctx
-            .peek(n.incident)
-            .and_then(|i| i.tracks.get(&step))
-            .map(|t| t.step.acknowledge)
-        else {
-            continue;
-        };
-        let storm = ctx
-            .peek(n.incident)
-            .and_then(|i| i.storm.as_ref())
-            .map(|(s, _)| *s)
-            .unwrap_or_default();
-        let mut reason = format!("storm {storm} assignment: {why}");
-        if !queue.is_empty() {
-            reason.push_str(&format!(
-                "; car {} of {} for this crew",
-                pos + 1,
-                queue.len()
-            ));
-        }
-        let candidate = Candidate {
-            eta_secs: c.eta_secs.saturating_add(pos as u32 * on_site),
-            why: reason.clone(),
-            ..c.clone()
-        };
-        let kind = EventKind::UnitPaged {
-            candidate,
-            passed_over: vec![],
-            ack_due: ctx.now + ack.delta(),
-            seen: seen.clone().map(Box::new),
-            queue: queue.clone(),
-        };
-        ctx.sys(n.incident, Some(&step), reason, kind);
-    }
-}
-
-/// The step a unit is paged on: the incident's waiting step, unless a maintainer of another
-/// company takes a contracted step, which goes on the chain's mutual-aid step (started now).
-fn step_for(ctx: &mut Ctx<'_>, n: &Need, unit: UnitId) -> Option<String> {
-    let company = ctx.state.units.get(&unit).map(|u| u.unit.company);
-    let i = ctx.peek(n.incident)?;
-    let t = i.tracks.get(&n.step)?;
-    let own = i.lift.as_ref().and_then(|l| l.maintainer) == company;
-    if t.step.page != Target::ContractedMaintainer || own {
-        return Some(n.step.clone());
-    }
-    let running = i.track_order.iter().find(|s| {
-        i.tracks
-            .get(*s)
-            .is_some_and(|t| t.step.page == Target::AnyMaintainer && !t.exhausted)
-    });
-    if let Some(s) = running {
-        return Some(s.clone());
-    }
-    let mutual = i
-        .chain
-        .chain
-        .steps
-        .values()
-        .find(|s| s.page == Target::AnyMaintainer)?
-        .id
-        .clone();
-    let why = format!(
-        "storm solve: a maintainer of another company takes the incident after {}",
-        "the rules' mutual-aid delay"
-    );
-    ctx.start_step(n.incident, &mutual, why);
-    Some(mutual)
-}
-
-/// What the desk knew of the unit, for the record.
-fn unit_seen(ctx: &Ctx<'_>, unit: UnitId) -> Option<Seen> {
-    let u = &ctx.state.units.get(&unit)?.unit;
-    Some(Seen {
-        units: vec![SeenUnit {
-            unit,
-            kind: u.kind,
-            company: u.company,
-            fix: u.fix,
-            base: u.base,
-            taken_elsewhere: false,
-            busy: vec![],
-        }],
-        unavailable: 0,
-        unlisted: 0,
-    })
 }

@@ -19,7 +19,10 @@
 
 pub mod assign;
 pub mod book;
+mod page;
 mod preempt;
+#[cfg(test)]
+mod queue_tests;
 pub mod solve;
 #[cfg(test)]
 mod tests;

@@ -37,7 +37,7 @@ words = ["医院", "hospital"]
 points = 20
 "#;
 
-fn storm_world() -> World {
+pub(super) fn storm_world() -> World {
     let files = [
         ("test.toml".to_owned(), RULES.to_owned()),
         ("storm.toml".to_owned(), STORM.to_owned()),
@@ -46,7 +46,7 @@ fn storm_world() -> World {
 }
 
 /// A lift of company 1 on Jiefangbei street, `east`/`north` metres from the centre.
-fn street_lift(id: i64, east: f64, north: f64) -> Lift {
+pub(super) fn street_lift(id: i64, east: f64, north: f64) -> Lift {
     let mut l = lift(id, Some(1));
     l.street = Some("Jiefangbei".into());
     l.position = offset(YUZHONG, east, north);
@@ -61,20 +61,20 @@ fn jiefangbei() -> StormArea {
     }
 }
 
-fn alarm(w: &mut World, l: Lift, flags: AlarmFlags) -> (Vec<Event>, IncidentId) {
+pub(super) fn alarm(w: &mut World, l: Lift, flags: AlarmFlags) -> (Vec<Event>, IncidentId) {
     let events = w.alarm_with(AlarmSource::Iot, Some(l), flags, AlarmStatus::New);
     let id = events.iter().find_map(|e| e.incident).expect("an incident");
     (events, id)
 }
 
-fn ill() -> AlarmFlags {
+pub(super) fn ill() -> AlarmFlags {
     AlarmFlags {
         person_ill: true,
         ..AlarmFlags::default()
     }
 }
 
-fn off_duty(w: &mut World, units: &[UnitId]) {
+pub(super) fn off_duty(w: &mut World, units: &[UnitId]) {
     for u in units {
         w.run(Command::UnitDuty {
             unit: *u,
@@ -84,7 +84,7 @@ fn off_duty(w: &mut World, units: &[UnitId]) {
     }
 }
 
-fn on_duty(w: &mut World, u: UnitId) -> Vec<Event> {
+pub(super) fn on_duty(w: &mut World, u: UnitId) -> Vec<Event> {
     w.run(Command::UnitDuty {
         unit: u,
         on_duty: true,
@@ -92,7 +92,7 @@ fn on_duty(w: &mut World, u: UnitId) -> Vec<Event> {
     })
 }
 
-fn declare(w: &mut World) -> u32 {
+pub(super) fn declare(w: &mut World) -> u32 {
     let events = w.run(Command::DeclareStorm {
         user: "op1".into(),
         area: jiefangbei(),
@@ -105,7 +105,7 @@ fn declare(w: &mut World) -> u32 {
 }
 
 /// Units paged for one incident in these events.
-fn paged_for(events: &[Event], id: IncidentId) -> Vec<UnitId> {
+pub(super) fn paged_for(events: &[Event], id: IncidentId) -> Vec<UnitId> {
     let mine: Vec<Event> = events
         .iter()
         .filter(|e| e.incident == Some(id))
