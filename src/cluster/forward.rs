@@ -45,7 +45,6 @@ enum Answer {
     Events(Vec<Event>),
     Rejected(RemoteRejection),
     Failed(String),
-    Done,
 }
 
 impl Answer {
@@ -63,7 +62,6 @@ impl Answer {
             Answer::Events(events) => Ok(events),
             Answer::Rejected(r) => Err(DeskError::Remote(r)),
             Answer::Failed(why) => Err(DeskError::Log(format!("the holder: {why}"))),
-            Answer::Done => Ok(Vec::new()),
         }
     }
 }
@@ -73,8 +71,8 @@ impl Answer {
 pub struct Wakes {
     /// A command was written for this node's region.
     pub commands: Notify,
-    /// Some command was answered.
-    pub answers: Notify,
+    /// The commands this node waits for, each woken when its answer is written.
+    answers: std::sync::Mutex<std::collections::HashMap<i64, Arc<Notify>>>,
     /// A standby committed alarms to the inbox.
     pub inbox: Notify,
 }
@@ -109,7 +107,11 @@ impl Wakes {
                 }
                 loop {
                     match listener.recv().await {
-                        Ok(n) if n.channel() == "liftrescue_answers" => w.answers.notify_waiters(),
+                        Ok(n) if n.channel() == "liftrescue_answers" => {
+                            if let Ok(id) = n.payload().parse() {
+                                w.answered(id);
+                            }
+                        }
                         Ok(n) if n.channel() == "liftrescue_inbox" => w.inbox.notify_one(),
                         Ok(n) if n.payload() == region => {
                             w.commands.notify_one();
@@ -119,12 +121,40 @@ impl Wakes {
                     }
                 }
                 // Whatever was notified while reconnecting is found by the next look.
-                w.answers.notify_waiters();
+                w.answered_all();
                 w.commands.notify_one();
                 w.inbox.notify_one();
             }
         });
         wakes
+    }
+}
+
+impl Wakes {
+    fn waiters(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, Arc<Notify>>> {
+        self.answers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for the answer to command `id` from now on (until [`Self::forget`]).
+    fn expect(&self, id: i64) -> Arc<Notify> {
+        self.waiters().entry(id).or_default().clone()
+    }
+
+    fn forget(&self, id: i64) {
+        self.waiters().remove(&id);
+    }
+
+    fn answered(&self, id: i64) {
+        if let Some(n) = self.waiters().get(&id) {
+            n.notify_one();
+        }
+    }
+
+    /// Notifications may have been lost (the listener reconnected): every waiter looks.
+    fn answered_all(&self) {
+        for n in self.waiters().values() {
+            n.notify_one();
+        }
     }
 }
 
@@ -199,9 +229,17 @@ impl Forwarder {
             .write(&Request::Command { command })
             .await
             .map_err(|e| DeskError::Log(format!("could not forward to the desk's holder: {e}")))?;
+        let woken = self.wakes.expect(id);
+        let outcome = self.answer(id, &woken).await;
+        self.wakes.forget(id);
+        outcome
+    }
+
+    /// Waits for the answer to command `id` (woken by its notification, looking every
+    /// [`POLL`] anyway).
+    async fn answer(&self, id: i64, woken: &Notify) -> Result<Vec<Event>, DeskError> {
         let until = tokio::time::Instant::now() + self.timeout;
         loop {
-            let woken = self.wakes.answers.notified();
             // A failed look is looked again: the command may be done meanwhile.
             let answer: Option<sqlx::types::Json<Answer>> = sqlx::query_scalar(
                 "SELECT answer FROM desk_commands WHERE id = $1 AND answered_at IS NOT NULL",
@@ -237,7 +275,7 @@ impl Forwarder {
                     ));
                 }
             }
-            let _ = tokio::time::timeout(POLL, woken).await;
+            let _ = tokio::time::timeout(POLL, woken.notified()).await;
         }
     }
 }
@@ -278,6 +316,13 @@ pub async fn serve(pool: PgPool, node: Node, desk: DeskHandle, wakes: Arc<Wakes>
                     // written stays).
                     let answer = match decide(&desk, id, request).await {
                         Decided::Answered => continue,
+                        Decided::Done => {
+                            let _ = sqlx::query("DELETE FROM desk_commands WHERE id = $1")
+                                .bind(id)
+                                .execute(&pool)
+                                .await;
+                            continue;
+                        }
                         Decided::Answer(answer) => answer,
                         // The desk stood down or the log refused: nothing was done; the row
                         // goes back for the holder (this node again, or the next).
@@ -350,6 +395,8 @@ enum Decided {
     Answer(Answer),
     /// Nothing was done (the desk stood down, the log refused): to be taken again.
     Untaken,
+    /// Handed over with nobody waiting for an answer (a position, unit edits): the row goes.
+    Done,
 }
 
 /// Has the desk decide a request.
@@ -362,13 +409,18 @@ async fn decide(desk: &DeskHandle, id: i64, request: Request) -> Decided {
             }
             outcome => Answer::of(outcome),
         },
-        Request::Position { unit, fix } => match desk.position(unit, fix).await {
-            Ok(()) => Answer::Done,
-            Err(e) => Answer::Failed(e.to_string()),
-        },
-        Request::Units { units } => match desk.register_units(units).await {
-            Ok(()) => Answer::Done,
-            Err(e) => Answer::Failed(e.to_string()),
-        },
+        // Nobody waits for these: handed to the desk, the row is done with.
+        Request::Position { unit, fix } => {
+            if let Err(e) = desk.position(unit, fix).await {
+                tracing::warn!(error = %e, "a forwarded position was not taken");
+            }
+            return Decided::Done;
+        }
+        Request::Units { units } => {
+            if let Err(e) = desk.register_units(units).await {
+                tracing::warn!(error = %e, "forwarded unit edits were not taken");
+            }
+            return Decided::Done;
+        }
     })
 }

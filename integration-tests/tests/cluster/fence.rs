@@ -3,7 +3,7 @@
 //! append refused when it wakes (SIGCONT), stands down, and nothing fires twice.
 
 use super::{Scene, fired_once, log_verifies, role, wait_role};
-use crate::support::{Api, token};
+use crate::support::{Api, eventually, token};
 use liftrescue::cluster::Node;
 use liftrescue::cluster::lease::Lease;
 use liftrescue::domain::{Actor, Event, EventKind, IncidentId};
@@ -129,6 +129,20 @@ async fn a_paused_holder_is_fenced_when_it_wakes_and_stands_down() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    // A crew's position reported to a (a standby) reaches b's desk, which pages from it.
+    let unit = store.units().await.unwrap()[0].id.0;
+    let crew = token(store, Role::Crew, Some(unit)).await;
+    let at = json!({"lat": 29.5571, "lon": 106.5712});
+    let (status, body) = Api::new(&a.base, &crew)
+        .post("/api/v1/crew/position", at.clone())
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let on_b = Api::new(&b.base, &crew);
+    eventually(10, || async {
+        let (_, me) = on_b.get("/api/v1/crew/me").await;
+        (me["fix"]["at"] == at).then_some(())
+    })
+    .await;
     let (_, metrics) = metrics(&a.base).await;
     assert!(
         metrics.contains("liftrescue_lease_lost_total 1"),
