@@ -77,14 +77,8 @@ async fn main() {
         println!("failover: LIFTRESCUE_BENCH_DATABASE_URL is not set; skipped");
         return;
     };
-    let env_n = |k: &str, d: usize| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let kills = env_n("LIFTRESCUE_BENCH_FAILOVER_KILLS", 20);
-    let stops = env_n("LIFTRESCUE_BENCH_FAILOVER_STOPS", 5);
+    let kills = nodes::env_count("LIFTRESCUE_BENCH_FAILOVER_KILLS", 20);
+    let stops = nodes::env_count("LIFTRESCUE_BENCH_FAILOVER_STOPS", 5);
     let ttl = std::env::var("LIFTRESCUE_BENCH_FAILOVER_TTL").unwrap_or_else(|_| "2s".into());
     let db = db::fresh_pg(&admin, "lr_bench_failover").await;
     let store: Arc<dyn Store> = liftrescue::store::open(&db).await.expect("open the store");

@@ -32,14 +32,8 @@ async fn main() {
         println!("standby_feed: LIFTRESCUE_BENCH_DATABASE_URL is not set; skipped");
         return;
     };
-    let env_n = |k: &str, d: usize| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let alarms = env_n("LIFTRESCUE_BENCH_FEED_ALARMS", 300);
-    let rate = env_n("LIFTRESCUE_BENCH_FEED_RATE", 50).max(1);
+    let alarms = nodes::env_count("LIFTRESCUE_BENCH_FEED_ALARMS", 300);
+    let rate = nodes::env_count("LIFTRESCUE_BENCH_FEED_RATE", 50).max(1);
     let mut modes = vec![("log", None)];
     if let Ok(redis) = std::env::var("LIFTRESCUE_BENCH_REDIS_URL") {
         modes.push(("redis", Some(redis)));

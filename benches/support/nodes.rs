@@ -93,6 +93,14 @@ pub async fn wait_role(http: &reqwest::Client, base: &str, want: &str) -> Durati
     t0.elapsed()
 }
 
+/// A count from the environment variable `k`, else `default`.
+pub fn env_count(k: &str, default: usize) -> usize {
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// The `p` quantile (0–1) of `v`, nearest rank.
 pub fn pct(v: &[f64], p: f64) -> f64 {
     let mut v = v.to_vec();

@@ -2,7 +2,7 @@
 //! store, and as processes: a holder paused (SIGSTOP) until a standby took over finds its next
 //! append refused when it wakes (SIGCONT), stands down, and nothing fires twice.
 
-use super::{Scene, fired_once, log_verifies, role, wait_role};
+use super::{Scene, fired_once, log_verifies, metric, role, wait_role};
 use crate::support::{Api, eventually, token};
 use liftrescue::cluster::Node;
 use liftrescue::cluster::lease::Lease;
@@ -31,17 +31,22 @@ fn node(name: &str) -> Node {
     })
 }
 
+/// A node process `name` as the store sees it: its fenced store and its lease (a minute long,
+/// so only the test makes it lapse), on `pool`.
+async fn contender(url: &str, pool: &sqlx::PgPool, name: &str) -> (PgStore, Lease) {
+    let n = node(name);
+    let store = PgStore::connect_node(url, &n).await.unwrap();
+    (store, Lease::new(pool.clone(), n, Duration::from_secs(60)))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_lease_holder_appends_and_a_takeover_fences_the_old_one() {
     let Some(scene) = Scene::new().await else {
         return;
     };
-    let (a, b) = (node("a"), node("b"));
-    let sa = PgStore::connect_node(&scene.url, &a).await.unwrap();
-    let sb = PgStore::connect_node(&scene.url, &b).await.unwrap();
     let pool = sqlx::PgPool::connect(&scene.url).await.unwrap();
-    let la = Lease::new(pool.clone(), a.clone(), Duration::from_secs(60));
-    let lb = Lease::new(pool.clone(), b.clone(), Duration::from_secs(60));
+    let (sa, la) = contender(&scene.url, &pool, "a").await;
+    let (sb, lb) = contender(&scene.url, &pool, "b").await;
 
     // Nobody holds the lease: a node may not append.
     let e = sa.append(&[note("before any lease")]).await.unwrap_err();
@@ -67,8 +72,7 @@ async fn only_the_lease_holder_appends_and_a_takeover_fences_the_old_one() {
     let e = sa.append(&[note("a woke up")]).await.unwrap_err();
     assert!(e.fenced(), "{e}");
     // A second process under b's name does not take the lease from the live one.
-    let b2 = node("b");
-    let lb2 = Lease::new(pool.clone(), b2.clone(), Duration::from_secs(60));
+    let (_, lb2) = contender(&scene.url, &pool, "b").await;
     assert_eq!(lb2.try_acquire().await.unwrap(), None);
     assert_eq!(
         lb.try_acquire().await.unwrap(),
@@ -143,19 +147,13 @@ async fn a_paused_holder_is_fenced_when_it_wakes_and_stands_down() {
         (me["fix"]["at"] == at).then_some(())
     })
     .await;
-    let (_, metrics) = metrics(&a.base).await;
-    assert!(
-        metrics.contains("liftrescue_lease_lost_total 1"),
-        "{metrics}"
+    assert_eq!(
+        metric(&a.base, "liftrescue_lease_lost_total").await,
+        Some(1.0)
     );
     fired_once(&scene.events().await);
     drop((a, b));
     log_verifies(&scene);
-}
-
-async fn metrics(base: &str) -> (u16, String) {
-    let r = reqwest::get(format!("{base}/metrics")).await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,10 +161,8 @@ async fn a_forwarded_command_is_answered_in_the_transaction_of_its_events() {
     let Some(scene) = Scene::new().await else {
         return;
     };
-    let (a, b) = (node("a"), node("b"));
-    let sa = PgStore::connect_node(&scene.url, &a).await.unwrap();
     let pool = sqlx::PgPool::connect(&scene.url).await.unwrap();
-    let la = Lease::new(pool.clone(), a.clone(), Duration::from_secs(60));
+    let (sa, la) = contender(&scene.url, &pool, "a").await;
     assert_eq!(la.try_acquire().await.unwrap(), Some(1));
     let forwarded = || async {
         let id: i64 = sqlx::query_scalar(
@@ -202,7 +198,7 @@ async fn a_forwarded_command_is_answered_in_the_transaction_of_its_events() {
         .execute(&pool)
         .await
         .unwrap();
-    let lb = Lease::new(pool.clone(), b, Duration::from_secs(60));
+    let (_, lb) = contender(&scene.url, &pool, "b").await;
     assert_eq!(lb.try_acquire().await.unwrap(), Some(2));
     let e = sa
         .append_answering(&[note("too late")], &[], second)

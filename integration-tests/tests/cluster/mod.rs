@@ -145,6 +145,19 @@ pub async fn role(base: &str) -> String {
     .unwrap_or_else(|| "down".into())
 }
 
+/// The value of an unlabelled metric on a node.
+pub async fn metric(base: &str, name: &str) -> Option<f64> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// Waits until the node at `base` has `want` as its role.
 pub async fn wait_role(base: &str, want: &str, secs: u64) {
     crate::support::eventually(secs, || async { (role(base).await == want).then_some(()) }).await;

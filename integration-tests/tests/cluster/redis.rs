@@ -3,7 +3,7 @@
 //! getting every event (the standby reads the log meanwhile); Redis comes back and the standby
 //! goes back to the stream. Not one event missing or doubled on the console.
 
-use super::{Scene, wait_role};
+use super::{Scene, metric, wait_role};
 use crate::support::sse::Feed;
 use crate::support::{Api, eventually, token};
 use liftrescue::store::Role;
@@ -64,19 +64,6 @@ impl Drop for Redis {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// The value of an unlabelled metric on a node.
-async fn metric(base: &str, name: &str) -> Option<f64> {
-    let text = reqwest::get(format!("{base}/metrics"))
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.trim().parse().ok())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

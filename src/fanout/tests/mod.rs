@@ -11,7 +11,7 @@ mod stream;
 
 use super::follower::Sources;
 use super::{Fanout, PUBLISH_QUEUE, stream_key};
-use crate::domain::{Actor, Event, EventKind, UnitId};
+use crate::domain::Event;
 use crate::store::Store;
 use crate::store::tests::{TestDb, conformance};
 use crate::telemetry::metrics::Metrics;
@@ -37,18 +37,7 @@ fn region() -> String {
 
 /// A unit going on duty: an event outside any incident, appendable to an empty log.
 fn duty(unit: i64) -> Event {
-    Event {
-        incident: None,
-        at: crate::dispatch::tests::t0(),
-        actor: Actor::Unit(UnitId(unit)),
-        step: None,
-        rules_version: None,
-        reason: "shift change".into(),
-        kind: EventKind::UnitDuty {
-            unit: UnitId(unit),
-            on_duty: true,
-        },
-    }
+    crate::store::tests::log::duty(unit, true)
 }
 
 /// Commits `n` events, one append each, as a desk would; (sequence, event) as committed.

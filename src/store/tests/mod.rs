@@ -9,7 +9,7 @@
 mod access;
 mod fixes;
 mod inbox;
-mod log;
+pub(crate) mod log;
 mod open;
 mod outbox;
 mod pool;
