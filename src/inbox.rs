@@ -85,6 +85,14 @@ impl Inbox {
         }
     }
 
+    /// Whether alarms wait for the desk: some are handed over and not yet taken, or committed
+    /// ones are still to be read from the inbox. Work that can wait (the review index) gives
+    /// way while it is.
+    pub fn backlogged(&self) -> bool {
+        let handed = self.handed.lock().unwrap_or_else(|p| p.into_inner()).len();
+        handed > 0 || self.read.load(Ordering::Acquire)
+    }
+
     /// What a standby calls after committing alarms (to wake the holder's pump).
     pub fn on_standby_commit(&self, hook: Arc<dyn Fn() + Send + Sync>) {
         let _ = self.committed_elsewhere.set(hook);

@@ -49,6 +49,11 @@ impl Handover {
         true
     }
 
+    /// How many alarms wait.
+    pub(super) fn len(&self) -> usize {
+        self.q.len()
+    }
+
     /// Takes the next batch of at most `cap` alarms (more only when more than `cap` urgent
     /// alarms' lifts have that many queued): the urgent alarms queued, each with its lift's
     /// earlier alarms, first; then from the front.

@@ -145,14 +145,75 @@ pub async fn catch_up(store: &dyn Store) -> Result<i64, StoreError> {
     Ok(cursor)
 }
 
-/// The indexer's loop: a step every second, at once again while there is more.
-pub async fn run(store: std::sync::Arc<dyn Store>) {
+/// Longest the loop gives way to a desk with alarms waiting before it folds a batch all the
+/// same.
+pub const GIVE_WAY_AT_MOST: Duration = Duration::from_secs(30);
+
+/// When the loop gives way to a busy desk: from the first time it finds alarms waiting, for at
+/// most [`GIVE_WAY_AT_MOST`]; then it folds a batch, and gives way again from then on.
+#[derive(Debug, Default)]
+struct GiveWay {
+    since: Option<tokio::time::Instant>,
+}
+
+impl GiveWay {
+    /// Whether to fold now, the desk `busy` or not.
+    fn fold(&mut self, busy: bool, now: tokio::time::Instant) -> bool {
+        if !busy {
+            self.since = None;
+            return true;
+        }
+        let since = *self.since.get_or_insert(now);
+        if now.duration_since(since) < GIVE_WAY_AT_MOST {
+            return false;
+        }
+        self.since = None;
+        true
+    }
+}
+
+/// The indexer's loop: a step every second, at once again while there is more. While `busy`
+/// says alarms wait for the desk (a burst), it gives way for up to [`GIVE_WAY_AT_MOST`] at a
+/// time: folding reads back and rewrites every event the desk appends, CPU and database time
+/// the desk needs then, and an investigator's read catches the index up anyway.
+pub async fn run(store: std::sync::Arc<dyn Store>, busy: impl Fn() -> bool + Send + 'static) {
+    let mut give_way = GiveWay::default();
     loop {
+        if !give_way.fold(busy(), tokio::time::Instant::now()) {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
         match step(store.as_ref(), BATCH).await {
             Ok(s) if s.raced || s.rows == BATCH as usize => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "the review indexer could not fold the log"),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GIVE_WAY_AT_MOST, GiveWay};
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    #[test]
+    fn the_index_gives_way_to_a_busy_desk_for_a_bounded_time_only() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut g = GiveWay::default();
+        assert!(g.fold(false, at(0)), "a quiet desk: fold");
+        assert!(!g.fold(true, at(1)), "alarms wait: give way");
+        assert!(!g.fold(true, at(30)), "still within the bound");
+        assert!(g.fold(true, at(31)), "the bound passed: fold all the same");
+        assert!(!g.fold(true, at(32)), "and give way again after");
+        assert!(!g.fold(true, at(61)));
+        assert!(g.fold(true, at(62)));
+        assert!(!g.fold(true, at(63)));
+        assert!(g.fold(false, at(64)), "the desk caught up: fold at once");
+        assert!(!g.fold(true, at(65)), "a new burst starts a new bound");
+        assert!(!g.fold(true, at(65) + GIVE_WAY_AT_MOST - Duration::from_millis(1)));
+        assert!(g.fold(true, at(65) + GIVE_WAY_AT_MOST));
     }
 }

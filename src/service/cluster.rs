@@ -153,9 +153,12 @@ impl HolderTasks {
                 parts.desk.clone(),
                 parts.settings.intake.phone_test_interval_hours,
             )),
-            // The review index follows the log behind the desk (investigators' reads catch it
-            // up).
-            tokio::spawn(crate::review::indexer::run(parts.store.clone())),
+            // The review index follows the log behind the desk, giving way while alarms wait
+            // for it (investigators' reads catch it up).
+            tokio::spawn(crate::review::indexer::run(parts.store.clone(), {
+                let inbox = parts.inbox.clone();
+                move || inbox.backlogged()
+            })),
         ];
         if let Some(c) = &parts.cluster {
             tasks.push(tokio::spawn(forward::serve(

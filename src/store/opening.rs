@@ -175,12 +175,21 @@ impl PgStore {
             head: head.clone(),
             ..known
         };
+        let planning = std::time::Instant::now();
         let writes = projection::plan_paging(ctx, events, first)?;
         if !writes.duty.is_empty() || !writes.page_ends.is_empty() {
             self.remember_head(head);
             return Ok(None);
         }
-        match self.write_opening(&writes).await {
+        let writing = std::time::Instant::now();
+        let written = self.write_opening(&writes).await;
+        tracing::debug!(
+            events = events.len(),
+            plan_us = (writing - planning).as_micros() as u64,
+            write_us = writing.elapsed().as_micros() as u64,
+            "append in one statement"
+        );
+        match written {
             Ok(made) => {
                 self.remember_append(head, &writes);
                 Ok(Some((writes.rows, made)))
@@ -265,7 +274,12 @@ impl PgStore {
         } else {
             bind_incidents(q, &moved)
         };
+        let sending = std::time::Instant::now();
         let rows = q.fetch_all(&self.pool).await?;
+        tracing::debug!(
+            send_us = sending.elapsed().as_micros() as u64,
+            "append statement sent and committed"
+        );
         rows.into_iter()
             .map(|r| r.decode().map_err(|e| sqlx::Error::Decode(Box::new(e))))
             .collect()
