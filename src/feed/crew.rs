@@ -17,8 +17,9 @@
 //! are left out too: they change nothing the page shows, and a storm makes many.
 //!
 //! The incidents the unit works on start as those the desk holds it for when the stream opens,
-//! and grow with every page it is offered, so a stream resumed from the log needs no desk state
-//! as it stood then.
+//! and grow with every page it is offered. A stream resumed from the log also asks the desk
+//! about incidents it replays changes of ([`CrewScope::unknown`]): one the unit was paged for
+//! before the replay began may have ended since, and is held by it no more.
 
 use crate::domain::{Event, EventKind, IncidentId, UnitId};
 use std::collections::HashSet;
@@ -54,6 +55,27 @@ impl CrewScope {
     /// The unit it filters for.
     pub fn unit(&self) -> UnitId {
         self.unit
+    }
+
+    /// Makes `incident` one of the unit's (the desk shows a page of it there).
+    pub fn hold(&mut self, incident: IncidentId) {
+        self.mine.insert(incident);
+    }
+
+    /// The incidents of `events` not known as the unit's whose own changes it would be told
+    /// of. A stream replaying the log asks the desk whether they show a page of the unit: one
+    /// paged before the replay began and no longer held by it (an incident since ended) is
+    /// nowhere else.
+    pub fn unknown<'a>(&self, events: impl IntoIterator<Item = &'a Event>) -> Vec<IncidentId> {
+        let mut ids: Vec<IncidentId> = events
+            .into_iter()
+            .filter(|e| named_unit(&e.kind).is_none() && about_the_incident(&e.kind))
+            .filter_map(|e| e.incident)
+            .filter(|id| !self.mine.contains(id))
+            .collect();
+        ids.sort_unstable_by_key(|id| id.0);
+        ids.dedup();
+        ids
     }
 
     /// What the crew is told of the event at `seq`, if anything; an event that pages the unit

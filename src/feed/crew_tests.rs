@@ -130,3 +130,20 @@ fn an_ended_incident_is_told_once_and_then_no_longer_the_units() {
     assert_eq!(scope.admit(2, &triaged(5)), None);
     assert_eq!(scope.unit(), ME);
 }
+
+#[test]
+fn a_replay_asks_only_about_unknown_incidents_changes_once_each() {
+    let mut scope = CrewScope::new(ME, [IncidentId(5)]);
+    let events = [
+        triaged(5),
+        triaged(11),
+        event(Some(12), EventKind::Cancelled),
+        triaged(11),
+        paged(13, OTHER, &[]),
+        event(Some(14), EventKind::Note { text: "x".into() }),
+    ];
+    assert_eq!(scope.unknown(&events), [IncidentId(11), IncidentId(12)]);
+    scope.hold(IncidentId(12));
+    assert_eq!(scope.unknown(&events), [IncidentId(11)]);
+    assert!(scope.admit(3, &events[2]).is_some(), "told once held");
+}

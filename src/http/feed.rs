@@ -339,6 +339,7 @@ impl Stream {
             if page.is_empty() {
                 break;
             }
+            self.ask_desk(&page).await?;
             for c in &page {
                 if self.scope.is_none() {
                     touched.extend(c.event.incident);
@@ -360,6 +361,29 @@ impl Stream {
                 },
             )
             .await?;
+        }
+        Ok(())
+    }
+
+    /// For a crew's replay: which of the page's incidents, not known as the unit's, show a page
+    /// of it (one query a page, and none when all are known).
+    async fn ask_desk(&mut self, page: &[Committed]) -> Result<(), Stop> {
+        let Some(scope) = &self.scope else {
+            return Ok(());
+        };
+        let unknown = scope.unknown(page.iter().map(|c| &c.event));
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let unit = scope.unit();
+        let board = self.source.board(Some(unknown)).await?;
+        if let Some(scope) = &mut self.scope {
+            for row in board.incidents {
+                let pages = row.steps.iter().flat_map(|s| &s.pages);
+                if pages.into_iter().any(|p| p.unit == unit) {
+                    scope.hold(row.id);
+                }
+            }
         }
         Ok(())
     }
