@@ -6,6 +6,7 @@ mod cluster;
 mod console;
 mod crash;
 mod crew_feed;
+mod crew_live;
 mod crew_offline;
 mod crew_page;
 mod demo;

@@ -34,6 +34,7 @@ const ASSETS: &[Asset] = &[
     ("crew.css", CSS, include_str!("crew_assets/crew.css")),
     ("crew.js", JS, include_str!("crew_assets/crew.js")),
     ("i18n.js", JS, include_str!("crew_assets/i18n.js")),
+    ("live.js", JS, include_str!("crew_assets/live.js")),
     ("queue.js", JS, include_str!("crew_assets/queue.js")),
     ("site.js", JS, include_str!("crew_assets/site.js")),
 ];
