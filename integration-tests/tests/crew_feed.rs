@@ -106,7 +106,7 @@ async fn a_crew_hears_of_its_own_page_at_once_and_nothing_of_another_units() {
     for engine in engines() {
         let s = setup(engine).await;
         let base = s.server.base.clone();
-        let [(x, x_secret), (y, y_secret)] = two_bystanders(&s).await;
+        let [(x, x_secret), (_, y_secret)] = two_bystanders(&s).await;
         let mut x_feed = crew_feed(&base, &x_secret, None).await;
         let mut y_feed = crew_feed(&base, &y_secret, None).await;
 
