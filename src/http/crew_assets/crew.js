@@ -267,8 +267,8 @@ $("save").addEventListener("click", () => {
   follow();
 });
 
-// The live feed's state, shown small under the unit's name: live, or reconnecting (and then
-// the 15 s refresh stands in).
+// The live feed's state, shown small under the unit's name: connecting, live, or reconnecting
+// (until it is live, the 15 s refresh stands in).
 let feedUp = false;
 let connected = false;
 let stopFeed = null;
@@ -290,7 +290,7 @@ function follow() {
   if (stopFeed) stopFeed();
   stopFeed = null;
   if (!localStorage.getItem(TOKEN)) return;
-  showLive("reconnecting");
+  showLive("connecting");
   stopFeed = listen(() => localStorage.getItem(TOKEN), {
     // Connected: read once, for whatever happened while it was not; live once that is read.
     up: () => {
