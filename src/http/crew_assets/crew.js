@@ -289,6 +289,7 @@ function reloadSoon() {
 function follow() {
   if (stopFeed) stopFeed();
   stopFeed = null;
+  connected = false;
   if (!localStorage.getItem(TOKEN)) return;
   showLive("connecting");
   stopFeed = listen(() => localStorage.getItem(TOKEN), {
