@@ -3,7 +3,10 @@
 //! from the log, never from memory, so it loses nothing.
 //!
 //! The feed's source sits behind [`FeedSource`]: [`LocalFeed`] follows this node's desk; a
-//! node without the desk follows another node's committed events the same way.
+//! node without the desk follows another node's committed events the same way. A crew's feed
+//! is the same stream filtered to its own unit by [`crew::CrewScope`].
+
+pub mod crew;
 
 use crate::desk::{Board, Committed, DeskError, DeskHandle};
 use crate::domain::IncidentId;

@@ -102,7 +102,22 @@ async fn a_refused_queued_action_is_shown_in_words_and_leaves_the_queue() {
         return;
     };
     let id = s.incident;
-    // The operator cancels the incident while the crew is about to accept it.
+    // The crew taps accept, but its token was mistyped: the tap waits on the phone (the live
+    // feed would otherwise show the cancel below before the crew could tap on a stale card).
+    let token = "return localStorage.getItem('liftrescue-crew-token');";
+    let secret = s.browser.execute(token).await;
+    let secret = secret.as_str().expect("the token on the phone").to_owned();
+    s.browser
+        .execute("localStorage.setItem('liftrescue-crew-token', 'mistyped'); return true;")
+        .await;
+    s.browser.click(&format!("#accept-{id}")).await;
+    let asks = "return !document.getElementById('login').hidden;";
+    eventually(10, || async {
+        let held = queue(&s).await.len() == 1 && s.browser.execute(asks).await == json!(true);
+        held.then_some(())
+    })
+    .await;
+    // Meanwhile the operator cancels the incident; then the crew types its token again.
     let (status, body) =
         s.op.post(
             &format!("/api/v1/incidents/{id}/cancel"),
@@ -110,7 +125,8 @@ async fn a_refused_queued_action_is_shown_in_words_and_leaves_the_queue() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    s.browser.click(&format!("#accept-{id}")).await;
+    s.browser.type_into("#token", &secret).await;
+    s.browser.click("#save").await;
     let said = eventually(15, || async {
         let t = s.browser.text("#refused").await;
         (!t.is_empty()).then_some(t)

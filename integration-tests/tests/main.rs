@@ -5,6 +5,8 @@ mod cli;
 mod cluster;
 mod console;
 mod crash;
+mod crew_feed;
+mod crew_live;
 mod crew_offline;
 mod crew_page;
 mod demo;

@@ -14,6 +14,10 @@
 //! sent, in order, when the network answers (a retry of a request whose answer was lost acts
 //! once, see [`super::crew`]). The service worker (`/crew/sw.js`) shows Web Push pages and
 //! keeps the page shell, so the page opens with no signal at all.
+//!
+//! In a storm a crew must see a new page or queue at once, so the page follows its unit's live
+//! feed (`GET /api/v1/crew/feed`, [`super::feed::crew_feed`]) and reads its assignments again
+//! on each event; it polls every 15 s only while the feed is down.
 
 use super::error::ApiError;
 use super::page_assets::{Asset, CSS, HTML, JS, fresh, serve};
@@ -34,6 +38,7 @@ const ASSETS: &[Asset] = &[
     ("crew.css", CSS, include_str!("crew_assets/crew.css")),
     ("crew.js", JS, include_str!("crew_assets/crew.js")),
     ("i18n.js", JS, include_str!("crew_assets/i18n.js")),
+    ("live.js", JS, include_str!("crew_assets/live.js")),
     ("queue.js", JS, include_str!("crew_assets/queue.js")),
     ("site.js", JS, include_str!("crew_assets/site.js")),
 ];

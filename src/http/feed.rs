@@ -20,12 +20,21 @@
 //!
 //! A slow console never slows the desk: the desk's broadcast does not wait, and a console that
 //! fell out of it catches up from the log.
+//!
+//! A crew's phone follows `GET /api/v1/crew/feed`: the same stream (hello, resume from the log,
+//! reset, pings), filtered by [`CrewScope`] to what concerns its own unit. In place of `log`
+//! and `rows` it gets `event: crew`, `id: N` — `{"seq", "incident", "type"}`, the event's type
+//! and incident only (the phone reads its assignments again). Its pings carry `id:` the last
+//! sequence looked at, so a phone that heard nothing for hours resumes from there, not from
+//! its last page.
 
 use super::error::ApiError;
 use crate::desk::{Board, Committed};
-use crate::domain::IncidentId;
+use crate::domain::{IncidentId, UnitId};
+use crate::feed::crew::CrewScope;
 use crate::feed::{FeedError, FeedSource};
 use crate::http::AppState;
+use crate::http::auth::Caller;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -131,11 +140,31 @@ pub async fn board(
 
 /// `GET /api/v1/feed`: the live feed, from `Last-Event-ID` when given.
 pub async fn feed(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let after = last_event_id(&req)?;
+    open(&state, &req, None).await
+}
+
+/// `GET /api/v1/crew/feed`: the live feed of what concerns the caller's unit, from
+/// `Last-Event-ID` when given.
+pub async fn crew_feed(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let unit = caller.crew_unit()?;
+    open(&state, &req, Some(unit)).await
+}
+
+/// Opens a stream: every event for a console, or `unit`'s for a crew.
+async fn open(
+    state: &AppState,
+    req: &HttpRequest,
+    unit: Option<UnitId>,
+) -> Result<HttpResponse, ApiError> {
+    let after = last_event_id(req)?;
     let source = state.feed.clone();
     // Subscribe before reading the head: whatever commits after the head arrives live.
     let live = source.subscribe();
-    let head = within(&state, source.head()).await?;
+    let head = within(state, source.head()).await?;
     if let Some(after) = after
         && after > head
     {
@@ -143,12 +172,21 @@ pub async fn feed(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             "event {after} is not in the log (the log ends at {head})"
         )));
     }
+    // Read after the head: an incident paged since is held here, or its page arrives live.
+    let scope = match unit {
+        Some(unit) => {
+            let held = super::within_deadline(state, state.desk.assignments(unit)).await?;
+            Some(CrewScope::new(unit, held.into_iter().map(|v| v.id)))
+        }
+        None => None,
+    };
     let (tx, rx) = mpsc::channel(FRAMES_QUEUED);
     tokio::spawn(async move {
         let stream = Stream {
             source,
             tx,
             last: after.unwrap_or(head),
+            scope,
         };
         if let Err(e) = stream.run(head, live).await {
             tracing::debug!(error = %e, "a console feed ended");
@@ -212,6 +250,8 @@ struct Stream {
     tx: mpsc::Sender<Bytes>,
     /// The last sequence the console has.
     last: i64,
+    /// A crew's filter; `None` for a console, which gets every event.
+    scope: Option<CrewScope>,
 }
 
 #[derive(Serialize)]
@@ -274,8 +314,7 @@ impl Stream {
                         if c.seq > self.last + 1 {
                             self.replay(c.seq - 1).await?;
                         }
-                        self.frame(live_frame(&c)?).await?;
-                        self.last = c.seq;
+                        self.deliver(&c, true).await?;
                     }
                     Err(RecvError::Lagged(_)) => {
                         let head = self.source.head().await?;
@@ -283,7 +322,7 @@ impl Stream {
                     }
                     Err(RecvError::Closed) => return Ok(()),
                 },
-                _ = ping.tick() => self.frame(Bytes::from_static(b": ping\n\n")).await?,
+                _ = ping.tick() => self.frame(self.ping()).await?,
                 _ = self.tx.closed() => return Err(Stop::Gone),
             }
         }
@@ -300,9 +339,12 @@ impl Stream {
             if page.is_empty() {
                 break;
             }
+            self.ask_desk(&page).await?;
             for c in &page {
-                touched.extend(c.event.incident);
-                self.log(c).await?;
+                if self.scope.is_none() {
+                    touched.extend(c.event.incident);
+                }
+                self.deliver(c, false).await?;
             }
         }
         if !touched.is_empty() {
@@ -323,10 +365,54 @@ impl Stream {
         Ok(())
     }
 
-    async fn log(&mut self, c: &Committed) -> Result<(), Stop> {
-        self.frame(log_frame(c)?).await?;
+    /// For a crew's replay: which of the page's incidents, not known as the unit's, show a page
+    /// of it (one query a page, and none when all are known).
+    async fn ask_desk(&mut self, page: &[Committed]) -> Result<(), Stop> {
+        let Some(scope) = &self.scope else {
+            return Ok(());
+        };
+        let unknown = scope.unknown(page.iter().map(|c| &c.event));
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let unit = scope.unit();
+        let board = self.source.board(Some(unknown)).await?;
+        if let Some(scope) = &mut self.scope {
+            for row in board.incidents {
+                let pages = row.steps.iter().flat_map(|s| &s.pages);
+                if pages.into_iter().any(|p| p.unit == unit) {
+                    scope.hold(row.id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `c` as a console's `log` frame, or as a crew's `crew` frame when it concerns the
+    /// crew's unit; either way the stream has looked at it.
+    async fn deliver(&mut self, c: &Committed, live: bool) -> Result<(), Stop> {
+        let bytes = match &mut self.scope {
+            None if live => Some(live_frame(c)?),
+            None => Some(log_frame(c)?),
+            Some(scope) => match scope.admit(c.seq, &c.event) {
+                Some(news) => Some(frame_bytes("crew", Some(c.seq), &news)?),
+                None => None,
+            },
+        };
+        if let Some(bytes) = bytes {
+            self.frame(bytes).await?;
+        }
         self.last = c.seq;
         Ok(())
+    }
+
+    /// A console's ping is a comment; a crew's also moves its `Last-Event-ID` past the events
+    /// it was not sent.
+    fn ping(&self) -> Bytes {
+        match self.scope {
+            None => Bytes::from_static(b": ping\n\n"),
+            Some(_) => Bytes::from(format!("id: {}\n: ping\n\n", self.last)),
+        }
     }
 
     async fn send(&self, event: &str, id: Option<i64>, data: &impl Serialize) -> Result<(), Stop> {

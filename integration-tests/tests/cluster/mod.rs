@@ -1,7 +1,8 @@
 //! Several nodes on one PostgreSQL, as real processes: failover when the holder is killed
 //! (during a storm), fencing of a paused holder, a planned handover, a holder cut off from the
-//! database, and the fence itself at the store.
+//! database, the fence itself at the store, and a crew following a standby.
 
+mod crew_feed;
 mod failover;
 mod fence;
 mod handover;

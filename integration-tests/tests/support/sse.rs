@@ -1,5 +1,6 @@
-//! A console's view of the live feed for tests: `GET /api/v1/feed` read frame by frame over a
-//! real connection (reqwest, chunk by chunk), as Server-Sent Events are framed.
+//! A console's (or a crew's) view of the live feed for tests: `GET /api/v1/feed` (or
+//! `/api/v1/crew/feed`) read frame by frame over a real connection (reqwest, chunk by chunk),
+//! as Server-Sent Events are framed.
 
 use serde_json::Value;
 use std::time::Duration;
@@ -26,13 +27,23 @@ impl Feed {
         token: &str,
         last_event_id: Option<&str>,
     ) -> Result<Feed, (u16, Value)> {
+        Feed::open_at(base, "/api/v1/feed", token, last_event_id).await
+    }
+
+    /// Opens the feed at `path` (a crew's is `/api/v1/crew/feed`), as [`Feed::open`] does.
+    pub async fn open_at(
+        base: &str,
+        path: &str,
+        token: &str,
+        last_event_id: Option<&str>,
+    ) -> Result<Feed, (u16, Value)> {
         let mut request = reqwest::Client::new()
-            .get(format!("{base}/api/v1/feed"))
+            .get(format!("{base}{path}"))
             .bearer_auth(token);
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id);
         }
-        let response = request.send().await.expect("GET /api/v1/feed");
+        let response = request.send().await.expect("GET the feed");
         let status = response.status().as_u16();
         if status != 200 {
             return Err((status, response.json().await.unwrap_or(Value::Null)));

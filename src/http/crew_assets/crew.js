@@ -1,6 +1,9 @@
 // The crew page: the unit's pages and assignments, one tap per action. Actions go through
-// the phone's queue (queue.js), so a tap works with no signal; texts come from i18n.js.
+// the phone's queue (queue.js), so a tap works with no signal; texts come from i18n.js. The
+// live feed (live.js) says at once when something concerns the unit, and the page reads its
+// assignments again; only while the feed is down does it read them every 15 s.
 import { t, toggle, applyStatic } from "./i18n.js";
+import { listen } from "./live.js";
 import { enqueue, flush, start, waiting } from "./queue.js";
 import { navigation, call } from "./site.js";
 
@@ -261,11 +264,55 @@ async function load(again = false) {
 $("save").addEventListener("click", () => {
   localStorage.setItem(TOKEN, $("token").value.trim());
   load(true).then(flush);
+  follow();
 });
+
+// The live feed's state, shown small under the unit's name: connecting, live, or reconnecting
+// (until it is live, the 15 s refresh stands in).
+let feedUp = false;
+let connected = false;
+let stopFeed = null;
+let soon = null;
+function showLive(state) {
+  feedUp = state === "live";
+  $("live").dataset.state = state;
+  $("live").textContent = t("feed_" + state);
+}
+
+/** Reads the assignments once shortly after news, so a burst of events is one read. */
+function reloadSoon() {
+  if (soon) return;
+  soon = setTimeout(() => { soon = null; load(); }, 250);
+}
+
+/** (Re)starts following the live feed with the token in use. */
+function follow() {
+  if (stopFeed) stopFeed();
+  stopFeed = null;
+  connected = false;
+  if (!localStorage.getItem(TOKEN)) return;
+  showLive("connecting");
+  stopFeed = listen(() => localStorage.getItem(TOKEN), {
+    // Connected: read once, for whatever happened while it was not; live once that is read.
+    up: () => {
+      connected = true;
+      load().then(() => { if (connected) showLive("live"); });
+    },
+    down: () => { connected = false; showLive("reconnecting"); },
+    news: reloadSoon,
+    refused: (status) => {
+      stopFeed = null;
+      connected = false;
+      showLive("off");
+      if (status === 401) showLogin();
+    },
+  });
+}
 
 $("lang").addEventListener("click", () => {
   toggle();
   applyStatic();
+  showLive($("live").dataset.state || "off");
   showWaiting();
 });
 
@@ -302,7 +349,10 @@ if ("serviceWorker" in navigator) {
 }
 
 applyStatic();
+showLive("off");
 showWaiting();
 start(sendAction, onQueue);
 load();
-setInterval(() => load(), 15000);
+follow();
+// The fallback while the feed is down (or refused): the assignments every 15 s.
+setInterval(() => { if (!feedUp) load(); }, 15000);
