@@ -48,6 +48,7 @@ const ASSETS: &[Asset] = &[
     ("keys.js", JS, include_str!("console_assets/keys.js")),
     ("map.js", JS, include_str!("console_assets/map.js")),
     ("sound.js", JS, include_str!("console_assets/sound.js")),
+    ("sse.js", JS, include_str!("shared_assets/sse.js")),
     ("storm.js", JS, include_str!("console_assets/storm.js")),
     (
         "storm_form.js",

@@ -41,6 +41,7 @@ const ASSETS: &[Asset] = &[
     ("live.js", JS, include_str!("crew_assets/live.js")),
     ("queue.js", JS, include_str!("crew_assets/queue.js")),
     ("site.js", JS, include_str!("crew_assets/site.js")),
+    ("sse.js", JS, include_str!("shared_assets/sse.js")),
 ];
 
 /// `GET /crew/{id}`: the crew page on one incident. The id must be one an incident could have

@@ -1,12 +1,8 @@
-// The live feed: `GET /api/v1/feed`, Server-Sent Events read through fetch() (EventSource
-// cannot send the Authorization header), parsed here. It resumes from the last id it saw with
-// `Last-Event-ID`, so a dropped connection loses nothing: the server replays the log. Silence
-// longer than 25 s (the server pings every 10 s) counts as a lost connection. Reconnects back
-// off from half a second to ten seconds.
+// The live feed: `GET /api/v1/feed`, Server-Sent Events read through fetch() (`sse.js`: an
+// EventSource cannot send the Authorization header). It resumes from the last id it saw with
+// `Last-Event-ID`, so a dropped connection loses nothing: the server replays the log.
 import { currentToken } from "./api.js";
-
-const SILENCE_MS = 25_000;
-const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 10000];
+import { keepConnected, readFrames } from "./sse.js";
 
 /**
  * Starts following the feed from `seq`. `on` has: hello(data), log(data), rows(data),
@@ -15,20 +11,10 @@ const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 10000];
  */
 export function follow(seq, on) {
   let last = seq;
-  let stopped = false;
-  let controller = null;
-  let heard = Date.now();
-  let failures = 0;
   // For tests and anyone looking: connections made, failed attempts in a row, replays caught up.
   const seen = (window.__consoleFeed = { connects: 0, failures: 0, replays: 0, last: seq });
 
-  const watchdog = setInterval(() => {
-    if (controller && Date.now() - heard > SILENCE_MS) controller.abort();
-  }, 1000);
-
-  async function connectOnce() {
-    controller = new AbortController();
-    heard = Date.now();
+  async function connectOnce(signal, heard) {
     const res = await fetch("/api/v1/feed", {
       headers: {
         Authorization: `Bearer ${currentToken()}`,
@@ -36,7 +22,7 @@ export function follow(seq, on) {
         "Last-Event-ID": String(last),
       },
       cache: "no-store",
-      signal: controller.signal,
+      signal,
     });
     if (!res.ok) {
       let body = null;
@@ -47,46 +33,14 @@ export function follow(seq, on) {
       }
       return { refused: res.status, body };
     }
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return {};
-      heard = Date.now();
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
-      let cut;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        const frame = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        await dispatch(frame);
-      }
-    }
+    await readFrames(res, heard, dispatch);
+    return {};
   }
 
-  async function dispatch(frame) {
-    let event = "message";
-    let id = null;
-    const data = [];
-    for (const line of frame.split("\n")) {
-      if (line === "" || line.startsWith(":")) continue;
-      const colon = line.indexOf(":");
-      const field = colon < 0 ? line : line.slice(0, colon);
-      let value = colon < 0 ? "" : line.slice(colon + 1);
-      if (value.startsWith(" ")) value = value.slice(1);
-      if (field === "event") event = value;
-      else if (field === "data") data.push(value);
-      else if (field === "id") id = value;
-    }
-    if (!data.length) return;
-    let body;
-    try {
-      body = JSON.parse(data.join("\n"));
-    } catch {
-      return;
-    }
+  async function dispatch({ event, id, body }) {
+    if (body === null) return;
     if (event === "hello") {
-      failures = 0;
+      link.connected();
       seen.connects += 1;
       seen.failures = 0;
       on.up();
@@ -98,42 +52,23 @@ export function follow(seq, on) {
       on.rows(body);
     } else if (event === "reset") {
       last = await on.reset(body);
-      controller.abort();
+      link.abort();
       return;
     }
     if (id !== null && /^\d+$/.test(id)) last = Number(id);
     seen.last = last;
   }
 
-  (async () => {
-    while (!stopped) {
-      let outcome = {};
-      try {
-        outcome = await connectOnce();
-      } catch {
-        outcome = {};
-      }
-      if (stopped) break;
-      controller = null;
-      on.down();
-      if (outcome.refused === 401 || outcome.refused === 403) {
-        on.refused(outcome.refused);
-        break;
-      }
-      if (outcome.refused === 400) {
-        // The server does not know our place in the log: start again from a fresh board.
-        last = await on.reset({ reason: outcome.body?.error?.message || "bad Last-Event-ID" });
-      }
-      const wait = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)];
-      failures += 1;
-      seen.failures = failures;
-      await new Promise((r) => setTimeout(r, wait * (0.8 + Math.random() * 0.4)));
-    }
-  })();
-
-  return () => {
-    stopped = true;
-    clearInterval(watchdog);
-    if (controller) controller.abort();
-  };
+  const link = keepConnected(connectOnce, {
+    down: on.down,
+    refused: on.refused,
+    // The server does not know our place in the log: start again from a fresh board.
+    badPlace: async (outcome) => {
+      last = await on.reset({ reason: outcome.body?.error?.message || "bad Last-Event-ID" });
+    },
+    failed: (n) => {
+      seen.failures = n;
+    },
+  });
+  return () => link.stop();
 }

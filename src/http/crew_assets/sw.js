@@ -8,7 +8,7 @@
 // page queues them itself, with their idempotency keys.
 const CACHE = "liftrescue-crew-v1";
 const SHELL = ["/crew/assets/crew.css", "/crew/assets/crew.js", "/crew/assets/i18n.js",
-  "/crew/assets/live.js", "/crew/assets/queue.js", "/crew/assets/site.js"];
+  "/crew/assets/live.js", "/crew/assets/queue.js", "/crew/assets/site.js", "/crew/assets/sse.js"];
 const READS = ["/api/v1/crew/me", "/api/v1/crew/assignments"];
 const TIMEOUT_MS = 6000;
 
