@@ -47,6 +47,8 @@ pub struct Inbox {
     handed: Arc<Mutex<Handover>>,
     /// Something was committed that was not handed over: the pump reads the inbox.
     read: Arc<AtomicBool>,
+    /// The pump is reading a backlog from the inbox (a full batch came back).
+    draining: Arc<AtomicBool>,
     /// The group committer's queue ([`group`]).
     group: group::Queue,
     /// Another node holds the desk: committed alarms are left to its pump (which reads the
@@ -66,6 +68,7 @@ impl Inbox {
             wait,
             handed: Arc::default(),
             read: Arc::new(AtomicBool::new(true)),
+            draining: Arc::default(),
             group: group::Queue::default(),
             standby: Arc::default(),
             committed_elsewhere: Arc::default(),
@@ -85,12 +88,12 @@ impl Inbox {
         }
     }
 
-    /// Whether alarms wait for the desk: some are handed over and not yet taken, or committed
-    /// ones are still to be read from the inbox. Work that can wait (the review index) gives
-    /// way while it is.
+    /// Whether the desk is behind: a full step's worth of alarms is handed over and waiting,
+    /// or the pump is reading a backlog from the inbox (after a restart or a takeover, or past
+    /// the handover queue's cap). Work that can wait (the review index) gives way while it is.
     pub fn backlogged(&self) -> bool {
         let handed = self.handed.lock().unwrap_or_else(|p| p.into_inner()).len();
-        handed > 0 || self.read.load(Ordering::Acquire)
+        handed >= BATCH as usize || self.draining.load(Ordering::Acquire)
     }
 
     /// What a standby calls after committing alarms (to wake the holder's pump).
@@ -341,10 +344,21 @@ impl Fed {
 /// Reads up to [`BATCH`] pending alarms from the inbox, resolves their lifts and feeds them;
 /// reads on while full batches come back.
 async fn read_inbox(inbox: &Inbox, desk: &DeskHandle, fed: &mut Fed) -> Result<(), PumpError> {
+    /// Says the pump is draining a backlog from the first full batch until it returns.
+    struct Draining<'a>(&'a AtomicBool);
+    impl Drop for Draining<'_> {
+        fn drop(&mut self) {
+            self.0.store(false, Ordering::Release);
+        }
+    }
+    let draining = Draining(&inbox.draining);
     let retry = |e: StoreError| PumpError::Retry(e.to_string());
     loop {
         let pending = inbox.store.pending_alarms(BATCH).await.map_err(retry)?;
         let n = pending.len();
+        if n == BATCH as usize {
+            draining.0.store(true, Ordering::Release);
+        }
         let pending: Vec<Alarm> = pending
             .into_iter()
             .filter(|a| !fed.ids.contains(&a.id))
@@ -425,4 +439,31 @@ async fn feed(
             _ => None,
         }));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BATCH, Inbox};
+    use crate::domain::AlarmSource;
+    use crate::store::tests::inbox::{alarm, t};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn the_desk_is_behind_once_a_full_step_of_alarms_waits_for_it() {
+        let store = crate::store::open("sqlite::memory:").await.unwrap();
+        let inbox = Inbox::new(store, Duration::from_secs(1));
+        assert!(!inbox.backlogged(), "nothing waits");
+        // No pump runs: every alarm committed stays in the handover queue.
+        for n in 1..BATCH {
+            let a = alarm(AlarmSource::Iot, &format!("a-{n}"));
+            inbox.commit(&a, t(0)).await.unwrap();
+        }
+        assert!(!inbox.backlogged(), "less than a step waits");
+        let a = alarm(AlarmSource::Iot, "the last of a step");
+        inbox.commit(&a, t(0)).await.unwrap();
+        assert!(inbox.backlogged(), "a full step waits");
+        let taken = inbox.handed.lock().unwrap().take(BATCH as usize).len();
+        assert_eq!(taken, BATCH as usize);
+        assert!(!inbox.backlogged(), "the pump took it");
+    }
 }

@@ -11,10 +11,11 @@
 //!   (new flags or floor), its place in a storm's order, the release confirmed, the incident
 //!   closed, cancelled or a false alarm.
 //!
-//! Events naming another unit are never passed on, even on the unit's own incidents: another
-//! crew's answers are not this crew's business, and whatever they change for this crew comes as
-//! an event naming it (the desk withdraws a page with `page_cancelled` for its unit). Deliveries
-//! are left out too: they change nothing the page shows, and a storm makes many.
+//! Events naming another unit are not passed on (whatever they change for this crew comes as
+//! an event naming it: the desk withdraws a page with `page_cancelled` for its unit), except
+//! another crew's acceptance or progress on one of this unit's incidents, which moves the
+//! status its card shows; the news names the event's type and incident, never the other unit.
+//! Deliveries are left out: they change nothing the page shows, and a storm makes many.
 //!
 //! The incidents the unit works on start as those the desk holds it for when the stream opens,
 //! and grow with every page it is offered. A stream resumed from the log also asks the desk
@@ -87,7 +88,17 @@ impl CrewScope {
             kind: event.kind.name(),
         };
         if let Some(unit) = named_unit(&event.kind) {
-            if unit != self.unit || matches!(event.kind, EventKind::Delivery { .. }) {
+            if unit != self.unit {
+                // Another crew accepting or moving on changes the incident's status on this
+                // crew's card; the news names only the event's type and incident.
+                let moves_status = matches!(
+                    event.kind,
+                    EventKind::Accepted { .. } | EventKind::CrewProgress { .. }
+                );
+                let mine = event.incident.is_some_and(|id| self.mine.contains(&id));
+                return (moves_status && mine).then_some(news);
+            }
+            if matches!(event.kind, EventKind::Delivery { .. }) {
                 return None;
             }
             if let (EventKind::UnitPaged { .. }, Some(id)) = (&event.kind, event.incident) {

@@ -63,20 +63,29 @@ fn a_page_offered_to_the_unit_is_told_with_its_incident_and_type_only() {
 }
 
 #[test]
-fn another_units_events_are_never_told_even_on_the_units_own_incident() {
+fn another_units_events_are_not_told_but_its_acceptance_on_the_units_incident_is_news() {
     let mut scope = CrewScope::new(ME, [IncidentId(11)]);
     assert_eq!(scope.admit(1, &paged(11, OTHER, &[])), None);
     assert_eq!(scope.admit(2, &paged(12, OTHER, &[])), None);
-    let accepted = EventKind::Accepted {
+    let accepted = || EventKind::Accepted {
         unit: OTHER,
         eta_secs: None,
     };
-    assert_eq!(scope.admit(3, &event(Some(11), accepted)), None);
+    // On this unit's incident the card's status moves: news, naming no unit.
+    let news = scope.admit(3, &event(Some(11), accepted()));
+    let expected = CrewNews {
+        seq: 3,
+        incident: Some(IncidentId(11)),
+        kind: "accepted",
+    };
+    assert_eq!(news, Some(expected));
+    // On another incident: nothing.
+    assert_eq!(scope.admit(4, &event(Some(12), accepted())), None);
     let duty = EventKind::UnitDuty {
         unit: OTHER,
         on_duty: false,
     };
-    assert_eq!(scope.admit(4, &event(None, duty)), None);
+    assert_eq!(scope.admit(5, &event(None, duty)), None);
 }
 
 #[test]

@@ -189,7 +189,7 @@ async fn open(
             scope,
         };
         if let Err(e) = stream.run(head, live).await {
-            tracing::debug!(error = %e, "a console feed ended");
+            tracing::debug!(error = %e, "a live feed ended");
         }
     });
     Ok(HttpResponse::Ok()

@@ -237,9 +237,19 @@ function act(id, action) {
   showWaiting();
 }
 
-/** Reads the assignments (and who this token is, once or when `again`) and redraws. */
+// Reads are numbered: an answer older than the one drawn last (a slow offline copy after a
+// fresh answer) is not drawn over it.
+let reads = 0;
+let drawn = 0;
+
+/**
+ * Reads the assignments (and who this token is, once or when `again`) and redraws. A fresh
+ * answer while the feed is connected makes the page "live"; a failed read or the offline copy
+ * makes it not live, so the 15 s refresh stands in until a read succeeds.
+ */
 async function load(again = false) {
   if (!localStorage.getItem(TOKEN)) { showLogin(); return; }
+  const read = ++reads;
   try {
     if (!me || again) {
       me = (await get("/api/v1/crew/me")).data;
@@ -248,16 +258,20 @@ async function load(again = false) {
     }
     const before = landed;
     const { data, copy } = await get("/api/v1/crew/assignments");
-    if (before !== landed) return;
+    if (before !== landed || read < drawn) return;
+    drawn = read;
     views = data;
     if (!copy) sent = [];
     net.read = copy ? t("offline_copy") : "";
     showNet();
     render();
     if (!copy && waiting().length) flush();
+    if (copy) notLive();
+    else if (connected) showLive("live");
   } catch (e) {
     net.read = t("unreachable", { why: e.message });
     showNet();
+    notLive();
   }
 }
 
@@ -279,6 +293,11 @@ function showLive(state) {
   $("live").textContent = t("feed_" + state);
 }
 
+/** A read failed or came from the offline copy: not live until one succeeds. */
+function notLive() {
+  if (feedUp) showLive("connecting");
+}
+
 /** Reads the assignments once shortly after news, so a burst of events is one read. */
 function reloadSoon() {
   if (soon) return;
@@ -293,10 +312,11 @@ function follow() {
   if (!localStorage.getItem(TOKEN)) return;
   showLive("connecting");
   stopFeed = listen(() => localStorage.getItem(TOKEN), {
-    // Connected: read once, for whatever happened while it was not; live once that is read.
+    // Connected: read once, for whatever happened while it was not; live once that is read
+    // fresh (`load`).
     up: () => {
       connected = true;
-      load().then(() => { if (connected) showLive("live"); });
+      load();
     },
     down: () => { connected = false; showLive("reconnecting"); },
     news: reloadSoon,

@@ -3,8 +3,9 @@
 // Authorization header. One file embedded in both pages' assets.
 //
 // A feed's module makes one connection with `readFrames`, and `keepConnected` makes it again
-// after it ends: at once the first time, then backing off from half a second to ten seconds,
-// until the server refuses the token (401, 403) or the page stops it. Silence longer than
+// after it ends, backing off from about half a second to ten seconds (from the first step again
+// once a connection was made), until the server refuses the token (401, 403) or the page stops
+// it. Silence longer than
 // `SILENCE_MS` (the server pings every 10 s) counts as a lost connection.
 
 export const SILENCE_MS = 25_000;
@@ -66,8 +67,9 @@ export async function readFrames(res, heard, onFrame) {
  * answers `{}`, or `{ refused: status, body }` when the server refused. `on` has: down() (the
  * connection ended), refused(status) (401, 403: stopped), badPlace(outcome) (400: the server
  * does not know the page's place in its log; awaited before reconnecting), failed(n) (optional:
- * attempts failed in a row). Returns `{ stop(), connected() }`: `connected()` tells it a
- * connection was made (the backoff starts again from its first step).
+ * attempts failed in a row). Returns `{ stop(), connected(), abort() }`: `connected()` tells it
+ * a connection was made (the backoff starts again from its first step), `abort()` ends the
+ * connection in use (it is made again).
  */
 export function keepConnected(connectOnce, on) {
   let stopped = false;
@@ -94,6 +96,8 @@ export function keepConnected(connectOnce, on) {
       if (stopped) break;
       on.down();
       if (outcome.refused === 401 || outcome.refused === 403) {
+        stopped = true;
+        clearInterval(watchdog);
         on.refused(outcome.refused);
         break;
       }

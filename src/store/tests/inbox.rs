@@ -8,11 +8,11 @@ use crate::domain::{
 use crate::store::NewAlarm;
 use chrono::{DateTime, TimeDelta, Utc};
 
-pub(super) fn t(secs: i64) -> DateTime<Utc> {
+pub(crate) fn t(secs: i64) -> DateTime<Utc> {
     crate::dispatch::tests::t0() + TimeDelta::microseconds(secs * 1_000_000 + 123_456)
 }
 
-pub(super) fn alarm(channel: AlarmSource, source: &str) -> NewAlarm {
+pub(crate) fn alarm(channel: AlarmSource, source: &str) -> NewAlarm {
     NewAlarm {
         channel,
         source_alarm_id: source.into(),

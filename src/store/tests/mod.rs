@@ -8,7 +8,7 @@
 
 mod access;
 mod fixes;
-mod inbox;
+pub(crate) mod inbox;
 pub(crate) mod log;
 mod open;
 mod outbox;
