@@ -114,7 +114,10 @@ async fn a_triage_carries_its_reasons_as_codes_under_their_own_schema_name() {
         "{why}"
     );
     let required = schemas["Triage"]["required"].as_array().unwrap();
-    assert!(!required.contains(&Value::from("why")), "old triages lack it");
+    assert!(
+        !required.contains(&Value::from("why")),
+        "old triages lack it"
+    );
     // Not another type's schema under the same name: the five codes, each tagged by `type`.
     let codes: Vec<&Value> = schemas["TriageReason"]["oneOf"]
         .as_array()
