@@ -124,6 +124,77 @@ pub struct Triage {
     pub score: i64,
     /// Why, one reason a point source, in words an operator reads.
     pub reasons: Vec<String>,
+    /// The same reasons as codes, for a console to put in the operator's language: their
+    /// points sum to `score`. Absent in triages logged before the codes were kept (their
+    /// stored bodies stay as written: the hash chain covers them, and an event read back
+    /// serialises to the very same text), which show `reasons` instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub why: Vec<TriageReason>,
+}
+
+/// One reason of a triage, coded: what earned the points and how many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum TriageReason {
+    /// A special case: the rules' `special` alarm flags raised (tier 0, no points).
+    Special {
+        /// The flags (`person_ill`, `child_alone`, `smoke_or_water`).
+        flags: Vec<String>,
+    },
+    /// The car stopped between floors.
+    BetweenFloors {
+        /// Points added.
+        points: i64,
+    },
+    /// Whole minutes trapped.
+    Trapped {
+        /// Minutes since the incident opened.
+        minutes: i64,
+        /// Points added.
+        points: i64,
+    },
+    /// A building the rules put ahead: the lift's address or building name holds one of its
+    /// words.
+    Place {
+        /// The place's name in the rules (`hospital`, `care_home`, `school`, or another the
+        /// rules name).
+        name: String,
+        /// The word found.
+        word: String,
+        /// Points added.
+        points: i64,
+    },
+    /// Nothing puts it ahead: served in order of waiting time.
+    Ordinary,
+}
+
+impl TriageReason {
+    /// The points it adds to the score.
+    pub fn points(&self) -> i64 {
+        match self {
+            Self::BetweenFloors { points }
+            | Self::Trapped { points, .. }
+            | Self::Place { points, .. } => *points,
+            Self::Special { .. } | Self::Ordinary => 0,
+        }
+    }
+}
+
+impl std::fmt::Display for TriageReason {
+    /// In words an operator reads (the text of [`Triage::reasons`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Special { flags } => write!(
+                f,
+                "special case ({}): ahead of every other entrapment",
+                flags.join(", ")
+            ),
+            Self::BetweenFloors { points } => write!(f, "car between floors +{points}"),
+            Self::Trapped { minutes, points } => write!(f, "trapped {minutes} min +{points}"),
+            Self::Place { name, word, points } => write!(f, "{name} ({word}) +{points}"),
+            Self::Ordinary => f.write_str("ordinary entrapment: served in order of waiting time"),
+        }
+    }
 }
 
 /// A kind of building the rules put ahead: lifts whose address or building name holds one of

@@ -41,6 +41,7 @@ fn triaged(incident: i64) -> Event {
         tier: 1,
         score: 5,
         reasons: vec![],
+        why: vec![],
     };
     event(
         Some(incident),

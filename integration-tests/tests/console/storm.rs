@@ -1,8 +1,9 @@
 //! Storm mode on the console: an operator declares a storm over a street through the page,
 //! entrapments in that street come in, and the storm view shows them by street and building in
 //! the API's priority order (the special case first, with its reasons), the duty phone to call,
-//! the board's storm badges and the banner; the operator ends the storm from the page; the view
-//! speaks English on the switch. And a crew given two cars together sees its queue in order.
+//! the board's storm badges and the banner, a hospital's car with its place reason translated;
+//! the operator ends the storm from the page; the view speaks English on the switch. And a crew
+//! given two cars together sees its queue in order.
 
 use super::Console;
 use crate::support::token;
@@ -143,6 +144,10 @@ async fn an_operator_declares_a_storm_and_sees_its_entrapments_by_building_speci
             .take(4)
             .collect();
         assert_eq!(street.len(), 4);
+        // The first car stands in a hospital: the rules' place reason, coded and translated.
+        let mut hospital = street[0].clone();
+        hospital.building = format!("区人民医院 {}", hospital.building);
+        c.store.put_lifts(&[hospital]).await.unwrap();
         let mut opened = vec![];
         for (n, l) in street.iter().enumerate() {
             let (kind, ill) = match n {
@@ -190,6 +195,24 @@ async fn an_operator_declares_a_storm_and_sees_its_entrapments_by_building_speci
             ))
             .await;
         assert_eq!(heading, json!(street[2].address));
+        // The hospital's car: its place as a code in the API, in Chinese on the page and the
+        // board's badge.
+        let hosp = opened[0];
+        let api = incidents(&storms);
+        let why = &api.iter().find(|i| i["id"] == hosp).unwrap()["triage"]["why"];
+        let place = json!({"type": "place", "name": "hospital", "word": "医院", "points": 20});
+        assert!(why.as_array().unwrap().contains(&place), "{why}");
+        let place_zh = "重点场所:医院(名称含“医院”)+20";
+        let why_of = format!("document.querySelector('#storm-inc-{hosp} .why')?.textContent");
+        c.until(3, &format!("{why_of}?.includes('{place_zh}')"))
+            .await;
+        c.until(
+            5,
+            &format!(
+                "document.querySelector('#row-{hosp} .storm-badge')?.title.includes('{place_zh}')"
+            ),
+        )
+        .await;
         // The waiting time ticks with nothing arriving.
         let waited = format!("document.querySelector('#storm-inc-{ill} .waited').textContent");
         let before = c.until(3, &waited).await;
@@ -214,6 +237,9 @@ async fn an_operator_declares_a_storm_and_sees_its_entrapments_by_building_speci
         assert_eq!(b.text("#tab-storm").await, "Storm mode / mass entrapment");
         let first = b.text(&format!("#storm-inc-{ill}")).await;
         assert!(first.contains("special case"), "{first}");
+        let place_en = "hospital (its name holds “医院”) +20";
+        c.until(3, &format!("{why_of}?.includes('{place_en}')"))
+            .await;
         assert!(b.text("#storm-banner").await.starts_with("Storm mode"));
 
         // Ended from the page, with a reason.

@@ -27,6 +27,8 @@ pub mod solve;
 #[cfg(test)]
 mod tests;
 pub mod triage;
+#[cfg(test)]
+mod triage_tests;
 pub mod view;
 
 use super::ctx::Ctx;

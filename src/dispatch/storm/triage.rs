@@ -8,44 +8,60 @@
 
 use crate::dispatch::Incident;
 use crate::domain::AlarmKind;
-use crate::domain::storm::{StormRules, Triage};
+use crate::domain::storm::{StormRules, Triage, TriageReason};
 use chrono::{DateTime, Utc};
 
 /// Every incident's weight before its points: a score of 0 still counts.
 pub const BASE_WEIGHT: i64 = 10;
 
-/// The incident's triage at `now`.
+/// The incident's triage at `now`: its reasons coded, their points summed into the score, and
+/// the same reasons in words.
 pub fn triage(rules: &StormRules, i: &Incident, now: DateTime<Utc>) -> Triage {
-    let mut reasons = Vec::new();
-    let flags = i.flags.names();
-    let special: Vec<&str> = flags
+    let why = reasons(rules, i, now);
+    let tier = if why
         .iter()
-        .copied()
-        .filter(|f| rules.special.iter().any(|s| s == f))
-        .collect();
-    let tier = if special.is_empty() {
-        1
-    } else {
-        reasons.push(format!(
-            "special case ({}): ahead of every other entrapment",
-            special.join(", ")
-        ));
+        .any(|r| matches!(r, TriageReason::Special { .. }))
+    {
         0
+    } else {
+        1
     };
-    let mut score = 0;
+    Triage {
+        tier,
+        score: why.iter().map(TriageReason::points).sum(),
+        reasons: why.iter().map(ToString::to_string).collect(),
+        why,
+    }
+}
+
+/// Each point source of the incident at `now`, or [`TriageReason::Ordinary`] when none.
+fn reasons(rules: &StormRules, i: &Incident, now: DateTime<Utc>) -> Vec<TriageReason> {
+    let mut why = Vec::new();
+    let special: Vec<String> = i
+        .flags
+        .names()
+        .into_iter()
+        .filter(|f| rules.special.iter().any(|s| s == f))
+        .map(str::to_owned)
+        .collect();
+    if !special.is_empty() {
+        why.push(TriageReason::Special { flags: special });
+    }
     let between = i
         .alarms
         .iter()
         .any(|a| a.kind == AlarmKind::EntrapmentBetweenFloors);
     if between && rules.between_floors > 0 {
-        score += rules.between_floors;
-        reasons.push(format!("car between floors +{}", rules.between_floors));
+        why.push(TriageReason::BetweenFloors {
+            points: rules.between_floors,
+        });
     }
     let minutes = (now - i.opened_at).num_minutes().max(0);
     if minutes > 0 && rules.per_minute_trapped > 0 {
-        let p = minutes * rules.per_minute_trapped;
-        score += p;
-        reasons.push(format!("trapped {minutes} min +{p}"));
+        why.push(TriageReason::Trapped {
+            minutes,
+            points: minutes * rules.per_minute_trapped,
+        });
     }
     if let Some(l) = &i.lift {
         let text = format!("{} {}", l.address, l.building).to_lowercase();
@@ -55,19 +71,18 @@ pub fn triage(rules: &StormRules, i: &Incident, now: DateTime<Utc>) -> Triage {
                 .iter()
                 .find(|w| text.contains(&w.to_lowercase()));
             if let Some(w) = word {
-                score += place.points;
-                reasons.push(format!("{} ({w}) +{}", place.name, place.points));
+                why.push(TriageReason::Place {
+                    name: place.name.clone(),
+                    word: w.clone(),
+                    points: place.points,
+                });
             }
         }
     }
-    if reasons.is_empty() {
-        reasons.push("ordinary entrapment: served in order of waiting time".into());
+    if why.is_empty() {
+        why.push(TriageReason::Ordinary);
     }
-    Triage {
-        tier,
-        score,
-        reasons,
-    }
+    why
 }
 
 /// The solve's weight of an incident with this triage.

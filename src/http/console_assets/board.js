@@ -4,6 +4,7 @@
 // It holds only what the server's board holds: a row leaves when its incident ends, so the
 // board does not grow over a shift.
 import { t, lang, clockTime } from "./i18n.js";
+import { triageWhy } from "./storm_i18n.js";
 
 const ENDED = new Set(["closed", "cancelled", "false_alarm"]);
 const GONE_PAGES = new Set(["declined", "missed", "cancelled"]);
@@ -334,7 +335,7 @@ function stormBadge(s) {
   const parts = [t("storm_badge", { id: s.storm }), t(`tier.${tier}`), t("storm_score", { score: s.triage?.score ?? 0 })];
   if (s.waiting) parts.push(t("storm_badge_waiting"));
   const cls = `badge storm-badge tier${tier}${s.active ? "" : " ended"}`;
-  return `<span class="${cls}" title="${esc((s.triage?.reasons || []).join(" · "))}">${esc(parts.join(" · "))}</span>`;
+  return `<span class="${cls}" title="${esc(triageWhy(s.triage).join(" · "))}">${esc(parts.join(" · "))}</span>`;
 }
 
 function unitsHtml(r) {

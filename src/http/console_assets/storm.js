@@ -1,9 +1,10 @@
 // The storm view: every storm the desk holds (`GET /api/v1/storms`), its open incidents by
-// street and building, most urgent first, each with its tier, score and reasons, how long it
-// has waited (ticking), its unit and its place in that unit's queue. The building carries the
-// use unit's duty phone for the operator to call the property staff. The view is fetched again
-// (at most once a second) when the live feed reports a storm event or any event on an
-// incident in a storm, and every 30 s while a storm is on (scores grow with the minutes).
+// street and building, most urgent first, each with its tier, score and reasons (from their
+// codes, in the operator's language), how long it has waited (ticking), its unit and its
+// place in that unit's queue. The building carries the use unit's duty phone for the operator
+// to call the property staff. The view is fetched again (at most once a second) when the live
+// feed reports a storm event or any event on an incident in a storm, and every 30 s while a
+// storm is on (scores grow with the minutes).
 //
 // For tests and anyone looking: `window.__consoleStorms` counts the loads and lists the
 // incident ids shown, in order.
@@ -12,7 +13,7 @@ import { t, lang, clockTime } from "./i18n.js";
 import { esc, serverNow } from "./board.js";
 import * as sound from "./sound.js";
 import * as form from "./storm_form.js";
-import "./storm_i18n.js";
+import { triageWhy } from "./storm_i18n.js";
 
 /** Storm events that change the view whatever incident they name. */
 const STORM_EVENTS = new Set(["storm_declared", "storm_ended", "incident_triaged", "storm_solved"]);
@@ -210,20 +211,7 @@ function incidentHtml(i) {
 <b>#${i.id}</b> <span class="code">${esc(i.rescue_code)}</span> ${esc(i.building)} · ${esc(t(`status.${i.status}`))}
 · <span class="score">${esc(t("storm_score", { score: i.triage.score }))}</span>
 · <span class="waited" data-secs="${Number(i.waiting_secs) || 0}"></span> · ${unit}${queue}
-<div class="why">${i.triage.reasons.map((r) => esc(reason(r))).join(" · ")}</div></li>`;
-}
-
-/** A triage reason from the rules, in the operator's language when it is one we know. */
-export function reason(r) {
-  let m = /^special case \(([^)]*)\): ahead of every other entrapment$/.exec(r);
-  if (m) {
-    const what = m[1].split(", ").map((f) => t(`flag.${f}`)).join(", ");
-    return t("why.special", { what });
-  }
-  if ((m = /^car between floors (\+\d+)$/.exec(r))) return t("why.between", { p: m[1] });
-  if ((m = /^trapped (\d+) min (\+\d+)$/.exec(r))) return t("why.trapped", { m: m[1], p: m[2] });
-  if (/^ordinary entrapment/.test(r)) return t("why.ordinary");
-  return r;
+<div class="why">${triageWhy(i.triage).map(esc).join(" · ")}</div></li>`;
 }
 
 function mmss(secs) {

@@ -1,6 +1,8 @@
 // The storm view's texts, once per language, added to the console's tables (i18n.js) when
 // this module loads. Kept apart so i18n.js stays one screenful of the everyday console.
-import { TABLES } from "./i18n.js";
+// Also a triage's reasons in the operator's language (`triageWhy`), for the storm view and
+// the board's storm badges.
+import { TABLES, t, has } from "./i18n.js";
 
 const STORM = {
   zh: {
@@ -47,6 +49,10 @@ const STORM = {
     "why.between": "非平层困人 {p}",
     "why.trapped": "已被困 {m} 分钟 {p}",
     "why.ordinary": "普通困人:按等待时间先后",
+    "why.place": "重点场所:{place}(名称含“{word}”){p}",
+    "place.hospital": "医院",
+    "place.care_home": "养老机构",
+    "place.school": "学校",
   },
   en: {
     tab_board: "Open incidents",
@@ -92,6 +98,10 @@ const STORM = {
     "why.between": "car between floors {p}",
     "why.trapped": "trapped {m} min {p}",
     "why.ordinary": "ordinary entrapment: served in order of waiting time",
+    "why.place": "{place} (its name holds “{word}”) {p}",
+    "place.hospital": "hospital",
+    "place.care_home": "care home",
+    "place.school": "school",
   },
 };
 
@@ -100,3 +110,46 @@ Object.assign(TABLES.en, STORM.en);
 
 /** For the static strings check: this module's tables. */
 export const STORM_TABLES = STORM;
+
+/** A triage's reasons in the operator's language: from its codes (`why`) when it has them,
+ * else from its words (a triage logged before the codes were kept). */
+export function triageWhy(triage) {
+  const why = triage?.why || [];
+  return why.length ? why.map(code) : (triage?.reasons || []).map(reason);
+}
+
+const points = (p) => `+${Number(p) || 0}`;
+
+/** One coded reason; a code this console does not know shows as its type. */
+export function code(c) {
+  switch (c.type) {
+    case "special":
+      return t("why.special", { what: (c.flags || []).map((f) => t(`flag.${f}`)).join(", ") });
+    case "between_floors":
+      return t("why.between", { p: points(c.points) });
+    case "trapped":
+      return t("why.trapped", { m: c.minutes, p: points(c.points) });
+    case "place": {
+      // The shipped rules' places have texts; another name the rules give shows as is.
+      const place = has(`place.${c.name}`) ? t(`place.${c.name}`) : c.name;
+      return t("why.place", { place, word: c.word, p: points(c.points) });
+    }
+    case "ordinary":
+      return t("why.ordinary");
+    default:
+      return String(c.type);
+  }
+}
+
+/** A reason in the server's words, translated when it is one we know (old triages). */
+export function reason(r) {
+  let m = /^special case \(([^)]*)\): ahead of every other entrapment$/.exec(r);
+  if (m) {
+    const what = m[1].split(", ").map((f) => t(`flag.${f}`)).join(", ");
+    return t("why.special", { what });
+  }
+  if ((m = /^car between floors (\+\d+)$/.exec(r))) return t("why.between", { p: m[1] });
+  if ((m = /^trapped (\d+) min (\+\d+)$/.exec(r))) return t("why.trapped", { m: m[1], p: m[2] });
+  if (/^ordinary entrapment/.test(r)) return t("why.ordinary");
+  return r;
+}

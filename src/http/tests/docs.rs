@@ -98,3 +98,37 @@ async fn the_docs_page_is_html_listing_every_route() {
     assert!(html.contains("<td><code>AlarmIn</code></td>"));
     assert!(!html.contains("<script"));
 }
+
+#[actix_web::test]
+async fn a_triage_carries_its_reasons_as_codes_under_their_own_schema_name() {
+    let h = Harness::new().await;
+    let app = h.app().await;
+    let reply = app
+        .call(TestRequest::get().uri("/api/v1/openapi.json"))
+        .await;
+    let doc: Value = serde_json::from_slice(&reply.body).expect("the document is JSON");
+    let schemas = &doc["components"]["schemas"];
+    let why = &schemas["Triage"]["properties"]["why"];
+    assert_eq!(
+        why["items"]["$ref"], "#/components/schemas/TriageReason",
+        "{why}"
+    );
+    let required = schemas["Triage"]["required"].as_array().unwrap();
+    assert!(
+        !required.contains(&Value::from("why")),
+        "old triages lack it"
+    );
+    // Not another type's schema under the same name: the five codes, each tagged by `type`.
+    let codes: Vec<&Value> = schemas["TriageReason"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["properties"]["type"]["enum"][0])
+        .collect();
+    assert_eq!(
+        codes,
+        ["special", "between_floors", "trapped", "place", "ordinary"],
+        "{}",
+        schemas["TriageReason"]
+    );
+}
