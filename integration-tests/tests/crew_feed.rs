@@ -182,6 +182,33 @@ async fn a_crew_that_reconnects_is_replayed_what_concerns_it_from_the_log() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crew_far_behind_is_told_to_reset_not_replayed() {
+    let s = setup("sqlite").await;
+    let base = s.server.base.clone();
+    let [(_, x_secret), (_, y_secret)] = two_bystanders(&s).await;
+    let from = head(&s.op).await;
+    // More events than a crew is replayed: another crew's shift changes.
+    let y_crew = Api::new(&base, &y_secret);
+    for n in 0..=liftrescue::http::feed::CREW_REPLAY_MAX {
+        let duty = json!({"on_duty": n % 2 == 1, "reason": "shift change"});
+        assert_eq!(y_crew.post("/api/v1/crew/duty", duty).await.0, 200);
+    }
+    let now = head(&s.op).await;
+    assert!(now - from > liftrescue::http::feed::CREW_REPLAY_MAX);
+    let mut back = crew_feed(&base, &x_secret, Some(from)).await;
+    let reset = back.next(5).await;
+    assert_eq!(reset.event, "reset", "{reset:?}");
+    assert_eq!(reset.data["seq"], now, "{reset:?}");
+    // A console as far behind is still replayed.
+    let mut console = Feed::open_at(&base, "/api/v1/feed", &s.op.token, Some(&from.to_string()))
+        .await
+        .unwrap_or_else(|(status, body)| panic!("{status}: {body}"));
+    assert_eq!(console.next(5).await.event, "hello");
+    assert_eq!(console.next(5).await.event, "log");
+    s.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_crew_feed_refuses_other_roles_no_token_and_bad_ids_and_changes_nothing() {
     let s = setup("sqlite").await;
     let base = s.server.base.clone();

@@ -12,7 +12,8 @@
 //! - `event: rows` — `{"seq", "rows"}`: after a replay, the current rows of the incidents it
 //!   touched;
 //! - `event: reset` — `{"seq", "reason"}`: the console is more than [`REPLAY_MAX`] events
-//!   behind; reload the board and follow from its sequence;
+//!   behind (a crew [`CREW_REPLAY_MAX`]); reload the board (the crew: its assignments) and
+//!   follow from its sequence;
 //! - `: ping` comments every [`PING_EVERY`], so silence means a lost connection.
 //!
 //! When the node stops, every stream ends at once (the consoles reconnect); a stop does not
@@ -49,6 +50,11 @@ use tokio::sync::mpsc;
 
 /// The most events a reconnecting console is replayed; further behind, it reloads the board.
 pub const REPLAY_MAX: i64 = 20_000;
+/// The most events a reconnecting crew is replayed; further behind (a phone back after hours,
+/// or every phone at once after a failover in a storm), it is told to reset and reads its
+/// assignments, which it does on every connection anyway, rather than have its replay ask the
+/// desk about hundreds of incidents.
+pub const CREW_REPLAY_MAX: i64 = 1_000;
 /// How often an idle stream says it is alive.
 pub const PING_EVERY: Duration = Duration::from_secs(10);
 /// Log rows read per page while replaying.
@@ -288,9 +294,13 @@ impl Stream {
         let now = chrono::Utc::now();
         self.send("hello", None, &Hello { seq: head, at: now })
             .await?;
-        if head - self.last > REPLAY_MAX {
+        let (most, who, what) = match self.scope {
+            Some(_) => (CREW_REPLAY_MAX, "crew", "read the assignments"),
+            None => (REPLAY_MAX, "console", "reload the board"),
+        };
+        if head - self.last > most {
             let reason = format!(
-                "{} events missed, more than the {REPLAY_MAX} a console is replayed: reload the board",
+                "{} events missed, more than the {most} a {who} is replayed: {what}",
                 head - self.last
             );
             self.send("reset", None, &Reset { seq: head, reason })
