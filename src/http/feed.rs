@@ -178,20 +178,24 @@ async fn open(
             "event {after} is not in the log (the log ends at {head})"
         )));
     }
-    // Read after the head: an incident paged since is held here, or its page arrives live.
-    let scope = match unit {
+    // Read after the head: an incident paged since is held here, or its page arrives live. A
+    // new crew stream starts from where the desk's state is (on a standby it may lag the log):
+    // what the desk has not applied yet is replayed through the filter.
+    let (scope, start) = match unit {
         Some(unit) => {
+            let seen = super::within_deadline(state, state.desk.board(Some(Vec::new()))).await?;
             let held = super::within_deadline(state, state.desk.assignments(unit)).await?;
-            Some(CrewScope::new(unit, held.into_iter().map(|v| v.id)))
+            let scope = CrewScope::new(unit, held.into_iter().map(|v| v.id));
+            (Some(scope), seen.seq.min(head))
         }
-        None => None,
+        None => (None, head),
     };
     let (tx, rx) = mpsc::channel(FRAMES_QUEUED);
     tokio::spawn(async move {
         let stream = Stream {
             source,
             tx,
-            last: after.unwrap_or(head),
+            last: after.unwrap_or(start),
             scope,
         };
         if let Err(e) = stream.run(head, live).await {
