@@ -40,13 +40,7 @@ async fn setup(engine: &str) -> Setup {
     assert_eq!(status, 202, "{body}");
     let incident = body["incident_id"].as_i64().unwrap();
     let (_, detail) = op.get(&format!("/api/v1/incidents/{incident}")).await;
-    let paged = detail["live"]["steps"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|s| s["pages"].as_array().cloned().unwrap_or_default())
-        .filter_map(|p| p["unit"].as_i64())
-        .collect();
+    let paged = crate::support::paged_units(&detail);
     Setup {
         store,
         server,

@@ -51,12 +51,7 @@ async fn a_page_offered_to_the_unit_shows_at_once_and_the_page_says_it_is_live()
         .as_i64()
         .unwrap_or_else(|| panic!("an incident id in {body}"));
     let (_, detail) = s.op.get(&format!("/api/v1/incidents/{incident}")).await;
-    let paged = detail["live"]["steps"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|st| st["pages"].as_array().cloned().unwrap_or_default())
-        .any(|p| p["unit"] == s.unit);
+    let paged = crate::support::paged_units(&detail).contains(&s.unit);
     let offered = Instant::now();
     if !paged {
         let assign = json!({"unit": s.unit, "reason": "the nearest crew to the building"});

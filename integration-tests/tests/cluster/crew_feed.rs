@@ -27,13 +27,7 @@ async fn a_crew_following_a_standby_hears_of_its_page_from_the_holder() {
     .await;
     let op = Api::new(&a.base, &token(store, Role::Operator, None).await);
     let (_, detail) = op.get(&format!("/api/v1/incidents/{}", incident.0)).await;
-    let paged: Vec<i64> = detail["live"]["steps"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|s| s["pages"].as_array().cloned().unwrap_or_default())
-        .filter_map(|p| p["unit"].as_i64())
-        .collect();
+    let paged = crate::support::paged_units(&detail);
     let unit = store
         .units()
         .await

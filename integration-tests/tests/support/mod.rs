@@ -256,6 +256,18 @@ impl Api {
     }
 }
 
+/// The units an incident's detail (`GET /api/v1/incidents/{id}`) shows pages for, in step
+/// order.
+pub fn paged_units(detail: &serde_json::Value) -> Vec<i64> {
+    detail["live"]["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["pages"].as_array().cloned().unwrap_or_default())
+        .filter_map(|p| p["unit"].as_i64())
+        .collect()
+}
+
 /// Polls `check` every 50 ms until it returns `Some`, for at most `secs` seconds. This waits
 /// for a condition the server makes true on its own clock (a deadline), it does not stand in
 /// for synchronisation.
