@@ -18,7 +18,7 @@
 //! Deliveries are left out: they change nothing the page shows, and a storm makes many.
 //!
 //! The incidents the unit works on start as those the desk holds it for when the stream opens,
-//! and grow with every page it is offered. A stream resumed from the log also asks the desk
+//! grow with every page it is offered, and lose one it declines or misses. A stream resumed from the log also asks the desk
 //! about incidents it replays changes of ([`CrewScope::unknown`]): one the unit was paged for
 //! before the replay began may have ended since, and is held by it no more.
 
@@ -101,8 +101,17 @@ impl CrewScope {
             if matches!(event.kind, EventKind::Delivery { .. }) {
                 return None;
             }
-            if let (EventKind::UnitPaged { .. }, Some(id)) = (&event.kind, event.incident) {
-                self.mine.insert(id);
+            // Paged: the incident is the unit's; declined or missed: no longer (until it is
+            // paged again). A withdrawn page keeps it: the withdrawal usually comes with the
+            // incident's end (cancelled, closed), which the crew is told of.
+            match (&event.kind, event.incident) {
+                (EventKind::UnitPaged { .. }, Some(id)) => {
+                    self.mine.insert(id);
+                }
+                (EventKind::Declined { .. } | EventKind::AckMissed { .. }, Some(id)) => {
+                    self.mine.remove(&id);
+                }
+                _ => {}
             }
             return Some(news);
         }

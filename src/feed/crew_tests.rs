@@ -157,3 +157,31 @@ fn a_replay_asks_only_about_unknown_incidents_changes_once_each() {
     assert_eq!(scope.unknown(&events), [IncidentId(11)]);
     assert!(scope.admit(3, &events[2]).is_some(), "told once held");
 }
+
+#[test]
+fn an_incident_the_unit_declined_is_its_own_no_longer_until_paged_again() {
+    let mut scope = CrewScope::new(ME, []);
+    assert!(scope.admit(1, &paged(11, ME, &[])).is_some());
+    let released = || EventKind::ReleaseConfirmed;
+    assert!(scope.admit(2, &event(Some(11), released())).is_some());
+    let declined = EventKind::Declined { unit: ME };
+    assert!(
+        scope.admit(3, &event(Some(11), declined)).is_some(),
+        "its own answer"
+    );
+    assert_eq!(scope.admit(4, &event(Some(11), released())), None);
+    assert!(scope.admit(5, &paged(11, ME, &[])).is_some());
+    assert!(scope.admit(6, &event(Some(11), released())).is_some());
+    let missed = EventKind::AckMissed {
+        unit: ME,
+        due: chrono::DateTime::UNIX_EPOCH,
+    };
+    assert!(scope.admit(7, &event(Some(11), missed)).is_some());
+    assert_eq!(scope.admit(8, &event(Some(11), released())), None);
+    // A withdrawn page keeps the incident: its end still reaches the crew.
+    assert!(scope.admit(9, &paged(11, ME, &[])).is_some());
+    let withdrawn = EventKind::PageCancelled { unit: ME };
+    assert!(scope.admit(10, &event(Some(11), withdrawn)).is_some());
+    let ended = EventKind::Cancelled;
+    assert!(scope.admit(11, &event(Some(11), ended)).is_some());
+}
