@@ -380,7 +380,7 @@ impl Stream {
     }
 
     /// For a crew's replay: which of the page's incidents, not known as the unit's, show a page
-    /// of it (one query a page, and none when all are known).
+    /// of it that it has not declined or missed (one query a page, and none when all are known).
     async fn ask_desk(&mut self, page: &[Committed]) -> Result<(), Stop> {
         let Some(scope) = &self.scope else {
             return Ok(());
@@ -393,8 +393,11 @@ impl Stream {
         let board = self.source.board(Some(unknown)).await?;
         if let Some(scope) = &mut self.scope {
             for row in board.incidents {
-                let pages = row.steps.iter().flat_map(|s| &s.pages);
-                if pages.into_iter().any(|p| p.unit == unit) {
+                // As `CrewScope::admit` keeps them: a page declined or missed is not the unit's.
+                let mut pages = row.steps.iter().flat_map(|s| &s.pages);
+                if pages
+                    .any(|p| p.unit == unit && !matches!(p.state.as_str(), "declined" | "missed"))
+                {
                     scope.hold(row.id);
                 }
             }
