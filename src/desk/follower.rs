@@ -137,6 +137,7 @@ impl<S: EventSink> Desk<S> {
         self.state = state;
         self.follower = None;
         self.fenced = false;
+        self.stale = false;
         self.persisted.clear();
         self.retry_at = tokio::time::Instant::now();
         self.seal_retry_at = tokio::time::Instant::now();
@@ -147,6 +148,7 @@ impl<S: EventSink> Desk<S> {
         self.state = state;
         self.follower = Some(follower);
         self.fenced = false;
+        self.stale = false;
         self.persisted.clear();
     }
 }
