@@ -49,7 +49,7 @@ function headers() {
 async function get(path) {
   const r = await fetch(path, { headers: headers() });
   const data = await r.json().catch(() => null);
-  if (r.status === 401) { showLogin(); throw new Error(t("token_refused")); }
+  if (r.status === 401) { signOut(); throw new Error(t("token_refused")); }
   if (!r.ok) throw new Error((data && data.error && data.error.message) || ("HTTP " + r.status));
   return { data, copy: r.headers.get("X-Liftrescue-Offline") === "1" };
 }
@@ -78,7 +78,7 @@ function onQueue(outcome, item, detail) {
     $("refused").textContent = t("refused", words);
     load();
   } else if (outcome === "token") {
-    showLogin();
+    signOut();
     say(t("token_refused"));
   } else {
     net.queue = detail ? t("retry_later", { why: detail }) : t("no_network");
@@ -88,6 +88,18 @@ function onQueue(outcome, item, detail) {
 }
 
 function showLogin() { $("login").hidden = false; }
+
+// The token was refused (removed by an admin, or mistyped): the page stops the feed and the
+// 15 s refresh, says it is signed out, and asks for a token until one is saved.
+let signedOut = false;
+function signOut() {
+  signedOut = true;
+  if (stopFeed) stopFeed();
+  stopFeed = null;
+  connected = false;
+  showLive("signed_out");
+  showLogin();
+}
 
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
@@ -277,6 +289,7 @@ async function load(again = false) {
 
 $("save").addEventListener("click", () => {
   localStorage.setItem(TOKEN, $("token").value.trim());
+  signedOut = false;
   load(true).then(flush);
   follow();
 });
@@ -323,8 +336,8 @@ function follow() {
     refused: (status) => {
       stopFeed = null;
       connected = false;
-      showLive("off");
-      if (status === 401) showLogin();
+      if (status === 401) signOut();
+      else showLive("off");
     },
   });
 }
@@ -375,4 +388,4 @@ start(sendAction, onQueue);
 load();
 follow();
 // The fallback while the feed is down (or refused): the assignments every 15 s.
-setInterval(() => { if (!feedUp) load(); }, 15000);
+setInterval(() => { if (!feedUp && !signedOut) load(); }, 15000);
