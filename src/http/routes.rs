@@ -338,7 +338,7 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("crew").gives(200, Payload::Html),
     route(Get, "/api/v1/crew/me", CREW, "The unit this token acts for.", |r| r.to(crew_page::me))
         .tag("crew").gives(200, One(schema::<crew_page::CrewMe>())),
-    route(Get, "/api/v1/crew/assignments", CREW, "The incidents this crew is paged for or assigned to, with where to go (WGS-84 and GCJ-02) and whom to call.", |r| r.to(crew::assignments))
+    route(Get, "/api/v1/crew/assignments", CREW, "The incidents this crew is paged for or assigned to, as the crew sees them: the incident and its lift, the crew's own page and what it does next by when (nothing of other units), with where to go (WGS-84 and GCJ-02) and whom to call.", |r| r.to(crew::assignments))
         .tag("crew").gives(200, Many(schema::<crew_page::CrewIncident>())),
     route(Get, "/api/v1/crew/feed", CREW, "The crew's live feed (Server-Sent Events): only what concerns this unit (a page offered, answered, missed or withdrawn, its storm queue, its duty; on its incidents the lift attached, a further alarm, a storm triage, the release confirmed, closed, cancelled, false alarm), as `crew` frames `{seq, incident, type}` with the log sequence as the event id, then read `/api/v1/crew/assignments` again. Also `hello`, `reset`, and `: ping` every 10 s with an `id:`. Send `Last-Event-ID` to resume after an event (from the log). 400 when it is not a sequence in the log. The stream ends at the first ping after its token is removed (the reconnect is then 401).", |r| r.to(feed::crew_feed))
         .tag("crew").gives(200, Payload::EventStream),

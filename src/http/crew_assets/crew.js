@@ -108,9 +108,9 @@ function el(tag, attrs, text) {
   return e;
 }
 
+/** The unit's own page of an incident (the server sends no other unit's). */
 function ownPage(view) {
-  for (const s of view.steps || []) for (const p of s.pages || []) if (me && p.unit === me.unit) return p;
-  return null;
+  return view.page || null;
 }
 
 function showWaiting() {
@@ -199,6 +199,10 @@ function card(v) {
   if (page) {
     add("state", el("div", { id: "state-" + v.id }, t("mine", { state: t("state." + state) })));
     if (state === "pending") add("due", el("div", { class: "small" }, t("answer_by", { time: new Date(page.ack_due).toLocaleTimeString() })));
+    else if (state === page.state && v.next && v.next.due) {
+      const by = v.next.action === "released" ? "release_by" : "arrive_by";
+      add("due", el("div", { class: "small", id: "due-" + v.id }, t(by, { time: new Date(v.next.due).toLocaleTimeString() })));
+    }
   }
   if (queued.length) {
     const names = queued.map((a) => t("action." + a.action)).join(", ");
