@@ -1,26 +1,28 @@
 //! A crew's live feed over real HTTP, on both engines: the unit hears of its own page at once
 //! and nothing of another unit's; a phone that reconnects with `Last-Event-ID` is replayed
 //! what concerns it from the log; other roles, no token and bad ids are refused and change
-//! nothing.
+//! nothing. A token removed from the database (how one is revoked) ends the streams open on
+//! it, a crew's and a console's, within a ping, and their reconnect is refused.
 
 use crate::support::sse::{Feed, Frame};
-use crate::support::{Api, Server, engines, fresh_database, seeded, settings, token};
+use crate::support::{Api, Server, engines, fresh_database, remove_token, seeded, settings, token};
 use liftrescue::store::{Role, Store};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 const CREW_FEED: &str = "/api/v1/crew/feed";
 
-struct Setup {
-    store: Arc<dyn Store>,
-    server: Server,
-    op: Api,
+pub(crate) struct Setup {
+    pub url: String,
+    pub store: Arc<dyn Store>,
+    pub server: Server,
+    pub op: Api,
     /// An open incident, and the units it paged by itself.
-    incident: i64,
-    paged: Vec<i64>,
+    pub incident: i64,
+    pub paged: Vec<i64>,
 }
 
-async fn setup(engine: &str) -> Setup {
+pub(crate) async fn setup(engine: &str) -> Setup {
     let url = fresh_database(engine).await;
     let store = seeded(&url).await;
     let server = Server::start(settings(&url, "dispatch-rules")).await;
@@ -42,6 +44,7 @@ async fn setup(engine: &str) -> Setup {
     let (_, detail) = op.get(&format!("/api/v1/incidents/{incident}")).await;
     let paged = crate::support::paged_units(&detail);
     Setup {
+        url,
         store,
         server,
         op,
@@ -240,4 +243,45 @@ async fn the_crew_feed_refuses_other_roles_no_token_and_bad_ids_and_changes_noth
     }
     assert_eq!(head(&s.op).await, before, "nothing went on the record");
     s.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_token_ends_its_open_stream_within_a_ping_and_its_reconnect_is_refused() {
+    // Ending within a ping, plus room for a slow machine.
+    let within = liftrescue::http::feed::PING_EVERY.as_secs() + 10;
+    for engine in engines() {
+        let s = setup(engine).await;
+        let base = s.server.base.clone();
+        let [(_, x_secret), (_, y_secret)] = two_bystanders(&s).await;
+        let console_secret = token(s.store.as_ref(), Role::Operator, None).await;
+        let mut x_feed = crew_feed(&base, &x_secret, None).await;
+        let mut y_feed = crew_feed(&base, &y_secret, None).await;
+        let mut console = Feed::open(&base, &console_secret, None)
+            .await
+            .unwrap_or_else(|(status, body)| panic!("{status}: {body}"));
+        assert_eq!(console.next(5).await.event, "hello", "{engine}");
+
+        // The admin removes X's token and the console's; Y's stays.
+        remove_token(&s.url, &x_secret).await;
+        remove_token(&s.url, &console_secret).await;
+        x_feed.until_end(within).await;
+        console.until_end(within).await;
+        for (path, secret) in [(CREW_FEED, &x_secret), ("/api/v1/feed", &console_secret)] {
+            let Err((status, body)) = Feed::open_at(&base, path, secret, None).await else {
+                panic!("{engine}: {path} with a removed token");
+            };
+            assert_eq!(status, 401, "{engine}: {path}: {body}");
+        }
+
+        // Y's stream, on a token still there, goes on: its next own event reaches it.
+        let y_crew = Api::new(&base, &y_secret);
+        let off = json!({"on_duty": false, "reason": "shift ended"});
+        assert_eq!(y_crew.post("/api/v1/crew/duty", off).await.0, 200);
+        assert_eq!(
+            news(&mut y_feed).await.data["type"],
+            "unit_duty",
+            "{engine}"
+        );
+        s.server.stop().await;
+    }
 }

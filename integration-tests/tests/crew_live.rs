@@ -1,9 +1,10 @@
 //! The crew page's live feed in a real browser (headless Chromium): a page offered to the unit
 //! shows at once, well before the 15 s refresh could bring it, and the page says it is live
-//! (Chinese first, English on the switch).
+//! (Chinese first, English on the switch). When the crew's token is removed (revoked), the page
+//! says it is signed out within a ping and asks for a token.
 
 use crate::crew_page::Scene;
-use crate::support::{eventually, lift_where};
+use crate::support::{eventually, lift_where, remove_token};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -74,5 +75,39 @@ async fn a_page_offered_to_the_unit_shows_at_once_and_the_page_says_it_is_live()
     )
     .await;
     assert_eq!(indicator(&s).await, ("live".to_owned(), "Live".to_owned()));
+    s.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_whose_token_is_removed_says_it_is_signed_out_and_asks_for_a_token() {
+    let Some(s) = Scene::open(json!({})).await else {
+        return;
+    };
+    eventually(10, || async {
+        (indicator(&s).await.0 == "live").then_some(())
+    })
+    .await;
+    let before = s
+        .browser
+        .execute("return window.__crewFeed.connects;")
+        .await;
+
+    remove_token(&s.url, &s.crew.token).await;
+    // The server ends the stream at its next ping; the reconnect is refused.
+    let within = liftrescue::http::feed::PING_EVERY.as_secs() + 15;
+    let words = eventually(within, || async {
+        let (state, words) = indicator(&s).await;
+        (state == "signed_out").then_some(words)
+    })
+    .await;
+    assert_eq!(words, "已退出:令牌已失效,请输入新的令牌");
+    let asks = "return !document.getElementById('login').hidden;";
+    assert_eq!(s.browser.execute(asks).await, json!(true));
+    // Refused, it connected no more.
+    let after = s
+        .browser
+        .execute("return window.__crewFeed.connects;")
+        .await;
+    assert_eq!(after, before);
     s.end().await;
 }

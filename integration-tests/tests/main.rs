@@ -5,6 +5,7 @@ mod cli;
 mod cluster;
 mod console;
 mod crash;
+mod crew_assignments;
 mod crew_feed;
 mod crew_live;
 mod crew_offline;

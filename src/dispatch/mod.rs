@@ -29,6 +29,7 @@
 mod actions;
 mod alarm;
 mod attach;
+pub mod crew_view;
 mod ctx;
 pub mod deadline;
 mod delivery;
@@ -47,6 +48,7 @@ pub(crate) mod tests;
 mod tick;
 pub mod view;
 
+pub use crew_view::{CrewView, crew_view};
 pub use incident::{Incident, Page, PageState, Track};
 pub use reload::rules_reloaded;
 pub use state::{DeskState, EquipmentState, UnitState, apply};

@@ -117,6 +117,9 @@ pub struct IncidentView {
     pub flags: Vec<String>,
     /// The floor the car stands at, as the latest alarm that named one reported it.
     pub floor: Option<String>,
+    /// How many people are trapped, as the latest alarm that said reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trapped: Option<u16>,
     /// Waiting for an operator, and why.
     pub needs_operator: Option<String>,
     /// When the passengers were released.
@@ -190,6 +193,7 @@ pub fn board_row(state: &DeskState, id: IncidentId, now: DateTime<Utc>) -> Optio
         level: i.tracks.values().map(|t| t.step.level).max().unwrap_or(0),
         flags: i.flags.names().iter().map(|s| s.to_string()).collect(),
         floor: i.alarms.iter().rev().find_map(|a| a.floor.clone()),
+        trapped: i.alarms.iter().rev().find_map(|a| a.trapped),
         needs_operator: i.needs_operator.clone(),
         released_at: i.released_at,
         steps: steps.collect(),

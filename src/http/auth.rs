@@ -9,7 +9,7 @@
 use super::error::ApiError;
 use crate::domain::UnitId;
 use crate::http::AppState;
-use crate::store::Role;
+use crate::store::{Role, Store, StoreError};
 use actix_web::body::BoxBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -23,6 +23,9 @@ use std::future::{Ready, ready};
 pub struct Caller {
     /// The token's id.
     pub token_id: i64,
+    /// The SHA-256 of its secret (what the store keeps), to look the token up again: an open
+    /// live feed does every ping ([`Caller::still_valid`]).
+    pub token_hash: String,
     /// Its role.
     pub role: Role,
     /// The unit, for crew tokens.
@@ -38,6 +41,19 @@ impl Caller {
             (Role::Crew, Some(unit)) => Ok(unit),
             _ => Err(ApiError::Forbidden),
         }
+    }
+
+    /// Whether the caller's token is still in the store, as it was (read from the database,
+    /// past the 30 s cache, which is left agreeing). A token removed from the database (the
+    /// way one is revoked: `ops/runbooks/rotating-tokens.md`) is not, on whichever node it was
+    /// removed.
+    pub async fn still_valid(&self, store: &dyn Store) -> Result<bool, StoreError> {
+        let row = store.token_afresh(&self.token_hash).await?;
+        Ok(
+            row.is_some_and(|r| {
+                r.id == self.token_id && r.role == self.role && r.unit == self.unit
+            }),
+        )
     }
 }
 
@@ -89,13 +105,15 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or(ApiError::Unavailable)?;
+    let hash = token_hash(secret);
     let row = state
         .store
-        .token(&token_hash(secret))
+        .token(&hash)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     Ok(Caller {
         token_id: row.id,
+        token_hash: hash,
         role: row.role,
         unit: row.unit,
         // The record names who acted: an unlabelled token is named by its id.

@@ -171,14 +171,18 @@ async fn act(
     .await
 }
 
-/// `GET /api/v1/crew/assignments`: the incidents holding this unit, each with its site.
+/// `GET /api/v1/crew/assignments`: the incidents holding this unit, each as its crew sees it
+/// (its own page and next step, nothing of other units) with its site.
 pub async fn assignments(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let unit = caller.crew_unit()?;
     let views = state.desk.assignments(unit).await?;
-    let out: Vec<super::crew_page::CrewIncident> = views.into_iter().map(Into::into).collect();
+    let out: Vec<super::crew_page::CrewIncident> = views
+        .into_iter()
+        .map(|v| super::crew_page::CrewIncident::new(v, unit))
+        .collect();
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -21,8 +21,8 @@
 
 use super::error::ApiError;
 use super::page_assets::{Asset, CSS, HTML, JS, fresh, serve};
-use crate::dispatch::IncidentView;
-use crate::domain::LatLon;
+use crate::dispatch::{CrewView, IncidentView, crew_view};
+use crate::domain::{LatLon, UnitId};
 use crate::http::AppState;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
@@ -119,12 +119,14 @@ pub async fn me(
     Ok(HttpResponse::Ok().json(me))
 }
 
-/// An incident as a crew sees it: the desk's view, and where to go and whom to call.
+/// An incident as a crew sees it: the crew's cut of the desk's view (the incident and its own
+/// page, nothing of other units: [`crate::dispatch::crew_view`]), and where to go and whom to
+/// call.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CrewIncident {
-    /// The desk's view of the incident.
+    /// The crew's view of the incident.
     #[serde(flatten)]
-    pub view: IncidentView,
+    pub view: CrewView,
     /// Where the lift is (null while the lift is not identified).
     pub site: Option<Site>,
 }
@@ -147,8 +149,10 @@ pub struct Site {
     pub gcj02: LatLon,
 }
 
-impl From<IncidentView> for CrewIncident {
-    fn from(view: IncidentView) -> Self {
+impl CrewIncident {
+    /// What `unit`'s crew is shown of the desk's `view`.
+    pub fn new(view: IncidentView, unit: UnitId) -> Self {
+        let view = crew_view(view, unit);
         let site = view.lift.as_ref().map(|l| Site {
             address: l.address.clone(),
             building: l.building.clone(),
@@ -179,6 +183,7 @@ mod tests {
             level: 1,
             flags: vec!["person_ill".into()],
             floor: Some("12".into()),
+            trapped: Some(2),
             needs_operator: None,
             released_at: None,
             steps: vec![],
@@ -197,9 +202,11 @@ mod tests {
             ..RegionSpec::default()
         };
         let lift = region(&spec, chrono::Utc::now()).lifts.remove(0);
-        let out = serde_json::to_value(CrewIncident::from(view(Some(lift.clone())))).unwrap();
-        assert_eq!(out["id"], 7, "the desk's view is flattened in: {out}");
+        let out =
+            serde_json::to_value(CrewIncident::new(view(Some(lift.clone())), UnitId(1))).unwrap();
+        assert_eq!(out["id"], 7, "the crew's view is flattened in: {out}");
         assert_eq!(out["floor"], "12");
+        assert_eq!(out["trapped"], 2);
         assert_eq!(out["flags"][0], "person_ill");
         let site = &out["site"];
         assert_eq!(site["address"], lift.address.as_str());
@@ -216,7 +223,7 @@ mod tests {
 
     #[test]
     fn an_unidentified_lift_has_no_site() {
-        let out = serde_json::to_value(CrewIncident::from(view(None))).unwrap();
+        let out = serde_json::to_value(CrewIncident::new(view(None), UnitId(1))).unwrap();
         assert!(out["site"].is_null(), "{out}");
         assert_eq!(out["floor"], "12", "the floor the alarm named still shows");
     }

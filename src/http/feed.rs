@@ -19,6 +19,14 @@
 //! When the node stops, every stream ends at once (the consoles reconnect); a stop does not
 //! wait for them.
 //!
+//! A stream lasts only as long as the token it was opened with: at every ping it looks the
+//! token up again in the database ([`Caller::still_valid`], past the node's 30 s token cache),
+//! and ends when the token is gone (an admin removed it: there is no other revocation, and
+//! tokens do not expire), whichever node it was removed on. The reconnect is then refused
+//! with 401, and the page says it is signed out. A store that does not answer leaves the
+//! stream open until a ping finds it answering: the stream itself reads the desk, not the
+//! store, and a database outage should not cut every console and phone off at once.
+//!
 //! A slow console never slows the desk: the desk's broadcast does not wait, and a console that
 //! fell out of it catches up from the log.
 //!
@@ -29,6 +37,8 @@
 //! sequence looked at, so a phone that heard nothing for hours resumes from there, not from
 //! its last page.
 
+mod frames;
+
 use super::error::ApiError;
 use crate::desk::{Board, Committed};
 use crate::domain::{IncidentId, UnitId};
@@ -36,14 +46,13 @@ use crate::feed::crew::CrewScope;
 use crate::feed::{FeedError, FeedSource};
 use crate::http::AppState;
 use crate::http::auth::Caller;
-use actix_web::body::{BodySize, MessageBody};
+use crate::store::Store;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use frames::{Frames, frame_bytes, live_frame, log_frame};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -55,7 +64,7 @@ pub const REPLAY_MAX: i64 = 20_000;
 /// assignments, which it does on every connection anyway, rather than have its replay ask the
 /// desk about hundreds of incidents.
 pub const CREW_REPLAY_MAX: i64 = 1_000;
-/// How often an idle stream says it is alive.
+/// How often an idle stream says it is alive (and looks its token up again).
 pub const PING_EVERY: Duration = Duration::from_secs(10);
 /// Log rows read per page while replaying.
 const REPLAY_PAGE: i64 = 500;
@@ -63,42 +72,6 @@ const REPLAY_PAGE: i64 = 500;
 const FRAMES_QUEUED: usize = 256;
 /// Most incident ids one board request may name.
 const IDS_MAX: usize = 500;
-/// The `log` frame of a live event: made by the first stream that sends it, shared after.
-fn live_frame(c: &Committed) -> Result<Bytes, Stop> {
-    if let Some(b) = c.wire.get() {
-        return Ok(b.clone());
-    }
-    let b = log_frame(c)?;
-    Ok(c.wire.get_or_init(|| b).clone())
-}
-
-/// The `log` frame of an event: its sequence as the id, the event and its row.
-fn log_frame(c: &Committed) -> Result<Bytes, Stop> {
-    let data = LogFrame {
-        seq: c.seq,
-        event: &c.event,
-        row: &c.row,
-    };
-    frame_bytes("log", Some(c.seq), &data)
-}
-
-/// One SSE frame.
-fn frame_bytes(event: &str, id: Option<i64>, data: &impl Serialize) -> Result<Bytes, Stop> {
-    let json = serde_json::to_string(data).map_err(|_| Stop::Gone)?;
-    let mut text = String::with_capacity(json.len() + 40);
-    if let Some(id) = id {
-        text.push_str("id: ");
-        text.push_str(&id.to_string());
-        text.push('\n');
-    }
-    text.push_str("event: ");
-    text.push_str(event);
-    text.push_str("\ndata: ");
-    text.push_str(&json);
-    text.push_str("\n\n");
-    Ok(Bytes::from(text))
-}
-
 /// `GET /api/v1/board` query.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -145,8 +118,12 @@ pub async fn board(
 }
 
 /// `GET /api/v1/feed`: the live feed, from `Last-Event-ID` when given.
-pub async fn feed(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    open(&state, &req, None).await
+pub async fn feed(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    open(&state, caller, &req, None).await
 }
 
 /// `GET /api/v1/crew/feed`: the live feed of what concerns the caller's unit, from
@@ -157,12 +134,14 @@ pub async fn crew_feed(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let unit = caller.crew_unit()?;
-    open(&state, &req, Some(unit)).await
+    open(&state, caller, &req, Some(unit)).await
 }
 
-/// Opens a stream: every event for a console, or `unit`'s for a crew.
+/// Opens a stream for `caller`, while its token lasts: every event for a console, or
+/// `unit`'s for a crew.
 async fn open(
     state: &AppState,
+    caller: Caller,
     req: &HttpRequest,
     unit: Option<UnitId>,
 ) -> Result<HttpResponse, ApiError> {
@@ -191,12 +170,15 @@ async fn open(
         None => (None, head),
     };
     let (tx, rx) = mpsc::channel(FRAMES_QUEUED);
+    let store = state.store.clone();
     tokio::spawn(async move {
         let stream = Stream {
             source,
             tx,
             last: after.unwrap_or(start),
             scope,
+            caller,
+            store,
         };
         if let Err(e) = stream.run(head, live).await {
             tracing::debug!(error = %e, "a live feed ended");
@@ -262,19 +244,16 @@ struct Stream {
     last: i64,
     /// A crew's filter; `None` for a console, which gets every event.
     scope: Option<CrewScope>,
+    /// Whose token the stream runs on, looked up again every ping.
+    caller: Caller,
+    /// Where the token is looked up.
+    store: Arc<dyn Store>,
 }
 
 #[derive(Serialize)]
 struct Hello {
     seq: i64,
     at: chrono::DateTime<chrono::Utc>,
-}
-
-#[derive(Serialize)]
-struct LogFrame<'a> {
-    seq: i64,
-    event: &'a crate::domain::Event,
-    row: &'a Option<crate::dispatch::IncidentView>,
 }
 
 #[derive(Serialize)]
@@ -336,7 +315,12 @@ impl Stream {
                     }
                     Err(RecvError::Closed) => return Ok(()),
                 },
-                _ = ping.tick() => self.frame(self.ping()).await?,
+                _ = ping.tick() => {
+                    if !self.token_holds().await {
+                        return Ok(());
+                    }
+                    self.frame(self.ping()).await?
+                }
                 _ = self.tx.closed() => return Err(Stop::Gone),
             }
         }
@@ -423,6 +407,27 @@ impl Stream {
         Ok(())
     }
 
+    /// Whether the stream's token is still in the store; a store that does not answer leaves
+    /// the stream open (the next ping asks again).
+    async fn token_holds(&self) -> bool {
+        let c = &self.caller;
+        match c.still_valid(self.store.as_ref()).await {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::info!(
+                    token_id = c.token_id,
+                    unit = c.unit.map(|u| u.0),
+                    "a live feed's token is gone: its stream ends"
+                );
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, token_id = c.token_id, "could not look a live feed's token up again");
+                true
+            }
+        }
+    }
+
     /// A console's ping is a comment; a crew's also moves its `Last-Event-ID` past the events
     /// it was not sent.
     fn ping(&self) -> Bytes {
@@ -438,61 +443,5 @@ impl Stream {
 
     async fn frame(&self, bytes: Bytes) -> Result<(), Stop> {
         self.tx.send(bytes).await.map_err(|_| Stop::Gone)
-    }
-}
-
-/// The response body: frames as the stream makes them; dropped when the console goes.
-struct Frames(mpsc::Receiver<Bytes>);
-
-impl MessageBody for Frames {
-    type Error = std::convert::Infallible;
-
-    fn size(&self) -> BodySize {
-        BodySize::Stream
-    }
-
-    fn poll_next(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        self.0.poll_recv(cx).map(|b| b.map(Ok))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{Actor, Event, EventKind};
-
-    fn committed(seq: i64) -> Arc<Committed> {
-        let event = Event {
-            incident: Some(IncidentId(7)),
-            at: chrono::Utc::now(),
-            actor: Actor::System,
-            step: None,
-            rules_version: None,
-            reason: "a \"quoted\" reason".into(),
-            kind: EventKind::ReleaseConfirmed,
-        };
-        Arc::new(Committed::new(seq, event, None))
-    }
-
-    #[test]
-    fn a_live_frame_is_made_once_and_shared() {
-        let (a, b) = (committed(41), committed(41));
-        let first = live_frame(&a).unwrap_or_else(|_| panic!("frame"));
-        let again = live_frame(&a).unwrap_or_else(|_| panic!("frame"));
-        // The same bytes, not a second serialization.
-        assert_eq!(first.as_ptr(), again.as_ptr());
-        // Another event (even with the same sequence) gets its own frame.
-        let other = live_frame(&b).unwrap_or_else(|_| panic!("frame"));
-        assert_ne!(first.as_ptr(), other.as_ptr());
-        let text = std::str::from_utf8(&first).unwrap_or_default();
-        assert!(
-            text.starts_with("id: 41\nevent: log\ndata: {\"seq\":41,"),
-            "{text}"
-        );
-        assert!(text.ends_with(",\"row\":null}\n\n"), "{text}");
-        assert_eq!(first, log_frame(&a).unwrap_or_else(|_| panic!("frame")));
     }
 }

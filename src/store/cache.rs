@@ -1,10 +1,12 @@
 //! Bearer tokens lately found, so a request is not a database round trip before it starts (on
 //! PostgreSQL the token lookup was one, ahead of every alarm's inbox commit).
 //!
-//! Tokens are only ever added (there is no revocation), so a token found stays good; it is kept
-//! for at most [`KEEP`] all the same, so a row removed from the database by hand stops working
-//! within that. A token not found is not kept: one created a moment later, by this process or
-//! the `token create` command, works at once.
+//! Tokens are only ever added (there is no revocation command), so a token found stays good; it
+//! is kept for at most [`KEEP`] all the same, so a row removed from the database by hand stops
+//! working within that. A token not found is not kept: one created a moment later, by this
+//! process or the `token create` command, works at once. A live feed looks its token up in the
+//! database every ping (`Store::token_afresh`); one found gone there is forgotten here at once,
+//! so the stream's reconnect is refused too.
 
 use crate::store::TokenRow;
 use std::collections::HashMap;
@@ -45,6 +47,11 @@ impl Tokens {
         }
         kept.insert(hash.to_owned(), (Instant::now(), token.clone()));
     }
+
+    /// Forgets a token found gone from the database.
+    pub(crate) fn forget(&self, hash: &str) {
+        self.lock().remove(hash);
+    }
 }
 
 #[cfg(test)]
@@ -72,6 +79,16 @@ mod tests {
         assert_eq!(c.get("h"), Some(token(1)));
         tokio::time::advance(Duration::from_millis(1)).await;
         assert_eq!(c.get("h"), None, "older than KEEP: read again");
+    }
+
+    #[test]
+    fn a_token_forgotten_is_read_again() {
+        let c = Tokens::default();
+        c.keep("h", &token(1));
+        c.keep("other", &token(2));
+        c.forget("h");
+        assert_eq!(c.get("h"), None);
+        assert_eq!(c.get("other"), Some(token(2)), "only that token");
     }
 
     #[test]

@@ -260,6 +260,10 @@ impl Store for Deadline {
         self.within(self.inner.token(hash)).await
     }
 
+    async fn token_afresh(&self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        self.within(self.inner.token_afresh(hash)).await
+    }
+
     async fn idempotent_response(
         &self,
         actor: &str,

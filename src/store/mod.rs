@@ -350,6 +350,11 @@ pub trait Store: Send + Sync + 'static {
     /// Finds a token by the hash of its secret (one found is kept for up to 30 s:
     /// `store::cache`).
     async fn token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError>;
+    /// Finds a token by the hash of its secret in the database itself, past the cache, and
+    /// leaves the cache agreeing: a token found is kept afresh, one gone is forgotten, so this
+    /// node refuses its next request at once. An open live feed asks this every ping, so a
+    /// token removed on any node ends its streams within one.
+    async fn token_afresh(&self, hash: &str) -> Result<Option<TokenRow>, StoreError>;
 
     /// The stored response to an earlier request with this idempotency key from this actor.
     async fn idempotent_response(

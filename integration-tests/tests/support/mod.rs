@@ -98,6 +98,24 @@ pub async fn token(store: &dyn Store, role: Role, unit: Option<i64>) -> String {
     secret
 }
 
+/// Removes the token with this secret from the database at `url`, as an admin revokes one
+/// (`ops/runbooks/rotating-tokens.md`): by hand, past the server.
+pub async fn remove_token(url: &str, secret: &str) {
+    use sqlx::Connection;
+    let hash = hex::encode(Sha256::digest(secret.as_bytes()));
+    let sql = "DELETE FROM tokens WHERE hash = $1";
+    let removed = if url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+        let done = sqlx::query(sql).bind(&hash).execute(&mut conn).await;
+        done.expect("remove the token").rows_affected()
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        let done = sqlx::query(sql).bind(&hash).execute(&mut conn).await;
+        done.expect("remove the token").rows_affected()
+    };
+    assert_eq!(removed, 1, "one token with that secret");
+}
+
 /// Settings for a test server on `url` with the given rules folder.
 pub fn settings(url: &str, rules: &str) -> Settings {
     Settings {

@@ -49,7 +49,7 @@ function headers() {
 async function get(path) {
   const r = await fetch(path, { headers: headers() });
   const data = await r.json().catch(() => null);
-  if (r.status === 401) { showLogin(); throw new Error(t("token_refused")); }
+  if (r.status === 401) { signOut(); throw new Error(t("token_refused")); }
   if (!r.ok) throw new Error((data && data.error && data.error.message) || ("HTTP " + r.status));
   return { data, copy: r.headers.get("X-Liftrescue-Offline") === "1" };
 }
@@ -78,7 +78,7 @@ function onQueue(outcome, item, detail) {
     $("refused").textContent = t("refused", words);
     load();
   } else if (outcome === "token") {
-    showLogin();
+    signOut();
     say(t("token_refused"));
   } else {
     net.queue = detail ? t("retry_later", { why: detail }) : t("no_network");
@@ -89,6 +89,18 @@ function onQueue(outcome, item, detail) {
 
 function showLogin() { $("login").hidden = false; }
 
+// The token was refused (removed by an admin, or mistyped): the page stops the feed and the
+// 15 s refresh, says it is signed out, and asks for a token until one is saved.
+let signedOut = false;
+function signOut() {
+  signedOut = true;
+  if (stopFeed) stopFeed();
+  stopFeed = null;
+  connected = false;
+  showLive("signed_out");
+  showLogin();
+}
+
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
@@ -96,9 +108,9 @@ function el(tag, attrs, text) {
   return e;
 }
 
+/** The unit's own page of an incident (the server sends no other unit's). */
 function ownPage(view) {
-  for (const s of view.steps || []) for (const p of s.pages || []) if (me && p.unit === me.unit) return p;
-  return null;
+  return view.page || null;
 }
 
 function showWaiting() {
@@ -187,6 +199,10 @@ function card(v) {
   if (page) {
     add("state", el("div", { id: "state-" + v.id }, t("mine", { state: t("state." + state) })));
     if (state === "pending") add("due", el("div", { class: "small" }, t("answer_by", { time: new Date(page.ack_due).toLocaleTimeString() })));
+    else if (state === page.state && v.next && v.next.due) {
+      const by = v.next.action === "released" ? "release_by" : "arrive_by";
+      add("due", el("div", { class: "small", id: "due-" + v.id }, t(by, { time: new Date(v.next.due).toLocaleTimeString() })));
+    }
   }
   if (queued.length) {
     const names = queued.map((a) => t("action." + a.action)).join(", ");
@@ -277,6 +293,7 @@ async function load(again = false) {
 
 $("save").addEventListener("click", () => {
   localStorage.setItem(TOKEN, $("token").value.trim());
+  signedOut = false;
   load(true).then(flush);
   follow();
 });
@@ -323,8 +340,8 @@ function follow() {
     refused: (status) => {
       stopFeed = null;
       connected = false;
-      showLive("off");
-      if (status === 401) showLogin();
+      if (status === 401) signOut();
+      else showLive("off");
     },
   });
 }
@@ -375,4 +392,4 @@ start(sendAction, onQueue);
 load();
 follow();
 // The fallback while the feed is down (or refused): the assignments every 15 s.
-setInterval(() => { if (!feedUp) load(); }, 15000);
+setInterval(() => { if (!feedUp && !signedOut) load(); }, 15000);

@@ -348,13 +348,18 @@ macro_rules! store_trait {
                     if let Some(token) = self.tokens.get(hash) {
                         return Ok(Some(token));
                     }
+                    self.token_afresh(hash).await
+                }
+
+                async fn token_afresh(&self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
                     let row: Option<TokenDbRow> = sqlx::query_as(sql::TOKEN)
                         .bind(hash)
                         .fetch_optional(&self.pool)
                         .await?;
                     let found = row.map(TokenDbRow::decode).transpose()?;
-                    if let Some(token) = &found {
-                        self.tokens.keep(hash, token);
+                    match &found {
+                        Some(token) => self.tokens.keep(hash, token),
+                        None => self.tokens.forget(hash),
                     }
                     Ok(found)
                 }
