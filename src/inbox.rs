@@ -27,7 +27,7 @@ use answers::Answers;
 use chrono::{DateTime, Utc};
 use handover::{Handed, Handover};
 pub use pump::pump;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -48,8 +48,6 @@ pub struct Inbox {
     read: Arc<AtomicBool>,
     /// The pump is reading a backlog from the inbox (a full batch came back).
     draining: Arc<AtomicBool>,
-    /// Alarms the pump sent the desk and has no answer for yet.
-    unsettled: Arc<AtomicUsize>,
     /// The group committer's queue ([`group`]).
     group: group::Queue,
     /// Another node holds the desk: committed alarms are left to its pump (which reads the
@@ -70,7 +68,6 @@ impl Inbox {
             handed: Arc::default(),
             read: Arc::new(AtomicBool::new(true)),
             draining: Arc::default(),
-            unsettled: Arc::default(),
             group: group::Queue::default(),
             standby: Arc::default(),
             committed_elsewhere: Arc::default(),
@@ -90,14 +87,12 @@ impl Inbox {
         }
     }
 
-    /// Whether the desk is behind: a full step's worth of alarms is handed over or sent to the
-    /// desk and not yet decided, or the pump is reading a backlog from the inbox (after a
-    /// restart or a takeover, or past the handover queue's cap). Work that can wait (the review
-    /// index) gives way while it is.
+    /// Whether the desk is behind: a full step's worth of alarms is handed over and waiting,
+    /// or the pump is reading a backlog from the inbox (after a restart or a takeover, or past
+    /// the handover queue's cap). Work that can wait (the review index) gives way while it is.
     pub fn backlogged(&self) -> bool {
         let handed = self.handed.lock().unwrap_or_else(|p| p.into_inner()).len();
-        handed + self.unsettled.load(Ordering::Acquire) >= BATCH as usize
-            || self.draining.load(Ordering::Acquire)
+        handed >= BATCH as usize || self.draining.load(Ordering::Acquire)
     }
 
     /// What a standby calls after committing alarms (to wake the holder's pump).

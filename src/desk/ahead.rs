@@ -17,83 +17,28 @@
 use super::{Desk, DeskError, EventSink, Input, live::live_rows, sleep_until};
 use crate::dispatch::{Command, IncidentView, apply, decide};
 use crate::domain::Event;
-use std::ops::Range;
 use tokio::sync::{mpsc, oneshot};
 
-/// Where a batch's outcome goes.
+/// Where a step's outcome goes.
 type Reply = oneshot::Sender<Result<Vec<Event>, DeskError>>;
 
-/// Board rows for the console feed, one per event (see [`live_rows`]); `None` while no console
-/// watches.
-type Rows = Option<Vec<Option<IncidentView>>>;
-
-/// Events decided after those being appended take at most this many before the desk stops
-/// taking batches and waits for the append (about two full batches of a burst).
-const AHEAD_MAX_EVENTS: usize = 8_192;
-
-/// Batches decided and not yet in the log, appended as one.
-#[derive(Default)]
-struct Step {
+/// A batch decided, not yet in the log.
+struct Decided {
     events: Vec<Event>,
-    /// Each batch's reply and its events (a range of `events`), or its refusal.
-    replies: Vec<(Reply, Result<Range<usize>, DeskError>)>,
-    /// The board rows of `events` once they are applied to the state ahead of their commit
-    /// (`None`: not applied yet).
-    ahead: Option<Rows>,
+    reply: Reply,
 }
 
-impl Step {
-    /// One batch's decision: its events, or why it was refused.
-    fn add(&mut self, reply: Reply, outcome: Result<Vec<Event>, DeskError>, rows: Rows) {
-        let outcome = outcome.map(|events| {
-            let start = self.events.len();
-            let held = self.ahead.get_or_insert(None);
-            match (held, rows) {
-                (Some(all), Some(rows)) => all.extend(rows),
-                (Some(all), None) => all.extend(events.iter().map(|_| None)),
-                (held @ None, Some(rows)) if start > 0 => {
-                    let mut all: Vec<Option<IncidentView>> = vec![None; start];
-                    all.extend(rows);
-                    *held = Some(all);
-                }
-                (held, rows) => {
-                    if start == 0 {
-                        *held = rows;
-                    }
-                }
-            }
-            self.events.extend(events);
-            start..self.events.len()
-        });
-        self.replies.push((reply, outcome));
-    }
-
-    /// Answers every batch once the events are in the log.
-    fn answer(mut self) {
-        if let [(_, Ok(range))] = self.replies.as_slice()
-            && *range == (0..self.events.len())
-        {
-            let (reply, _) = self.replies.pop().expect("one reply");
-            let _ = reply.send(Ok(self.events));
-            return;
-        }
-        for (reply, outcome) in self.replies {
-            let _ = reply.send(outcome.map(|range| self.events[range].to_vec()));
-        }
-    }
-
-    /// Refuses every batch: nothing of them counts.
-    fn refuse(self, why: &str) {
-        for (reply, _) in self.replies {
-            let _ = reply.send(Err(DeskError::Log(why.to_owned())));
-        }
-    }
+/// The batch taken during an append: decided (to append next), or answered without events (a
+/// refusal, or nothing to log), which holds only if the append before it commits.
+enum Next {
+    Decided(Decided),
+    Answered(Reply, Result<Vec<Event>, DeskError>),
 }
 
 impl<S: EventSink> Desk<S> {
-    /// Takes a batch of alarms, and while its append runs, the batches that come meanwhile
-    /// (appended together next). Answers each batch once its append is decided; returns an
-    /// input it took but left for the run loop.
+    /// Takes a batch of alarms, and while its append runs, the next batch if one comes. Answers
+    /// each batch once its append is decided; returns an input it took but left for the run
+    /// loop.
     pub(super) async fn batches(
         &mut self,
         cmd: Command,
@@ -105,12 +50,7 @@ impl<S: EventSink> Desk<S> {
             return None;
         }
         let mut current = match decide(&self.state, cmd, self.clock.now()) {
-            Ok(events) if !events.is_empty() => {
-                let mut step = Step::default();
-                step.add(reply, Ok(events), None);
-                step.ahead = None;
-                step
-            }
+            Ok(events) if !events.is_empty() => Decided { events, reply },
             outcome => {
                 let _ = reply.send(outcome.map_err(DeskError::from));
                 return None;
@@ -120,7 +60,9 @@ impl<S: EventSink> Desk<S> {
             let wake = self.due_wake();
             let mut listening = self.sink.recovers();
             let mut stashed = None;
-            let mut next = Step::default();
+            let mut next: Option<Next> = None;
+            // The board rows of `current`, when it was applied ahead of its commit.
+            let mut ahead: Option<Option<Vec<Option<IncidentView>>>> = None;
             let mut fixes = Vec::new();
             let started = std::time::Instant::now();
             let appended = {
@@ -138,26 +80,18 @@ impl<S: EventSink> Desk<S> {
                                 }
                             }
                             Some(Input::Command(cmd @ Command::Alarms { .. }, reply)) => {
-                                let now = self.clock.now();
-                                if current.ahead.is_none() {
-                                    for e in &current.events {
-                                        apply(&mut self.state, e);
-                                    }
-                                    current.ahead =
-                                        Some(live_rows(&self.state, &self.live, &current.events, now));
+                                listening = false;
+                                for e in &current.events {
+                                    apply(&mut self.state, e);
                                 }
-                                let outcome = decide(&self.state, cmd, now).map_err(DeskError::from);
-                                let rows = match &outcome {
-                                    Ok(events) => {
-                                        for e in events {
-                                            apply(&mut self.state, e);
-                                        }
-                                        live_rows(&self.state, &self.live, events, now)
+                                let now = self.clock.now();
+                                ahead = Some(live_rows(&self.state, &self.live, &current.events, now));
+                                next = Some(match decide(&self.state, cmd, now) {
+                                    Ok(events) if !events.is_empty() => {
+                                        Next::Decided(Decided { events, reply })
                                     }
-                                    Err(_) => None,
-                                };
-                                next.add(reply, outcome, rows);
-                                listening = next.events.len() < AHEAD_MAX_EVENTS;
+                                    outcome => Next::Answered(reply, outcome.map_err(DeskError::from)),
+                                });
                             }
                             other => {
                                 listening = false;
@@ -174,39 +108,45 @@ impl<S: EventSink> Desk<S> {
             tracing::debug!(
                 events = current.events.len(),
                 append_us = started.elapsed().as_micros() as u64,
-                batches_ahead = next.replies.len(),
-                events_ahead = next.events.len(),
-                "desk batches appended"
+                ahead = next.is_some(),
+                "desk batch appended"
             );
             match appended {
                 Ok(seqs) => {
-                    match current.ahead.take() {
+                    match ahead {
                         Some(rows) => self.announce(&current.events, seqs, rows, true),
                         None => self.publish(&current.events, seqs, true),
                     }
                     self.persist_due(&current.events).await;
-                    current.answer();
+                    let _ = current.reply.send(Ok(current.events));
                 }
                 Err(e) => {
-                    let ahead = current.ahead.is_some();
-                    current.refuse(&e.to_string());
-                    if ahead {
+                    let _ = current.reply.send(Err(e));
+                    if ahead.is_some() {
                         self.stale = true;
-                        next.refuse(
-                            "the batches before this one were not appended, and this one was decided after them: nothing of it counts",
-                        );
+                        if let Some(
+                            Next::Decided(Decided { reply, .. }) | Next::Answered(reply, _),
+                        ) = next.take()
+                        {
+                            let _ = reply.send(Err(DeskError::Log(
+                                "the batch before this one was not appended, and this one was decided after it: nothing of it counts"
+                                    .into(),
+                            )));
+                        }
                         if let Err(e) = self.recovered().await {
                             tracing::error!(error = %e, "the desk is ahead of the log and could not rebuild yet");
                         }
-                        return stashed;
                     }
                 }
             }
-            if next.events.is_empty() {
-                next.answer();
-                return stashed;
+            match next {
+                Some(Next::Decided(n)) => current = n,
+                Some(Next::Answered(reply, outcome)) => {
+                    let _ = reply.send(outcome);
+                    return stashed;
+                }
+                None => return stashed,
             }
-            current = next;
         }
     }
 

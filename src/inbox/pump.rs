@@ -10,37 +10,22 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// Alarms sent to the desk and not yet answered at most: about two steps of a burst. The desk
-/// decides the batches that come while it appends (`desk::ahead`), so the pump keeps sending
-/// what is handed over while a step is appended; past this the backlog waits in the handover
-/// queue, where urgent alarms go first, rather than in the desk's channel.
-const SENT_MAX: usize = 2 * BATCH as usize;
-
 /// Feeds alarms to the desk until it stops: those handed over as they come, and pending rows
 /// of the inbox at start, every idle second and when a handover was missed.
 pub async fn pump(inbox: Inbox, desk: DeskHandle) {
     let mut fed = Fed::default();
-    let mut sent = Sending::default();
+    let mut sent: Option<Sent> = None;
     loop {
-        let room = SENT_MAX.saturating_sub(sent.alarms).min(BATCH as usize);
-        let handed: Vec<Handed> = match room {
-            0 => Vec::new(),
-            room => {
-                let mut q = inbox.handed.lock().unwrap_or_else(|p| p.into_inner());
-                q.take(room)
-            }
+        let handed: Vec<Handed> = {
+            let mut q = inbox.handed.lock().unwrap_or_else(|p| p.into_inner());
+            q.take(BATCH as usize)
         };
         let round = if !handed.is_empty() {
             feed(&inbox, &desk, &mut fed, &mut sent, handed).await
+        } else if let Some(batch) = sent.take() {
+            settle(&inbox, &mut fed, batch).await
         } else if inbox.read.swap(false, Ordering::AcqRel) {
             read_inbox(&inbox, &desk, &mut fed, &mut sent).await
-        } else if !sent.batches.is_empty() {
-            // The oldest outcome, or (with room) more alarms handed over meanwhile.
-            tokio::select! {
-                biased;
-                outcome = sent.oldest() => sent.settle(&inbox, &mut fed, outcome),
-                _ = inbox.wake.notified(), if room > 0 => Ok(()),
-            }
         } else {
             match tokio::time::timeout(Duration::from_secs(1), inbox.wake.notified()).await {
                 Ok(()) => {}
@@ -48,7 +33,6 @@ pub async fn pump(inbox: Inbox, desk: DeskHandle) {
             }
             continue;
         };
-        inbox.unsettled.store(sent.alarms, Ordering::Release);
         match round {
             Ok(()) => {}
             Err(PumpError::Stopped) => return,
@@ -66,65 +50,12 @@ enum PumpError {
     Retry(String),
 }
 
-/// A batch sent to the desk whose outcome the pump has not taken yet.
+/// A batch sent to the desk whose outcome the pump has not taken yet. The pump sends the next
+/// batch before taking it, so the desk can decide that one while this one is appended.
 struct Sent {
     ids: Vec<AlarmId>,
     outcome: tokio::sync::oneshot::Receiver<Result<Vec<Event>, DeskError>>,
     at: std::time::Instant,
-}
-
-/// The batches sent to the desk and not yet answered, oldest first (the desk answers in the
-/// order sent).
-#[derive(Default)]
-struct Sending {
-    batches: VecDeque<Sent>,
-    /// Their alarms.
-    alarms: usize,
-}
-
-type Outcome = Result<Vec<Event>, DeskError>;
-
-impl Sending {
-    /// The oldest batch's outcome (pending forever when none is sent).
-    async fn oldest(&mut self) -> Outcome {
-        match self.batches.front_mut() {
-            Some(batch) => (&mut batch.outcome)
-                .await
-                .unwrap_or(Err(DeskError::Stopped)),
-            None => std::future::pending().await,
-        }
-    }
-
-    /// Takes the oldest batch's `outcome`: answers its alarms' requests, or forgets the alarms
-    /// when the desk refused the batch (they stay pending and are read again).
-    fn settle(&mut self, inbox: &Inbox, fed: &mut Fed, outcome: Outcome) -> Result<(), PumpError> {
-        let batch = self.batches.pop_front().expect("an outcome of a batch sent");
-        self.alarms -= batch.ids.len();
-        tracing::debug!(
-            alarms = batch.ids.len(),
-            took_us = batch.at.elapsed().as_micros() as u64,
-            "inbox pump: a batch decided"
-        );
-        let events = match outcome {
-            Ok(events) => events,
-            Err(DeskError::Stopped) => return Err(PumpError::Stopped),
-            // The log refused: the alarms stay pending and are read again.
-            Err(e) => {
-                fed.forget(&batch.ids);
-                return Err(PumpError::Retry(e.to_string()));
-            }
-        };
-        inbox
-            .answers
-            .answer(events.iter().filter_map(|e| match (&e.kind, e.incident) {
-                (
-                    EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm },
-                    Some(incident),
-                ) => Some((alarm.id, incident)),
-                _ => None,
-            }));
-        Ok(())
-    }
 }
 
 /// The alarms fed lately (bounded): one that comes both handed over and read is fed once.
@@ -165,7 +96,7 @@ async fn read_inbox(
     inbox: &Inbox,
     desk: &DeskHandle,
     fed: &mut Fed,
-    sent: &mut Sending,
+    sent: &mut Option<Sent>,
 ) -> Result<(), PumpError> {
     /// Says the pump is draining a backlog from the first full batch until it returns.
     struct Draining<'a>(&'a AtomicBool);
@@ -220,13 +151,13 @@ async fn read_inbox(
 }
 
 /// Feeds one batch to the desk as one command, so its alarms are decided in order and appended
-/// in one transaction (one commit for a whole burst rather than one per alarm). First takes
-/// the oldest outcomes while [`SENT_MAX`] alarms would be exceeded.
+/// in one transaction (one commit for a whole burst rather than one per alarm). Takes the
+/// outcome of the batch sent before it once this one is on its way.
 async fn feed(
     inbox: &Inbox,
     desk: &DeskHandle,
     fed: &mut Fed,
-    sent: &mut Sending,
+    sent: &mut Option<Sent>,
     alarms: Vec<Handed>,
 ) -> Result<(), PumpError> {
     let alarms: Vec<_> = alarms
@@ -237,22 +168,44 @@ async fn feed(
     if alarms.is_empty() {
         return Ok(());
     }
-    while !sent.batches.is_empty() && sent.alarms + alarms.len() > SENT_MAX {
-        let outcome = sent.oldest().await;
-        if let Err(e) = sent.settle(inbox, fed, outcome) {
-            // This batch is not sent: its alarms are read again.
-            fed.forget(&alarms.iter().map(|(a, _)| a.id).collect::<Vec<_>>());
-            return Err(e);
-        }
-    }
     let ids: Vec<AlarmId> = alarms.iter().map(|(a, _)| a.id).collect();
     let at = std::time::Instant::now();
     let outcome = match desk.send(Command::Alarms { alarms }).await {
         Ok(outcome) => outcome,
         Err(_) => return Err(PumpError::Stopped),
     };
-    sent.alarms += ids.len();
-    sent.batches.push_back(Sent { ids, outcome, at });
-    Ok(())
+    match sent.replace(Sent { ids, outcome, at }) {
+        Some(before) => settle(inbox, fed, before).await,
+        None => Ok(()),
+    }
 }
 
+/// Takes a sent batch's outcome: answers its alarms' requests, or forgets the alarms when the
+/// desk refused the batch (they stay pending and are read again).
+async fn settle(inbox: &Inbox, fed: &mut Fed, batch: Sent) -> Result<(), PumpError> {
+    let outcome = batch.outcome.await.unwrap_or(Err(DeskError::Stopped));
+    tracing::debug!(
+        alarms = batch.ids.len(),
+        took_us = batch.at.elapsed().as_micros() as u64,
+        "inbox pump: a batch decided"
+    );
+    let events = match outcome {
+        Ok(events) => events,
+        Err(DeskError::Stopped) => return Err(PumpError::Stopped),
+        // The log refused: the alarms stay pending and are read again.
+        Err(e) => {
+            fed.forget(&batch.ids);
+            return Err(PumpError::Retry(e.to_string()));
+        }
+    };
+    inbox
+        .answers
+        .answer(events.iter().filter_map(|e| match (&e.kind, e.incident) {
+            (
+                EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm },
+                Some(incident),
+            ) => Some((alarm.id, incident)),
+            _ => None,
+        }));
+    Ok(())
+}
