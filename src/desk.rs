@@ -10,9 +10,8 @@
 //! On a standby node the same task mirrors the holder's desk instead (see [`follower`]): it
 //! applies the committed events it follows, answers reads, and forwards commands.
 
-use crate::dispatch::{Command, DeskState, IncidentView, Rejection, decide};
+use crate::dispatch::{Command, DeskState, IncidentView, Rejection, decide, incident_view};
 use crate::domain::{Equipment, Event, Fix, IncidentId, LiftId, Unit, UnitId};
-use crate::rules::RuleSet;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -60,25 +59,6 @@ pub trait EventSink: Send {
     /// Keeps a live fix the desk took (newer than the one it held), so a restart pages from
     /// it. Must not wait: positions arrive every few seconds per crew.
     fn position(&mut self, _unit: UnitId, _fix: Fix) {}
-
-    /// Whether [`recover`](Self::recover) can rebuild the desk's state from this log. Only
-    /// then does the desk decide a batch of alarms while the batch before it is being appended
-    /// (see [`ahead`]); otherwise it appends one step at a time.
-    fn recovers(&self) -> bool {
-        false
-    }
-
-    /// The desk's state rebuilt from the log with `rules`: after an append failed that a
-    /// later batch had been decided from, the state is ahead of the log.
-    fn recover(
-        &mut self,
-        rules: Arc<RuleSet>,
-    ) -> impl Future<Output = anyhow::Result<DeskState>> + Send {
-        async move {
-            drop(rules);
-            anyhow::bail!("this log cannot rebuild the desk")
-        }
-    }
 }
 
 /// An in-memory log, for the demo and tests.
@@ -198,7 +178,6 @@ pub fn spawn_as<S: EventSink + 'static>(
         fenced: false,
         fence_alarm: tokio::sync::watch::Sender::new(0),
         answering: None,
-        stale: false,
     };
     let fenced = desk.fence_alarm.subscribe();
     let handle = DeskHandle {
@@ -230,22 +209,17 @@ struct Desk<S> {
     fence_alarm: tokio::sync::watch::Sender<u64>,
     /// The forwarded command the step under way answers (its `desk_commands` row).
     answering: Option<i64>,
-    /// The state is ahead of the log (an append failed after a later batch was decided from
-    /// it, see [`ahead`]): it is rebuilt before anything else is decided.
-    stale: bool,
 }
 
 impl<S: EventSink> Desk<S> {
     async fn run(mut self, mut rx: mpsc::Receiver<Input>) -> (DeskState, S) {
-        // An input taken while a batch was being appended, handled before any other.
-        let mut next: Option<Input> = None;
         loop {
-            if let Some(input) = next.take() {
-                self.handle(input, &mut rx, &mut next).await;
-                continue;
-            }
-            let wake = self.due_wake();
-            let seal_wake = self.seal_wake().filter(|_| self.decides());
+            let decides = self.decides();
+            let due = (self.state.next_due())
+                .filter(|_| decides)
+                .and_then(|t| self.clock.instant_of(t));
+            let wake = due.map(|d| d.max(self.retry_at));
+            let seal_wake = self.seal_wake().filter(|_| decides);
             let input = tokio::select! {
                 input = rx.recv() => input,
                 Some(followed) = self.next_followed() => {
@@ -271,24 +245,113 @@ impl<S: EventSink> Desk<S> {
                     continue;
                 }
             };
-            let Some(input) = input else {
-                return (self.state, self.sink);
-            };
-            self.handle(input, &mut rx, &mut next).await;
+            match input {
+                None => return (self.state, self.sink),
+                Some(Input::Position(unit, fix)) => {
+                    if let Some(f) = &self.follower {
+                        f.forward.position(unit, fix);
+                        self.state.update_position(unit, fix);
+                    } else if self.state.update_position(unit, fix) {
+                        self.sink.position(unit, fix);
+                    }
+                }
+                Some(Input::Promote(state, reply)) => {
+                    self.promote(*state);
+                    let _ = reply.send(());
+                }
+                Some(Input::StandDown(reply)) => {
+                    self.fenced = true;
+                    let _ = reply.send(());
+                }
+                Some(Input::Demote(state, follower, reply)) => {
+                    self.demote(*state, follower);
+                    let _ = reply.send(());
+                }
+                Some(Input::Fixes(unit, reply)) => {
+                    let _ = reply.send(self.state.fixes(unit));
+                }
+                Some(Input::Board(ids, reply)) => {
+                    let _ = reply.send(self.board(ids));
+                }
+                Some(Input::Command(cmd, reply)) if self.decides() => {
+                    let _ = reply.send(self.step(cmd).await);
+                }
+                Some(Input::Command(cmd, reply)) => self.forward(cmd, reply),
+                Some(Input::Forwarded(cmd, row, reply)) if self.decides() => {
+                    self.answering = Some(row);
+                    let _ = reply.send(self.step(cmd).await);
+                    self.answering = None;
+                }
+                // Forwarded to a desk that stood down: the next holder takes the row again.
+                Some(Input::Forwarded(_, _, reply)) => {
+                    let _ = reply.send(Err(DeskError::Standby));
+                }
+                Some(Input::View(id, reply)) => {
+                    let _ = reply.send(incident_view(&self.state, id, self.clock.now()));
+                }
+                Some(Input::Stats(reply)) => {
+                    let _ = reply.send(DeskStats::of(&self.state));
+                }
+                Some(Input::Storms(reply)) => {
+                    let now = self.clock.now();
+                    let _ = reply.send(crate::dispatch::storm::view::storms_view(&self.state, now));
+                }
+                Some(Input::EquipmentFaults(reply)) => {
+                    let faults =
+                        self.state
+                            .equipment_faults()
+                            .into_iter()
+                            .map(|(e, s)| EquipmentFault {
+                                equipment: e.clone(),
+                                lift: s.lift,
+                                fault: s.fault.clone().unwrap_or_default(),
+                                since: s.since,
+                                last_test: s.last_test,
+                            });
+                    let _ = reply.send(faults.collect());
+                }
+                Some(Input::Watch(equipment)) => {
+                    let now = self.clock.now();
+                    for (e, lift) in equipment {
+                        self.state.watch(e, lift, now);
+                    }
+                }
+                Some(Input::Rules(swap, reply)) if self.decides() => {
+                    let _ = reply.send(self.swap_rules(swap).await);
+                }
+                // A standby reads the rules from their source when it takes the desk; a reload
+                // is for the holder (which logs it).
+                Some(Input::Rules(_, reply)) => {
+                    let _ = reply.send(Err(DeskError::Standby));
+                }
+                Some(Input::Units(units)) => {
+                    if let Some(f) = &self.follower {
+                        f.forward.units(units.clone());
+                    }
+                    for unit in units {
+                        self.state.register_unit(unit);
+                    }
+                }
+                Some(Input::Assignments(unit, reply)) => {
+                    let now = self.clock.now();
+                    let held = self
+                        .state
+                        .units
+                        .get(&unit)
+                        .map(|u| u.held_by.clone())
+                        .unwrap_or_default();
+                    let views = held
+                        .into_iter()
+                        .filter_map(|id| incident_view(&self.state, id, now))
+                        .collect();
+                    let _ = reply.send(views);
+                }
+            }
         }
-    }
-
-    /// When the desk must wake for its next deadline (never while it does not decide).
-    fn due_wake(&self) -> Option<Instant> {
-        let due = (self.state.next_due())
-            .filter(|_| self.decides())
-            .and_then(|t| self.clock.instant_of(t));
-        due.map(|d| d.max(self.retry_at))
     }
 
     /// One command: decide, append, apply, publish.
     async fn step(&mut self, cmd: Command) -> Result<Vec<Event>, DeskError> {
-        self.recovered().await?;
         let started = std::time::Instant::now();
         let events = decide(&self.state, cmd, self.clock.now())?;
         if events.is_empty() {
@@ -306,14 +369,8 @@ impl<S: EventSink> Desk<S> {
             apply_us = (started.elapsed() - appended).as_micros() as u64,
             "desk step"
         );
-        self.persist_due(&events).await;
-        Ok(events)
-    }
-
-    /// Hands the sink the next pending deadline of each incident `events` touched, where it
-    /// moved since last persisted.
-    async fn persist_due(&mut self, events: &[Event]) {
         let mut touched: Vec<IncidentId> = events.iter().filter_map(|e| e.incident).collect();
+        touched.dedup();
         touched.sort();
         touched.dedup();
         let due: Vec<_> = touched
@@ -322,7 +379,7 @@ impl<S: EventSink> Desk<S> {
             .filter(|(id, at)| self.persisted.get(id) != Some(at))
             .collect();
         if due.is_empty() {
-            return;
+            return Ok(events);
         }
         match self.sink.deadlines(&due).await {
             Ok(()) => {
@@ -330,6 +387,7 @@ impl<S: EventSink> Desk<S> {
             }
             Err(e) => tracing::warn!(error = %e, "could not persist pending deadlines"),
         }
+        Ok(events)
     }
 }
 
@@ -340,11 +398,9 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-mod ahead;
 mod clock;
 mod follower;
 mod handle;
-mod inputs;
 mod live;
 pub mod reload;
 mod rules;
@@ -356,8 +412,6 @@ pub use live::{Board, Committed, LIVE_CAPACITY};
 pub use rules::RulesSwap;
 pub use stats::{DeskStats, EquipmentFault};
 
-#[cfg(test)]
-mod ahead_tests;
 #[cfg(test)]
 mod seal_tests;
 #[cfg(test)]

@@ -19,14 +19,15 @@
 mod answers;
 mod group;
 mod handover;
-mod pump;
 
-use crate::domain::{Alarm, AlarmId, Lift};
+use crate::desk::{DeskError, DeskHandle};
+use crate::dispatch::Command;
+use crate::domain::{Alarm, AlarmId, EventKind, Lift, LiftRef};
 use crate::store::{InboxReceipt, NewAlarm, Store, StoreError};
 use answers::Answers;
 use chrono::{DateTime, Utc};
 use handover::{Handed, Handover};
-pub use pump::pump;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -270,6 +271,175 @@ const STANDBY_LOOK: Duration = Duration::from_millis(50);
 /// per round). A step's time grows with its batch; this many keep a step within a few hundred
 /// milliseconds, so an urgent alarm taken ahead of the queue waits for one step at most.
 const BATCH: i64 = 1024;
+
+/// Feeds alarms to the desk until it stops: those handed over as they come, and pending rows
+/// of the inbox at start, every idle second and when a handover was missed.
+pub async fn pump(inbox: Inbox, desk: DeskHandle) {
+    let mut fed = Fed::default();
+    loop {
+        let handed: Vec<Handed> = {
+            let mut q = inbox.handed.lock().unwrap_or_else(|p| p.into_inner());
+            q.take(BATCH as usize)
+        };
+        let round = if !handed.is_empty() {
+            feed(&inbox, &desk, &mut fed, handed).await
+        } else if inbox.read.swap(false, Ordering::AcqRel) {
+            read_inbox(&inbox, &desk, &mut fed).await
+        } else {
+            match tokio::time::timeout(Duration::from_secs(1), inbox.wake.notified()).await {
+                Ok(()) => {}
+                Err(_) => inbox.read.store(true, Ordering::Release),
+            }
+            continue;
+        };
+        match round {
+            Ok(()) => {}
+            Err(PumpError::Stopped) => return,
+            Err(PumpError::Retry(e)) => {
+                tracing::warn!(error = %e, "inbox pump: will retry");
+                inbox.read.store(true, Ordering::Release);
+                let _ = tokio::time::timeout(Duration::from_secs(1), inbox.wake.notified()).await;
+            }
+        }
+    }
+}
+
+enum PumpError {
+    Stopped,
+    Retry(String),
+}
+
+/// The alarms fed lately (bounded): one that comes both handed over and read is fed once.
+#[derive(Default)]
+struct Fed {
+    ids: HashSet<AlarmId>,
+    order: VecDeque<AlarmId>,
+}
+
+impl Fed {
+    const CAP: usize = 65_536;
+
+    /// Takes `id` unless it was fed already.
+    fn take(&mut self, id: AlarmId) -> bool {
+        if !self.ids.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > Self::CAP
+            && let Some(old) = self.order.pop_front()
+        {
+            self.ids.remove(&old);
+        }
+        true
+    }
+
+    /// Forgets `ids` (the desk refused them: they are read again).
+    fn forget(&mut self, ids: &[AlarmId]) {
+        for id in ids {
+            self.ids.remove(id);
+        }
+    }
+}
+
+/// Reads up to [`BATCH`] pending alarms from the inbox, resolves their lifts and feeds them;
+/// reads on while full batches come back.
+async fn read_inbox(inbox: &Inbox, desk: &DeskHandle, fed: &mut Fed) -> Result<(), PumpError> {
+    /// Says the pump is draining a backlog from the first full batch until it returns.
+    struct Draining<'a>(&'a AtomicBool);
+    impl Drop for Draining<'_> {
+        fn drop(&mut self) {
+            self.0.store(false, Ordering::Release);
+        }
+    }
+    let draining = Draining(&inbox.draining);
+    let retry = |e: StoreError| PumpError::Retry(e.to_string());
+    loop {
+        let pending = inbox.store.pending_alarms(BATCH).await.map_err(retry)?;
+        let n = pending.len();
+        if n == BATCH as usize {
+            draining.0.store(true, Ordering::Release);
+        }
+        let pending: Vec<Alarm> = pending
+            .into_iter()
+            .filter(|a| !fed.ids.contains(&a.id))
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        // Resolve the batch's lifts concurrently (each distinct reference once): on PostgreSQL
+        // a lookup is a network round trip, and one after another they would hold the desk up.
+        let refs: HashSet<LiftRef> = pending.iter().map(|a| a.lift_ref.clone()).collect();
+        let mut lookups = tokio::task::JoinSet::new();
+        for r in refs {
+            let store = inbox.store.clone();
+            lookups.spawn(async move {
+                let lift = store.find_lift(&r).await;
+                (r, lift)
+            });
+        }
+        let mut lifts: HashMap<LiftRef, Option<Lift>> = HashMap::with_capacity(lookups.len());
+        while let Some(done) = lookups.join_next().await {
+            let (r, lift) = done.map_err(|e| PumpError::Retry(e.to_string()))?;
+            lifts.insert(r, lift.map_err(retry)?);
+        }
+        let alarms = pending
+            .into_iter()
+            .map(|a| {
+                let lift = lifts.get(&a.lift_ref).cloned().flatten();
+                (a, lift)
+            })
+            .collect();
+        feed(inbox, desk, fed, alarms).await?;
+        if n < BATCH as usize {
+            return Ok(());
+        }
+    }
+}
+
+/// Feeds one batch to the desk as one command, so its alarms are decided in order and appended
+/// in one transaction (one commit for a whole burst rather than one per alarm).
+async fn feed(
+    inbox: &Inbox,
+    desk: &DeskHandle,
+    fed: &mut Fed,
+    alarms: Vec<Handed>,
+) -> Result<(), PumpError> {
+    let alarms: Vec<_> = alarms
+        .into_iter()
+        .filter(|(a, _)| fed.take(a.id))
+        .map(|(a, lift)| (a, lift.map(Box::new)))
+        .collect();
+    if alarms.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<AlarmId> = alarms.iter().map(|(a, _)| a.id).collect();
+    let started = std::time::Instant::now();
+    let submitted = desk.submit(Command::Alarms { alarms }).await;
+    tracing::debug!(
+        alarms = ids.len(),
+        took_us = started.elapsed().as_micros() as u64,
+        "inbox pump: a batch decided"
+    );
+    let events = match submitted {
+        Ok(events) => events,
+        Err(DeskError::Stopped) => return Err(PumpError::Stopped),
+        // The log refused: the alarms stay pending and are read again.
+        Err(e) => {
+            fed.forget(&ids);
+            return Err(PumpError::Retry(e.to_string()));
+        }
+    };
+    inbox
+        .answers
+        .answer(events.iter().filter_map(|e| match (&e.kind, e.incident) {
+            (
+                EventKind::IncidentOpened { alarm, .. } | EventKind::AlarmJoined { alarm },
+                Some(incident),
+            ) => Some((alarm.id, incident)),
+            _ => None,
+        }));
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {

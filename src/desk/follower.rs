@@ -137,7 +137,6 @@ impl<S: EventSink> Desk<S> {
         self.state = state;
         self.follower = None;
         self.fenced = false;
-        self.stale = false;
         self.persisted.clear();
         self.retry_at = tokio::time::Instant::now();
         self.seal_retry_at = tokio::time::Instant::now();
@@ -148,7 +147,6 @@ impl<S: EventSink> Desk<S> {
         self.state = state;
         self.follower = Some(follower);
         self.fenced = false;
-        self.stale = false;
         self.persisted.clear();
     }
 }

@@ -27,20 +27,6 @@ impl DeskHandle {
     pub async fn submit(&self, command: Command) -> Result<Vec<Event>, DeskError> {
         self.ask(|reply| Input::Command(command, reply)).await?
     }
-    /// Sends a command without waiting for its outcome, which the receiver gets (a desk that
-    /// stopped drops it). The desk takes commands in the order sent, so a batch of alarms sent
-    /// while the one before it is still being appended is decided meanwhile (`ahead`).
-    pub async fn send(
-        &self,
-        command: Command,
-    ) -> Result<oneshot::Receiver<Result<Vec<Event>, DeskError>>, DeskError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Input::Command(command, reply))
-            .await
-            .map_err(|_| DeskError::Stopped)?;
-        Ok(rx)
-    }
     /// Submits a command a standby forwarded (row `row` of `desk_commands`): when it appends
     /// events, its answer is written with them.
     pub async fn submit_forwarded(

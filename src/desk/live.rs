@@ -4,11 +4,10 @@
 //! by every console, so a console never asks the desk per event.
 
 use super::{Desk, DeskError, EventSink};
-use crate::dispatch::{DeskState, IncidentView, apply, board_row};
+use crate::dispatch::{IncidentView, apply, board_row};
 use crate::domain::{Event, IncidentId};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
-use tokio::sync::broadcast;
 
 /// How many committed events the console feed holds for a slow console before it must catch up
 /// from the log.
@@ -59,16 +58,6 @@ impl<S: EventSink> Desk<S> {
             Some(row) => self.sink.append_answering(events, row).await,
             None => self.sink.append(events).await,
         };
-        self.appended(appended, events.len())
-    }
-
-    /// What the log answered an append of `n` events: their sequences, or why none count (a
-    /// fence makes the desk stand down at once).
-    pub(super) fn appended(
-        &mut self,
-        appended: anyhow::Result<Vec<i64>>,
-        n: usize,
-    ) -> Result<Vec<i64>, DeskError> {
         let seqs = match appended {
             Ok(seqs) => seqs,
             Err(e) => {
@@ -86,10 +75,11 @@ impl<S: EventSink> Desk<S> {
                 return Err(DeskError::Log(format!("{e:#}")));
             }
         };
-        if seqs.len() != n {
+        if seqs.len() != events.len() {
             return Err(DeskError::Log(format!(
-                "the log answered {} sequences for {n} events",
+                "the log answered {} sequences for {} events",
                 seqs.len(),
+                events.len()
             )));
         }
         Ok(seqs)
@@ -101,32 +91,27 @@ impl<S: EventSink> Desk<S> {
     pub(super) fn publish(&mut self, events: &[Event], seqs: Vec<i64>, own: bool) {
         for e in events {
             apply(&mut self.state, e);
-        }
-        let rows = live_rows(&self.state, &self.live, events, self.clock.now());
-        self.announce(events, seqs, rows, own);
-    }
-
-    /// Publishes committed events already applied to the state, with the board rows made
-    /// when they were applied ([`live_rows`]).
-    pub(super) fn announce(
-        &mut self,
-        events: &[Event],
-        seqs: Vec<i64>,
-        rows: Option<Vec<Option<IncidentView>>>,
-        own: bool,
-    ) {
-        if own {
-            for e in events {
+            if own {
                 let _ = self.feed.send(e.clone());
             }
         }
         if let Some(&last) = seqs.last() {
             self.state.log_seq = last;
         }
-        let Some(rows) = rows else {
+        if self.live.receiver_count() == 0 {
             return;
-        };
-        for ((e, seq), row) in events.iter().zip(seqs).zip(rows) {
+        }
+        let now = self.clock.now();
+        for (n, (e, seq)) in events.iter().zip(seqs).enumerate() {
+            // The row goes with the last event of its incident in this step.
+            let last_of_incident = e.incident.is_some()
+                && !events[n + 1..]
+                    .iter()
+                    .any(|later| later.incident == e.incident);
+            let row = e
+                .incident
+                .filter(|_| last_of_incident)
+                .and_then(|id| board_row(&self.state, id, now));
             let _ = self
                 .live
                 .send(Arc::new(Committed::new(seq, e.clone(), row)));
@@ -156,29 +141,4 @@ impl<S: EventSink> Desk<S> {
             incidents,
         }
     }
-}
-
-/// The board rows the console feed carries with a step's `events`, made from `state` just after
-/// them: each incident's row on its last event of the step, `None` on the others. `None` while
-/// no console watches.
-pub(super) fn live_rows(
-    state: &DeskState,
-    live: &broadcast::Sender<Arc<Committed>>,
-    events: &[Event],
-    now: DateTime<Utc>,
-) -> Option<Vec<Option<IncidentView>>> {
-    if live.receiver_count() == 0 {
-        return None;
-    }
-    let rows = events.iter().enumerate().map(|(n, e)| {
-        // The row goes with the last event of its incident in this step.
-        let last_of_incident = e.incident.is_some()
-            && !events[n + 1..]
-                .iter()
-                .any(|later| later.incident == e.incident);
-        e.incident
-            .filter(|_| last_of_incident)
-            .and_then(|id| board_row(state, id, now))
-    });
-    Some(rows.collect())
 }

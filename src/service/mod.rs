@@ -53,17 +53,7 @@ pub async fn recover(
     rules: RuleSet,
     settings: &Settings,
 ) -> anyhow::Result<DeskState> {
-    rebuild(store, Arc::new(rules), settings).await
-}
-
-/// [`recover`] with rules the desk already holds (after a failed append, see
-/// `desk::ahead`).
-pub async fn rebuild(
-    store: &dyn Store,
-    rules: Arc<RuleSet>,
-    settings: &Settings,
-) -> anyhow::Result<DeskState> {
-    let mut state = DeskState::new(rules, settings.region_centre);
+    let mut state = DeskState::new(Arc::new(rules), settings.region_centre);
     // Read first: only this desk appends, so whatever it loads below is at or before it.
     state.log_seq = store.log_head().await.context("read the log's head")?;
     for unit in store.units().await.context("load units")? {
@@ -173,7 +163,6 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     };
     let clock = Clock::system();
     let mut sink = StoreSink::new(store.clone());
-    sink.recovering_with(Arc::new(settings.clone()));
     let metrics = Arc::new(Metrics::default());
     // A cluster's nodes share committed events through Redis (or the log, without it).
     let fanout = match &cluster {

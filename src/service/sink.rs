@@ -27,8 +27,6 @@ pub struct StoreSink {
     deadlines: tokio::sync::mpsc::UnboundedSender<Vec<(IncidentId, Option<DateTime<Utc>>)>>,
     paging: Arc<std::sync::OnceLock<crate::paging::WeakPaging>>,
     fixes: positions::Fixes,
-    /// What rebuilding the desk from the log needs beside the store (`None`: it cannot).
-    recovery: Option<Arc<crate::config::Settings>>,
 }
 
 impl StoreSink {
@@ -42,14 +40,7 @@ impl StoreSink {
             fanout: None,
             deadlines: tx,
             paging: Arc::default(),
-            recovery: None,
         }
-    }
-
-    /// Lets the desk rebuild its state from the log with `settings` (and so decide a batch
-    /// while the one before it is appended: `desk::ahead`).
-    pub fn recovering_with(&mut self, settings: Arc<crate::config::Settings>) {
-        self.recovery = Some(settings);
     }
 
     /// Writes the live fixes still pending (the desk has stopped).
@@ -160,21 +151,6 @@ impl EventSink for StoreSink {
 
     fn position(&mut self, unit: crate::domain::UnitId, fix: crate::domain::Fix) {
         self.fixes.send(unit, fix);
-    }
-
-    fn recovers(&self) -> bool {
-        self.recovery.is_some()
-    }
-
-    async fn recover(
-        &mut self,
-        rules: Arc<crate::rules::RuleSet>,
-    ) -> anyhow::Result<crate::dispatch::DeskState> {
-        let settings = self
-            .recovery
-            .clone()
-            .context("this sink cannot rebuild the desk")?;
-        super::rebuild(self.store.as_ref(), rules, &settings).await
     }
 
     async fn head(&mut self) -> anyhow::Result<Option<(i64, String)>> {
