@@ -59,7 +59,9 @@
 //!   benchmarks and tests.
 //! - [`sim`]: `simulate storm`: a storm of entrapments on the demo region played through the
 //!   real desk on a simulated clock with simulated crews and operator, greedy dispatch against
-//!   storm mode, measured from the desk's log.
+//!   storm mode, measured from the desk's log. Its driver of the real desk on a simulated
+//!   clock (a world's actions and the desk's deadlines in time order) also plays the history
+//!   of `seed-demo --history` ([`registry`]).
 //! - [`export`]: a period's incidents and events as CSV or JSON Lines, every row with the
 //!   hashes it came from, read page by page and written with a manifest (or streamed).
 //! - [`http`]: the HTTP API (actix-web) and the pages it serves: intake, operator, crew (and

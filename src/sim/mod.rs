@@ -17,14 +17,17 @@
 //!   back to today's practice, and the operator's again (counted in the run's facts).
 //!
 //! The pieces: [`scenario`] plans who is trapped where and when (pure); [`agents`] draws what
-//! crews take (pure); `world` is the driver around the desk: it submits each alarm, answers
+//! crews take (pure); `world` is the world around the desk: it submits each alarm, answers
 //! every page as the paged crew would, moves crews at the rules' speeds and reports their
-//! progress and positions, plays the operator, and fires the desk's deadlines as they fall due;
+//! progress and positions, and plays the operator; `driver` plays its actions and the
+//! desk's deadlines in time order on the simulated clock (and drives the history of
+//! `seed-demo --history` the same way);
 //! [`metrics`] reads the log back into the figures (pure); [`report`] prints them. The same seed
 //! gives the same storm and the same figures.
 
 pub mod agents;
 mod crew;
+pub(crate) mod driver;
 pub mod metrics;
 mod operator;
 pub mod report;

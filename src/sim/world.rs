@@ -1,12 +1,14 @@
-//! The world around the desk in a storm: a queue of simulated actions in time order, each
-//! submitted to the real desk ([`crate::desk::spawn`] on a [`Clock::simulated`]) at its moment,
-//! and the desk's own deadlines (escalations, breaches, storm solves) fired as they fall due.
+//! The world around the desk in a storm: simulated actions in time order, each submitted to the
+//! real desk ([`crate::desk::spawn`] on a [`Clock::simulated`]) at its moment, and the desk's
+//! own deadlines (escalations, breaches, storm solves) fired as they fall due, by the shared
+//! [`driver`].
 //!
-//! The driver keeps a mirror of the desk's state, folding in every event the desk answers with
+//! The world keeps a mirror of the desk's state, folding in every event the desk answers with
 //! ([`apply`], as the desk itself does after its append), so the simulated operator sees what
 //! the console would (who is free, who waits) without asking the desk between decisions.
 
 use super::crew::Crew;
+use super::driver::{self, Driver, World as _};
 use super::metrics::{self, Metrics};
 use super::report::RunFacts;
 use super::scenario::Scenario;
@@ -14,7 +16,7 @@ use super::{SimSpec, operator};
 
 mod respond;
 use crate::demo::Region;
-use crate::desk::{self, Clock, ClockHand, DeskError, DeskHandle, MemoryLog};
+use crate::desk::{self, Clock, ClockHand, DeskHandle, MemoryLog};
 use crate::dispatch::{Command, CrewAction, DeskState, OperatorAction};
 use crate::domain::{
     Alarm, AlarmId, AlarmSource, AlarmStatus, Event, Fix, IncidentId, LiftRef, UnitId,
@@ -22,8 +24,7 @@ use crate::domain::{
 use crate::rules::RuleSet;
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The user name the simulated operator acts under.
@@ -39,7 +40,7 @@ const LIMIT_HOURS: i64 = 24;
 
 /// A simulated action.
 #[derive(Debug)]
-enum Act {
+pub(super) enum Act {
     /// The alarm of planned entrapment `n`.
     Alarm(usize),
     /// A crew answering or reporting.
@@ -108,14 +109,8 @@ struct Batch {
 }
 
 pub(super) struct World<'a> {
-    desk: Option<DeskHandle>,
-    hand: ClockHand,
-    now: DateTime<Utc>,
+    drive: Driver<Act>,
     limit: DateTime<Utc>,
-    rng: fastrand::Rng,
-    queue: BinaryHeap<Reverse<(DateTime<Utc>, u64)>>,
-    acts: HashMap<u64, Act>,
-    next: u64,
     mirror: DeskState,
     crews: BTreeMap<UnitId, Crew>,
     region: &'a Region,
@@ -150,17 +145,12 @@ impl<'a> World<'a> {
                 Some((u.id, c))
             })
             .collect();
+        // Not the planning generator's sequence: the storm stays the same whatever the crews
+        // draw.
+        let rng = fastrand::Rng::with_seed(spec.seed ^ 0x5107_C4E5);
         let mut w = World {
-            desk: Some(desk),
-            hand,
-            now: spec.start,
+            drive: Driver::new(desk, hand, spec.start, rng),
             limit: spec.start + TimeDelta::hours(LIMIT_HOURS),
-            // Not the planning generator's sequence: the storm stays the same whatever the
-            // crews draw.
-            rng: fastrand::Rng::with_seed(spec.seed ^ 0x5107_C4E5),
-            queue: BinaryHeap::new(),
-            acts: HashMap::new(),
-            next: 0,
             mirror,
             crews,
             region,
@@ -173,85 +163,51 @@ impl<'a> World<'a> {
             facts: RunFacts::default(),
         };
         for (n, e) in scenario.entrapments.iter().enumerate() {
-            w.at(e.at, Act::Alarm(n));
+            w.drive.at(e.at, Act::Alarm(n));
         }
-        w.at(spec.start + TimeDelta::seconds(REPORT_SECS), Act::Positions);
+        let first = spec.start + TimeDelta::seconds(REPORT_SECS);
+        w.drive.at(first, Act::Positions);
         w
     }
 
     /// Kilometres driven and the run's facts; stops the desk.
-    fn finish(&mut self) -> (f64, RunFacts) {
-        self.desk = None;
+    fn finish(self) -> (f64, RunFacts) {
         let m: f64 = self.crews.values().map(|c| c.road_m).sum();
-        (m / 1000.0, std::mem::take(&mut self.facts))
+        let facts = RunFacts {
+            events: self.drive.events,
+            refused: self.drive.refused,
+            ..self.facts
+        };
+        (m / 1000.0, facts)
     }
 
-    fn at(&mut self, at: DateTime<Utc>, act: Act) {
-        self.next += 1;
-        self.queue.push(Reverse((at, self.next)));
-        self.acts.insert(self.next, act);
-    }
-
-    /// `secs` (and a fraction of a second) from now.
-    fn after(&mut self, secs: i64, act: Act) {
-        let jitter = TimeDelta::milliseconds(self.rng.i64(0..1000));
-        self.at(self.now + TimeDelta::seconds(secs) + jitter, act);
-    }
-
-    fn set(&mut self, t: DateTime<Utc>) {
-        self.now = t.max(self.now);
-        self.hand.set(self.now);
-    }
-
-    /// Plays everything: each action and each deadline at its moment, in time order
-    /// (a deadline before an action due at the same moment).
+    /// Plays everything: each action and each deadline at its moment, in time order, the
+    /// operator acting after each, until nothing is left or the time limit has passed.
     async fn run(&mut self) -> anyhow::Result<()> {
-        loop {
-            let due = self.mirror.next_due();
-            let next = self.queue.peek().map(|Reverse((t, _))| *t);
-            match (due, next) {
-                (Some(d), n) if n.is_none_or(|n| d <= n) => {
-                    self.set(d);
-                    let events = self.submit(Command::Tick).await?;
-                    if events.is_empty() && self.mirror.next_due() == Some(d) {
-                        anyhow::bail!("the deadline due at {d} did not fire");
-                    }
-                }
-                (_, Some(_)) => {
-                    let Some(Reverse((t, n))) = self.queue.pop() else {
-                        break;
-                    };
-                    self.set(t);
-                    if let Some(act) = self.acts.remove(&n) {
-                        self.act(act).await?;
-                    }
-                }
-                _ => break,
-            }
+        while self.step().await? {
             self.operate().await?;
-            if self.now > self.limit {
+            if self.drive.now() > self.limit {
                 self.facts.stopped_at_limit = true;
                 break;
             }
         }
         Ok(())
     }
+}
 
-    /// Submits a command; a refusal is counted and answers no events.
-    async fn submit(&mut self, command: Command) -> anyhow::Result<Vec<Event>> {
-        let desk = self.desk.as_ref().context("the desk has been stopped")?;
-        match desk.submit(command).await {
-            Ok(events) => {
-                self.facts.events += events.len();
-                self.react(&events);
-                Ok(events)
-            }
-            Err(DeskError::Rejected(_)) => {
-                self.facts.refused += 1;
-                Ok(Vec::new())
-            }
-            Err(e) => Err(anyhow::anyhow!("the dispatch desk: {e}")),
-        }
+impl driver::World for World<'_> {
+    type Act = Act;
+
+    fn driver(&mut self) -> &mut Driver<Act> {
+        &mut self.drive
+    }
+
+    async fn next_due(&mut self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        Ok(self.mirror.next_due())
+    }
+
+    fn react(&mut self, events: &[Event]) {
+        self.respond(events);
     }
 
     async fn act(&mut self, act: Act) -> anyhow::Result<()> {
@@ -278,7 +234,9 @@ impl<'a> World<'a> {
             Act::Positions => self.positions().await,
         }
     }
+}
 
+impl World<'_> {
     /// Submits entrapment `n`'s alarm as intake would, with its lift resolved.
     async fn alarm(&mut self, n: usize) -> anyhow::Result<()> {
         self.alarms_left = self.alarms_left.saturating_sub(1);
@@ -295,8 +253,8 @@ impl<'a> World<'a> {
             trapped: Some(e.trapped),
             floor: None,
             description: String::new(),
-            occurred_at: self.now,
-            received_at: self.now,
+            occurred_at: self.drive.now(),
+            received_at: self.drive.now(),
         };
         let lift = Some(Box::new(lift));
         self.submit(Command::Alarm { alarm, lift }).await.map(drop)
@@ -343,7 +301,7 @@ impl<'a> World<'a> {
         .await?;
         self.releaser.remove(&trip.incident);
         if let Some(c) = self.crews.get_mut(&unit) {
-            c.stop(self.now);
+            c.stop(self.drive.now());
         }
         self.start_next(unit);
         Ok(())
@@ -352,7 +310,7 @@ impl<'a> World<'a> {
     /// Crews report where they are: those on the move every minute, the others often enough
     /// that the desk keeps ranking them from where they stand.
     async fn positions(&mut self) -> anyhow::Result<()> {
-        let now = self.now;
+        let now = self.drive.now();
         let mut fixes = Vec::new();
         for (unit, c) in self.crews.iter_mut() {
             let stale = c
@@ -369,12 +327,9 @@ impl<'a> World<'a> {
                 ));
             }
         }
-        let desk = self.desk.as_ref().context("the desk has been stopped")?;
         for (unit, fix) in fixes {
             self.mirror.update_position(unit, fix);
-            desk.position(unit, fix)
-                .await
-                .map_err(|e| anyhow::anyhow!("the dispatch desk: {e}"))?;
+            self.drive.position(unit, fix).await?;
         }
         let open = self
             .mirror
@@ -382,7 +337,8 @@ impl<'a> World<'a> {
             .values()
             .any(|i| !i.status.is_terminal());
         if open || self.alarms_left > 0 {
-            self.at(now + TimeDelta::seconds(REPORT_SECS), Act::Positions);
+            self.drive
+                .at(now + TimeDelta::seconds(REPORT_SECS), Act::Positions);
         }
         Ok(())
     }
@@ -390,9 +346,12 @@ impl<'a> World<'a> {
     /// The operator hands free rescuers to incidents waiting for a person's decision (none in
     /// an active storm), first come first served, until nobody waits or nobody is free.
     async fn operate(&mut self) -> anyhow::Result<()> {
-        while let Some((id, unit)) =
-            operator::next(&mut self.waiting, &self.mirror, &self.crews, self.now)
-        {
+        while let Some((id, unit)) = operator::next(
+            &mut self.waiting,
+            &self.mirror,
+            &self.crews,
+            self.drive.now(),
+        ) {
             let action = OperatorAction::Assign {
                 unit,
                 reason: operator::REASON.into(),

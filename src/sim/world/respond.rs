@@ -13,7 +13,7 @@ impl World<'_> {
     /// Schedules what follows from the desk's events: answers to pages, crews starting their
     /// next job or standing down, the callback after a release, the close after it; incidents
     /// asking for a decision join the operator's list.
-    pub(super) fn react(&mut self, events: &[Event]) {
+    pub(super) fn respond(&mut self, events: &[Event]) {
         for e in events {
             apply(&mut self.mirror, e);
         }
@@ -35,14 +35,15 @@ impl World<'_> {
                     status: CrewStatus::Released,
                     ..
                 } => {
-                    let secs = agents::callback_secs(&mut self.rng);
+                    let secs = agents::callback_secs(&mut self.drive.rng);
                     let note = "simulated callback: passengers out and unhurt".to_owned();
                     let action = OperatorAction::ConfirmRelease { note };
-                    self.after(secs, Act::Operator(id, action));
+                    self.drive.after(secs, Act::Operator(id, action));
                 }
                 EventKind::ReleaseConfirmed => {
-                    let secs = self.rng.i64(60..300);
-                    self.after(secs, Act::Operator(id, OperatorAction::Close));
+                    let secs = self.drive.rng.i64(60..300);
+                    self.drive
+                        .after(secs, Act::Operator(id, OperatorAction::Close));
                 }
                 EventKind::NeedsOperator { .. } if !self.waiting.contains(&id) => {
                     self.waiting.push(id);
@@ -66,13 +67,13 @@ impl World<'_> {
         let (at, accept) = match known {
             Some(b) if !queue.is_empty() => (b.at, b.accept),
             _ => {
-                let (after, accept) = match agents::answer(&mut self.rng, kind, self.decline_share)
-                {
-                    Answer::Accept { after } => (after, true),
-                    Answer::Decline { after } => (after, false),
-                };
-                let jitter = TimeDelta::milliseconds(self.rng.i64(0..1000));
-                let at = self.now + TimeDelta::seconds(after) + jitter;
+                let (after, accept) =
+                    match agents::answer(&mut self.drive.rng, kind, self.decline_share) {
+                        Answer::Accept { after } => (after, true),
+                        Answer::Decline { after } => (after, false),
+                    };
+                let jitter = TimeDelta::milliseconds(self.drive.rng.i64(0..1000));
+                let at = self.drive.now() + TimeDelta::seconds(after) + jitter;
                 if !queue.is_empty() {
                     let queue = queue.to_vec();
                     self.batches.insert(unit, Batch { queue, at, accept });
@@ -86,7 +87,7 @@ impl World<'_> {
             let reason = agents::DECLINE.to_owned();
             CrewAction::Decline { reason }
         };
-        self.at(at, Act::Crew(id, unit, action));
+        self.drive.at(at, Act::Crew(id, unit, action));
     }
 
     /// The crew takes the job; the cars of its storm queue in the queue's order.
@@ -114,7 +115,7 @@ impl World<'_> {
 
     /// The crew drops `id` (its page ended); a releaser stood down hands the release on.
     pub(super) fn stand_down(&mut self, unit: UnitId, id: IncidentId) {
-        let now = self.now;
+        let now = self.drive.now();
         if let Some(c) = self.crews.get_mut(&unit) {
             c.stand_down(id, now);
         }
@@ -126,7 +127,7 @@ impl World<'_> {
 
     /// A crew with no current trip starts its next accepted job still held by the desk.
     pub(super) fn start_next(&mut self, unit: UnitId) {
-        let now = self.now;
+        let now = self.drive.now();
         let Some(c) = self.crews.get_mut(&unit) else {
             return;
         };
@@ -144,8 +145,8 @@ impl World<'_> {
             let drive = agents::drive(&i.chain.travel, c.kind, c.at, to, c.at_base);
             let seq = c.depart(id, to, drive, now);
             let arrive = now + TimeDelta::seconds(drive.secs);
-            self.at(now, Act::Crew(id, unit, CrewAction::EnRoute));
-            self.at(arrive, Act::Arrive(unit, seq));
+            self.drive.at(now, Act::Crew(id, unit, CrewAction::EnRoute));
+            self.drive.at(arrive, Act::Arrive(unit, seq));
             return;
         }
     }
@@ -170,7 +171,7 @@ impl World<'_> {
             return;
         };
         self.releaser.insert(id, unit);
-        let secs = agents::on_site_secs(&mut self.rng);
-        self.after(secs, Act::Release(unit, seq));
+        let secs = agents::on_site_secs(&mut self.drive.rng);
+        self.drive.after(secs, Act::Release(unit, seq));
     }
 }

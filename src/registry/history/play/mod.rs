@@ -1,22 +1,23 @@
-//! The world around the history's desk: a queue of simulated actions in time order, each
-//! submitted to the desk at its moment, and the desk's own deadlines fired as they fall due.
+//! The world around the history's desk: simulated actions in time order, each submitted to the
+//! desk at its moment, and the desk's own deadlines fired as they fall due, by the driver the
+//! storm simulation plays its world with ([`crate::sim::driver`]).
 
 mod respond;
 
 use super::{HistoryReport, Progress};
 use crate::demo::Region;
 use crate::demo::history::{Outcome, Plan};
-use crate::desk::{ClockHand, DeskError, DeskHandle};
+use crate::desk::{ClockHand, DeskHandle};
 use crate::dispatch::{Command, CrewAction, EquipmentReport, OperatorAction};
 use crate::domain::{
     AlarmSource, AlarmStatus, CrewStatus, Equipment, Event, EventKind, Fix, IncidentId, LiftRef,
     NewAlarm, UnitId, UnitKind,
 };
+use crate::sim::driver::{self, Driver, World as _, desk_error};
 use crate::store::Store;
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The operator the history's console actions are recorded under.
@@ -29,7 +30,7 @@ const FIX_EVERY_SECS: i64 = 240;
 
 /// A simulated action.
 #[derive(Debug)]
-enum Act {
+pub(super) enum Act {
     /// The first alarm of planned incident `n`.
     Alarm(usize),
     /// The second channel of planned incident `n` reporting the same entrapment.
@@ -55,15 +56,9 @@ struct Case {
 
 pub(super) struct Player<'a> {
     store: Arc<dyn Store>,
-    desk: DeskHandle,
-    hand: ClockHand,
-    now: DateTime<Utc>,
+    drive: Driver<Act>,
     region: &'a Region,
     plan: &'a Plan,
-    rng: fastrand::Rng,
-    queue: BinaryHeap<Reverse<(DateTime<Utc>, u64)>>,
-    acts: HashMap<u64, Act>,
-    next: u64,
     cases: HashMap<IncidentId, Case>,
     kinds: HashMap<UnitId, UnitKind>,
     fixed_at: Option<DateTime<Utc>>,
@@ -79,31 +74,26 @@ impl<'a> Player<'a> {
         plan: &'a Plan,
         seed: u64,
     ) -> Self {
+        // Not the planning generator's sequence: the plan stays the same whatever the crews
+        // draw.
+        let rng = fastrand::Rng::with_seed(seed ^ 0x5EED_C4E5);
         let mut p = Player {
             store,
-            desk,
-            hand,
-            now: plan.start,
+            drive: Driver::new(desk, hand, plan.start, rng),
             region,
             plan,
-            // Not the planning generator's sequence: the plan stays the same whatever the
-            // crews draw.
-            rng: fastrand::Rng::with_seed(seed ^ 0x5EED_C4E5),
-            queue: BinaryHeap::new(),
-            acts: HashMap::new(),
-            next: 0,
             cases: HashMap::new(),
             kinds: region.units.iter().map(|u| (u.id, u.kind)).collect(),
             fixed_at: None,
             report: HistoryReport::default(),
         };
         for (n, i) in plan.incidents.iter().enumerate() {
-            p.at(i.at, Act::Alarm(n));
+            p.drive.at(i.at, Act::Alarm(n));
         }
         for (n, f) in plan.faults.iter().enumerate() {
-            p.at(f.at, Act::Fault(n, false));
+            p.drive.at(f.at, Act::Fault(n, false));
             if let Some(c) = f.cleared {
-                p.at(c, Act::Fault(n, true));
+                p.drive.at(c, Act::Fault(n, true));
             }
         }
         p
@@ -111,82 +101,50 @@ impl<'a> Player<'a> {
 
     /// The report, with what is still open; dropping the player stops the desk.
     pub(super) fn finish(self) -> HistoryReport {
-        let mut report = self.report;
-        report.open_at_end = self.cases.values().filter(|c| !c.ended).count();
-        report
+        HistoryReport {
+            events: self.drive.events,
+            refused: self.drive.refused,
+            open_at_end: self.cases.values().filter(|c| !c.ended).count(),
+            ..self.report
+        }
     }
 
-    fn at(&mut self, at: DateTime<Utc>, act: Act) {
-        self.next += 1;
-        self.queue.push(Reverse((at, self.next)));
-        self.acts.insert(self.next, act);
-    }
-
-    fn after(&mut self, secs: i64, act: Act) {
-        let at =
-            self.now + TimeDelta::seconds(secs) + TimeDelta::milliseconds(self.rng.i64(0..1000));
-        self.at(at, act);
-    }
-
-    fn set(&mut self, t: DateTime<Utc>) {
-        self.now = t.max(self.now);
-        self.hand.set(self.now);
-    }
-
-    /// Plays everything: each action and each deadline at its moment, in time order.
+    /// Plays everything: each action and each deadline at its moment, in time order, calling
+    /// `progress` as each simulated day ends.
     pub(super) async fn run(&mut self, mut progress: impl FnMut(Progress)) -> anyhow::Result<()> {
         let days = ((self.plan.end - self.plan.start).num_days()).max(0) as u32;
         let mut day = 0;
-        loop {
-            let due = self.desk.stats().await.map_err(desk_error)?.next_due;
-            let next = self.queue.peek().map(|Reverse((t, _))| *t);
-            match (due, next) {
-                (Some(d), n) if n.is_none_or(|n| d <= n) => {
-                    self.set(d);
-                    let events = self.submit(Command::Tick).await?;
-                    if events.is_empty() {
-                        anyhow::bail!("the deadline due at {d} did not fire");
-                    }
-                }
-                (_, Some(_)) => {
-                    let Some(Reverse((t, n))) = self.queue.pop() else {
-                        break;
-                    };
-                    self.set(t);
-                    if let Some(act) = self.acts.remove(&n) {
-                        self.act(act).await?;
-                    }
-                }
-                _ => break,
-            }
-            let done = ((self.now - self.plan.start).num_days()).clamp(0, i64::from(days)) as u32;
+        while self.step().await? {
+            let since = self.drive.now() - self.plan.start;
+            let done = since.num_days().clamp(0, i64::from(days)) as u32;
             if done > day {
                 day = done;
                 progress(Progress {
                     day,
                     days,
                     incidents: self.report.incidents,
-                    events: self.report.events,
+                    events: self.drive.events,
                 });
             }
         }
         Ok(())
     }
+}
 
-    /// Submits a command; the desk's refusal is counted and answers no events.
-    async fn submit(&mut self, command: Command) -> anyhow::Result<Vec<Event>> {
-        match self.desk.submit(command).await {
-            Ok(events) => {
-                self.report.events += events.len();
-                self.react(&events);
-                Ok(events)
-            }
-            Err(DeskError::Rejected(_)) => {
-                self.report.refused += 1;
-                Ok(Vec::new())
-            }
-            Err(e) => Err(desk_error(e)),
-        }
+impl driver::World for Player<'_> {
+    type Act = Act;
+
+    fn driver(&mut self) -> &mut Driver<Act> {
+        &mut self.drive
+    }
+
+    async fn next_due(&mut self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let stats = self.drive.desk().stats().await.map_err(desk_error)?;
+        Ok(stats.next_due)
+    }
+
+    fn react(&mut self, events: &[Event]) {
+        self.respond(events);
     }
 
     async fn act(&mut self, act: Act) -> anyhow::Result<()> {
@@ -208,7 +166,9 @@ impl<'a> Player<'a> {
             Act::Watchdog(id) => self.watchdog(id),
         }
     }
+}
 
+impl Player<'_> {
     /// Commits an alarm to the inbox as intake does, with its lift resolved, and submits it.
     async fn alarm(&mut self, n: usize, second: bool) -> anyhow::Result<()> {
         let p = &self.plan.incidents[n];
@@ -236,14 +196,14 @@ impl<'a> Player<'a> {
             trapped: p.trapped,
             floor: Some(p.floor.clone()),
             description: description(p.trapped),
-            occurred_at: self.now - TimeDelta::seconds(self.rng.i64(2..40)),
+            occurred_at: self.drive.now() - TimeDelta::seconds(self.drive.rng.i64(2..40)),
         };
         let outcome = p.outcome;
         let follow = p.second.filter(|_| !second);
         self.refresh_fixes().await?;
         let Some((receipt, lift)) = self
             .store
-            .insert_alarm_for_lift(&new, self.now)
+            .insert_alarm_for_lift(&new, self.drive.now())
             .await
             .context("commit an alarm to the inbox")?
         else {
@@ -279,8 +239,8 @@ impl<'a> Player<'a> {
             Outcome::FalseAlarm => {
                 let reason =
                     "callback: nobody in the car; the alarm was a misreading or a press by mistake";
-                let secs = self.rng.i64(60..300);
-                self.after(
+                let secs = self.drive.rng.i64(60..300);
+                self.drive.after(
                     secs,
                     Act::Operator(
                         id,
@@ -292,8 +252,8 @@ impl<'a> Player<'a> {
             }
             Outcome::Cancelled => {
                 let reason = "the caller rang back: the door opened and everyone got out";
-                let secs = self.rng.i64(150..600);
-                self.after(
+                let secs = self.drive.rng.i64(150..600);
+                self.drive.after(
                     secs,
                     Act::Operator(
                         id,
@@ -305,9 +265,9 @@ impl<'a> Player<'a> {
             }
         }
         if let Some((_, secs)) = follow {
-            self.after(secs, Act::Second(n));
+            self.drive.after(secs, Act::Second(n));
         }
-        self.after(4 * 3600, Act::Watchdog(id));
+        self.drive.after(4 * 3600, Act::Watchdog(id));
         Ok(())
     }
 
@@ -340,10 +300,12 @@ impl<'a> Player<'a> {
                     .and_then(|c| c.travel.get(&unit).copied())
                     .unwrap_or(600);
                 if travel > 120 {
-                    let secs = self.rng.i64(20..60);
-                    self.after(secs, Act::Crew(id, unit, CrewAction::EnRoute));
+                    let secs = self.drive.rng.i64(20..60);
+                    self.drive
+                        .after(secs, Act::Crew(id, unit, CrewAction::EnRoute));
                 }
-                self.after(travel, Act::Crew(id, unit, CrewAction::OnScene));
+                self.drive
+                    .after(travel, Act::Crew(id, unit, CrewAction::OnScene));
             }
             Some(CrewStatus::OnScene) => self.on_scene(id, unit),
             _ => {}
@@ -360,7 +322,7 @@ impl<'a> Player<'a> {
                     EquipmentReport::Online
                 } else {
                     EquipmentReport::Offline {
-                        last_seen: Some(self.now - TimeDelta::seconds(90)),
+                        last_seen: Some(self.drive.now() - TimeDelta::seconds(90)),
                     }
                 };
                 (Equipment::Terminal(d.clone()), report)
@@ -393,7 +355,8 @@ impl<'a> Player<'a> {
     fn watchdog(&mut self, id: IncidentId) -> anyhow::Result<()> {
         if self.cases.get(&id).is_some_and(|c| !c.ended) {
             let reason = "ended by the operator: no crew report for hours".to_owned();
-            self.after(1, Act::Operator(id, OperatorAction::Cancel { reason }));
+            self.drive
+                .after(1, Act::Operator(id, OperatorAction::Cancel { reason }));
         }
         Ok(())
     }
@@ -402,18 +365,18 @@ impl<'a> Player<'a> {
     async fn refresh_fixes(&mut self) -> anyhow::Result<()> {
         if self
             .fixed_at
-            .is_some_and(|t| (self.now - t).num_seconds() < FIX_EVERY_SECS)
+            .is_some_and(|t| (self.drive.now() - t).num_seconds() < FIX_EVERY_SECS)
         {
             return Ok(());
         }
-        self.fixed_at = Some(self.now);
+        self.fixed_at = Some(self.drive.now());
         for u in &self.region.units {
             if let Some(at) = u.base {
                 let fix = Fix {
                     at,
-                    taken: self.now,
+                    taken: self.drive.now(),
                 };
-                self.desk.position(u.id, fix).await.map_err(desk_error)?;
+                self.drive.position(u.id, fix).await?;
             }
         }
         Ok(())
@@ -426,8 +389,4 @@ fn description(trapped: Option<u16>) -> String {
         Some(n) => format!("{n} people inside"),
         None => String::new(),
     }
-}
-
-fn desk_error(e: DeskError) -> anyhow::Error {
-    anyhow::anyhow!("the dispatch desk: {e}")
 }

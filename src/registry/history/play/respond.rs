@@ -24,13 +24,14 @@ impl Player<'_> {
             return;
         }
         case.releaser = Some(unit);
-        let secs = crews::rescue_secs(&mut self.rng);
-        self.after(secs, Act::Crew(id, unit, CrewAction::Released));
+        let secs = crews::rescue_secs(&mut self.drive.rng);
+        self.drive
+            .after(secs, Act::Crew(id, unit, CrewAction::Released));
     }
 
     /// Schedules what follows from the desk's events: answers to pages, the callback after a
     /// release, the fault cause after the callback, the close after the cause.
-    pub(super) fn react(&mut self, events: &[Event]) {
+    pub(super) fn respond(&mut self, events: &[Event]) {
         self.answer_pages(events);
         for e in events {
             let Some(id) = e.incident else { continue };
@@ -39,9 +40,9 @@ impl Player<'_> {
                     status: CrewStatus::Released,
                     ..
                 } => {
-                    let secs = crews::callback_secs(&mut self.rng);
+                    let secs = crews::callback_secs(&mut self.drive.rng);
                     let note = "callback: passengers out and unhurt".to_owned();
-                    self.after(
+                    self.drive.after(
                         secs,
                         Act::Operator(id, OperatorAction::ConfirmRelease { note }),
                     );
@@ -52,12 +53,14 @@ impl Player<'_> {
                 EventKind::NeedsOperator { .. } => {
                     let text =
                         "called the use unit's duty phone: someone is going to the lift".into();
-                    let secs = self.rng.i64(30..120);
-                    self.after(secs, Act::Operator(id, OperatorAction::Note { text }));
+                    let secs = self.drive.rng.i64(30..120);
+                    self.drive
+                        .after(secs, Act::Operator(id, OperatorAction::Note { text }));
                 }
                 EventKind::FaultCauseFiled { .. } => {
-                    let secs = self.rng.i64(60..300);
-                    self.after(secs, Act::Operator(id, OperatorAction::Close));
+                    let secs = self.drive.rng.i64(60..300);
+                    self.drive
+                        .after(secs, Act::Operator(id, OperatorAction::Close));
                 }
                 EventKind::Closed { .. } | EventKind::Cancelled | EventKind::FalseAlarm => {
                     if let Some(c) = self.cases.get_mut(&id) {
@@ -81,12 +84,13 @@ impl Player<'_> {
                     code: code.into(),
                     text: text.into(),
                 };
-                let secs = self.rng.i64(180..1500);
-                self.after(secs, Act::Crew(id, unit, action));
+                let secs = self.drive.rng.i64(180..1500);
+                self.drive.after(secs, Act::Crew(id, unit, action));
             }
             _ => {
-                let secs = self.rng.i64(60..300);
-                self.after(secs, Act::Operator(id, OperatorAction::Close));
+                let secs = self.drive.rng.i64(60..300);
+                self.drive
+                    .after(secs, Act::Operator(id, OperatorAction::Close));
             }
         }
     }
@@ -110,19 +114,19 @@ impl Player<'_> {
                 .get(&unit)
                 .copied()
                 .unwrap_or(UnitKind::Maintainer);
-            match crews::reply(&mut self.rng, kind, slow) {
+            match crews::reply(&mut self.drive.rng, kind, slow) {
                 crews::Reply::Accept { after, travel, eta } => {
                     let action = CrewAction::Accept {
                         eta_secs: Some(eta),
                     };
-                    self.after(after, Act::Crew(id, unit, action));
+                    self.drive.after(after, Act::Crew(id, unit, action));
                     self.note_travel(id, unit, travel);
                 }
                 crews::Reply::Decline { after, reason } => {
                     let action = CrewAction::Decline {
                         reason: reason.into(),
                     };
-                    self.after(after, Act::Crew(id, unit, action));
+                    self.drive.after(after, Act::Crew(id, unit, action));
                     self.note_travel(id, unit, 0);
                 }
                 crews::Reply::Silent => self.note_travel(id, unit, 0),
