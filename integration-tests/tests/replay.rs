@@ -8,10 +8,12 @@ use crate::support::{Api, Server, engines, fresh_database, seeded, settings, tok
 use liftrescue::store::{Role, Store};
 use serde_json::{Value, json};
 
-/// The unit paged in a crew or operator answer's events, if one was.
-fn paged_in(answer: &Value) -> Option<i64> {
-    answer["events"].as_array()?.iter().find_map(|e| {
-        (e["kind"]["type"] == "unit_paged").then(|| e["kind"]["candidate"]["unit"].as_i64())?
+/// The unit paged after `first` in the operator's view of an incident, if one was.
+fn paged_after(detail: &Value, first: i64) -> Option<i64> {
+    detail["live"]["steps"].as_array()?.iter().find_map(|step| {
+        step["pages"].as_array()?.iter().find_map(|p| {
+            (p["unit"] != first && p["state"] == "pending").then(|| p["unit"].as_i64())?
+        })
     })
 }
 
@@ -57,8 +59,9 @@ async fn an_incident_driven_through_the_api_replays_identical_over_http_and_on_t
             )
             .await;
         assert_eq!(declined.0, 200, "{engine}: {}", declined.1);
-        let next = paged_in(&declined.1)
-            .unwrap_or_else(|| panic!("{engine}: nobody paged after the decline: {}", declined.1));
+        let (_, detail) = op.get(&format!("/api/v1/incidents/{incident}")).await;
+        let next = paged_after(&detail, first)
+            .unwrap_or_else(|| panic!("{engine}: nobody paged after the decline: {detail}"));
         let next = crew(&server, store.as_ref(), next).await;
         for (action, body) in [
             ("accept", json!({"eta_secs": 600})),

@@ -1,5 +1,5 @@
--- The log's and the outbox's large values compressed with LZ4 instead of PostgreSQL's default
--- pglz. An `incident_opened` body (the decision's inputs kept for replay) is about 3 kB, over the
+-- The large values of the log, the inbox, the outbox and the review index compressed with LZ4
+-- instead of PostgreSQL's default pglz (PostgreSQL 14 or later). An `incident_opened` body (the decision's inputs kept for replay) is about 3 kB, over the
 -- 2 kB at which PostgreSQL compresses a value; pglz took about twice LZ4's time to insert such
 -- rows (measured with pgbench), on the path of every burst of alarms. Only values written from
 -- now on are affected: stored rows keep theirs, and a value reads back byte for byte either way,

@@ -11,11 +11,12 @@
 use super::Node;
 use crate::desk::{DeskError, DeskHandle, Forward, Forwarded, RemoteRejection};
 use crate::dispatch::Command;
-use crate::domain::{Event, Fix, Unit, UnitId};
+use crate::domain::{Event, Fix, Unit, UnitId, keep_newest};
 use sqlx::PgPool;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 /// The longest either side waits without looking at the table.
 const POLL: Duration = Duration::from_millis(250);
@@ -33,9 +34,22 @@ const KEEP: &str = "10 minutes";
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Request {
-    Command { command: Command },
-    Position { unit: UnitId, fix: Fix },
-    Units { units: Vec<Unit> },
+    Command {
+        command: Command,
+    },
+    /// One live position (rows written before positions were forwarded in batches).
+    Position {
+        unit: UnitId,
+        fix: Fix,
+    },
+    /// The live positions that came while the standby's last row was written, each unit's
+    /// newest.
+    Positions {
+        fixes: Vec<(UnitId, Fix)>,
+    },
+    Units {
+        units: Vec<Unit>,
+    },
 }
 
 /// What the holder answers.
@@ -181,6 +195,41 @@ pub fn inbox_notice(pool: PgPool) -> Arc<dyn Fn() + Send + Sync> {
 /// The shortest gap between two inbox notices of a standby.
 const INBOX_NOTICE: Duration = Duration::from_millis(20);
 
+/// Writes a request for `node`'s region's holder; answers its row.
+async fn write(pool: &PgPool, node: &Node, request: &Request) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO desk_commands (region, from_node, request) VALUES ($1, $2, $3) \
+         RETURNING id",
+    )
+    .bind(&node.region)
+    .bind(&node.instance)
+    .bind(sqlx::types::Json(request))
+    .fetch_one(pool)
+    .await
+}
+
+/// Forwards the live positions a standby takes as one row per batch: whatever came while the
+/// last row was being written, each unit's newest fix (crews report every few seconds each, so
+/// a row per fix would be hundreds a second). Ends when the forwarder is dropped.
+async fn forward_positions(
+    pool: PgPool,
+    node: Node,
+    mut queued: mpsc::UnboundedReceiver<(UnitId, Fix)>,
+) {
+    while let Some((unit, fix)) = queued.recv().await {
+        let mut newest = HashMap::from([(unit, fix)]);
+        while let Ok((unit, fix)) = queued.try_recv() {
+            keep_newest(&mut newest, unit, fix);
+        }
+        let mut fixes: Vec<(UnitId, Fix)> = newest.into_iter().collect();
+        fixes.sort_by_key(|(unit, _)| *unit);
+        let n = fixes.len();
+        if let Err(e) = write(&pool, &node, &Request::Positions { fixes }).await {
+            tracing::warn!(error = %e, fixes = n, "could not forward live positions to the desk's holder");
+        }
+    }
+}
+
 /// A standby's door to the holder.
 #[derive(Debug, Clone)]
 pub struct Forwarder {
@@ -189,29 +238,26 @@ pub struct Forwarder {
     wakes: Arc<Wakes>,
     /// How long a caller waits for the holder's answer.
     timeout: Duration,
+    /// Live positions, forwarded in batches ([`forward_positions`]).
+    positions: mpsc::UnboundedSender<(UnitId, Fix)>,
 }
 
 impl Forwarder {
     /// Forwards for `node` through `pool`, answering callers within `timeout`.
     pub fn new(pool: PgPool, node: Node, wakes: Arc<Wakes>, timeout: Duration) -> Self {
+        let (positions, queued) = mpsc::unbounded_channel();
+        tokio::spawn(forward_positions(pool.clone(), node.clone(), queued));
         Forwarder {
             pool,
             node,
             wakes,
             timeout,
+            positions,
         }
     }
 
     async fn write(&self, request: &Request) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
-            "INSERT INTO desk_commands (region, from_node, request) VALUES ($1, $2, $3) \
-             RETURNING id",
-        )
-        .bind(&self.node.region)
-        .bind(&self.node.instance)
-        .bind(sqlx::types::Json(request))
-        .fetch_one(&self.pool)
-        .await
+        write(&self.pool, &self.node, request).await
     }
 
     /// Writes `request` without waiting for its answer (a position, a registry edit).
@@ -286,7 +332,7 @@ impl Forward for Forwarder {
     }
 
     fn position(&self, unit: UnitId, fix: Fix) {
-        self.send(Request::Position { unit, fix });
+        let _ = self.positions.send((unit, fix));
     }
 
     fn units(&self, units: Vec<Unit>) {
@@ -416,6 +462,14 @@ async fn decide(desk: &DeskHandle, id: i64, request: Request) -> Decided {
             }
             return Decided::Done;
         }
+        Request::Positions { fixes } => {
+            for (unit, fix) in fixes {
+                if let Err(e) = desk.position(unit, fix).await {
+                    tracing::warn!(error = %e, "a forwarded position was not taken");
+                }
+            }
+            return Decided::Done;
+        }
         Request::Units { units } => {
             if let Err(e) = desk.register_units(units).await {
                 tracing::warn!(error = %e, "forwarded unit edits were not taken");
@@ -424,3 +478,6 @@ async fn decide(desk: &DeskHandle, id: i64, request: Request) -> Decided {
         }
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,7 +8,7 @@
 //! when.
 
 use super::view::{IncidentView, PageView};
-use crate::domain::{IncidentId, IncidentStatus, Lift, UnitId};
+use crate::domain::{Actor, Event, IncidentId, IncidentStatus, Lift, UnitId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -130,6 +130,16 @@ fn next_at(action: &str, due: Option<DateTime<Utc>>) -> CrewNext {
     }
 }
 
+/// What a crew's tap answers it of the events it caused: its own (the tap, its duty), not the
+/// desk's decisions that followed, which name other units (the next one paged after a decline,
+/// those stood down after an accept, the units a search saw).
+pub fn crew_events(unit: UnitId, events: Vec<Event>) -> Vec<Event> {
+    events
+        .into_iter()
+        .filter(|e| e.actor == Actor::Unit(unit))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::{M_NEAR, M_OTHER_CO, World};
@@ -203,5 +213,34 @@ mod tests {
         let v = crew_view(incident_view(&w.state, id, w.now).unwrap(), M_NEAR);
         assert_eq!(v.page.unwrap().state, "released");
         assert_eq!(v.next, None, "nothing left to the crew");
+    }
+
+    #[test]
+    fn a_crew_that_declines_is_answered_its_decline_and_not_who_is_paged_next() {
+        let mut w = World::new();
+        let id = w.entrapment();
+        let events = w
+            .crew(
+                M_NEAR,
+                id,
+                CrewAction::Decline {
+                    reason: "another job".into(),
+                },
+            )
+            .unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e.kind, crate::domain::EventKind::UnitPaged { .. })),
+            "the desk pages the next unit: {events:?}"
+        );
+        let own = crew_events(M_NEAR, events);
+        assert!(!own.is_empty(), "the decline itself");
+        let json = serde_json::to_string(&own).unwrap();
+        assert!(
+            !json.contains("unit_paged") && !json.contains("seen"),
+            "{json}"
+        );
+        assert!(own.iter().all(|e| e.actor == Actor::Unit(M_NEAR)));
     }
 }

@@ -48,7 +48,7 @@ pub(crate) mod tests;
 mod tick;
 pub mod view;
 
-pub use crew_view::{CrewView, crew_view};
+pub use crew_view::{CrewView, crew_events, crew_view};
 pub use incident::{Incident, Page, PageState, Track};
 pub use reload::rules_reloaded;
 pub use state::{DeskState, EquipmentState, UnitState, apply};

@@ -46,4 +46,4 @@ pub use lift::{
     AdminCode, CompanyId, DeviceId, IdError, Lift, LiftFlags, LiftId, PhoneNumber,
     RegistrationCode, RescueCode,
 };
-pub use unit::{Fix, Unit, UnitId, UnitKind};
+pub use unit::{Fix, Unit, UnitId, UnitKind, keep_newest};

@@ -53,6 +53,15 @@ pub struct Fix {
     pub taken: DateTime<Utc>,
 }
 
+/// Keeps in `pending` the newer of `fix` and the fix already there for `unit` (by when each
+/// was taken): fixes queued for writing or forwarding are coalesced to each unit's newest.
+pub fn keep_newest(pending: &mut std::collections::HashMap<UnitId, Fix>, unit: UnitId, fix: Fix) {
+    let held = pending.entry(unit).or_insert(fix);
+    if fix.taken > held.taken {
+        *held = fix;
+    }
+}
+
 /// A unit as the dispatcher knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Unit {

@@ -165,6 +165,7 @@ async fn act(
             },
         )
         .await?;
+        let events = crate::dispatch::crew_events(unit, events);
         let body = serde_json::to_string(&EventsOut { events }).unwrap_or_default();
         Ok((StatusCode::OK, body))
     })
@@ -280,6 +281,7 @@ pub async fn duty(
             reason
         };
         let events = submit(&state, Command::UnitDuty { unit, on_duty, why }).await?;
+        let events = crate::dispatch::crew_events(unit, events);
         let body = serde_json::to_string(&EventsOut { events }).unwrap_or_default();
         Ok((StatusCode::OK, body))
     })

@@ -66,6 +66,9 @@ pub const REPLAY_MAX: i64 = 20_000;
 pub const CREW_REPLAY_MAX: i64 = 1_000;
 /// How often an idle stream says it is alive (and looks its token up again).
 pub const PING_EVERY: Duration = Duration::from_secs(10);
+
+/// How long a ping waits for its token's look-up before leaving the stream open until the next.
+const TOKEN_LOOK: Duration = Duration::from_secs(1);
 /// Log rows read per page while replaying.
 const REPLAY_PAGE: i64 = 500;
 /// Frames a stream holds for a console that reads slowly before it falls back to the log.
@@ -407,11 +410,20 @@ impl Stream {
         Ok(())
     }
 
-    /// Whether the stream's token is still in the store; a store that does not answer leaves
-    /// the stream open (the next ping asks again).
+    /// Whether the stream's token is still in the store; a store that does not answer (within
+    /// [`TOKEN_LOOK`], so live events are not held up) leaves the stream open: the next ping
+    /// asks again.
     async fn token_holds(&self) -> bool {
         let c = &self.caller;
-        match c.still_valid(self.store.as_ref()).await {
+        let looked = tokio::time::timeout(TOKEN_LOOK, c.still_valid(self.store.as_ref())).await;
+        let Ok(looked) = looked else {
+            tracing::warn!(
+                token_id = c.token_id,
+                "a live feed's token could not be looked up again in time"
+            );
+            return true;
+        };
+        match looked {
             Ok(true) => true,
             Ok(false) => {
                 tracing::info!(

@@ -342,9 +342,9 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("crew").gives(200, Many(schema::<crew_page::CrewIncident>())),
     route(Get, "/api/v1/crew/feed", CREW, "The crew's live feed (Server-Sent Events): only what concerns this unit (a page offered, answered, missed or withdrawn, its storm queue, its duty; on its incidents the lift attached, a further alarm, a storm triage, the release confirmed, closed, cancelled, false alarm), as `crew` frames `{seq, incident, type}` with the log sequence as the event id, then read `/api/v1/crew/assignments` again. Also `hello`, `reset`, and `: ping` every 10 s with an `id:`. Send `Last-Event-ID` to resume after an event (from the log). 400 when it is not a sequence in the log. The stream ends at the first ping after its token is removed (the reconnect is then 401).", |r| r.to(feed::crew_feed))
         .tag("crew").gives(200, Payload::EventStream),
-    route(Post, "/api/v1/crew/incidents/{id}/accept", CREW, "Accept the page, with an ETA.", |r| r.to(crew::accept))
+    route(Post, "/api/v1/crew/incidents/{id}/accept", CREW, "Accept the page, with an ETA; answers the crew's own events (never the desk's decisions that follow, which name other units).", |r| r.to(crew::accept))
         .tag("crew").keyed().takes(One(schema::<crew::AcceptIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER]),
-    route(Post, "/api/v1/crew/incidents/{id}/decline", CREW, "Decline the page, with a reason.", |r| r.to(crew::decline))
+    route(Post, "/api/v1/crew/incidents/{id}/decline", CREW, "Decline the page, with a reason; answers the decline (not who is paged next).", |r| r.to(crew::decline))
         .tag("crew").keyed().takes(One(schema::<operator::ReasonIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Post, "/api/v1/crew/incidents/{id}/en-route", CREW, "On the way.", |r| r.to(crew::en_route))
         .tag("crew").keyed().gives(200, EVENTS).answers(&[OUT_OF_ORDER]),
@@ -356,7 +356,7 @@ pub static ROUTES: &[RouteSpec] = &[
         .tag("crew").keyed().takes(One(schema::<operator::FaultCauseIn>())).gives(200, EVENTS).answers(&[OUT_OF_ORDER, BLANK_TEXT]),
     route(Post, "/api/v1/crew/position", CREW, "Share this crew's position (no idempotency key: the newest fix wins).", |r| r.to(crew::position))
         .tag("crew").takes(One(schema::<crew::PositionIn>())).gives(202, One(schema::<ops::Health>())),
-    route(Post, "/api/v1/crew/duty", CREW, "Go on or off duty; going off hands unfinished assignments to the next unit.", |r| r.to(crew::duty))
+    route(Post, "/api/v1/crew/duty", CREW, "Go on or off duty; going off hands unfinished assignments to the next unit (the answer carries the duty change only).", |r| r.to(crew::duty))
         .tag("crew").keyed().takes(One(schema::<crew::DutyIn>())).gives(200, EVENTS).answers(&[UNIT_GONE]),
     route(Get, "/console", PUBLIC, "The operator's console: live board, map, incident view, hotline intake (asks for the operator token; it stays in the browser).", |r| r.to(console_page::page))
         .tag("operator").gives(200, Payload::Html),

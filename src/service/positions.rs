@@ -7,7 +7,7 @@
 //! of them, and a restart pages from where crews last were ([`super::recover`] reads them back
 //! over the registry's). A graceful stop ([`Fixes::finish`]) writes what is still pending.
 
-use crate::domain::{Fix, UnitId};
+use crate::domain::{Fix, UnitId, keep_newest};
 use crate::store::Store;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,14 +41,6 @@ impl Fixes {
     pub async fn finish(self) {
         drop(self.tx);
         let _ = self.writer.await;
-    }
-}
-
-/// Keeps the newer of `fix` and the one pending for `unit`.
-fn keep_newest(pending: &mut HashMap<UnitId, Fix>, unit: UnitId, fix: Fix) {
-    let held = pending.entry(unit).or_insert(fix);
-    if fix.taken > held.taken {
-        *held = fix;
     }
 }
 

@@ -6,7 +6,7 @@
 // assignments) are kept the same way, marked `X-Liftrescue-Offline: 1` when served from the
 // copy so the page can say it is showing old news. Actions (POST) never touch the cache: the
 // page queues them itself, with their idempotency keys.
-const CACHE = "liftrescue-crew-v1";
+const CACHE = "liftrescue-crew-v2";
 const SHELL = ["/crew/assets/crew.css", "/crew/assets/crew.js", "/crew/assets/i18n.js",
   "/crew/assets/live.js", "/crew/assets/queue.js", "/crew/assets/site.js", "/crew/assets/sse.js"];
 const READS = ["/api/v1/crew/me", "/api/v1/crew/assignments"];
