@@ -4,9 +4,11 @@
 //! with the demo region, which is what the README's run command relies on.
 
 mod cluster;
+pub mod regions;
 mod review;
 
 pub use cluster::ClusterSettings;
+pub use regions::RegionSettings;
 pub use review::ReviewSettings;
 
 use crate::domain::LatLon;
@@ -230,6 +232,9 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Several nodes on one PostgreSQL: this node's name, its region, the desk lease.
     pub cluster: ClusterSettings,
+    /// A province platform: the regions this node serves, each its own desk, lease, schema and
+    /// listener (see [`regions`]). Empty: one region, `cluster.region`, on `listen`.
+    pub regions: Vec<RegionSettings>,
 }
 
 impl Default for Settings {
@@ -250,6 +255,7 @@ impl Default for Settings {
             review: ReviewSettings::default(),
             redis_url: None,
             cluster: ClusterSettings::default(),
+            regions: Vec::new(),
         }
     }
 }
@@ -272,6 +278,7 @@ impl fmt::Debug for Settings {
             .field("review", &self.review)
             .field("redis_url", &self.redis_url.as_deref().map(redact))
             .field("cluster", &self.cluster)
+            .field("regions", &self.regions)
             .finish()
     }
 }

@@ -10,7 +10,6 @@
 //! (`pg_dump -Fc`), which the restore runbook describes.
 
 use super::ConfigArg;
-use crate::config::Settings;
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
@@ -29,10 +28,10 @@ pub struct Copied {
 
 /// Runs `liftrescue backup FILE`.
 pub fn run(file: &Path, config: &ConfigArg) -> ExitCode {
-    let settings = match Settings::load(config.config.as_deref()) {
+    let settings = match config.load() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: configuration: {e}");
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };

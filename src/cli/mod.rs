@@ -164,6 +164,26 @@ pub struct ConfigArg {
     /// A TOML configuration file; `LIFTRESCUE_…` environment variables override it.
     #[arg(long, short = 'c')]
     pub config: Option<PathBuf>,
+    /// With `[[regions]]` configured: this region only (its schema, listener and rules).
+    #[arg(long, value_name = "NAME")]
+    pub region: Option<String>,
+}
+
+impl ConfigArg {
+    /// The settings: defaults, the file, the environment; narrowed to `--region` if given.
+    pub fn load(&self) -> anyhow::Result<crate::config::Settings> {
+        let s = self.load_all()?;
+        match &self.region {
+            Some(name) => s.only_region(name).map_err(anyhow::Error::msg),
+            None => Ok(s),
+        }
+    }
+
+    /// The settings with every region, whatever `--region` says.
+    pub fn load_all(&self) -> anyhow::Result<crate::config::Settings> {
+        crate::config::Settings::load(self.config.as_deref())
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))
+    }
 }
 
 /// `liftrescue import …`

@@ -1,7 +1,6 @@
 //! `liftrescue replay INCIDENT`: one incident's decisions made again from its record.
 
 use super::ConfigArg;
-use crate::config::Settings;
 use crate::dispatch::replay::Replay;
 use crate::domain::IncidentId;
 use anyhow::Context;
@@ -42,8 +41,7 @@ pub fn run(incident: i64, json: bool, config: &ConfigArg) -> ExitCode {
 }
 
 async fn load(config: &ConfigArg, id: IncidentId) -> anyhow::Result<Option<Replay>> {
-    let s = Settings::load(config.config.as_deref())
-        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let s = config.load()?;
     crate::telemetry::init(s.log_format);
     let store = crate::store::open_read_only(&s.database_url).await?;
     crate::store::replay_incident(store.as_ref(), id)

@@ -27,9 +27,16 @@ pub fn run(command: Command) -> ExitCode {
 
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve(c) => serve(settings(&c)?).await,
+        Command::Serve(c) => {
+            let s = every_region(&c).await?;
+            if s.regions.is_empty() {
+                serve(s).await
+            } else {
+                serve_regions(s).await
+            }
+        }
         Command::Migrate(c) => {
-            let s = settings(&c)?;
+            let s = settings(&c).await?;
             crate::store::open(&s.database_url).await?;
             println!(
                 "migrations applied to {}",
@@ -38,23 +45,12 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::VerifyLog { seal, config } => {
-            let url = settings(&config)?.database_url;
+            let url = settings(&config).await?.database_url;
             let store = crate::store::open_read_only(&url).await?;
             super::proof::verify_log(&store, seal.as_deref()).await
         }
         Command::Status { json, config } => {
-            let url = settings(&config)?.database_url;
-            let status = super::status::read(&url).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
-            } else {
-                print!("{}", super::status::render(&status));
-            }
-            Ok(if super::status::healthy(&status) {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            super::status::command(&every_region(&config).await?, json).await
         }
         Command::Export {
             from,
@@ -62,7 +58,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             format,
             out,
             config,
-        } => super::proof::export(&settings(&config)?, &from, &to, &format, &out).await,
+        } => super::proof::export(&settings(&config).await?, &from, &to, &format, &out).await,
         Command::Import(ImportCommand::Lifts { file, config }) => {
             import(&config, &file, true).await
         }
@@ -86,7 +82,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 seed,
                 rate_per_day: rate,
             });
-            super::history::seed_demo(&settings(&config)?, &spec, history.as_ref(), until).await
+            super::history::seed_demo(&settings(&config).await?, &spec, history.as_ref(), until)
+                .await
         }
         Command::Token(TokenCommand::Create {
             role,
@@ -103,15 +100,35 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn settings(c: &ConfigArg) -> anyhow::Result<Settings> {
-    let s =
-        Settings::load(c.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+/// The settings of a command on one store: with `[[regions]]`, `--region` names which (its
+/// schema is created if missing).
+async fn settings(c: &ConfigArg) -> anyhow::Result<Settings> {
+    let s = every_region(c).await?;
+    if !s.regions.is_empty() {
+        let names: Vec<&str> = s.regions.iter().map(|r| r.name.as_str()).collect();
+        anyhow::bail!(
+            "[[regions]] are configured: name one with --region ({})",
+            names.join(", ")
+        );
+    }
+    Ok(s)
+}
+
+/// The settings of `serve` and `status`, which take every region when `--region` names none.
+async fn every_region(c: &ConfigArg) -> anyhow::Result<Settings> {
+    let s = c.load()?;
     crate::telemetry::init(s.log_format);
+    if let Some(name) = &c.region {
+        let all = c.load_all()?;
+        let region = all.region(name).context("the region was just found")?;
+        crate::config::regions::create_schemas(&all.database_url, std::slice::from_ref(region))
+            .await?;
+    }
     Ok(s)
 }
 
 async fn open(c: &ConfigArg) -> anyhow::Result<Arc<dyn Store>> {
-    crate::store::open(&settings(c)?.database_url).await
+    crate::store::open(&settings(c).await?.database_url).await
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
@@ -141,6 +158,35 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         let _ = out.flush();
     };
     crate::service::run_announced(settings, listener, announce, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `serve` with `[[regions]]`: every region on its own listener (see
+/// [`crate::service::regions`]).
+async fn serve_regions(settings: Settings) -> anyhow::Result<ExitCode> {
+    let database = crate::config::redact(&settings.database_url);
+    let announce = move |regions: &[(String, &crate::http::AppState)]| {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        for (name, state) in regions {
+            let _ = writeln!(
+                out,
+                "liftrescue region {name} listening on http://{}  (database {database}, schema region_{name}, {})",
+                state.settings.listen,
+                state.rules.described()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "each region has its console at /console, crew page at /crew and API at /api/v1/docs on its own address"
+        );
+        let _ = writeln!(
+            out,
+            "sign in with a token of its region: liftrescue token create --role operator --region NAME"
+        );
+        let _ = out.flush();
+    };
+    crate::service::regions::run(settings, announce, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -130,6 +130,84 @@ pub fn render(s: &Status) -> String {
     out
 }
 
+/// One region's status, as `status --json` prints them with `[[regions]]`.
+#[derive(Debug, Serialize)]
+pub struct RegionStatus {
+    /// The region.
+    pub region: String,
+    /// Its store's status.
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+/// `liftrescue status`: the store of `settings`, or with `[[regions]]` each region's, with a
+/// line per node naming the regions it holds. Exit 1 when a desk is not held.
+pub async fn command(
+    settings: &crate::config::Settings,
+    json: bool,
+) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    let exit = |ok: bool| {
+        if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    };
+    if settings.regions.is_empty() {
+        let status = read(&settings.database_url).await?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&status)?);
+        } else {
+            print!("{}", render(&status));
+        }
+        return Ok(exit(healthy(&status)));
+    }
+    let mut all = Vec::new();
+    for r in &settings.regions {
+        let url = crate::config::regions::in_schema(&settings.database_url, &r.schema());
+        let status = read(&url)
+            .await
+            .with_context(|| format!("read region {}", r.name))?;
+        all.push(RegionStatus {
+            region: r.name.clone(),
+            status,
+        });
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    } else {
+        print!("{}", render_regions(&all));
+    }
+    Ok(exit(all.iter().all(|r| healthy(&r.status))))
+}
+
+/// Every region's status as text: who holds what, then each region.
+pub fn render_regions(all: &[RegionStatus]) -> String {
+    use std::fmt::Write;
+    let mut holds: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for r in all {
+        for l in r.status.leases.iter().filter(|l| !l.expired) {
+            holds.entry(l.node.as_str()).or_default().push(&r.region);
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "{} region(s)", all.len());
+    for (node, regions) in &holds {
+        let _ = writeln!(
+            out,
+            "  node {node} holds {}: {}",
+            regions.len(),
+            regions.join(", ")
+        );
+    }
+    for r in all {
+        let _ = writeln!(out, "\n== region {} ==", r.region);
+        out.push_str(&render(&r.status));
+    }
+    out
+}
+
 /// Whether the desk is held: on PostgreSQL, some lease is taken and none has lapsed.
 pub fn healthy(s: &Status) -> bool {
     s.engine != "postgres" || (!s.leases.is_empty() && s.leases.iter().all(|l| !l.expired))

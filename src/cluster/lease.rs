@@ -13,6 +13,8 @@ pub struct Lease {
     pool: PgPool,
     node: Node,
     ttl: Duration,
+    /// The node's share, when it serves several regions.
+    share: Option<std::sync::Arc<super::share::Share>>,
 }
 
 /// A lease as stored.
@@ -40,15 +42,16 @@ pub struct LeaseRow {
     pub expires_in_secs: f64,
 }
 
-/// Takes the lease if it is free or lapsed (or already this process's: a try whose answer was
-/// lost).
+/// Takes the lease if it is free or lapsed at least `$5` ms ago, or still this process's (a try
+/// whose answer was lost; one it let go or let lapse waits like anyone's).
 const ACQUIRE: &str = "INSERT INTO desk_leases AS l \
      (region, holder, node, epoch, acquired_at, renewed_at, expires_at) \
      VALUES ($1, $2, $3, 1, now(), now(), now() + $4 * interval '1 millisecond') \
      ON CONFLICT (region) DO UPDATE SET holder = EXCLUDED.holder, node = EXCLUDED.node, \
        epoch = l.epoch + 1, acquired_at = now(), renewed_at = now(), \
        expires_at = EXCLUDED.expires_at \
-     WHERE l.expires_at < now() OR l.holder = EXCLUDED.holder \
+     WHERE l.expires_at < now() - $5 * interval '1 millisecond' \
+       OR (l.holder = EXCLUDED.holder AND l.expires_at >= now()) \
      RETURNING epoch";
 
 const RENEW: &str = "UPDATE desk_leases SET renewed_at = now(), \
@@ -68,7 +71,23 @@ impl Lease {
     /// The lease of `node`'s region, on `pool` (a pool of its own: a busy store must not hold
     /// up a renewal).
     pub fn new(pool: PgPool, node: Node, ttl: Duration) -> Self {
-        Lease { pool, node, ttl }
+        Lease {
+            pool,
+            node,
+            ttl,
+            share: None,
+        }
+    }
+
+    /// The lease of a node that serves several regions: it takes and gives back by `share`.
+    pub fn sharing(mut self, share: std::sync::Arc<super::share::Share>) -> Self {
+        self.share = Some(share);
+        self
+    }
+
+    /// The node's share, if it serves several regions.
+    pub fn share(&self) -> Option<&super::share::Share> {
+        self.share.as_deref()
     }
 
     /// The lease's time to live.
@@ -85,13 +104,19 @@ impl Lease {
     /// restarted node waits for its previous process's lease to lapse like anyone: two live
     /// processes under one name must never take the desk from each other).
     pub async fn try_acquire(&self) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar(ACQUIRE)
+        let grace = self.share().map_or(Duration::ZERO, |s| s.grace());
+        let epoch = sqlx::query_scalar(ACQUIRE)
             .bind(&self.node.region)
             .bind(&self.node.instance)
             .bind(&self.node.name)
             .bind(self.ttl.as_millis() as i64)
+            .bind(grace.as_millis() as i64)
             .fetch_optional(&self.pool)
-            .await
+            .await?;
+        if let (Some(_), Some(share)) = (epoch, self.share()) {
+            share.took(&self.node.region);
+        }
+        Ok(epoch)
     }
 
     /// Extends the lease this process holds: `false` when it no longer holds it.
@@ -108,6 +133,9 @@ impl Lease {
     /// Lets the lease lapse now (a planned stop, after the desk drained), so a standby takes it
     /// at its next try.
     pub async fn release(&self) -> Result<(), sqlx::Error> {
+        if let Some(share) = self.share() {
+            share.lost(&self.node.region);
+        }
         sqlx::query(RELEASE)
             .bind(&self.node.region)
             .bind(&self.node.instance)

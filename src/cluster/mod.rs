@@ -23,6 +23,7 @@
 pub mod forward;
 pub mod lease;
 pub mod role;
+pub mod share;
 
 use chrono::{DateTime, Utc};
 

@@ -54,7 +54,13 @@ pub async fn run(
                 // A database out of reach may not even answer with an error: a renewal is given
                 // half a lease.
                 _ = tokio::time::sleep(ttl / 4) => match within(ttl / 2, lease.renew()).await {
-                    Ok(true) => { renewed = Instant::now(); None }
+                    Ok(true) => {
+                        renewed = Instant::now();
+                        lease
+                            .share()
+                            .filter(|s| s.give_back(&region, renewed))
+                            .map(|_| GIVE_BACK)
+                    }
                     Ok(false) => Some("another node took the lease"),
                     Err(e) if renewed.elapsed() >= ttl => {
                         tracing::error!(error = %e, "the lease could not be renewed for a whole TTL");
@@ -70,6 +76,16 @@ pub async fn run(
                 metrics.desk_role(&region, false);
                 holding = false;
                 roles.stand_down().await;
+                if let Some(share) = lease.share() {
+                    share.lost(&region);
+                }
+                // Given back on purpose: the desk stood down with its last append committed,
+                // so the lease is let go now rather than left to lapse.
+                if why == GIVE_BACK
+                    && let Err(e) = within(ttl / 2, lease.release()).await
+                {
+                    tracing::warn!(error = %e, region, "the lease given back was not released; it lapses");
+                }
                 while let Err(e) = roles.demote().await {
                     tracing::error!(error = %format!("{e:#}"), "could not stand by yet; retrying");
                     tokio::select! {
@@ -121,6 +137,9 @@ pub async fn run(
         }
     }
 }
+
+/// Why a holder over its share stands down (see [`super::share`]).
+const GIVE_BACK: &str = "this node holds more than its share of the regions";
 
 /// Promotes the node that took the lease, renewing the lease while the desk is rebuilt. A
 /// refusal from before (the desk stood down then) is not about this holding.

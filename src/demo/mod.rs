@@ -39,6 +39,8 @@ pub struct RegionSpec {
     pub fire_stations: usize,
     /// Half the side of the square the lifts stand in, metres.
     pub half_side_m: f64,
+    /// The centre of that square (Yuzhong's by default).
+    pub centre: LatLon,
 }
 
 impl Default for RegionSpec {
@@ -52,6 +54,7 @@ impl Default for RegionSpec {
             staff_per_property_company: 2,
             fire_stations: 10,
             half_side_m: 2_500.0,
+            centre: YUZHONG,
         }
     }
 }
@@ -146,7 +149,7 @@ pub fn region(spec: &RegionSpec, now: DateTime<Utc>) -> Region {
     for i in 0..spec.maintainers {
         let company = CompanyId(1 + (i % spec.maintenance_companies.max(1)) as i64);
         let at = offset(
-            YUZHONG,
+            spec.centre,
             rng.f64() * 2.0 * spread - spread,
             rng.f64() * 2.0 * spread - spread,
         );
@@ -175,7 +178,7 @@ pub fn region(spec: &RegionSpec, now: DateTime<Utc>) -> Region {
             let (east, north) = (rng.f64() * 300.0 - 150.0, rng.f64() * 300.0 - 150.0);
             let at = match sites.get(s % sites.len().max(1)) {
                 Some(site) => offset(*site, east, north),
-                None => random_point(&mut rng, spec.half_side_m),
+                None => random_point(&mut rng, spec.centre, spec.half_side_m),
             };
             push(
                 UnitKind::PropertyStaff,
@@ -187,7 +190,7 @@ pub fn region(spec: &RegionSpec, now: DateTime<Utc>) -> Region {
         }
     }
     for f in 0..spec.fire_stations {
-        let at = random_point(&mut rng, spec.half_side_m * 2.0);
+        let at = random_point(&mut rng, spec.centre, spec.half_side_m * 2.0);
         push(
             UnitKind::FireRescue,
             CompanyId(9001),
@@ -197,7 +200,7 @@ pub fn region(spec: &RegionSpec, now: DateTime<Utc>) -> Region {
         );
     }
     Region {
-        centre: YUZHONG,
+        centre: spec.centre,
         district,
         companies,
         lifts,
@@ -205,9 +208,9 @@ pub fn region(spec: &RegionSpec, now: DateTime<Utc>) -> Region {
     }
 }
 
-fn random_point(rng: &mut fastrand::Rng, half_side_m: f64) -> LatLon {
+fn random_point(rng: &mut fastrand::Rng, centre: LatLon, half_side_m: f64) -> LatLon {
     offset(
-        YUZHONG,
+        centre,
         (rng.f64() * 2.0 - 1.0) * half_side_m,
         (rng.f64() * 2.0 - 1.0) * half_side_m,
     )
@@ -262,7 +265,7 @@ fn lift(spec: &RegionSpec, rng: &mut fastrand::Rng, i: usize, district: AdminCod
             rng.u32(1..4),
             ["A", "B", "C"][i % 3]
         ),
-        position: random_point(rng, spec.half_side_m),
+        position: random_point(rng, spec.centre, spec.half_side_m),
         commissioned: NaiveDate::from_ymd_opt(
             1995 + rng.i32(0..30),
             rng.u32(1..13),

@@ -38,6 +38,7 @@ impl Cluster {
     pub async fn connect(
         settings: &Settings,
         url: &str,
+        share: Option<Arc<crate::cluster::share::Share>>,
     ) -> anyhow::Result<(Cluster, crate::store::postgres::PgStore)> {
         let node = Node::new(&settings.cluster);
         let store = crate::store::postgres::PgStore::connect_node(url, &node)
@@ -73,7 +74,10 @@ impl Cluster {
             wakes.clone(),
             settings.store.request_timeout,
         );
-        let lease = Lease::new(lease_pool, node.clone(), ttl);
+        let mut lease = Lease::new(lease_pool, node.clone(), ttl);
+        if let Some(share) = share {
+            lease = lease.sharing(share);
+        }
         Ok((
             Cluster {
                 node,

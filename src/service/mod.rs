@@ -13,6 +13,7 @@
 
 pub mod cluster;
 pub mod positions;
+pub mod regions;
 mod sink;
 
 pub use sink::StoreSink;
@@ -116,7 +117,16 @@ async fn sealing(
 
 /// Opens the store, loads the rules, seeds if asked, recovers and starts the desk, the pump and
 /// (when `intake.mqtt_url` is set) the MQTT intake.
-pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
+pub async fn start(settings: Settings) -> anyhow::Result<Service> {
+    start_sharing(settings, None).await
+}
+
+/// [`start`] for one of the regions a node serves ([`regions`]): its lease is taken and given
+/// back by the node's `share`.
+pub async fn start_sharing(
+    mut settings: Settings,
+    share: Option<Arc<crate::cluster::share::Share>>,
+) -> anyhow::Result<Service> {
     // No crew page address configured: this server's own.
     if settings.notify.crew_url.is_empty() {
         settings.notify.crew_url = format!("http://{}/crew", settings.listen);
@@ -130,7 +140,8 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     let postgres = settings.database_url.starts_with("postgres:")
         || settings.database_url.starts_with("postgresql:");
     let (store, cluster): (Arc<dyn Store>, Option<Arc<cluster::Cluster>>) = if postgres {
-        let (c, store) = cluster::Cluster::connect(&settings, &settings.database_url).await?;
+        let (c, store) =
+            cluster::Cluster::connect(&settings, &settings.database_url, share).await?;
         (Arc::new(store), Some(Arc::new(c)))
     } else {
         (crate::store::open(&settings.database_url).await?, None)
@@ -148,7 +159,10 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Service> {
     // Renewed while the node starts, until the role loop renews it.
     let keeper = cluster.as_ref().filter(|_| holding).map(|c| c.lease.keep());
     if holding && settings.seed_demo && store.lift_count().await? == 0 {
-        let spec = crate::demo::RegionSpec::default();
+        let spec = crate::demo::RegionSpec {
+            centre: settings.region_centre,
+            ..Default::default()
+        };
         crate::registry::seed_demo(store.as_ref(), &spec, Utc::now())
             .await
             .context("seed the demo region")?;
@@ -395,36 +409,71 @@ pub async fn run_announced(
     ready: impl FnOnce(&AppState),
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let mut settings = settings;
-    // The address actually bound (`listen` may ask for port 0), which `start` links pages to.
-    if let Ok(addr) = listener.local_addr() {
-        settings.listen = addr.to_string();
-    }
-    // Taken before the start, so a reload asked for meanwhile is not the default (the end).
-    #[cfg(unix)]
-    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .context("listen for SIGHUP")?;
-    let service = start(settings).await?;
-    #[cfg(unix)]
-    let reloads = tokio::spawn(crate::desk::reload::reload_on_hangup(
-        service.state.desk.clone(),
-        service.state.rules.clone(),
-        hangup,
-    ));
-    let server =
-        crate::http::server(listener, service.state.clone()).context("start the HTTP server")?;
-    ready(&service.state);
-    let handle = server.handle();
-    let server = tokio::spawn(server);
+    let running = Running::start(settings, listener, None).await?;
+    ready(running.state());
     shutdown.await;
     tracing::info!("stopping: intake closed, finishing in-flight work");
-    service.state.feed.close();
-    handle.stop(true).await;
-    let _ = server.await;
+    running.stop().await
+}
+
+/// A started service with its HTTP server taking requests, and its rules reloaded on SIGHUP.
+pub struct Running {
+    service: Service,
+    handle: actix_web::dev::ServerHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
     #[cfg(unix)]
-    {
-        reloads.abort();
-        let _ = reloads.await;
+    reloads: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Starts the service (see [`start_sharing`]) and its HTTP server on `listener`.
+    pub async fn start(
+        mut settings: Settings,
+        listener: std::net::TcpListener,
+        share: Option<Arc<crate::cluster::share::Share>>,
+    ) -> anyhow::Result<Running> {
+        // The address actually bound (`listen` may ask for port 0), which `start` links pages to.
+        if let Ok(addr) = listener.local_addr() {
+            settings.listen = addr.to_string();
+        }
+        // Taken before the start, so a reload asked for meanwhile is not the default (the end).
+        #[cfg(unix)]
+        let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("listen for SIGHUP")?;
+        let service = start_sharing(settings, share).await?;
+        #[cfg(unix)]
+        let reloads = tokio::spawn(crate::desk::reload::reload_on_hangup(
+            service.state.desk.clone(),
+            service.state.rules.clone(),
+            hangup,
+        ));
+        let server = crate::http::server(listener, service.state.clone())
+            .context("start the HTTP server")?;
+        let handle = server.handle();
+        Ok(Running {
+            service,
+            handle,
+            server: tokio::spawn(server),
+            #[cfg(unix)]
+            reloads,
+        })
     }
-    service.drain().await
+
+    /// What its request handlers get.
+    pub fn state(&self) -> &AppState {
+        &self.service.state
+    }
+
+    /// Stops taking requests, finishes those in flight, then drains the service.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.service.state.feed.close();
+        self.handle.stop(true).await;
+        let _ = self.server.await;
+        #[cfg(unix)]
+        {
+            self.reloads.abort();
+            let _ = self.reloads.await;
+        }
+        self.service.drain().await
+    }
 }

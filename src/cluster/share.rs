@@ -1,0 +1,217 @@
+//! How a node that serves several regions ([`crate::config::regions`]) spreads their desk
+//! leases over the nodes: each node aims at its share, `ceil(regions / live nodes)`.
+//!
+//! - **Taking**: a node under its share takes a lapsed lease at once; one at or over its share
+//!   waits [`Share::grace`] more, so a node under its share gets it first, and a region is
+//!   never left without a holder when the others are missing or full.
+//! - **Giving back**: a node over its share for a while (another node joined or came back)
+//!   hands one region over on purpose (drain, release), at most one per TTL, the region it holds
+//!   with the greatest name, until it is at its share. A node under its share takes it at its
+//!   next try (an eighth of the TTL).
+//! - **Live nodes**: the distinct node names that reported themselves in `cluster_nodes` in
+//!   the last [`LIVE_WITHIN`] TTLs, this node included. Any node's count may lag a join or a
+//!   death by that long; a lease only changes hands when it lapses or is given back, so a stale
+//!   count at worst delays the balance, never splits a desk.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How many TTLs a node's last report counts as alive.
+pub const LIVE_WITHIN: u32 = 3;
+
+/// The node's regions and what it holds of them.
+#[derive(Debug)]
+pub struct Share {
+    regions: usize,
+    ttl: Duration,
+    live: AtomicUsize,
+    held: Mutex<Held>,
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    regions: BTreeSet<String>,
+    /// Since when it has held more than its share.
+    over_since: Option<Instant>,
+    /// When it last gave a region back.
+    gave_back: Option<Instant>,
+}
+
+impl Share {
+    /// The share of a node serving `regions` regions with leases of `ttl`; it counts itself
+    /// alone until [`Self::set_live`].
+    pub fn new(regions: usize, ttl: Duration) -> Self {
+        Share {
+            regions,
+            ttl,
+            live: AtomicUsize::new(1),
+            held: Mutex::default(),
+        }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets the number of live nodes (this one included).
+    pub fn set_live(&self, nodes: usize) {
+        self.live.store(nodes.max(1), Ordering::Relaxed);
+    }
+
+    /// The live nodes as last counted.
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    /// How many regions this node should hold: `ceil(regions / live nodes)`.
+    pub fn target(&self) -> usize {
+        self.regions.div_ceil(self.live())
+    }
+
+    /// The regions it holds now.
+    pub fn holding(&self) -> Vec<String> {
+        self.held().regions.iter().cloned().collect()
+    }
+
+    /// How long past its lapse this node leaves a lease to others before taking it: nothing
+    /// under its share, half a TTL at or over it.
+    pub fn grace(&self) -> Duration {
+        if self.held().regions.len() < self.target() {
+            Duration::ZERO
+        } else {
+            self.ttl / 2
+        }
+    }
+
+    /// It took `region`'s lease.
+    pub fn took(&self, region: &str) {
+        self.held().regions.insert(region.to_owned());
+    }
+
+    /// It no longer holds `region`'s lease.
+    pub fn lost(&self, region: &str) {
+        self.held().regions.remove(region);
+    }
+
+    /// Whether the holder of `region` should hand it over now (see the module's rules); when
+    /// it answers yes, the region counts as given back.
+    pub fn give_back(&self, region: &str, now: Instant) -> bool {
+        let target = self.target();
+        let ttl = self.ttl;
+        let mut held = self.held();
+        if held.regions.len() <= target {
+            held.over_since = None;
+            return false;
+        }
+        let since = *held.over_since.get_or_insert(now);
+        let settled = now.duration_since(since) >= ttl * LIVE_WITHIN;
+        let spaced = held.gave_back.is_none_or(|t| now.duration_since(t) >= ttl);
+        let last = held.regions.last().is_some_and(|r| r == region);
+        if settled && spaced && last {
+            held.regions.remove(region);
+            held.gave_back = Some(now);
+            if held.regions.len() <= target {
+                held.over_since = None;
+            }
+            return true;
+        }
+        false
+    }
+}
+
+/// Counts the live nodes every half TTL from `cluster_nodes` on `pool` (any region's: every
+/// node reports in each), until the pool closes.
+pub async fn count_live(share: std::sync::Arc<Share>, pool: sqlx::PgPool, me: String) {
+    let secs = share.ttl.as_secs_f64() * f64::from(LIVE_WITHIN);
+    loop {
+        let others: Result<i64, _> = sqlx::query_scalar(
+            "SELECT count(DISTINCT node) FROM cluster_nodes \
+             WHERE node <> $1 AND seen_at > now() - $2 * interval '1 second'",
+        )
+        .bind(&me)
+        .bind(secs)
+        .fetch_one(&pool)
+        .await;
+        match others {
+            Ok(n) => share.set_live(1 + usize::try_from(n).unwrap_or(0)),
+            Err(_) if pool.is_closed() => return,
+            Err(e) => tracing::debug!(error = %e, "could not count the live nodes"),
+        }
+        tokio::time::sleep(share.ttl / 2).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TTL: Duration = Duration::from_secs(2);
+
+    #[test]
+    fn the_share_is_the_regions_over_the_live_nodes_rounded_up() {
+        let s = Share::new(12, TTL);
+        assert_eq!(s.target(), 12);
+        s.set_live(3);
+        assert_eq!(s.target(), 4);
+        s.set_live(2);
+        assert_eq!(s.target(), 6);
+        s.set_live(5);
+        assert_eq!(s.target(), 3);
+        s.set_live(0);
+        assert_eq!(s.target(), 12, "a node always counts itself");
+    }
+
+    #[test]
+    fn a_node_under_its_share_takes_a_lapsed_lease_at_once_and_one_at_it_waits() {
+        let s = Share::new(4, TTL);
+        s.set_live(2);
+        s.took("a");
+        assert_eq!(s.grace(), Duration::ZERO);
+        s.took("b");
+        assert_eq!(s.grace(), TTL / 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_node_over_its_share_for_a_while_gives_back_one_region_a_ttl_until_at_its_share() {
+        let s = Share::new(4, TTL);
+        for r in ["a", "b", "c", "d"] {
+            s.took(r);
+        }
+        s.set_live(2);
+        let t0 = Instant::now();
+        assert!(!s.give_back("d", t0), "not before the count has settled");
+        let settled = t0 + TTL * LIVE_WITHIN;
+        assert!(!s.give_back("c", settled), "the greatest name goes first");
+        assert!(s.give_back("d", settled));
+        assert_eq!(s.holding(), ["a", "b", "c"]);
+        assert!(!s.give_back("c", settled + TTL / 2), "one per TTL");
+        assert!(s.give_back("c", settled + TTL));
+        assert_eq!(s.holding(), ["a", "b"]);
+        assert!(
+            !s.give_back("b", settled + TTL * 5),
+            "at its share: keeps the rest"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_node_back_at_its_share_before_the_count_settles_gives_nothing_back() {
+        let s = Share::new(4, TTL);
+        for r in ["a", "b", "c"] {
+            s.took(r);
+        }
+        s.set_live(2);
+        let t0 = Instant::now();
+        assert!(!s.give_back("c", t0));
+        // The other node died before the count settled: the share is all four again.
+        s.set_live(1);
+        assert!(!s.give_back("c", t0 + TTL * 10));
+        s.set_live(2);
+        assert!(
+            !s.give_back("c", t0 + TTL * 10),
+            "over again: the wait starts anew"
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! A node serving a province platform's regions ([`crate::config::regions`]): one service per
+//! region, each with its own store schema, desk, lease, index, inbox, rules and HTTP listener,
+//! all in this process. Every node runs every region, holding some desks and standing by for
+//! the rest; [`crate::cluster::share`] spreads the leases, so a node that dies takes only its
+//! regions' desks with it and the others never pause.
+
+use super::Running;
+use crate::cluster::share::{Share, count_live};
+use crate::config::Settings;
+use crate::config::regions::{check, create_schemas, in_schema};
+use crate::http::AppState;
+use anyhow::Context;
+use std::sync::Arc;
+
+/// Runs every region of `settings` until `shutdown` resolves, then drains them all; `ready` is
+/// called once each region's server takes requests, with the regions' names and states.
+pub async fn run(
+    settings: Settings,
+    ready: impl FnOnce(&[(String, &AppState)]),
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    check(&settings).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    create_schemas(&settings.database_url, &settings.regions).await?;
+    let first = &settings.regions[0];
+    let share = Arc::new(Share::new(
+        settings.regions.len(),
+        settings.cluster.lease_ttl,
+    ));
+    // The live nodes are read from the first region's reports (every node reports in each).
+    let reports = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&in_schema(&settings.database_url, &first.schema()))
+        .await
+        .context("connect to PostgreSQL")?;
+    let counter = tokio::spawn(count_live(
+        share.clone(),
+        reports.clone(),
+        settings.cluster.node_name(),
+    ));
+    let mut running: Vec<(String, Running)> = Vec::new();
+    for region in &settings.regions {
+        let started = async {
+            let s = settings.for_region(region);
+            let listener = std::net::TcpListener::bind(&s.listen)
+                .with_context(|| format!("listen on {}", s.listen))?;
+            Running::start(s, listener, Some(share.clone())).await
+        }
+        .await;
+        match started {
+            Ok(r) => running.push((region.name.clone(), r)),
+            Err(e) => {
+                counter.abort();
+                // The start's failure is the one to report; the others drain as they can.
+                if let Err(stop) = stop_all(running).await {
+                    tracing::warn!(error = %format!("{stop:#}"), "a started region did not stop cleanly");
+                }
+                return Err(e.context(format!("start region {}", region.name)));
+            }
+        }
+    }
+    let states: Vec<(String, &AppState)> = running
+        .iter()
+        .map(|(name, r)| (name.clone(), r.state()))
+        .collect();
+    ready(&states);
+    shutdown.await;
+    tracing::info!(
+        regions = running.len(),
+        "stopping: intake closed, finishing in-flight work"
+    );
+    counter.abort();
+    let result = stop_all(running).await;
+    reports.close().await;
+    result
+}
+
+/// Stops every region at once (each drains and hands its lease over); the first failure.
+async fn stop_all(running: Vec<(String, Running)>) -> anyhow::Result<()> {
+    let mut stops = tokio::task::JoinSet::new();
+    for (name, r) in running {
+        stops.spawn(async move {
+            r.stop()
+                .await
+                .with_context(|| format!("stop region {name}"))
+        });
+    }
+    let mut result = Ok(());
+    while let Some(done) = stops.join_next().await {
+        let done = done.context("a region's stop failed").and_then(|r| r);
+        if result.is_ok() {
+            result = done;
+        }
+    }
+    result
+}
