@@ -8,6 +8,7 @@ mod fence;
 mod handover;
 mod partition;
 mod redis;
+mod regions;
 
 use crate::support::process::ServeProcess;
 use crate::support::{fresh_database, seeded};

@@ -1,0 +1,208 @@
+//! A province platform: two nodes serving three regions. The leases spread by share (two and
+//! one), an alarm goes into its region's log only, a region's token opens only that region,
+//! and when the node holding two regions is killed the other takes them within the failover
+//! goal while the region it held never changes hands.
+
+use crate::support::{Api, eventually, fresh_database};
+use liftrescue::domain::EventKind;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const REGIONS: [&str; 3] = ["east", "north", "west"];
+
+/// A `serve` node of the regions in `config`: its process and each region's address.
+struct Node {
+    child: Child,
+    bases: BTreeMap<String, String>,
+}
+
+impl Node {
+    fn start(config: &std::path::Path, name: &str) -> Node {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cli-under-test"))
+            .args(["serve", "-c"])
+            .arg(config)
+            .env("LIFTRESCUE_CLUSTER__NODE", name)
+            .env("LIFTRESCUE_LOG", "warn")
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start liftrescue serve");
+        let mut reader = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut bases = BTreeMap::new();
+        while bases.len() < REGIONS.len() {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line).expect("read the listening lines");
+            assert!(n > 0, "the node stopped before every region listened");
+            let mut words = line.split_whitespace();
+            if let (Some("liftrescue"), Some("region"), Some(region)) =
+                (words.next(), words.next(), words.next())
+            {
+                let base = line
+                    .split_whitespace()
+                    .find(|w| w.starts_with("http://"))
+                    .expect("an address")
+                    .to_owned();
+                bases.insert(region.to_owned(), base);
+            }
+        }
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        Node { child, bases }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Who holds each region (node names), from `liftrescue status --json`; lapsed leases left out.
+fn holders(config: &std::path::Path) -> BTreeMap<String, (String, i64)> {
+    let config = config.display().to_string();
+    let (_, out, err) = crate::support::process::run(&["status", "--json", "-c", &config], &[]);
+    let all: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let mut held = BTreeMap::new();
+    for r in all.as_array().expect("one status per region") {
+        for l in r["leases"].as_array().unwrap() {
+            if !l["expired"].as_bool().unwrap() {
+                held.insert(
+                    r["region"].as_str().unwrap().to_owned(),
+                    (
+                        l["node"].as_str().unwrap().to_owned(),
+                        l["epoch"].as_i64().unwrap(),
+                    ),
+                );
+            }
+        }
+    }
+    held
+}
+
+fn count_by_node(held: &BTreeMap<String, (String, i64)>) -> BTreeMap<String, usize> {
+    let mut n = BTreeMap::new();
+    for (node, _) in held.values() {
+        *n.entry(node.clone()).or_default() += 1;
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_dies() {
+    if liftrescue::telemetry::test_service("PostgreSQL", "LIFTRESCUE_TEST_DATABASE_URL").is_none()
+    {
+        return;
+    }
+    let url = fresh_database("postgres").await;
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("regions-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fast = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/fast-rules");
+    let mut toml = format!(
+        "database_url = {url:?}\nrules_dir = {fast:?}\nseed_demo = true\n\
+         [cluster]\nlease_ttl = \"2s\"\n"
+    );
+    for (k, name) in REGIONS.iter().enumerate() {
+        toml.push_str(&format!(
+            "[[regions]]\nname = \"{name}\"\nlisten = \"127.0.0.1:0\"\n\
+             centre = {{ lat = 29.5, lon = {} }}\n",
+            106.5 + k as f64 * 0.1
+        ));
+    }
+    let config = dir.join("regions.toml");
+    std::fs::write(&config, toml).unwrap();
+
+    let one = Node::start(&config, "one");
+    let two = Node::start(&config, "two");
+    // Spread: every region held, two by one node and one by the other.
+    let spread = eventually(40, || async {
+        let held = holders(&config);
+        let counts = count_by_node(&held);
+        let mut n: Vec<usize> = counts.values().copied().collect();
+        n.sort();
+        (held.len() == 3 && n == [1, 2]).then_some(held)
+    })
+    .await;
+
+    // A region's token and an alarm posted to that region's address, on either node.
+    let cli = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        let c = config.display().to_string();
+        all.extend(["-c", &c]);
+        crate::support::process::run(&all, &[])
+    };
+    let (code, token, err) = cli(&["token", "create", "--role", "integration", "--region", "north"]);
+    assert_eq!(code, Some(0), "{err}");
+    let token = token.trim().to_owned();
+    let north_url = liftrescue::config::regions::in_schema(&url, "region_north");
+    let north = liftrescue::store::open(&north_url).await.unwrap();
+    let lift = north
+        .lifts(None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.maintainer.is_some())
+        .expect("the region was seeded");
+    let alarm = json!({"source_alarm_id": "r1", "lift": {"id": lift.id.0}, "kind": "entrapment_between_floors"});
+    let (status, body) = Api::new(&one.bases["north"], &token)
+        .post("/api/v1/alarms", alarm.clone())
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, _) = Api::new(&two.bases["east"], &token)
+        .post("/api/v1/alarms", alarm)
+        .await;
+    assert_eq!(status, 401, "a region's token does not open another region");
+    eventually(20, || async {
+        let page = north.log_page(0, 100).await.unwrap();
+        page.iter()
+            .any(|e| matches!(e.event.kind, EventKind::IncidentOpened { .. }))
+            .then_some(())
+    })
+    .await;
+    for other in ["east", "west"] {
+        let url = liftrescue::config::regions::in_schema(&url, &format!("region_{other}"));
+        let store = liftrescue::store::open(&url).await.unwrap();
+        assert_eq!(store.log_head().await.unwrap(), 0, "{other}'s log is its own");
+    }
+
+    // Kill the node holding two regions: the other holds all three within the failover goal,
+    // and the region it held was never handed over (same epoch).
+    let counts = count_by_node(&spread);
+    let (big, small) = if counts.get("one") == Some(&2) {
+        (one, two)
+    } else {
+        (two, one)
+    };
+    let kept: Vec<(String, (String, i64))> = spread
+        .iter()
+        .filter(|(_, (node, _))| counts[node] == 1)
+        .map(|(r, h)| (r.clone(), h.clone()))
+        .collect();
+    let survivor = kept[0].1.0.clone();
+    let killed = Instant::now();
+    drop(big);
+    // Moved: the survivor has rebuilt each region's desk and holds it.
+    for region in REGIONS {
+        super::wait_role(&small.bases[region], "holder", 20).await;
+    }
+    let took = killed.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "the regions moved in {took:?}"
+    );
+    let after = holders(&config);
+    assert!(after.values().all(|(n, _)| *n == survivor), "{after:?}");
+    for (region, before) in &kept {
+        assert_eq!(&after[region], before, "{region} never changed hands");
+    }
+    // The moved region's log goes on: its chain verifies.
+    let (code, out, err) = cli(&["verify-log", "--region", "north"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    drop(small);
+    let _ = std::fs::remove_dir_all(&dir);
+}
