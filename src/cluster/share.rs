@@ -77,12 +77,12 @@ impl Share {
     }
 
     /// How long past its lapse this node leaves a lease to others before taking it: nothing
-    /// under its share, half a TTL at or over it.
+    /// under its share, an eighth of the TTL at or over it (a try of a node under its share).
     pub fn grace(&self) -> Duration {
         if self.held().regions.len() < self.target() {
             Duration::ZERO
         } else {
-            self.ttl / 2
+            self.ttl / 8
         }
     }
 
@@ -171,7 +171,7 @@ mod tests {
         s.took("a");
         assert_eq!(s.grace(), Duration::ZERO);
         s.took("b");
-        assert_eq!(s.grace(), TTL / 2);
+        assert_eq!(s.grace(), TTL / 8);
     }
 
     #[tokio::test(start_paused = true)]

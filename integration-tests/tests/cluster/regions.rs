@@ -35,7 +35,9 @@ impl Node {
         let mut bases = BTreeMap::new();
         while bases.len() < REGIONS.len() {
             let mut line = String::new();
-            let n = reader.read_line(&mut line).expect("read the listening lines");
+            let n = reader
+                .read_line(&mut line)
+                .expect("read the listening lines");
             assert!(n > 0, "the node stopped before every region listened");
             let mut words = line.split_whitespace();
             if let (Some("liftrescue"), Some("region"), Some(region)) =
@@ -94,8 +96,7 @@ fn count_by_node(held: &BTreeMap<String, (String, i64)>) -> BTreeMap<String, usi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_dies() {
-    if liftrescue::telemetry::test_service("PostgreSQL", "LIFTRESCUE_TEST_DATABASE_URL").is_none()
-    {
+    if liftrescue::telemetry::test_service("PostgreSQL", "LIFTRESCUE_TEST_DATABASE_URL").is_none() {
         return;
     }
     let url = fresh_database("postgres").await;
@@ -136,7 +137,14 @@ async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_
         all.extend(["-c", &c]);
         crate::support::process::run(&all, &[])
     };
-    let (code, token, err) = cli(&["token", "create", "--role", "integration", "--region", "north"]);
+    let (code, token, err) = cli(&[
+        "token",
+        "create",
+        "--role",
+        "integration",
+        "--region",
+        "north",
+    ]);
     assert_eq!(code, Some(0), "{err}");
     let token = token.trim().to_owned();
     let north_url = liftrescue::config::regions::in_schema(&url, "region_north");
@@ -167,7 +175,11 @@ async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_
     for other in ["east", "west"] {
         let url = liftrescue::config::regions::in_schema(&url, &format!("region_{other}"));
         let store = liftrescue::store::open(&url).await.unwrap();
-        assert_eq!(store.log_head().await.unwrap(), 0, "{other}'s log is its own");
+        assert_eq!(
+            store.log_head().await.unwrap(),
+            0,
+            "{other}'s log is its own"
+        );
     }
 
     // Kill the node holding two regions: the other holds all three within the failover goal,
