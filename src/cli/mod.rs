@@ -8,6 +8,7 @@
 
 mod backup;
 mod history;
+mod import;
 mod progress;
 mod proof;
 mod replay;

@@ -60,10 +60,10 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             config,
         } => super::proof::export(&settings(&config).await?, &from, &to, &format, &out).await,
         Command::Import(ImportCommand::Lifts { file, config }) => {
-            import(&config, &file, true).await
+            super::import::import(&config, &file, true).await
         }
         Command::Import(ImportCommand::Units { file, config }) => {
-            import(&config, &file, false).await
+            super::import::import(&config, &file, false).await
         }
         Command::SeedDemo {
             lifts,
@@ -127,7 +127,7 @@ async fn every_region(c: &ConfigArg) -> anyhow::Result<Settings> {
     Ok(s)
 }
 
-async fn open(c: &ConfigArg) -> anyhow::Result<Arc<dyn Store>> {
+pub(super) async fn open(c: &ConfigArg) -> anyhow::Result<Arc<dyn Store>> {
     crate::store::open(&settings(c).await?.database_url).await
 }
 
@@ -209,31 +209,6 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
-}
-
-async fn import(c: &ConfigArg, file: &std::path::Path, lifts: bool) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
-    let store = open(c).await?;
-    let what = if lifts { "lifts" } else { "units" };
-    let result = if lifts {
-        crate::registry::import::import_lifts(store.as_ref(), &text).await
-    } else {
-        crate::registry::import::import_units(store.as_ref(), &text).await
-    };
-    match result {
-        Ok(n) => {
-            println!("imported {n} {what} from {}", file.display());
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(crate::registry::import::ImportError::Invalid(rows)) => {
-            for r in &rows {
-                eprintln!("{}: {r}", file.display());
-            }
-            eprintln!("{} bad value(s): nothing imported", rows.len());
-            Ok(ExitCode::FAILURE)
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 async fn token(

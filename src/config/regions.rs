@@ -25,9 +25,8 @@ pub struct RegionSettings {
     /// Its dispatch rules folder; unset: `rules_dir`.
     #[serde(default)]
     pub rules_dir: Option<PathBuf>,
-    /// The GB/T 2260 admin codes it covers (6 digits, `500103`): `liftrescue import lifts`
-    /// without `--region` puts each lift into the region whose code its registration code
-    /// carries.
+    /// The GB/T 2260 district codes it covers (6 digits, `500103`): `liftrescue import lifts`
+    /// without `--region` puts each lift into the region that covers its district.
     #[serde(default)]
     pub admin_codes: Vec<String>,
 }
@@ -147,13 +146,11 @@ impl Settings {
         }
     }
 
-    /// The region whose admin codes cover a registration code (20 digits: class, admin code,
-    /// year-month, sequence).
-    pub fn region_of_code(&self, registration_code: &str) -> Option<&RegionSettings> {
-        let admin = registration_code.get(4..10)?;
+    /// The region whose admin codes cover the district `code` (GB/T 2260, 6 digits).
+    pub fn region_of_district(&self, code: &str) -> Option<&RegionSettings> {
         self.regions
             .iter()
-            .find(|r| r.admin_codes.iter().any(|c| c == admin))
+            .find(|r| r.admin_codes.iter().any(|c| c == code))
     }
 }
 
@@ -258,17 +255,16 @@ mod tests {
     }
 
     #[test]
-    fn a_registration_code_names_its_region_by_admin_code() {
+    fn a_district_names_its_region_by_admin_code() {
         let mut a = region("yuzhong", "x:1");
         a.admin_codes = vec!["500103".into()];
         let mut b = region("jiangbei", "x:2");
-        b.admin_codes = vec!["500105".into()];
+        b.admin_codes = vec!["500105".into(), "500106".into()];
         let s = pg(vec![a, b]);
-        let of = |code: &str| s.region_of_code(code).map(|r| r.name.clone());
-        assert_eq!(of("31105001052019050001").as_deref(), Some("jiangbei"));
-        assert_eq!(of("31105001032019050001").as_deref(), Some("yuzhong"));
-        assert_eq!(of("31105001082019050001"), None);
-        assert_eq!(of("3110"), None);
+        let of = |code: &str| s.region_of_district(code).map(|r| r.name.clone());
+        assert_eq!(of("500106").as_deref(), Some("jiangbei"));
+        assert_eq!(of("500103").as_deref(), Some("yuzhong"));
+        assert_eq!(of("500108"), None);
         assert!(s.only_region("nowhere").unwrap_err().contains("yuzhong"));
         assert_eq!(
             s.only_region("jiangbei").unwrap().cluster.region,

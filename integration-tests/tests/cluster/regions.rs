@@ -218,3 +218,83 @@ async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_
     drop(small);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_province_register_goes_into_its_regions_by_district_or_not_at_all() {
+    if liftrescue::telemetry::test_service("PostgreSQL", "LIFTRESCUE_TEST_DATABASE_URL").is_none() {
+        return;
+    }
+    let url = fresh_database("postgres").await;
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("regions-import-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("regions.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = {url:?}\n\
+             [[regions]]\nname = \"yuzhong\"\nlisten = \"127.0.0.1:0\"\nadmin_codes = [\"500103\"]\n\
+             [[regions]]\nname = \"jiangbei\"\nlisten = \"127.0.0.1:0\"\nadmin_codes = [\"500105\"]\n"
+        ),
+    )
+    .unwrap();
+    let c = config.display().to_string();
+    let header = "id,rescue_code,registration_code,address,lat,lon\n";
+    let yuzhong = "1,035302,31105001032019060001,1 Minzu Road,29.556,106.568\n";
+    let jiangbei = "2,035303,31105001052019060002,2 Jianxin Road,29.575,106.532\n";
+    let elsewhere = "3,035304,31105001082019060003,3 Nanping Road,29.53,106.57\n";
+    let register = |rows: &str| {
+        let path = dir.join(format!("{}.csv", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&path, format!("{header}{rows}")).unwrap();
+        path.display().to_string()
+    };
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    // The lifts in a region's schema (none while it has no table).
+    let count = |region: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let table = format!("region_{region}.lifts");
+            let there: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+                .bind(&table)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            if there.is_none() {
+                return 0;
+            }
+            let sql = format!("SELECT count(*) FROM {table}");
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+
+    // A lift of a district no region covers: nothing is imported anywhere.
+    let file = register(&format!("{yuzhong}{jiangbei}{elsewhere}"));
+    let (code, _, err) = crate::support::process::run(&["import", "lifts", &file, "-c", &c], &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("district 500108") && err.contains("nothing imported"),
+        "{err}"
+    );
+    assert_eq!(count("yuzhong").await, 0);
+    assert_eq!(count("jiangbei").await, 0);
+
+    // Each lift into the region of its district.
+    let file = register(&format!("{yuzhong}{jiangbei}"));
+    let (code, out, err) = crate::support::process::run(&["import", "lifts", &file, "-c", &c], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("imported 1 lifts into region jiangbei"),
+        "{out}"
+    );
+    assert_eq!(count("yuzhong").await, 1);
+    assert_eq!(count("jiangbei").await, 1);
+
+    // One store's commands need a region named.
+    let (code, _, err) = crate::support::process::run(&["verify-log", "-c", &c], &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--region (yuzhong, jiangbei)"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
