@@ -19,6 +19,9 @@
 mod answers;
 mod group;
 mod handover;
+mod routes;
+
+pub use routes::Routes;
 
 use crate::desk::{DeskError, DeskHandle};
 use crate::dispatch::Command;
@@ -56,6 +59,8 @@ pub struct Inbox {
     standby: Arc<AtomicBool>,
     /// Told after a standby commits alarms, so the holder reads the inbox at once.
     committed_elsewhere: Arc<std::sync::OnceLock<Arc<dyn Fn() + Send + Sync>>>,
+    /// Other regions' inboxes, for alarms of their districts ([`routes`]).
+    routes: Arc<Mutex<Option<Arc<Routes>>>>,
 }
 
 impl Inbox {
@@ -72,6 +77,7 @@ impl Inbox {
             group: group::Queue::default(),
             standby: Arc::default(),
             committed_elsewhere: Arc::default(),
+            routes: Arc::default(),
         }
     }
 
@@ -115,6 +121,9 @@ impl Inbox {
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<InboxReceipt, StoreError> {
+        if let Some(other) = self.elsewhere(alarm) {
+            return Box::pin(other.commit(alarm, now)).await;
+        }
         Ok(self.insert(alarm, now).await?.0)
     }
 
@@ -198,6 +207,9 @@ impl Inbox {
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<(InboxReceipt, bool), StoreError> {
+        if let Some(other) = self.elsewhere(alarm) {
+            return Box::pin(other.accept_resolving(alarm, now)).await;
+        }
         let (receipt, found) = self.insert(alarm, now).await?;
         Ok((self.incident_of(receipt).await?, found))
     }
@@ -210,6 +222,9 @@ impl Inbox {
         alarm: &NewAlarm,
         now: DateTime<Utc>,
     ) -> Result<Option<InboxReceipt>, StoreError> {
+        if let Some(other) = self.elsewhere(alarm) {
+            return Box::pin(other.accept_for_lift(alarm, now)).await;
+        }
         let Some(receipt) = self.insert_for_lift(alarm, now).await? else {
             return Ok(None);
         };

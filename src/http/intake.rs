@@ -240,6 +240,10 @@ pub struct AlarmAccepted {
     pub incident_id: Option<IncidentId>,
     /// The same (channel, source_alarm_id) was already in the inbox: nothing new was written.
     pub duplicate: bool,
+    /// With `[[regions]]`: the region whose desk took it (an alarm naming its lift by
+    /// registration code goes to the region of the code's district; its ids are that region's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 /// Checks a free text's length.
@@ -337,5 +341,6 @@ pub async fn post_alarm(
         alarm_id: receipt.alarm.id,
         incident_id: receipt.incident,
         duplicate: receipt.duplicate,
+        region: state.inbox.region_for(&alarm),
     }))
 }

@@ -9,7 +9,9 @@ use crate::cluster::share::{Share, count_live};
 use crate::config::Settings;
 use crate::config::regions::{check, create_schemas, in_schema};
 use crate::http::AppState;
+use crate::inbox::Routes;
 use anyhow::Context;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Runs every region of `settings` until `shutdown` resolves, then drains them all; `ready` is
@@ -58,6 +60,7 @@ pub async fn run(
             }
         }
     }
+    route(&settings, &running, true);
     let states: Vec<(String, &AppState)> = running
         .iter()
         .map(|(name, r)| (name.clone(), r.state()))
@@ -69,9 +72,32 @@ pub async fn run(
         "stopping: intake closed, finishing in-flight work"
     );
     counter.abort();
+    route(&settings, &running, false);
     let result = stop_all(running).await;
     reports.close().await;
     result
+}
+
+/// Links each region's inbox to the others' for alarms of their districts (`admin_codes`, see
+/// [`crate::inbox::Routes`]), or unlinks them (before the stop, so no region holds another's
+/// inbox alive).
+fn route(settings: &Settings, running: &[(String, Running)], on: bool) {
+    let inbox_of: HashMap<&str, &crate::inbox::Inbox> = running
+        .iter()
+        .map(|(name, r)| (name.as_str(), &r.state().inbox))
+        .collect();
+    let mut by_district = HashMap::new();
+    for r in &settings.regions {
+        for code in &r.admin_codes {
+            if let Some(inbox) = inbox_of.get(r.name.as_str()) {
+                by_district.insert(code.clone(), (r.name.clone(), (*inbox).clone()));
+            }
+        }
+    }
+    for (name, inbox) in &inbox_of {
+        let routes = on.then(|| Arc::new(Routes::new(name, by_district.clone())));
+        inbox.set_routes(routes);
+    }
 }
 
 /// Stops every region at once (each drains and hands its lease over); the first failure.

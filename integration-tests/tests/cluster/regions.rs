@@ -108,11 +108,13 @@ async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_
         "database_url = {url:?}\nrules_dir = {fast:?}\nseed_demo = true\n\
          [cluster]\nlease_ttl = \"2s\"\n"
     );
+    // The demo lifts' registration codes all name district 500103: north's.
     for (k, name) in REGIONS.iter().enumerate() {
         toml.push_str(&format!(
             "[[regions]]\nname = \"{name}\"\nlisten = \"127.0.0.1:0\"\n\
-             centre = {{ lat = 29.5, lon = {} }}\n",
-            106.5 + k as f64 * 0.1
+             centre = {{ lat = 29.5, lon = {} }}\nadmin_codes = [\"50010{}\"]\n",
+            106.5 + k as f64 * 0.1,
+            k + 2
         ));
     }
     let config = dir.join("regions.toml");
@@ -165,11 +167,35 @@ async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_
         .post("/api/v1/alarms", alarm)
         .await;
     assert_eq!(status, 401, "a region's token does not open another region");
+    // An alarm naming its lift by registration code, posted to east, goes to its district's
+    // region: north.
+    let (code, east_token, err) = cli(&[
+        "token",
+        "create",
+        "--role",
+        "integration",
+        "--region",
+        "east",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let routed = json!({"source_alarm_id": "r2", "lift": {"registration_code": lift.registration_code.as_str()}, "kind": "entrapment_at_landing"});
+    let (status, body) = Api::new(&two.bases["east"], east_token.trim())
+        .post("/api/v1/alarms", routed)
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["region"], "north", "{body}");
     eventually(20, || async {
         let page = north.log_page(0, 100).await.unwrap();
-        page.iter()
-            .any(|e| matches!(e.event.kind, EventKind::IncidentOpened { .. }))
-            .then_some(())
+        let alarms = page
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.event.kind,
+                    EventKind::IncidentOpened { .. } | EventKind::AlarmJoined { .. }
+                )
+            })
+            .count();
+        (alarms == 2).then_some(())
     })
     .await;
     for other in ["east", "west"] {

@@ -107,6 +107,9 @@ pub enum EventResult {
         incident_id: Option<IncidentId>,
         /// Already in the inbox: nothing new was written.
         duplicate: bool,
+        /// With `[[regions]]`: the region whose desk took it (see `AlarmAccepted`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
     },
     /// Refused; nothing of it was kept.
     Refused {
@@ -318,6 +321,7 @@ async fn accept(
         alarm_id: receipt.alarm.id,
         incident_id: receipt.incident,
         duplicate: receipt.duplicate,
+        region: state.inbox.region_for(&alarm),
     })
 }
 
