@@ -193,15 +193,7 @@ async fn main() {
         liftrescue::registry::seed_demo(store.as_ref(), &spec, chrono::Utc::now())
             .await
             .expect("seed");
-        let secret = format!("bench-{}", uuid::Uuid::new_v4().simple());
-        let hash = {
-            use sha2::Digest;
-            hex::encode(sha2::Sha256::digest(secret.as_bytes()))
-        };
-        store
-            .put_token(&hash, liftrescue::store::Role::Integration, None, "bench")
-            .await
-            .expect("token");
+        let secret = nodes::integration_token(store.as_ref()).await;
         let ids: Vec<i64> = store
             .lifts(None, 2_000)
             .await

@@ -108,3 +108,15 @@ pub fn pct(v: &[f64], p: f64) -> f64 {
     let i = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
     v[i]
 }
+
+/// A new integration token stored in `store`; its secret.
+pub async fn integration_token(store: &dyn liftrescue::store::Store) -> String {
+    use sha2::Digest;
+    let secret = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    let hash = hex::encode(sha2::Sha256::digest(secret.as_bytes()));
+    store
+        .put_token(&hash, liftrescue::store::Role::Integration, None, "bench")
+        .await
+        .expect("store a token");
+    secret
+}

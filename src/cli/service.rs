@@ -137,25 +137,18 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr().context("read the bound address")?;
     let database = crate::config::redact(&settings.database_url);
     // Announced once the service is up (a bad rules folder or an unreachable database fails
-    // first, without it). Written, not `println!`: a closed stdout (a supervisor that stopped
-    // reading) must not take the dispatcher down.
+    // first, without it).
     let announce = move |state: &crate::http::AppState| {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
-            "liftrescue listening on http://{addr}  (database {database}, {})",
-            state.rules.described()
-        );
-        let _ = writeln!(
-            out,
-            "console: http://{addr}/console   crew page: http://{addr}/crew   API: http://{addr}/api/v1/docs"
-        );
-        let _ = writeln!(
-            out,
-            "sign in with a token: liftrescue token create --role operator"
-        );
-        let _ = out.flush();
+        say(&[
+            format!(
+                "liftrescue listening on http://{addr}  (database {database}, {})",
+                state.rules.described()
+            ),
+            format!(
+                "console: http://{addr}/console   crew page: http://{addr}/crew   API: http://{addr}/api/v1/docs"
+            ),
+            "sign in with a token: liftrescue token create --role operator".into(),
+        ]);
     };
     crate::service::run_announced(settings, listener, announce, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
@@ -166,28 +159,33 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 async fn serve_regions(settings: Settings) -> anyhow::Result<ExitCode> {
     let database = crate::config::redact(&settings.database_url);
     let announce = move |regions: &[(String, &crate::http::AppState)]| {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        for (name, state) in regions {
-            let _ = writeln!(
-                out,
-                "liftrescue region {name} listening on http://{}  (database {database}, schema region_{name}, {})",
-                state.settings.listen,
-                state.rules.described()
-            );
-        }
-        let _ = writeln!(
-            out,
-            "each region has its console at /console, crew page at /crew and API at /api/v1/docs on its own address"
-        );
-        let _ = writeln!(
-            out,
-            "sign in with a token of its region: liftrescue token create --role operator --region NAME"
-        );
-        let _ = out.flush();
+        let mut lines: Vec<String> = regions
+            .iter()
+            .map(|(name, state)| {
+                format!(
+                    "liftrescue region {name} listening on http://{}  (database {database}, schema region_{name}, {})",
+                    state.settings.listen,
+                    state.rules.described()
+                )
+            })
+            .collect();
+        lines.push("each region has its console at /console, crew page at /crew and API at /api/v1/docs on its own address".into());
+        lines.push("sign in with a token of its region: liftrescue token create --role operator --region NAME".into());
+        say(&lines);
     };
     crate::service::regions::run(settings, announce, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints `lines` to stdout. Written, not `println!`: a closed stdout (a supervisor that
+/// stopped reading) must not take the dispatcher down.
+fn say(lines: &[String]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
