@@ -1,5 +1,5 @@
 //! `liftrescue import lifts|units`: a register into the store; with `[[regions]]` and no
-//! `--region`, each lift into the region that covers its district.
+//! `--region`, each lift into the region covering its registration code's district.
 
 use super::ConfigArg;
 use crate::config::Settings;
@@ -42,7 +42,8 @@ pub async fn import(
     }
 }
 
-/// Imports a province's lift register into its regions by district (`[[regions]] admin_codes`):
+/// Imports a province's lift register into its regions by the district of each registration
+/// code (`[[regions]] admin_codes`; the key alarms are routed by):
 /// every row is checked and placed first, so a bad row or a lift in no region imports nothing.
 async fn by_region(
     settings: &Settings,
@@ -62,7 +63,13 @@ async fn by_region(
     let mut into: BTreeMap<String, Vec<Lift>> = BTreeMap::new();
     let mut nowhere = Vec::new();
     for lift in lifts {
-        let district = lift.district.as_string();
+        // The key alarms are routed by (`inbox::Routes`): the registration code's district.
+        let district = lift
+            .registration_code
+            .as_str()
+            .get(4..10)
+            .unwrap_or_default()
+            .to_owned();
         match settings.region_of_district(&district) {
             Some(r) => into.entry(r.name.clone()).or_default().push(lift),
             None => nowhere.push(format!("{} (district {district})", lift.registration_code)),

@@ -171,8 +171,23 @@ pub struct ConfigArg {
 }
 
 impl ConfigArg {
-    /// The settings: defaults, the file, the environment; narrowed to `--region` if given.
+    /// The settings of a command on one store: defaults, the file, the environment, narrowed
+    /// to `--region`; with `[[regions]]` configured, `--region` must name one.
     pub fn load(&self) -> anyhow::Result<crate::config::Settings> {
+        let s = self.load_every()?;
+        if !s.regions.is_empty() {
+            let names: Vec<&str> = s.regions.iter().map(|r| r.name.as_str()).collect();
+            anyhow::bail!(
+                "[[regions]] are configured: name one with --region ({})",
+                names.join(", ")
+            );
+        }
+        Ok(s)
+    }
+
+    /// The settings of `serve` and `status`, which take every region when `--region` names
+    /// none. The regions are checked first.
+    pub fn load_every(&self) -> anyhow::Result<crate::config::Settings> {
         let s = self.load_all()?;
         match &self.region {
             Some(name) => s.only_region(name).map_err(anyhow::Error::msg),
@@ -180,10 +195,12 @@ impl ConfigArg {
         }
     }
 
-    /// The settings with every region, whatever `--region` says.
+    /// The settings with every region, whatever `--region` says, the regions checked.
     pub fn load_all(&self) -> anyhow::Result<crate::config::Settings> {
-        crate::config::Settings::load(self.config.as_deref())
-            .map_err(|e| anyhow::anyhow!("configuration: {e}"))
+        let s = crate::config::Settings::load(self.config.as_deref())
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        crate::config::regions::check(&s).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        Ok(s)
     }
 }
 

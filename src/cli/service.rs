@@ -28,7 +28,8 @@ pub fn run(command: Command) -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve(c) => {
-            let s = every_region(&c).await?;
+            let s = every_region(&c)?;
+            ensure_schema(&c).await?;
             if s.regions.is_empty() {
                 serve(s).await
             } else {
@@ -36,7 +37,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Migrate(c) => {
-            let s = settings(&c).await?;
+            let s = settings(&c)?;
+            ensure_schema(&c).await?;
             crate::store::open(&s.database_url).await?;
             println!(
                 "migrations applied to {}",
@@ -45,12 +47,12 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::VerifyLog { seal, config } => {
-            let url = settings(&config).await?.database_url;
+            let url = settings(&config)?.database_url;
             let store = crate::store::open_read_only(&url).await?;
             super::proof::verify_log(&store, seal.as_deref()).await
         }
         Command::Status { json, config } => {
-            super::status::command(&every_region(&config).await?, json).await
+            super::status::command(&every_region(&config)?, json).await
         }
         Command::Export {
             from,
@@ -58,7 +60,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             format,
             out,
             config,
-        } => super::proof::export(&settings(&config).await?, &from, &to, &format, &out).await,
+        } => super::proof::export(&settings(&config)?, &from, &to, &format, &out).await,
         Command::Import(ImportCommand::Lifts { file, config }) => {
             super::import::import(&config, &file, true).await
         }
@@ -82,8 +84,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 seed,
                 rate_per_day: rate,
             });
-            super::history::seed_demo(&settings(&config).await?, &spec, history.as_ref(), until)
-                .await
+            let s = settings(&config)?;
+            ensure_schema(&config).await?;
+            super::history::seed_demo(&s, &spec, history.as_ref(), until).await
         }
         Command::Token(TokenCommand::Create {
             role,
@@ -100,35 +103,36 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The settings of a command on one store: with `[[regions]]`, `--region` names which (its
-/// schema is created if missing).
-async fn settings(c: &ConfigArg) -> anyhow::Result<Settings> {
-    let s = every_region(c).await?;
-    if !s.regions.is_empty() {
-        let names: Vec<&str> = s.regions.iter().map(|r| r.name.as_str()).collect();
-        anyhow::bail!(
-            "[[regions]] are configured: name one with --region ({})",
-            names.join(", ")
-        );
-    }
+/// The settings of a command on one store (with `[[regions]]`, `--region` names which).
+fn settings(c: &ConfigArg) -> anyhow::Result<Settings> {
+    let s = c.load()?;
+    crate::telemetry::init(s.log_format);
     Ok(s)
 }
 
 /// The settings of `serve` and `status`, which take every region when `--region` names none.
-async fn every_region(c: &ConfigArg) -> anyhow::Result<Settings> {
-    let s = c.load()?;
+fn every_region(c: &ConfigArg) -> anyhow::Result<Settings> {
+    let s = c.load_every()?;
     crate::telemetry::init(s.log_format);
+    Ok(s)
+}
+
+/// Creates the schema of the region `--region` names if it is missing, for a command that
+/// writes (a read-only one finds it there or fails saying so).
+async fn ensure_schema(c: &ConfigArg) -> anyhow::Result<()> {
     if let Some(name) = &c.region {
         let all = c.load_all()?;
         let region = all.region(name).context("the region was just found")?;
         crate::config::regions::create_schemas(&all.database_url, std::slice::from_ref(region))
             .await?;
     }
-    Ok(s)
+    Ok(())
 }
 
 pub(super) async fn open(c: &ConfigArg) -> anyhow::Result<Arc<dyn Store>> {
-    crate::store::open(&settings(c).await?.database_url).await
+    let url = settings(c)?.database_url;
+    ensure_schema(c).await?;
+    crate::store::open(&url).await
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {

@@ -61,6 +61,10 @@ const RENEW: &str = "UPDATE desk_leases SET renewed_at = now(), \
 const RELEASE: &str = "UPDATE desk_leases SET expires_at = now() - interval '1 millisecond' \
      WHERE region = $1 AND holder = $2";
 
+/// Whether another node reported itself standing by for this region lately.
+const STANDING_BY: &str = "SELECT EXISTS (SELECT 1 FROM cluster_nodes \
+     WHERE node <> $1 AND role = 'standby' AND seen_at > now() - $2 * interval '1 second')";
+
 const LEASES: &str = "SELECT region, holder, node, epoch, acquired_at, renewed_at, expires_at, \
      expires_at < now() AS expired, \
      extract(epoch FROM now() - acquired_at)::float8 AS age_secs, \
@@ -104,7 +108,10 @@ impl Lease {
     /// restarted node waits for its previous process's lease to lapse like anyone: two live
     /// processes under one name must never take the desk from each other).
     pub async fn try_acquire(&self) -> Result<Option<i64>, sqlx::Error> {
-        let grace = self.share().map_or(Duration::ZERO, |s| s.grace());
+        let now = tokio::time::Instant::now();
+        let grace = self
+            .share()
+            .map_or(Duration::ZERO, |s| s.grace_for(&self.node.region, now));
         let epoch = sqlx::query_scalar(ACQUIRE)
             .bind(&self.node.region)
             .bind(&self.node.instance)
@@ -128,6 +135,26 @@ impl Lease {
             .fetch_optional(&self.pool)
             .await?;
         Ok(epoch.is_some())
+    }
+
+    /// Whether this holder should hand its region over now: its node is over its share
+    /// ([`super::share::Share::may_give_back`]) and another node reports itself standing by
+    /// for this region. When it answers yes, the region counts as given back.
+    pub async fn give_back_now(&self) -> bool {
+        let Some(share) = self.share() else {
+            return false;
+        };
+        let now = tokio::time::Instant::now();
+        if !share.may_give_back(&self.node.region, now) {
+            return false;
+        }
+        let within = self.ttl.as_secs_f64() * f64::from(super::share::LIVE_WITHIN);
+        let standby: Result<bool, _> = sqlx::query_scalar(STANDING_BY)
+            .bind(&self.node.name)
+            .bind(within)
+            .fetch_one(&self.pool)
+            .await;
+        standby.unwrap_or(false) && share.give_back(&self.node.region, now)
     }
 
     /// Lets the lease lapse now (a planned stop, after the desk drained), so a standby takes it

@@ -56,10 +56,10 @@ pub async fn run(
                 _ = tokio::time::sleep(ttl / 4) => match within(ttl / 2, lease.renew()).await {
                     Ok(true) => {
                         renewed = Instant::now();
-                        lease
-                            .share()
-                            .filter(|s| s.give_back(&region, renewed))
-                            .map(|_| GIVE_BACK)
+                        within(ttl / 2, async { Ok(lease.give_back_now().await) })
+                            .await
+                            .unwrap_or(false)
+                            .then_some(GIVE_BACK)
                     }
                     Ok(false) => Some("another node took the lease"),
                     Err(e) if renewed.elapsed() >= ttl => {

@@ -6,8 +6,10 @@
 //!   never left without a holder when the others are missing or full.
 //! - **Giving back**: a node over its share for a while (another node joined or came back)
 //!   hands one region over on purpose (drain, release), at most one per TTL, the region it holds
-//!   with the greatest name, until it is at its share. A node under its share takes it at its
-//!   next try (an eighth of the TTL).
+//!   with the greatest name, until it is at its share, and only once another node reports
+//!   itself standing by for that region (a node still starting its regions is not handed one it
+//!   does not run yet). The node standing by takes it at its next try (an eighth of the TTL);
+//!   the node that gave it back leaves it a whole TTL before taking it again.
 //! - **Live nodes**: the distinct node names that reported themselves in `cluster_nodes` in
 //!   the last [`LIVE_WITHIN`] TTLs, this node included. Any node's count may lag a join or a
 //!   death by that long; a lease only changes hands when it lapses or is given back, so a stale
@@ -36,8 +38,8 @@ struct Held {
     regions: BTreeSet<String>,
     /// Since when it has held more than its share.
     over_since: Option<Instant>,
-    /// When it last gave a region back.
-    gave_back: Option<Instant>,
+    /// The region it last gave back, and when.
+    gave_back: Option<(String, Instant)>,
 }
 
 impl Share {
@@ -96,9 +98,11 @@ impl Share {
         self.held().regions.remove(region);
     }
 
-    /// Whether the holder of `region` should hand it over now (see the module's rules); when
-    /// it answers yes, the region counts as given back.
-    pub fn give_back(&self, region: &str, now: Instant) -> bool {
+    /// Whether the holder of `region` may hand it over now (see the module's rules): over its
+    /// share for a while, not within a TTL of its last hand-over, and `region` the greatest
+    /// name it holds. The lease also asks whether another node stands by for the region
+    /// before [`Self::give_back`].
+    pub fn may_give_back(&self, region: &str, now: Instant) -> bool {
         let target = self.target();
         let ttl = self.ttl;
         let mut held = self.held();
@@ -108,17 +112,38 @@ impl Share {
         }
         let since = *held.over_since.get_or_insert(now);
         let settled = now.duration_since(since) >= ttl * LIVE_WITHIN;
-        let spaced = held.gave_back.is_none_or(|t| now.duration_since(t) >= ttl);
+        let spaced = held
+            .gave_back
+            .as_ref()
+            .is_none_or(|(_, t)| now.duration_since(*t) >= ttl);
         let last = held.regions.last().is_some_and(|r| r == region);
-        if settled && spaced && last {
-            held.regions.remove(region);
-            held.gave_back = Some(now);
-            if held.regions.len() <= target {
-                held.over_since = None;
-            }
-            return true;
+        settled && spaced && last
+    }
+
+    /// Hands `region` over if [`Self::may_give_back`] still says so; whether it did.
+    pub fn give_back(&self, region: &str, now: Instant) -> bool {
+        if !self.may_give_back(region, now) {
+            return false;
         }
-        false
+        let target = self.target();
+        let mut held = self.held();
+        held.regions.remove(region);
+        held.gave_back = Some((region.to_owned(), now));
+        if held.regions.len() <= target {
+            held.over_since = None;
+        }
+        true
+    }
+
+    /// How long past its lapse this node leaves `region`'s lease to others: [`Self::grace`],
+    /// or a whole TTL for the region it handed over last, within [`LIVE_WITHIN`] TTLs of that
+    /// (the node standing by for it takes it first).
+    pub fn grace_for(&self, region: &str, now: Instant) -> Duration {
+        let recent =
+            self.held().gave_back.as_ref().is_some_and(|(r, t)| {
+                r == region && now.duration_since(*t) < self.ttl * LIVE_WITHIN
+            });
+        if recent { self.ttl } else { self.grace() }
     }
 }
 
@@ -194,6 +219,27 @@ mod tests {
             !s.give_back("b", settled + TTL * 5),
             "at its share: keeps the rest"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_region_given_back_last_is_left_a_ttl_to_the_node_standing_by() {
+        let s = Share::new(2, TTL);
+        s.took("a");
+        s.took("b");
+        s.set_live(2);
+        let t0 = Instant::now();
+        assert!(!s.may_give_back("b", t0));
+        let settled = t0 + TTL * LIVE_WITHIN;
+        assert!(s.may_give_back("b", settled), "asking changes nothing");
+        assert!(s.may_give_back("b", settled));
+        assert!(s.give_back("b", settled));
+        assert_eq!(s.grace_for("b", settled), TTL, "not taken straight back");
+        assert_eq!(
+            s.grace_for("c", settled),
+            TTL / 8,
+            "another region: at its share"
+        );
+        assert_eq!(s.grace_for("b", settled + TTL * LIVE_WITHIN), TTL / 8);
     }
 
     #[tokio::test(start_paused = true)]

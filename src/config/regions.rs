@@ -25,8 +25,9 @@ pub struct RegionSettings {
     /// Its dispatch rules folder; unset: `rules_dir`.
     #[serde(default)]
     pub rules_dir: Option<PathBuf>,
-    /// The GB/T 2260 district codes it covers (6 digits, `500103`): `liftrescue import lifts`
-    /// without `--region` puts each lift into the region that covers its district.
+    /// The GB/T 2260 district codes it covers (6 digits, `500103`): an alarm naming its lift
+    /// by registration code goes to the region covering the code's district (digits 5–10),
+    /// and `liftrescue import lifts` without `--region` places each lift the same way.
     #[serde(default)]
     pub admin_codes: Vec<String>,
 }
@@ -97,10 +98,18 @@ pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres:") || url.starts_with("postgresql:")
 }
 
-/// `url` with its sessions' `search_path` set to `schema`.
+/// `url` with its sessions' `search_path` set to `schema` (before any `#fragment`).
 pub fn in_schema(url: &str, schema: &str) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options[search_path]={schema}")
+    let (base, fragment) = url
+        .split_once('#')
+        .map_or((url, None), |(b, f)| (b, Some(f)));
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let mut out = format!("{base}{sep}options[search_path]={schema}");
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
 }
 
 impl Settings {
@@ -230,6 +239,10 @@ mod tests {
         assert_eq!(
             in_schema("postgres://h/db?sslmode=disable", "region_a"),
             "postgres://h/db?sslmode=disable&options[search_path]=region_a"
+        );
+        assert_eq!(
+            in_schema("postgres://h/db#x", "region_a"),
+            "postgres://h/db?options[search_path]=region_a#x"
         );
     }
 

@@ -420,7 +420,7 @@ pub async fn run_announced(
 pub struct Running {
     service: Service,
     handle: actix_web::dev::ServerHandle,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     #[cfg(unix)]
     reloads: tokio::task::JoinHandle<()>,
 }
@@ -453,7 +453,7 @@ impl Running {
         Ok(Running {
             service,
             handle,
-            server: tokio::spawn(server),
+            server: Some(tokio::spawn(server)),
             #[cfg(unix)]
             reloads,
         })
@@ -464,11 +464,18 @@ impl Running {
         &self.service.state
     }
 
-    /// Stops taking requests, finishes those in flight, then drains the service.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    /// Stops taking requests and finishes those in flight; the service itself runs on.
+    pub async fn stop_serving(&mut self) {
         self.service.state.feed.close();
         self.handle.stop(true).await;
-        let _ = self.server.await;
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+
+    /// Stops taking requests, finishes those in flight, then drains the service.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.stop_serving().await;
         #[cfg(unix)]
         {
             self.reloads.abort();

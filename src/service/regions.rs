@@ -49,18 +49,22 @@ pub async fn run(
         }
         .await;
         match started {
-            Ok(r) => running.push((region.name.clone(), r)),
+            Ok(r) => {
+                running.push((region.name.clone(), r));
+                // Routed as soon as it runs: until then, a district's alarm taken by a region
+                // already up stays where it came in.
+                route(&settings, &running, true);
+            }
             Err(e) => {
                 counter.abort();
                 // The start's failure is the one to report; the others drain as they can.
-                if let Err(stop) = stop_all(running).await {
+                if let Err(stop) = stop_all(&settings, running).await {
                     tracing::warn!(error = %format!("{stop:#}"), "a started region did not stop cleanly");
                 }
                 return Err(e.context(format!("start region {}", region.name)));
             }
         }
     }
-    route(&settings, &running, true);
     let states: Vec<(String, &AppState)> = running
         .iter()
         .map(|(name, r)| (name.clone(), r.state()))
@@ -72,8 +76,7 @@ pub async fn run(
         "stopping: intake closed, finishing in-flight work"
     );
     counter.abort();
-    route(&settings, &running, false);
-    let result = stop_all(running).await;
+    let result = stop_all(&settings, running).await;
     reports.close().await;
     result
 }
@@ -100,10 +103,23 @@ fn route(settings: &Settings, running: &[(String, Running)], on: bool) {
     }
 }
 
-/// Stops every region at once (each drains and hands its lease over); the first failure.
-async fn stop_all(running: Vec<(String, Running)>) -> anyhow::Result<()> {
+/// Stops every region at once: each stops taking requests (still routing what is in flight),
+/// then the routes go, then each drains and hands its lease over; the first failure.
+async fn stop_all(settings: &Settings, running: Vec<(String, Running)>) -> anyhow::Result<()> {
+    let mut serving = tokio::task::JoinSet::new();
+    for (name, mut r) in running {
+        serving.spawn(async move {
+            r.stop_serving().await;
+            (name, r)
+        });
+    }
+    let mut stopped = Vec::new();
+    while let Some(done) = serving.join_next().await {
+        stopped.push(done.context("a region's stop failed")?);
+    }
+    route(settings, &stopped, false);
     let mut stops = tokio::task::JoinSet::new();
-    for (name, r) in running {
+    for (name, r) in stopped {
         stops.spawn(async move {
             r.stop()
                 .await
