@@ -247,6 +247,23 @@ mod tests {
     }
 
     #[test]
+    fn the_province_example_configuration_loads_and_checks() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/regions.example.toml");
+        let s = Settings::load(Some(&path)).expect("the example loads");
+        check(&s).expect("its regions check out");
+        let names: Vec<&str> = s.regions.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["yuzhong", "jiangbei", "nanan"]);
+        assert_eq!(
+            s.region_of_district("500108").map(|r| r.name.as_str()),
+            Some("nanan")
+        );
+        let nanan = s.for_region(&s.regions[2]);
+        assert_eq!(nanan.intake.mqtt_topic_prefix, "lifts/nanan");
+        assert!(nanan.database_url.ends_with("options[search_path]=region_nanan"));
+    }
+
+    #[test]
     fn a_bad_region_list_is_refused_with_what_is_wrong() {
         assert!(check(&pg(vec![region("a", "x:1"), region("b", "x:2")])).is_ok());
         let sqlite = Settings {
