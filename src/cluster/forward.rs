@@ -126,7 +126,12 @@ impl Wakes {
                                 w.answered(id);
                             }
                         }
-                        Ok(n) if n.channel() == "liftrescue_inbox" => w.inbox.notify_one(),
+                        // A region's notice, or one without (a node of an older build).
+                        Ok(n) if n.channel() == "liftrescue_inbox" => {
+                            if n.payload().is_empty() || n.payload() == region {
+                                w.inbox.notify_one();
+                            }
+                        }
                         Ok(n) if n.payload() == region => {
                             w.commands.notify_one();
                         }
@@ -172,15 +177,17 @@ impl Wakes {
     }
 }
 
-/// Tells the holder that this standby committed alarms: `NOTIFY liftrescue_inbox`, at most
-/// once per [`INBOX_NOTICE`] however many alarms came meanwhile.
-pub fn inbox_notice(pool: PgPool) -> Arc<dyn Fn() + Send + Sync> {
+/// Tells the holder that this standby committed alarms: `NOTIFY liftrescue_inbox` with the
+/// region (the channel is the database's: other regions' holders let it pass), at most once
+/// per [`INBOX_NOTICE`] however many alarms came meanwhile.
+pub fn inbox_notice(pool: PgPool, region: String) -> Arc<dyn Fn() + Send + Sync> {
     let pending = Arc::new(Notify::new());
     let p = pending.clone();
     tokio::spawn(async move {
         loop {
             p.notified().await;
-            if let Err(e) = sqlx::query("NOTIFY liftrescue_inbox").execute(&pool).await {
+            let notice = sqlx::query("SELECT pg_notify('liftrescue_inbox', $1)").bind(&region);
+            if let Err(e) = notice.execute(&pool).await {
                 if pool.is_closed() {
                     return;
                 }

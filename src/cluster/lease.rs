@@ -61,9 +61,9 @@ const RENEW: &str = "UPDATE desk_leases SET renewed_at = now(), \
 const RELEASE: &str = "UPDATE desk_leases SET expires_at = now() - interval '1 millisecond' \
      WHERE region = $1 AND holder = $2";
 
-/// Whether another node reported itself standing by for this region lately.
-const STANDING_BY: &str = "SELECT EXISTS (SELECT 1 FROM cluster_nodes \
-     WHERE node <> $1 AND role = 'standby' AND seen_at > now() - $2 * interval '1 second')";
+/// The other nodes that reported themselves standing by for this region lately.
+const STANDING_BY: &str = "SELECT DISTINCT node FROM cluster_nodes \
+     WHERE node <> $1 AND role = 'standby' AND seen_at > now() - $2 * interval '1 second'";
 
 const LEASES: &str = "SELECT region, holder, node, epoch, acquired_at, renewed_at, expires_at, \
      expires_at < now() AS expired, \
@@ -138,8 +138,9 @@ impl Lease {
     }
 
     /// Whether this holder should hand its region over now: its node is over its share
-    /// ([`super::share::Share::may_give_back`]) and another node reports itself standing by
-    /// for this region. When it answers yes, the region counts as given back.
+    /// ([`super::share::Share::may_give_back`]) and a node standing by for this region holds
+    /// two fewer ([`super::share::Share::evens_out`]). When it answers yes, the region counts
+    /// as given back.
     pub async fn give_back_now(&self) -> bool {
         let Some(share) = self.share() else {
             return false;
@@ -149,12 +150,13 @@ impl Lease {
             return false;
         }
         let within = self.ttl.as_secs_f64() * f64::from(super::share::LIVE_WITHIN);
-        let standby: Result<bool, _> = sqlx::query_scalar(STANDING_BY)
+        let standbys: Vec<String> = sqlx::query_scalar(STANDING_BY)
             .bind(&self.node.name)
             .bind(within)
-            .fetch_one(&self.pool)
-            .await;
-        standby.unwrap_or(false) && share.give_back(&self.node.region, now)
+            .fetch_all(&self.pool)
+            .await
+            .unwrap_or_default();
+        share.evens_out(&standbys) && share.give_back(&self.node.region, now)
     }
 
     /// Lets the lease lapse now (a planned stop, after the desk drained), so a standby takes it

@@ -6,9 +6,10 @@
 //!   never left without a holder when the others are missing or full.
 //! - **Giving back**: a node over its share for a while (another node joined or came back)
 //!   hands one region over on purpose (drain, release), at most one per TTL, the region it holds
-//!   with the greatest name, until it is at its share, and only once another node reports
-//!   itself standing by for that region (a node still starting its regions is not handed one it
-//!   does not run yet). The node standing by takes it at its next try (an eighth of the TTL);
+//!   with the greatest name, until it is at its share, and only to a node that reports itself
+//!   standing by for that region and holds at least two regions fewer (a node still starting
+//!   its regions is not handed one it does not run yet, and a node that cannot take more, e.g.
+//!   one serving fewer regions, never makes the others hand one round in a circle). The node standing by takes it at its next try (an eighth of the TTL);
 //!   the node that gave it back leaves it a whole TTL before taking it again.
 //! - **Live nodes**: the distinct node names that reported themselves in `cluster_nodes` in
 //!   the last [`LIVE_WITHIN`] TTLs, this node included. Any node's count may lag a join or a
@@ -31,6 +32,8 @@ pub struct Share {
     ttl: Duration,
     live: AtomicUsize,
     held: Mutex<Held>,
+    /// How many regions each node holds, as last read from every region's lease.
+    holdings: Mutex<std::collections::HashMap<String, usize>>,
 }
 
 #[derive(Debug, Default)]
@@ -51,6 +54,7 @@ impl Share {
             ttl,
             live: AtomicUsize::new(1),
             held: Mutex::default(),
+            holdings: Mutex::default(),
         }
     }
 
@@ -61,6 +65,23 @@ impl Share {
     /// Sets the number of live nodes (this one included).
     pub fn set_live(&self, nodes: usize) {
         self.live.store(nodes.max(1), Ordering::Relaxed);
+    }
+
+    /// Sets how many regions each node holds.
+    pub fn set_holdings(&self, holdings: std::collections::HashMap<String, usize>) {
+        *self.holdings.lock().unwrap_or_else(|p| p.into_inner()) = holdings;
+    }
+
+    /// Whether handing a region to one of `standbys` (nodes standing by for it) makes the
+    /// spread more even: one of them holds at least two fewer regions than this node. A node
+    /// that cannot take more (it serves fewer regions, or the others are as full) is never
+    /// handed one back and forth.
+    pub fn evens_out(&self, standbys: &[String]) -> bool {
+        let mine = self.held().regions.len();
+        let holdings = self.holdings.lock().unwrap_or_else(|p| p.into_inner());
+        standbys
+            .iter()
+            .any(|n| holdings.get(n).copied().unwrap_or(0) + 2 <= mine)
     }
 
     /// The live nodes as last counted.
@@ -147,10 +168,25 @@ impl Share {
     }
 }
 
-/// Counts the live nodes every half TTL from `cluster_nodes` on `pool` (any region's: every
-/// node reports in each), until the pool closes.
-pub async fn count_live(share: std::sync::Arc<Share>, pool: sqlx::PgPool, me: String) {
+/// Every half TTL until the pool closes: counts the live nodes from `cluster_nodes` on `pool`
+/// (any region's: every node reports in each), and reads how many regions each node holds
+/// from the leases in `schemas` (every region's).
+pub async fn watch_nodes(
+    share: std::sync::Arc<Share>,
+    pool: sqlx::PgPool,
+    me: String,
+    schemas: Vec<String>,
+) {
     let secs = share.ttl.as_secs_f64() * f64::from(LIVE_WITHIN);
+    // Schema names are checked at start (`config::regions::check`): letters, digits and `_`.
+    let leases: Vec<String> = schemas
+        .iter()
+        .map(|s| format!("SELECT node FROM {s}.desk_leases WHERE expires_at > now()"))
+        .collect();
+    let holdings = format!(
+        "SELECT node, count(*) FROM ({}) l GROUP BY node",
+        leases.join(" UNION ALL ")
+    );
     loop {
         let others: Result<i64, _> = sqlx::query_scalar(
             "SELECT count(DISTINCT node) FROM cluster_nodes \
@@ -164,6 +200,19 @@ pub async fn count_live(share: std::sync::Arc<Share>, pool: sqlx::PgPool, me: St
             Ok(n) => share.set_live(1 + usize::try_from(n).unwrap_or(0)),
             Err(_) if pool.is_closed() => return,
             Err(e) => tracing::debug!(error = %e, "could not count the live nodes"),
+        }
+        let held: Result<Vec<(String, i64)>, _> =
+            sqlx::query_as(sqlx::AssertSqlSafe(holdings.clone()))
+                .fetch_all(&pool)
+                .await;
+        match held {
+            Ok(rows) => share.set_holdings(
+                rows.into_iter()
+                    .map(|(node, n)| (node, usize::try_from(n).unwrap_or(0)))
+                    .collect(),
+            ),
+            // A region not migrated yet (its node is still starting): read again later.
+            Err(e) => tracing::debug!(error = %e, "could not read the regions' leases"),
         }
         tokio::time::sleep(share.ttl / 2).await;
     }
@@ -240,6 +289,28 @@ mod tests {
             "another region: at its share"
         );
         assert_eq!(s.grace_for("b", settled + TTL * LIVE_WITHIN), TTL / 8);
+    }
+
+    #[test]
+    fn a_region_goes_only_to_a_node_standing_by_with_two_fewer() {
+        let s = Share::new(12, TTL);
+        for r in ["a", "b", "c", "d"] {
+            s.took(r);
+        }
+        let holding = |pairs: &[(&str, usize)]| {
+            pairs
+                .iter()
+                .map(|(n, k)| ((*n).to_owned(), *k))
+                .collect::<std::collections::HashMap<_, _>>()
+        };
+        s.set_holdings(holding(&[("me", 4), ("b", 3), ("c", 2)]));
+        assert!(
+            !s.evens_out(&["b".into()]),
+            "4 and 3: handing one over only swaps"
+        );
+        assert!(s.evens_out(&["b".into(), "c".into()]));
+        assert!(s.evens_out(&["new".into()]), "a node holding none");
+        assert!(!s.evens_out(&[]), "nobody stands by");
     }
 
     #[tokio::test(start_paused = true)]

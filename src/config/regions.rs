@@ -260,7 +260,11 @@ mod tests {
         );
         let nanan = s.for_region(&s.regions[2]);
         assert_eq!(nanan.intake.mqtt_topic_prefix, "lifts/nanan");
-        assert!(nanan.database_url.ends_with("options[search_path]=region_nanan"));
+        assert!(
+            nanan
+                .database_url
+                .ends_with("options[search_path]=region_nanan")
+        );
     }
 
     #[test]

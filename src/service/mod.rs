@@ -209,7 +209,10 @@ pub async fn start_sharing(
         Duration::from_millis(settings.intake_wait_ms),
     );
     if let Some(c) = &cluster {
-        inbox.on_standby_commit(crate::cluster::forward::inbox_notice(c.pool.clone()));
+        inbox.on_standby_commit(crate::cluster::forward::inbox_notice(
+            c.pool.clone(),
+            c.node.region.clone(),
+        ));
     }
     inbox.set_standby(!holding);
     let record = crate::intake::mqtt::Recorder {

@@ -5,7 +5,7 @@
 //! regions' desks with it and the others never pause.
 
 use super::Running;
-use crate::cluster::share::{Share, count_live};
+use crate::cluster::share::{Share, watch_nodes};
 use crate::config::Settings;
 use crate::config::regions::{check, create_schemas, in_schema};
 use crate::http::AppState;
@@ -28,16 +28,18 @@ pub async fn run(
         settings.regions.len(),
         settings.cluster.lease_ttl,
     ));
-    // The live nodes are read from the first region's reports (every node reports in each).
+    // The live nodes are read from the first region's reports (every node reports in each),
+    // what each holds from every region's lease.
     let reports = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(&in_schema(&settings.database_url, &first.schema()))
         .await
         .context("connect to PostgreSQL")?;
-    let counter = tokio::spawn(count_live(
+    let counter = tokio::spawn(watch_nodes(
         share.clone(),
         reports.clone(),
         settings.cluster.node_name(),
+        settings.regions.iter().map(|r| r.schema()).collect(),
     ));
     let mut running: Vec<(String, Running)> = Vec::new();
     for region in &settings.regions {
