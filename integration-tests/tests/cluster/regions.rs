@@ -230,6 +230,11 @@ async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_
         .collect();
     let survivor = kept[0].1.0.clone();
     let killed = Instant::now();
+    let dead = if counts.get("one") == Some(&2) {
+        "one"
+    } else {
+        "two"
+    };
     drop(big);
     // Moved: the survivor has rebuilt each region's desk and holds it.
     for region in REGIONS {
@@ -248,6 +253,25 @@ async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_
     // The moved region's log goes on: its chain verifies.
     let (code, out, err) = cli(&["verify-log", "--region", "north"]);
     assert_eq!(code, Some(0), "{out}{err}");
+
+    // The dead node comes back: the survivor, now over its share, hands it one region (the
+    // greatest name it holds), and the spread is two and one again.
+    let back = Node::start(&config, dead);
+    let again = eventually(40, || async {
+        let held = holders(&config);
+        let n = count_by_node(&held);
+        (held.len() == 3 && n.get(dead) == Some(&1)).then_some(held)
+    })
+    .await;
+    assert_eq!(again["west"].0, dead, "{again:?}");
+    super::wait_role(&back.bases["west"], "holder", 10).await;
+    for region in ["east", "north"] {
+        assert_eq!(
+            again[region], after[region],
+            "{region} stayed with {survivor}"
+        );
+    }
+    drop(back);
     drop(small);
     let _ = std::fs::remove_dir_all(&dir);
 }
