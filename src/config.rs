@@ -235,6 +235,10 @@ pub struct Settings {
     /// A province platform: the regions this node serves, each its own desk, lease, schema and
     /// listener (see [`regions`]). Empty: one region, `cluster.region`, on `listen`.
     pub regions: Vec<RegionSettings>,
+    /// The district a region's demo lifts are registered in (its first `admin_codes`), set by
+    /// [`Settings::for_region`]; not a setting of its own.
+    #[serde(skip)]
+    pub demo_district: Option<String>,
 }
 
 impl Default for Settings {
@@ -256,6 +260,7 @@ impl Default for Settings {
             redis_url: None,
             cluster: ClusterSettings::default(),
             regions: Vec::new(),
+            demo_district: None,
         }
     }
 }

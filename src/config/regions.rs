@@ -134,6 +134,7 @@ impl Settings {
         }
         s.intake.mqtt_topic_prefix = format!("{}/{}", self.intake.mqtt_topic_prefix, region.name);
         s.intake.mqtt_client_id = format!("{}-{}", self.intake.mqtt_client_id, region.name);
+        s.demo_district = region.admin_codes.first().cloned();
         s
     }
 
@@ -235,6 +236,13 @@ mod tests {
         assert_eq!(r.region_centre.lat, 29.5);
         assert_eq!(r.intake.mqtt_topic_prefix, "lifts/yuzhong");
         assert_eq!(r.intake.mqtt_client_id, "liftrescue-yuzhong");
+        assert_eq!(
+            r.demo_district, None,
+            "no admin codes: the demo's own district"
+        );
+        let mut b = region("jiangbei", "0.0.0.0:8082");
+        b.admin_codes = vec!["500105".into()];
+        assert_eq!(s.for_region(&b).demo_district.as_deref(), Some("500105"));
         assert!(r.regions.is_empty());
         assert_eq!(
             in_schema("postgres://h/db?sslmode=disable", "region_a"),

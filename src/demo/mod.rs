@@ -14,6 +14,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub mod history;
 pub mod story;
 
+/// Yuzhong District's GB/T 2260 code, 500103.
+pub const YUZHONG_DISTRICT: AdminCode = AdminCode::YUZHONG;
+
 /// The centre of Yuzhong District, Chongqing (WGS-84).
 pub const YUZHONG: LatLon = LatLon {
     lat: 29.556,
@@ -41,6 +44,9 @@ pub struct RegionSpec {
     pub half_side_m: f64,
     /// The centre of that square (Yuzhong's by default).
     pub centre: LatLon,
+    /// The district its lifts are registered in (Yuzhong, 500103, by default): digits 5–10
+    /// of their registration codes.
+    pub district: AdminCode,
 }
 
 impl Default for RegionSpec {
@@ -55,6 +61,7 @@ impl Default for RegionSpec {
             fire_stations: 10,
             half_side_m: 2_500.0,
             centre: YUZHONG,
+            district: YUZHONG_DISTRICT,
         }
     }
 }
@@ -120,8 +127,7 @@ pub fn offset(c: LatLon, east_m: f64, north_m: f64) -> LatLon {
 /// Builds the region described by `spec`, every unit fixed at `now` and based where it is.
 pub fn region(spec: &RegionSpec, now: DateTime<Utc>) -> Region {
     let mut rng = fastrand::Rng::with_seed(spec.seed);
-    // 500103 is a valid GB/T 2260 code (Yuzhong), so this cannot fail.
-    let district = AdminCode::parse("500103").unwrap_or_else(|_| unreachable!());
+    let district = spec.district;
     let companies = companies(spec);
     let lifts: Vec<Lift> = (0..spec.lifts)
         .map(|i| lift(spec, &mut rng, i, district))
@@ -239,7 +245,8 @@ fn lift(spec: &RegionSpec, rng: &mut fastrand::Rng, i: usize, district: AdminCod
     // Unique by construction: the month advances every 10,000 lifts, the sequence within it.
     let month = i / 10_000;
     let reg = format!(
-        "3110500103{:04}{:02}{:04}",
+        "3110{}{:04}{:02}{:04}",
+        district.as_string(),
         2000 + month / 12,
         month % 12 + 1,
         i % 10_000

@@ -81,6 +81,9 @@ impl RescueCode {
 pub struct AdminCode(u32);
 
 impl AdminCode {
+    /// Yuzhong District, Chongqing: 500103.
+    pub const YUZHONG: AdminCode = AdminCode(500_103);
+
     /// Accepts 6 digits whose 2-digit province part is a real province code (11–82).
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let t = s.trim();

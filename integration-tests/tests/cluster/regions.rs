@@ -108,7 +108,8 @@ async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_
         "database_url = {url:?}\nrules_dir = {fast:?}\nseed_demo = true\n\
          [cluster]\nlease_ttl = \"2s\"\n"
     );
-    // The demo lifts' registration codes all name district 500103: north's.
+    // Each region's demo lifts are registered in its first district: east 500102, north
+    // 500103, west 500104.
     for (k, name) in REGIONS.iter().enumerate() {
         toml.push_str(&format!(
             "[[regions]]\nname = \"{name}\"\nlisten = \"127.0.0.1:0\"\n\
