@@ -75,16 +75,16 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             until,
             config,
         } => {
+            let s = settings(&config)?;
             let spec = crate::demo::RegionSpec {
                 lifts,
-                ..Default::default()
+                ..crate::demo::RegionSpec::of(&s)
             };
             let history = history.map(|days| crate::demo::history::HistorySpec {
                 days,
                 seed,
                 rate_per_day: rate,
             });
-            let s = settings(&config)?;
             ensure_schema(&config).await?;
             super::history::seed_demo(&s, &spec, history.as_ref(), until).await
         }

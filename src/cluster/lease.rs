@@ -149,7 +149,8 @@ impl Lease {
         if !share.may_give_back(&self.node.region, now) {
             return false;
         }
-        let within = self.ttl.as_secs_f64() * f64::from(super::share::LIVE_WITHIN);
+        // Heartbeats come every TTL: a report older than one and a half is a node gone.
+        let within = self.ttl.as_secs_f64() * 1.5;
         let standbys: Vec<String> = sqlx::query_scalar(STANDING_BY)
             .bind(&self.node.name)
             .bind(within)

@@ -56,7 +56,8 @@ pub async fn run(
                 _ = tokio::time::sleep(ttl / 4) => match within(ttl / 2, lease.renew()).await {
                     Ok(true) => {
                         renewed = Instant::now();
-                        within(ttl / 2, async { Ok(lease.give_back_now().await) })
+                        // Bounded so the next renewal is never late for it.
+                        within(ttl / 8, async { Ok(lease.give_back_now().await) })
                             .await
                             .unwrap_or(false)
                             .then_some(GIVE_BACK)

@@ -5,8 +5,8 @@
 //!   waits [`Share::grace`] more, so a node under its share gets it first, and a region is
 //!   never left without a holder when the others are missing or full.
 //! - **Giving back**: a node over its share for a while (another node joined or came back)
-//!   hands one region over on purpose (drain, release), at most one per TTL, the region it holds
-//!   with the greatest name, until it is at its share, and only to a node that reports itself
+//!   hands one region over on purpose (drain, release), at most one per TTL, until it is at its
+//!   share, and only to a node that reports itself
 //!   standing by for that region and holds at least two regions fewer (a node still starting
 //!   its regions is not handed one it does not run yet, and a node that cannot take more, e.g.
 //!   one serving fewer regions, never makes the others hand one round in a circle). The node standing by takes it at its next try (an eighth of the TTL);
@@ -32,8 +32,9 @@ pub struct Share {
     ttl: Duration,
     live: AtomicUsize,
     held: Mutex<Held>,
-    /// How many regions each node holds, as last read from every region's lease.
-    holdings: Mutex<std::collections::HashMap<String, usize>>,
+    /// How many regions each node holds, as last read from every region's lease (`None`
+    /// until read once).
+    holdings: Mutex<Option<std::collections::HashMap<String, usize>>>,
 }
 
 #[derive(Debug, Default)]
@@ -69,7 +70,7 @@ impl Share {
 
     /// Sets how many regions each node holds.
     pub fn set_holdings(&self, holdings: std::collections::HashMap<String, usize>) {
-        *self.holdings.lock().unwrap_or_else(|p| p.into_inner()) = holdings;
+        *self.holdings.lock().unwrap_or_else(|p| p.into_inner()) = Some(holdings);
     }
 
     /// Whether handing a region to one of `standbys` (nodes standing by for it) makes the
@@ -79,6 +80,10 @@ impl Share {
     pub fn evens_out(&self, standbys: &[String]) -> bool {
         let mine = self.held().regions.len();
         let holdings = self.holdings.lock().unwrap_or_else(|p| p.into_inner());
+        // Not read yet (a region not migrated yet, the database away): nothing is known.
+        let Some(holdings) = holdings.as_ref() else {
+            return false;
+        };
         standbys
             .iter()
             .any(|n| holdings.get(n).copied().unwrap_or(0) + 2 <= mine)
@@ -119,14 +124,16 @@ impl Share {
         self.held().regions.remove(region);
     }
 
-    /// Whether the holder of `region` may hand it over now (see the module's rules): over its
-    /// share for a while, not within a TTL of its last hand-over, and `region` the greatest
-    /// name it holds. The lease also asks whether another node stands by for the region
-    /// before [`Self::give_back`].
+    /// Whether the holder of `region` may hand it over now (see the module's rules): it holds
+    /// `region`, it has been over its share for a while, and it has handed none over within a
+    /// TTL. The lease also asks whether a node standing by for the region can take it
+    /// ([`Self::evens_out`]) before [`Self::give_back`].
     pub fn may_give_back(&self, region: &str, now: Instant) -> bool {
         let target = self.target();
-        let ttl = self.ttl;
-        let mut held = self.held();
+        Self::ready(&mut self.held(), region, now, target, self.ttl)
+    }
+
+    fn ready(held: &mut Held, region: &str, now: Instant, target: usize, ttl: Duration) -> bool {
         if held.regions.len() <= target {
             held.over_since = None;
             return false;
@@ -137,17 +144,17 @@ impl Share {
             .gave_back
             .as_ref()
             .is_none_or(|(_, t)| now.duration_since(*t) >= ttl);
-        let last = held.regions.last().is_some_and(|r| r == region);
-        settled && spaced && last
+        settled && spaced && held.regions.contains(region)
     }
 
-    /// Hands `region` over if [`Self::may_give_back`] still says so; whether it did.
+    /// Hands `region` over if [`Self::may_give_back`] still says so; whether it did. Of two
+    /// regions asking at once, one does.
     pub fn give_back(&self, region: &str, now: Instant) -> bool {
-        if !self.may_give_back(region, now) {
-            return false;
-        }
         let target = self.target();
         let mut held = self.held();
+        if !Self::ready(&mut held, region, now, target, self.ttl) {
+            return false;
+        }
         held.regions.remove(region);
         held.gave_back = Some((region.to_owned(), now));
         if held.regions.len() <= target {
@@ -258,12 +265,16 @@ mod tests {
         let t0 = Instant::now();
         assert!(!s.give_back("d", t0), "not before the count has settled");
         let settled = t0 + TTL * LIVE_WITHIN;
-        assert!(!s.give_back("c", settled), "the greatest name goes first");
+        assert!(!s.give_back("x", settled), "only a region it holds");
         assert!(s.give_back("d", settled));
         assert_eq!(s.holding(), ["a", "b", "c"]);
+        assert!(
+            !s.give_back("a", settled),
+            "one per TTL: the other asking at once does not"
+        );
         assert!(!s.give_back("c", settled + TTL / 2), "one per TTL");
-        assert!(s.give_back("c", settled + TTL));
-        assert_eq!(s.holding(), ["a", "b"]);
+        assert!(s.give_back("a", settled + TTL));
+        assert_eq!(s.holding(), ["b", "c"]);
         assert!(
             !s.give_back("b", settled + TTL * 5),
             "at its share: keeps the rest"
@@ -303,6 +314,10 @@ mod tests {
                 .map(|(n, k)| ((*n).to_owned(), *k))
                 .collect::<std::collections::HashMap<_, _>>()
         };
+        assert!(
+            !s.evens_out(&["new".into()]),
+            "holdings not read yet: nothing known"
+        );
         s.set_holdings(holding(&[("me", 4), ("b", 3), ("c", 2)]));
         assert!(
             !s.evens_out(&["b".into()]),

@@ -76,10 +76,10 @@ pub fn check(settings: &Settings) -> Result<(), String> {
             ));
         }
         for code in &r.admin_codes {
-            if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+            if let Err(e) = crate::domain::AdminCode::parse(code) {
                 return Err(format!(
-                    "region {:?}: admin code {code:?} is not 6 digits (GB/T 2260)",
-                    r.name
+                    "region {:?}: admin code {code:?}: {}",
+                    r.name, e.why
                 ));
             }
             if let Some(other) = codes.insert(code.as_str(), r.name.as_str()) {
@@ -293,7 +293,13 @@ mod tests {
         assert!(e.contains("listen"), "{e}");
         let mut c = region("c", "x:3");
         c.admin_codes = vec!["5001".into()];
-        assert!(check(&pg(vec![c])).unwrap_err().contains("6 digits"));
+        assert!(
+            check(&pg(vec![c.clone()]))
+                .unwrap_err()
+                .contains("6 digits")
+        );
+        c.admin_codes = vec!["990103".into()];
+        assert!(check(&pg(vec![c])).unwrap_err().contains("province"));
     }
 
     #[test]

@@ -66,6 +66,23 @@ impl Default for RegionSpec {
     }
 }
 
+impl RegionSpec {
+    /// The demo region of `settings`: around its centre, its lifts registered in its demo
+    /// district (a region's first `admin_codes`), the rest as by default.
+    pub fn of(settings: &crate::config::Settings) -> Self {
+        let district = settings
+            .demo_district
+            .as_deref()
+            .and_then(|d| AdminCode::parse(d).ok())
+            .unwrap_or(YUZHONG_DISTRICT);
+        RegionSpec {
+            centre: settings.region_centre,
+            district,
+            ..RegionSpec::default()
+        }
+    }
+}
+
 /// A company of the region.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Company {

@@ -159,14 +159,7 @@ pub async fn start_sharing(
     // Renewed while the node starts, until the role loop renews it.
     let keeper = cluster.as_ref().filter(|_| holding).map(|c| c.lease.keep());
     if holding && settings.seed_demo && store.lift_count().await? == 0 {
-        let district = settings.demo_district.as_deref();
-        let spec = crate::demo::RegionSpec {
-            centre: settings.region_centre,
-            district: district
-                .and_then(|d| crate::domain::AdminCode::parse(d).ok())
-                .unwrap_or(crate::demo::YUZHONG_DISTRICT),
-            ..Default::default()
-        };
+        let spec = crate::demo::RegionSpec::of(&settings);
         crate::registry::seed_demo(store.as_ref(), &spec, Utc::now())
             .await
             .context("seed the demo region")?;

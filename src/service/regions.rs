@@ -63,6 +63,7 @@ pub async fn run(
                 if let Err(stop) = stop_all(&settings, running).await {
                     tracing::warn!(error = %format!("{stop:#}"), "a started region did not stop cleanly");
                 }
+                reports.close().await;
                 return Err(e.context(format!("start region {}", region.name)));
             }
         }
@@ -116,8 +117,16 @@ async fn stop_all(settings: &Settings, running: Vec<(String, Running)>) -> anyho
         });
     }
     let mut stopped = Vec::new();
+    let mut result = Ok(());
     while let Some(done) = serving.join_next().await {
-        stopped.push(done.context("a region's stop failed")?);
+        // A region whose stop panicked is lost; every other still drains.
+        match done {
+            Ok(r) => stopped.push(r),
+            Err(e) if result.is_ok() => {
+                result = Err(anyhow::Error::new(e).context("a region's stop failed"))
+            }
+            Err(e) => tracing::error!(error = %e, "a region's stop failed"),
+        }
     }
     route(settings, &stopped, false);
     let mut stops = tokio::task::JoinSet::new();
@@ -128,7 +137,6 @@ async fn stop_all(settings: &Settings, running: Vec<(String, Running)>) -> anyho
                 .with_context(|| format!("stop region {name}"))
         });
     }
-    let mut result = Ok(());
     while let Some(done) = stops.join_next().await {
         let done = done.context("a region's stop failed").and_then(|r| r);
         if result.is_ok() {
