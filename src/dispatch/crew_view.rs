@@ -187,14 +187,7 @@ mod tests {
     fn after_accepting_the_crew_is_due_on_scene_by_the_arrival_breach() {
         let mut w = World::new();
         let id = w.entrapment();
-        w.crew(
-            M_NEAR,
-            id,
-            CrewAction::Accept {
-                eta_secs: Some(600),
-            },
-        )
-        .unwrap();
+        w.accept(M_NEAR, id, 600);
         let view = incident_view(&w.state, id, w.now).unwrap();
         let step = view.steps[0].step.clone();
         let breach = view

@@ -23,16 +23,8 @@ fn facts_of(log: &[Event], id: IncidentId) -> IncidentFacts {
 fn rescue(w: &mut World) -> IncidentId {
     let id = w.entrapment();
     w.advance(100);
-    w.crew(
-        M_NEAR,
-        id,
-        CrewAction::Accept {
-            eta_secs: Some(600),
-        },
-    )
-    .unwrap();
-    w.crew(PROPERTY, id, CrewAction::Accept { eta_secs: Some(60) })
-        .unwrap();
+    w.accept(M_NEAR, id, 600);
+    w.accept(PROPERTY, id, 60);
     // Property staff are there first: they calm the passengers, they do not release them.
     w.advance(200);
     w.crew(PROPERTY, id, CrewAction::OnScene).unwrap();

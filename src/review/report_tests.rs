@@ -40,14 +40,7 @@ fn story() -> (World, Vec<StoredEvent>) {
         })
         .unwrap();
     assert_ne!(second, M_NEAR);
-    w.crew(
-        second,
-        id,
-        CrewAction::Accept {
-            eta_secs: Some(600),
-        },
-    )
-    .unwrap();
+    w.accept(second, id, 600);
     w.advance(35 * 60); // past the 30-minute arrival limit
     w.crew(second, id, CrewAction::OnScene).unwrap();
     w.advance(300);

@@ -6,14 +6,7 @@ use super::*;
 fn a_full_rescue_runs_from_alarm_to_close() {
     let mut w = World::new();
     let id = w.entrapment();
-    w.crew(
-        M_NEAR,
-        id,
-        CrewAction::Accept {
-            eta_secs: Some(420),
-        },
-    )
-    .unwrap();
+    w.accept(M_NEAR, id, 420);
     w.now += TimeDelta::minutes(2);
     w.crew(M_NEAR, id, CrewAction::EnRoute).unwrap();
     assert_eq!(w.incident(id).status, IncidentStatus::EnRoute);

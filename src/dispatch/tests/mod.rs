@@ -311,6 +311,18 @@ impl World {
         })
     }
 
+    /// `unit` accepts its page for `incident` with an ETA of `eta_secs`; its events.
+    pub fn accept(&mut self, unit: UnitId, incident: IncidentId, eta_secs: u32) -> Vec<Event> {
+        self.crew(
+            unit,
+            incident,
+            CrewAction::Accept {
+                eta_secs: Some(eta_secs),
+            },
+        )
+        .unwrap_or_else(|r| panic!("{unit:?} could not accept: {r:?}"))
+    }
+
     pub fn operator(
         &mut self,
         incident: IncidentId,

@@ -273,16 +273,8 @@ fn a_lift_with_no_maintenance_unit_goes_to_mutual_aid_and_fire_at_once() {
 fn arrival_warns_at_15_minutes_and_a_breach_at_30_calls_fire_rescue_and_notifies_the_bureaus() {
     let mut w = World::new();
     let id = w.entrapment();
-    w.crew(
-        M_NEAR,
-        id,
-        CrewAction::Accept {
-            eta_secs: Some(600),
-        },
-    )
-    .unwrap();
-    w.crew(PROPERTY, id, CrewAction::Accept { eta_secs: Some(60) })
-        .unwrap();
+    w.accept(M_NEAR, id, 600);
+    w.accept(PROPERTY, id, 60);
     assert!(w.advance(15 * 60 - 1).is_empty());
     let warn = w.advance(1);
     assert_eq!(kinds(&warn), ["deadline_warning"]);

@@ -6,14 +6,7 @@ use super::*;
 fn rebuilding_from_the_log_gives_the_same_incidents_units_and_deadlines() {
     let mut w = World::new();
     let a = w.entrapment();
-    w.crew(
-        M_NEAR,
-        a,
-        CrewAction::Accept {
-            eta_secs: Some(300),
-        },
-    )
-    .unwrap();
+    w.accept(M_NEAR, a, 300);
     w.advance(200);
     let flags = AlarmFlags {
         person_ill: true,

@@ -89,14 +89,7 @@ pub fn full_rescue() -> Story {
     });
     let id = IncidentId(1);
     s.run(|w| {
-        w.crew(
-            M_NEAR,
-            id,
-            CrewAction::Accept {
-                eta_secs: Some(420),
-            },
-        )
-        .unwrap();
+        w.accept(M_NEAR, id, 420);
     });
     for action in [
         CrewAction::EnRoute,
