@@ -212,15 +212,7 @@ mod tests {
     fn a_crew_that_declines_is_answered_its_decline_and_not_who_is_paged_next() {
         let mut w = World::new();
         let id = w.entrapment();
-        let events = w
-            .crew(
-                M_NEAR,
-                id,
-                CrewAction::Decline {
-                    reason: "another job".into(),
-                },
-            )
-            .unwrap();
+        let events = w.decline(M_NEAR, id, "another job");
         assert!(
             events
                 .iter()

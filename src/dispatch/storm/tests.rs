@@ -252,15 +252,7 @@ fn a_declined_assignment_waits_for_the_next_solve_which_never_offers_that_unit_a
     declare(&mut w);
     let (e, id) = alarm(&mut w, street_lift(41, 0.0, 0.0), AlarmFlags::default());
     assert!(paged_for(&e, id).contains(&M_NEAR));
-    let declined = w
-        .crew(
-            M_NEAR,
-            id,
-            CrewAction::Decline {
-                reason: "no tools for this model".into(),
-            },
-        )
-        .unwrap();
+    let declined = w.decline(M_NEAR, id, "no tools for this model");
     assert!(!paged_for(&declined, id).contains(&M_NEAR));
     let events = [on_duty(&mut w, M_FAR), w.advance(1), w.advance(10)].concat();
     let again = paged_for(&events, id);

@@ -360,15 +360,7 @@ fn a_unit_the_operator_assigns_again_after_a_decline_gets_a_new_page() {
         reason: "closest crew".into(),
     };
     w.operator(id, assign()).unwrap();
-    let declined = w
-        .crew(
-            M_OTHER_CO,
-            id,
-            CrewAction::Decline {
-                reason: "no ladder".into(),
-            },
-        )
-        .unwrap();
+    let declined = w.decline(M_OTHER_CO, id, "no ladder");
     // An operator page that is declined has nowhere to escalate: the console is asked.
     assert_eq!(
         kinds(&declined),

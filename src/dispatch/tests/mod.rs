@@ -323,6 +323,18 @@ impl World {
         .unwrap_or_else(|r| panic!("{unit:?} could not accept: {r:?}"))
     }
 
+    /// `unit` declines its page for `incident`, saying `reason`; its events.
+    pub fn decline(&mut self, unit: UnitId, incident: IncidentId, reason: &str) -> Vec<Event> {
+        self.crew(
+            unit,
+            incident,
+            CrewAction::Decline {
+                reason: reason.into(),
+            },
+        )
+        .unwrap_or_else(|r| panic!("{unit:?} could not decline: {r:?}"))
+    }
+
     pub fn operator(
         &mut self,
         incident: IncidentId,

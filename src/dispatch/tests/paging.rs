@@ -91,15 +91,7 @@ fn a_step_that_runs_out_of_pages_escalates_to_mutual_aid_and_never_pages_a_unit_
 fn a_decline_pages_the_next_candidate_at_once() {
     let mut w = World::new();
     let id = w.entrapment();
-    let events = w
-        .crew(
-            M_NEAR,
-            id,
-            CrewAction::Decline {
-                reason: "stuck in another lift".into(),
-            },
-        )
-        .unwrap();
+    let events = w.decline(M_NEAR, id, "stuck in another lift");
     assert_eq!(kinds(&events), ["declined", "unit_paged"]);
     assert_eq!(paged(&events), vec![M_FAR]);
     assert!(events[0].reason.contains("stuck in another lift"));
