@@ -36,7 +36,7 @@ pub fn run(file: &Path, config: &ConfigArg) -> ExitCode {
         }
     };
     let url = settings.database_url;
-    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+    if crate::store::is_postgres(&url) {
         eprintln!(
             "error: {} is PostgreSQL: back it up with its own tools, e.g. \
              `pg_dump -Fc -f liftrescue.dump DBNAME` (restore with `pg_restore`, then check \

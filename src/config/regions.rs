@@ -45,7 +45,7 @@ pub fn check(settings: &Settings) -> Result<(), String> {
     if regions.is_empty() {
         return Ok(());
     }
-    if !is_postgres(&settings.database_url) {
+    if !crate::store::is_postgres(&settings.database_url) {
         return Err(
             "[[regions]] needs PostgreSQL (database_url = \"postgres://…\"): an SQLite file is one region"
                 .into(),
@@ -91,11 +91,6 @@ pub fn check(settings: &Settings) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Whether `url` names PostgreSQL.
-pub fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres:") || url.starts_with("postgresql:")
 }
 
 /// `url` with its sessions' `search_path` set to `schema` (before any `#fragment`).

@@ -137,8 +137,7 @@ pub async fn start_sharing(
     let rules = crate::desk::reload::load_at_start(&source)?;
     crate::intake::mqtt::check(&settings.intake)?;
     crate::paging::check(&settings.notify)?;
-    let postgres = settings.database_url.starts_with("postgres:")
-        || settings.database_url.starts_with("postgresql:");
+    let postgres = crate::store::is_postgres(&settings.database_url);
     let (store, cluster): (Arc<dyn Store>, Option<Arc<cluster::Cluster>>) = if postgres {
         let (c, store) =
             cluster::Cluster::connect(&settings, &settings.database_url, share).await?;

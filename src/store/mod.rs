@@ -29,7 +29,7 @@ mod types;
 
 pub use chain::{VerifyReport, verify_log};
 pub use deadline::Deadline;
-pub use open::{open, open_for_bulk_load, open_read_only};
+pub use open::{is_postgres, open, open_for_bulk_load, open_read_only};
 pub use replay::replay_incident;
 pub(crate) use rows::enum_name;
 pub use types::{JsonText, fixed_rfc3339};

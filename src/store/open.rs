@@ -18,7 +18,7 @@ pub async fn open_read_only(url: &str) -> anyhow::Result<Arc<dyn Store>> {
             crate::config::redact(url)
         )
     };
-    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+    if is_postgres(url) {
         let s = postgres::PgStore::connect_read_only(url)
             .await
             .context("open the PostgreSQL store read-only")?;
@@ -45,7 +45,7 @@ pub async fn open_read_only(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 /// file for SQLite, and applies the migrations.
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     use anyhow::Context;
-    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+    if is_postgres(url) {
         let s = postgres::PgStore::connect(url)
             .await
             .context("open the PostgreSQL store")?;
@@ -72,4 +72,9 @@ pub async fn open_for_bulk_load(url: &str) -> anyhow::Result<Arc<dyn Store>> {
         return Ok(Arc::new(s));
     }
     open(url).await
+}
+
+/// Whether `url` names PostgreSQL (`postgres:` or `postgresql:`); anything else is SQLite.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres:") || url.starts_with("postgresql:")
 }
