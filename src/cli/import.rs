@@ -31,13 +31,7 @@ pub async fn import(
             println!("imported {n} {what} from {}", file.display());
             Ok(ExitCode::SUCCESS)
         }
-        Err(crate::registry::import::ImportError::Invalid(rows)) => {
-            for r in &rows {
-                eprintln!("{}: {r}", file.display());
-            }
-            eprintln!("{} bad value(s): nothing imported", rows.len());
-            Ok(ExitCode::FAILURE)
-        }
+        Err(crate::registry::import::ImportError::Invalid(rows)) => Ok(refused(file, &rows)),
         Err(e) => Err(e.into()),
     }
 }
@@ -53,23 +47,14 @@ async fn by_region(
     let lifts = match crate::registry::import::parse_lifts(text) {
         Ok(lifts) => lifts,
         Err(rows) => {
-            for r in &rows {
-                eprintln!("{}: {r}", file.display());
-            }
-            eprintln!("{} bad value(s): nothing imported", rows.len());
-            return Ok(ExitCode::FAILURE);
+            return Ok(refused(file, &rows));
         }
     };
     let mut into: BTreeMap<String, Vec<Lift>> = BTreeMap::new();
     let mut nowhere = Vec::new();
     for lift in lifts {
         // The key alarms are routed by (`inbox::Routes`): the registration code's district.
-        let district = lift
-            .registration_code
-            .as_str()
-            .get(4..10)
-            .unwrap_or_default()
-            .to_owned();
+        let district = lift.registration_code.admin_code().as_string();
         match settings.region_of_district(&district) {
             Some(r) => into.entry(r.name.clone()).or_default().push(lift),
             None => nowhere.push(format!("{} (district {district})", lift.registration_code)),
@@ -103,4 +88,13 @@ async fn by_region(
         println!("imported {} lifts into region {}", lifts.len(), r.name);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lists every bad value of a register; nothing was imported.
+fn refused(file: &std::path::Path, rows: &[crate::registry::import::RowError]) -> ExitCode {
+    for r in rows {
+        eprintln!("{}: {r}", file.display());
+    }
+    eprintln!("{} bad value(s): nothing imported", rows.len());
+    ExitCode::FAILURE
 }

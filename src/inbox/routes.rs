@@ -42,22 +42,22 @@ impl Inbox {
     /// The region whose desk takes `alarm` and its inbox, when that is another region.
     pub(super) fn elsewhere(&self, alarm: &NewAlarm) -> Option<Inbox> {
         let routes = self.routes()?;
-        let (region, inbox) = routes.by_district.get(district(alarm)?)?;
+        let (region, inbox) = routes.by_district.get(&district(alarm)?)?;
         (*region != routes.own).then(|| inbox.clone())
     }
 
     /// The region whose desk takes `alarm` (with regions; `None` on a single region).
     pub fn region_for(&self, alarm: &NewAlarm) -> Option<String> {
         let routes = self.routes()?;
-        let routed = district(alarm).and_then(|d| routes.by_district.get(d));
+        let routed = district(alarm).and_then(|d| routes.by_district.get(&d));
         Some(routed.map_or_else(|| routes.own.clone(), |(region, _)| region.clone()))
     }
 }
 
 /// The district an alarm's registration code names.
-fn district(alarm: &NewAlarm) -> Option<&str> {
+fn district(alarm: &NewAlarm) -> Option<String> {
     match &alarm.lift_ref {
-        LiftRef::RegistrationCode(code) => code.as_str().get(4..10),
+        LiftRef::RegistrationCode(code) => Some(code.admin_code().as_string()),
         _ => None,
     }
 }
