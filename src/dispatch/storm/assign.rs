@@ -12,6 +12,7 @@
 //! queue on it, less the riders [`super::page`] keeps off while a more urgent job waits.
 
 use super::super::ctx::Ctx;
+use super::follow::{self, Busy};
 use super::solve::{Offer, Want, explain, solve};
 use super::{fire_want, maintainer_want, page, triage};
 use crate::domain::storm::{SolveChoice, SolveJob, SolveOffer, StormArea, Triage};
@@ -58,6 +59,9 @@ pub(super) struct Need {
     opened: DateTime<Utc>,
     /// Units already paged on the incident (never paged on it again).
     pub(super) paged: Vec<UnitId>,
+    /// Held to its own company only by the mutual-aid delay: any maintainer may come when
+    /// that company has nobody free, as the chain turns to mutual aid when it has nobody.
+    mutual: bool,
 }
 
 /// A batch of needs for one crew, in triage order.
@@ -111,7 +115,8 @@ pub(crate) fn maybe_solve(ctx: &mut Ctx<'_>) {
         if let Some(step) = maintainer_want(i) {
             // A special case takes any maintainer at once; others wait for their own company
             // for the rules' mutual-aid delay.
-            let own_only = i.tracks[step].step.page == Target::ContractedMaintainer
+            let contracted = i.tracks[step].step.page == Target::ContractedMaintainer;
+            let own_only = contracted
                 && (!has_mutual
                     || (t.tier > 0 && now - i.opened_at < rules.mutual_aid_after.delta()));
             needs.push(Need {
@@ -123,6 +128,7 @@ pub(crate) fn maybe_solve(ctx: &mut Ctx<'_>) {
                 triage: t.clone(),
                 opened: i.opened_at,
                 paged: paged.clone(),
+                mutual: own_only && has_mutual,
             });
         }
         if let Some(step) = fire_want(i) {
@@ -135,6 +141,7 @@ pub(crate) fn maybe_solve(ctx: &mut Ctx<'_>) {
                 triage: t,
                 opened: i.opened_at,
                 paged,
+                mutual: false,
             });
         }
     }
@@ -198,8 +205,9 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
     let mut wants: Vec<Want> = Vec::with_capacity(jobs.len());
     let mut found: Vec<HashMap<UnitId, Candidate>> = Vec::with_capacity(jobs.len());
     let mut preempted: HashSet<UnitId> = HashSet::new();
+    let busy = follow::busy(ctx, on_site);
     for job in &jobs {
-        let chosen = offered(ctx, job, k);
+        let chosen = offered(ctx, job, k, &busy);
         preempted.extend(chosen.iter().filter(|c| c.1).map(|c| c.0.unit));
         let chosen: Vec<Candidate> = chosen.into_iter().map(|c| c.0).collect();
         // A job competes with the cars of its own tier only (the first ones: the needs are in
@@ -287,10 +295,13 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
     ctx.emit(None, Actor::System, None, reason, kind);
     for (a, queue) in chosen.iter().zip(&queues) {
         let job = &jobs[a.want];
-        let why = explain(&wants, &chosen, a.want);
+        let mut why = explain(&wants, &chosen, a.want);
         let Some(c) = found[a.want].get(&a.unit).cloned() else {
             continue;
         };
+        if follow::holds(&busy, a.unit) {
+            why = format!("{why}; {}", c.why); // where it is busy, and until when
+        }
         if preempted.contains(&a.unit) {
             let storm = ctx
                 .peek(job.needs[0].incident)
@@ -305,9 +316,10 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
 /// How many times the rules' K a special case is offered (at most 64 units).
 const SPECIAL_OFFERS: usize = 8;
 
-/// The units offered to a job: its K nearest free eligible units, and for a special case the
-/// nearest units only pending on ordinary incidents (marked `true`), nearest first.
-fn offered(ctx: &Ctx<'_>, job: &Job, k: usize) -> Vec<(Candidate, bool)> {
+/// The units offered to a job: its K soonest of the free eligible units, the crews finishing
+/// a car of the storm ([`follow`]) and, for a special case, the units only pending on
+/// ordinary incidents (marked `true`).
+fn offered(ctx: &Ctx<'_>, job: &Job, k: usize, busy: &[Busy]) -> Vec<(Candidate, bool)> {
     let seed = &job.needs[0];
     // A special case is offered eight times as many units, so an ordinary case is never given
     // a unit merely because it lay beyond the special case's K nearest.
@@ -329,32 +341,45 @@ fn offered(ctx: &Ctx<'_>, job: &Job, k: usize) -> Vec<(Candidate, bool)> {
     let taken = ctx.taken();
     let exclude = |u: UnitId| excluded.contains(&u) || taken.contains(&u);
     let fresh_since = ctx.now - i.chain.position_max_age.delta();
-    let ranking = ctx.state.index.nearest(&Query {
-        at: seed.at,
-        kind: seed.kind,
-        company: seed.company,
-        k,
-        max_distance_m: None,
-        fresh_since: Some(fresh_since),
-        exclude: &exclude,
-        travel: &i.chain.travel,
-    });
+    let nearest = |company| {
+        ctx.state.index.nearest(&Query {
+            at: seed.at,
+            kind: seed.kind,
+            company,
+            k,
+            max_distance_m: None,
+            fresh_since: Some(fresh_since),
+            exclude: &exclude,
+            travel: &i.chain.travel,
+        })
+    };
+    let mut company = seed.company;
+    let mut ranking = nearest(company);
+    // The own company has nobody free: mutual aid now, as the chain turns to it when its
+    // contracted step finds nobody.
+    if ranking.chosen.is_empty() && company.is_some() && job.needs.iter().all(|n| n.mutual) {
+        company = None;
+        ranking = nearest(company);
+    }
     let mut all: Vec<(Candidate, bool)> = ranking.chosen.into_iter().map(|c| (c, false)).collect();
+    let travel = &i.chain.travel;
+    let later = follow::candidates(busy, seed.kind, company, seed.at, travel, &exclude, k);
+    all.extend(later.into_iter().map(|c| (c, false)));
     if seed.triage.tier == 0 {
         let extra = super::preempt::candidates(
             ctx,
             seed.kind,
-            seed.company,
+            company,
             seed.at,
             fresh_since,
-            &i.chain.travel,
+            travel,
             &exclude,
             k,
         );
         all.extend(extra.into_iter().map(|c| (c, true)));
-        all.sort_by_key(|(c, _)| (c.eta_secs, c.unit));
-        all.truncate(k);
     }
+    all.sort_by_key(|(c, _)| (c.eta_secs, c.unit));
+    all.truncate(k);
     all
 }
 

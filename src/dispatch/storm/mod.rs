@@ -19,6 +19,7 @@
 
 pub mod assign;
 pub mod book;
+mod follow;
 mod page;
 mod preempt;
 #[cfg(test)]

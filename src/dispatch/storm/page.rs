@@ -150,10 +150,7 @@ fn step_for(ctx: &mut Ctx<'_>, n: &Need, unit: UnitId) -> Option<String> {
         .find(|s| s.page == Target::AnyMaintainer)?
         .id
         .clone();
-    let why = format!(
-        "storm solve: a maintainer of another company takes the incident after {}",
-        "the rules' mutual-aid delay"
-    );
+    let why = "storm solve: a maintainer of another company takes the incident: its own company has no crew free, or the rules' mutual-aid delay has passed".to_owned();
     ctx.start_step(n.incident, &mutual, why);
     Some(mutual)
 }

@@ -117,6 +117,7 @@ pub(super) fn paged_for(events: &[Event], id: IncidentId) -> Vec<UnitId> {
 #[test]
 fn the_third_entrapment_in_a_street_within_two_minutes_declares_a_storm_and_triages_all_three() {
     let mut w = storm_world();
+    off_duty(&mut w, &[M_OTHER_CO]);
     let (e1, a) = alarm(&mut w, street_lift(11, 0.0, 0.0), AlarmFlags::default());
     assert!(
         paged(&e1).contains(&M_NEAR),
@@ -151,24 +152,27 @@ fn the_third_entrapment_in_a_street_within_two_minutes_declares_a_storm_and_tria
         assert_eq!((storm, t.tier), (1, 1));
     }
     // The first two kept their pages (M_NEAR, M_FAR); the third waits for the solve, which
-    // found no free unit of its company (M_STALE's position is stale, mutual aid comes later).
+    // found nobody free (M_STALE's position is stale, M_OTHER_CO is off duty).
     assert!(kinds(&e3).contains(&"storm_solved"));
     assert!(paged_for(&e3, c).is_empty(), "{:?}", paged_for(&e3, c));
     assert!(w.state.storm.waiting.iter().any(|(_, id)| *id == c));
-    // M_NEAR frees up at the first lift: the next solve sends it to the third.
-    for action in [
-        CrewAction::Accept {
-            eta_secs: Some(300),
-        },
-        CrewAction::EnRoute,
-        CrewAction::OnScene,
-        CrewAction::Released,
-    ] {
-        w.crew(M_NEAR, a, action).unwrap();
-    }
-    let next = w.advance(1);
+    // M_NEAR accepts the first lift: the next solve gives it the third as its next car, at
+    // the time the first should take on site plus the drive on.
+    w.accept(M_NEAR, a, 300);
+    let next = w.advance(5);
     assert_eq!(paged_for(&next, c), vec![M_NEAR]);
+    let page = next
+        .iter()
+        .find(|e| e.incident == Some(c) && e.kind.name() == "unit_paged")
+        .expect("paged");
+    assert!(
+        page.reason.contains(&format!("busy on incident {}", a.0)),
+        "{}",
+        page.reason
+    );
     assert!(w.state.storm.waiting.is_empty());
+    let held = &w.state.units[&M_NEAR].held_by;
+    assert!(held.contains(&a) && held.contains(&c), "{held:?}");
 }
 
 #[test]
@@ -264,27 +268,33 @@ fn a_declined_assignment_waits_for_the_next_solve_which_never_offers_that_unit_a
 }
 
 #[test]
-fn another_company_is_offered_only_after_the_mutual_aid_delay() {
+fn the_own_company_comes_first_while_it_has_a_crew_free_and_another_company_at_once_when_not() {
     let mut w = storm_world();
-    off_duty(&mut w, &[M_NEAR, M_FAR, M_STALE]);
+    off_duty(&mut w, &[M_NEAR, M_STALE]);
     declare(&mut w);
-    let (e, id) = alarm(&mut w, street_lift(51, 0.0, 0.0), AlarmFlags::default());
-    assert!(!paged_for(&e, id).contains(&M_OTHER_CO));
-    let mut events = vec![];
-    for _ in 0..12 {
-        events.extend(w.advance(10)); // two minutes
-    }
-    assert!(!paged_for(&events, id).contains(&M_OTHER_CO));
-    let mut later = vec![];
-    for _ in 0..8 {
-        later.extend(w.advance(10));
-    }
-    let page = later
+    // M_OTHER_CO is 300 m away, but the own company has M_FAR free (1 km): it goes.
+    let (e, first) = alarm(&mut w, street_lift(51, 0.0, 0.0), AlarmFlags::default());
+    assert_eq!(paged_for(&e, first), vec![PROPERTY, M_FAR]);
+    // The own company has nobody free now: the next car gets the other company at once, on
+    // the chain's mutual-aid step, without waiting out the rules' delay.
+    w.advance(10);
+    let (opened, second) = alarm(&mut w, street_lift(52, 50.0, 0.0), AlarmFlags::default());
+    let events = [opened, w.advance(1)].concat();
+    let page = events
         .iter()
-        .find(|e| e.incident == Some(id) && e.kind.name() == "unit_paged")
-        .expect("mutual aid after 3 min");
-    assert_eq!(paged(std::slice::from_ref(page)), vec![M_OTHER_CO]);
+        .find(|e| e.incident == Some(second) && e.kind.name() == "unit_paged")
+        .filter(|e| paged(std::slice::from_ref(e)) == vec![M_OTHER_CO])
+        .expect("mutual aid at once");
     assert_eq!(page.step.as_deref(), Some("mutual_aid"));
+    let started = events
+        .iter()
+        .find(|e| e.incident == Some(second) && e.step.as_deref() == Some("mutual_aid"))
+        .expect("the mutual-aid step starts");
+    assert!(
+        started.reason.contains("no crew free"),
+        "{}",
+        started.reason
+    );
 }
 
 #[test]
@@ -439,11 +449,58 @@ fn a_special_case_takes_a_unit_not_yet_accepted_from_an_ordinary_call_but_never_
     );
     assert!(w.state.storm.waiting.iter().any(|(_, id)| *id == ordinary));
 
-    // Accepted work stays: once M_NEAR accepts the special case, a second one waits.
+    // Accepted work stays: once M_NEAR accepts the special case, a second one can have it
+    // only as its next car, after the first.
     w.crew(M_NEAR, sick, CrewAction::Accept { eta_secs: None })
         .unwrap();
     let (opened, second) = alarm(&mut w, street_lift(93, -100.0, 0.0), ill());
     let later = [opened, w.advance(1), w.advance(5)].concat();
-    assert!(!paged_for(&later, second).contains(&M_NEAR));
+    assert!(
+        !kinds(&later).contains(&"page_cancelled"),
+        "{:?}",
+        kinds(&later)
+    );
+    let next = later
+        .iter()
+        .find(|e| e.incident == Some(second) && e.kind.name() == "unit_paged")
+        .filter(|e| paged(std::slice::from_ref(e)) == vec![M_NEAR])
+        .expect("M_NEAR's next car");
+    assert!(
+        next.reason
+            .contains(&format!("busy on incident {}", sick.0)),
+        "{}",
+        next.reason
+    );
     assert!(w.state.units[&M_NEAR].held_by.contains(&sick));
+}
+
+#[test]
+fn a_crew_on_scene_is_offered_its_next_car_for_what_is_left_of_its_rescue_plus_the_walk() {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
+    declare(&mut w);
+    let (_, first) = alarm(&mut w, street_lift(101, 0.0, 0.0), AlarmFlags::default());
+    w.accept(M_NEAR, first, 120);
+    for action in [CrewAction::EnRoute, CrewAction::OnScene] {
+        w.crew(M_NEAR, first, action).unwrap();
+    }
+    w.advance(120); // two of the rules' five minutes on site gone
+    let (opened, next) = alarm(&mut w, street_lift(102, 0.0, 0.0), AlarmFlags::default());
+    let events = [opened, w.advance(1)].concat();
+    let page = events
+        .iter()
+        .find(|e| e.incident == Some(next) && e.kind.name() == "unit_paged")
+        .filter(|e| paged(std::slice::from_ref(e)) == vec![M_NEAR])
+        .expect("its next car");
+    assert!(
+        page.reason.contains(&format!(
+            "busy on incident {}, done there in about 180 s, then 0 m on: ETA 180 s",
+            first.0
+        )),
+        "{}",
+        page.reason
+    );
+    // Released at the first lift, it goes on to the second: nothing else is paged.
+    w.crew(M_NEAR, first, CrewAction::Released).unwrap();
+    assert!(w.state.units[&M_NEAR].held_by.contains(&next));
 }
