@@ -179,6 +179,9 @@ async fn run(engine: &str, db: &str, broker: &str, rate: u64, secs: u64, dir: &s
         sent.http + sent.urgent.len().div_ceil(2),
         sent.total() as i64 - logged as i64
     );
+    if !sent.refused.is_empty() {
+        println!("  HTTP not 202: {:?}", sent.refused);
+    }
     println!(
         "  CPU over {wall:.1} s: server {cpu:.1} s ({:.0} % of a core), load generator {own:.1} s, PostgreSQL (every backend on the machine) {pg:.1} s",
         100.0 * cpu / wall

@@ -30,6 +30,8 @@ pub struct Sent {
     pub urgent: Vec<String>,
     /// HTTP requests answered 202, of all HTTP requests (bulk and urgent).
     pub accepted: usize,
+    /// The other HTTP outcomes (a status, or the client's error), each with its count.
+    pub refused: std::collections::BTreeMap<String, usize>,
     /// Seconds the sending took.
     pub secs: f64,
 }
@@ -52,16 +54,24 @@ fn iot_payload(alarm_id: &str, ill: bool) -> Vec<u8> {
     .into_bytes()
 }
 
-fn post(client: &reqwest::Client, base: &str, body: serde_json::Value) -> JoinHandle<bool> {
+/// A request's outcome: `Ok(())` when answered 202, else the status or the client's error.
+fn post(
+    client: &reqwest::Client,
+    base: &str,
+    body: serde_json::Value,
+) -> JoinHandle<Result<(), String>> {
     let request = client
         .post(format!("{base}/api/v1/alarms"))
         .bearer_auth(TOKEN)
         .json(&body);
     tokio::spawn(async move {
-        request
-            .send()
-            .await
-            .is_ok_and(|r| r.status().as_u16() == 202)
+        match request.send().await {
+            Ok(r) if r.status().as_u16() == 202 => Ok(()),
+            Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+            Err(e) if e.is_timeout() => Err("timed out".into()),
+            Err(e) if e.is_connect() => Err("could not connect".into()),
+            Err(_) => Err("connection error".into()),
+        }
     })
 }
 
@@ -120,14 +130,20 @@ pub async fn burst(t: &Target<'_>, mqtt: &AsyncClient, rate: u64, secs: u64) -> 
     }
     let secs = started.elapsed().as_secs_f64();
     let mut accepted = 0;
+    let mut refused = std::collections::BTreeMap::new();
     for p in posts {
-        accepted += usize::from(p.await.unwrap_or(false));
+        match p.await {
+            Ok(Ok(())) => accepted += 1,
+            Ok(Err(why)) => *refused.entry(why).or_insert(0) += 1,
+            Err(_) => *refused.entry("sender task failed".into()).or_insert(0) += 1,
+        }
     }
     Sent {
         http,
         mqtt: mqtt_n,
         urgent,
         accepted,
+        refused,
         secs,
     }
 }
