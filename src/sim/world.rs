@@ -124,6 +124,8 @@ pub(super) struct World<'a> {
     batches: HashMap<UnitId, Batch>,
     alarms_left: usize,
     facts: RunFacts,
+    /// The run's seed, for the draws of each car and crew.
+    seed: u64,
 }
 
 impl<'a> World<'a> {
@@ -161,6 +163,7 @@ impl<'a> World<'a> {
             batches: HashMap::new(),
             alarms_left: scenario.entrapments.len(),
             facts: RunFacts::default(),
+            seed: spec.seed,
         };
         for (n, e) in scenario.entrapments.iter().enumerate() {
             w.drive.at(e.at, Act::Alarm(n));

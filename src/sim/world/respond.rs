@@ -67,11 +67,11 @@ impl World<'_> {
         let (at, accept) = match known {
             Some(b) if !queue.is_empty() => (b.at, b.accept),
             _ => {
-                let (after, accept) =
-                    match agents::answer(&mut self.drive.rng, kind, self.decline_share) {
-                        Answer::Accept { after } => (after, true),
-                        Answer::Decline { after } => (after, false),
-                    };
+                let mut rng = self.draws(id, Some(unit));
+                let (after, accept) = match agents::answer(&mut rng, kind, self.decline_share) {
+                    Answer::Accept { after } => (after, true),
+                    Answer::Decline { after } => (after, false),
+                };
                 let jitter = TimeDelta::milliseconds(self.drive.rng.i64(0..1000));
                 let at = self.drive.now() + TimeDelta::seconds(after) + jitter;
                 if !queue.is_empty() {
@@ -111,6 +111,17 @@ impl World<'_> {
         let from = c.trip.as_ref().map_or(c.at, |t| t.to);
         let d = agents::drive(&i.chain.travel, c.kind, from, to, c.at_base);
         u32::try_from(d.secs).ok()
+    }
+
+    /// The draws of one car (and crew): the same in every mode, whatever the order the desk's
+    /// decisions bring them in, so the modes are compared on the same crews' answers and the
+    /// same rescues (common random numbers), not on luck.
+    fn draws(&self, id: IncidentId, unit: Option<UnitId>) -> fastrand::Rng {
+        let lift = self.mirror.incidents.get(&id).and_then(|i| i.lift.as_ref());
+        let car = lift.map_or(id.0 as u64, |l| l.id.0 as u64);
+        let crew = unit.map_or(0, |u| u.0 as u64 + 1);
+        let seed = self.seed ^ car.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ crew.rotate_left(32);
+        fastrand::Rng::with_seed(seed)
     }
 
     /// The crew drops `id` (its page ended); a releaser stood down hands the release on.
@@ -171,7 +182,7 @@ impl World<'_> {
             return;
         };
         self.releaser.insert(id, unit);
-        let secs = agents::on_site_secs(&mut self.drive.rng);
+        let secs = agents::on_site_secs(&mut self.draws(id, None));
         self.drive.after(secs, Act::Release(unit, seq));
     }
 }
