@@ -114,6 +114,15 @@ pub(super) fn paged_for(events: &[Event], id: IncidentId) -> Vec<UnitId> {
     paged(&mine)
 }
 
+/// The page of `unit` for incident `id` in these events.
+pub(super) fn page_to(events: &[Event], id: IncidentId, unit: UnitId) -> &Event {
+    events
+        .iter()
+        .filter(|e| e.incident == Some(id) && e.kind.name() == "unit_paged")
+        .find(|e| paged(std::slice::from_ref(e)) == vec![unit])
+        .unwrap_or_else(|| panic!("no page of {unit} for {id}: {:?}", kinds(events)))
+}
+
 #[test]
 fn the_third_entrapment_in_a_street_within_two_minutes_declares_a_storm_and_triages_all_three() {
     let mut w = storm_world();
@@ -161,10 +170,7 @@ fn the_third_entrapment_in_a_street_within_two_minutes_declares_a_storm_and_tria
     w.accept(M_NEAR, a, 300);
     let next = w.advance(5);
     assert_eq!(paged_for(&next, c), vec![M_NEAR]);
-    let page = next
-        .iter()
-        .find(|e| e.incident == Some(c) && e.kind.name() == "unit_paged")
-        .expect("paged");
+    let page = page_to(&next, c, M_NEAR);
     assert!(
         page.reason.contains(&format!("busy on incident {}", a.0)),
         "{}",
@@ -280,11 +286,7 @@ fn the_own_company_comes_first_while_it_has_a_crew_free_and_another_company_at_o
     w.advance(10);
     let (opened, second) = alarm(&mut w, street_lift(52, 50.0, 0.0), AlarmFlags::default());
     let events = [opened, w.advance(1)].concat();
-    let page = events
-        .iter()
-        .find(|e| e.incident == Some(second) && e.kind.name() == "unit_paged")
-        .filter(|e| paged(std::slice::from_ref(e)) == vec![M_OTHER_CO])
-        .expect("mutual aid at once");
+    let page = page_to(&events, second, M_OTHER_CO); // mutual aid at once
     assert_eq!(page.step.as_deref(), Some("mutual_aid"));
     let started = events
         .iter()
@@ -460,11 +462,7 @@ fn a_special_case_takes_a_unit_not_yet_accepted_from_an_ordinary_call_but_never_
         "{:?}",
         kinds(&later)
     );
-    let next = later
-        .iter()
-        .find(|e| e.incident == Some(second) && e.kind.name() == "unit_paged")
-        .filter(|e| paged(std::slice::from_ref(e)) == vec![M_NEAR])
-        .expect("M_NEAR's next car");
+    let next = page_to(&later, second, M_NEAR); // its next car
     assert!(
         next.reason
             .contains(&format!("busy on incident {}", sick.0)),
@@ -487,11 +485,7 @@ fn a_crew_on_scene_is_offered_its_next_car_for_what_is_left_of_its_rescue_plus_t
     w.advance(120); // two of the rules' five minutes on site gone
     let (opened, next) = alarm(&mut w, street_lift(102, 0.0, 0.0), AlarmFlags::default());
     let events = [opened, w.advance(1)].concat();
-    let page = events
-        .iter()
-        .find(|e| e.incident == Some(next) && e.kind.name() == "unit_paged")
-        .filter(|e| paged(std::slice::from_ref(e)) == vec![M_NEAR])
-        .expect("its next car");
+    let page = page_to(&events, next, M_NEAR); // its next car
     assert!(
         page.reason.contains(&format!(
             "busy on incident {}, done there in about 180 s, then 0 m on: ETA 180 s",
