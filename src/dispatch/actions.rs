@@ -253,6 +253,7 @@ pub(crate) fn on_duty(
     if on_duty {
         return Ok(());
     }
+    ctx.keep_off(unit);
     for id in held {
         replace(ctx, id, unit, &why);
     }

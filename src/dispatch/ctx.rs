@@ -150,9 +150,15 @@ impl<'a> Ctx<'a> {
             && storm.is_some_and(|n| self.storm_active(n))
     }
 
-    /// Units paged by this decision so far.
+    /// Units paged by this decision so far, or kept off its pages ([`Self::keep_off`]).
     pub fn taken(&self) -> &HashSet<UnitId> {
         &self.taken
+    }
+
+    /// Pages nothing more to `unit` in this decision (it went off duty in it: the desk's
+    /// state and index only learn so once the decision is applied).
+    pub fn keep_off(&mut self, unit: UnitId) {
+        self.taken.insert(unit);
     }
 
     /// Whether this decision replays a record (storm solves are not part of an incident's).

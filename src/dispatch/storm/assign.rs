@@ -282,7 +282,7 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
         .map(|a| page::queue(&jobs[a.want], a.unit, wants[a.want].tier, &barred))
         .collect();
     let mut reason = format!(
-        "storm solve: {} jobs ({waiting} waits) offered to free units, {} assigned",
+        "storm solve: {} jobs ({waiting} waits) offered to units, {} assigned",
         record.len(),
         assigned.len()
     );

@@ -46,7 +46,13 @@ pub(super) fn busy(ctx: &Ctx<'_>, on_site: u32) -> Vec<Busy> {
             continue;
         };
         let storm = i.storm.as_ref().is_some_and(|(s, _)| ctx.storm_active(*s));
-        let page = i.tracks.values().find_map(|t| t.page_of(u.unit.id));
+        // The step whose page holds the crew: its arrival is the crew's own (property staff
+        // on scene earlier are on a step of their own).
+        let track = i.tracks.values().find(|t| {
+            t.page_of(u.unit.id)
+                .is_some_and(crate::dispatch::Page::holds_unit)
+        });
+        let page = track.and_then(|t| t.page_of(u.unit.id));
         let Some(PageState::Accepted(status)) = page.map(|p| p.state) else {
             continue;
         };
@@ -54,11 +60,8 @@ pub(super) fn busy(ctx: &Ctx<'_>, on_site: u32) -> Vec<Busy> {
             continue;
         }
         let left = if status == CrewStatus::OnScene {
-            let since = i
-                .tracks
-                .values()
-                .filter_map(|t| t.arrived_at)
-                .min()
+            let since = track
+                .and_then(|t| t.arrived_at)
                 .map_or(0, |a| (ctx.now - a).num_seconds().max(0));
             on_site.saturating_sub(u32::try_from(since).unwrap_or(u32::MAX))
         } else {
@@ -89,30 +92,32 @@ pub(super) fn candidates(
     excluded: &dyn Fn(UnitId) -> bool,
     k: usize,
 ) -> Vec<Candidate> {
-    let mut out: Vec<Candidate> = busy
+    let mut soonest: Vec<(u32, UnitId, f64, &Busy)> = busy
         .iter()
         .filter(|b| b.kind == kind && company.is_none_or(|c| b.company == c))
         .filter(|b| !excluded(b.unit))
         .map(|b| {
             let distance_m = b.last.distance_m(at);
-            let drive = travel.eta_secs(kind, distance_m);
-            let eta_secs = b.free_in.saturating_add(drive);
-            Candidate {
-                unit: b.unit,
-                distance_m,
-                eta_secs,
-                fix_taken: None,
-                from_base: false,
-                why: format!(
-                    "busy on incident {}, done there in about {} s, then {distance_m:.0} m on: ETA {eta_secs} s",
-                    b.on.0, b.free_in
-                ),
-            }
+            let eta = b.free_in.saturating_add(travel.eta_secs(kind, distance_m));
+            (eta, b.unit, distance_m, b)
         })
         .collect();
-    out.sort_by_key(|c| (c.eta_secs, c.unit));
-    out.truncate(k);
-    out
+    soonest.sort_by_key(|(eta, unit, _, _)| (*eta, *unit));
+    soonest.truncate(k);
+    soonest
+        .into_iter()
+        .map(|(eta_secs, unit, distance_m, b)| Candidate {
+            unit,
+            distance_m,
+            eta_secs,
+            fix_taken: None,
+            from_base: false,
+            why: format!(
+                "busy on incident {}, done there in about {} s, then {distance_m:.0} m on: ETA {eta_secs} s",
+                b.on.0, b.free_in
+            ),
+        })
+        .collect()
 }
 
 /// Whether `unit` is one of the busy crews.

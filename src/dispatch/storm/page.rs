@@ -157,7 +157,8 @@ fn step_for(ctx: &mut Ctx<'_>, n: &Need, unit: UnitId) -> Option<String> {
 
 /// What the desk knew of the unit, for the record.
 fn unit_seen(ctx: &Ctx<'_>, unit: UnitId) -> Option<Seen> {
-    let u = &ctx.state.units.get(&unit)?.unit;
+    let us = ctx.state.units.get(&unit)?;
+    let u = &us.unit;
     Some(Seen {
         units: vec![SeenUnit {
             unit,
@@ -166,7 +167,7 @@ fn unit_seen(ctx: &Ctx<'_>, unit: UnitId) -> Option<Seen> {
             fix: u.fix,
             base: u.base,
             taken_elsewhere: false,
-            busy: vec![],
+            busy: us.held_by.iter().copied().collect(),
         }],
         unavailable: 0,
         unlisted: 0,

@@ -478,6 +478,10 @@ fn a_crew_on_scene_is_offered_its_next_car_for_what_is_left_of_its_rescue_plus_t
     off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
     declare(&mut w);
     let (_, first) = alarm(&mut w, street_lift(101, 0.0, 0.0), AlarmFlags::default());
+    // The property staff are there first; the maintainer's time counts from its own arrival.
+    w.accept(PROPERTY, first, 30);
+    w.crew(PROPERTY, first, CrewAction::OnScene).unwrap();
+    w.advance(60);
     w.accept(M_NEAR, first, 120);
     for action in [CrewAction::EnRoute, CrewAction::OnScene] {
         w.crew(M_NEAR, first, action).unwrap();
@@ -497,4 +501,34 @@ fn a_crew_on_scene_is_offered_its_next_car_for_what_is_left_of_its_rescue_plus_t
     // Released at the first lift, it goes on to the second: nothing else is paged.
     w.crew(M_NEAR, first, CrewAction::Released).unwrap();
     assert!(w.state.units[&M_NEAR].held_by.contains(&next));
+}
+
+#[test]
+fn a_crew_signing_off_on_scene_keeps_its_car_and_is_given_no_next_one() {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
+    declare(&mut w);
+    let (_, first) = alarm(&mut w, street_lift(111, 0.0, 0.0), AlarmFlags::default());
+    w.accept(M_NEAR, first, 60);
+    for action in [CrewAction::EnRoute, CrewAction::OnScene] {
+        w.crew(M_NEAR, first, action).unwrap();
+    }
+    // The next car comes within the solve's short gap: it waits for the next solve.
+    let (opened, second) = alarm(&mut w, street_lift(112, 30.0, 0.0), AlarmFlags::default());
+    assert!(!paged_for(&opened, second).contains(&M_NEAR));
+    // M_NEAR signs off at the end of its shift; the solve that runs with that decision must
+    // not give it the second car (the desk learns it is off duty only once it is applied).
+    w.now += chrono::TimeDelta::seconds(1);
+    let off = w.run(Command::UnitDuty {
+        unit: M_NEAR,
+        on_duty: false,
+        why: "end of shift".into(),
+    });
+    assert!(kinds(&off).contains(&"storm_solved"), "{:?}", kinds(&off));
+    assert!(
+        !paged_for(&off, second).contains(&M_NEAR),
+        "{:?}",
+        kinds(&off)
+    );
+    assert!(w.state.units[&M_NEAR].held_by.contains(&first));
 }

@@ -67,7 +67,15 @@ impl World<'_> {
         let (at, accept) = match known {
             Some(b) if !queue.is_empty() => (b.at, b.accept),
             _ => {
-                let mut rng = self.draws(id, Some(unit));
+                // A crew paged again on a car (the operator's next try) draws anew.
+                let nth = self.mirror.incidents.get(&id).map_or(0, |i| {
+                    i.tracks
+                        .values()
+                        .flat_map(|t| &t.pages)
+                        .filter(|p| p.unit == unit)
+                        .count()
+                });
+                let mut rng = self.draws(id, Some((unit, nth as u64)));
                 let (after, accept) = match agents::answer(&mut rng, kind, self.decline_share) {
                     Answer::Accept { after } => (after, true),
                     Answer::Decline { after } => (after, false),
@@ -116,11 +124,15 @@ impl World<'_> {
     /// The draws of one car (and crew): the same in every mode, whatever the order the desk's
     /// decisions bring them in, so the modes are compared on the same crews' answers and the
     /// same rescues (common random numbers), not on luck.
-    fn draws(&self, id: IncidentId, unit: Option<UnitId>) -> fastrand::Rng {
+    /// `crew`: the crew and how many times it has been paged on the car.
+    fn draws(&self, id: IncidentId, crew: Option<(UnitId, u64)>) -> fastrand::Rng {
         let lift = self.mirror.incidents.get(&id).and_then(|i| i.lift.as_ref());
         let car = lift.map_or(id.0 as u64, |l| l.id.0 as u64);
-        let crew = unit.map_or(0, |u| u.0 as u64 + 1);
-        let seed = self.seed ^ car.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ crew.rotate_left(32);
+        let (unit, nth) = crew.map_or((0, 0), |(u, n)| (u.0 as u64 + 1, n));
+        let seed = self.seed
+            ^ car.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ unit.rotate_left(32)
+            ^ nth.rotate_left(48);
         fastrand::Rng::with_seed(seed)
     }
 
