@@ -1,15 +1,18 @@
-//! The storm's global assignment: the waiting incidents and the free units, solved together.
+//! The storm's global assignment: the waiting incidents and the units, solved together.
 //!
-//! Each waiting incident wants a maintainer (its own company's until it has waited the rules'
-//! `mutual_aid_after`, then any, if its chain has a mutual-aid step) and/or a fire/rescue unit
-//! (when its chain started a fire/rescue step). Maintainer wants within `batch.walk_m` of one
-//! another with the same eligibility are batched, in triage order, into one job for one crew
-//! (at most `batch.max_queue` cars). Each job is offered its K nearest eligible units from the
-//! index; a unit already paged on any of its cars of the job's tier is never offered again (it
-//! declined, or missed the page). A job's tier and weight are its most urgent cars': cars of a
-//! later tier riding on the queue buy it nothing. The [`super::solve`] picks; the choice is
-//! logged whole (`storm_solved`) and each car of a chosen job gets an ordinary page, with the
-//! queue on it, less the riders [`super::page`] keeps off while a more urgent job waits.
+//! Each waiting incident wants a maintainer and/or a fire/rescue unit (when its chain started
+//! a fire/rescue step). A maintainer comes from the lift's own company until the incident has
+//! waited the rules' `mutual_aid_after`, while that company has a crew free; then, or at once
+//! when it has none, from any company, if the chain has a mutual-aid step. Maintainer wants
+//! within `batch.walk_m` of one another with the same eligibility are batched, in triage
+//! order, into one job for one crew (at most `batch.max_queue` cars). Each job is offered its
+//! K soonest eligible units: free ones from the index and crews finishing one car of the storm
+//! ([`follow`]); a unit already paged on any of its cars of the job's tier is never offered
+//! again (it declined, or missed the page). A job's tier and weight are its most urgent cars':
+//! cars of a later tier riding on the queue buy it nothing. The [`super::solve`] picks; the
+//! choice is logged whole (`storm_solved`) and each car of a chosen job gets an ordinary page,
+//! with the queue on it, less the riders [`super::page`] keeps off while a more urgent job
+//! waits.
 
 use super::super::ctx::Ctx;
 use super::follow::{self, Busy};
@@ -113,8 +116,8 @@ pub(crate) fn maybe_solve(ctx: &mut Ctx<'_>) {
             .values()
             .any(|s| s.page == Target::AnyMaintainer);
         if let Some(step) = maintainer_want(i) {
-            // A special case takes any maintainer at once; others wait for their own company
-            // for the rules' mutual-aid delay.
+            // A special case takes any maintainer at once; others are held to their own
+            // company for the rules' mutual-aid delay while it has a crew free (`offered`).
             let contracted = i.tracks[step].step.page == Target::ContractedMaintainer;
             let own_only = contracted
                 && (!has_mutual

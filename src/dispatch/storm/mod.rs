@@ -9,9 +9,10 @@
 //!   reasons (`incident_triaged`), on declaration and as each new one opens.
 //! - While an incident is in an active storm its maintainer and fire/rescue steps do not page
 //!   on their own: they *wait*, and the **solve** ([`assign`]) assigns waiting incidents and
-//!   free units together, minimising priority-weighted time to arrival over each incident's K
-//!   nearest eligible units ([`solve`], Kuhn–Munkres), tier by tier, with cars within a short
-//!   walk batched to one crew as a queue. Property staff are paged at once, as always.
+//!   units together, minimising priority-weighted time to arrival over each incident's K
+//!   soonest eligible units ([`solve`], Kuhn–Munkres), tier by tier: free units, and crews on
+//!   one car of the storm as their next car ([`follow`]); cars within a short walk are batched
+//!   to one crew as a queue. Property staff are paged at once, as always.
 //! - The solve runs when due ([`book::StormBook::solve_due`]): every `solve.every` while
 //!   incidents wait, or half a second after something changed (a new incident, a unit freed,
 //!   a special case). Its inputs and choices are one `storm_solved` event, so it replays.
