@@ -7,7 +7,7 @@
 //! within `batch.walk_m` of one another with the same eligibility are batched, in triage
 //! order, into one job for one crew (at most `batch.max_queue` cars). Each job is offered its
 //! K soonest eligible units: free ones from the index and crews finishing one car of the storm
-//! ([`follow`]); a unit already paged on any of its cars of the job's tier is never offered
+//! (`follow.rs`); a unit already paged on any of its cars of the job's tier is never offered
 //! again (it declined, or missed the page). A job's tier and weight are its most urgent cars':
 //! cars of a later tier riding on the queue buy it nothing. The [`super::solve`] picks; the
 //! choice is logged whole (`storm_solved`) and each car of a chosen job gets an ordinary page,
@@ -320,7 +320,7 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
 const SPECIAL_OFFERS: usize = 8;
 
 /// The units offered to a job: its K soonest of the free eligible units, the crews finishing
-/// a car of the storm ([`follow`]) and, for a special case, the units only pending on
+/// a car of the storm (`follow.rs`) and, for a special case, the units only pending on
 /// ordinary incidents (marked `true`).
 fn offered(ctx: &Ctx<'_>, job: &Job, k: usize, busy: &[Busy]) -> Vec<(Candidate, bool)> {
     let seed = &job.needs[0];

@@ -11,7 +11,7 @@
 //!   on their own: they *wait*, and the **solve** ([`assign`]) assigns waiting incidents and
 //!   units together, minimising priority-weighted time to arrival over each incident's K
 //!   soonest eligible units ([`solve`], Kuhn–Munkres), tier by tier: free units, and crews on
-//!   one car of the storm as their next car ([`follow`]); cars within a short walk are batched
+//!   one car of the storm as their next car (`follow.rs`); cars within a short walk are batched
 //!   to one crew as a queue. Property staff are paged at once, as always.
 //! - The solve runs when due ([`book::StormBook::solve_due`]): every `solve.every` while
 //!   incidents wait, or half a second after something changed (a new incident, a unit freed,
