@@ -302,7 +302,8 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
         let Some(c) = found[a.want].get(&a.unit).cloned() else {
             continue;
         };
-        if follow::holds(&busy, a.unit) {
+        let ahead = follow::on(&busy, a.unit);
+        if ahead.is_some() {
             why = format!("{why}; {}", c.why); // where it is busy, and until when
         }
         if preempted.contains(&a.unit) {
@@ -312,7 +313,7 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
                 .map_or(0, |(s, _)| *s);
             super::preempt::take(ctx, a.unit, job.needs[0].incident, storm);
         }
-        page::page_job(ctx, queue, c, &why, on_site);
+        page::page_job(ctx, queue, ahead, c, &why, on_site);
     }
 }
 

@@ -2,9 +2,10 @@
 //! crew across town. The solve offers a job not only the nearest free units but also crews on
 //! one accepted car of the storm, at the time that car should still take (the rules' on-site
 //! time) plus the drive on from it, with no turnout: they are not at a depot. The crew is paged
-//! as for any job and goes there next; it keeps the car it is on (accepted work is never
-//! taken). A crew holding more than one car is not given more: a special case offered a busy
-//! crew waits for one car only, never behind a queue of ordinary ones.
+//! as for any job, with the car it is on at the head of the page's queue (its phone shows the
+//! new car as the next one), and keeps that car: accepted work is never taken. A crew holding
+//! more than one car is not given more: a special case offered a busy crew waits for one car
+//! only, never behind a queue of ordinary ones.
 
 use super::super::ctx::Ctx;
 use crate::dispatch::PageState;
@@ -120,7 +121,7 @@ pub(super) fn candidates(
         .collect()
 }
 
-/// Whether `unit` is one of the busy crews.
-pub(super) fn holds(busy: &[Busy], unit: UnitId) -> bool {
-    busy.iter().any(|b| b.unit == unit)
+/// The car `unit` is on, if it is one of the busy crews.
+pub(super) fn on(busy: &[Busy], unit: UnitId) -> Option<IncidentId> {
+    busy.iter().find(|b| b.unit == unit).map(|b| b.on)
 }

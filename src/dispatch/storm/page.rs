@@ -76,13 +76,22 @@ pub(super) fn held_back(jobs: &[Job], chosen: &[Assignment], queues: &[Vec<&Need
     line
 }
 
-/// Pages the chosen unit on each car of its queue, with the queue.
-pub(super) fn page_job(ctx: &mut Ctx<'_>, needs: &[&Need], c: Candidate, why: &str, on_site: u32) {
-    let queue: Vec<IncidentId> = if needs.len() > 1 {
-        needs.iter().map(|n| n.incident).collect()
-    } else {
-        vec![]
-    };
+/// Pages the chosen unit on each car of its queue, with the queue: after `ahead`, the car a
+/// crew given follow-on work is on, so its phone shows the new car as the next one.
+pub(super) fn page_job(
+    ctx: &mut Ctx<'_>,
+    needs: &[&Need],
+    ahead: Option<IncidentId>,
+    c: Candidate,
+    why: &str,
+    on_site: u32,
+) {
+    let mut queue: Vec<IncidentId> = ahead.into_iter().collect();
+    queue.extend(needs.iter().map(|n| n.incident));
+    if queue.len() < 2 {
+        queue.clear(); // a car alone
+    }
+    let before = usize::from(ahead.is_some());
     let seen = unit_seen(ctx, c.unit);
     for (pos, &n) in needs.iter().enumerate() {
         let Some(step) = step_for(ctx, n, c.unit) else {
@@ -104,7 +113,7 @@ pub(super) fn page_job(ctx: &mut Ctx<'_>, needs: &[&Need], c: Candidate, why: &s
         if !queue.is_empty() {
             reason.push_str(&format!(
                 "; car {} of {} for this crew",
-                pos + 1,
+                before + pos + 1,
                 queue.len()
             ));
         }

@@ -498,6 +498,16 @@ fn a_crew_on_scene_is_offered_its_next_car_for_what_is_left_of_its_rescue_plus_t
         "{}",
         page.reason
     );
+    // Its phone shows the new car after the one it is on.
+    assert!(
+        page.reason.contains("car 2 of 2 for this crew"),
+        "{}",
+        page.reason
+    );
+    let EventKind::UnitPaged { queue, .. } = &page.kind else {
+        unreachable!()
+    };
+    assert_eq!(queue, &vec![first, next]);
     // Released at the first lift, it goes on to the second: nothing else is paged.
     w.crew(M_NEAR, first, CrewAction::Released).unwrap();
     assert!(w.state.units[&M_NEAR].held_by.contains(&next));
