@@ -35,7 +35,13 @@ async fn a_crew_action_tapped_offline_is_queued_and_lands_once_when_the_network_
         waiting.contains("接单"),
         "the list names the action: {waiting}"
     );
-    let net = s.browser.text("#net").await;
+    // The network line says so once the queue's first try has failed (it may still be
+    // trying when the list shows).
+    let net = eventually(10, || async {
+        let t = s.browser.text("#net").await;
+        t.contains("没有网络").then_some(t)
+    })
+    .await;
     assert!(net.contains("没有网络"), "{net}");
     // The tap shows as done, so the next step can be queued behind it.
     s.browser.wait_for(&format!("#en-route-{id}"), 5).await;

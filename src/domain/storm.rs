@@ -232,6 +232,11 @@ pub struct StormRules {
     /// any maintainer (mutual aid).
     #[schema(value_type = String)]
     pub mutual_aid_after: Dur,
+    /// The own company comes first only with a crew that can be there within this long;
+    /// beyond it, any maintainer at once (`None`: however long).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub own_company_within: Option<Dur>,
     /// Expected time on site per rescue: a queued car waits for the ones before it.
     #[schema(value_type = String)]
     pub on_site: Dur,

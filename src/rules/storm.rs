@@ -38,6 +38,8 @@ struct RawSolve {
     every: Text,
     candidates: Spanned<i64>,
     mutual_aid_after: Text,
+    #[serde(default)]
+    own_company_within: Option<Text>,
     on_site: Text,
     horizon: Text,
 }
@@ -139,10 +141,12 @@ pub fn parse(text: &str) -> Result<StormRules, Vec<RulesError>> {
         ("solve.horizon", &s.horizon),
     ]
     .map(|(key, t)| c.dur(t, key));
+    let own = (s.own_company_within.as_ref()).map(|t| c.dur(t, "solve.own_company_within"));
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
     let [within, quiet, every, mutual_aid_after, on_site, horizon] = durs.map(Option::unwrap);
+    let own_company_within = own.flatten();
     if horizon.0.as_secs() < 600 {
         c.error(s.horizon.span(), "solve.horizon", "must be at least 10m");
         return Err(c.errors);
@@ -155,6 +159,7 @@ pub fn parse(text: &str) -> Result<StormRules, Vec<RulesError>> {
         every,
         candidates: candidates as u32,
         mutual_aid_after,
+        own_company_within,
         on_site,
         horizon,
         batch_walk_m: walk,
@@ -193,6 +198,12 @@ mod tests {
         let s = parse(SHIPPED).expect("shipped storm.toml");
         assert_eq!((s.entrapments, s.within.0.as_secs()), (20, 120));
         assert_eq!(s.special.len(), 3);
+        assert_eq!(s.own_company_within.map(|d| d.0.as_secs()), Some(900));
+        let optional = SHIPPED.replace("own_company_within = \"15m\"\n", "");
+        assert_eq!(
+            parse(&optional).expect("without it").own_company_within,
+            None
+        );
         let set = crate::rules::RuleSet::built_in().unwrap();
         assert_eq!(set.storm.as_deref(), Some(&s));
         let files: Vec<(String, String)> = crate::rules::BUILT_IN_FILES
@@ -226,6 +237,10 @@ mod tests {
             .replace("candidates = 8", "candidates = 0")
             .replace("walk_m = 150", "walk_m = -3.0")
             .replace(
+                "own_company_within = \"15m\"",
+                "own_company_within = \"far\"",
+            )
+            .replace(
                 "special = [\"person_ill\", \"child_alone\", \"smoke_or_water\"]",
                 "special = [\"person_ill\", \"pregnant\"]",
             );
@@ -236,6 +251,7 @@ mod tests {
             "detect.within",
             "solve.candidates",
             "batch.walk_m",
+            "solve.own_company_within",
             "triage.special[1]",
         ] {
             assert!(keys.contains(&key), "{key} missing from {keys:?}");

@@ -34,6 +34,12 @@ fn write_storm(f: &mut Formatter<'_>, s: &crate::domain::storm::StormRules) -> f
         "  solve every {} (0.5 s after a change), {} nearest units each, other companies after {}, {} on site, horizon {}",
         s.every, s.candidates, s.mutual_aid_after, s.on_site, s.horizon
     )?;
+    if let Some(d) = &s.own_company_within {
+        writeln!(
+            f,
+            "  the own company first only with a crew there within {d}"
+        )?;
+    }
     writeln!(
         f,
         "  batch cars within {} m, at most {} per crew",

@@ -210,7 +210,7 @@ fn run(ctx: &mut Ctx<'_>, rules: &crate::domain::storm::StormRules, jobs: Vec<Jo
     let mut preempted: HashSet<UnitId> = HashSet::new();
     let busy = follow::busy(ctx, on_site);
     for job in &jobs {
-        let chosen = offered(ctx, job, k, &busy);
+        let chosen = offered(ctx, job, k, &busy, rules.own_company_within);
         preempted.extend(chosen.iter().filter(|c| c.1).map(|c| c.0.unit));
         let chosen: Vec<Candidate> = chosen.into_iter().map(|c| c.0).collect();
         // A job competes with the cars of its own tier only (the first ones: the needs are in
@@ -323,7 +323,13 @@ const SPECIAL_OFFERS: usize = 8;
 /// The units offered to a job: its K soonest of the free eligible units, the crews finishing
 /// a car of the storm (`follow.rs`) and, for a special case, the units only pending on
 /// ordinary incidents (marked `true`).
-fn offered(ctx: &Ctx<'_>, job: &Job, k: usize, busy: &[Busy]) -> Vec<(Candidate, bool)> {
+fn offered(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    k: usize,
+    busy: &[Busy],
+    reach: Option<crate::domain::chain::Dur>,
+) -> Vec<(Candidate, bool)> {
     let seed = &job.needs[0];
     // A special case is offered eight times as many units, so an ordinary case is never given
     // a unit merely because it lay beyond the special case's K nearest.
@@ -359,9 +365,14 @@ fn offered(ctx: &Ctx<'_>, job: &Job, k: usize, busy: &[Busy]) -> Vec<(Candidate,
     };
     let mut company = seed.company;
     let mut ranking = nearest(company);
-    // The own company has nobody free: mutual aid now, as the chain turns to it when its
-    // contracted step finds nobody.
-    if ranking.chosen.is_empty() && company.is_some() && job.needs.iter().all(|n| n.mutual) {
+    let mutual = company.is_some() && job.needs.iter().all(|n| n.mutual);
+    if let (true, Some(within)) = (mutual, &reach) {
+        let within = u32::try_from(within.0.as_secs()).unwrap_or(u32::MAX);
+        ranking.chosen.retain(|c| c.eta_secs <= within);
+    }
+    // The own company has nobody free (within reach): mutual aid now, as the chain turns to
+    // it when its contracted step finds nobody.
+    if ranking.chosen.is_empty() && mutual {
         company = None;
         ranking = nearest(company);
     }

@@ -159,7 +159,7 @@ fn step_for(ctx: &mut Ctx<'_>, n: &Need, unit: UnitId) -> Option<String> {
         .find(|s| s.page == Target::AnyMaintainer)?
         .id
         .clone();
-    let why = "storm solve: a maintainer of another company takes the incident: its own company has no crew free, or the rules' mutual-aid delay has passed".to_owned();
+    let why = "storm solve: a maintainer of another company takes the incident: its own company has no crew free that can be there within the rules' reach, or the rules' mutual-aid delay has passed".to_owned();
     ctx.start_step(n.incident, &mutual, why);
     Some(mutual)
 }

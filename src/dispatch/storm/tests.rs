@@ -542,3 +542,36 @@ fn a_crew_signing_off_on_scene_keeps_its_car_and_is_given_no_next_one() {
     );
     assert!(w.state.units[&M_NEAR].held_by.contains(&first));
 }
+
+#[test]
+fn the_own_companys_crew_beyond_the_rules_reach_gives_way_to_another_company_at_once() {
+    let files = [
+        ("test.toml".to_owned(), RULES.to_owned()),
+        (
+            "storm.toml".to_owned(),
+            STORM.replace("on_site", "own_company_within = \"2m\"\non_site"),
+        ),
+    ];
+    let rules = RuleSet::parse_files(&files).expect("rules parse");
+    assert!(rules.storm.as_ref().unwrap().own_company_within.is_some());
+    let mut w = World::with_rules(Arc::new(rules));
+    off_duty(&mut w, &[M_NEAR, M_STALE]);
+    declare(&mut w);
+    // M_FAR (own company, 1 km: about 3.4 min) is beyond the 2 minutes; M_OTHER_CO (300 m)
+    // goes at once, on the mutual-aid step.
+    let (e, id) = alarm(&mut w, street_lift(121, 0.0, 0.0), AlarmFlags::default());
+    assert_eq!(paged_for(&e, id), vec![PROPERTY, M_OTHER_CO]);
+    assert_eq!(
+        page_to(&e, id, M_OTHER_CO).step.as_deref(),
+        Some("mutual_aid")
+    );
+    // When the crew beyond reach is the only one left, it still goes: better late than nobody.
+    w.advance(1);
+    let (opened, next) = alarm(&mut w, street_lift(122, 500.0, 0.0), AlarmFlags::default());
+    let events = [opened, w.advance(1)].concat();
+    assert!(
+        page_to(&events, next, M_FAR)
+            .reason
+            .contains("storm 1 assignment")
+    );
+}
