@@ -114,6 +114,14 @@ pub(super) fn paged_for(events: &[Event], id: IncidentId) -> Vec<UnitId> {
     paged(&mine)
 }
 
+/// A declared storm with one maintainer free: `M_NEAR` (the others off duty or stale).
+fn one_crew_storm() -> World {
+    let mut w = storm_world();
+    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
+    declare(&mut w);
+    w
+}
+
 /// The page of `unit` for incident `id` in these events.
 pub(super) fn page_to(events: &[Event], id: IncidentId, unit: UnitId) -> &Event {
     events
@@ -257,9 +265,7 @@ fn two_cars_in_one_building_go_to_one_crew_as_a_queue_in_priority_order() {
 
 #[test]
 fn a_declined_assignment_waits_for_the_next_solve_which_never_offers_that_unit_again() {
-    let mut w = storm_world();
-    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
-    declare(&mut w);
+    let mut w = one_crew_storm();
     let (e, id) = alarm(&mut w, street_lift(41, 0.0, 0.0), AlarmFlags::default());
     assert!(paged_for(&e, id).contains(&M_NEAR));
     let declined = w.decline(M_NEAR, id, "no tools for this model");
@@ -394,9 +400,7 @@ fn operator_commands_are_checked_and_change_nothing_when_refused() {
 
 #[test]
 fn every_logged_solve_replays_to_the_same_choice_and_the_log_rebuilds_the_storm_book() {
-    let mut w = storm_world();
-    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
-    declare(&mut w);
+    let mut w = one_crew_storm();
     for n in 0..6 {
         let flags = if n == 4 { ill() } else { AlarmFlags::default() };
         alarm(&mut w, street_lift(80 + n, 200.0 * n as f64, 0.0), flags);
@@ -427,9 +431,7 @@ fn every_logged_solve_replays_to_the_same_choice_and_the_log_rebuilds_the_storm_
 
 #[test]
 fn a_special_case_takes_a_unit_not_yet_accepted_from_an_ordinary_call_but_never_accepted_work() {
-    let mut w = storm_world();
-    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
-    declare(&mut w);
+    let mut w = one_crew_storm();
     let (e, ordinary) = alarm(&mut w, street_lift(91, 0.0, 0.0), AlarmFlags::default());
     assert_eq!(paged_for(&e, ordinary), vec![PROPERTY, M_NEAR]);
     w.advance(5);
@@ -474,9 +476,7 @@ fn a_special_case_takes_a_unit_not_yet_accepted_from_an_ordinary_call_but_never_
 
 #[test]
 fn a_crew_on_scene_is_offered_its_next_car_for_what_is_left_of_its_rescue_plus_the_walk() {
-    let mut w = storm_world();
-    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
-    declare(&mut w);
+    let mut w = one_crew_storm();
     let (_, first) = alarm(&mut w, street_lift(101, 0.0, 0.0), AlarmFlags::default());
     // The property staff are there first; the maintainer's time counts from its own arrival.
     w.accept(PROPERTY, first, 30);
@@ -515,9 +515,7 @@ fn a_crew_on_scene_is_offered_its_next_car_for_what_is_left_of_its_rescue_plus_t
 
 #[test]
 fn a_crew_signing_off_on_scene_keeps_its_car_and_is_given_no_next_one() {
-    let mut w = storm_world();
-    off_duty(&mut w, &[M_FAR, M_OTHER_CO, M_STALE]);
-    declare(&mut w);
+    let mut w = one_crew_storm();
     let (_, first) = alarm(&mut w, street_lift(111, 0.0, 0.0), AlarmFlags::default());
     w.accept(M_NEAR, first, 60);
     for action in [CrewAction::EnRoute, CrewAction::OnScene] {
