@@ -94,15 +94,22 @@ fn count_by_node(held: &BTreeMap<String, (String, i64)>) -> BTreeMap<String, usi
     n
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_dies() {
-    if liftrescue::telemetry::test_service("PostgreSQL", "LIFTRESCUE_TEST_DATABASE_URL").is_none() {
-        return;
-    }
+/// A fresh PostgreSQL database and a scratch folder for one test's configuration, or `None`
+/// (with the printed notice) when PostgreSQL is not configured.
+async fn postgres_scratch(name: &str) -> Option<(String, std::path::PathBuf)> {
+    liftrescue::telemetry::test_service("PostgreSQL", "LIFTRESCUE_TEST_DATABASE_URL")?;
     let url = fresh_database("postgres").await;
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("regions-{}", uuid::Uuid::new_v4().simple()));
+        .join(format!("{name}-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
+    Some((url, dir))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_dies() {
+    let Some((url, dir)) = postgres_scratch("regions").await else {
+        return;
+    };
     let fast = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/fast-rules");
     let mut toml = format!(
         "database_url = {url:?}\nrules_dir = {fast:?}\nseed_demo = true\n\
@@ -282,13 +289,9 @@ async fn regions_spread_over_the_nodes_keep_their_own_logs_and_move_when_a_node_
 
 #[tokio::test]
 async fn a_province_register_goes_into_its_regions_by_district_or_not_at_all() {
-    if liftrescue::telemetry::test_service("PostgreSQL", "LIFTRESCUE_TEST_DATABASE_URL").is_none() {
+    let Some((url, dir)) = postgres_scratch("regions-import").await else {
         return;
-    }
-    let url = fresh_database("postgres").await;
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("regions-import-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
+    };
     let config = dir.join("regions.toml");
     std::fs::write(
         &config,
