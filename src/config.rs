@@ -238,7 +238,7 @@ pub struct Settings {
     /// The district a region's demo lifts are registered in (its first `admin_codes`), set by
     /// [`Settings::for_region`]; not a setting of its own.
     #[serde(skip)]
-    pub demo_district: Option<String>,
+    pub demo_district: Option<crate::domain::AdminCode>,
 }
 
 impl Default for Settings {

@@ -6,7 +6,7 @@
 //! ([`crate::cluster::share`] spreads the leases).
 
 use super::Settings;
-use crate::domain::LatLon;
+use crate::domain::{AdminCode, LatLon};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -129,7 +129,8 @@ impl Settings {
         }
         s.intake.mqtt_topic_prefix = format!("{}/{}", self.intake.mqtt_topic_prefix, region.name);
         s.intake.mqtt_client_id = format!("{}-{}", self.intake.mqtt_client_id, region.name);
-        s.demo_district = region.admin_codes.first().cloned();
+        // Checked codes (`check`): one that does not parse leaves the demo's own district.
+        s.demo_district = (region.admin_codes.first()).and_then(|c| AdminCode::parse(c).ok());
         s
     }
 
@@ -237,7 +238,8 @@ mod tests {
         );
         let mut b = region("jiangbei", "0.0.0.0:8082");
         b.admin_codes = vec!["500105".into()];
-        assert_eq!(s.for_region(&b).demo_district.as_deref(), Some("500105"));
+        let district = s.for_region(&b).demo_district.map(|d| d.as_string());
+        assert_eq!(district.as_deref(), Some("500105"));
         assert!(r.regions.is_empty());
         assert_eq!(
             in_schema("postgres://h/db?sslmode=disable", "region_a"),

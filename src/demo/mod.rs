@@ -14,9 +14,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub mod history;
 pub mod story;
 
-/// Yuzhong District's GB/T 2260 code, 500103.
-pub const YUZHONG_DISTRICT: AdminCode = AdminCode::YUZHONG;
-
 /// The centre of Yuzhong District, Chongqing (WGS-84).
 pub const YUZHONG: LatLon = LatLon {
     lat: 29.556,
@@ -61,7 +58,7 @@ impl Default for RegionSpec {
             fire_stations: 10,
             half_side_m: 2_500.0,
             centre: YUZHONG,
-            district: YUZHONG_DISTRICT,
+            district: AdminCode::YUZHONG,
         }
     }
 }
@@ -70,11 +67,7 @@ impl RegionSpec {
     /// The demo region of `settings`: around its centre, its lifts registered in its demo
     /// district (a region's first `admin_codes`), the rest as by default.
     pub fn of(settings: &crate::config::Settings) -> Self {
-        let district = settings
-            .demo_district
-            .as_deref()
-            .and_then(|d| AdminCode::parse(d).ok())
-            .unwrap_or(YUZHONG_DISTRICT);
+        let district = settings.demo_district.unwrap_or(AdminCode::YUZHONG);
         RegionSpec {
             centre: settings.region_centre,
             district,

@@ -5,7 +5,7 @@
 //! code, a cabin phone, a device) stays in the region that took it: those are that region's.
 
 use super::Inbox;
-use crate::domain::LiftRef;
+use crate::domain::{AdminCode, LiftRef};
 use crate::store::NewAlarm;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,12 +13,12 @@ use std::sync::Arc;
 /// Where a region's inbox sends alarms of other regions' districts.
 pub struct Routes {
     own: String,
-    by_district: HashMap<String, (String, Inbox)>,
+    by_district: HashMap<AdminCode, (String, Inbox)>,
 }
 
 impl Routes {
     /// The routes of region `own`: each district code with its region's name and inbox.
-    pub fn new(own: &str, by_district: HashMap<String, (String, Inbox)>) -> Self {
+    pub fn new(own: &str, by_district: HashMap<AdminCode, (String, Inbox)>) -> Self {
         Routes {
             own: own.to_owned(),
             by_district,
@@ -55,9 +55,9 @@ impl Inbox {
 }
 
 /// The district an alarm's registration code names.
-fn district(alarm: &NewAlarm) -> Option<String> {
+fn district(alarm: &NewAlarm) -> Option<AdminCode> {
     match &alarm.lift_ref {
-        LiftRef::RegistrationCode(code) => Some(code.admin_code().as_string()),
+        LiftRef::RegistrationCode(code) => Some(code.admin_code()),
         _ => None,
     }
 }

@@ -8,6 +8,7 @@ use super::Running;
 use crate::cluster::share::{Share, watch_nodes};
 use crate::config::Settings;
 use crate::config::regions::{check, create_schemas, in_schema};
+use crate::domain::AdminCode;
 use crate::http::AppState;
 use crate::inbox::Routes;
 use anyhow::Context;
@@ -94,9 +95,14 @@ fn route(settings: &Settings, running: &[(String, Running)], on: bool) {
         .collect();
     let mut by_district = HashMap::new();
     for r in &settings.regions {
-        for code in &r.admin_codes {
+        // The codes were checked with the settings (`config::regions::check`).
+        let codes = r
+            .admin_codes
+            .iter()
+            .filter_map(|c| AdminCode::parse(c).ok());
+        for code in codes {
             if let Some(inbox) = inbox_of.get(r.name.as_str()) {
-                by_district.insert(code.clone(), (r.name.clone(), (*inbox).clone()));
+                by_district.insert(code, (r.name.clone(), (*inbox).clone()));
             }
         }
     }
